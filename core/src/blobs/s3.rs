@@ -1,0 +1,392 @@
+//! S3-compatible blob storage (AWS, MinIO, Ceph, R2, s3s…) with path-style addressing.
+//! Uploads of unknown length go up as multipart uploads of `PART_SIZE`, so memory stays bounded.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{BehaviorVersion, Region, StalledStreamProtectionConfig};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::Client;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+
+use super::{check_key, Blob, BlobInfo, BlobStream, Blobs, Method};
+use crate::config::{S3Config, CONNECT_TIMEOUT};
+use crate::error::{Context, Error, Result};
+
+/// Parts of a multipart upload (S3's minimum is 5 MiB for all but the last).
+const PART_SIZE: usize = 8 * 1024 * 1024;
+
+pub struct S3Blobs {
+    client: Client,
+    /// Signs URLs for the host clients reach, which may differ from the one Fleck talks to.
+    presigner: Client,
+    bucket: String,
+    endpoint: String,
+}
+
+fn client(config: &S3Config, endpoint: &str) -> Client {
+    let credentials = Credentials::new(
+        &config.access_key,
+        &config.secret_key,
+        None,
+        None,
+        "fleck-config",
+    );
+    let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build();
+    let conf = aws_sdk_s3::config::Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .endpoint_url(endpoint)
+        .credentials_provider(credentials)
+        .force_path_style(true)
+        .timeout_config(timeouts)
+        // Slow clients uploading through us must not be mistaken for a stalled stream.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .build();
+    Client::from_conf(conf)
+}
+
+fn is_not_found<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::ServiceError(e) => {
+            e.raw().status().as_u16() == 404
+                || matches!(
+                    e.err().code(),
+                    Some("NoSuchKey" | "NotFound" | "NoSuchBucket")
+                )
+        }
+        _ => false,
+    }
+}
+
+/// An S3 error with its code and message, or its chain of causes, rather than just "service error".
+fn describe<E>(err: SdkError<E, HttpResponse>) -> crate::error::BoxError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if let SdkError::ServiceError(e) = &err {
+        return format!(
+            "{}: {}",
+            e.err().code().unwrap_or("error"),
+            e.err().message().unwrap_or("no message")
+        )
+        .into();
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text.into()
+}
+
+impl S3Blobs {
+    /// Connects and checks the bucket, creating it when `create_bucket` is set.
+    pub async fn connect(config: &S3Config) -> Result<Self> {
+        let blobs = S3Blobs {
+            client: client(config, &config.endpoint),
+            presigner: client(
+                config,
+                config
+                    .public_endpoint
+                    .as_deref()
+                    .unwrap_or(&config.endpoint),
+            ),
+            bucket: config.bucket.clone(),
+            endpoint: config.endpoint.clone(),
+        };
+        let where_ = format!("S3 bucket {} at {}", config.bucket, config.endpoint);
+        let head = tokio::time::timeout(
+            CONNECT_TIMEOUT * 3,
+            blobs.client.head_bucket().bucket(&config.bucket).send(),
+        )
+        .await
+        .map_err(|_| Error::backend(format!("cannot reach {where_}"), "timed out"))?;
+        match head {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) && config.create_bucket => {
+                blobs
+                    .client
+                    .create_bucket()
+                    .bucket(&config.bucket)
+                    .send()
+                    .await
+                    .map_err(|e| Error::backend(format!("cannot create {where_}"), describe(e)))?;
+            }
+            Err(e) if is_not_found(&e) => {
+                return Err(Error::backend(
+                    format!("cannot use {where_}"),
+                    "the bucket does not exist; create it or set S3_CREATE_BUCKET=true",
+                ))
+            }
+            Err(e) => {
+                return Err(Error::backend(
+                    format!("cannot reach {where_}"),
+                    describe(e),
+                ))
+            }
+        }
+        Ok(blobs)
+    }
+
+    fn what(&self, doing: &str, key: &str) -> String {
+        format!("S3 {doing} {}/{key} at {}", self.bucket, self.endpoint)
+    }
+
+    async fn put_multipart(
+        &self,
+        key: &str,
+        first: Bytes,
+        mut body: BlobStream,
+        content_type: Option<&str>,
+    ) -> Result<BlobInfo> {
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_content_type(content_type.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| Error::backend(self.what("starting upload of", key), describe(e)))?;
+        let upload_id = upload.upload_id().unwrap_or_default().to_string();
+        let result = async {
+            let mut parts = Vec::new();
+            let mut size = 0u64;
+            let mut next = Some(first);
+            let mut buffer = BytesMut::new();
+            loop {
+                let part = match next.take() {
+                    Some(part) => part,
+                    None => {
+                        let (part, done) = fill(&mut body, &mut buffer).await?;
+                        if part.is_empty() && done {
+                            break;
+                        }
+                        part
+                    }
+                };
+                size += part.len() as u64;
+                let number = parts.len() as i32 + 1;
+                let uploaded = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .part_number(number)
+                    .body(ByteStream::from(part))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error::backend(self.what("uploading part of", key), describe(e))
+                    })?;
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(uploaded.e_tag().map(str::to_string))
+                        .build(),
+                );
+            }
+            let done = self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| Error::backend(self.what("completing upload of", key), describe(e)))?;
+            Ok(BlobInfo {
+                size,
+                etag: trim_etag(done.e_tag()),
+                content_type: content_type.map(str::to_string),
+            })
+        }
+        .await;
+        if result.is_err() {
+            // Leave no orphaned parts behind to be billed for.
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        result
+    }
+}
+
+/// Reads from `body` until `buffer` holds a whole part or the body ends. Returns the part and
+/// whether the body has ended.
+async fn fill(body: &mut BlobStream, buffer: &mut BytesMut) -> Result<(Bytes, bool)> {
+    while buffer.len() < PART_SIZE {
+        match body.next().await {
+            Some(chunk) => {
+                buffer.extend_from_slice(&chunk.context(|| "receiving blob data".into())?)
+            }
+            None => return Ok((buffer.split().freeze(), true)),
+        }
+    }
+    Ok((buffer.split_to(PART_SIZE).freeze(), false))
+}
+
+fn trim_etag(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().trim_matches('"').to_string()
+}
+
+#[async_trait]
+impl Blobs for S3Blobs {
+    fn kind(&self) -> &'static str {
+        "s3"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::backend(
+                    format!("S3 bucket {} at {}", self.bucket, self.endpoint),
+                    describe(e),
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        mut body: BlobStream,
+        content_type: Option<&str>,
+    ) -> Result<BlobInfo> {
+        check_key(key)?;
+        let mut buffer = BytesMut::new();
+        let (first, done) = fill(&mut body, &mut buffer).await?;
+        if !done {
+            return self.put_multipart(key, first, body, content_type).await;
+        }
+        let size = first.len() as u64;
+        let put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_content_type(content_type.map(str::to_string))
+            .body(ByteStream::from(first))
+            .send()
+            .await
+            .map_err(|e| Error::backend(self.what("storing", key), describe(e)))?;
+        Ok(BlobInfo {
+            size,
+            etag: trim_etag(put.e_tag()),
+            content_type: content_type.map(str::to_string),
+        })
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Blob>> {
+        check_key(key)?;
+        let object = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(object) => object,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(Error::backend(self.what("reading", key), describe(e))),
+        };
+        let info = BlobInfo {
+            size: object.content_length().unwrap_or_default().max(0) as u64,
+            etag: trim_etag(object.e_tag()),
+            content_type: object.content_type().map(str::to_string),
+        };
+        let body = futures::stream::unfold(object.body, |mut body| async move {
+            body.next()
+                .await
+                .map(|chunk| (chunk.map_err(std::io::Error::other), body))
+        });
+        Ok(Some(Blob {
+            info,
+            body: body.boxed(),
+        }))
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<BlobInfo>> {
+        check_key(key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(head) => Ok(Some(BlobInfo {
+                size: head.content_length().unwrap_or_default().max(0) as u64,
+                etag: trim_etag(head.e_tag()),
+                content_type: head.content_type().map(str::to_string),
+            })),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(Error::backend(self.what("reading", key), describe(e))),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| Error::backend(self.what("deleting", key), describe(e)))?;
+        Ok(())
+    }
+
+    async fn presign(&self, method: Method, key: &str, expires_in: Duration) -> Result<String> {
+        check_key(key)?;
+        let config =
+            PresigningConfig::expires_in(expires_in).context(|| "presigning a blob URL".into())?;
+        let failed = |e| Error::backend(self.what("presigning", key), e);
+        let request = match method {
+            Method::Get => self
+                .presigner
+                .get_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .presigned(config)
+                .await
+                .map_err(|e| failed(describe(e)))?,
+            Method::Put => self
+                .presigner
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .presigned(config)
+                .await
+                .map_err(|e| failed(describe(e)))?,
+        };
+        Ok(request.uri().to_string())
+    }
+}

@@ -1,0 +1,59 @@
+//! The metadata database: `Store` and `Queue` on SQLite (embedded default) or PostgreSQL,
+//! chosen by the scheme of `DATABASE_URL`.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use crate::config::redact_url;
+use crate::error::{Error, Result};
+use crate::queue::Queue;
+use crate::store::Store;
+
+/// Both faces of one database connection pool.
+#[derive(Clone)]
+pub struct Database {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+}
+
+impl Database {
+    fn from_impl<T: Store + Queue>(db: T) -> Self {
+        let db = Arc::new(db);
+        Database {
+            store: db.clone(),
+            queue: db,
+        }
+    }
+}
+
+/// Opens the database named by `url` (`sqlite://path` or `postgres://…`). Does not migrate.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Database> {
+    if url.starts_with("sqlite:") {
+        Ok(Database::from_impl(
+            sqlite::SqliteDb::connect(url, max_connections).await?,
+        ))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Database::from_impl(
+            postgres::PgDb::connect(url, max_connections).await?,
+        ))
+    } else {
+        Err(Error::invalid(
+            "DATABASE_URL",
+            format!("{} is neither sqlite://… nor postgres://…", redact_url(url)),
+        ))
+    }
+}
+
+/// Maps a unique-constraint violation to `Conflict`, anything else to a backend error.
+fn map_write_error(
+    e: sqlx::Error,
+    conflict: impl FnOnce() -> String,
+    what: impl FnOnce() -> String,
+) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(conflict()),
+        _ => Error::backend(what(), e),
+    }
+}

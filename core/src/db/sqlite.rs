@@ -1,0 +1,399 @@
+//! SQLite: one file in WAL mode; times stored as Unix milliseconds.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::map_write_error;
+use crate::config::CONNECT_TIMEOUT;
+use crate::error::{Context, Error, Result};
+use crate::queue::{after_failure, Job, JobRecord, JobState, NewJob, Queue, QueueCount};
+use crate::store::{Page, Store};
+use crate::users::{NewUser, ServerRole, User};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+pub struct SqliteDb {
+    pool: SqlitePool,
+}
+
+impl SqliteDb {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid("DATABASE_URL", format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(dir) = options
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .context(|| format!("creating database directory {}", dir.display()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .context(|| format!("cannot open SQLite database {url}"))?;
+        Ok(SqliteDb { pool })
+    }
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    name: String,
+    server_role: String,
+    verified: bool,
+    created_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User> {
+        Ok(User {
+            role: self.server_role.parse()?,
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            verified: self.verified,
+            created_at: from_millis(self.created_at),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteDb {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context(|| "SQLite ping".into())?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context(|| "migrating the SQLite database".into())
+    }
+
+    async fn create_user(&self, user: NewUser, role: ServerRole) -> Result<User> {
+        // One statement, so the "first user is admin" check and the insert cannot interleave.
+        let row: UserRow = sqlx::query_as(
+            "INSERT INTO users (id, email, name, password_hash, server_role, verified, created_at)
+             SELECT $1, $2, $3, $4,
+                    CASE WHEN EXISTS (SELECT 1 FROM users) THEN $5 ELSE 'server:admin' END,
+                    $6, $7
+             RETURNING id, email, name, server_role, verified, created_at",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(role.as_str())
+        .bind(user.verified)
+        .bind(millis(Utc::now()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| {
+            map_write_error(
+                e,
+                || format!("a user with e-mail {} already exists", user.email),
+                || "creating a user".into(),
+            )
+        })?;
+        row.into_user()
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, name, server_role, verified, created_at FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a user".into())?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, name, server_role, verified, created_at FROM users WHERE email = $1",
+        )
+        .bind(email.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a user".into())?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn list_users(&self, query: Option<&str>, page: Page) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT id, email, name, server_role, verified, created_at FROM users
+             WHERE $1 IS NULL OR instr(lower(email), lower($1)) > 0 OR instr(lower(name), lower($1)) > 0
+             ORDER BY created_at, id LIMIT $2 OFFSET $3",
+        )
+        .bind(query)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing users".into())?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting users".into())
+    }
+
+    async fn set_server_role(&self, user_id: &str, role: ServerRole) -> Result<User> {
+        // The guard against demoting the last admin is part of the statement, so it holds under races.
+        let row: Option<UserRow> = sqlx::query_as(
+            "UPDATE users SET server_role = $2
+             WHERE id = $1
+               AND ($2 = 'server:admin' OR server_role <> 'server:admin'
+                    OR (SELECT COUNT(*) FROM users WHERE server_role = 'server:admin') > 1)
+             RETURNING id, email, name, server_role, verified, created_at",
+        )
+        .bind(user_id)
+        .bind(role.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "changing a user's role".into())?;
+        match row {
+            Some(row) => row.into_user(),
+            None if self.user_by_id(user_id).await?.is_some() => Err(Error::Conflict(
+                "the server must keep at least one admin; promote another user first".into(),
+            )),
+            None => Err(Error::NotFound(format!("user {user_id}"))),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    state: String,
+    attempts: i64,
+    max_attempts: i64,
+    last_error: Option<String>,
+    run_at: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[async_trait]
+impl Queue for SqliteDb {
+    async fn enqueue(&self, job: NewJob) -> Result<i64> {
+        let now = Utc::now();
+        let run_at = now + chrono::Duration::from_std(job.delay).unwrap_or_default();
+        sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, state, max_attempts, retry_base_ms, run_at, created_at, updated_at)
+             VALUES ($1, $2, 'queued', $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(&job.kind)
+        .bind(job.payload.to_string())
+        .bind(i64::from(job.max_attempts.max(1)))
+        .bind(job.retry_base.as_millis() as i64)
+        .bind(millis(run_at))
+        .bind(millis(now))
+        .fetch_one(&self.pool)
+        .await
+        .context(|| format!("enqueueing a {} job", job.kind))
+    }
+
+    async fn claim(
+        &self,
+        kinds: Option<&[String]>,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<Option<Job>> {
+        let now = millis(Utc::now());
+        let kinds_json = kinds.map(|k| serde_json::to_string(k).unwrap_or_default());
+        // A worker that died with its last attempt leaves a job nobody may retry: fail it.
+        sqlx::query(
+            "UPDATE jobs SET state = 'failed', lease_token = NULL, updated_at = $1,
+                    last_error = 'the worker running the last attempt stopped responding'
+             WHERE state = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context(|| "failing abandoned jobs".into())?;
+
+        let token = crate::ids::random_hex(16);
+        let row: Option<(i64, String, String, i64, i64, i64)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1,
+                    lease_expires_at = $2, worker = $3, updated_at = $4
+             WHERE id = (
+                 SELECT id FROM jobs
+                 WHERE ((state = 'queued' AND run_at <= $4) OR (state = 'running' AND lease_expires_at < $4))
+                   AND ($5 IS NULL OR kind IN (SELECT value FROM json_each($5)))
+                 ORDER BY run_at, id LIMIT 1)
+             RETURNING id, kind, payload, attempts, max_attempts, retry_base_ms",
+        )
+        .bind(&token)
+        .bind(now + lease.as_millis() as i64)
+        .bind(worker)
+        .bind(now)
+        .bind(kinds_json)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "claiming a job".into())?;
+        row.map(
+            |(id, kind, payload, attempts, max_attempts, retry_base_ms)| {
+                Ok(Job {
+                    id,
+                    kind,
+                    payload: serde_json::from_str(&payload)
+                        .context(|| format!("decoding job {id}'s payload"))?,
+                    attempt: attempts as u32,
+                    max_attempts: max_attempts as u32,
+                    retry_base: Duration::from_millis(retry_base_ms as u64),
+                    lease_token: token.clone(),
+                })
+            },
+        )
+        .transpose()
+    }
+
+    async fn extend_lease(&self, job: &Job, lease: Duration) -> Result<bool> {
+        let now = millis(Utc::now());
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $3, updated_at = $4
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(now + lease.as_millis() as i64)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context(|| format!("extending job {}'s lease", job.id))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn succeed(&self, job: &Job) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'succeeded', lease_token = NULL, lease_expires_at = NULL, updated_at = $3
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(millis(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .context(|| format!("completing job {}", job.id))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn fail(&self, job: &Job, error: &str) -> Result<Option<JobState>> {
+        let now = Utc::now();
+        let (state, run_at) = after_failure(job, now);
+        let done = sqlx::query(
+            "UPDATE jobs SET state = $3, run_at = $4, last_error = $5, lease_token = NULL,
+                    lease_expires_at = NULL, updated_at = $6
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(state.as_str())
+        .bind(millis(run_at))
+        .bind(error)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await
+        .context(|| format!("recording job {}'s failure", job.id))?;
+        Ok((done.rows_affected() == 1).then_some(state))
+    }
+
+    async fn release(&self, job: &Job) -> Result<()> {
+        let now = millis(Utc::now());
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = $3, lease_token = NULL,
+                    lease_expires_at = NULL, updated_at = $3
+             WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .context(|| format!("handing back job {}", job.id))?;
+        Ok(())
+    }
+
+    async fn job(&self, id: i64) -> Result<Option<JobRecord>> {
+        let row: Option<JobRow> = sqlx::query_as(
+            "SELECT id, kind, state, attempts, max_attempts, last_error, run_at, created_at, updated_at
+             FROM jobs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| format!("reading job {id}"))?;
+        row.map(|r| {
+            Ok(JobRecord {
+                id: r.id,
+                state: JobState::parse(&r.state)
+                    .ok_or_else(|| Error::invalid("job state", r.state.clone()))?,
+                kind: r.kind,
+                attempts: r.attempts as u32,
+                max_attempts: r.max_attempts as u32,
+                last_error: r.last_error,
+                run_at: from_millis(r.run_at),
+                created_at: from_millis(r.created_at),
+                updated_at: from_millis(r.updated_at),
+            })
+        })
+        .transpose()
+    }
+
+    async fn counts(&self) -> Result<Vec<QueueCount>> {
+        let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT kind, state, COUNT(*), MIN(created_at) FROM jobs GROUP BY kind, state ORDER BY kind, state",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "counting jobs".into())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(kind, state, count, oldest)| {
+                Some(QueueCount {
+                    kind,
+                    state: JobState::parse(&state)?,
+                    count,
+                    oldest: oldest.map(from_millis),
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,18 @@
+//! Fleck's core: the domain, its rules and services, and the backend traits with an embedded and
+//! a production implementation each. Everything else (server, workers, web app) goes through here.
+
+pub mod backends;
+pub mod blobs;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod mail;
+pub mod queue;
+pub mod store;
+pub mod users;
+
+pub use backends::{BackendCheck, Core};
+pub use config::Config;
+pub use error::{Error, Result};

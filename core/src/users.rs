@@ -1,0 +1,221 @@
+//! Users and their server roles.
+
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const MINIMUM_PASSWORD_LENGTH: usize = 8;
+
+/// Server roles with Speckle's names; checks compare weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServerRole {
+    #[serde(rename = "server:admin")]
+    Admin,
+    #[serde(rename = "server:user")]
+    User,
+    #[serde(rename = "server:guest")]
+    Guest,
+    #[serde(rename = "server:archived-user")]
+    Archived,
+}
+
+impl ServerRole {
+    pub const ALL: [ServerRole; 4] = [Self::Admin, Self::User, Self::Guest, Self::Archived];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "server:admin",
+            Self::User => "server:user",
+            Self::Guest => "server:guest",
+            Self::Archived => "server:archived-user",
+        }
+    }
+
+    pub fn weight(self) -> i32 {
+        match self {
+            Self::Admin => 1000,
+            Self::User => 100,
+            Self::Guest => 50,
+            Self::Archived => 10,
+        }
+    }
+
+    pub fn at_least(self, required: ServerRole) -> bool {
+        self.weight() >= required.weight()
+    }
+}
+
+impl fmt::Display for ServerRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ServerRole {
+    type Err = Error;
+
+    /// Accepts Speckle's names and the short forms `admin`, `user`, `guest`, `archived`.
+    fn from_str(s: &str) -> Result<Self> {
+        let short = s.strip_prefix("server:").unwrap_or(s);
+        match short {
+            "admin" => Ok(Self::Admin),
+            "user" => Ok(Self::User),
+            "guest" => Ok(Self::Guest),
+            "archived" | "archived-user" => Ok(Self::Archived),
+            _ => Err(Error::invalid(
+                "role",
+                format!("unknown server role {s:?}; expected one of admin, user, guest, archived"),
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: ServerRole,
+    pub verified: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user as it is stored: the password only as an argon2id hash.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub verified: bool,
+}
+
+/// Checked input for creating a user.
+#[derive(Clone, Debug)]
+pub struct UserInput {
+    pub email: String,
+    pub name: String,
+    pub password: Option<String>,
+}
+
+impl UserInput {
+    /// Validates and normalizes (e-mail lower-cased and trimmed) the input, hashing the password.
+    pub fn into_new_user(self) -> Result<NewUser> {
+        let email = normalize_email(&self.email)?;
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            return Err(Error::invalid("name", "a name is required"));
+        }
+        if name.chars().count() > 512 {
+            return Err(Error::invalid("name", "must be at most 512 characters"));
+        }
+        let password_hash = self.password.as_deref().map(hash_password).transpose()?;
+        Ok(NewUser {
+            id: crate::ids::new_id(),
+            email,
+            name,
+            password_hash,
+            verified: false,
+        })
+    }
+}
+
+pub fn normalize_email(raw: &str) -> Result<String> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 320
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        }
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::invalid(
+            "email",
+            format!("{raw:?} is not an e-mail address"),
+        ))
+    }
+}
+
+pub fn hash_password(password: &str) -> Result<String> {
+    if password.chars().count() < MINIMUM_PASSWORD_LENGTH {
+        return Err(Error::invalid(
+            "password",
+            format!("must be at least {MINIMUM_PASSWORD_LENGTH} characters long"),
+        ));
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| Error::backend("hashing a password", e.to_string()))
+}
+
+/// Constant-time check of a password against a stored argon2 hash.
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_order_by_weight() {
+        for role in ServerRole::ALL {
+            assert_eq!(role.as_str().parse::<ServerRole>().unwrap(), role);
+        }
+        assert_eq!("admin".parse::<ServerRole>().unwrap(), ServerRole::Admin);
+        assert!(ServerRole::Admin.at_least(ServerRole::User));
+        assert!(!ServerRole::Archived.at_least(ServerRole::Guest));
+        assert!("owner".parse::<ServerRole>().is_err());
+    }
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(
+            normalize_email(" Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        assert!(hash_password("short").is_err());
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+}

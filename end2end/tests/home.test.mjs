@@ -1,0 +1,52 @@
+// The home page renders on the server, hydrates in the browser, and its button reaches the
+// server through a server function that pings every backend.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, launch, openPage, screenshot } from './support.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('the home page is rendered on the server before any script runs', async () => {
+  const response = await fetch(`${BASE_URL}/`);
+  assert.equal(response.status, 200);
+  const html = await response.text();
+  assert.match(html, /<h1>Fleck<\/h1>/);
+  assert.match(html, /Check backends/);
+  assert.match(html, /data-interactive="false"/, 'the server renders the page as not yet interactive');
+  assert.ok(response.headers.get('x-request-id'), 'every response carries a request id');
+});
+
+test('the page hydrates and the status check calls the server', async () => {
+  const { page, errors } = await openPage(browser);
+  await page.goto(`${BASE_URL}/`);
+  await page.locator('[data-interactive="true"]').waitFor({ timeout: 30_000 });
+
+  await page.getByRole('button', { name: 'Check backends' }).click();
+  const rows = page.locator('.status-table tbody tr');
+  await rows.first().waitFor({ timeout: 15_000 });
+
+  const names = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.backend));
+  assert.deepEqual(names, ['database', 'blobs', 'cache', 'mail']);
+  const states = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.ok));
+  assert.deepEqual(states, ['true', 'true', 'true', 'true'], 'every backend answers');
+  const expected = (process.env.E2E_BACKENDS ?? 'sqlite,disk,memory,outbox').split(',');
+  const backends = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[1].textContent));
+  assert.deepEqual(backends, expected);
+
+  await screenshot(page, `home-${expected[0]}`);
+  assert.deepEqual(errors, [], 'no console errors');
+  await page.close();
+});
+
+test('an unknown address shows the not-found page with status 404', async () => {
+  const { page, errors } = await openPage(browser);
+  const response = await page.goto(`${BASE_URL}/no/such/page`);
+  assert.equal(response.status(), 404);
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  await screenshot(page, 'not-found');
+  // The browser reports the 404 document itself as a console error; nothing else may fail.
+  assert.deepEqual(errors.filter((e) => !e.includes('404')), []);
+  await page.close();
+});

@@ -1,0 +1,80 @@
+//! The command line: `fleck serve | worker | migrate | admin …`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::admin::AdminCommand;
+use crate::settings::Settings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fleck",
+    version,
+    about = "Fleck: an open, Speckle-compatible data server for architecture, engineering and construction",
+    long_about = "Fleck: an open, Speckle-compatible data server for architecture, engineering and construction.\n\n\
+Options come from flags, then environment variables, then fleck.toml (or the file given by --config), then defaults.\n\
+With no options Fleck runs on embedded backends under ./fleck-data: SQLite, a blob folder, an in-process cache and a mail outbox."
+)]
+pub struct Cli {
+    /// Configuration file [default: ./fleck.toml when it exists]
+    #[arg(long, env = "FLECK_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API and the web app, running the workers in the same process
+    Serve {
+        /// Run no workers in this process (when separate `fleck worker` processes do the work)
+        #[arg(long, env = "FLECK_NO_WORKERS")]
+        no_workers: bool,
+    },
+    /// Run workers only (previews, webhooks, imports, mail…), for scaling out
+    Worker {
+        /// Only these job kinds, comma-separated [default: all]
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Manage users and check the configuration
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let settings = self.settings.with_file(self.config.as_deref())?;
+        crate::logging::init(
+            &settings.log_filter(),
+            settings.log_format.unwrap_or_default(),
+        )?;
+        let (config, options) = settings.resolve()?;
+        match self.command {
+            Command::Serve { no_workers } => {
+                crate::serve::serve(config, options, !no_workers).await
+            }
+            Command::Worker { only } => crate::serve::work(config, options, only).await,
+            Command::Migrate => {
+                let database = fleck_core::db::connect(&config.database_url, 2).await?;
+                database.store.migrate().await?;
+                println!("database {} is up to date", database.store.kind());
+                Ok(())
+            }
+            Command::Admin(command) => {
+                let core = fleck_core::Core::connect(config)
+                    .await
+                    .context("cannot start")?;
+                command.run(&core).await
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The `fleck` binary's library: HTTP transport (REST, operations endpoints, web app rendering)
+//! and the commands of the CLI. Business rules live in `fleck_core`.
+
+pub mod admin;
+pub mod cli;
+pub mod error;
+pub mod logging;
+pub mod metrics;
+pub mod ops;
+pub mod rest;
+pub mod router;
+pub mod serve;
+pub mod settings;
+pub mod ssr;
+pub mod state;
+
+pub use router::router;
+pub use state::AppState;

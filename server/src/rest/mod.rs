@@ -1,0 +1,3 @@
+//! REST endpoints, one module per resource.
+
+pub mod storage;

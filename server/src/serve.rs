@@ -1,0 +1,125 @@
+//! `fleck serve` and `fleck worker`: start, run, and shut down gracefully.
+
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use fleck_core::{Config, Core};
+use fleck_workers::WorkerOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::settings::ServerOptions;
+use crate::state::AppState;
+
+pub async fn serve(
+    config: Config,
+    options: ServerOptions,
+    with_workers: bool,
+) -> anyhow::Result<()> {
+    let core = Core::connect(config).await.context("cannot start")?;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("cannot start: cannot listen on {}", options.bind))?;
+    log_backends(&core);
+    let state = AppState::new(core.clone(), options.clone());
+    let shutdown = state.shutdown.clone();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+
+    let workers = with_workers.then(|| {
+        let registry = fleck_workers::registry(&core);
+        tokio::spawn(fleck_workers::run(
+            core.clone(),
+            registry,
+            worker_options(&options),
+            shutdown.clone(),
+        ))
+    });
+
+    tracing::info!(address = %options.bind, public_url = %core.config.public_url, "serving");
+    let server = axum::serve(listener, crate::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .into_future();
+    tokio::select! {
+        served = server => served.context("the HTTP server failed")?,
+        _ = drain_deadline(&shutdown, options.shutdown_timeout) => {
+            tracing::warn!("in-flight requests did not finish within the shutdown timeout");
+        }
+    }
+    if let Some(workers) = workers {
+        if tokio::time::timeout(options.shutdown_timeout, workers)
+            .await
+            .is_err()
+        {
+            tracing::warn!("workers did not stop within the shutdown timeout");
+        }
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> anyhow::Result<()> {
+    let core = Core::connect(config).await.context("cannot start")?;
+    log_backends(&core);
+    let mut registry = fleck_workers::registry(&core);
+    if !only.is_empty() {
+        registry = registry.only(&only).map_err(anyhow::Error::msg)?;
+    }
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    fleck_workers::run(core, registry, worker_options(&options), shutdown).await;
+    Ok(())
+}
+
+fn worker_options(options: &ServerOptions) -> WorkerOptions {
+    WorkerOptions {
+        name: format!("{}-{}", hostname(), std::process::id()),
+        concurrency: options.worker_concurrency,
+        shutdown_grace: options.shutdown_timeout,
+        ..WorkerOptions::default()
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "fleck".into())
+}
+
+fn log_backends(core: &Core) {
+    tracing::info!(
+        database = core.store.kind(),
+        blobs = core.blobs.kind(),
+        cache = core.cache.kind(),
+        mail = core.mailer.kind(),
+        "backends ready"
+    );
+}
+
+/// Resolves `timeout` after shutdown begins; never before.
+async fn drain_deadline(shutdown: &CancellationToken, timeout: Duration) {
+    shutdown.cancelled().await;
+    tokio::time::sleep(timeout).await;
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests and jobs");
+    shutdown.cancel();
+}

@@ -1,0 +1,340 @@
+//! Configuration: command-line flags, then environment variables, then `fleck.toml`, then defaults.
+//! Every option is listed by `fleck --help` together with its variable.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::Args;
+use fleck_core::config::{Config, RedisConfig, S3Config};
+use serde::Deserialize;
+
+/// Options shared by every command. In `fleck.toml` each has the name shown in the brackets,
+/// e.g. `database_url = "postgres://…"`.
+#[derive(Args, Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on [bind; default 127.0.0.1:3000]
+    #[arg(long, env = "FLECK_BIND", global = true)]
+    pub bind: Option<SocketAddr>,
+
+    /// URL users and clients reach this server at, used in links and e-mails [public_url; default http://<bind>]
+    #[arg(long, env = "FLECK_PUBLIC_URL", global = true)]
+    pub public_url: Option<url::Url>,
+
+    /// Folder for the embedded backends' files [data_dir; default ./fleck-data]
+    #[arg(long, env = "FLECK_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Metadata database: sqlite://<file> or postgres://user:password@host:port/db [database_url; default sqlite://<data_dir>/fleck.db]
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Connections in the database pool [database_max_connections; default 10]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true)]
+    pub database_max_connections: Option<u32>,
+
+    /// Redis for cache, sessions, rate limits and pub/sub between replicas, e.g. redis://host:6379 [redis_url; default: in-process]
+    #[arg(long, env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key and channel [redis_key_prefix; default fleck:]
+    #[arg(long, env = "REDIS_KEY_PREFIX", global = true)]
+    pub redis_key_prefix: Option<String>,
+
+    /// S3-compatible endpoint for blobs, e.g. https://s3.eu-west-1.amazonaws.com [s3_endpoint; default: blobs in <data_dir>/blobs]
+    #[arg(long, env = "S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// Endpoint written into presigned URLs for clients, when it differs from S3_ENDPOINT [s3_public_endpoint]
+    #[arg(long, env = "S3_PUBLIC_ENDPOINT", global = true)]
+    pub s3_public_endpoint: Option<String>,
+
+    /// S3 bucket [s3_bucket; required with S3_ENDPOINT]
+    #[arg(long, env = "S3_BUCKET", global = true)]
+    pub s3_bucket: Option<String>,
+
+    /// S3 region [s3_region; default us-east-1]
+    #[arg(long, env = "S3_REGION", global = true)]
+    pub s3_region: Option<String>,
+
+    /// S3 access key id [s3_access_key; required with S3_ENDPOINT]
+    #[arg(long, env = "S3_ACCESS_KEY", global = true)]
+    pub s3_access_key: Option<String>,
+
+    /// S3 secret access key [s3_secret_key; required with S3_ENDPOINT]
+    #[arg(long, env = "S3_SECRET_KEY", global = true, hide_env_values = true)]
+    pub s3_secret_key: Option<String>,
+
+    /// Create the S3 bucket at start-up if it is missing [s3_create_bucket; default false]
+    #[arg(long, env = "S3_CREATE_BUCKET", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub s3_create_bucket: Option<bool>,
+
+    /// SMTP relay: smtp://host:port, smtp://user:pass@host:587?tls=required (STARTTLS), smtps://host:465 (TLS) [smtp_url; default: .eml files in <data_dir>/outbox]
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of Fleck's e-mails [mail_from; default "Fleck <fleck@localhost>"]
+    #[arg(long, env = "MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// Secret that signs links and tokens; every replica needs the same one [secret; default: generated into <data_dir>/secret.key]
+    #[arg(long, env = "FLECK_SECRET", global = true, hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// Folder with the web app's compiled assets (pkg/fleck.js, pkg/fleck.wasm, pkg/fleck.css) [site_dir; default: site/ beside the executable's folder]
+    #[arg(long, env = "FLECK_SITE_DIR", global = true)]
+    pub site_dir: Option<PathBuf>,
+
+    /// Log filter, e.g. info or fleck_server=debug,sqlx=warn [log; default info,sqlx=warn]
+    #[arg(long, env = "FLECK_LOG", global = true)]
+    pub log: Option<String>,
+
+    /// Log format: human or json [log_format; default human]
+    #[arg(long, env = "FLECK_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+
+    /// Seconds to let in-flight requests and jobs finish after SIGTERM/SIGINT [shutdown_timeout; default 30]
+    #[arg(long, env = "FLECK_SHUTDOWN_TIMEOUT", global = true)]
+    pub shutdown_timeout: Option<u64>,
+
+    /// Jobs each worker process runs at once [worker_concurrency; default 4]
+    #[arg(long, env = "FLECK_WORKER_CONCURRENCY", global = true)]
+    pub worker_concurrency: Option<usize>,
+
+    /// Largest accepted blob upload in MiB [file_size_limit_mb; default 100]
+    #[arg(long, env = "FLECK_FILE_SIZE_LIMIT_MB", global = true)]
+    pub file_size_limit_mb: Option<u64>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// Everything `fleck` needs besides the backends' configuration.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    pub bind: SocketAddr,
+    pub site_dir: PathBuf,
+    pub shutdown_timeout: std::time::Duration,
+    pub worker_concurrency: usize,
+    pub file_size_limit: u64,
+}
+
+macro_rules! first_set {
+    ($cli:expr, $file:expr; $($field:ident),+ $(,)?) => {
+        Settings { $($field: $cli.$field.or($file.$field)),+ }
+    };
+}
+
+impl Settings {
+    /// Fills options not given on the command line or in the environment from `fleck.toml`.
+    pub fn with_file(self, path: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match path {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from("fleck.toml"), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(self),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let file: Settings =
+            toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
+        Ok(first_set!(self, file;
+            bind, public_url, data_dir, database_url, database_max_connections, redis_url,
+            redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
+            s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
+            shutdown_timeout, worker_concurrency, file_size_limit_mb,
+        ))
+    }
+
+    pub fn log_filter(&self) -> String {
+        self.log.clone().unwrap_or_else(|| "info,sqlx=warn".into())
+    }
+
+    /// Applies defaults and checks that the options fit together.
+    pub fn resolve(self) -> anyhow::Result<(Config, ServerOptions)> {
+        let bind = self
+            .bind
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
+        let public_url = match self.public_url {
+            Some(url) => url,
+            None => default_public_url(bind)?,
+        };
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("fleck-data"));
+        let database_url = self
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("fleck.db").display()));
+        let s3 = match self.s3_endpoint {
+            None => None,
+            Some(endpoint) => {
+                let required = |value: Option<String>, name: &str| {
+                    value
+                        .filter(|v| !v.is_empty())
+                        .with_context(|| format!("S3_ENDPOINT is set, so {name} is required too"))
+                };
+                Some(S3Config {
+                    bucket: required(self.s3_bucket, "S3_BUCKET")?,
+                    access_key: required(self.s3_access_key, "S3_ACCESS_KEY")?,
+                    secret_key: required(self.s3_secret_key, "S3_SECRET_KEY")?,
+                    region: self.s3_region.unwrap_or_else(|| "us-east-1".into()),
+                    public_endpoint: self.s3_public_endpoint,
+                    create_bucket: self.s3_create_bucket.unwrap_or(false),
+                    endpoint,
+                })
+            }
+        };
+        let secret = match self.secret {
+            Some(secret) if secret.len() >= 32 => secret,
+            Some(_) => bail!("FLECK_SECRET must be at least 32 characters long"),
+            None => stored_secret(&data_dir)?,
+        };
+        let site_dir = self.site_dir.unwrap_or_else(default_site_dir);
+        let config = Config {
+            public_url,
+            database_url,
+            database_max_connections: self.database_max_connections.unwrap_or(10),
+            redis: self.redis_url.map(|url| RedisConfig {
+                url,
+                key_prefix: self.redis_key_prefix.unwrap_or_else(|| "fleck:".into()),
+            }),
+            s3,
+            smtp_url: self.smtp_url,
+            mail_from: self
+                .mail_from
+                .unwrap_or_else(|| "Fleck <fleck@localhost>".into()),
+            secret,
+            data_dir,
+        };
+        let options = ServerOptions {
+            bind,
+            site_dir,
+            shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout.unwrap_or(30)),
+            worker_concurrency: self.worker_concurrency.unwrap_or(4).max(1),
+            file_size_limit: self.file_size_limit_mb.unwrap_or(100) * 1024 * 1024,
+        };
+        Ok((config, options))
+    }
+}
+
+fn default_public_url(bind: SocketAddr) -> anyhow::Result<url::Url> {
+    // A wildcard address is not somewhere a browser can go.
+    let host = if bind.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        bind.ip().to_string()
+    };
+    let host = if bind.is_ipv6() && host != "localhost" {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Ok(format!("http://{host}:{}", bind.port()).parse()?)
+}
+
+/// `site/` beside the folder of the executable (`target/release/fleck` → `target/site`).
+fn default_site_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("site")))
+        .unwrap_or_else(|| PathBuf::from("target/site"))
+}
+
+/// The secret kept in `<data_dir>/secret.key`, generated on first use, readable only by its owner.
+fn stored_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 32 => return Ok(secret.trim().to_string()),
+        Ok(_) => bail!(
+            "{} is too short; delete it to generate a new one",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let secret = fleck_core::ids::random_hex(32);
+    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let (config, options) = settings.resolve().unwrap();
+        assert_eq!(options.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert!(config.database_url.starts_with("sqlite://"));
+        assert!(config.redis.is_none() && config.s3.is_none() && config.smtp_url.is_none());
+        // The generated secret is kept, so links stay valid across restarts.
+        let again = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        assert_eq!(again.resolve().unwrap().0.secret, config.secret);
+    }
+
+    #[test]
+    fn file_fills_what_flags_and_environment_leave_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fleck.toml");
+        std::fs::write(
+            &path,
+            "bind = \"0.0.0.0:8080\"\ndatabase_url = \"postgres://db/fleck\"\n",
+        )
+        .unwrap();
+        let settings = Settings {
+            database_url: Some("sqlite://x.db".into()),
+            ..Default::default()
+        }
+        .with_file(Some(&path))
+        .unwrap();
+        assert_eq!(settings.bind.unwrap().to_string(), "0.0.0.0:8080");
+        assert_eq!(settings.database_url.as_deref(), Some("sqlite://x.db"));
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(&typo, "databse_url = \"x\"\n").unwrap();
+        assert!(Settings::default().with_file(Some(&typo)).is_err());
+    }
+
+    #[test]
+    fn s3_needs_bucket_and_keys() {
+        let settings = Settings {
+            s3_endpoint: Some("http://127.0.0.1:9000".into()),
+            secret: Some("x".repeat(32)),
+            ..Default::default()
+        };
+        let err = settings.resolve().unwrap_err().to_string();
+        assert!(err.contains("S3_BUCKET"), "{err}");
+    }
+}

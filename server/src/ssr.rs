@@ -1,0 +1,21 @@
+//! The web app: Leptos server-side rendering, server functions and the compiled assets.
+
+use axum::Router;
+use fleck_app::{shell, App};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::state::AppState;
+
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let core = state.core.clone();
+    let leptos = state.leptos.clone();
+    Router::new()
+        .leptos_routes_with_context(
+            state,
+            generate_route_list(App),
+            move || provide_context(core.clone()),
+            move || shell(leptos.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+}

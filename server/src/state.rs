@@ -1,0 +1,45 @@
+//! The one context value every handler receives.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use fleck_core::Core;
+use leptos::config::LeptosOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+use crate::settings::ServerOptions;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub options: Arc<ServerOptions>,
+    pub metrics: Arc<Metrics>,
+    pub leptos: LeptosOptions,
+    /// Cancelled when shutdown begins; readiness then answers 503 so load balancers move on.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    pub fn new(core: Core, options: ServerOptions) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name("fleck")
+            .site_root(options.site_dir.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(options.bind)
+            .build();
+        AppState {
+            core,
+            options: Arc::new(options),
+            metrics: Arc::new(Metrics::new()),
+            leptos,
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
