@@ -1,0 +1,141 @@
+//! Liveness, readiness, metrics and the headers every response carries.
+
+mod support;
+
+use support::TestServer;
+
+#[tokio::test]
+async fn liveness_and_readiness_report_every_backend() {
+    let server = TestServer::start().await;
+    let live = reqwest::get(server.at("/liveness")).await.unwrap();
+    assert_eq!(live.status(), 200);
+
+    let ready = reqwest::get(server.at("/readiness")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    for (name, backend) in [("database", "sqlite"), ("blobs", "disk"), ("cache", "memory"), ("mail", "outbox")] {
+        assert_eq!(body["backends"][name]["backend"], backend, "{body}");
+        assert_eq!(body["backends"][name]["ok"], true, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn readiness_is_503_and_names_the_failing_backend() {
+    let server = TestServer::start().await;
+    std::fs::remove_dir_all(server.data_dir.join("blobs")).unwrap();
+    let ready = reqwest::get(server.at("/readiness")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["failing"], serde_json::json!(["blobs"]), "{body}");
+    assert_eq!(body["backends"]["database"]["ok"], true);
+
+    std::fs::remove_dir_all(server.data_dir.join("outbox")).unwrap();
+    let body: serde_json::Value = reqwest::get(server.at("/readiness")).await.unwrap().json().await.unwrap();
+    assert_eq!(body["failing"], serde_json::json!(["blobs", "mail"]), "{body}");
+    // Error details (paths, hosts) are for the log, not for whoever asks.
+    assert!(!body.to_string().contains(server.data_dir.to_str().unwrap()), "{body}");
+}
+
+#[tokio::test]
+async fn readiness_names_redis_when_it_goes_away() {
+    let Some(redis_server) = support::program("redis-server") else {
+        return;
+    };
+    let port = free_port();
+    let mut redis = std::process::Command::new(redis_server)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port).await;
+    let url = format!("redis://127.0.0.1:{port}");
+    let server = TestServer::start_with(|mut config| {
+        config.redis = Some(fleck_core::config::RedisConfig {
+            url,
+            key_prefix: "readiness:".into(),
+        });
+        config
+    })
+    .await;
+    assert_eq!(reqwest::get(server.at("/readiness")).await.unwrap().status(), 200);
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let ready = reqwest::get(server.at("/readiness")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["failing"], serde_json::json!(["cache"]), "{body}");
+    assert_eq!(body["backends"]["cache"]["backend"], "redis");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let made = client.get(server.at("/liveness")).send().await.unwrap();
+    let id = made.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+
+    // An id set by a proxy in front is kept, so logs can be followed across services.
+    let kept = client
+        .get(server.at("/nowhere"))
+        .header("x-request-id", "from-the-load-balancer")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 404);
+    assert_eq!(kept.headers()["x-request-id"], "from-the-load-balancer");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_the_queue() {
+    let server = TestServer::start().await;
+    for _ in 0..3 {
+        reqwest::get(server.at("/liveness")).await.unwrap();
+    }
+    reqwest::get(server.at("/no/such/thing")).await.unwrap();
+    fleck_core::mail::Email {
+        to: "ops@example.com".into(),
+        subject: "queued".into(),
+        text: "body".into(),
+        html: None,
+    }
+    .enqueue(&server.core.jobs)
+    .await
+    .unwrap();
+
+    let response = reqwest::get(server.at("/metrics")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains(r#"fleck_http_requests_total{method="GET",route="/liveness",status="200"} 3"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
+    assert!(text.contains(r#"fleck_http_request_duration_seconds_bucket{method="GET",route="/liveness""#));
+    assert!(text.contains(r#"fleck_jobs{kind="mail",state="queued"} 1"#), "{text}");
+}
+
+#[tokio::test]
+async fn ping_answers_pong() {
+    let server = TestServer::start().await;
+    let response = reqwest::get(server.at("/api/ping")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "pong");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on port {port}");
+}

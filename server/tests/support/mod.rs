@@ -1,0 +1,126 @@
+//! Starts Fleck's HTTP server in the test process on a free port, on embedded backends or on the
+//! production services named by the FLECK_TEST_* variables.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fleck_core::config::{Config, S3Config};
+use fleck_core::Core;
+use fleck_server::settings::ServerOptions;
+use fleck_server::AppState;
+use tokio_util::sync::CancellationToken;
+
+/// The value of a FLECK_TEST_* variable. Missing: under CI the test fails; elsewhere it is skipped.
+pub fn service(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ => missing(&format!("{var} is not set (scripts/services.sh starts the services)")),
+    }
+}
+
+/// A program on PATH, with the same rule as `service`.
+pub fn program(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()));
+    found.or_else(|| missing(&format!("{name} is not on PATH")))
+}
+
+fn missing<T>(what: &str) -> Option<T> {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("CI=true but {what}");
+    }
+    eprintln!("skipping: {what}");
+    None
+}
+
+pub fn random_name(prefix: &str) -> String {
+    format!("{prefix}{}", fleck_core::ids::random_string(12))
+}
+
+pub fn embedded_config(dir: &std::path::Path, public_url: &str) -> Config {
+    Config {
+        public_url: public_url.parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        database_url: format!("sqlite://{}", dir.join("fleck.db").display()),
+        database_max_connections: 5,
+        redis: None,
+        s3: None,
+        smtp_url: None,
+        mail_from: "Fleck <fleck@localhost>".into(),
+        secret: "test-secret-that-is-long-enough-0123456789".into(),
+    }
+}
+
+/// S3 settings for a fresh bucket on the test S3 server, or `None` when it is not configured.
+pub fn s3_config() -> Option<S3Config> {
+    Some(S3Config {
+        endpoint: service("FLECK_TEST_S3_ENDPOINT")?,
+        public_endpoint: None,
+        bucket: random_name("fleck-"),
+        region: "us-east-1".into(),
+        access_key: service("FLECK_TEST_S3_ACCESS_KEY")?,
+        secret_key: service("FLECK_TEST_S3_SECRET_KEY")?,
+        create_bucket: true,
+    })
+}
+
+pub struct TestServer {
+    pub url: String,
+    pub core: Core,
+    pub data_dir: PathBuf,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server on embedded backends in a fresh folder.
+    pub async fn start() -> Self {
+        Self::start_with(|config| config).await
+    }
+
+    /// A server whose configuration `adjust` may change (e.g. point blobs at S3).
+    pub async fn start_with(adjust: impl FnOnce(Config) -> Config) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let url = format!("http://{addr}");
+        let config = adjust(embedded_config(dir.path(), &url));
+        let core = Core::connect(config).await.expect("backends start");
+        let options = ServerOptions {
+            bind: addr,
+            site_dir: dir.path().join("site"),
+            shutdown_timeout: Duration::from_secs(5),
+            worker_concurrency: 1,
+            file_size_limit: 1024 * 1024,
+        };
+        let state = AppState::new(core.clone(), options);
+        let shutdown = state.shutdown.clone();
+        let app = fleck_server::router(state);
+        tokio::spawn(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+                .into_future(),
+        );
+        TestServer {
+            url,
+            core,
+            data_dir: dir.path().to_path_buf(),
+            shutdown,
+            _dir: dir,
+        }
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+use std::future::IntoFuture;
