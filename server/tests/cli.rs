@@ -110,12 +110,15 @@ fn migrate_and_check_work_on_a_fresh_folder() {
     }
 }
 
+/// A backend's name, the settings that point at a closed port, and what the error must mention.
+type Case = (&'static str, Vec<(&'static str, String)>, &'static [&'static str]);
+
 /// An unreachable backend stops start-up at once with one line naming it and where it was sought.
 #[test]
 fn unreachable_backends_fail_fast_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let closed = free_port();
-    let cases: [(&str, Vec<(&str, String)>, &[&str]); 4] = [
+    let cases: [Case; 4] = [
         ("PostgreSQL", vec![("DATABASE_URL", format!("postgres://fleck:hunter2@127.0.0.1:{closed}/fleck"))], &["PostgreSQL", "127.0.0.1"]),
         ("Redis", vec![("REDIS_URL", format!("redis://127.0.0.1:{closed}"))], &["Redis", "127.0.0.1"]),
         (
