@@ -1,0 +1,529 @@
+//! Backends for the contract suites: one constructor per implementation, each giving a fresh,
+//! isolated instance (own database, bucket, key prefix or folder) and cleaning it up afterwards.
+//!
+//! External services are found through `FLECK_TEST_*` variables (`eval "$(scripts/services.sh)"`
+//! sets them). Without one, a test skips with a note on stderr, except in CI (`CI=true`), where a
+//! skipped backend would be an untested backend, so the test fails instead.
+
+// Every suite includes this module but uses only the constructors of its own trait.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fleck_core::blobs::disk::DiskBlobs;
+use fleck_core::blobs::s3::S3Blobs;
+use fleck_core::blobs::signing::UrlSigner;
+use fleck_core::blobs::Blobs;
+use fleck_core::cache::memory::MemoryCache;
+use fleck_core::cache::redis::RedisCache;
+use fleck_core::cache::Cache;
+use fleck_core::config::S3Config;
+use fleck_core::db::{self, Database};
+use fleck_core::ids::random_string;
+use fleck_core::mail::outbox::Outbox;
+use fleck_core::mail::smtp::Smtp;
+use fleck_core::mail::{parse_from, Mailer};
+use fleck_core::queue::Queue;
+use fleck_core::store::Store;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use sqlx::Connection;
+use tempfile::TempDir;
+
+/// For each implementation `name => constructor` and each contract function, a test named
+/// `<name>_<contract>` that builds a fresh backend (or skips, see `service_var`) and runs the
+/// contract against it. Contract functions take the fixture's `backend` value.
+macro_rules! contract_tests {
+    (implementations: [$($name:ident => $make:path),+ $(,)?], contracts: $contracts:tt $(,)?) => {
+        $( $crate::support::contract_tests!(@one $name $make $contracts); )+
+    };
+    (@one $name:ident $make:path [$($contract:ident),+ $(,)?]) => {
+        paste::paste! {
+            $(
+                // Several worker threads, so concurrent callers in a contract really overlap.
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn [<$name _ $contract>]() {
+                    let Some(fixture) = $make().await else { return };
+                    $contract(fixture.backend.clone()).await;
+                }
+            )+
+        }
+    };
+}
+pub(crate) use contract_tests;
+
+/// A backend under test and what has to outlive it or be cleaned up after it.
+pub struct Fixture<T> {
+    pub backend: T,
+    /// The temporary folder an embedded backend keeps its files in.
+    dir: Option<TempDir>,
+    /// Removes what the test created in a shared service (database, bucket, keys).
+    teardown: Option<BoxFuture<'static, ()>>,
+}
+
+impl<T> Fixture<T> {
+    fn new(backend: T) -> Self {
+        Fixture {
+            backend,
+            dir: None,
+            teardown: None,
+        }
+    }
+
+    fn in_dir(mut self, dir: TempDir) -> Self {
+        self.dir = Some(dir);
+        self
+    }
+
+    fn with_teardown(
+        mut self,
+        teardown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        self.teardown = Some(teardown.boxed());
+        self
+    }
+
+    /// The same fixture around a part of the backend (a database's store or its queue).
+    fn map<U>(mut self, part: impl FnOnce(&T) -> U) -> Fixture<U> {
+        Fixture {
+            backend: part(&self.backend),
+            dir: self.dir.take(),
+            teardown: self.teardown.take(),
+        }
+    }
+}
+
+impl<T> Drop for Fixture<T> {
+    fn drop(&mut self) {
+        if let Some(teardown) = self.teardown.take() {
+            // `drop` cannot await, and it may run while the test's runtime unwinds from a panic:
+            // clean up on a thread with a runtime of its own.
+            let cleaned = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the teardown")
+                    .block_on(teardown)
+            })
+            .join();
+            if cleaned.is_err() {
+                eprintln!("warning: cleaning up after the test panicked");
+            }
+        }
+    }
+}
+
+/// The value of a `FLECK_TEST_*` variable naming an external service; `None` means skip the test.
+/// Panics in CI, where every backend must be tested.
+pub fn service_var(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
+            "{name} is not set: CI must run the contract tests against every backend \
+             (eval \"$(scripts/services.sh)\" starts them and sets it)"
+        ),
+        _ => {
+            eprintln!("skipping: set {name} to run this test (eval \"$(scripts/services.sh)\")");
+            None
+        }
+    }
+}
+
+/// Like `service_var` for tests that need several variables: all of them or skip.
+fn service_vars<const N: usize>(names: [&str; N]) -> Option<[String; N]> {
+    let values: Vec<String> = names
+        .iter()
+        .map(|name| service_var(name))
+        .collect::<Option<_>>()?;
+    values.try_into().ok()
+}
+
+/// A name no other test (in this run or an earlier one) uses.
+pub fn unique_name(prefix: &str) -> String {
+    format!("{prefix}{}", random_string(12))
+}
+
+fn temp_dir() -> TempDir {
+    tempfile::tempdir().expect("a temporary folder")
+}
+
+// ---- Store and Queue ----
+
+/// A fresh SQLite database file in a temporary folder, migrated.
+pub async fn sqlite() -> Option<Fixture<Database>> {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let database = db::connect(&url, 5).await.expect("opening SQLite");
+    database.store.migrate().await.expect("migrating SQLite");
+    Some(Fixture::new(database).in_dir(dir))
+}
+
+/// A fresh PostgreSQL database on the test server, migrated and dropped after the test.
+pub async fn postgres() -> Option<Fixture<Database>> {
+    let admin_url = service_var("FLECK_TEST_POSTGRES_URL")?;
+    let name = unique_name("fleck_t_");
+    admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+    let mut url = url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    let database = db::connect(url.as_str(), 5)
+        .await
+        .expect("connecting to the test database");
+    database
+        .store
+        .migrate()
+        .await
+        .expect("migrating PostgreSQL");
+    // FORCE ends the pool's connections, which are still open while the fixture drops.
+    let drop_database = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    Some(
+        Fixture::new(database)
+            .with_teardown(async move { admin_execute(&admin_url, &drop_database).await }),
+    )
+}
+
+async fn admin_execute(admin_url: &str, statement: &str) {
+    let mut conn = sqlx::postgres::PgConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to FLECK_TEST_POSTGRES_URL: {e}"));
+    // The statement only ever holds a name this module generated.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let _ = conn.close().await;
+}
+
+pub async fn sqlite_store() -> Option<Fixture<Arc<dyn Store>>> {
+    Some(sqlite().await?.map(|db| db.store.clone()))
+}
+
+pub async fn postgres_store() -> Option<Fixture<Arc<dyn Store>>> {
+    Some(postgres().await?.map(|db| db.store.clone()))
+}
+
+pub async fn sqlite_queue() -> Option<Fixture<Arc<dyn Queue>>> {
+    Some(sqlite().await?.map(|db| db.queue.clone()))
+}
+
+pub async fn postgres_queue() -> Option<Fixture<Arc<dyn Queue>>> {
+    Some(postgres().await?.map(|db| db.queue.clone()))
+}
+
+// ---- Cache ----
+
+pub async fn memory_cache() -> Option<Fixture<Arc<dyn Cache>>> {
+    Some(Fixture::new(Arc::new(MemoryCache::new()) as Arc<dyn Cache>))
+}
+
+/// The test Redis, with a key prefix of this test's own; its keys are deleted afterwards.
+pub async fn redis_cache() -> Option<Fixture<Arc<dyn Cache>>> {
+    let url = service_var("FLECK_TEST_REDIS_URL")?;
+    let prefix = format!("{}:", unique_name("fleck-t-"));
+    let cache = RedisCache::connect(&url, &prefix)
+        .await
+        .expect("connecting to Redis");
+    let teardown = async move {
+        let result: redis::RedisResult<()> = async {
+            let mut conn = redis::Client::open(url)?
+                .get_multiplexed_async_connection()
+                .await?;
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}*"))
+                .query_async(&mut conn)
+                .await?;
+            if !keys.is_empty() {
+                redis::cmd("DEL")
+                    .arg(keys)
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            eprintln!("warning: could not delete the test's Redis keys: {e}");
+        }
+    };
+    Some(Fixture::new(Arc::new(cache) as Arc<dyn Cache>).with_teardown(teardown))
+}
+
+// ---- Blobs ----
+
+pub async fn disk_blobs() -> Option<Fixture<Arc<dyn Blobs>>> {
+    let dir = temp_dir();
+    let signer = UrlSigner::new(
+        "contract-test-secret",
+        "http://127.0.0.1:3000".parse().unwrap(),
+    );
+    let blobs = DiskBlobs::open(dir.path().join("blobs"), signer)
+        .await
+        .expect("opening the blob folder");
+    Some(Fixture::new(Arc::new(blobs) as Arc<dyn Blobs>).in_dir(dir))
+}
+
+/// A bucket of this test's own on the test S3 server, emptied and removed afterwards.
+pub async fn s3_blobs() -> Option<Fixture<Arc<dyn Blobs>>> {
+    let [endpoint, access_key, secret_key] = service_vars([
+        "FLECK_TEST_S3_ENDPOINT",
+        "FLECK_TEST_S3_ACCESS_KEY",
+        "FLECK_TEST_S3_SECRET_KEY",
+    ])?;
+    let config = S3Config {
+        endpoint,
+        public_endpoint: None,
+        bucket: unique_name("fleck-t-"),
+        region: "us-east-1".into(),
+        access_key,
+        secret_key,
+        create_bucket: true,
+    };
+    let blobs = S3Blobs::connect(&config).await.expect("connecting to S3");
+    Some(Fixture::new(Arc::new(blobs) as Arc<dyn Blobs>).with_teardown(remove_bucket(config)))
+}
+
+/// Deletes every object in the bucket, then the bucket.
+async fn remove_bucket(config: S3Config) {
+    let credentials = aws_credential_types::Credentials::new(
+        &config.access_key,
+        &config.secret_key,
+        None,
+        None,
+        "fleck-test",
+    );
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(config.region.clone()))
+            .endpoint_url(&config.endpoint)
+            .credentials_provider(credentials)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = &config.bucket;
+    let result: Result<(), String> = async {
+        loop {
+            let listed = client
+                .list_objects_v2()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| format!("listing: {e:?}"))?;
+            if listed.contents().is_empty() {
+                break;
+            }
+            for object in listed.contents() {
+                if let Some(key) = object.key() {
+                    client
+                        .delete_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(|e| format!("deleting {key}: {e:?}"))?;
+                }
+            }
+        }
+        client
+            .delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| format!("removing the bucket: {e:?}"))?;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        eprintln!("warning: could not remove test bucket {bucket}: {e}");
+    }
+}
+
+// ---- Mailer ----
+
+/// A mailer and a way to read back what it delivered.
+#[derive(Clone)]
+pub struct TestMailer {
+    pub mailer: Arc<dyn Mailer>,
+    pub probe: MailProbe,
+}
+
+#[derive(Clone)]
+pub enum MailProbe {
+    /// The outbox folder's `.eml` files.
+    Outbox(PathBuf),
+    /// maildev's HTTP API, at this base URL.
+    Maildev { api: String, http: reqwest::Client },
+}
+
+/// A delivered message as the probe reads it back.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub from: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mailbox {
+    pub address: String,
+    pub name: Option<String>,
+}
+
+/// How long delivered mail may take to show up in the probe (SMTP hands it over asynchronously).
+const MAIL_ARRIVAL: Duration = Duration::from_secs(5);
+
+impl MailProbe {
+    /// The messages addressed to `address`, waiting until there are at least `expected` of them
+    /// (or `MAIL_ARRIVAL` has passed, then returning what there is).
+    pub async fn messages_to(&self, address: &str, expected: usize) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + MAIL_ARRIVAL;
+        loop {
+            let found: Vec<Received> = self
+                .all_messages()
+                .await
+                .into_iter()
+                .filter(|m| {
+                    m.to.iter()
+                        .any(|to| to.address.eq_ignore_ascii_case(address))
+                })
+                .collect();
+            if found.len() >= expected || tokio::time::Instant::now() >= deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn all_messages(&self) -> Vec<Received> {
+        match self {
+            MailProbe::Outbox(dir) => read_outbox(dir).await,
+            MailProbe::Maildev { api, http } => read_maildev(api, http).await,
+        }
+    }
+}
+
+async fn read_outbox(dir: &std::path::Path) -> Vec<Received> {
+    let mut messages = Vec::new();
+    let mut entries = tokio::fs::read_dir(dir).await.expect("reading the outbox");
+    while let Some(entry) = entries.next_entry().await.expect("reading the outbox") {
+        if entry.path().extension().is_some_and(|ext| ext == "eml") {
+            let raw = tokio::fs::read(entry.path())
+                .await
+                .expect("reading an .eml file");
+            messages.push(parse_eml(&raw));
+        }
+    }
+    messages
+}
+
+fn parse_eml(raw: &[u8]) -> Received {
+    use mail_parser::{MessageParser, PartType};
+    let message = MessageParser::default()
+        .parse(raw)
+        .expect("an .eml file parses as e-mail");
+    let mailboxes = |address: Option<&mail_parser::Address>| -> Vec<Mailbox> {
+        address
+            .map(|a| {
+                a.iter()
+                    .map(|addr| Mailbox {
+                        address: addr.address().unwrap_or_default().to_string(),
+                        name: addr.name().map(str::to_string),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Look at the parts themselves: `body_html` would render a text-only message as HTML.
+    let text = message.parts.iter().find_map(|part| match &part.body {
+        PartType::Text(text) => Some(text.to_string()),
+        _ => None,
+    });
+    let html = message.parts.iter().find_map(|part| match &part.body {
+        PartType::Html(html) => Some(html.to_string()),
+        _ => None,
+    });
+    Received {
+        from: mailboxes(message.from()),
+        to: mailboxes(message.to()),
+        subject: message.subject().unwrap_or_default().to_string(),
+        text: text.unwrap_or_default(),
+        html,
+    }
+}
+
+async fn read_maildev(api: &str, http: &reqwest::Client) -> Vec<Received> {
+    let messages: Vec<serde_json::Value> = http
+        .get(format!("{api}/api/email"))
+        .send()
+        .await
+        .and_then(|response| response.error_for_status())
+        .expect("asking maildev for its mail")
+        .json()
+        .await
+        .expect("maildev answers a JSON array");
+    let mailboxes = |list: &serde_json::Value| -> Vec<Mailbox> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| Mailbox {
+                address: m["address"].as_str().unwrap_or_default().to_string(),
+                name: m["name"]
+                    .as_str()
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string),
+            })
+            .collect()
+    };
+    messages
+        .iter()
+        .map(|m| Received {
+            from: mailboxes(&m["from"]),
+            to: mailboxes(&m["to"]),
+            subject: m["subject"].as_str().unwrap_or_default().to_string(),
+            text: m["text"].as_str().unwrap_or_default().to_string(),
+            // maildev reports `false` for a message without an HTML part.
+            html: m["html"].as_str().map(str::to_string),
+        })
+        .collect()
+}
+
+/// The sender every test mailer uses.
+pub const MAIL_FROM: &str = "Fleck Tests <noreply@fleck.test>";
+
+pub async fn outbox_mailer() -> Option<Fixture<TestMailer>> {
+    let dir = temp_dir();
+    let folder = dir.path().join("outbox");
+    let outbox = Outbox::open(&folder, parse_from(MAIL_FROM).unwrap())
+        .await
+        .expect("opening the outbox");
+    let mailer = TestMailer {
+        mailer: Arc::new(outbox),
+        probe: MailProbe::Outbox(folder),
+    };
+    Some(Fixture::new(mailer).in_dir(dir))
+}
+
+/// The test SMTP server (maildev), read back through maildev's API. Tests share its mailbox, so
+/// each one sends to addresses of its own (`unique_address`).
+pub async fn smtp_mailer() -> Option<Fixture<TestMailer>> {
+    let [smtp_url, api] = service_vars(["FLECK_TEST_SMTP_URL", "FLECK_TEST_MAILDEV_URL"])?;
+    let smtp = Smtp::connect(&smtp_url, parse_from(MAIL_FROM).unwrap())
+        .await
+        .expect("connecting to the SMTP server");
+    let mailer = TestMailer {
+        mailer: Arc::new(smtp),
+        probe: MailProbe::Maildev {
+            api: api.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+        },
+    };
+    Some(Fixture::new(mailer))
+}
+
+/// A recipient address no other test sends to.
+pub fn unique_address(who: &str) -> String {
+    format!("{who}-{}@example.com", random_string(10))
+}
