@@ -32,8 +32,19 @@ fn help_documents_every_option_with_its_variable() {
     let (help, _) = text(&output);
     assert!(output.status.success());
     for name in [
-        "FLECK_BIND", "FLECK_PUBLIC_URL", "FLECK_DATA_DIR", "DATABASE_URL", "REDIS_URL", "S3_ENDPOINT",
-        "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY", "S3_SECRET_KEY", "SMTP_URL", "MAIL_FROM", "FLECK_CONFIG",
+        "FLECK_BIND",
+        "FLECK_PUBLIC_URL",
+        "FLECK_DATA_DIR",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "S3_ENDPOINT",
+        "S3_BUCKET",
+        "S3_REGION",
+        "S3_ACCESS_KEY",
+        "S3_SECRET_KEY",
+        "SMTP_URL",
+        "MAIL_FROM",
+        "FLECK_CONFIG",
     ] {
         assert!(help.contains(name), "--help does not mention {name}");
     }
@@ -47,28 +58,71 @@ fn admin_creates_users_changes_roles_and_lists_them() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| fleck(dir.path()).args(args).output().unwrap();
 
-    let first = run(&["admin", "create-user", "--email", "Ada@Example.com", "--name", "Ada", "--password", "correct horse"]);
+    let first = run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "Ada@Example.com",
+        "--name",
+        "Ada",
+        "--password",
+        "correct horse",
+    ]);
     let (out, err) = text(&first);
     assert!(first.status.success(), "{err}");
-    assert!(out.contains("server:admin"), "the first user becomes admin: {out}");
+    assert!(
+        out.contains("server:admin"),
+        "the first user becomes admin: {out}"
+    );
 
     let mut second = fleck(dir.path())
-        .args(["admin", "create-user", "--email", "bob@example.com", "--name", "Bob", "--password-stdin"])
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "bob@example.com",
+            "--name",
+            "Bob",
+            "--password-stdin",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    second.stdin.take().unwrap().write_all(b"battery staple\n").unwrap();
+    second
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"battery staple\n")
+        .unwrap();
     let second = second.wait_with_output().unwrap();
     assert!(second.status.success());
     assert!(text(&second).0.contains("server:user"));
 
-    let duplicate = run(&["admin", "create-user", "--email", "ADA@example.com", "--name", "Ada 2", "--password", "correct horse"]);
+    let duplicate = run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "ADA@example.com",
+        "--name",
+        "Ada 2",
+        "--password",
+        "correct horse",
+    ]);
     assert!(!duplicate.status.success());
     assert!(text(&duplicate).1.contains("already exists"));
 
-    let weak = run(&["admin", "create-user", "--email", "eve@example.com", "--name", "Eve", "--password", "short"]);
+    let weak = run(&[
+        "admin",
+        "create-user",
+        "--email",
+        "eve@example.com",
+        "--name",
+        "Eve",
+        "--password",
+        "short",
+    ]);
     assert!(!weak.status.success());
     assert!(text(&weak).1.contains("at least 8 characters"));
 
@@ -76,8 +130,12 @@ fn admin_creates_users_changes_roles_and_lists_them() {
     assert!(!demote_last_admin.status.success());
     assert!(text(&demote_last_admin).1.contains("at least one admin"));
 
-    assert!(run(&["admin", "set-role", "bob@example.com", "admin"]).status.success());
-    assert!(run(&["admin", "set-role", "ada@example.com", "guest"]).status.success());
+    assert!(run(&["admin", "set-role", "bob@example.com", "admin"])
+        .status
+        .success());
+    assert!(run(&["admin", "set-role", "ada@example.com", "guest"])
+        .status
+        .success());
 
     let listed = run(&["admin", "list-users", "--json"]);
     let users: Vec<serde_json::Value> = text(&listed)
@@ -89,11 +147,20 @@ fn admin_creates_users_changes_roles_and_lists_them() {
         .iter()
         .map(|u| (u["email"].as_str().unwrap(), u["role"].as_str().unwrap()))
         .collect();
-    assert_eq!(roles, [("ada@example.com", "server:guest"), ("bob@example.com", "server:admin")]);
+    assert_eq!(
+        roles,
+        [
+            ("ada@example.com", "server:guest"),
+            ("bob@example.com", "server:admin")
+        ]
+    );
 
     let search = run(&["admin", "list-users", "--search", "bob"]);
     let (table, _) = text(&search);
-    assert!(table.contains("bob@example.com") && !table.contains("ada@example.com"), "{table}");
+    assert!(
+        table.contains("bob@example.com") && !table.contains("ada@example.com"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -111,7 +178,11 @@ fn migrate_and_check_work_on_a_fresh_folder() {
 }
 
 /// A backend's name, the settings that point at a closed port, and what the error must mention.
-type Case = (&'static str, Vec<(&'static str, String)>, &'static [&'static str]);
+type Case = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    &'static [&'static str],
+);
 
 /// An unreachable backend stops start-up at once with one line naming it and where it was sought.
 #[test]
@@ -119,8 +190,19 @@ fn unreachable_backends_fail_fast_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let closed = free_port();
     let cases: [Case; 4] = [
-        ("PostgreSQL", vec![("DATABASE_URL", format!("postgres://fleck:hunter2@127.0.0.1:{closed}/fleck"))], &["PostgreSQL", "127.0.0.1"]),
-        ("Redis", vec![("REDIS_URL", format!("redis://127.0.0.1:{closed}"))], &["Redis", "127.0.0.1"]),
+        (
+            "PostgreSQL",
+            vec![(
+                "DATABASE_URL",
+                format!("postgres://fleck:hunter2@127.0.0.1:{closed}/fleck"),
+            )],
+            &["PostgreSQL", "127.0.0.1"],
+        ),
+        (
+            "Redis",
+            vec![("REDIS_URL", format!("redis://127.0.0.1:{closed}"))],
+            &["Redis", "127.0.0.1"],
+        ),
         (
             "S3",
             vec![
@@ -131,7 +213,11 @@ fn unreachable_backends_fail_fast_with_one_clear_line() {
             ],
             &["S3", "127.0.0.1"],
         ),
-        ("SMTP", vec![("SMTP_URL", format!("smtp://127.0.0.1:{closed}"))], &["SMTP", "127.0.0.1"]),
+        (
+            "SMTP",
+            vec![("SMTP_URL", format!("smtp://127.0.0.1:{closed}"))],
+            &["SMTP", "127.0.0.1"],
+        ),
     ];
     for (what, env, mentions) in cases {
         let started = Instant::now();
@@ -143,14 +229,24 @@ fn unreachable_backends_fail_fast_with_one_clear_line() {
             .unwrap();
         let (_, err) = text(&output);
         assert_eq!(output.status.code(), Some(1), "{what}: {err}");
-        assert!(started.elapsed() < Duration::from_secs(20), "{what} took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{what} took {:?}",
+            started.elapsed()
+        );
         let line = err.trim();
         assert_eq!(line.lines().count(), 1, "{what}: one line, got:\n{err}");
         assert!(line.starts_with("fleck: cannot start"), "{line}");
         for mention in mentions {
-            assert!(line.contains(mention), "{what}: {line:?} does not mention {mention}");
+            assert!(
+                line.contains(mention),
+                "{what}: {line:?} does not mention {mention}"
+            );
         }
-        assert!(!line.contains("panicked") && !line.contains("hunter2"), "{line}");
+        assert!(
+            !line.contains("panicked") && !line.contains("hunter2"),
+            "{line}"
+        );
     }
 }
 
@@ -170,8 +266,15 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
     wait_until_ready(&base).await;
 
     // The same secret lets the test sign an upload link the server accepts.
-    let signer = fleck_core::blobs::signing::UrlSigner::new("a-secret-shared-with-the-test-0123456789", base.parse().unwrap());
-    let url = signer.sign(fleck_core::blobs::Method::Put, "blobs/p/slow.bin", Duration::from_secs(60));
+    let signer = fleck_core::blobs::signing::UrlSigner::new(
+        "a-secret-shared-with-the-test-0123456789",
+        base.parse().unwrap(),
+    );
+    let url = signer.sign(
+        fleck_core::blobs::Method::Put,
+        "blobs/p/slow.bin",
+        Duration::from_secs(60),
+    );
     // A body that trickles in over about a second.
     let chunks = futures::stream::unfold(0, |n| async move {
         if n == 10 {
@@ -188,20 +291,35 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let pid = server.id().unwrap();
-    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
 
-    let response = upload.await.unwrap().expect("the upload is answered, not cut off");
+    let response = upload
+        .await
+        .unwrap()
+        .expect("the upload is answered, not cut off");
     assert_eq!(response.status(), 200);
     let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
         .await
         .expect("the server exits after draining")
         .unwrap();
     assert!(status.success(), "{status}");
-    assert_eq!(std::fs::metadata(dir.path().join("blobs/blobs/p/slow.bin")).unwrap().len(), 10_000);
+    assert_eq!(
+        std::fs::metadata(dir.path().join("blobs/blobs/p/slow.bin"))
+            .unwrap()
+            .len(),
+        10_000
+    );
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_until_ready(base: &str) {

@@ -14,7 +14,12 @@ async fn liveness_and_readiness_report_every_backend() {
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ok");
-    for (name, backend) in [("database", "sqlite"), ("blobs", "disk"), ("cache", "memory"), ("mail", "outbox")] {
+    for (name, backend) in [
+        ("database", "sqlite"),
+        ("blobs", "disk"),
+        ("cache", "memory"),
+        ("mail", "outbox"),
+    ] {
         assert_eq!(body["backends"][name]["backend"], backend, "{body}");
         assert_eq!(body["backends"][name]["ok"], true, "{body}");
     }
@@ -31,10 +36,22 @@ async fn readiness_is_503_and_names_the_failing_backend() {
     assert_eq!(body["backends"]["database"]["ok"], true);
 
     std::fs::remove_dir_all(server.data_dir.join("outbox")).unwrap();
-    let body: serde_json::Value = reqwest::get(server.at("/readiness")).await.unwrap().json().await.unwrap();
-    assert_eq!(body["failing"], serde_json::json!(["blobs", "mail"]), "{body}");
+    let body: serde_json::Value = reqwest::get(server.at("/readiness"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["failing"],
+        serde_json::json!(["blobs", "mail"]),
+        "{body}"
+    );
     // Error details (paths, hosts) are for the log, not for whoever asks.
-    assert!(!body.to_string().contains(server.data_dir.to_str().unwrap()), "{body}");
+    assert!(
+        !body.to_string().contains(server.data_dir.to_str().unwrap()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -44,7 +61,16 @@ async fn readiness_names_redis_when_it_goes_away() {
     };
     let port = free_port();
     let mut redis = std::process::Command::new(redis_server)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -58,7 +84,13 @@ async fn readiness_names_redis_when_it_goes_away() {
         config
     })
     .await;
-    assert_eq!(reqwest::get(server.at("/readiness")).await.unwrap().status(), 200);
+    assert_eq!(
+        reqwest::get(server.at("/readiness"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     redis.kill().unwrap();
     redis.wait().unwrap();
@@ -107,15 +139,24 @@ async fn metrics_count_requests_by_route_and_show_the_queue() {
 
     let response = reqwest::get(server.at("/metrics")).await.unwrap();
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
     let text = response.text().await.unwrap();
     assert!(
-        text.contains(r#"fleck_http_requests_total{method="GET",route="/liveness",status="200"} 3"#),
+        text.contains(
+            r#"fleck_http_requests_total{method="GET",route="/liveness",status="200"} 3"#
+        ),
         "{text}"
     );
     assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
-    assert!(text.contains(r#"fleck_http_request_duration_seconds_bucket{method="GET",route="/liveness""#));
-    assert!(text.contains(r#"fleck_jobs{kind="mail",state="queued"} 1"#), "{text}");
+    assert!(text
+        .contains(r#"fleck_http_request_duration_seconds_bucket{method="GET",route="/liveness""#));
+    assert!(
+        text.contains(r#"fleck_jobs{kind="mail",state="queued"} 1"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -127,12 +168,19 @@ async fn ping_answers_pong() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn wait_for_port(port: u16) {
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

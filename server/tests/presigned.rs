@@ -15,28 +15,68 @@ async fn presigned_round_trip(server: &TestServer) {
     let body = "ISO-10303-21;\nHEADER;\n".repeat(500);
     let client = reqwest::Client::new();
 
-    let put_url = blobs.presign(Method::Put, &key, Duration::from_secs(300)).await.unwrap();
-    let put = client.put(&put_url).body(body.clone()).send().await.unwrap();
-    assert!(put.status().is_success(), "{} {}", put.status(), put.text().await.unwrap());
-    let etag = put.headers()["etag"].to_str().unwrap().trim_matches('"').to_string();
-    assert_eq!(etag, hex::encode(Md5::digest(body.as_bytes())), "the ETag is the body's MD5");
+    let put_url = blobs
+        .presign(Method::Put, &key, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let put = client
+        .put(&put_url)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        put.status().is_success(),
+        "{} {}",
+        put.status(),
+        put.text().await.unwrap()
+    );
+    let etag = put.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    assert_eq!(
+        etag,
+        hex::encode(Md5::digest(body.as_bytes())),
+        "the ETag is the body's MD5"
+    );
 
     let info = blobs.head(&key).await.unwrap().expect("stored");
     assert_eq!(info.size, body.len() as u64);
     assert_eq!(info.etag, etag);
 
-    let get_url = blobs.presign(Method::Get, &key, Duration::from_secs(300)).await.unwrap();
+    let get_url = blobs
+        .presign(Method::Get, &key, Duration::from_secs(300))
+        .await
+        .unwrap();
     let got = client.get(&get_url).send().await.unwrap();
     assert_eq!(got.status(), 200);
     assert_eq!(got.text().await.unwrap(), body);
 
     // A link for one key opens no other.
     let other = get_url.replace("model.ifc", "other.ifc");
-    assert!(!client.get(&other).send().await.unwrap().status().is_success());
+    assert!(!client
+        .get(&other)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
     // A GET link cannot be used to write.
     let misuse = client.put(&get_url).body("overwrite").send().await.unwrap();
     assert!(!misuse.status().is_success());
-    assert_eq!(client.get(&get_url).send().await.unwrap().text().await.unwrap(), body);
+    assert_eq!(
+        client
+            .get(&get_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        body
+    );
 }
 
 #[tokio::test]
@@ -48,7 +88,9 @@ async fn disk_blobs_presigned_round_trip() {
 
 #[tokio::test]
 async fn s3_blobs_presigned_round_trip() {
-    let Some(s3) = support::s3_config() else { return };
+    let Some(s3) = support::s3_config() else {
+        return;
+    };
     let server = TestServer::start_with(|mut config| {
         config.s3 = Some(s3);
         config
@@ -64,19 +106,45 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
     let blobs = &server.core.blobs;
     let client = reqwest::Client::new();
 
-    let url = blobs.presign(Method::Get, "blobs/p/a.txt", Duration::from_secs(60)).await.unwrap();
+    let url = blobs
+        .presign(Method::Get, "blobs/p/a.txt", Duration::from_secs(60))
+        .await
+        .unwrap();
     let tampered = url.replace("signature=", "signature=00");
     assert_eq!(client.get(&tampered).send().await.unwrap().status(), 403);
     // Signed, but nothing stored there yet.
     assert_eq!(client.get(&url).send().await.unwrap().status(), 404);
 
-    let expired = blobs.presign(Method::Put, "blobs/p/a.txt", Duration::ZERO).await.unwrap();
+    let expired = blobs
+        .presign(Method::Put, "blobs/p/a.txt", Duration::ZERO)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(client.put(&expired).body("x").send().await.unwrap().status(), 403);
+    assert_eq!(
+        client
+            .put(&expired)
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
 
     // The test server accepts at most 1 MiB.
-    let put = blobs.presign(Method::Put, "blobs/p/big.bin", Duration::from_secs(60)).await.unwrap();
-    let too_big = client.put(&put).body(vec![7u8; 2 * 1024 * 1024]).send().await.unwrap();
+    let put = blobs
+        .presign(Method::Put, "blobs/p/big.bin", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let too_big = client
+        .put(&put)
+        .body(vec![7u8; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(too_big.status(), 413);
-    assert!(blobs.head("blobs/p/big.bin").await.unwrap().is_none(), "nothing half-written is kept");
+    assert!(
+        blobs.head("blobs/p/big.bin").await.unwrap().is_none(),
+        "nothing half-written is kept"
+    );
 }

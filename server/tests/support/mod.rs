@@ -16,14 +16,19 @@ use tokio_util::sync::CancellationToken;
 pub fn service(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Some(value),
-        _ => missing(&format!("{var} is not set (scripts/services.sh starts the services)")),
+        _ => missing(&format!(
+            "{var} is not set (scripts/services.sh starts the services)"
+        )),
     }
 }
 
 /// A program on PATH, with the same rule as `service`.
 pub fn program(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()));
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
     found.or_else(|| missing(&format!("{name} is not on PATH")))
 }
 
