@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::store::AuthStore;
 use crate::blobs::disk::DiskBlobs;
 use crate::blobs::s3::S3Blobs;
 use crate::blobs::signing::UrlSigner;
@@ -30,6 +31,7 @@ pub struct Core {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    pub auth: Arc<dyn AuthStore>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
     pub cache: Arc<dyn Cache>,
@@ -56,7 +58,9 @@ impl Core {
     pub async fn connect(config: Config) -> Result<Self> {
         let database = db::connect(&config.database_url, config.database_max_connections).await?;
         database.store.migrate().await?;
-        Self::with_database(config, database).await
+        let core = Self::with_database(config, database).await?;
+        crate::auth::flow::register_default_apps(&core).await?;
+        Ok(core)
     }
 
     /// Like `connect`, but leaves the database schema alone (for workers started before `migrate`).
@@ -79,6 +83,7 @@ impl Core {
             jobs: Jobs::new(database.queue.clone(), cache.clone()),
             store: database.store,
             queue: database.queue,
+            auth: database.auth,
             blobs,
             cache,
             mailer,

@@ -1,6 +1,7 @@
 //! Fleck's core: the domain, its rules and services, and the backend traits with an embedded and
 //! a production implementation each. Everything else (server, workers, web app) goes through here.
 
+pub mod auth;
 pub mod backends;
 pub mod blobs;
 pub mod cache;

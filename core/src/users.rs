@@ -83,6 +83,9 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub name: String,
+    pub bio: Option<String>,
+    pub company: Option<String>,
+    pub avatar: Option<String>,
     pub role: ServerRole,
     pub verified: bool,
     pub created_at: DateTime<Utc>,
@@ -94,6 +97,7 @@ pub struct NewUser {
     pub id: String,
     pub email: String,
     pub name: String,
+    pub company: Option<String>,
     pub password_hash: Option<String>,
     pub verified: bool,
 }
@@ -103,6 +107,7 @@ pub struct NewUser {
 pub struct UserInput {
     pub email: String,
     pub name: String,
+    pub company: Option<String>,
     pub password: Option<String>,
 }
 
@@ -117,11 +122,19 @@ impl UserInput {
         if name.chars().count() > 512 {
             return Err(Error::invalid("name", "must be at most 512 characters"));
         }
+        let company = self
+            .company
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
+        if company.as_ref().is_some_and(|c| c.chars().count() > 512) {
+            return Err(Error::invalid("company", "must be at most 512 characters"));
+        }
         let password_hash = self.password.as_deref().map(hash_password).transpose()?;
         Ok(NewUser {
             id: crate::ids::new_id(),
             email,
             name,
+            company,
             password_hash,
             verified: false,
         })

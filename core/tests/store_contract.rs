@@ -30,6 +30,7 @@ fn new_user(email: &str, name: &str) -> NewUser {
     UserInput {
         email: email.into(),
         name: name.into(),
+        company: None,
         password: None,
     }
     .into_new_user()

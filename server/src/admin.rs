@@ -71,6 +71,7 @@ impl AdminCommand {
                 let input = UserInput {
                     email,
                     name,
+                    company: None,
                     password,
                 };
                 let user = core.store.create_user(input.into_new_user()?, role).await?;

@@ -2,8 +2,10 @@
 //! and the commands of the CLI. Business rules live in `fleck_core`.
 
 pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod graphql;
 pub mod logging;
 pub mod metrics;
 pub mod ops;

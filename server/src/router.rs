@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderName, Request};
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -11,7 +11,7 @@ use tracing::Level;
 
 use crate::rest::storage;
 use crate::state::AppState;
-use crate::{metrics, ops, ssr};
+use crate::{auth, graphql, metrics, ops, rest, ssr};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -20,7 +20,14 @@ pub fn router(state: AppState) -> Router {
         .route("/liveness", get(ops::liveness))
         .route("/readiness", get(ops::readiness))
         .route("/metrics", get(ops::metrics))
-        .route("/api/ping", get(ops::ping));
+        .route("/api/ping", get(ops::ping))
+        .route("/auth/local/register", post(rest::auth::register))
+        .route("/auth/local/login", post(rest::auth::login))
+        .route("/auth/token", post(rest::auth::token))
+        .route("/auth/accesscode", get(rest::auth::access_code))
+        .route("/auth/logout", post(rest::auth::logout))
+        .route("/graphql", get(graphql::explorer).post(graphql::execute))
+        .route("/explorer", get(graphql::explorer));
     if state.core.blobs.kind() == "disk" {
         routes = routes.route(
             "/storage/{*key}",
@@ -29,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     }
     routes
         .merge(ssr::routes(&state))
+        .layer(from_fn_with_state(state.clone(), auth::identify))
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

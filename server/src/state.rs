@@ -16,6 +16,7 @@ pub struct AppState {
     pub options: Arc<ServerOptions>,
     pub metrics: Arc<Metrics>,
     pub leptos: LeptosOptions,
+    pub graphql: crate::graphql::FleckSchema,
     /// Cancelled when shutdown begins; readiness then answers 503 so load balancers move on.
     pub shutdown: CancellationToken,
 }
@@ -33,6 +34,7 @@ impl AppState {
             options: Arc::new(options),
             metrics: Arc::new(Metrics::new()),
             leptos,
+            graphql: crate::graphql::schema(),
             shutdown: CancellationToken::new(),
         }
     }

@@ -6,24 +6,27 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+use crate::auth::store::AuthStore;
 use crate::config::redact_url;
 use crate::error::{Error, Result};
 use crate::queue::Queue;
 use crate::store::Store;
 
-/// Both faces of one database connection pool.
+/// The faces of one database connection pool.
 #[derive(Clone)]
 pub struct Database {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    pub auth: Arc<dyn AuthStore>,
 }
 
 impl Database {
-    fn from_impl<T: Store + Queue>(db: T) -> Self {
+    fn from_impl<T: Store + Queue + AuthStore>(db: T) -> Self {
         let db = Arc::new(db);
         Database {
             store: db.clone(),
-            queue: db,
+            queue: db.clone(),
+            auth: db,
         }
     }
 }

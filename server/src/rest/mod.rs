@@ -1,3 +1,5 @@
 //! REST endpoints, one module per resource.
 
+pub mod auth;
+pub mod input;
 pub mod storage;

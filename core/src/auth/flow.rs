@@ -1,0 +1,308 @@
+//! The login flow Speckle clients use, and bearer-token authentication:
+//! credentials → access code (bound to the app and its challenge) → `{token, refreshToken}`;
+//! refresh → a new pair; every request → `authenticate(token)`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Serialize;
+use subtle::ConstantTimeEq;
+
+use super::tokens::{self, IssuedToken};
+use super::{ApiToken, AuthCode, RefreshToken, Scope, ServerApp, TokenKind};
+use crate::backends::Core;
+use crate::error::{Error, Result};
+use crate::users::{verify_password, User};
+
+/// How long an access code may wait to be exchanged.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// How long a refresh token stays usable.
+pub const REFRESH_LIFETIME: Duration = Duration::from_secs(180 * 24 * 3600);
+
+/// The error every unusable token gets, as Speckle's clients expect it.
+pub const INVALID_TOKEN: &str = "Your token is not valid.";
+
+/// Who is making a request with a valid token, and what the token allows.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user: User,
+    pub token_id: String,
+    pub scopes: Vec<Scope>,
+    pub app_id: Option<String>,
+}
+
+impl Principal {
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub token: String,
+    pub refresh_token: String,
+}
+
+fn later(lifetime: Duration) -> chrono::DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(lifetime).unwrap_or_default()
+}
+
+/// Registers the default apps, or brings them up to date with this server's public URL.
+pub async fn register_default_apps(core: &Core) -> Result<()> {
+    for app in super::apps::default_apps(&core.config.public_url) {
+        core.auth.upsert_app(&app).await?;
+    }
+    Ok(())
+}
+
+/// The user with this e-mail and password. `None` for any mismatch, unknown e-mail included,
+/// taking as long either way so responses do not reveal which addresses have accounts.
+pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Result<Option<User>> {
+    let stored = core.auth.password_hash(email).await?;
+    let (user_id, hash) = match stored {
+        Some((id, Some(hash))) => (Some(id), hash),
+        _ => (None, dummy_hash().to_string()),
+    };
+    let hash_for_check = hash.clone();
+    let password = password.to_string();
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash_for_check))
+        .await
+        .map_err(|e| Error::backend("checking a password", e))?;
+    match (user_id, matches) {
+        (Some(id), true) => core.store.user_by_id(&id).await,
+        _ => Ok(None),
+    }
+}
+
+/// An argon2id hash of a random string: verifying against it costs what a real check costs.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        crate::users::hash_password(&crate::ids::random_hex(16))
+            .expect("hashing a long random string")
+    })
+}
+
+/// A single-use code that lets `app_id` obtain a token for `user_id` with the same `challenge`.
+pub async fn issue_code(
+    core: &Core,
+    app_id: &str,
+    user_id: &str,
+    challenge: &str,
+) -> Result<String> {
+    if challenge.is_empty() {
+        return Err(Error::invalid("challenge", "a challenge is required"));
+    }
+    core.auth
+        .app(app_id)
+        .await?
+        .ok_or_else(|| Error::invalid("appId", format!("no app {app_id:?}")))?;
+    let code = crate::ids::random_string(42);
+    let record = AuthCode {
+        app_id: app_id.into(),
+        user_id: user_id.into(),
+        challenge: challenge.into(),
+        expires_at: later(CODE_LIFETIME),
+    };
+    core.auth
+        .insert_auth_code(&tokens::digest(&code), &record)
+        .await?;
+    Ok(code)
+}
+
+async fn checked_app(core: &Core, app_id: &str, app_secret: &str) -> Result<ServerApp> {
+    let app = core.auth.app(app_id).await?;
+    match app {
+        Some(app) if bool::from(app.secret.as_bytes().ct_eq(app_secret.as_bytes())) => Ok(app),
+        _ => Err(Error::Forbidden("invalid app id or secret".into())),
+    }
+}
+
+/// Exchanges an access code for an app token and a refresh token. The code is used up even
+/// when the exchange fails, so a stolen code cannot be tried twice.
+pub async fn exchange_code(
+    core: &Core,
+    app_id: &str,
+    app_secret: &str,
+    code: &str,
+    challenge: &str,
+) -> Result<TokenPair> {
+    let app = checked_app(core, app_id, app_secret).await?;
+    let record = core
+        .auth
+        .take_auth_code(&tokens::digest(code))
+        .await?
+        .ok_or_else(|| Error::Forbidden("access code not found".into()))?;
+    if record.app_id != app.id {
+        return Err(Error::Forbidden(
+            "the access code belongs to another app".into(),
+        ));
+    }
+    if record.expires_at <= Utc::now() {
+        return Err(Error::Forbidden("the access code has expired".into()));
+    }
+    if !bool::from(record.challenge.as_bytes().ct_eq(challenge.as_bytes())) {
+        return Err(Error::Forbidden("invalid challenge".into()));
+    }
+    issue_pair(core, &app, &record.user_id).await
+}
+
+/// A new token pair for the holder of a valid refresh token.
+pub async fn refresh(
+    core: &Core,
+    app_id: &str,
+    app_secret: &str,
+    refresh_token: &str,
+) -> Result<TokenPair> {
+    let app = checked_app(core, app_id, app_secret).await?;
+    let invalid = || Error::Forbidden("invalid refresh token".into());
+    let (id, secret) = tokens::split(refresh_token).ok_or_else(invalid)?;
+    let stored = core.auth.refresh_token(id).await?.ok_or_else(invalid)?;
+    if !tokens::secret_matches(secret, &stored.digest) || stored.app_id != app.id {
+        return Err(invalid());
+    }
+    if stored.expires_at <= Utc::now() {
+        core.auth.delete_refresh_token(id).await?;
+        return Err(Error::Forbidden("the refresh token has expired".into()));
+    }
+    issue_pair(core, &app, &stored.user_id).await
+}
+
+async fn issue_pair(core: &Core, app: &ServerApp, user_id: &str) -> Result<TokenPair> {
+    let access = IssuedToken::new();
+    core.auth
+        .insert_api_token(&ApiToken {
+            id: access.id.clone(),
+            digest: access.digest(),
+            last_chars: access.last_chars(),
+            owner_id: user_id.into(),
+            name: format!("{}-token", app.name),
+            kind: TokenKind::App,
+            app_id: Some(app.id.clone()),
+            scopes: app.scopes.clone(),
+            created_at: Utc::now(),
+            expires_at: None,
+            last_used_at: None,
+        })
+        .await?;
+    let refresh = IssuedToken::new();
+    core.auth
+        .insert_refresh_token(&RefreshToken {
+            id: refresh.id.clone(),
+            digest: refresh.digest(),
+            app_id: app.id.clone(),
+            user_id: user_id.into(),
+            expires_at: later(REFRESH_LIFETIME),
+        })
+        .await?;
+    Ok(TokenPair {
+        token: access.token(),
+        refresh_token: refresh.token(),
+    })
+}
+
+/// A personal access token for `owner` (shown once). `scopes` must be within `allowed`, the
+/// scopes of the token creating it, and may not include `tokens:write`.
+pub async fn create_personal_token(
+    core: &Core,
+    owner: &User,
+    name: &str,
+    scopes: &[Scope],
+    allowed: &[Scope],
+    lifespan: Option<Duration>,
+) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 512 {
+        return Err(Error::invalid(
+            "name",
+            "a token needs a name of at most 512 characters",
+        ));
+    }
+    if scopes.is_empty() {
+        return Err(Error::invalid("scopes", "choose at least one scope"));
+    }
+    if scopes.contains(&Scope::TokensWrite) {
+        return Err(Error::Forbidden(
+            "personal tokens cannot create other tokens (tokens:write)".into(),
+        ));
+    }
+    if let Some(missing) = scopes.iter().find(|s| !allowed.contains(s)) {
+        return Err(Error::Forbidden(format!(
+            "you cannot grant {missing}, which you do not have"
+        )));
+    }
+    let issued = IssuedToken::new();
+    let mut scopes = scopes.to_vec();
+    scopes.sort();
+    scopes.dedup();
+    core.auth
+        .insert_api_token(&ApiToken {
+            id: issued.id.clone(),
+            digest: issued.digest(),
+            last_chars: issued.last_chars(),
+            owner_id: owner.id.clone(),
+            name: name.into(),
+            kind: TokenKind::Personal,
+            app_id: None,
+            scopes,
+            created_at: Utc::now(),
+            expires_at: lifespan.map(later),
+            last_used_at: None,
+        })
+        .await?;
+    Ok(issued.token())
+}
+
+/// The principal behind a bearer token; `Forbidden(INVALID_TOKEN)` for any token that is
+/// malformed, unknown, revoked, expired, or whose owner is archived.
+pub async fn authenticate(core: &Core, token: &str) -> Result<Principal> {
+    let invalid = || Error::Forbidden(INVALID_TOKEN.into());
+    let (id, secret) = tokens::split(token).ok_or_else(invalid)?;
+    let stored = core.auth.api_token(id).await?.ok_or_else(invalid)?;
+    if !tokens::secret_matches(secret, &stored.digest) {
+        return Err(invalid());
+    }
+    let now = Utc::now();
+    if stored.expired(now) {
+        core.auth.delete_api_token(id).await?;
+        return Err(invalid());
+    }
+    let user = core
+        .store
+        .user_by_id(&stored.owner_id)
+        .await?
+        .ok_or_else(invalid)?;
+    if user.role == crate::users::ServerRole::Archived {
+        return Err(invalid());
+    }
+    // Recording every use would write on every request; once a minute is enough to show activity.
+    if stored
+        .last_used_at
+        .is_none_or(|at| now - at > chrono::Duration::minutes(1))
+    {
+        core.auth.touch_api_token(id, now).await?;
+    }
+    Ok(Principal {
+        user,
+        token_id: stored.id,
+        scopes: stored.scopes,
+        app_id: stored.app_id,
+    })
+}
+
+/// Revokes a token (and a refresh token, when given) presented by its holder.
+pub async fn logout(core: &Core, token: &str, refresh_token: Option<&str>) -> Result<()> {
+    let principal = authenticate(core, token).await?;
+    core.auth.delete_api_token(&principal.token_id).await?;
+    if let Some((id, secret)) = refresh_token.and_then(tokens::split) {
+        if let Some(stored) = core.auth.refresh_token(id).await? {
+            if tokens::secret_matches(secret, &stored.digest) && stored.user_id == principal.user.id
+            {
+                core.auth.delete_refresh_token(id).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Identity: tokens and their scopes, the apps clients log in through, and the records of the
+//! login flow (authorization codes, refresh tokens).
+
+pub mod apps;
+pub mod flow;
+pub mod scopes;
+pub mod store;
+pub mod tokens;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use scopes::Scope;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Made by a user for scripts and integrations; listed and revoked by them.
+    Personal,
+    /// Issued to an app at the end of the login flow.
+    App,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Personal => "personal",
+            TokenKind::App => "app",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "personal" => Some(TokenKind::Personal),
+            "app" => Some(TokenKind::App),
+            _ => None,
+        }
+    }
+}
+
+/// An API token as stored: the secret only as its digest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiToken {
+    pub id: String,
+    pub digest: String,
+    pub last_chars: String,
+    pub owner_id: String,
+    pub name: String,
+    pub kind: TokenKind,
+    pub app_id: Option<String>,
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    /// `None`: never expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    pub fn expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// An app users log in to Fleck through (the web app, connectors, third-party tools).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerApp {
+    pub id: String,
+    pub secret: String,
+    pub name: String,
+    pub description: String,
+    pub terms_url: Option<String>,
+    pub logo: Option<String>,
+    pub public: bool,
+    pub trust_by_default: bool,
+    pub redirect_url: String,
+    pub scopes: Vec<Scope>,
+    pub author_id: Option<String>,
+}
+
+/// A single-use code proving a user approved an app, bound to the app's challenge.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthCode {
+    pub app_id: String,
+    pub user_id: String,
+    pub challenge: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Lets an app get a new access token without the user logging in again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshToken {
+    pub id: String,
+    pub digest: String,
+    pub app_id: String,
+    pub user_id: String,
+    pub expires_at: DateTime<Utc>,
+}

@@ -1,0 +1,45 @@
+//! `AuthStore`: tokens, apps and login-flow records in the metadata database.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{ApiToken, AuthCode, RefreshToken, ServerApp, TokenKind};
+use crate::error::Result;
+
+#[async_trait]
+pub trait AuthStore: Send + Sync + 'static {
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()>;
+
+    async fn api_token(&self, id: &str) -> Result<Option<ApiToken>>;
+
+    /// Records that the token was just used.
+    async fn touch_api_token(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+
+    /// `true` when the token existed.
+    async fn delete_api_token(&self, id: &str) -> Result<bool>;
+
+    /// A user's tokens of one kind, newest first.
+    async fn api_tokens_of(&self, owner_id: &str, kind: TokenKind) -> Result<Vec<ApiToken>>;
+
+    /// Ends every app session of a user (password reset): app tokens, refresh tokens and codes.
+    async fn delete_app_sessions(&self, user_id: &str) -> Result<()>;
+
+    /// Creates or updates an app, keeping the tokens already issued to it.
+    async fn upsert_app(&self, app: &ServerApp) -> Result<()>;
+
+    async fn app(&self, id: &str) -> Result<Option<ServerApp>>;
+
+    async fn insert_auth_code(&self, digest: &str, code: &AuthCode) -> Result<()>;
+
+    /// Removes and returns the code: a code works once.
+    async fn take_auth_code(&self, digest: &str) -> Result<Option<AuthCode>>;
+
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
+
+    async fn refresh_token(&self, id: &str) -> Result<Option<RefreshToken>>;
+
+    async fn delete_refresh_token(&self, id: &str) -> Result<bool>;
+
+    /// The id and stored password hash of the user with this e-mail.
+    async fn password_hash(&self, email: &str) -> Result<Option<(String, Option<String>)>>;
+}

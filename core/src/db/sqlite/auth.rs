@@ -1,0 +1,292 @@
+//! Tokens, apps and login-flow records on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{from_millis, millis, SqliteDb};
+use crate::auth::store::AuthStore;
+use crate::auth::{scopes, ApiToken, AuthCode, RefreshToken, ServerApp, TokenKind};
+use crate::error::{Context, Error, Result};
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    digest: String,
+    last_chars: String,
+    owner_id: String,
+    name: String,
+    kind: String,
+    app_id: Option<String>,
+    scopes: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+}
+
+impl TokenRow {
+    fn into_token(self) -> Result<ApiToken> {
+        Ok(ApiToken {
+            kind: TokenKind::parse(&self.kind)
+                .ok_or_else(|| Error::invalid("token kind", self.kind.clone()))?,
+            id: self.id,
+            digest: self.digest,
+            last_chars: self.last_chars,
+            owner_id: self.owner_id,
+            name: self.name,
+            app_id: self.app_id,
+            scopes: scopes::split(&self.scopes),
+            created_at: from_millis(self.created_at),
+            expires_at: self.expires_at.map(from_millis),
+            last_used_at: self.last_used_at.map(from_millis),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AppRow {
+    id: String,
+    secret: String,
+    name: String,
+    description: String,
+    terms_url: Option<String>,
+    logo: Option<String>,
+    public: bool,
+    trust_by_default: bool,
+    redirect_url: String,
+    scopes: String,
+    author_id: Option<String>,
+}
+
+impl From<AppRow> for ServerApp {
+    fn from(row: AppRow) -> Self {
+        ServerApp {
+            id: row.id,
+            secret: row.secret,
+            name: row.name,
+            description: row.description,
+            terms_url: row.terms_url,
+            logo: row.logo,
+            public: row.public,
+            trust_by_default: row.trust_by_default,
+            redirect_url: row.redirect_url,
+            scopes: scopes::split(&row.scopes),
+            author_id: row.author_id,
+        }
+    }
+}
+
+#[async_trait]
+impl AuthStore for SqliteDb {
+    async fn insert_api_token(&self, token: &ApiToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&token.id)
+        .bind(&token.digest)
+        .bind(&token.last_chars)
+        .bind(&token.owner_id)
+        .bind(&token.name)
+        .bind(token.kind.as_str())
+        .bind(&token.app_id)
+        .bind(scopes::join(&token.scopes))
+        .bind(millis(token.created_at))
+        .bind(token.expires_at.map(millis))
+        .execute(&self.pool)
+        .await
+        .context(|| "storing an API token".into())?;
+        Ok(())
+    }
+
+    async fn api_token(&self, id: &str) -> Result<Option<ApiToken>> {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at
+             FROM api_tokens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading an API token".into())?;
+        row.map(TokenRow::into_token).transpose()
+    }
+
+    async fn touch_api_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(millis(at))
+            .execute(&self.pool)
+            .await
+            .context(|| "recording an API token's use".into())?;
+        Ok(())
+    }
+
+    async fn delete_api_token(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "revoking an API token".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn api_tokens_of(&self, owner_id: &str, kind: TokenKind) -> Result<Vec<ApiToken>> {
+        let rows: Vec<TokenRow> = sqlx::query_as(
+            "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at
+             FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
+        )
+        .bind(owner_id)
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing API tokens".into())?;
+        rows.into_iter().map(TokenRow::into_token).collect()
+    }
+
+    async fn delete_app_sessions(&self, user_id: &str) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context(|| "ending sessions".into())?;
+        for statement in [
+            "DELETE FROM api_tokens WHERE owner_id = $1 AND kind = 'app'",
+            "DELETE FROM refresh_tokens WHERE user_id = $1",
+            "DELETE FROM auth_codes WHERE user_id = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .context(|| "ending sessions".into())?;
+        }
+        tx.commit().await.context(|| "ending sessions".into())
+    }
+
+    async fn upsert_app(&self, app: &ServerApp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO server_apps (id, secret, name, description, terms_url, logo, public, trust_by_default,
+                                      redirect_url, scopes, author_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, name = excluded.name,
+                 description = excluded.description, terms_url = excluded.terms_url, logo = excluded.logo,
+                 public = excluded.public, trust_by_default = excluded.trust_by_default,
+                 redirect_url = excluded.redirect_url, scopes = excluded.scopes",
+        )
+        .bind(&app.id)
+        .bind(&app.secret)
+        .bind(&app.name)
+        .bind(&app.description)
+        .bind(&app.terms_url)
+        .bind(&app.logo)
+        .bind(app.public)
+        .bind(app.trust_by_default)
+        .bind(&app.redirect_url)
+        .bind(scopes::join(&app.scopes))
+        .bind(&app.author_id)
+        .bind(millis(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .context(|| format!("registering app {}", app.id))?;
+        Ok(())
+    }
+
+    async fn app(&self, id: &str) -> Result<Option<ServerApp>> {
+        let row: Option<AppRow> = sqlx::query_as(
+            "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
+             FROM server_apps WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading an app".into())?;
+        Ok(row.map(ServerApp::from))
+    }
+
+    async fn insert_auth_code(&self, digest: &str, code: &AuthCode) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO auth_codes (digest, app_id, user_id, challenge, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(digest)
+        .bind(&code.app_id)
+        .bind(&code.user_id)
+        .bind(&code.challenge)
+        .bind(millis(Utc::now()))
+        .bind(millis(code.expires_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "storing an access code".into())?;
+        Ok(())
+    }
+
+    async fn take_auth_code(&self, digest: &str) -> Result<Option<AuthCode>> {
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            "DELETE FROM auth_codes WHERE digest = $1 RETURNING app_id, user_id, challenge, expires_at",
+        )
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "redeeming an access code".into())?;
+        Ok(
+            row.map(|(app_id, user_id, challenge, expires_at)| AuthCode {
+                app_id,
+                user_id,
+                challenge,
+                expires_at: from_millis(expires_at),
+            }),
+        )
+    }
+
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, digest, app_id, user_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&token.id)
+        .bind(&token.digest)
+        .bind(&token.app_id)
+        .bind(&token.user_id)
+        .bind(millis(Utc::now()))
+        .bind(millis(token.expires_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "storing a refresh token".into())?;
+        Ok(())
+    }
+
+    async fn refresh_token(&self, id: &str) -> Result<Option<RefreshToken>> {
+        let row: Option<(String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, digest, app_id, user_id, expires_at FROM refresh_tokens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a refresh token".into())?;
+        Ok(
+            row.map(|(id, digest, app_id, user_id, expires_at)| RefreshToken {
+                id,
+                digest,
+                app_id,
+                user_id,
+                expires_at: from_millis(expires_at),
+            }),
+        )
+    }
+
+    async fn delete_refresh_token(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM refresh_tokens WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting a refresh token".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn password_hash(&self, email: &str) -> Result<Option<(String, Option<String>)>> {
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await
+            .context(|| "reading credentials".into())
+    }
+}

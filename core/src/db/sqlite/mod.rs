@@ -1,0 +1,207 @@
+//! SQLite: one file in WAL mode; times stored as Unix milliseconds.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::map_write_error;
+use crate::config::CONNECT_TIMEOUT;
+use crate::error::{Context, Error, Result};
+use crate::store::{Page, Store};
+use crate::users::{NewUser, ServerRole, User};
+
+mod auth;
+mod queue;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+pub struct SqliteDb {
+    pool: SqlitePool,
+}
+
+impl SqliteDb {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid("DATABASE_URL", format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(dir) = options
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .context(|| format!("creating database directory {}", dir.display()))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options)
+            .await
+            .context(|| format!("cannot open SQLite database {url}"))?;
+        Ok(SqliteDb { pool })
+    }
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    email: String,
+    name: String,
+    bio: Option<String>,
+    company: Option<String>,
+    avatar: Option<String>,
+    server_role: String,
+    verified: bool,
+    created_at: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User> {
+        Ok(User {
+            role: self.server_role.parse()?,
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            bio: self.bio,
+            company: self.company,
+            avatar: self.avatar,
+            verified: self.verified,
+            created_at: from_millis(self.created_at),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteDb {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .context(|| "SQLite ping".into())?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context(|| "migrating the SQLite database".into())
+    }
+
+    async fn create_user(&self, user: NewUser, role: ServerRole) -> Result<User> {
+        // One statement, so the "first user is admin" check and the insert cannot interleave.
+        let row: UserRow = sqlx::query_as(
+            "INSERT INTO users (id, email, name, password_hash, server_role, verified, created_at, company)
+             SELECT $1, $2, $3, $4,
+                    CASE WHEN EXISTS (SELECT 1 FROM users) THEN $5 ELSE 'server:admin' END,
+                    $6, $7, $8
+             RETURNING id, email, name, bio, company, avatar, server_role, verified, created_at",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .bind(role.as_str())
+        .bind(user.verified)
+        .bind(millis(Utc::now()))
+        .bind(&user.company)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| {
+            map_write_error(
+                e,
+                || format!("a user with e-mail {} already exists", user.email),
+                || "creating a user".into(),
+            )
+        })?;
+        row.into_user()
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a user".into())?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users WHERE email = $1",
+        )
+        .bind(email.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a user".into())?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    async fn list_users(&self, query: Option<&str>, page: Page) -> Result<Vec<User>> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users
+             WHERE $1 IS NULL OR instr(lower(email), lower($1)) > 0 OR instr(lower(name), lower($1)) > 0
+             ORDER BY created_at, id LIMIT $2 OFFSET $3",
+        )
+        .bind(query)
+        .bind(page.limit)
+        .bind(page.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing users".into())?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting users".into())
+    }
+
+    async fn set_server_role(&self, user_id: &str, role: ServerRole) -> Result<User> {
+        // The guard against demoting the last admin is part of the statement, so it holds under races.
+        let row: Option<UserRow> = sqlx::query_as(
+            "UPDATE users SET server_role = $2
+             WHERE id = $1
+               AND ($2 = 'server:admin' OR server_role <> 'server:admin'
+                    OR (SELECT COUNT(*) FROM users WHERE server_role = 'server:admin') > 1)
+             RETURNING id, email, name, bio, company, avatar, server_role, verified, created_at",
+        )
+        .bind(user_id)
+        .bind(role.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "changing a user's role".into())?;
+        match row {
+            Some(row) => row.into_user(),
+            None if self.user_by_id(user_id).await?.is_some() => Err(Error::Conflict(
+                "the server must keep at least one admin; promote another user first".into(),
+            )),
+            None => Err(Error::NotFound(format!("user {user_id}"))),
+        }
+    }
+}

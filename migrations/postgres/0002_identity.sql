@@ -1,0 +1,55 @@
+-- Profiles, API tokens, apps and the login flow's codes.
+
+ALTER TABLE users ADD COLUMN bio TEXT;
+ALTER TABLE users ADD COLUMN company TEXT;
+ALTER TABLE users ADD COLUMN avatar TEXT;
+
+CREATE TABLE server_apps (
+    id               TEXT PRIMARY KEY,
+    secret           TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    terms_url        TEXT,
+    logo             TEXT,
+    public           BOOLEAN NOT NULL DEFAULT TRUE,
+    trust_by_default BOOLEAN NOT NULL DEFAULT FALSE,
+    redirect_url     TEXT NOT NULL,
+    scopes           TEXT NOT NULL,
+    author_id        TEXT REFERENCES users (id) ON DELETE SET NULL,
+    created_at       TIMESTAMPTZ NOT NULL
+);
+
+-- `id` is the token's first 10 characters; `digest` the SHA-256 of the rest.
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    digest       TEXT NOT NULL,
+    last_chars   TEXT NOT NULL,
+    owner_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('personal', 'app')),
+    app_id       TEXT REFERENCES server_apps (id) ON DELETE CASCADE,
+    scopes       TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ,
+    last_used_at TIMESTAMPTZ
+);
+CREATE INDEX api_tokens_owner ON api_tokens (owner_id, kind);
+
+CREATE TABLE refresh_tokens (
+    id         TEXT PRIMARY KEY,
+    digest     TEXT NOT NULL,
+    app_id     TEXT NOT NULL REFERENCES server_apps (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+-- Codes are stored by digest, so a leaked table does not hand out logins.
+CREATE TABLE auth_codes (
+    digest     TEXT PRIMARY KEY,
+    app_id     TEXT NOT NULL REFERENCES server_apps (id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    challenge  TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);

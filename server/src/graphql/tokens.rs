@@ -1,0 +1,98 @@
+//! Personal access tokens: `apiTokenCreate`, `apiTokenRevoke`.
+
+use std::time::Duration;
+
+use async_graphql::{Context, InputObject, Object, Result};
+use fleck_core::auth::{flow, tokens, Scope, TokenKind};
+use fleck_core::Core;
+
+use super::errors::{code, forbidden, from_core, unauthenticated};
+use super::scalars::BigInt;
+use crate::auth::Actor;
+
+#[derive(InputObject)]
+pub struct ApiTokenCreateInput {
+    scopes: Vec<String>,
+    name: String,
+    /// Milliseconds until the token expires; it never does without one.
+    lifespan: Option<BigInt>,
+}
+
+#[derive(Default)]
+pub struct TokenMutation;
+
+fn principal<'a>(ctx: &'a Context<'_>) -> Result<&'a flow::Principal> {
+    match ctx.data_unchecked::<Actor>() {
+        Actor::User(principal) => Ok(principal),
+        Actor::Anonymous => Err(unauthenticated()),
+    }
+}
+
+#[Object]
+impl TokenMutation {
+    /// Creates a personal access token and returns it; it is shown only this once.
+    async fn api_token_create(
+        &self,
+        ctx: &Context<'_>,
+        token: ApiTokenCreateInput,
+    ) -> Result<String> {
+        let principal = principal(ctx)?;
+        if !principal.has(Scope::TokensWrite) {
+            return Err(forbidden(
+                "Your token may not create tokens (tokens:write).",
+            ));
+        }
+        if !principal
+            .user
+            .role
+            .at_least(fleck_core::users::ServerRole::User)
+        {
+            return Err(forbidden("Guests cannot create tokens."));
+        }
+        let scopes = token
+            .scopes
+            .iter()
+            .map(|s| s.parse::<Scope>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(from_core)?;
+        let lifespan = match token.lifespan {
+            Some(BigInt(ms)) if ms <= 0 => {
+                return Err(code("lifespan must be positive", "BAD_USER_INPUT"))
+            }
+            Some(BigInt(ms)) => Some(Duration::from_millis(ms as u64)),
+            None => None,
+        };
+        let core = ctx.data_unchecked::<Core>();
+        flow::create_personal_token(
+            core,
+            &principal.user,
+            &token.name,
+            &scopes,
+            &principal.scopes,
+            lifespan,
+        )
+        .await
+        .map_err(from_core)
+    }
+
+    /// Revokes one of the caller's tokens, given whole or by its 10-character id.
+    async fn api_token_revoke(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        let principal = principal(ctx)?;
+        if !principal.has(Scope::TokensWrite) {
+            return Err(forbidden(
+                "Your token may not revoke tokens (tokens:write).",
+            ));
+        }
+        let id: String = token.trim().chars().take(tokens::ID_LEN).collect();
+        let core = ctx.data_unchecked::<Core>();
+        let stored = core.auth.api_token(&id).await.map_err(from_core)?;
+        match stored {
+            Some(stored)
+                if stored.owner_id == principal.user.id && stored.kind == TokenKind::Personal =>
+            {
+                core.auth.delete_api_token(&id).await.map_err(from_core)
+            }
+            _ => Err(code("No such token.", "NOT_FOUND_ERROR")),
+        }
+    }
+}
