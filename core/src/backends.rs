@@ -21,6 +21,7 @@ use crate::mail::outbox::Outbox;
 use crate::mail::smtp::Smtp;
 use crate::mail::{parse_from, Mailer};
 use crate::queue::{Jobs, Queue};
+use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 
 /// How long a readiness check waits for one backend.
@@ -38,6 +39,7 @@ pub struct Core {
     pub mailer: Arc<dyn Mailer>,
     /// Signs and checks the URLs of the disk blob store.
     pub signer: UrlSigner,
+    pub rate_limiter: RateLimiter,
 }
 
 /// The outcome of one backend's readiness check.
@@ -81,6 +83,7 @@ impl Core {
         };
         Ok(Core {
             jobs: Jobs::new(database.queue.clone(), cache.clone()),
+            rate_limiter: RateLimiter::new(cache.clone(), config.rate_limits.clone()),
             store: database.store,
             queue: database.queue,
             auth: database.auth,

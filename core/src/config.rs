@@ -22,6 +22,7 @@ pub struct Config {
     pub mail_from: String,
     /// Signs URLs and tokens this server issues; every replica must share it.
     pub secret: String,
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 #[derive(Clone, Debug)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod mail;
 pub mod queue;
+pub mod ratelimit;
 pub mod store;
 pub mod users;
 

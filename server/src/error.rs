@@ -1,6 +1,6 @@
 //! Maps `fleck_core::Error` to HTTP responses, once, for every REST handler.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fleck_core::Error;
@@ -18,6 +18,9 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Error::RateLimited { retry_after } = &self.0 {
+            return crate::ratelimit::too_many_requests(*retry_after);
+        }
         let status = match &self.0 {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -34,13 +37,6 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(json!({ "error": message }))).into_response();
-        if let Error::RateLimited { retry_after } = &self.0 {
-            let seconds = retry_after.as_secs().max(1).to_string();
-            if let Ok(value) = HeaderValue::from_str(&seconds) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-        }
-        response
+        (status, Json(json!({ "error": message }))).into_response()
     }
 }

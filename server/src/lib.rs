@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod logging;
 pub mod metrics;
 pub mod ops;
+pub mod ratelimit;
 pub mod rest;
 pub mod router;
 pub mod serve;

@@ -11,7 +11,7 @@ use tracing::Level;
 
 use crate::rest::storage;
 use crate::state::AppState;
-use crate::{auth, graphql, metrics, ops, rest, ssr};
+use crate::{auth, graphql, metrics, ops, ratelimit, rest, ssr};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     }
     routes
         .merge(ssr::routes(&state))
+        .layer(from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), auth::identify))
         .layer(CatchPanicLayer::new())
         .layer(from_fn_with_state(state.clone(), metrics::track))

@@ -36,7 +36,8 @@ pub async fn serve(
     });
 
     tracing::info!(address = %options.bind, public_url = %core.config.public_url, "serving");
-    let server = axum::serve(listener, crate::router(state))
+    let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .into_future();
     tokio::select! {

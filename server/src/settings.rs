@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use clap::Args;
 use fleck_core::config::{Config, RedisConfig, S3Config};
+use fleck_core::ratelimit::{Action, RateLimits};
 use serde::Deserialize;
 
 /// Options shared by every command. In `fleck.toml` each has the name shown in the brackets,
@@ -102,6 +103,10 @@ pub struct Settings {
     #[arg(long, env = "FLECK_WORKER_CONCURRENCY", global = true)]
     pub worker_concurrency: Option<usize>,
 
+    /// Rate limiting; per-action limits come from RATELIMIT_<ACTION> and RATELIMIT_BURST_<ACTION> [rate_limits; default true]
+    #[arg(long, env = "RATELIMITER_ENABLED", global = true, num_args = 0..=1, default_missing_value = "true")]
+    pub rate_limits: Option<bool>,
+
     /// Largest accepted blob upload in MiB [file_size_limit_mb; default 100]
     #[arg(long, env = "FLECK_FILE_SIZE_LIMIT_MB", global = true)]
     pub file_size_limit_mb: Option<u64>,
@@ -149,7 +154,7 @@ impl Settings {
             bind, public_url, data_dir, database_url, database_max_connections, redis_url,
             redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
-            shutdown_timeout, worker_concurrency, file_size_limit_mb,
+            shutdown_timeout, worker_concurrency, rate_limits, file_size_limit_mb,
         ))
     }
 
@@ -196,6 +201,7 @@ impl Settings {
         };
         let site_dir = self.site_dir.unwrap_or_else(default_site_dir);
         let config = Config {
+            rate_limits: rate_limits(self.rate_limits.unwrap_or(true))?,
             public_url,
             database_url,
             database_max_connections: self.database_max_connections.unwrap_or(10),
@@ -220,6 +226,31 @@ impl Settings {
         };
         Ok((config, options))
     }
+}
+
+/// Limits with the points set by Speckle's `RATELIMIT_<ACTION>` / `RATELIMIT_BURST_<ACTION>`.
+fn rate_limits(enabled: bool) -> anyhow::Result<RateLimits> {
+    let mut limits = RateLimits::default();
+    limits.enabled = enabled;
+    let points = |var: String| -> anyhow::Result<Option<i64>> {
+        match std::env::var(&var) {
+            Ok(value) => value
+                .trim()
+                .parse()
+                .map(Some)
+                .with_context(|| format!("{var} must be a whole number, not {value:?}")),
+            Err(_) => Ok(None),
+        }
+    };
+    for action in Action::ALL {
+        let name = action.env_name();
+        limits.set_points(
+            action,
+            points(format!("RATELIMIT_{name}"))?,
+            points(format!("RATELIMIT_BURST_{name}"))?,
+        );
+    }
+    Ok(limits)
 }
 
 fn default_public_url(bind: SocketAddr) -> anyhow::Result<url::Url> {

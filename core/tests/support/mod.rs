@@ -19,7 +19,7 @@ use fleck_core::blobs::Blobs;
 use fleck_core::cache::memory::MemoryCache;
 use fleck_core::cache::redis::RedisCache;
 use fleck_core::cache::Cache;
-use fleck_core::config::S3Config;
+use fleck_core::config::{Config, RedisConfig, S3Config};
 use fleck_core::db::{self, Database};
 use fleck_core::ids::random_string;
 use fleck_core::mail::outbox::Outbox;
@@ -27,6 +27,7 @@ use fleck_core::mail::smtp::Smtp;
 use fleck_core::mail::{parse_from, Mailer};
 use fleck_core::queue::Queue;
 use fleck_core::store::Store;
+use fleck_core::Core;
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use sqlx::Connection;
@@ -163,11 +164,8 @@ pub async fn sqlite() -> Option<Fixture<Database>> {
 /// A fresh PostgreSQL database on the test server, migrated and dropped after the test.
 pub async fn postgres() -> Option<Fixture<Database>> {
     let admin_url = service_var("FLECK_TEST_POSTGRES_URL")?;
-    let name = unique_name("fleck_t_");
-    admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
-    let mut url = url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
-    let database = db::connect(url.as_str(), 5)
+    let (url, drop_database) = create_postgres_database(admin_url).await;
+    let database = db::connect(&url, 5)
         .await
         .expect("connecting to the test database");
     database
@@ -175,12 +173,24 @@ pub async fn postgres() -> Option<Fixture<Database>> {
         .migrate()
         .await
         .expect("migrating PostgreSQL");
+    Some(Fixture::new(database).with_teardown(drop_database))
+}
+
+/// Creates an empty database on the server at `admin_url`: its URL, and the teardown dropping it.
+async fn create_postgres_database(
+    admin_url: String,
+) -> (
+    String,
+    impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let name = unique_name("fleck_t_");
+    admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+    let mut url = url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
     // FORCE ends the pool's connections, which are still open while the fixture drops.
     let drop_database = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    Some(
-        Fixture::new(database)
-            .with_teardown(async move { admin_execute(&admin_url, &drop_database).await }),
-    )
+    let teardown = async move { admin_execute(&admin_url, &drop_database).await };
+    (url.to_string(), teardown)
 }
 
 async fn admin_execute(admin_url: &str, statement: &str) {
@@ -211,6 +221,63 @@ pub async fn postgres_queue() -> Option<Fixture<Arc<dyn Queue>>> {
     Some(postgres().await?.map(|db| db.queue.clone()))
 }
 
+// ---- Core ----
+
+/// The configuration of a `Core` keeping its embedded backends (SQLite when `database_url` says
+/// so, blobs, mail outbox) in `dir`.
+fn core_config(dir: &TempDir, database_url: String, redis: Option<RedisConfig>) -> Config {
+    Config {
+        public_url: "http://127.0.0.1:1".parse().expect("a URL"),
+        data_dir: dir.path().to_path_buf(),
+        database_url,
+        database_max_connections: 5,
+        redis,
+        s3: None,
+        smtp_url: None,
+        mail_from: "Fleck <fleck@localhost>".into(),
+        secret: "x".repeat(32),
+        rate_limits: Default::default(),
+    }
+}
+
+async fn connect_core(config: Config) -> Core {
+    Core::connect(config.clone())
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {}: {e}", config.database_url))
+}
+
+/// A whole `Core` on the embedded backends (SQLite, in-process cache, disk blobs, outbox) in a
+/// fresh folder, as `Core::connect` builds it: migrated, default apps registered.
+pub async fn sqlite_core() -> Option<Fixture<Core>> {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let core = connect_core(core_config(&dir, url, None)).await;
+    Some(Fixture::new(core).in_dir(dir))
+}
+
+/// A whole `Core` on a fresh PostgreSQL database and a Redis key prefix of its own (blobs and
+/// mail stay on disk); the database is dropped and the keys deleted afterwards.
+pub async fn postgres_core() -> Option<Fixture<Core>> {
+    // Both variables first, so a skip never leaves a database behind.
+    let [admin_url, redis_url] = service_vars(["FLECK_TEST_POSTGRES_URL", "FLECK_TEST_REDIS_URL"])?;
+    let (url, drop_database) = create_postgres_database(admin_url).await;
+    let prefix = format!("{}:", unique_name("fleck-t-"));
+    let redis = RedisConfig {
+        url: redis_url.clone(),
+        key_prefix: prefix.clone(),
+    };
+    let teardown = async move {
+        drop_database.await;
+        delete_redis_keys(redis_url, prefix).await;
+    };
+    let dir = temp_dir();
+    let config = core_config(&dir, url, Some(redis));
+    // The fixture first, so a failed connection still drops the database.
+    let fixture = Fixture::new(()).in_dir(dir).with_teardown(teardown);
+    let core = connect_core(config).await;
+    Some(fixture.map(|_| core))
+}
+
 // ---- Cache ----
 
 pub async fn memory_cache() -> Option<Fixture<Arc<dyn Cache>>> {
@@ -224,29 +291,34 @@ pub async fn redis_cache() -> Option<Fixture<Arc<dyn Cache>>> {
     let cache = RedisCache::connect(&url, &prefix)
         .await
         .expect("connecting to Redis");
-    let teardown = async move {
-        let result: redis::RedisResult<()> = async {
-            let mut conn = redis::Client::open(url)?
-                .get_multiplexed_async_connection()
+    Some(
+        Fixture::new(Arc::new(cache) as Arc<dyn Cache>)
+            .with_teardown(delete_redis_keys(url, prefix)),
+    )
+}
+
+/// Deletes the keys starting with `prefix` from the Redis at `url`.
+async fn delete_redis_keys(url: String, prefix: String) {
+    let result: redis::RedisResult<()> = async {
+        let mut conn = redis::Client::open(url)?
+            .get_multiplexed_async_connection()
+            .await?;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(keys)
+                .query_async::<()>(&mut conn)
                 .await?;
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{prefix}*"))
-                .query_async(&mut conn)
-                .await?;
-            if !keys.is_empty() {
-                redis::cmd("DEL")
-                    .arg(keys)
-                    .query_async::<()>(&mut conn)
-                    .await?;
-            }
-            Ok(())
         }
-        .await;
-        if let Err(e) = result {
-            eprintln!("warning: could not delete the test's Redis keys: {e}");
-        }
-    };
-    Some(Fixture::new(Arc::new(cache) as Arc<dyn Cache>).with_teardown(teardown))
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        eprintln!("warning: could not delete the test's Redis keys: {e}");
+    }
 }
 
 // ---- Blobs ----

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use async_graphql::{Context, InputObject, Object, Result};
 use fleck_core::auth::{flow, tokens, Scope, TokenKind};
+use fleck_core::ratelimit::Action;
 use fleck_core::Core;
 
 use super::errors::{code, forbidden, from_core, unauthenticated};
@@ -63,6 +64,10 @@ impl TokenMutation {
             None => None,
         };
         let core = ctx.data_unchecked::<Core>();
+        core.rate_limiter
+            .spend(Action::TokenCreate, &principal.user.id)
+            .await
+            .map_err(from_core)?;
         flow::create_personal_token(
             core,
             &principal.user,

@@ -55,6 +55,7 @@ pub fn embedded_config(dir: &std::path::Path, public_url: &str) -> Config {
         smtp_url: None,
         mail_from: "Fleck <fleck@localhost>".into(),
         secret: "test-secret-that-is-long-enough-0123456789".into(),
+        rate_limits: Default::default(),
     }
 }
 
@@ -102,7 +103,7 @@ impl TestServer {
         };
         let state = AppState::new(core.clone(), options);
         let shutdown = state.shutdown.clone();
-        let app = fleck_server::router(state);
+        let app = fleck_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -83,6 +83,7 @@ impl Backends {
             smtp_url: None,
             mail_from: "Fleck <fleck@localhost>".into(),
             secret: "x".repeat(32),
+            rate_limits: Default::default(),
         };
         Backends {
             config,

@@ -1,0 +1,187 @@
+//! Per-action rate limits, counted in the cache so every replica shares them (Redis in
+//! production). Each action has a regular limit and a burst allowance, as Speckle's servers do:
+//! a request that exceeds the regular window may still spend from the burst window; only when
+//! both are used up is it refused with `RateLimited`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    AllRequests,
+    Graphql,
+    /// Logging in and asking for a password reset.
+    Login,
+    /// Creating an account.
+    Register,
+    TokenCreate,
+    ObjectUpload,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::AllRequests,
+        Action::Graphql,
+        Action::Login,
+        Action::Register,
+        Action::TokenCreate,
+        Action::ObjectUpload,
+    ];
+
+    /// The name in Speckle's `RATELIMIT_<NAME>` and `RATELIMIT_BURST_<NAME>` variables.
+    pub fn env_name(self) -> &'static str {
+        match self {
+            Action::AllRequests => "ALL_REQUESTS",
+            Action::Graphql => "POST_GRAPHQL",
+            Action::Login => "GET_AUTH",
+            Action::Register => "USER_CREATE",
+            Action::TokenCreate => "TOKEN_CREATE",
+            Action::ObjectUpload => "POST_OBJECTS_STREAMID",
+        }
+    }
+
+    /// Speckle's defaults: (regular points, window), (burst points, window).
+    fn defaults(self) -> (Limit, Limit) {
+        let limit = |points, secs| Limit {
+            points,
+            window: Duration::from_secs(secs),
+        };
+        match self {
+            Action::AllRequests => (limit(500, 1), limit(2000, 60)),
+            Action::Graphql => (limit(50, 1), limit(200, 60)),
+            Action::Login => (limit(4, 600), limit(10, 1800)),
+            Action::Register => (limit(6, 3600), limit(1000, 7 * 24 * 3600)),
+            Action::TokenCreate => (limit(10, 60), limit(50, 3600)),
+            Action::ObjectUpload => (limit(6, 1), limit(400, 60)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    pub points: i64,
+    pub window: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    pub enabled: bool,
+    limits: Vec<(Action, Limit, Limit)>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            limits: Action::ALL
+                .iter()
+                .map(|&a| (a, a.defaults().0, a.defaults().1))
+                .collect(),
+        }
+    }
+}
+
+impl RateLimits {
+    /// Changes the number of points (windows stay as they are).
+    pub fn set_points(&mut self, action: Action, regular: Option<i64>, burst: Option<i64>) {
+        for (a, r, b) in &mut self.limits {
+            if *a == action {
+                r.points = regular.unwrap_or(r.points);
+                b.points = burst.unwrap_or(b.points);
+            }
+        }
+    }
+
+    fn of(&self, action: Action) -> (Limit, Limit) {
+        self.limits
+            .iter()
+            .find(|(a, _, _)| *a == action)
+            .map(|(_, r, b)| (*r, *b))
+            .unwrap_or_else(|| action.defaults())
+    }
+}
+
+#[derive(Clone)]
+pub struct RateLimiter {
+    cache: Arc<dyn Cache>,
+    limits: RateLimits,
+}
+
+impl RateLimiter {
+    pub fn new(cache: Arc<dyn Cache>, limits: RateLimits) -> Self {
+        RateLimiter { cache, limits }
+    }
+
+    /// Spends one point of `action` for `source` (a user id or an IP address). Returns the
+    /// points left in the regular window, or `RateLimited` with when to try again.
+    pub async fn spend(&self, action: Action, source: &str) -> Result<i64> {
+        if !self.limits.enabled {
+            return Ok(i64::MAX);
+        }
+        let (regular, burst) = self.limits.of(action);
+        let key = format!("ratelimit:{}:{source}", action.env_name());
+        let used = self.cache.incr(&key, 1, regular.window).await?;
+        if used <= regular.points {
+            return Ok(regular.points - used);
+        }
+        let burst_key = format!("ratelimit:BURST_{}:{source}", action.env_name());
+        let burst_used = self.cache.incr(&burst_key, 1, burst.window).await?;
+        if burst_used <= burst.points {
+            return Ok(0);
+        }
+        let retry_after = self.cache.ttl(&key).await?.unwrap_or(regular.window);
+        Err(Error::RateLimited {
+            retry_after: retry_after.max(Duration::from_secs(1)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::memory::MemoryCache;
+
+    fn limiter(regular: i64, burst: i64) -> RateLimiter {
+        let mut limits = RateLimits::default();
+        limits.set_points(Action::Login, Some(regular), Some(burst));
+        RateLimiter::new(Arc::new(MemoryCache::new()), limits)
+    }
+
+    #[tokio::test]
+    async fn burst_allowance_follows_the_regular_limit() {
+        let limiter = limiter(2, 1);
+        assert_eq!(limiter.spend(Action::Login, "1.2.3.4").await.unwrap(), 1);
+        assert_eq!(limiter.spend(Action::Login, "1.2.3.4").await.unwrap(), 0);
+        assert_eq!(
+            limiter.spend(Action::Login, "1.2.3.4").await.unwrap(),
+            0,
+            "spent from the burst"
+        );
+        match limiter.spend(Action::Login, "1.2.3.4").await {
+            Err(Error::RateLimited { retry_after }) => {
+                assert!(
+                    retry_after <= Duration::from_secs(600)
+                        && retry_after >= Duration::from_secs(1)
+                )
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
+        // Sources and actions are counted apart.
+        assert!(limiter.spend(Action::Login, "5.6.7.8").await.is_ok());
+        assert!(limiter.spend(Action::Register, "1.2.3.4").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn disabled_limits_never_refuse() {
+        let mut limits = RateLimits::default();
+        limits.set_points(Action::Login, Some(0), Some(0));
+        limits.enabled = false;
+        let limiter = RateLimiter::new(Arc::new(MemoryCache::new()), limits);
+        for _ in 0..10 {
+            assert!(limiter.spend(Action::Login, "x").await.is_ok());
+        }
+    }
+}

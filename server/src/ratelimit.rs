@@ -1,0 +1,89 @@
+//! Applies the per-action rate limits to every request: by user when authenticated, otherwise by
+//! client address. Over the limit: 429 with `Retry-After` and Speckle's `RATE_LIMIT_ERROR` body.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fleck_core::ratelimit::Action;
+use fleck_core::Error;
+use serde_json::json;
+
+use crate::auth::Actor;
+use crate::state::AppState;
+
+pub const RATE_LIMITED: &str =
+    "You have sent too many requests. You are being rate limited. Please try again later.";
+
+fn action(method: &Method, route: &str) -> Action {
+    match (method, route) {
+        (&Method::POST, "/graphql") => Action::Graphql,
+        (&Method::POST, "/auth/local/login" | "/auth/pwdreset/request") => Action::Login,
+        (&Method::POST, "/auth/local/register") => Action::Register,
+        (&Method::POST, "/objects/{project_id}") => Action::ObjectUpload,
+        _ => Action::AllRequests,
+    }
+}
+
+/// The caller's address, as the connection shows it.
+pub fn client_address(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub fn too_many_requests(retry_after: std::time::Duration) -> Response {
+    let seconds = retry_after.as_secs().max(1);
+    let reset = chrono::Utc::now() + chrono::Duration::seconds(seconds as i64);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({ "error": { "message": RATE_LIMITED, "code": "RATE_LIMIT_ERROR" } })),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    if let Ok(value) = HeaderValue::from_str(&reset.to_rfc3339()) {
+        headers.insert("x-ratelimit-reset", value);
+    }
+    response
+}
+
+pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    // Probes and scrapes must keep working whatever the traffic.
+    if matches!(route.as_str(), "/liveness" | "/readiness" | "/metrics") {
+        return next.run(request).await;
+    }
+    let action = action(request.method(), &route);
+    // Sign-ups count per address whoever asks; everything else per user when there is one.
+    let source = match request.extensions().get::<Actor>() {
+        Some(Actor::User(principal)) if action != Action::Register => principal.user.id.clone(),
+        _ => client_address(&request),
+    };
+    match state.core.rate_limiter.spend(action, &source).await {
+        Ok(remaining) => {
+            let mut response = next.run(request).await;
+            if remaining != i64::MAX {
+                response
+                    .headers_mut()
+                    .insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+            }
+            response
+        }
+        Err(Error::RateLimited { retry_after }) => too_many_requests(retry_after),
+        // An unreachable cache must not take the whole API down: serve without limits meanwhile.
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count the request against its rate limit");
+            next.run(request).await
+        }
+    }
+}
