@@ -120,8 +120,9 @@ async fn checked_app(core: &Core, app_id: &str, app_secret: &str) -> Result<Serv
     }
 }
 
-/// Exchanges an access code for an app token and a refresh token. The code is used up even
-/// when the exchange fails, so a stolen code cannot be tried twice.
+/// Exchanges an access code for an app token and a refresh token. Once its app (id and
+/// secret) presents it, the code is used up even when the challenge is wrong, so a stolen code
+/// cannot be tried twice; callers without the app's secret cannot burn other people's codes.
 pub async fn exchange_code(
     core: &Core,
     app_id: &str,

@@ -1,0 +1,497 @@
+//! The login flow and bearer authentication (`fleck_core::auth::flow`) on a whole `Core`: the
+//! embedded backends (SQLite) and the production ones (PostgreSQL and Redis).
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use fleck_core::auth::flow::{self, TokenPair};
+use fleck_core::auth::tokens::{self, IssuedToken};
+use fleck_core::auth::{AuthCode, RefreshToken, Scope, TokenKind};
+use fleck_core::users::{ServerRole, User, UserInput};
+use fleck_core::{Core, Error};
+
+support::contract_tests! {
+    implementations: [sqlite => support::sqlite_core, postgres => support::postgres_core],
+    contracts: [
+        flow_exchanges_a_code_for_a_token_with_the_apps_scopes,
+        flow_codes_work_once,
+        flow_refuses_a_wrong_challenge_and_uses_up_the_code,
+        flow_refuses_a_wrong_app_or_secret,
+        flow_refuses_an_expired_code,
+        flow_refreshes_into_a_new_working_pair,
+        flow_refuses_tampered_and_expired_refresh_tokens,
+        flow_checks_personal_token_requests,
+        flow_personal_tokens_expire,
+        flow_refuses_tokens_of_archived_users,
+        flow_logout_revokes_the_token_and_its_refresh_token,
+        flow_checks_credentials,
+    ],
+}
+
+/// A default app (`Core::connect` registers them) whose secret is its id.
+const APP: &str = "sca";
+const CHALLENGE: &str = "a-challenge-the-app-made";
+
+/// A user without a password (hashing one is slow in debug builds). The first one is the admin.
+async fn user(core: &Core, email: &str) -> User {
+    let new_user = UserInput {
+        email: email.into(),
+        name: "Someone".into(),
+        company: None,
+        password: None,
+    }
+    .into_new_user()
+    .expect("valid user input");
+    core.store
+        .create_user(new_user, ServerRole::User)
+        .await
+        .unwrap_or_else(|e| panic!("creating {email}: {e}"))
+}
+
+#[track_caller]
+fn assert_forbidden<T: std::fmt::Debug>(result: fleck_core::Result<T>, what: &str) {
+    match result {
+        Err(Error::Forbidden(_)) => {}
+        other => panic!("{what}: expected Forbidden, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn assert_invalid<T: std::fmt::Debug>(result: fleck_core::Result<T>, field: &str) {
+    match result {
+        Err(Error::Invalid { field: f, .. }) if f == field => {}
+        other => panic!("expected Invalid {field}, got {other:?}"),
+    }
+}
+
+/// The whole login of `user` through the default app: a code, exchanged for a token pair.
+async fn log_in(core: &Core, user: &User) -> TokenPair {
+    let code = flow::issue_code(core, APP, &user.id, CHALLENGE)
+        .await
+        .unwrap();
+    flow::exchange_code(core, APP, APP, &code, CHALLENGE)
+        .await
+        .unwrap()
+}
+
+async fn app_scopes(core: &Core, app_id: &str) -> Vec<Scope> {
+    core.auth
+        .app(app_id)
+        .await
+        .unwrap()
+        .expect("the app")
+        .scopes
+}
+
+async fn app_tokens_of(core: &Core, user: &User) -> usize {
+    core.auth
+        .api_tokens_of(&user.id, TokenKind::App)
+        .await
+        .unwrap()
+        .len()
+}
+
+/// The token with its last character changed: right id, wrong secret.
+fn tampered(token: &str) -> String {
+    let (head, last) = token.split_at(token.len() - 1);
+    format!("{head}{}", if last == "a" { "b" } else { "a" })
+}
+
+async fn flow_exchanges_a_code_for_a_token_with_the_apps_scopes(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let pair = log_in(&core, &ada).await;
+    assert_eq!(pair.token.len(), 42);
+    assert_eq!(pair.refresh_token.len(), 42);
+    assert_ne!(pair.token, pair.refresh_token);
+
+    let principal = flow::authenticate(&core, &pair.token).await.unwrap();
+    assert_eq!(principal.user, ada);
+    assert_eq!(principal.app_id.as_deref(), Some(APP));
+    assert_eq!(principal.scopes, app_scopes(&core, APP).await);
+    assert!(principal.has(Scope::StreamsWrite));
+    assert!(!principal.has(Scope::TokensWrite));
+    assert_eq!(principal.token_id, &pair.token[..tokens::ID_LEN]);
+
+    // The token is stored as an app token of Ada's, its use recorded.
+    let stored = core
+        .auth
+        .api_token(&principal.token_id)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.kind, TokenKind::App);
+    assert_eq!(stored.owner_id, ada.id);
+    assert!(
+        stored.last_used_at.is_some(),
+        "authenticate records the use"
+    );
+    assert_eq!(app_tokens_of(&core, &ada).await, 1);
+
+    // Tokens with another secret, malformed or unknown, are refused.
+    assert_forbidden(
+        flow::authenticate(&core, &tampered(&pair.token)).await,
+        "a tampered token",
+    );
+    assert_forbidden(flow::authenticate(&core, "").await, "an empty token");
+    assert_forbidden(
+        flow::authenticate(&core, &IssuedToken::new().token()).await,
+        "an unknown token",
+    );
+
+    // Codes are only issued for known apps and with a challenge.
+    assert_invalid(
+        flow::issue_code(&core, "nosuchapp", &ada.id, CHALLENGE).await,
+        "appId",
+    );
+    assert_invalid(flow::issue_code(&core, APP, &ada.id, "").await, "challenge");
+}
+
+async fn flow_codes_work_once(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let code = flow::issue_code(&core, APP, &ada.id, CHALLENGE)
+        .await
+        .unwrap();
+    flow::exchange_code(&core, APP, APP, &code, CHALLENGE)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::exchange_code(&core, APP, APP, &code, CHALLENGE).await,
+        "a code used again",
+    );
+    assert_forbidden(
+        flow::exchange_code(&core, APP, APP, "not-a-code", CHALLENGE).await,
+        "an unknown code",
+    );
+    assert_eq!(app_tokens_of(&core, &ada).await, 1, "one token was issued");
+}
+
+async fn flow_refuses_a_wrong_challenge_and_uses_up_the_code(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let code = flow::issue_code(&core, APP, &ada.id, CHALLENGE)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::exchange_code(&core, APP, APP, &code, "another-challenge").await,
+        "a wrong challenge",
+    );
+    // A failed exchange uses the code up: it cannot be tried again.
+    assert_forbidden(
+        flow::exchange_code(&core, APP, APP, &code, CHALLENGE).await,
+        "the right challenge after a wrong one",
+    );
+    assert_eq!(app_tokens_of(&core, &ada).await, 0);
+}
+
+async fn flow_refuses_a_wrong_app_or_secret(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let code = flow::issue_code(&core, APP, &ada.id, CHALLENGE)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::exchange_code(&core, APP, "wrong-secret", &code, CHALLENGE).await,
+        "a wrong app secret",
+    );
+    assert_forbidden(
+        flow::exchange_code(&core, "nosuchapp", "nosuchapp", &code, CHALLENGE).await,
+        "an unknown app",
+    );
+    // Another app, with its own right secret, cannot use a code issued to this one.
+    assert_forbidden(
+        flow::exchange_code(&core, "sdm", "sdm", &code, CHALLENGE).await,
+        "another app's code",
+    );
+    assert_eq!(app_tokens_of(&core, &ada).await, 0);
+}
+
+async fn flow_refuses_an_expired_code(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let code = fleck_core::ids::random_string(42);
+    let record = AuthCode {
+        app_id: APP.into(),
+        user_id: ada.id.clone(),
+        challenge: CHALLENGE.into(),
+        expires_at: Utc::now() - chrono::Duration::seconds(1),
+    };
+    core.auth
+        .insert_auth_code(&tokens::digest(&code), &record)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::exchange_code(&core, APP, APP, &code, CHALLENGE).await,
+        "an expired code",
+    );
+    assert_eq!(app_tokens_of(&core, &ada).await, 0);
+}
+
+async fn flow_refreshes_into_a_new_working_pair(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let first = log_in(&core, &ada).await;
+
+    let second = flow::refresh(&core, APP, APP, &first.refresh_token)
+        .await
+        .unwrap();
+    assert_ne!(second.token, first.token);
+    assert_ne!(second.refresh_token, first.refresh_token);
+    let principal = flow::authenticate(&core, &second.token).await.unwrap();
+    assert_eq!(principal.user, ada);
+    assert_eq!(principal.app_id.as_deref(), Some(APP));
+    assert_eq!(principal.scopes, app_scopes(&core, APP).await);
+
+    // The new refresh token works in turn.
+    let third = flow::refresh(&core, APP, APP, &second.refresh_token)
+        .await
+        .unwrap();
+    flow::authenticate(&core, &third.token).await.unwrap();
+}
+
+async fn flow_refuses_tampered_and_expired_refresh_tokens(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let pair = log_in(&core, &ada).await;
+
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, &tampered(&pair.refresh_token)).await,
+        "a tampered refresh token",
+    );
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, "not-a-token").await,
+        "a malformed refresh token",
+    );
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, &pair.token).await,
+        "an access token as refresh token",
+    );
+    assert_forbidden(
+        flow::refresh(&core, APP, "wrong-secret", &pair.refresh_token).await,
+        "a wrong app secret",
+    );
+    assert_forbidden(
+        flow::refresh(&core, "sdm", "sdm", &pair.refresh_token).await,
+        "another app's refresh token",
+    );
+    // None of these used the refresh token up.
+    flow::refresh(&core, APP, APP, &pair.refresh_token)
+        .await
+        .unwrap();
+
+    // An expired refresh token is refused and removed.
+    let issued = IssuedToken::new();
+    core.auth
+        .insert_refresh_token(&RefreshToken {
+            id: issued.id.clone(),
+            digest: issued.digest(),
+            app_id: APP.into(),
+            user_id: ada.id.clone(),
+            expires_at: Utc::now() - chrono::Duration::seconds(1),
+        })
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, &issued.token()).await,
+        "an expired refresh token",
+    );
+    assert_eq!(core.auth.refresh_token(&issued.id).await.unwrap(), None);
+}
+
+async fn flow_checks_personal_token_requests(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let create = |name: &'static str, scopes: &'static [Scope], allowed: &'static [Scope]| {
+        let core = core.clone();
+        let ada = ada.clone();
+        async move { flow::create_personal_token(&core, &ada, name, scopes, allowed, None).await }
+    };
+
+    assert_forbidden(
+        create("ci", &[Scope::StreamsRead, Scope::TokensWrite], Scope::ALL).await,
+        "tokens:write",
+    );
+    assert_forbidden(
+        create(
+            "ci",
+            &[Scope::StreamsRead, Scope::StreamsWrite],
+            &[Scope::StreamsRead, Scope::ProfileRead],
+        )
+        .await,
+        "a scope outside the allowed ones",
+    );
+    assert_invalid(create("ci", &[], Scope::ALL).await, "scopes");
+    assert_invalid(create("", &[Scope::StreamsRead], Scope::ALL).await, "name");
+    assert_invalid(
+        create("   ", &[Scope::StreamsRead], Scope::ALL).await,
+        "name",
+    );
+    assert!(core
+        .auth
+        .api_tokens_of(&ada.id, TokenKind::Personal)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let token = create(
+        "  CI uploads ",
+        &[Scope::StreamsWrite, Scope::StreamsRead, Scope::StreamsWrite],
+        &[Scope::StreamsRead, Scope::StreamsWrite, Scope::ProfileRead],
+    )
+    .await
+    .unwrap();
+    let principal = flow::authenticate(&core, &token).await.unwrap();
+    assert_eq!(principal.user, ada);
+    assert_eq!(principal.app_id, None);
+    assert_eq!(principal.scopes, [Scope::StreamsRead, Scope::StreamsWrite]);
+
+    let listed = core
+        .auth
+        .api_tokens_of(&ada.id, TokenKind::Personal)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, principal.token_id);
+    assert_eq!(listed[0].name, "CI uploads");
+    assert_eq!(listed[0].expires_at, None);
+    assert!(token.ends_with(&listed[0].last_chars));
+}
+
+async fn flow_personal_tokens_expire(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let token = flow::create_personal_token(
+        &core,
+        &ada,
+        "short-lived",
+        &[Scope::StreamsRead],
+        Scope::ALL,
+        Some(Duration::from_secs(1)),
+    )
+    .await
+    .unwrap();
+    let id = &token[..tokens::ID_LEN];
+    flow::authenticate(&core, &token).await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_forbidden(flow::authenticate(&core, &token).await, "an expired token");
+    assert_eq!(
+        core.auth.api_token(id).await.unwrap(),
+        None,
+        "the expired token is removed"
+    );
+}
+
+async fn flow_refuses_tokens_of_archived_users(core: Core) {
+    let _admin = user(&core, "admin@example.com").await;
+    let bob = user(&core, "bob@example.com").await;
+    let personal = flow::create_personal_token(
+        &core,
+        &bob,
+        "script",
+        &[Scope::StreamsRead],
+        Scope::ALL,
+        None,
+    )
+    .await
+    .unwrap();
+    let pair = log_in(&core, &bob).await;
+    flow::authenticate(&core, &personal).await.unwrap();
+    flow::authenticate(&core, &pair.token).await.unwrap();
+
+    core.store
+        .set_server_role(&bob.id, ServerRole::Archived)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::authenticate(&core, &personal).await,
+        "an archived user's personal token",
+    );
+    assert_forbidden(
+        flow::authenticate(&core, &pair.token).await,
+        "an archived user's app token",
+    );
+}
+
+async fn flow_logout_revokes_the_token_and_its_refresh_token(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let grace = user(&core, "grace@example.com").await;
+    let adas = log_in(&core, &ada).await;
+    let graces = log_in(&core, &grace).await;
+    let other_session = log_in(&core, &ada).await;
+
+    // Grace's refresh token given with Ada's token is left alone.
+    flow::logout(&core, &adas.token, Some(&graces.refresh_token))
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::authenticate(&core, &adas.token).await,
+        "a token after logout",
+    );
+    assert_forbidden(
+        flow::logout(&core, &adas.token, None).await,
+        "logging out again",
+    );
+    flow::refresh(&core, APP, APP, &graces.refresh_token)
+        .await
+        .unwrap();
+    flow::authenticate(&core, &graces.token).await.unwrap();
+
+    flow::logout(
+        &core,
+        &other_session.token,
+        Some(&other_session.refresh_token),
+    )
+    .await
+    .unwrap();
+    assert_forbidden(
+        flow::authenticate(&core, &other_session.token).await,
+        "a token after logout",
+    );
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, &other_session.refresh_token).await,
+        "a refresh token revoked at logout",
+    );
+    // Ada's first refresh token was not given at logout, so it still works.
+    flow::refresh(&core, APP, APP, &adas.refresh_token)
+        .await
+        .unwrap();
+}
+
+async fn flow_checks_credentials(core: Core) {
+    // The one password of this suite: argon2 is slow in debug builds.
+    let new_user = UserInput {
+        email: "Ada@Example.com".into(),
+        name: "Ada".into(),
+        company: None,
+        password: Some("correct horse battery".into()),
+    }
+    .into_new_user()
+    .unwrap();
+    let ada = core
+        .store
+        .create_user(new_user, ServerRole::User)
+        .await
+        .unwrap();
+    let grace = user(&core, "grace@example.com").await;
+
+    let found = flow::check_credentials(&core, " ADA@example.com", "correct horse battery")
+        .await
+        .unwrap();
+    assert_eq!(found, Some(ada));
+    assert_eq!(
+        flow::check_credentials(&core, "ada@example.com", "correct horse battery!")
+            .await
+            .unwrap(),
+        None,
+        "a wrong password"
+    );
+    assert_eq!(
+        flow::check_credentials(&core, "nobody@example.com", "correct horse battery")
+            .await
+            .unwrap(),
+        None,
+        "an unknown e-mail"
+    );
+    assert_eq!(
+        flow::check_credentials(&core, &grace.email, "correct horse battery")
+            .await
+            .unwrap(),
+        None,
+        "a user without a password"
+    );
+}
