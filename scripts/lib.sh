@@ -17,6 +17,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 ensure_apt() { # ensure_apt COMMAND PACKAGE...
   local cmd="$1"; shift
   command -v "$cmd" >/dev/null 2>&1 && return 0
+  apt_install "$@"
+}
+
+apt_install() { # apt_install PACKAGE...
   say "installing $* (apt)"
   if [ -z "${FLECK_APT_UPDATED:-}" ]; then
     apt-get update -qq >&2
@@ -50,6 +54,24 @@ ensure_node_tools() {
     mkdir -p "$NODE_TOOLS"
     cp "$ROOT/tools/package.json" "$ROOT/tools/package-lock.json" "$NODE_TOOLS/"
     (cd "$NODE_TOOLS" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+}
+
+# The Python virtualenv for the client tests in clients/specklepy (the real specklepy and pytest,
+# pinned in its requirements.txt); reinstalled only when that file changes.
+ensure_python_venv() {
+  local venv="$FLECK_CACHE/venv" req="$ROOT/clients/specklepy/requirements.txt"
+  if ! cmp -s "$req" "$venv/requirements.txt" || [ ! -x "$venv/bin/python" ]; then
+    if [ ! -x "$venv/bin/python" ]; then
+      ensure_apt python3 python3
+      # Debian ships venv's pip bootstrap in a package of its own.
+      python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+      say "creating the Python virtualenv in $venv"
+      python3 -m venv "$venv" >&2
+    fi
+    say "installing the Python client tests from clients/specklepy/requirements.txt (pip)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req" >&2
+    cp "$req" "$venv/requirements.txt"
   fi
 }
 

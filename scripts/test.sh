@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the workspace's tests on embedded defaults and on real
 # PostgreSQL, Redis, S3 and SMTP (started here when not already running), then the browser tests
-# against `fleck serve` on both backend sets. With CI=true a test that lacks a service fails
-# instead of skipping.
+# and the specklepy client tests (clients/specklepy) against `fleck serve` on both backend sets.
+# With CI=true a test that lacks a service fails instead of skipping.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -26,6 +26,7 @@ ensure_apt chromium chromium
 build_site release
 cargo build --package fleck-server --bin fleck --locked
 (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+ensure_python_venv
 
 E2E_PORT="${FLECK_E2E_PORT:-53931}"
 E2E_DIR="$(mktemp -d)"
@@ -46,6 +47,9 @@ browser_tests() { # browser_tests NAME EXPECTED-BACKENDS [VAR=VALUE…]
     sleep 0.2
   done
   (cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" npm test) \
+    || { cat "$E2E_DIR/$name.log" >&2; return 1; }
+  say "specklepy tests on $backends"
+  FLECK_URL="http://127.0.0.1:$E2E_PORT" "$FLECK_CACHE/venv/bin/python" -m pytest -q clients/specklepy \
     || { cat "$E2E_DIR/$name.log" >&2; return 1; }
   stop_server
 }
