@@ -19,16 +19,19 @@ pub enum Action {
     Register,
     TokenCreate,
     ObjectUpload,
+    /// Asking for another verification e-mail.
+    VerificationEmail,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::AllRequests,
         Action::Graphql,
         Action::Login,
         Action::Register,
         Action::TokenCreate,
         Action::ObjectUpload,
+        Action::VerificationEmail,
     ];
 
     /// The name in Speckle's `RATELIMIT_<NAME>` and `RATELIMIT_BURST_<NAME>` variables.
@@ -40,6 +43,7 @@ impl Action {
             Action::Register => "USER_CREATE",
             Action::TokenCreate => "TOKEN_CREATE",
             Action::ObjectUpload => "POST_OBJECTS_STREAMID",
+            Action::VerificationEmail => "EMAIL_VERIFICATION",
         }
     }
 
@@ -56,6 +60,7 @@ impl Action {
             Action::Register => (limit(6, 3600), limit(1000, 7 * 24 * 3600)),
             Action::TokenCreate => (limit(10, 60), limit(50, 3600)),
             Action::ObjectUpload => (limit(6, 1), limit(400, 60)),
+            Action::VerificationEmail => (limit(3, 600), limit(10, 24 * 3600)),
         }
     }
 }

@@ -53,3 +53,14 @@ CREATE TABLE auth_codes (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
+
+-- Single-use links sent by e-mail (verify an address, reset a password), stored by digest.
+CREATE TABLE email_links (
+    digest     TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('verify_email', 'reset_password')),
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    email      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX email_links_user ON email_links (user_id, kind);

@@ -26,6 +26,15 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/token", post(rest::auth::token))
         .route("/auth/accesscode", get(rest::auth::access_code))
         .route("/auth/logout", post(rest::auth::logout))
+        .route("/auth/verifyemail", get(rest::auth::verify_email))
+        .route(
+            "/auth/pwdreset/request",
+            post(rest::auth::request_password_reset),
+        )
+        .route(
+            "/auth/pwdreset/finalize",
+            post(rest::auth::finalize_password_reset),
+        )
         .route("/graphql", get(graphql::explorer).post(graphql::execute))
         .route("/explorer", get(graphql::explorer));
     if state.core.blobs.kind() == "disk" {

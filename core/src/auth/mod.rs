@@ -2,7 +2,9 @@
 //! login flow (authorization codes, refresh tokens).
 
 pub mod apps;
+pub mod emails;
 pub mod flow;
+pub mod links;
 pub mod scopes;
 pub mod store;
 pub mod tokens;

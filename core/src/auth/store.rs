@@ -4,6 +4,30 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{ApiToken, AuthCode, RefreshToken, ServerApp, TokenKind};
+
+/// The single-use links Fleck e-mails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::VerifyEmail => "verify_email",
+            LinkKind::ResetPassword => "reset_password",
+        }
+    }
+}
+
+/// A link taken from the store: whose it is, the address it was sent to, until when it works.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailLink {
+    pub user_id: String,
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+}
 use crate::error::Result;
 
 #[async_trait]
@@ -39,6 +63,20 @@ pub trait AuthStore: Send + Sync + 'static {
     async fn refresh_token(&self, id: &str) -> Result<Option<RefreshToken>>;
 
     async fn delete_refresh_token(&self, id: &str) -> Result<bool>;
+
+    /// Stores a single-use link sent to `link.email`.
+    async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()>;
+
+    /// Removes and returns a link: it works once.
+    async fn take_link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>>;
+
+    /// Removes every link of this kind for the user (a new one replaces them; a reset ends them).
+    async fn delete_links(&self, kind: LinkKind, user_id: &str) -> Result<()>;
+
+    /// Marks the user verified when `email` is still their address; `true` when it was.
+    async fn mark_verified(&self, user_id: &str, email: &str) -> Result<bool>;
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
 
     /// The id and stored password hash of the user with this e-mail.
     async fn password_hash(&self, email: &str) -> Result<Option<(String, Option<String>)>>;

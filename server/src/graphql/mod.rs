@@ -23,7 +23,7 @@ pub use errors::{code, forbidden, unauthenticated};
 pub struct Query(server_info::ServerInfoQuery, users::UserQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(tokens::TokenMutation);
+pub struct Mutation(tokens::TokenMutation, users::UserMutation);
 
 pub type FleckSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,10 +1,11 @@
 //! `activeUser` and `otherUser`.
 
 use async_graphql::{Context, Object, Result, ID};
-use fleck_core::auth::Scope;
+use fleck_core::auth::{links, Scope};
+use fleck_core::ratelimit::Action;
 use fleck_core::Core;
 
-use super::errors::from_core;
+use super::errors::{forbidden, from_core, unauthenticated};
 use crate::auth::Actor;
 
 #[derive(Default)]
@@ -28,6 +29,33 @@ impl UserQuery {
         let core = ctx.data_unchecked::<Core>();
         let user = core.store.user_by_id(&id).await.map_err(from_core)?;
         Ok(user.map(LimitedUser))
+    }
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Sends the caller a new e-mail verification link.
+    async fn request_verification(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Actor::User(principal) = ctx.data_unchecked::<Actor>() else {
+            return Err(unauthenticated());
+        };
+        if !principal.has(Scope::ProfileRead) {
+            return Err(forbidden(
+                "Your token may not read your profile (profile:read).",
+            ));
+        }
+        let core = ctx.data_unchecked::<Core>();
+        core.rate_limiter
+            .spend(Action::VerificationEmail, &principal.user.id)
+            .await
+            .map_err(from_core)?;
+        links::send_verification(core, &principal.user)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
     }
 }
 

@@ -7,7 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fleck_core::auth::apps::WEB_APP;
-use fleck_core::auth::{flow, Scope};
+use fleck_core::auth::{flow, links, Scope};
 use fleck_core::users::{ServerRole, UserInput};
 use fleck_core::Error;
 use serde::Deserialize;
@@ -108,6 +108,7 @@ pub async fn register(
             .store
             .create_user(new_user, ServerRole::User)
             .await?;
+        links::send_verification(&state.core, &user).await?;
         flow::issue_code(&state.core, WEB_APP, &user.id, &challenge).await
     }
     .await;
@@ -276,6 +277,74 @@ pub async fn logout(
     match flow::logout(&state.core, &token, request.refresh_token.as_deref()).await {
         Ok(()) => Json(json!({ "message": "You have logged out." })).into_response(),
         Err(Error::Forbidden(message)) => (StatusCode::BAD_REQUEST, message).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyQuery {
+    t: Option<String>,
+}
+
+/// `GET /auth/verifyemail?t=…`: the link in the verification e-mail. Lands on the web app with
+/// `emailverifiedstatus=true` or `emailverifiederror=<why>`.
+pub async fn verify_email(
+    State(state): State<AppState>,
+    Query(query): Query<VerifyQuery>,
+) -> Response {
+    let mut url = state.core.config.public_url.clone();
+    let outcome = match query.t {
+        Some(token) => links::verify_email(&state.core, &token).await,
+        None => Err(Error::invalid(
+            "link",
+            "the verification link is incomplete",
+        )),
+    };
+    match outcome {
+        Ok(_) => url
+            .query_pairs_mut()
+            .append_pair("emailverifiedstatus", "true"),
+        Err(Error::Invalid { reason, .. }) => url
+            .query_pairs_mut()
+            .append_pair("emailverifiederror", &reason),
+        Err(e) => return ApiError(e).into_response(),
+    };
+    found(url.as_str())
+}
+
+#[derive(Deserialize)]
+pub struct ResetRequest {
+    email: String,
+}
+
+/// `POST /auth/pwdreset/request`: the same answer whether or not the address has an account.
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    FormOrJson(request): FormOrJson<ResetRequest>,
+) -> Response {
+    match links::request_password_reset(&state.core, &request.email).await {
+        Ok(()) => (StatusCode::OK, "Password reset email sent.").into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetFinalize {
+    token_id: String,
+    password: String,
+}
+
+/// `POST /auth/pwdreset/finalize`: sets the new password; 400 with the reason otherwise.
+pub async fn finalize_password_reset(
+    State(state): State<AppState>,
+    FormOrJson(request): FormOrJson<ResetFinalize>,
+) -> Response {
+    match links::reset_password(&state.core, &request.token_id, &request.password).await {
+        Ok(_) => (StatusCode::OK, "Password reset. Please log in.").into_response(),
+        Err(Error::Invalid { field, reason }) => {
+            (StatusCode::BAD_REQUEST, format!("{field}: {reason}")).into_response()
+        }
         Err(e) => ApiError(e).into_response(),
     }
 }

@@ -103,6 +103,18 @@ impl TestServer {
         };
         let state = AppState::new(core.clone(), options);
         let shutdown = state.shutdown.clone();
+        // Workers in the same process, as `fleck serve` runs them, so queued mail goes out.
+        let workers = fleck_workers::WorkerOptions {
+            concurrency: 1,
+            poll_interval: Duration::from_millis(200),
+            ..Default::default()
+        };
+        tokio::spawn(fleck_workers::run(
+            core.clone(),
+            fleck_workers::registry(&core),
+            workers,
+            shutdown.clone(),
+        ));
         let app = fleck_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(
             axum::serve(listener, app)
@@ -120,6 +132,24 @@ impl TestServer {
 
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// The text of every `.eml` in the outbox sent to `to`, waiting up to 5 s for one to arrive.
+    pub async fn mail_to(&self, to: &str) -> Vec<String> {
+        for _ in 0..50 {
+            let found: Vec<String> = std::fs::read_dir(self.data_dir.join("outbox"))
+                .map(|dir| {
+                    dir.filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+                        .filter(|text| text.contains(&format!("To: {to}")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !found.is_empty() {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Vec::new()
     }
 }
 

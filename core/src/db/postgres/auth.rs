@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::PgDb;
-use crate::auth::store::AuthStore;
+use crate::auth::store::{AuthStore, EmailLink, LinkKind};
 use crate::auth::{scopes, ApiToken, AuthCode, RefreshToken, ServerApp, TokenKind};
 use crate::error::{Context, Error, Result};
 
@@ -280,6 +280,69 @@ impl AuthStore for PgDb {
             .await
             .context(|| "deleting a refresh token".into())?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO email_links (digest, kind, user_id, email, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(digest)
+        .bind(kind.as_str())
+        .bind(&link.user_id)
+        .bind(&link.email)
+        .bind(Utc::now())
+        .bind(link.expires_at)
+        .execute(&self.pool)
+        .await
+        .context(|| "storing an e-mail link".into())?;
+        Ok(())
+    }
+
+    async fn take_link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
+        let row: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
+            "DELETE FROM email_links WHERE digest = $1 AND kind = $2 RETURNING user_id, email, expires_at",
+        )
+        .bind(digest)
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "using an e-mail link".into())?;
+        Ok(row.map(|(user_id, email, expires_at)| EmailLink {
+            user_id,
+            email,
+            expires_at,
+        }))
+    }
+
+    async fn delete_links(&self, kind: LinkKind, user_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM email_links WHERE user_id = $1 AND kind = $2")
+            .bind(user_id)
+            .bind(kind.as_str())
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting e-mail links".into())?;
+        Ok(())
+    }
+
+    async fn mark_verified(&self, user_id: &str, email: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET verified = TRUE WHERE id = $1 AND email = $2")
+            .bind(user_id)
+            .bind(email)
+            .execute(&self.pool)
+            .await
+            .context(|| "marking an e-mail verified".into())?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(hash)
+            .execute(&self.pool)
+            .await
+            .context(|| "changing a password".into())?;
+        Ok(())
     }
 
     async fn password_hash(&self, email: &str) -> Result<Option<(String, Option<String>)>> {

@@ -1,0 +1,135 @@
+//! E-mail verification and password reset: single-use, expiring links sent by mail (through
+//! the job queue, so a slow mail server never holds up the request).
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::store::{EmailLink, LinkKind};
+use super::tokens;
+use crate::backends::Core;
+use crate::error::{Error, Result};
+use crate::users::{hash_password, ServerRole, User};
+
+pub const VERIFY_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+pub const RESET_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Where the web app lets people choose a new password.
+pub const RESET_PAGE: &str = "/authn/reset-password";
+/// Where verification links point.
+pub const VERIFY_PATH: &str = "/auth/verifyemail";
+
+async fn new_link(core: &Core, kind: LinkKind, user: &User, lifetime: Duration) -> Result<String> {
+    core.auth.delete_links(kind, &user.id).await?;
+    let token = crate::ids::random_string(tokens::SECRET_LEN);
+    let link = EmailLink {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        expires_at: Utc::now() + chrono::Duration::from_std(lifetime).unwrap_or_default(),
+    };
+    core.auth
+        .insert_link(kind, &tokens::digest(&token), &link)
+        .await?;
+    Ok(token)
+}
+
+fn url(core: &Core, path: &str, param: &str, token: &str) -> String {
+    let mut url = core.config.public_url.clone();
+    url.set_path(path);
+    url.query_pairs_mut().append_pair(param, token);
+    url.to_string()
+}
+
+/// Sends `user` a new verification link; earlier ones stop working.
+pub async fn send_verification(core: &Core, user: &User) -> Result<()> {
+    if user.verified {
+        return Err(Error::invalid("email", "this address is already verified"));
+    }
+    let token = new_link(core, LinkKind::VerifyEmail, user, VERIFY_LIFETIME).await?;
+    let link = url(core, VERIFY_PATH, "t", &token);
+    super::emails::verify_email(&user.email, &user.name, &link)
+        .enqueue(&core.jobs)
+        .await?;
+    Ok(())
+}
+
+/// Uses a verification link; returns the now verified user.
+pub async fn verify_email(core: &Core, token: &str) -> Result<User> {
+    let invalid = || {
+        Error::invalid(
+            "link",
+            "this verification link is invalid or was already used",
+        )
+    };
+    let link = core
+        .auth
+        .take_link(LinkKind::VerifyEmail, &tokens::digest(token))
+        .await?
+        .ok_or_else(invalid)?;
+    if link.expires_at <= Utc::now() {
+        return Err(Error::invalid(
+            "link",
+            "this verification link has expired; ask for a new one",
+        ));
+    }
+    if !core.auth.mark_verified(&link.user_id, &link.email).await? {
+        return Err(Error::invalid(
+            "link",
+            "the account's address changed since this link was sent",
+        ));
+    }
+    core.store
+        .user_by_id(&link.user_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".into()))
+}
+
+/// Mails a reset link when `email` belongs to an active account. Says nothing either way, so
+/// the answer does not reveal which addresses have accounts.
+pub async fn request_password_reset(core: &Core, email: &str) -> Result<()> {
+    let Ok(email) = crate::users::normalize_email(email) else {
+        return Ok(());
+    };
+    let Some(user) = core.store.user_by_email(&email).await? else {
+        return Ok(());
+    };
+    if user.role == ServerRole::Archived {
+        return Ok(());
+    }
+    let token = new_link(core, LinkKind::ResetPassword, &user, RESET_LIFETIME).await?;
+    let link = url(core, RESET_PAGE, "token", &token);
+    super::emails::reset_password(&user.email, &user.name, &link)
+        .enqueue(&core.jobs)
+        .await?;
+    Ok(())
+}
+
+/// Sets a new password with a reset link, and ends every session of the account (app tokens,
+/// refresh tokens, pending codes); personal access tokens stay, as their owner made them.
+pub async fn reset_password(core: &Core, token: &str, password: &str) -> Result<User> {
+    let password = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| Error::backend("hashing a password", e))??;
+    let invalid = || Error::invalid("link", "this reset link is invalid or was already used");
+    let link = core
+        .auth
+        .take_link(LinkKind::ResetPassword, &tokens::digest(token))
+        .await?
+        .ok_or_else(invalid)?;
+    if link.expires_at <= Utc::now() {
+        return Err(Error::invalid(
+            "link",
+            "this reset link has expired; ask for a new one",
+        ));
+    }
+    core.auth.set_password_hash(&link.user_id, &hash).await?;
+    core.auth
+        .delete_links(LinkKind::ResetPassword, &link.user_id)
+        .await?;
+    core.auth.delete_app_sessions(&link.user_id).await?;
+    core.store
+        .user_by_id(&link.user_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".into()))
+}
