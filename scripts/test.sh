@@ -46,7 +46,10 @@ browser_tests() { # browser_tests NAME EXPECTED-BACKENDS [VAR=VALUE…]
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/$name.log" >&2; return 1; }
     sleep 0.2
   done
-  (cd end2end && BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" npm test) \
+  # The tests read mail where this server sends it: the SMTP capture server or the outbox.
+  local mail="E2E_OUTBOX=$E2E_DIR/$name/outbox"
+  [[ "$backends" == *smtp* ]] && mail="E2E_MAILDEV_URL=$FLECK_TEST_MAILDEV_URL"
+  (cd end2end && env BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" E2E_ARTIFACTS="test-results/$name" "$mail" npm test) \
     || { cat "$E2E_DIR/$name.log" >&2; return 1; }
   say "specklepy tests on $backends"
   FLECK_URL="http://127.0.0.1:$E2E_PORT" "$FLECK_CACHE/venv/bin/python" -m pytest -q clients/specklepy \

@@ -2,14 +2,19 @@
 //! Server functions call `fleck_core` services; they never touch SQL or a backend directly.
 
 pub mod pages;
+pub mod session;
 pub mod status;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{path, StaticSegment};
 
+use pages::auth::{
+    AuthorizeAppPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
+};
 use pages::{home::HomePage, not_found::NotFound};
+use session::{current_user, SignOut, SignedInUser};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -31,6 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The signed-in user (or `None`), loaded once per page for every component that asks.
+pub type CurrentUser = Resource<Result<Option<SignedInUser>, ServerFnError>>;
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -38,17 +46,68 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="fleck" href="/pkg/fleck.css" />
         <Title formatter=|page: String| if page.is_empty() { "Fleck".to_string() } else { format!("{page} · Fleck") } />
         <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+/// The page frame. Signing in, up or out always ends on another page, so the signed-in user
+/// is read again whenever the path changes.
+#[component]
+fn Layout() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let user: CurrentUser = Resource::new(move || location.pathname.get(), |_| current_user());
+    provide_context(user);
+    view! {
             <header class="topbar">
                 <a class="brand" href="/">
                     <span class="brand-mark" aria-hidden="true"></span>
                     "Fleck"
                 </a>
+                <AccountMenu />
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage />
+                    <Route path=path!("/authn/login") view=SignInPage />
+                    <Route path=path!("/authn/register") view=SignUpPage />
+                    <Route path=path!("/authn/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/authn/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/authn/verify/:app_id/:challenge") view=AuthorizeAppPage />
                 </Routes>
             </main>
-        </Router>
+    }
+}
+
+/// Who is signed in, with a way out; or the ways in.
+#[component]
+fn AccountMenu() -> impl IntoView {
+    let user = expect_context::<CurrentUser>();
+    let sign_out = ServerAction::<SignOut>::new();
+    // Signing out on the home page stays on the same path: read the user again.
+    Effect::new(move |_| {
+        if sign_out.version().get() > 0 {
+            user.refetch();
+        }
+    });
+    view! {
+        <nav aria-label="Account" class="account">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) => view! {
+                            <span class="who" data-user=user.id.clone()>{user.name.clone()}</span>
+                            <ActionForm action=sign_out attr:class="inline">
+                                <button class="link-button" type="submit">"Sign out"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => view! {
+                            <a href="/authn/login">"Sign in"</a>
+                            <a class="button small" href="/authn/register">"Create account"</a>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </nav>
     }
 }

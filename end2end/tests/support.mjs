@@ -33,3 +33,37 @@ export async function openPage(browser) {
 export function screenshot(page, name) {
   return page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Waits for an e-mail to `to` whose subject is `subject`, from the SMTP capture server
+ * (E2E_MAILDEV_URL) or the outbox folder (E2E_OUTBOX), and returns its raw text.
+ */
+export async function waitForMail(to, subject, timeoutMs = 15_000) {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (process.env.E2E_MAILDEV_URL) {
+      const mails = await (await fetch(`${process.env.E2E_MAILDEV_URL}/api/email`)).json();
+      const found = mails.filter((m) => m.subject === subject && m.to.some((t) => t.address === to)).pop();
+      if (found) return `${found.text}\n${found.html ?? ''}`;
+    } else if (process.env.E2E_OUTBOX) {
+      const files = await readdir(process.env.E2E_OUTBOX).catch(() => []);
+      for (const file of files) {
+        const text = await readFile(join(process.env.E2E_OUTBOX, file), 'utf8');
+        if (text.includes(`To: ${to}`) && text.includes(`Subject: ${subject}`)) return text;
+      }
+    } else {
+      throw new Error('set E2E_MAILDEV_URL or E2E_OUTBOX so the tests can read mail');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no mail "${subject}" to ${to} within ${timeoutMs} ms`);
+}
+
+/** The first link in a mail starting with `prefix` (undoing quoted-printable line wrapping). */
+export function linkIn(mail, prefix) {
+  const text = mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const start = text.indexOf(prefix);
+  if (start < 0) throw new Error(`no link starting with ${prefix} in:\n${mail}`);
+  return text.slice(start).split(/[\s"<]/)[0].replace(/&amp;/g, '&');
+}

@@ -1,22 +1,21 @@
-//! Who is calling: every request's bearer token becomes an `Actor` in the request's extensions.
-//! A token that is present but unusable ends the request with Speckle's 403, on every route.
+//! Who is calling: a bearer token (API clients) or the web app's session cookie becomes an
+//! `Actor` in the request's extensions. A token that is present but unusable ends the request
+//! with Speckle's 403, on every route. Cookie-authenticated requests that change state must come
+//! from the same origin (CSRF protection on top of `SameSite=Lax`).
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fleck_core::auth::flow::{self, Principal, INVALID_TOKEN};
+use fleck_core::auth::flow::{self, INVALID_TOKEN};
+use fleck_core::auth::sessions;
 use fleck_core::Error;
+
+pub use fleck_core::auth::Actor;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-
-#[derive(Clone, Debug)]
-pub enum Actor {
-    Anonymous,
-    User(Box<Principal>),
-}
 
 /// The token in `Authorization`, with or without the `Bearer ` prefix.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -33,15 +32,110 @@ pub fn invalid_token() -> Response {
         .into_response()
 }
 
+/// Whether the browser says the request comes from a page of this same site: its `Origin`
+/// (or, without one, its `Referer`) names the host the request was sent to.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let source = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    source.is_some_and(|url| {
+        let origin_host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => return false,
+        };
+        origin_host.eq_ignore_ascii_case(host)
+    })
+}
+
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let actor = match bearer(request.headers()) {
-        None => Actor::Anonymous,
         Some(token) => match flow::authenticate(&state.core, token).await {
             Ok(principal) => Actor::User(Box::new(principal)),
             Err(Error::Forbidden(_)) => return invalid_token(),
             Err(e) => return ApiError(e).into_response(),
         },
+        None => {
+            let session = request
+                .headers()
+                .get(header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(sessions::from_cookie_header)
+                .map(str::to_string);
+            match session {
+                Some(id) => match sessions::user(&state.core, &id).await {
+                    Ok(Some(user)) => Actor::from_session(user),
+                    Ok(None) => Actor::Anonymous,
+                    Err(e) => return ApiError(e).into_response(),
+                },
+                None => Actor::Anonymous,
+            }
+        }
     };
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let via_cookie = actor.principal().is_some_and(|p| p.via_session);
+    if via_cookie && changes_state && !same_origin(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(
+                serde_json::json!({ "error": "This request did not come from this site's pages." }),
+            ),
+        )
+            .into_response();
+    }
     request.extensions_mut().insert(actor);
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn same_origin_compares_the_origin_with_the_host() {
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "fleck.example.com"),
+            ("origin", "https://fleck.example.com")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "h:1"),
+            ("referer", "http://h:1/authn/login")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000")])));
+        assert!(!same_origin(&headers(&[("host", "h"), ("origin", "null")])));
+    }
+
+    #[test]
+    fn bearer_accepts_the_prefix_or_none() {
+        assert_eq!(
+            bearer(&headers(&[("authorization", "Bearer abc")])),
+            Some("abc")
+        );
+        assert_eq!(bearer(&headers(&[("authorization", "abc")])), Some("abc"));
+        assert_eq!(bearer(&headers(&[("authorization", "Bearer ")])), None);
+    }
 }

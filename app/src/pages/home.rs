@@ -1,7 +1,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use leptos_router::hooks::use_query_map;
+
+use crate::pages::auth::error_text;
+use crate::session::ResendVerification;
 use crate::status::{BackendStatus, CheckBackends};
+use crate::CurrentUser;
 
 /// What Fleck is, and a live check of the server's backends.
 #[component]
@@ -16,6 +21,7 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <Title text="" />
+        <AccountNotices />
         <section class="hero">
             <h1>"Fleck"</h1>
             <p class="lead">
@@ -70,5 +76,48 @@ fn StatusTable(checks: Vec<BackendStatus>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// The outcome of a verification link, and a reminder to verify with a way to resend the mail.
+#[component]
+fn AccountNotices() -> impl IntoView {
+    let query = use_query_map();
+    let user = expect_context::<CurrentUser>();
+    let resend = ServerAction::<ResendVerification>::new();
+    let link_outcome = move || {
+        let query = query.read();
+        if query.get("emailverifiedstatus").as_deref() == Some("true") {
+            Some(view! { <p class="notice ok" role="status">"Your e-mail address is verified. Thank you!"</p> }.into_any())
+        } else {
+            query.get("emailverifiederror").map(|why| {
+                view! { <p class="notice error" role="alert">{format!("The e-mail address was not verified: {why}.")}</p> }.into_any()
+            })
+        }
+    };
+    view! {
+        {link_outcome}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) if !user.verified => view! {
+                        <div class="notice" role="status">
+                            <p>{format!("Please verify {}: we sent you a link.", user.email)}</p>
+                            {move || match resend.value().get() {
+                                Some(Ok(Ok(_))) => view! { <p>"A new link is on its way."</p> }.into_any(),
+                                Some(Ok(Err(message))) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                                Some(Err(e)) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                                None => view! {
+                                    <ActionForm action=resend attr:class="inline">
+                                        <button class="link-button" type="submit">"Send the link again"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                            }}
+                        </div>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -26,9 +26,12 @@ pub const INVALID_TOKEN: &str = "Your token is not valid.";
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub user: User,
+    /// Empty for web sessions.
     pub token_id: String,
     pub scopes: Vec<Scope>,
     pub app_id: Option<String>,
+    /// Signed in through the web app's cookie: state changes need a same-origin request.
+    pub via_session: bool,
 }
 
 impl Principal {
@@ -290,6 +293,7 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Principal> {
         token_id: stored.id,
         scopes: stored.scopes,
         app_id: stored.app_id,
+        via_session: false,
     })
 }
 

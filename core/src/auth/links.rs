@@ -104,8 +104,9 @@ pub async fn request_password_reset(core: &Core, email: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sets a new password with a reset link, and ends every session of the account (app tokens,
-/// refresh tokens, pending codes); personal access tokens stay, as their owner made them.
+/// Sets a new password with a reset link, and ends every session of the account (web sessions,
+/// app tokens, refresh tokens, pending codes); personal access tokens stay, as their owner made
+/// them.
 pub async fn reset_password(core: &Core, token: &str, password: &str) -> Result<User> {
     let password = password.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -128,6 +129,7 @@ pub async fn reset_password(core: &Core, token: &str, password: &str) -> Result<
         .delete_links(LinkKind::ResetPassword, &link.user_id)
         .await?;
     core.auth.delete_app_sessions(&link.user_id).await?;
+    super::sessions::end_all(core, &link.user_id).await?;
     core.store
         .user_by_id(&link.user_id)
         .await?

@@ -1,17 +1,20 @@
 //! Identity: tokens and their scopes, the apps clients log in through, and the records of the
 //! login flow (authorization codes, refresh tokens).
 
+pub mod actor;
 pub mod apps;
 pub mod emails;
 pub mod flow;
 pub mod links;
 pub mod scopes;
+pub mod sessions;
 pub mod store;
 pub mod tokens;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use actor::Actor;
 pub use scopes::Scope;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,395 @@
+//! Signing up, in and out of the web app, and the account e-mails' pages. The session lives in
+//! an `HttpOnly` cookie; everything here goes through `fleck_core`'s identity services.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as pages show them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub verified: bool,
+    pub role: String,
+}
+
+/// An app asking to act for the user (desktop connectors, scripts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppDetails {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub scopes: Vec<(String, String)>,
+    pub redirect_host: String,
+}
+
+/// How a form went: done (with the address to go to next, if any), or what the person should
+/// change. Failures of the server itself are `ServerFnError`s around it.
+pub type Outcome = Result<Option<String>, String>;
+
+/// Only local paths are followed after signing in, so links cannot send people elsewhere.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use axum::Extension;
+    use fleck_core::auth::{sessions, Actor};
+    use fleck_core::ratelimit::Action;
+    use fleck_core::{Core, Error};
+    use http::header::{HeaderValue, SET_COOKIE};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+
+    use super::SignedInUser;
+
+    pub fn core() -> Result<Core, ServerFnError> {
+        use_context::<Core>()
+            .ok_or_else(|| ServerFnError::new("the server was started without its core"))
+    }
+
+    pub async fn actor() -> Result<Actor, ServerFnError> {
+        let Extension(actor) = leptos_axum::extract::<Extension<Actor>>().await?;
+        Ok(actor)
+    }
+
+    /// The signed-in user, or an error asking to sign in.
+    pub async fn signed_in() -> Result<fleck_core::users::User, ServerFnError> {
+        match actor().await? {
+            Actor::User(principal) => Ok(principal.user),
+            Actor::Anonymous => Err(ServerFnError::new("Please sign in first.")),
+        }
+    }
+
+    /// Spends a rate-limit point for the caller's address.
+    pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {
+        let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|_| "unknown".into());
+        Ok(core
+            .rate_limiter
+            .spend(action, &address)
+            .await
+            .map(|_| ())?)
+    }
+
+    /// The page to show next. A browser without the app's script posted a plain form and gets
+    /// a redirect; the hydrated app reads the address from the answer and goes there itself.
+    pub async fn go_to(path: &str) -> Result<Option<String>, Failure> {
+        let headers = leptos_axum::extract::<http::HeaderMap>()
+            .await
+            .map_err(|e| ServerFnError::new(e.to_string()))?;
+        let plain_form = headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+        if plain_form {
+            leptos_axum::redirect(path);
+        }
+        Ok(Some(path.to_string()))
+    }
+
+    pub fn set_cookie(value: &str) -> Result<(), ServerFnError> {
+        let response = expect_context::<ResponseOptions>();
+        let value = HeaderValue::from_str(value).map_err(|e| ServerFnError::new(e.to_string()))?;
+        response.append_header(SET_COOKIE, value);
+        Ok(())
+    }
+
+    pub async fn start_session(core: &Core, user: &fleck_core::users::User) -> Result<(), Failure> {
+        let id = sessions::start(core, user).await?;
+        Ok(set_cookie(&sessions::cookie(core, &id))?)
+    }
+
+    /// Why a form did not go through: something the person can fix, or a server failure.
+    pub enum Failure {
+        User(String),
+        Server(ServerFnError),
+    }
+
+    impl From<ServerFnError> for Failure {
+        fn from(e: ServerFnError) -> Self {
+            Failure::Server(e)
+        }
+    }
+
+    impl From<Error> for Failure {
+        /// What a person can act on; internal details stay in the log.
+        fn from(error: Error) -> Self {
+            match error {
+                Error::Invalid { reason, .. } => Failure::User(capitalize(&reason)),
+                Error::Conflict(_) => Failure::User(
+                    "An account with this e-mail address already exists. Try signing in.".into(),
+                ),
+                Error::RateLimited { retry_after } => Failure::User(format!(
+                    "Too many attempts. Please wait {} minutes and try again.",
+                    retry_after.as_secs().div_ceil(60)
+                )),
+                Error::Forbidden(m) | Error::NotFound(m) => Failure::User(m),
+                e @ Error::Backend { .. } => {
+                    tracing_error(&e);
+                    Failure::Server(ServerFnError::new(
+                        "Something went wrong on the server. Please try again in a moment.",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A form's answer: user mistakes travel as `Ok(Err(message))` (a normal response, not an
+    /// HTTP error), server failures as `Err`.
+    pub fn finish(
+        result: Result<Option<String>, Failure>,
+    ) -> Result<super::Outcome, ServerFnError> {
+        match result {
+            Ok(next) => Ok(Ok(next)),
+            Err(Failure::User(message)) => Ok(Err(message)),
+            Err(Failure::Server(e)) => Err(e),
+        }
+    }
+
+    pub fn message(error: Error) -> ServerFnError {
+        match Failure::from(error) {
+            Failure::User(m) => ServerFnError::new(m),
+            Failure::Server(e) => e,
+        }
+    }
+
+    fn tracing_error(error: &Error) {
+        leptos::logging::error!("{error}");
+    }
+
+    fn capitalize(text: &str) -> String {
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+            None => String::new(),
+        }
+    }
+
+    pub fn view_of(user: &fleck_core::users::User) -> SignedInUser {
+        SignedInUser {
+            id: user.id.clone(),
+            name: user.name.clone(),
+            email: user.email.clone(),
+            verified: user.verified,
+            role: user.role.as_str().into(),
+        }
+    }
+}
+
+#[server]
+pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
+    Ok(server::actor()
+        .await?
+        .principal()
+        .filter(|p| p.via_session)
+        .map(|p| server::view_of(&p.user)))
+}
+
+#[server]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<Outcome, ServerFnError> {
+    use fleck_core::auth::flow;
+    use fleck_core::ratelimit::Action;
+    use server::Failure;
+    let core = server::core()?;
+    server::finish(
+        async {
+            server::limit(&core, Action::Login).await?;
+            let user = flow::check_credentials(&core, &email, &password)
+                .await?
+                .filter(|u| u.role != fleck_core::users::ServerRole::Archived)
+                .ok_or_else(|| Failure::User("Wrong e-mail address or password.".into()))?;
+            server::start_session(&core, &user).await?;
+            server::go_to(&safe_next(next.as_deref())).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    company: Option<String>,
+    next: Option<String>,
+) -> Result<Outcome, ServerFnError> {
+    use fleck_core::auth::links;
+    use fleck_core::ratelimit::Action;
+    use fleck_core::users::{ServerRole, UserInput};
+    let core = server::core()?;
+    server::finish(
+        async {
+            server::limit(&core, Action::Register).await?;
+            let input = UserInput {
+                email,
+                name,
+                company,
+                password: Some(password),
+            };
+            // argon2 is slow by design; keep it off the async workers.
+            let new_user = tokio::task::spawn_blocking(move || input.into_new_user())
+                .await
+                .map_err(|e| ServerFnError::new(e.to_string()))??;
+            let user = core.store.create_user(new_user, ServerRole::User).await?;
+            links::send_verification(&core, &user).await?;
+            server::start_session(&core, &user).await?;
+            server::go_to(&safe_next(next.as_deref())).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    use fleck_core::auth::sessions;
+    let core = server::core()?;
+    let cookies = leptos_axum::extract::<http::HeaderMap>().await?;
+    if let Some(id) = cookies
+        .get(http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(sessions::from_cookie_header)
+    {
+        sessions::end(&core, id).await.map_err(server::message)?;
+    }
+    server::set_cookie(&sessions::clear_cookie(&core))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn resend_verification() -> Result<Outcome, ServerFnError> {
+    use fleck_core::ratelimit::Action;
+    let core = server::core()?;
+    let user = server::signed_in().await?;
+    server::finish(
+        async {
+            core.rate_limiter
+                .spend(Action::VerificationEmail, &user.id)
+                .await?;
+            fleck_core::auth::links::send_verification(&core, &user).await?;
+            Ok(None)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn forgot_password(email: String) -> Result<Outcome, ServerFnError> {
+    use fleck_core::ratelimit::Action;
+    let core = server::core()?;
+    server::finish(
+        async {
+            server::limit(&core, Action::Login).await?;
+            fleck_core::auth::links::request_password_reset(&core, &email).await?;
+            Ok(None)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn reset_password(
+    token: String,
+    password: String,
+    confirm: String,
+) -> Result<Outcome, ServerFnError> {
+    use server::Failure;
+    let core = server::core()?;
+    server::finish(
+        async {
+            if password != confirm {
+                return Err(Failure::User("The two passwords differ.".into()));
+            }
+            let user = fleck_core::auth::links::reset_password(&core, &token, &password).await?;
+            server::start_session(&core, &user).await?;
+            server::go_to("/").await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn app_request(app_id: String) -> Result<AppDetails, ServerFnError> {
+    let core = server::core()?;
+    let app = core
+        .auth
+        .app(&app_id)
+        .await
+        .map_err(server::message)?
+        .ok_or_else(|| ServerFnError::new(format!("There is no app {app_id:?} on this server.")))?;
+    let redirect_host = url::Url::parse(&app.redirect_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(str::to_string)
+                .or_else(|| Some(u.scheme().to_string()))
+        })
+        .unwrap_or_default();
+    Ok(AppDetails {
+        scopes: app
+            .scopes
+            .iter()
+            .map(|s| (s.name().to_string(), s.description().to_string()))
+            .collect(),
+        id: app.id,
+        name: app.name,
+        description: app.description,
+        redirect_host,
+    })
+}
+
+/// The signed-in user lets the app act for them: the app receives an access code at its
+/// redirect address, bound to the challenge it chose.
+#[server]
+pub async fn authorize_app(app_id: String, challenge: String) -> Result<Outcome, ServerFnError> {
+    use fleck_core::auth::flow;
+    use server::Failure;
+    let core = server::core()?;
+    let user = server::signed_in().await?;
+    server::finish(
+        async {
+            let app = core
+                .auth
+                .app(&app_id)
+                .await?
+                .ok_or_else(|| Failure::User("There is no such app.".into()))?;
+            let code = flow::issue_code(&core, &app.id, &user.id, &challenge).await?;
+            let mut url = url::Url::parse(&app.redirect_url)
+                .map_err(|_| Failure::User("The app's redirect address is not valid.".into()))?;
+            url.query_pairs_mut().append_pair("access_code", &code);
+            server::go_to(url.as_str()).await
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/projects/1")), "/projects/1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}
