@@ -230,9 +230,9 @@ pub async fn sign_up(
     company: Option<String>,
     next: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use fleck_core::auth::links;
+    use fleck_core::auth::accounts;
     use fleck_core::ratelimit::Action;
-    use fleck_core::users::{ServerRole, UserInput};
+    use fleck_core::users::UserInput;
     let core = server::core()?;
     server::finish(
         async {
@@ -243,12 +243,7 @@ pub async fn sign_up(
                 company,
                 password: Some(password),
             };
-            // argon2 is slow by design; keep it off the async workers.
-            let new_user = tokio::task::spawn_blocking(move || input.into_new_user())
-                .await
-                .map_err(|e| ServerFnError::new(e.to_string()))??;
-            let user = core.store.create_user(new_user, ServerRole::User).await?;
-            links::send_verification(&core, &user).await?;
+            let user = accounts::register(&core, input).await?;
             server::start_session(&core, &user).await?;
             server::go_to(&safe_next(next.as_deref())).await
         }

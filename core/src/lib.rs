@@ -12,6 +12,7 @@ pub mod ids;
 pub mod mail;
 pub mod queue;
 pub mod ratelimit;
+pub mod settings;
 pub mod store;
 pub mod users;
 

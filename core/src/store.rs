@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
-use crate::users::{NewUser, ServerRole, User};
+use crate::settings::ServerSettings;
+use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Page {
@@ -47,4 +48,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Changes a user's server role; refuses to demote the server's last admin.
     async fn set_server_role(&self, user_id: &str, role: ServerRole) -> Result<User>;
+
+    /// Changes the fields of a profile that are `Some`.
+    async fn update_profile(&self, user_id: &str, update: &ProfileUpdate) -> Result<User>;
+
+    async fn server_settings(&self) -> Result<ServerSettings>;
+
+    async fn update_server_settings(&self, settings: &ServerSettings) -> Result<()>;
 }

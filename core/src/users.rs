@@ -141,6 +141,56 @@ impl UserInput {
     }
 }
 
+/// Profile fields a user changes; `None` leaves a field as it is, an empty string clears it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProfileUpdate {
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub bio: Option<String>,
+    pub avatar: Option<String>,
+}
+
+impl ProfileUpdate {
+    pub fn checked(mut self) -> Result<Self> {
+        if let Some(name) = &mut self.name {
+            *name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 512 {
+                return Err(Error::invalid(
+                    "name",
+                    "a name of 1 to 512 characters is required",
+                ));
+            }
+        }
+        for (field, value, max) in [
+            ("company", &mut self.company, 512),
+            ("bio", &mut self.bio, 2048),
+            ("avatar", &mut self.avatar, 524_288),
+        ] {
+            if let Some(v) = value {
+                *v = v.trim().to_string();
+                if v.chars().count() > max {
+                    return Err(Error::invalid(
+                        field,
+                        format!("must be at most {max} characters"),
+                    ));
+                }
+            }
+        }
+        if let Some(avatar) = &self.avatar {
+            if !avatar.is_empty()
+                && !avatar.starts_with("data:image/")
+                && !avatar.starts_with("https://")
+            {
+                return Err(Error::invalid(
+                    "avatar",
+                    "must be an image data URL or an https address",
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
 pub fn normalize_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= 320

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use fleck_core::settings::ServerSettings;
 use fleck_core::store::{Page, Store};
-use fleck_core::users::{NewUser, ServerRole, User, UserInput};
+use fleck_core::users::{NewUser, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::Error;
 
 support::contract_tests! {
@@ -21,6 +22,8 @@ support::contract_tests! {
         store_changes_server_roles,
         store_never_demotes_the_last_admin,
         store_keeps_an_admin_when_two_demotions_race,
+        store_updates_only_the_given_profile_fields,
+        store_keeps_the_server_settings,
     ],
 }
 
@@ -323,4 +326,54 @@ async fn store_keeps_an_admin_when_two_demotions_race(store: Arc<dyn Store>) {
         .count();
     assert_eq!((demoted, refused), (1, 1), "outcomes: {outcomes:?}");
     assert_eq!(admin_count(&store).await, 1);
+}
+
+async fn store_updates_only_the_given_profile_fields(store: Arc<dyn Store>) {
+    let user = create(&store, "ada@example.com", "Ada", ServerRole::User).await;
+    let update = ProfileUpdate {
+        name: Some("Ada Lovelace".into()),
+        company: Some("Analytical".into()),
+        bio: Some("Engines".into()),
+        avatar: None,
+    };
+    let updated = store.update_profile(&user.id, &update).await.unwrap();
+    assert_eq!(updated.name, "Ada Lovelace");
+    assert_eq!(updated.company.as_deref(), Some("Analytical"));
+    assert_eq!(updated.bio.as_deref(), Some("Engines"));
+    assert_eq!(updated.avatar, None);
+
+    // An empty string clears a field; fields not given stay.
+    let cleared = ProfileUpdate {
+        company: Some(String::new()),
+        ..ProfileUpdate::default()
+    };
+    let updated = store.update_profile(&user.id, &cleared).await.unwrap();
+    assert_eq!(updated.company, None);
+    assert_eq!(updated.name, "Ada Lovelace");
+    assert_eq!(updated.bio.as_deref(), Some("Engines"));
+    assert_eq!(store.user_by_id(&user.id).await.unwrap().unwrap(), updated);
+
+    let missing = store.update_profile("nobody0000", &cleared).await;
+    assert!(
+        matches!(missing, Err(fleck_core::Error::NotFound(_))),
+        "{missing:?}"
+    );
+}
+
+async fn store_keeps_the_server_settings(store: Arc<dyn Store>) {
+    let defaults = store.server_settings().await.unwrap();
+    assert_eq!(defaults.name, "Fleck");
+    assert!(!defaults.invite_only && !defaults.guest_mode);
+
+    let changed = ServerSettings {
+        name: "ACME Fleck".into(),
+        company: Some("ACME".into()),
+        description: None,
+        admin_contact: Some("ops@acme.test".into()),
+        terms_of_service: Some("Be kind.".into()),
+        invite_only: true,
+        guest_mode: true,
+    };
+    store.update_server_settings(&changed).await.unwrap();
+    assert_eq!(store.server_settings().await.unwrap(), changed);
 }

@@ -64,3 +64,17 @@ CREATE TABLE email_links (
     expires_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX email_links_user ON email_links (user_id, kind);
+
+-- The server's public description and registration policy; exactly one row.
+CREATE TABLE server_settings (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    name             TEXT NOT NULL,
+    company          TEXT,
+    description      TEXT,
+    admin_contact    TEXT,
+    terms_of_service TEXT,
+    invite_only      BOOLEAN NOT NULL DEFAULT FALSE,
+    guest_mode       BOOLEAN NOT NULL DEFAULT FALSE
+);
+INSERT INTO server_settings (id, name, description)
+VALUES (1, 'Fleck', 'A Speckle-compatible data server for architecture, engineering and construction.');

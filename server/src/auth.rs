@@ -20,7 +20,10 @@ use crate::state::AppState;
 /// The token in `Authorization`, with or without the `Bearer ` prefix.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+    let token = match value.get(..6) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer") => value[6..].trim(),
+        _ => value,
+    };
     (!token.is_empty()).then_some(token)
 }
 

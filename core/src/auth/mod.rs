@@ -1,6 +1,7 @@
 //! Identity: tokens and their scopes, the apps clients log in through, and the records of the
 //! login flow (authorization codes, refresh tokens).
 
+pub mod accounts;
 pub mod actor;
 pub mod apps;
 pub mod emails;

@@ -23,7 +23,11 @@ pub use errors::{code, forbidden, unauthenticated};
 pub struct Query(server_info::ServerInfoQuery, users::UserQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(tokens::TokenMutation, users::UserMutation);
+pub struct Mutation(
+    tokens::TokenMutation,
+    users::UserMutation,
+    server_info::ServerInfoMutation,
+);
 
 pub type FleckSchema = Schema<Query, Mutation, EmptySubscription>;
 

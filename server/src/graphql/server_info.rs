@@ -1,29 +1,42 @@
 //! `serverInfo`: what clients read about the server when they connect.
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::Scope as CoreScope;
+use fleck_core::settings::ServerSettings;
+use fleck_core::users::ServerRole;
 use fleck_core::Core;
+
+use super::errors::{forbidden, from_core};
+use super::users::require;
 
 #[derive(Default)]
 pub struct ServerInfoQuery;
 
 #[Object]
 impl ServerInfoQuery {
-    async fn server_info(&self, ctx: &Context<'_>) -> ServerInfo {
+    async fn server_info(&self, ctx: &Context<'_>) -> Result<ServerInfo> {
         let core = ctx.data_unchecked::<Core>();
-        ServerInfo {
+        Ok(ServerInfo {
+            settings: core.store.server_settings().await.map_err(from_core)?,
             canonical_url: core
                 .config
                 .public_url
                 .as_str()
                 .trim_end_matches('/')
                 .to_string(),
-        }
+        })
     }
 }
 
 pub struct ServerInfo {
+    settings: ServerSettings,
     canonical_url: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ServerRoleItem {
+    id: String,
+    title: String,
 }
 
 #[derive(SimpleObject)]
@@ -49,19 +62,43 @@ pub struct ServerWorkspacesInfo {
 #[Object]
 impl ServerInfo {
     async fn name(&self) -> &str {
-        "Fleck"
+        &self.settings.name
     }
 
-    async fn company(&self) -> Option<String> {
-        None
+    async fn company(&self) -> Option<&str> {
+        self.settings.company.as_deref()
     }
 
     async fn description(&self) -> Option<&str> {
-        Some("A Speckle-compatible data server for architecture, engineering and construction.")
+        self.settings.description.as_deref()
     }
 
-    async fn admin_contact(&self) -> Option<String> {
-        None
+    async fn admin_contact(&self) -> Option<&str> {
+        self.settings.admin_contact.as_deref()
+    }
+
+    async fn terms_of_service(&self) -> Option<&str> {
+        self.settings.terms_of_service.as_deref()
+    }
+
+    async fn guest_mode_enabled(&self) -> bool {
+        self.settings.guest_mode
+    }
+
+    async fn server_roles(&self) -> Vec<ServerRoleItem> {
+        ServerRole::ALL
+            .iter()
+            .map(|role| ServerRoleItem {
+                id: role.as_str().into(),
+                title: match role {
+                    ServerRole::Admin => "Admin",
+                    ServerRole::User => "User",
+                    ServerRole::Guest => "Guest",
+                    ServerRole::Archived => "Archived",
+                }
+                .into(),
+            })
+            .collect()
     }
 
     async fn canonical_url(&self) -> &str {
@@ -94,12 +131,61 @@ impl ServerInfo {
     }
 
     async fn invite_only(&self) -> bool {
-        false
+        self.settings.invite_only
     }
 
     async fn workspaces(&self) -> ServerWorkspacesInfo {
         ServerWorkspacesInfo {
             workspaces_enabled: false,
         }
+    }
+}
+
+#[derive(InputObject)]
+pub struct ServerInfoUpdateInput {
+    name: String,
+    company: Option<String>,
+    description: Option<String>,
+    admin_contact: Option<String>,
+    terms_of_service: Option<String>,
+    invite_only: Option<bool>,
+    guest_mode_enabled: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct ServerInfoMutation;
+
+#[Object]
+impl ServerInfoMutation {
+    /// Changes the server's description and registration policy (admins, `server:setup`).
+    async fn server_info_update(
+        &self,
+        ctx: &Context<'_>,
+        info: ServerInfoUpdateInput,
+    ) -> Result<bool> {
+        let principal = require(ctx, CoreScope::ServerSetup)?;
+        if principal.user.role != ServerRole::Admin {
+            return Err(forbidden(
+                "Only server admins can change the server's settings.",
+            ));
+        }
+        let core = ctx.data_unchecked::<Core>();
+        let current = core.store.server_settings().await.map_err(from_core)?;
+        let updated = ServerSettings {
+            name: info.name,
+            company: info.company,
+            description: info.description,
+            admin_contact: info.admin_contact,
+            terms_of_service: info.terms_of_service,
+            invite_only: info.invite_only.unwrap_or(current.invite_only),
+            guest_mode: info.guest_mode_enabled.unwrap_or(current.guest_mode),
+        }
+        .checked()
+        .map_err(from_core)?;
+        core.store
+            .update_server_settings(&updated)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
     }
 }

@@ -1,8 +1,9 @@
 //! `activeUser` and `otherUser`.
 
-use async_graphql::{Context, Object, Result, ID};
-use fleck_core::auth::{links, Scope};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use fleck_core::auth::{flow, links, Scope, TokenKind};
 use fleck_core::ratelimit::Action;
+use fleck_core::users::ProfileUpdate;
 use fleck_core::Core;
 
 use super::errors::{forbidden, from_core, unauthenticated};
@@ -24,11 +25,112 @@ impl UserQuery {
         }
     }
 
+    /// Users whose name or e-mail contains `query` (at least 3 characters), oldest first.
+    async fn user_search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        limit: Option<i32>,
+        cursor: Option<String>,
+        archived: Option<bool>,
+        email_only: Option<bool>,
+    ) -> Result<UserSearchResultCollection> {
+        require(ctx, Scope::UsersRead)?;
+        let query = query.trim().to_string();
+        if query.chars().count() < 3 {
+            return Err(super::errors::code(
+                "Search query must be at least 3 characters.",
+                "BAD_USER_INPUT",
+            ));
+        }
+        let limit = i64::from(limit.unwrap_or(25).clamp(1, 100));
+        let offset: i64 = cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
+        let core = ctx.data_unchecked::<Core>();
+        let found = core
+            .store
+            .list_users(
+                Some(&query),
+                fleck_core::store::Page {
+                    limit: limit + 1,
+                    offset,
+                },
+            )
+            .await
+            .map_err(from_core)?;
+        let more = found.len() as i64 > limit;
+        let items: Vec<LimitedUser> = found
+            .into_iter()
+            .take(limit as usize)
+            .filter(|u| {
+                archived.unwrap_or(false) || u.role != fleck_core::users::ServerRole::Archived
+            })
+            // With emailOnly, only an exact address matches, so names cannot be used to probe addresses.
+            .filter(|u| !email_only.unwrap_or(false) || u.email == query.to_lowercase())
+            .map(LimitedUser)
+            .collect();
+        Ok(UserSearchResultCollection {
+            cursor: more.then(|| (offset + limit).to_string()),
+            items,
+        })
+    }
+
     /// Another user's public profile; `null` when there is no such user.
     async fn other_user(&self, ctx: &Context<'_>, id: String) -> Result<Option<LimitedUser>> {
         let core = ctx.data_unchecked::<Core>();
         let user = core.store.user_by_id(&id).await.map_err(from_core)?;
         Ok(user.map(LimitedUser))
+    }
+}
+
+/// The caller when signed in with `scope`; the error clients expect otherwise.
+pub fn require<'a>(ctx: &'a Context<'_>, scope: Scope) -> Result<&'a flow::Principal> {
+    match ctx.data_unchecked::<Actor>() {
+        Actor::Anonymous => Err(unauthenticated()),
+        Actor::User(principal) if principal.has(scope) => Ok(principal),
+        Actor::User(_) => Err(forbidden(format!("Your token lacks the {scope} scope."))),
+    }
+}
+
+#[derive(InputObject)]
+pub struct UserUpdateInput {
+    name: Option<String>,
+    company: Option<String>,
+    bio: Option<String>,
+    avatar: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UserRoleInput {
+    id: String,
+    role: String,
+}
+
+#[derive(Default)]
+pub struct ActiveUserMutations;
+
+#[Object]
+impl ActiveUserMutations {
+    /// Changes the caller's profile.
+    async fn update(&self, ctx: &Context<'_>, user: UserUpdateInput) -> Result<User> {
+        let principal = require(ctx, Scope::ProfileWrite)?;
+        let update = ProfileUpdate {
+            name: user.name,
+            company: user.company,
+            bio: user.bio,
+            avatar: user.avatar,
+        }
+        .checked()
+        .map_err(from_core)?;
+        let core = ctx.data_unchecked::<Core>();
+        let updated = core
+            .store
+            .update_profile(&principal.user.id, &update)
+            .await
+            .map_err(from_core)?;
+        Ok(User {
+            show_email: principal.has(Scope::ProfileEmail),
+            user: updated,
+        })
     }
 }
 
@@ -53,6 +155,30 @@ impl UserMutation {
             .await
             .map_err(from_core)?;
         links::send_verification(core, &principal.user)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn active_user_mutations(&self) -> ActiveUserMutations {
+        ActiveUserMutations
+    }
+
+    /// Changes a user's server role (admins only); the last admin cannot be demoted.
+    async fn user_role_change(
+        &self,
+        ctx: &Context<'_>,
+        user_role_input: UserRoleInput,
+    ) -> Result<bool> {
+        let principal = require(ctx, Scope::ServerSetup)?;
+        if principal.user.role != fleck_core::users::ServerRole::Admin {
+            return Err(forbidden("Only server admins can change roles."));
+        }
+        let role: fleck_core::users::ServerRole =
+            user_role_input.role.parse().map_err(from_core)?;
+        let core = ctx.data_unchecked::<Core>();
+        core.store
+            .set_server_role(&user_role_input.id, role)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -101,6 +227,50 @@ impl User {
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.user.created_at
     }
+
+    /// The user's personal access tokens (`tokens:read`).
+    async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiTokenItem>> {
+        require(ctx, Scope::TokensRead)?;
+        let core = ctx.data_unchecked::<Core>();
+        let tokens = core
+            .auth
+            .api_tokens_of(&self.user.id, TokenKind::Personal)
+            .await
+            .map_err(from_core)?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| ApiTokenItem {
+                lifespan: t
+                    .expires_at
+                    .map(|at| super::scalars::BigInt((at - t.created_at).num_milliseconds())),
+                id: t.id,
+                name: t.name,
+                last_chars: t.last_chars,
+                scopes: t.scopes.iter().map(|s| s.name().to_string()).collect(),
+                created_at: t.created_at,
+                last_used: t.last_used_at,
+            })
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "ApiToken")]
+pub struct ApiTokenItem {
+    id: String,
+    name: String,
+    last_chars: String,
+    scopes: Vec<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// Milliseconds from creation to expiry; `null` when it never expires.
+    lifespan: Option<super::scalars::BigInt>,
+    last_used: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(SimpleObject)]
+pub struct UserSearchResultCollection {
+    cursor: Option<String>,
+    items: Vec<LimitedUser>,
 }
 
 /// What anyone may see of another user.

@@ -7,7 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fleck_core::auth::apps::WEB_APP;
-use fleck_core::auth::{flow, links, Scope};
+use fleck_core::auth::{accounts, flow, links, Scope};
 use fleck_core::users::{ServerRole, UserInput};
 use fleck_core::Error;
 use serde::Deserialize;
@@ -99,16 +99,7 @@ pub async fn register(
         password: Some(form.password),
     };
     let created = async {
-        // argon2 is slow by design; keep it off the async workers.
-        let new_user = tokio::task::spawn_blocking(move || input.into_new_user())
-            .await
-            .map_err(|e| Error::backend("hashing a password", e))??;
-        let user = state
-            .core
-            .store
-            .create_user(new_user, ServerRole::User)
-            .await?;
-        links::send_verification(&state.core, &user).await?;
+        let user = accounts::register(&state.core, input).await?;
         flow::issue_code(&state.core, WEB_APP, &user.id, &challenge).await
     }
     .await;

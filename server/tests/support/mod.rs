@@ -160,3 +160,54 @@ impl Drop for TestServer {
 }
 
 use std::future::IntoFuture;
+
+/// Registers a user through `/auth/local/register` and returns their web app token.
+pub async fn register(server: &TestServer, email: &str, password: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(server.at("/auth/local/register?challenge=c"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("name", "Test User"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "access_code")
+        .unwrap()
+        .1
+        .into_owned();
+    let pair: serde_json::Value = client
+        .post(server.at("/auth/token"))
+        .json(&serde_json::json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    pair["token"].as_str().unwrap().to_string()
+}
+
+/// Runs a GraphQL document and returns the whole JSON answer.
+pub async fn graphql(
+    server: &TestServer,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
+    let mut request = reqwest::Client::new()
+        .post(server.at("/graphql"))
+        .json(&serde_json::json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}

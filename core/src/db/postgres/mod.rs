@@ -13,8 +13,9 @@ use sqlx::{ConnectOptions, Connection};
 use super::map_write_error;
 use crate::config::{redact_url, CONNECT_TIMEOUT};
 use crate::error::{Context, Error, Result};
+use crate::settings::ServerSettings;
 use crate::store::{Page, Store};
-use crate::users::{NewUser, ServerRole, User};
+use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
 mod auth;
 mod queue;
@@ -222,5 +223,66 @@ impl Store for PgDb {
             )),
             None => Err(Error::NotFound(format!("user {user_id}"))),
         }
+    }
+
+    async fn update_profile(&self, user_id: &str, update: &ProfileUpdate) -> Result<User> {
+        // An empty string clears an optional field; NULL leaves it as it is.
+        let row: Option<UserRow> = sqlx::query_as(
+            "UPDATE users SET
+                 name = COALESCE($2, name),
+                 company = CASE WHEN $3::text IS NULL THEN company ELSE NULLIF($3, '') END,
+                 bio = CASE WHEN $4::text IS NULL THEN bio ELSE NULLIF($4, '') END,
+                 avatar = CASE WHEN $5::text IS NULL THEN avatar ELSE NULLIF($5, '') END
+             WHERE id = $1
+             RETURNING id, email, name, bio, company, avatar, server_role, verified, created_at",
+        )
+        .bind(user_id)
+        .bind(&update.name)
+        .bind(&update.company)
+        .bind(&update.bio)
+        .bind(&update.avatar)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "updating a profile".into())?;
+        row.ok_or_else(|| Error::NotFound(format!("user {user_id}")))?
+            .into_user()
+    }
+
+    async fn server_settings(&self) -> Result<ServerSettings> {
+        let row: (String, Option<String>, Option<String>, Option<String>, Option<String>, bool, bool) = sqlx::query_as(
+            "SELECT name, company, description, admin_contact, terms_of_service, invite_only, guest_mode
+             FROM server_settings WHERE id = 1",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "reading the server settings".into())?;
+        Ok(ServerSettings {
+            name: row.0,
+            company: row.1,
+            description: row.2,
+            admin_contact: row.3,
+            terms_of_service: row.4,
+            invite_only: row.5,
+            guest_mode: row.6,
+        })
+    }
+
+    async fn update_server_settings(&self, settings: &ServerSettings) -> Result<()> {
+        sqlx::query(
+            "UPDATE server_settings SET name = $1, company = $2, description = $3, admin_contact = $4,
+                    terms_of_service = $5, invite_only = $6, guest_mode = $7
+             WHERE id = 1",
+        )
+        .bind(&settings.name)
+        .bind(&settings.company)
+        .bind(&settings.description)
+        .bind(&settings.admin_contact)
+        .bind(&settings.terms_of_service)
+        .bind(settings.invite_only)
+        .bind(settings.guest_mode)
+        .execute(&self.pool)
+        .await
+        .context(|| "saving the server settings".into())?;
+        Ok(())
     }
 }
