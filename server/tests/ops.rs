@@ -127,15 +127,16 @@ async fn metrics_count_requests_by_route_and_show_the_queue() {
         reqwest::get(server.at("/liveness")).await.unwrap();
     }
     reqwest::get(server.at("/no/such/thing")).await.unwrap();
-    fleck_core::mail::Email {
-        to: "ops@example.com".into(),
-        subject: "queued".into(),
-        text: "body".into(),
-        html: None,
-    }
-    .enqueue(&server.core.jobs)
-    .await
-    .unwrap();
+    // A kind no worker of this server runs, so the job stays queued.
+    server
+        .core
+        .jobs
+        .enqueue(fleck_core::queue::NewJob::new(
+            "import",
+            serde_json::json!({}),
+        ))
+        .await
+        .unwrap();
 
     let response = reqwest::get(server.at("/metrics")).await.unwrap();
     assert_eq!(response.status(), 200);
@@ -154,7 +155,7 @@ async fn metrics_count_requests_by_route_and_show_the_queue() {
     assert!(text
         .contains(r#"fleck_http_request_duration_seconds_bucket{method="GET",route="/liveness""#));
     assert!(
-        text.contains(r#"fleck_jobs{kind="mail",state="queued"} 1"#),
+        text.contains(r#"fleck_jobs{kind="import",state="queued"} 1"#),
         "{text}"
     );
 }
