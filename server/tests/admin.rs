@@ -258,3 +258,93 @@ async fn user_search_finds_people_by_name_or_exact_email() {
     let anonymous = graphql(&server, None, search, json!({ "q": "example.com" })).await;
     assert_eq!(code(&anonymous), "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn apps_are_listed_and_their_access_can_be_revoked() {
+    let server = TestServer::start().await;
+    let web = register(&server, "ada@example.com", "correct horse").await;
+    let apps = graphql(
+        &server,
+        None,
+        "{ apps { id name trustByDefault author { id } } }",
+        json!({}),
+    )
+    .await;
+    let ids: Vec<&str> = apps["data"]["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    for id in ["spklwebapp", "sca", "sdui", "connectrV3", "explorer"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+
+    // A connector signs in through the access-code flow.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let granted = client
+        .get(server.at(&format!(
+            "/auth/accesscode?appId=sca&challenge=c&token={web}&preventRedirect=true"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let redirect = url::Url::parse(granted["redirectUrl"].as_str().unwrap()).unwrap();
+    let code = redirect
+        .query_pairs()
+        .find(|(k, _)| k == "access_code")
+        .unwrap()
+        .1
+        .into_owned();
+    let pair: Value = client
+        .post(server.at("/auth/token"))
+        .json(&json!({ "appId": "sca", "appSecret": "sca", "accessCode": code, "challenge": "c" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let connector = pair["token"].as_str().unwrap();
+
+    let authorized = graphql(
+        &server,
+        Some(&web),
+        "{ activeUser { authorizedApps { id } } }",
+        json!({}),
+    )
+    .await;
+    let authorized: Vec<&str> = authorized["data"]["activeUser"]["authorizedApps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(authorized.contains(&"sca"), "{authorized:?}");
+
+    let revoked = graphql(
+        &server,
+        Some(&web),
+        "mutation { appRevokeAccess(appId: \"sca\") }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(revoked["data"]["appRevokeAccess"], true, "{revoked}");
+    let after = reqwest::Client::new()
+        .post(server.at("/graphql"))
+        .bearer_auth(connector)
+        .json(&json!({ "query": "{ activeUser { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 403, "the connector's token stopped working");
+    // The web app's own token still works.
+    let me = graphql(&server, Some(&web), "{ activeUser { id } }", json!({})).await;
+    assert!(me["data"]["activeUser"]["id"].is_string());
+}

@@ -53,6 +53,15 @@ pub trait AuthStore: Send + Sync + 'static {
 
     async fn app(&self, id: &str) -> Result<Option<ServerApp>>;
 
+    /// Every public app, by name.
+    async fn public_apps(&self) -> Result<Vec<ServerApp>>;
+
+    /// The apps holding an access token for this user, by name.
+    async fn authorized_apps(&self, user_id: &str) -> Result<Vec<ServerApp>>;
+
+    /// Ends an app's access to a user's account: its tokens, refresh tokens and codes.
+    async fn revoke_app_access(&self, user_id: &str, app_id: &str) -> Result<()>;
+
     async fn insert_auth_code(&self, digest: &str, code: &AuthCode) -> Result<()>;
 
     /// Removes and returns the code: a code works once.

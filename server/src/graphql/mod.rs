@@ -20,12 +20,17 @@ use crate::state::AppState;
 pub use errors::{code, forbidden, unauthenticated};
 
 #[derive(MergedObject, Default)]
-pub struct Query(server_info::ServerInfoQuery, users::UserQuery);
+pub struct Query(
+    server_info::ServerInfoQuery,
+    users::UserQuery,
+    users::AppQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     tokens::TokenMutation,
     users::UserMutation,
+    users::AppMutation,
     server_info::ServerInfoMutation,
 );
 

@@ -228,6 +228,18 @@ impl User {
         self.user.created_at
     }
 
+    /// The apps this user has let act for them (`apps:read`).
+    async fn authorized_apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<ServerAppListItem>>> {
+        require(ctx, Scope::AppsRead)?;
+        let core = ctx.data_unchecked::<Core>();
+        let apps = core
+            .auth
+            .authorized_apps(&self.user.id)
+            .await
+            .map_err(from_core)?;
+        Ok(Some(apps.into_iter().map(ServerAppListItem).collect()))
+    }
+
     /// The user's personal access tokens (`tokens:read`).
     async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiTokenItem>> {
         require(ctx, Scope::TokensRead)?;
@@ -304,5 +316,89 @@ impl LimitedUser {
 
     async fn role(&self) -> Option<&str> {
         Some(self.0.role.as_str())
+    }
+}
+
+/// An app as users see it in lists.
+pub struct ServerAppListItem(fleck_core::auth::ServerApp);
+
+#[derive(SimpleObject)]
+pub struct AppAuthor {
+    id: String,
+    name: String,
+    avatar: Option<String>,
+}
+
+#[Object]
+impl ServerAppListItem {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        Some(self.0.description.as_str())
+    }
+
+    async fn terms_and_conditions_link(&self) -> Option<&str> {
+        self.0.terms_url.as_deref()
+    }
+
+    async fn trust_by_default(&self) -> Option<bool> {
+        Some(self.0.trust_by_default)
+    }
+
+    async fn logo(&self) -> Option<&str> {
+        self.0.logo.as_deref()
+    }
+
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<AppAuthor>> {
+        let Some(author_id) = &self.0.author_id else {
+            return Ok(None);
+        };
+        let core = ctx.data_unchecked::<Core>();
+        let author = core.store.user_by_id(author_id).await.map_err(from_core)?;
+        Ok(author.map(|u| AppAuthor {
+            id: u.id,
+            name: u.name,
+            avatar: u.avatar,
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct AppQuery;
+
+#[Object]
+impl AppQuery {
+    /// The apps people can authorize on this server.
+    async fn apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<Option<ServerAppListItem>>>> {
+        let core = ctx.data_unchecked::<Core>();
+        let apps = core.auth.public_apps().await.map_err(from_core)?;
+        Ok(Some(
+            apps.into_iter()
+                .map(|a| Some(ServerAppListItem(a)))
+                .collect(),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct AppMutation;
+
+#[Object]
+impl AppMutation {
+    /// Ends an app's access to the caller's account (its tokens stop working).
+    async fn app_revoke_access(&self, ctx: &Context<'_>, app_id: String) -> Result<Option<bool>> {
+        let principal = require(ctx, Scope::AppsWrite)?;
+        let core = ctx.data_unchecked::<Core>();
+        core.auth
+            .revoke_app_access(&principal.user.id, &app_id)
+            .await
+            .map_err(from_core)?;
+        Ok(Some(true))
     }
 }

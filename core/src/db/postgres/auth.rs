@@ -202,6 +202,54 @@ impl AuthStore for PgDb {
         Ok(row.map(ServerApp::from))
     }
 
+    async fn public_apps(&self) -> Result<Vec<ServerApp>> {
+        let rows: Vec<AppRow> = sqlx::query_as(
+            "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
+             FROM server_apps WHERE public ORDER BY name, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing apps".into())?;
+        Ok(rows.into_iter().map(ServerApp::from).collect())
+    }
+
+    async fn authorized_apps(&self, user_id: &str) -> Result<Vec<ServerApp>> {
+        let rows: Vec<AppRow> = sqlx::query_as(
+            "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
+             FROM server_apps
+             WHERE id IN (SELECT app_id FROM api_tokens WHERE owner_id = $1 AND kind = 'app')
+             ORDER BY name, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing authorized apps".into())?;
+        Ok(rows.into_iter().map(ServerApp::from).collect())
+    }
+
+    async fn revoke_app_access(&self, user_id: &str, app_id: &str) -> Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context(|| "revoking an app's access".into())?;
+        for statement in [
+            "DELETE FROM api_tokens WHERE owner_id = $1 AND app_id = $2",
+            "DELETE FROM refresh_tokens WHERE user_id = $1 AND app_id = $2",
+            "DELETE FROM auth_codes WHERE user_id = $1 AND app_id = $2",
+        ] {
+            sqlx::query(statement)
+                .bind(user_id)
+                .bind(app_id)
+                .execute(&mut *tx)
+                .await
+                .context(|| "revoking an app's access".into())?;
+        }
+        tx.commit()
+            .await
+            .context(|| "revoking an app's access".into())
+    }
+
     async fn insert_auth_code(&self, digest: &str, code: &AuthCode) -> Result<()> {
         sqlx::query(
             "INSERT INTO auth_codes (digest, app_id, user_id, challenge, created_at, expires_at)
