@@ -189,6 +189,35 @@ mod server {
     }
 }
 
+/// Who sent an invitation and to which address, for the sign-up page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub email: String,
+    pub inviter: String,
+}
+
+#[server]
+pub async fn invite_details(token: String) -> Result<Option<Invitation>, ServerFnError> {
+    let core = server::core()?;
+    let Some(invite) = fleck_core::auth::invites::by_token(&core, &token)
+        .await
+        .map_err(server::message)?
+    else {
+        return Ok(None);
+    };
+    let inviter = core
+        .store
+        .user_by_id(&invite.inviter_id)
+        .await
+        .map_err(server::message)?
+        .map(|u| u.name)
+        .unwrap_or_default();
+    Ok(Some(Invitation {
+        email: invite.email,
+        inviter,
+    }))
+}
+
 #[server]
 pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
     Ok(server::actor()
@@ -229,6 +258,7 @@ pub async fn sign_up(
     password: String,
     company: Option<String>,
     next: Option<String>,
+    invite: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
     use fleck_core::auth::accounts;
     use fleck_core::ratelimit::Action;
@@ -243,7 +273,7 @@ pub async fn sign_up(
                 company,
                 password: Some(password),
             };
-            let user = accounts::register(&core, input).await?;
+            let user = accounts::register(&core, input, invite.as_deref()).await?;
             server::start_session(&core, &user).await?;
             server::go_to(&safe_next(next.as_deref())).await
         }

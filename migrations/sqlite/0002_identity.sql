@@ -78,3 +78,15 @@ CREATE TABLE server_settings (
 );
 INSERT INTO server_settings (id, name, description)
 VALUES (1, 'Fleck', 'A Speckle-compatible data server for architecture, engineering and construction.');
+
+-- Invitations to join the server, mailed with a single-use link (stored by digest).
+CREATE TABLE invites (
+    id           TEXT PRIMARY KEY,
+    token_digest TEXT NOT NULL UNIQUE,
+    email        TEXT NOT NULL,
+    inviter_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    server_role  TEXT NOT NULL,
+    message      TEXT,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX invites_email ON invites (email);

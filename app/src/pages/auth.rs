@@ -6,7 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::session::{
-    current_user, AppDetails, AuthorizeApp, ForgotPassword, Outcome, ResetPassword, SignIn, SignUp,
+    current_user, invite_details, AppDetails, AuthorizeApp, ForgotPassword, Outcome, ResetPassword,
+    SignIn, SignUp,
 };
 
 /// The message of a server function's error, without the framework's prefix.
@@ -83,13 +84,33 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     follow(Signal::derive(move || action.value().get()));
     let next = query("next");
+    let invite_token = query("token");
+    let invite = Resource::new(
+        move || invite_token.get(),
+        |token| async move {
+            match token {
+                Some(token) => invite_details(token).await.ok().flatten(),
+                None => None,
+            }
+        },
+    );
     let pending = action.pending();
     view! {
         <Title text="Create an account" />
         <section class="panel narrow">
             <h1>"Create an account"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    invite.await.map(|invite| view! {
+                        <p class="notice" role="status">
+                            {format!("{} invited you. Sign up with {}, the address the invitation was sent to.", invite.inviter, invite.email)}
+                        </p>
+                    })
+                })}
+            </Suspense>
             <ActionForm action>
                 <input type="hidden" name="next" value=move || next.get().unwrap_or_default() />
+                <input type="hidden" name="invite" value=move || invite_token.get().unwrap_or_default() />
                 <label for="name">"Name"</label>
                 <input id="name" type="text" name="name" autocomplete="name" required maxlength="512" />
                 <label for="email">"E-mail address"</label>

@@ -4,22 +4,49 @@ use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::users::{ServerRole, User, UserInput};
 
-/// Registers a new user with a password: refused on invite-only servers, the password hashed
-/// (off the async workers: argon2 is slow by design), the first user made admin, and a
-/// verification e-mail queued.
-pub async fn register(core: &Core, input: UserInput) -> Result<User> {
-    if core.store.server_settings().await?.invite_only {
+/// Registers a new user with a password: the password hashed (off the async workers: argon2 is
+/// slow by design), the first user made admin, and a verification e-mail queued. With an
+/// invitation's token the user gets its role and, since the invitation reached that address,
+/// starts verified; without one, invite-only servers refuse.
+pub async fn register(core: &Core, input: UserInput, invite_token: Option<&str>) -> Result<User> {
+    if input.password.is_none() {
+        return Err(Error::invalid("password", "a password is required"));
+    }
+    let invite = match invite_token.filter(|t| !t.trim().is_empty()) {
+        Some(token) => Some(
+            super::invites::by_token(core, token)
+                .await?
+                .ok_or_else(|| {
+                    Error::invalid("invite", "this invitation is invalid or was already used")
+                })?,
+        ),
+        None => None,
+    };
+    if invite.is_none() && core.store.server_settings().await?.invite_only {
         return Err(Error::Forbidden(
             "this server accepts new accounts only by invitation".into(),
         ));
     }
-    if input.password.is_none() {
-        return Err(Error::invalid("password", "a password is required"));
-    }
-    let new_user = tokio::task::spawn_blocking(move || input.into_new_user())
+    let mut new_user = tokio::task::spawn_blocking(move || input.into_new_user())
         .await
         .map_err(|e| Error::backend("hashing a password", e))??;
-    let user = core.store.create_user(new_user, ServerRole::User).await?;
-    super::links::send_verification(core, &user).await?;
+    let role = match &invite {
+        Some(invite) if invite.email != new_user.email => {
+            return Err(Error::invalid(
+                "email",
+                "use the address the invitation was sent to",
+            ));
+        }
+        Some(invite) => {
+            new_user.verified = true;
+            invite.server_role
+        }
+        None => ServerRole::User,
+    };
+    let user = core.store.create_user(new_user, role).await?;
+    match invite {
+        Some(_) => core.auth.delete_invites_for(&user.email).await?,
+        None => super::links::send_verification(core, &user).await?,
+    }
     Ok(user)
 }

@@ -73,6 +73,28 @@ pub fn reset_password(to: &str, name: &str, url: &str) -> Email {
     )
 }
 
+pub fn invitation(
+    to: &str,
+    inviter: &str,
+    server: &str,
+    message: Option<&str>,
+    url: &str,
+) -> Email {
+    let lead = match message {
+        Some(message) => format!("{inviter} invited you to join {server} on Fleck, and wrote: \"{message}\""),
+        None => format!("{inviter} invited you to join {server} on Fleck, where your team shares its 3D and BIM models."),
+    };
+    with_link(
+        to,
+        &format!("{inviter} invited you to {server}"),
+        "there",
+        &lead,
+        "Accept the invitation",
+        url,
+        "If you do not know who sent this, you can ignore it.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

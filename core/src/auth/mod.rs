@@ -6,6 +6,7 @@ pub mod actor;
 pub mod apps;
 pub mod emails;
 pub mod flow;
+pub mod invites;
 pub mod links;
 pub mod scopes;
 pub mod sessions;
@@ -100,4 +101,16 @@ pub struct RefreshToken {
     pub app_id: String,
     pub user_id: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// An invitation to join the server with a role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invite {
+    pub id: String,
+    pub token_digest: String,
+    pub email: String,
+    pub inviter_id: String,
+    pub server_role: crate::users::ServerRole,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
 }

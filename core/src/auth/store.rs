@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{ApiToken, AuthCode, RefreshToken, ServerApp, TokenKind};
+use super::{ApiToken, AuthCode, Invite, RefreshToken, ServerApp, TokenKind};
 
 /// The single-use links Fleck e-mails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +86,20 @@ pub trait AuthStore: Send + Sync + 'static {
     async fn mark_verified(&self, user_id: &str, email: &str) -> Result<bool>;
 
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<()>;
+
+    async fn insert_invite(&self, invite: &Invite) -> Result<()>;
+
+    async fn invite(&self, id: &str) -> Result<Option<Invite>>;
+
+    async fn invite_by_token(&self, token_digest: &str) -> Result<Option<Invite>>;
+
+    /// Gives an invite a new link (resending it); `false` when it no longer exists.
+    async fn replace_invite_token(&self, id: &str, token_digest: &str) -> Result<bool>;
+
+    async fn delete_invite(&self, id: &str) -> Result<bool>;
+
+    /// Removes every invite to this address (it has registered).
+    async fn delete_invites_for(&self, email: &str) -> Result<()>;
 
     /// The id and stored password hash of the user with this e-mail.
     async fn password_hash(&self, email: &str) -> Result<Option<(String, Option<String>)>>;

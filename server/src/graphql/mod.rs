@@ -2,6 +2,7 @@
 //! area; resolvers stay thin and call `fleck_core`.
 
 mod errors;
+mod invites;
 mod scalars;
 mod server_info;
 mod tokens;
@@ -24,6 +25,7 @@ pub struct Query(
     server_info::ServerInfoQuery,
     users::UserQuery,
     users::AppQuery,
+    invites::InviteQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +33,7 @@ pub struct Mutation(
     tokens::TokenMutation,
     users::UserMutation,
     users::AppMutation,
+    invites::InviteMutation,
     server_info::ServerInfoMutation,
 );
 

@@ -288,6 +288,12 @@ pub struct UserSearchResultCollection {
 /// What anyone may see of another user.
 pub struct LimitedUser(fleck_core::users::User);
 
+impl From<fleck_core::users::User> for LimitedUser {
+    fn from(user: fleck_core::users::User) -> Self {
+        LimitedUser(user)
+    }
+}
+
 #[Object]
 impl LimitedUser {
     async fn id(&self) -> ID {

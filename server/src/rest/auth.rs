@@ -21,6 +21,8 @@ use crate::state::AppState;
 #[derive(Deserialize)]
 pub struct Challenge {
     challenge: Option<String>,
+    /// An invitation's token, on registration.
+    token: Option<String>,
 }
 
 impl Challenge {
@@ -89,6 +91,7 @@ pub async fn register(
     Query(challenge): Query<Challenge>,
     FormOrJson(form): FormOrJson<Registration>,
 ) -> Response {
+    let invite = challenge.token.clone();
     let Some(challenge) = challenge.required() else {
         return no_challenge();
     };
@@ -99,7 +102,7 @@ pub async fn register(
         password: Some(form.password),
     };
     let created = async {
-        let user = accounts::register(&state.core, input).await?;
+        let user = accounts::register(&state.core, input, invite.as_deref()).await?;
         flow::issue_code(&state.core, WEB_APP, &user.id, &challenge).await
     }
     .await;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::PgDb;
 use crate::auth::store::{AuthStore, EmailLink, LinkKind};
-use crate::auth::{scopes, ApiToken, AuthCode, RefreshToken, ServerApp, TokenKind};
+use crate::auth::{scopes, ApiToken, AuthCode, Invite, RefreshToken, ServerApp, TokenKind};
 use crate::error::{Context, Error, Result};
 
 #[derive(sqlx::FromRow)]
@@ -72,6 +72,31 @@ impl From<AppRow> for ServerApp {
             scopes: scopes::split(&row.scopes),
             author_id: row.author_id,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct InviteRow {
+    id: String,
+    token_digest: String,
+    email: String,
+    inviter_id: String,
+    server_role: String,
+    message: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl InviteRow {
+    fn into_invite(self) -> Result<Invite> {
+        Ok(Invite {
+            server_role: self.server_role.parse()?,
+            id: self.id,
+            token_digest: self.token_digest,
+            email: self.email,
+            inviter_id: self.inviter_id,
+            message: self.message,
+            created_at: self.created_at,
+        })
     }
 }
 
@@ -390,6 +415,75 @@ impl AuthStore for PgDb {
             .execute(&self.pool)
             .await
             .context(|| "changing a password".into())?;
+        Ok(())
+    }
+
+    async fn insert_invite(&self, invite: &Invite) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO invites (id, token_digest, email, inviter_id, server_role, message, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&invite.id)
+        .bind(&invite.token_digest)
+        .bind(&invite.email)
+        .bind(&invite.inviter_id)
+        .bind(invite.server_role.as_str())
+        .bind(&invite.message)
+        .bind(invite.created_at)
+        .execute(&self.pool)
+        .await
+        .context(|| "storing an invite".into())?;
+        Ok(())
+    }
+
+    async fn invite(&self, id: &str) -> Result<Option<Invite>> {
+        let row: Option<InviteRow> = sqlx::query_as(
+            "SELECT id, token_digest, email, inviter_id, server_role, message, created_at FROM invites WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading an invite".into())?;
+        row.map(InviteRow::into_invite).transpose()
+    }
+
+    async fn invite_by_token(&self, token_digest: &str) -> Result<Option<Invite>> {
+        let row: Option<InviteRow> = sqlx::query_as(
+            "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
+             FROM invites WHERE token_digest = $1",
+        )
+        .bind(token_digest)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading an invite".into())?;
+        row.map(InviteRow::into_invite).transpose()
+    }
+
+    async fn replace_invite_token(&self, id: &str, token_digest: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE invites SET token_digest = $2 WHERE id = $1")
+            .bind(id)
+            .bind(token_digest)
+            .execute(&self.pool)
+            .await
+            .context(|| "renewing an invite".into())?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_invite(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM invites WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting an invite".into())?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_invites_for(&self, email: &str) -> Result<()> {
+        sqlx::query("DELETE FROM invites WHERE email = $1")
+            .bind(email)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting invites".into())?;
         Ok(())
     }
 

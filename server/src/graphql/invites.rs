@@ -1,0 +1,96 @@
+//! Server invitations: `serverInviteCreate`, `serverInviteByToken`, `inviteResend`, `inviteDelete`.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use fleck_core::auth::{invites, Scope};
+use fleck_core::users::ServerRole;
+use fleck_core::Core;
+
+use super::errors::from_core;
+use super::users::{require, LimitedUser};
+
+#[derive(InputObject)]
+pub struct ServerInviteCreateInput {
+    email: String,
+    message: Option<String>,
+    server_role: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ServerInvite {
+    id: String,
+    email: String,
+    invited_by: LimitedUser,
+}
+
+#[derive(Default)]
+pub struct InviteQuery;
+
+#[Object]
+impl InviteQuery {
+    /// The invitation a sign-up link carries; `null` when it is unknown or used.
+    async fn server_invite_by_token(
+        &self,
+        ctx: &Context<'_>,
+        token: Option<String>,
+    ) -> Result<Option<ServerInvite>> {
+        let Some(token) = token else { return Ok(None) };
+        let core = ctx.data_unchecked::<Core>();
+        let Some(invite) = invites::by_token(core, &token).await.map_err(from_core)? else {
+            return Ok(None);
+        };
+        let inviter = core
+            .store
+            .user_by_id(&invite.inviter_id)
+            .await
+            .map_err(from_core)?;
+        Ok(inviter.map(|inviter| ServerInvite {
+            id: invite.id,
+            email: invite.email,
+            invited_by: LimitedUser::from(inviter),
+        }))
+    }
+}
+
+#[derive(Default)]
+pub struct InviteMutation;
+
+#[Object]
+impl InviteMutation {
+    /// Invites someone to the server by e-mail (`users:invite`).
+    async fn server_invite_create(
+        &self,
+        ctx: &Context<'_>,
+        input: ServerInviteCreateInput,
+    ) -> Result<bool> {
+        let principal = require(ctx, Scope::UsersInvite)?;
+        let role: ServerRole = match input.server_role {
+            Some(role) => role.parse().map_err(from_core)?,
+            None => ServerRole::User,
+        };
+        let core = ctx.data_unchecked::<Core>();
+        invites::create(core, principal, &input.email, role, input.message)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    /// Mails an invitation again, with a new link.
+    async fn invite_resend(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
+        let principal = require(ctx, Scope::UsersInvite)?;
+        let core = ctx.data_unchecked::<Core>();
+        invites::resend(core, principal, &invite_id)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    /// Cancels an invitation (its inviter or an admin).
+    async fn invite_delete(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
+        let principal = require(ctx, Scope::UsersInvite)?;
+        let core = ctx.data_unchecked::<Core>();
+        invites::cancel(core, principal, &invite_id)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+}
