@@ -6,7 +6,7 @@ mod support;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use support::TestServer;
+use support::{register, TestServer};
 
 fn client() -> Client {
     Client::builder().redirect(Policy::none()).build().unwrap()
@@ -27,32 +27,6 @@ fn link(mail: &str, prefix: &str) -> String {
         .next()
         .unwrap()
         .to_string()
-}
-
-async fn register(server: &TestServer, email: &str, password: &str) -> String {
-    let response = client()
-        .post(server.at("/auth/local/register?challenge=c"))
-        .form(&[("email", email), ("password", password), ("name", "Ada")])
-        .send()
-        .await
-        .unwrap();
-    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "access_code")
-        .unwrap()
-        .1
-        .into_owned();
-    let pair: Value = client()
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    pair["token"].as_str().unwrap().to_string()
 }
 
 async fn verified(server: &TestServer, token: &str) -> Value {

@@ -5,7 +5,7 @@ mod support;
 use fleck_core::ratelimit::Action;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::TestServer;
+use support::{graphql, register, TestServer};
 
 #[tokio::test]
 async fn logins_over_the_limit_get_429_with_retry_after() {
@@ -66,47 +66,11 @@ async fn token_creation_is_limited_per_user() {
         config
     })
     .await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let registered = client
-        .post(server.at("/auth/local/register?challenge=c"))
-        .form(&[
-            ("email", "ada@example.com"),
-            ("password", "correct horse"),
-            ("name", "Ada"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let location = url::Url::parse(registered.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "access_code")
-        .unwrap()
-        .1
-        .into_owned();
-    let pair: Value = client
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let create = json!({ "query": "mutation { apiTokenCreate(token: { name: \"t\", scopes: [\"streams:read\"] }) }" });
-    let send = || {
-        client
-            .post(server.at("/graphql"))
-            .bearer_auth(pair["token"].as_str().unwrap())
-            .json(&create)
-            .send()
-    };
-    let first: Value = send().await.unwrap().json().await.unwrap();
+    let token = register(&server, "ada@example.com", "correct horse").await;
+    let create = "mutation { apiTokenCreate(token: { name: \"t\", scopes: [\"streams:read\"] }) }";
+    let first = graphql(&server, Some(&token), create, json!({})).await;
     assert!(first["data"]["apiTokenCreate"].is_string(), "{first}");
-    let second: Value = send().await.unwrap().json().await.unwrap();
+    let second = graphql(&server, Some(&token), create, json!({})).await;
     assert_eq!(
         second["errors"][0]["extensions"]["code"], "RATE_LIMIT_ERROR",
         "{second}"

@@ -7,9 +7,9 @@ use fleck_core::auth::{flow, tokens, Scope, TokenKind};
 use fleck_core::ratelimit::Action;
 use fleck_core::Core;
 
-use super::errors::{code, forbidden, from_core, unauthenticated};
+use super::errors::{code, forbidden, from_core};
 use super::scalars::BigInt;
-use crate::auth::Actor;
+use super::users::require;
 
 #[derive(InputObject)]
 pub struct ApiTokenCreateInput {
@@ -22,13 +22,6 @@ pub struct ApiTokenCreateInput {
 #[derive(Default)]
 pub struct TokenMutation;
 
-fn principal<'a>(ctx: &'a Context<'_>) -> Result<&'a flow::Principal> {
-    match ctx.data_unchecked::<Actor>() {
-        Actor::User(principal) => Ok(principal),
-        Actor::Anonymous => Err(unauthenticated()),
-    }
-}
-
 #[Object]
 impl TokenMutation {
     /// Creates a personal access token and returns it; it is shown only this once.
@@ -37,12 +30,7 @@ impl TokenMutation {
         ctx: &Context<'_>,
         token: ApiTokenCreateInput,
     ) -> Result<String> {
-        let principal = principal(ctx)?;
-        if !principal.has(Scope::TokensWrite) {
-            return Err(forbidden(
-                "Your token may not create tokens (tokens:write).",
-            ));
-        }
+        let principal = require(ctx, Scope::TokensWrite)?;
         if !principal
             .user
             .role
@@ -82,12 +70,7 @@ impl TokenMutation {
 
     /// Revokes one of the caller's tokens, given whole or by its 10-character id.
     async fn api_token_revoke(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
-        let principal = principal(ctx)?;
-        if !principal.has(Scope::TokensWrite) {
-            return Err(forbidden(
-                "Your token may not revoke tokens (tokens:write).",
-            ));
-        }
+        let principal = require(ctx, Scope::TokensWrite)?;
         let id: String = token.trim().chars().take(tokens::ID_LEN).collect();
         let core = ctx.data_unchecked::<Core>();
         let stored = core.auth.api_token(&id).await.map_err(from_core)?;
