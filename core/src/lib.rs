@@ -2,6 +2,7 @@
 //! a production implementation each. Everything else (server, workers, web app) goes through here.
 
 pub mod auth;
+pub mod authz;
 pub mod backends;
 pub mod blobs;
 pub mod cache;

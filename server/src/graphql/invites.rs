@@ -1,12 +1,13 @@
 //! Server invitations: `serverInviteCreate`, `serverInviteByToken`, `inviteResend`, `inviteDelete`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use fleck_core::auth::{invites, Scope};
+use fleck_core::auth::invites;
+use fleck_core::authz::Action;
 use fleck_core::users::ServerRole;
 use fleck_core::Core;
 
 use super::errors::from_core;
-use super::users::{require, LimitedUser};
+use super::users::{allow, LimitedUser};
 
 #[derive(InputObject)]
 pub struct ServerInviteCreateInput {
@@ -62,7 +63,7 @@ impl InviteMutation {
         ctx: &Context<'_>,
         input: ServerInviteCreateInput,
     ) -> Result<bool> {
-        let principal = require(ctx, Scope::UsersInvite)?;
+        let principal = allow(ctx, Action::InviteToServer)?;
         let role: ServerRole = match input.server_role {
             Some(role) => role.parse().map_err(from_core)?,
             None => ServerRole::User,
@@ -76,7 +77,7 @@ impl InviteMutation {
 
     /// Mails an invitation again, with a new link.
     async fn invite_resend(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
-        let principal = require(ctx, Scope::UsersInvite)?;
+        let principal = allow(ctx, Action::InviteToServer)?;
         let core = ctx.data_unchecked::<Core>();
         invites::resend(core, principal, &invite_id)
             .await
@@ -86,7 +87,7 @@ impl InviteMutation {
 
     /// Cancels an invitation (its inviter or an admin).
     async fn invite_delete(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
-        let principal = require(ctx, Scope::UsersInvite)?;
+        let principal = allow(ctx, Action::InviteToServer)?;
         let core = ctx.data_unchecked::<Core>();
         invites::cancel(core, principal, &invite_id)
             .await

@@ -6,8 +6,10 @@ use fleck_core::settings::ServerSettings;
 use fleck_core::users::ServerRole;
 use fleck_core::Core;
 
-use super::errors::{forbidden, from_core};
-use super::users::require;
+use fleck_core::authz::Action;
+
+use super::errors::from_core;
+use super::users::allow;
 
 #[derive(Default)]
 pub struct ServerInfoQuery;
@@ -163,12 +165,7 @@ impl ServerInfoMutation {
         ctx: &Context<'_>,
         info: ServerInfoUpdateInput,
     ) -> Result<bool> {
-        let principal = require(ctx, CoreScope::ServerSetup)?;
-        if principal.user.role != ServerRole::Admin {
-            return Err(forbidden(
-                "Only server admins can change the server's settings.",
-            ));
-        }
+        allow(ctx, Action::AdministerServer)?;
         let core = ctx.data_unchecked::<Core>();
         let current = core.store.server_settings().await.map_err(from_core)?;
         let updated = ServerSettings {

@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use async_graphql::{Context, InputObject, Object, Result};
 use fleck_core::auth::{flow, tokens, Scope, TokenKind};
-use fleck_core::ratelimit::Action;
+use fleck_core::authz::Action;
+use fleck_core::ratelimit::Action as Limited;
 use fleck_core::Core;
 
-use super::errors::{code, forbidden, from_core};
+use super::errors::{code, from_core};
 use super::scalars::BigInt;
-use super::users::require;
+use super::users::allow;
 
 #[derive(InputObject)]
 pub struct ApiTokenCreateInput {
@@ -30,14 +31,7 @@ impl TokenMutation {
         ctx: &Context<'_>,
         token: ApiTokenCreateInput,
     ) -> Result<String> {
-        let principal = require(ctx, Scope::TokensWrite)?;
-        if !principal
-            .user
-            .role
-            .at_least(fleck_core::users::ServerRole::User)
-        {
-            return Err(forbidden("Guests cannot create tokens."));
-        }
+        let principal = allow(ctx, Action::ManageOwnTokens)?;
         let scopes = token
             .scopes
             .iter()
@@ -53,7 +47,7 @@ impl TokenMutation {
         };
         let core = ctx.data_unchecked::<Core>();
         core.rate_limiter
-            .spend(Action::TokenCreate, &principal.user.id)
+            .spend(Limited::TokenCreate, &principal.user.id)
             .await
             .map_err(from_core)?;
         flow::create_personal_token(
@@ -70,7 +64,7 @@ impl TokenMutation {
 
     /// Revokes one of the caller's tokens, given whole or by its 10-character id.
     async fn api_token_revoke(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
-        let principal = require(ctx, Scope::TokensWrite)?;
+        let principal = allow(ctx, Action::ManageOwnTokens)?;
         let id: String = token.trim().chars().take(tokens::ID_LEN).collect();
         let core = ctx.data_unchecked::<Core>();
         let stored = core.auth.api_token(&id).await.map_err(from_core)?;

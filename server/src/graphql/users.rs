@@ -2,7 +2,8 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use fleck_core::auth::{flow, links, Scope, TokenKind};
-use fleck_core::ratelimit::Action;
+use fleck_core::authz::{self, Action};
+use fleck_core::ratelimit::Action as Limited;
 use fleck_core::users::ProfileUpdate;
 use fleck_core::Core;
 
@@ -35,7 +36,7 @@ impl UserQuery {
         archived: Option<bool>,
         email_only: Option<bool>,
     ) -> Result<UserSearchResultCollection> {
-        require(ctx, Scope::UsersRead)?;
+        allow(ctx, Action::ReadUsers)?;
         let query = query.trim().to_string();
         if query.chars().count() < 3 {
             return Err(super::errors::code(
@@ -89,6 +90,16 @@ pub fn require<'a>(ctx: &'a Context<'_>, scope: Scope) -> Result<&'a flow::Princ
         Actor::User(principal) if principal.has(scope) => Ok(principal),
         Actor::User(_) => Err(forbidden(format!("Your token lacks the {scope} scope."))),
     }
+}
+
+/// The caller when `authz` allows `action` outside any project; its refusal otherwise.
+pub fn allow<'a>(ctx: &'a Context<'_>, action: Action) -> Result<&'a flow::Principal> {
+    let actor = ctx.data_unchecked::<Actor>();
+    let Some(principal) = actor.principal() else {
+        return Err(unauthenticated());
+    };
+    authz::authorize(actor, action, None).map_err(from_core)?;
+    Ok(principal)
 }
 
 #[derive(InputObject)]
@@ -151,7 +162,7 @@ impl UserMutation {
         }
         let core = ctx.data_unchecked::<Core>();
         core.rate_limiter
-            .spend(Action::VerificationEmail, &principal.user.id)
+            .spend(Limited::VerificationEmail, &principal.user.id)
             .await
             .map_err(from_core)?;
         links::send_verification(core, &principal.user)
@@ -170,10 +181,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         user_role_input: UserRoleInput,
     ) -> Result<bool> {
-        let principal = require(ctx, Scope::ServerSetup)?;
-        if principal.user.role != fleck_core::users::ServerRole::Admin {
-            return Err(forbidden("Only server admins can change roles."));
-        }
+        allow(ctx, Action::AdministerServer)?;
         let role: fleck_core::users::ServerRole =
             user_role_input.role.parse().map_err(from_core)?;
         let core = ctx.data_unchecked::<Core>();

@@ -1,0 +1,235 @@
+//! Who may do what: the one place Fleck's access rules live. REST handlers, GraphQL resolvers and
+//! server functions describe the action and the resource and ask `authorize`; nothing else
+//! decides access.
+//!
+//! A request is allowed when three things hold: the caller's token carries the action's scope
+//! (web sessions carry every scope), the caller's server role is high enough, and, for project
+//! actions, the caller's project role is (public projects give everyone reviewer-level reading).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Actor, Scope};
+use crate::error::{Error, Result};
+use crate::users::ServerRole;
+
+/// Project roles with Speckle's names; checks compare weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ProjectRole {
+    #[serde(rename = "stream:reviewer")]
+    Reviewer,
+    #[serde(rename = "stream:contributor")]
+    Contributor,
+    #[serde(rename = "stream:owner")]
+    Owner,
+}
+
+impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [Self::Owner, Self::Contributor, Self::Reviewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "stream:owner",
+            Self::Contributor => "stream:contributor",
+            Self::Reviewer => "stream:reviewer",
+        }
+    }
+
+    pub fn weight(self) -> i32 {
+        match self {
+            Self::Owner => 1000,
+            Self::Contributor => 500,
+            Self::Reviewer => 100,
+        }
+    }
+}
+
+impl fmt::Display for ProjectRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProjectRole {
+    type Err = Error;
+
+    /// Accepts Speckle's names and the short forms `owner`, `contributor`, `reviewer`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.strip_prefix("stream:").unwrap_or(s) {
+            "owner" => Ok(Self::Owner),
+            "contributor" => Ok(Self::Contributor),
+            "reviewer" => Ok(Self::Reviewer),
+            _ => Err(Error::invalid(
+                "role",
+                format!("unknown project role {s:?}"),
+            )),
+        }
+    }
+}
+
+/// Who may see a project without being a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Visibility {
+    /// Members only.
+    Private,
+    /// Anyone with the link, signed in or not; Speckle's "unlisted" is stored as public.
+    Public,
+}
+
+/// What the caller's relation to one project is, as the caller's handler looked it up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectAccess {
+    pub visibility: Visibility,
+    /// The caller's role on the project; `None` when not a member.
+    pub role: Option<ProjectRole>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Create a project of one's own.
+    CreateProject,
+    /// Read a project, its models, versions and objects.
+    ReadProject,
+    /// Create models and versions, upload objects and files.
+    WriteProject,
+    /// Change a project's name, description and visibility; manage collaborators and webhooks.
+    AdministerProject,
+    /// Delete a project.
+    DeleteProject,
+    /// Invite people to a project.
+    InviteToProject,
+    /// Create, list and revoke one's own access tokens.
+    ManageOwnTokens,
+    /// Read other users' profiles, search users.
+    ReadUsers,
+    /// Invite people to the server.
+    InviteToServer,
+    /// Change users' server roles and the server's settings.
+    AdministerServer,
+    /// Read server statistics.
+    ReadServerStats,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::CreateProject,
+        Action::ReadProject,
+        Action::WriteProject,
+        Action::AdministerProject,
+        Action::DeleteProject,
+        Action::InviteToProject,
+        Action::ManageOwnTokens,
+        Action::ReadUsers,
+        Action::InviteToServer,
+        Action::AdministerServer,
+        Action::ReadServerStats,
+    ];
+
+    /// The scope a token needs for the action.
+    pub fn scope(self) -> Scope {
+        match self {
+            Action::CreateProject
+            | Action::WriteProject
+            | Action::AdministerProject
+            | Action::DeleteProject => Scope::StreamsWrite,
+            Action::ReadProject => Scope::StreamsRead,
+            Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
+            Action::ManageOwnTokens => Scope::TokensWrite,
+            Action::ReadUsers => Scope::UsersRead,
+            Action::AdministerServer => Scope::ServerSetup,
+            Action::ReadServerStats => Scope::ServerStats,
+        }
+    }
+
+    /// Whether the action concerns one project (and needs its `ProjectAccess`).
+    pub fn on_project(self) -> bool {
+        matches!(
+            self,
+            Action::ReadProject
+                | Action::WriteProject
+                | Action::AdministerProject
+                | Action::DeleteProject
+                | Action::InviteToProject
+        )
+    }
+}
+
+fn deny(reason: impl Into<String>) -> Error {
+    Error::Forbidden(reason.into())
+}
+
+/// Allows or refuses `action` for `actor`, on `project` for project actions.
+pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) -> Result<()> {
+    let project = match (action.on_project(), project) {
+        (true, Some(project)) => Some(project),
+        (true, None) => return Err(deny("this action needs a project")),
+        (false, _) => None,
+    };
+
+    // Public projects can be read by anyone, signed in or not, whatever the token's scopes.
+    if action == Action::ReadProject && project.is_some_and(|p| p.visibility == Visibility::Public)
+    {
+        return Ok(());
+    }
+
+    let Some(principal) = actor.principal() else {
+        return Err(deny("sign in to do this"));
+    };
+    if !principal.has(action.scope()) {
+        return Err(deny(format!(
+            "your token lacks the {} scope",
+            action.scope()
+        )));
+    }
+    let server_role = principal.user.role;
+    if !server_role.at_least(ServerRole::Guest) {
+        return Err(deny("your account is archived"));
+    }
+
+    match action {
+        Action::CreateProject if !server_role.at_least(ServerRole::User) => {
+            Err(deny("guests cannot create projects"))
+        }
+        Action::InviteToServer if !server_role.at_least(ServerRole::User) => {
+            Err(deny("guests cannot invite people to the server"))
+        }
+        Action::ManageOwnTokens if !server_role.at_least(ServerRole::User) => {
+            Err(deny("guests cannot create access tokens"))
+        }
+        Action::AdministerServer | Action::ReadServerStats if server_role != ServerRole::Admin => {
+            Err(deny("only server admins can do this"))
+        }
+        Action::CreateProject
+        | Action::ManageOwnTokens
+        | Action::ReadUsers
+        | Action::InviteToServer
+        | Action::AdministerServer
+        | Action::ReadServerStats => Ok(()),
+        Action::ReadProject
+        | Action::WriteProject
+        | Action::AdministerProject
+        | Action::DeleteProject
+        | Action::InviteToProject => {
+            let role = project.and_then(|p| p.role);
+            // Admins may delete any project (moderation); everything else needs membership.
+            if action == Action::DeleteProject && server_role == ServerRole::Admin {
+                return Ok(());
+            }
+            let needed = match action {
+                Action::ReadProject => ProjectRole::Reviewer,
+                Action::WriteProject => ProjectRole::Contributor,
+                _ => ProjectRole::Owner,
+            };
+            if action == Action::InviteToProject && !server_role.at_least(ServerRole::User) {
+                return Err(deny("guests cannot invite people to projects"));
+            }
+            match role {
+                Some(role) if role.weight() >= needed.weight() => Ok(()),
+                Some(_) => Err(deny(format!("this needs the {needed} role on the project"))),
+                None => Err(deny("you are not a member of this project")),
+            }
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The permission matrix: every action against every kind of caller, checked against the table
+//! below, which is the specification. On a mismatch the test prints the whole matrix as the
+//! rules compute it, so a deliberate change of rules is a change of this table.
+
+use chrono::Utc;
+use fleck_core::auth::flow::Principal;
+use fleck_core::auth::{Actor, Scope};
+use fleck_core::authz::{authorize, Action, ProjectAccess, ProjectRole, Visibility};
+use fleck_core::users::{ServerRole, User};
+
+/// Columns: the callers. Rows: actions; `private`/`public` is the project's visibility.
+/// `+` allowed, `-` refused.
+const EXPECTED: &str = "
+action                     anonymous guest guest-contributor user reviewer contributor owner admin narrow-token archived-owner
+create-project             -         -     -                 +    +        +           +     +     -            -
+read-project:private       -         -     +                 -    +        +           +     -     -            -
+read-project:public        +         +     +                 +    +        +           +     +     +            +
+write-project:private      -         -     +                 -    -        +           +     -     -            -
+administer-project:private -         -     -                 -    -        -           +     -     -            -
+delete-project:private     -         -     -                 -    -        -           +     +     -            -
+invite-to-project:private  -         -     -                 -    -        -           +     -     -            -
+manage-own-tokens          -         -     -                 +    +        +           +     +     -            -
+read-users                 -         +     +                 +    +        +           +     +     -            -
+invite-to-server           -         -     -                 +    +        +           +     +     -            -
+administer-server          -         -     -                 -    -        -           -     +     -            -
+read-server-stats          -         -     -                 -    -        -           -     +     -            -
+";
+
+struct Caller {
+    actor: Actor,
+    project_role: Option<ProjectRole>,
+}
+
+fn principal(role: ServerRole, scopes: &[Scope]) -> Actor {
+    Actor::User(Box::new(Principal {
+        user: User {
+            id: "u000000000".into(),
+            email: "someone@example.com".into(),
+            name: "Someone".into(),
+            bio: None,
+            company: None,
+            avatar: None,
+            role,
+            verified: true,
+            created_at: Utc::now(),
+        },
+        token_id: "t000000000".into(),
+        scopes: scopes.to_vec(),
+        app_id: None,
+        via_session: false,
+    }))
+}
+
+fn caller(name: &str) -> Caller {
+    let all = Scope::ALL;
+    let (actor, project_role) = match name {
+        "anonymous" => (Actor::Anonymous, None),
+        "guest" => (principal(ServerRole::Guest, all), None),
+        "guest-contributor" => (
+            principal(ServerRole::Guest, all),
+            Some(ProjectRole::Contributor),
+        ),
+        "user" => (principal(ServerRole::User, all), None),
+        "reviewer" => (
+            principal(ServerRole::User, all),
+            Some(ProjectRole::Reviewer),
+        ),
+        "contributor" => (
+            principal(ServerRole::User, all),
+            Some(ProjectRole::Contributor),
+        ),
+        "owner" => (principal(ServerRole::User, all), Some(ProjectRole::Owner)),
+        "admin" => (principal(ServerRole::Admin, all), None),
+        // The project's owner, but through a token that may only read the profile.
+        "narrow-token" => (
+            principal(ServerRole::User, &[Scope::ProfileRead]),
+            Some(ProjectRole::Owner),
+        ),
+        "archived-owner" => (
+            principal(ServerRole::Archived, all),
+            Some(ProjectRole::Owner),
+        ),
+        other => panic!("unknown caller {other}"),
+    };
+    Caller {
+        actor,
+        project_role,
+    }
+}
+
+fn action(name: &str) -> Action {
+    match name {
+        "create-project" => Action::CreateProject,
+        "read-project" => Action::ReadProject,
+        "write-project" => Action::WriteProject,
+        "administer-project" => Action::AdministerProject,
+        "delete-project" => Action::DeleteProject,
+        "invite-to-project" => Action::InviteToProject,
+        "manage-own-tokens" => Action::ManageOwnTokens,
+        "read-users" => Action::ReadUsers,
+        "invite-to-server" => Action::InviteToServer,
+        "administer-server" => Action::AdministerServer,
+        "read-server-stats" => Action::ReadServerStats,
+        other => panic!("unknown action {other}"),
+    }
+}
+
+#[test]
+fn every_action_for_every_caller_matches_the_table() {
+    let mut lines = EXPECTED.trim().lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().skip(1).collect();
+    let mut computed = format!("{:<27}{}\n", "action", header.join(" "));
+    let mut mismatches = Vec::new();
+    let mut covered = std::collections::HashSet::new();
+
+    for line in lines {
+        let mut cells = line.split_whitespace();
+        let row = cells.next().unwrap();
+        let (name, visibility) = match row.split_once(':') {
+            Some((name, "public")) => (name, Visibility::Public),
+            Some((name, _)) => (name, Visibility::Private),
+            None => (row, Visibility::Private),
+        };
+        let action = action(name);
+        covered.insert(action);
+        let mut marks = Vec::new();
+        for (who, expected) in header.iter().zip(cells) {
+            let caller = caller(who);
+            let project = action.on_project().then_some(ProjectAccess {
+                visibility,
+                role: caller.project_role,
+            });
+            let allowed = authorize(&caller.actor, action, project).is_ok();
+            let mark = if allowed { "+" } else { "-" };
+            if mark != expected {
+                mismatches.push(format!("{row} for {who}: expected {expected}, got {mark}"));
+            }
+            marks.push(format!("{mark:<width$}", width = who.len()));
+        }
+        computed.push_str(&format!("{row:<27}{}\n", marks.join(" ")));
+    }
+    assert_eq!(covered.len(), Action::ALL.len(), "every action has a row");
+    assert!(
+        mismatches.is_empty(),
+        "{}\n\nas the rules stand:\n{computed}",
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn refusals_say_why() {
+    let anonymous = authorize(&Actor::Anonymous, Action::CreateProject, None).unwrap_err();
+    assert!(anonymous.to_string().contains("sign in"), "{anonymous}");
+    let narrow = authorize(
+        &caller("narrow-token").actor,
+        Action::WriteProject,
+        Some(ProjectAccess {
+            visibility: Visibility::Private,
+            role: Some(ProjectRole::Owner),
+        }),
+    )
+    .unwrap_err();
+    assert!(narrow.to_string().contains("streams:write"), "{narrow}");
+    let reviewer = authorize(
+        &caller("reviewer").actor,
+        Action::WriteProject,
+        Some(ProjectAccess {
+            visibility: Visibility::Private,
+            role: Some(ProjectRole::Reviewer),
+        }),
+    )
+    .unwrap_err();
+    assert!(
+        reviewer.to_string().contains("stream:contributor"),
+        "{reviewer}"
+    );
+}
+
+#[test]
+fn project_roles_round_trip() {
+    for role in ProjectRole::ALL {
+        assert_eq!(role.as_str().parse::<ProjectRole>().unwrap(), role);
+    }
+    assert_eq!("owner".parse::<ProjectRole>().unwrap(), ProjectRole::Owner);
+    assert!("stream:king".parse::<ProjectRole>().is_err());
+}
