@@ -126,3 +126,43 @@ test('a cross-site request cannot use the session cookie', async () => {
   assert.equal(forged.status, 403);
   await page.close();
 });
+
+test('an invitation link opens the sign-up page for the invited address', async () => {
+  const { page } = await openPage(browser);
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill('a brand new secret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signedInAs(page, 'Ada Lovelace');
+
+  // Ada, the server's first user and so its admin, invites a colleague from this site's page.
+  const invitee = `grace-${Date.now()}@example.com`;
+  const sent = await page.evaluate(async (to) => {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation($input: ServerInviteCreateInput!) { serverInviteCreate(input: $input) }',
+        variables: { input: { email: to, message: 'Come and see the model' } },
+      }),
+    });
+    return response.json();
+  }, invitee);
+  assert.equal(sent.data?.serverInviteCreate, true, JSON.stringify(sent));
+
+  const mail = await waitForMail(invitee, 'Ada Lovelace invited you to Fleck');
+  const link = linkIn(mail, `${BASE_URL}/authn/register?token=`);
+  const guest = await openPage(browser);
+  await guest.page.goto(link);
+  await guest.page.getByText(`Ada Lovelace invited you. Sign up with ${invitee}`).waitFor();
+  await guest.page.getByLabel('Name').fill('Grace Hopper');
+  await guest.page.getByLabel('E-mail address').fill(invitee);
+  await guest.page.getByLabel('Password').fill('compilers are fun');
+  await screenshot(guest.page, 'invited-sign-up');
+  await guest.page.getByRole('button', { name: 'Create account' }).click();
+  await signedInAs(guest.page, 'Grace Hopper');
+  // The invitation reached the address, so there is nothing left to verify.
+  assert.equal(await guest.page.getByText(`Please verify ${invitee}`).count(), 0);
+  await guest.page.close();
+  await page.close();
+});
