@@ -7,9 +7,9 @@ mod support;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use fleck_core::auth::store::AuthStore;
+use fleck_core::auth::store::{AuthStore, EmailLink, LinkKind};
 use fleck_core::auth::tokens::{self, IssuedToken};
-use fleck_core::auth::{ApiToken, AuthCode, RefreshToken, Scope, ServerApp, TokenKind};
+use fleck_core::auth::{ApiToken, AuthCode, Invite, RefreshToken, Scope, ServerApp, TokenKind};
 use fleck_core::db::Database;
 use fleck_core::users::{ServerRole, User, UserInput};
 
@@ -26,6 +26,17 @@ support::contract_tests! {
         auth_stores_and_deletes_refresh_tokens,
         auth_ends_only_that_users_app_sessions,
         auth_reads_password_hashes_whatever_the_email_case,
+        auth_email_links_work_once_and_only_as_their_kind,
+        auth_deletes_only_that_users_links_of_one_kind,
+        auth_marks_verified_only_while_the_email_matches,
+        auth_replaces_password_hashes,
+        auth_lists_public_apps_by_name,
+        auth_lists_the_apps_holding_a_users_tokens,
+        auth_revokes_only_that_apps_access_of_that_user,
+        auth_stores_invites_as_given,
+        auth_replaces_invite_tokens,
+        auth_deletes_invites,
+        auth_rejects_invites_sharing_a_token,
     ],
 }
 
@@ -131,6 +142,39 @@ fn auth_code(user: &User, app_id: &str) -> (String, AuthCode) {
         expires_at: now() + Duration::minutes(10),
     };
     (tokens::digest(&fleck_core::ids::random_string(42)), code)
+}
+
+/// A link sent to `email` (its digest, as the store keys it) and its record.
+fn email_link(user: &User, email: &str) -> (String, EmailLink) {
+    let link = EmailLink {
+        user_id: user.id.clone(),
+        email: email.into(),
+        expires_at: now() + Duration::hours(1) + Duration::milliseconds(321),
+    };
+    (tokens::digest(&fleck_core::ids::random_string(42)), link)
+}
+
+async fn insert_link(db: &Database, kind: LinkKind, user: &User) -> (String, EmailLink) {
+    let (digest, link) = email_link(user, &user.email);
+    db.auth.insert_link(kind, &digest, &link).await.unwrap();
+    (digest, link)
+}
+
+/// An invite from `inviter` to `email`, with a token digest of its own.
+fn invite(inviter: &User, email: &str) -> Invite {
+    Invite {
+        id: fleck_core::ids::new_id(),
+        token_digest: tokens::digest(&fleck_core::ids::random_string(42)),
+        email: email.into(),
+        inviter_id: inviter.id.clone(),
+        server_role: ServerRole::Guest,
+        message: Some("Join us on the project.".into()),
+        created_at: now(),
+    }
+}
+
+fn app_ids(apps: &[ServerApp]) -> Vec<&str> {
+    apps.iter().map(|a| a.id.as_str()).collect()
 }
 
 async fn auth_stores_api_tokens_as_given(db: Database) {
@@ -514,4 +558,534 @@ async fn auth_reads_password_hashes_whatever_the_email_case(db: Database) {
         None
     );
     assert_eq!(db.auth.password_hash("").await.unwrap(), None);
+}
+
+async fn auth_email_links_work_once_and_only_as_their_kind(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (verify, verify_link) = email_link(&ada, "ada@example.com");
+    let (reset, reset_link) = email_link(&ada, "ada.old@example.com");
+    db.auth
+        .insert_link(LinkKind::VerifyEmail, &verify, &verify_link)
+        .await
+        .unwrap();
+    db.auth
+        .insert_link(LinkKind::ResetPassword, &reset, &reset_link)
+        .await
+        .unwrap();
+
+    // A link of one kind is not found as the other, and looking for it so does not use it up.
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::ResetPassword, &verify)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::VerifyEmail, &reset)
+            .await
+            .unwrap(),
+        None
+    );
+
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::VerifyEmail, &verify)
+            .await
+            .unwrap(),
+        Some(verify_link)
+    );
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::VerifyEmail, &verify)
+            .await
+            .unwrap(),
+        None,
+        "a link works once"
+    );
+    // The address it was sent to comes back as given, not the user's current one.
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::ResetPassword, &reset)
+            .await
+            .unwrap(),
+        Some(reset_link)
+    );
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::ResetPassword, &reset)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::VerifyEmail, &tokens::digest("nope"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn auth_deletes_only_that_users_links_of_one_kind(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let grace = user(&db, "grace@example.com").await;
+    let adas_resets = [
+        insert_link(&db, LinkKind::ResetPassword, &ada).await,
+        insert_link(&db, LinkKind::ResetPassword, &ada).await,
+    ];
+    let adas_verify = insert_link(&db, LinkKind::VerifyEmail, &ada).await;
+    let graces_reset = insert_link(&db, LinkKind::ResetPassword, &grace).await;
+
+    db.auth
+        .delete_links(LinkKind::ResetPassword, &ada.id)
+        .await
+        .unwrap();
+
+    for (digest, _) in &adas_resets {
+        assert_eq!(
+            db.auth
+                .take_link(LinkKind::ResetPassword, digest)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::VerifyEmail, &adas_verify.0)
+            .await
+            .unwrap(),
+        Some(adas_verify.1),
+        "links of the other kind are kept"
+    );
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::ResetPassword, &graces_reset.0)
+            .await
+            .unwrap(),
+        Some(graces_reset.1),
+        "other users' links are kept"
+    );
+
+    // Deleting again, or for a user without links, is no error.
+    db.auth
+        .delete_links(LinkKind::ResetPassword, &ada.id)
+        .await
+        .unwrap();
+    db.auth
+        .delete_links(LinkKind::VerifyEmail, "nosuchuser")
+        .await
+        .unwrap();
+}
+
+async fn auth_marks_verified_only_while_the_email_matches(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let grace = user(&db, "grace@example.com").await;
+    assert!(!ada.verified);
+
+    // A link sent to an address the user no longer has verifies nothing.
+    assert!(!db
+        .auth
+        .mark_verified(&ada.id, "ada.old@example.com")
+        .await
+        .unwrap());
+    assert!(!db
+        .auth
+        .mark_verified(&ada.id, "grace@example.com")
+        .await
+        .unwrap());
+    assert!(!db
+        .auth
+        .mark_verified("nosuchuser", "ada@example.com")
+        .await
+        .unwrap());
+    let stored = db.store.user_by_id(&ada.id).await.unwrap().unwrap();
+    assert!(!stored.verified);
+
+    assert!(db
+        .auth
+        .mark_verified(&ada.id, "ada@example.com")
+        .await
+        .unwrap());
+    let stored = db.store.user_by_id(&ada.id).await.unwrap().unwrap();
+    assert!(stored.verified);
+    assert_eq!(
+        User {
+            verified: false,
+            ..stored
+        },
+        ada,
+        "only verified changes"
+    );
+    assert!(
+        !db.store
+            .user_by_id(&grace.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .verified,
+        "other users stay unverified"
+    );
+}
+
+async fn auth_replaces_password_hashes(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let grace = user(&db, "grace@example.com").await;
+    assert_eq!(
+        db.auth.password_hash("ada@example.com").await.unwrap(),
+        Some((ada.id.clone(), None))
+    );
+
+    // Any string will do: the store keeps hashes, it does not make them.
+    db.auth
+        .set_password_hash(&ada.id, "$argon2id$first")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.auth.password_hash("ada@example.com").await.unwrap(),
+        Some((ada.id.clone(), Some("$argon2id$first".into())))
+    );
+    db.auth
+        .set_password_hash(&ada.id, "$argon2id$second")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.auth.password_hash("ada@example.com").await.unwrap(),
+        Some((ada.id.clone(), Some("$argon2id$second".into())))
+    );
+    assert_eq!(
+        db.auth.password_hash("grace@example.com").await.unwrap(),
+        Some((grace.id.clone(), None)),
+        "other users keep theirs"
+    );
+    // Setting one for an unknown user is no error.
+    db.auth
+        .set_password_hash("nosuchuser", "$argon2id$x")
+        .await
+        .unwrap();
+}
+
+async fn auth_lists_public_apps_by_name(db: Database) {
+    assert!(db.auth.public_apps().await.unwrap().is_empty());
+    // Ids sort in another order than names, and are upserted in a third.
+    let mut apps = Vec::new();
+    for (id, name, public) in [
+        ("aaa", "Charlie", true),
+        ("bbb", "Delta", false),
+        ("ccc", "Alpha", true),
+        ("ddd", "Bravo", true),
+        ("eee", "Echo", false),
+    ] {
+        let app = ServerApp {
+            name: name.into(),
+            public,
+            ..server_app(id)
+        };
+        db.auth.upsert_app(&app).await.unwrap();
+        apps.push(app);
+    }
+
+    let public = db.auth.public_apps().await.unwrap();
+    assert_eq!(app_ids(&public), ["ccc", "ddd", "aaa"]);
+    assert_eq!(
+        public,
+        [apps[2].clone(), apps[3].clone(), apps[0].clone()],
+        "listed as stored"
+    );
+
+    // Making an app private takes it off the list.
+    let private = ServerApp {
+        public: false,
+        ..apps[3].clone()
+    };
+    db.auth.upsert_app(&private).await.unwrap();
+    assert_eq!(
+        app_ids(&db.auth.public_apps().await.unwrap()),
+        ["ccc", "aaa"]
+    );
+}
+
+async fn auth_lists_the_apps_holding_a_users_tokens(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let grace = user(&db, "grace@example.com").await;
+    let mut apps = Vec::new();
+    for (id, name) in [("aaa", "Charlie"), ("bbb", "Alpha"), ("ccc", "Bravo")] {
+        let app = ServerApp {
+            name: name.into(),
+            ..server_app(id)
+        };
+        db.auth.upsert_app(&app).await.unwrap();
+        apps.push(app);
+    }
+    assert!(db.auth.authorized_apps(&ada.id).await.unwrap().is_empty());
+
+    // Two tokens of one app list it once; a refresh token or a code alone authorizes nothing.
+    insert(&db.auth, &api_token(&ada, Some("aaa"), now())).await;
+    insert(&db.auth, &api_token(&ada, Some("aaa"), now())).await;
+    insert(&db.auth, &api_token(&ada, Some("bbb"), now())).await;
+    insert(&db.auth, &api_token(&ada, None, now())).await;
+    db.auth
+        .insert_refresh_token(&refresh_token(&ada, "ccc"))
+        .await
+        .unwrap();
+    let (digest, code) = auth_code(&ada, "ccc");
+    db.auth.insert_auth_code(&digest, &code).await.unwrap();
+    insert(&db.auth, &api_token(&grace, Some("ccc"), now())).await;
+
+    let adas = db.auth.authorized_apps(&ada.id).await.unwrap();
+    assert_eq!(app_ids(&adas), ["bbb", "aaa"], "by name");
+    assert_eq!(adas, [apps[1].clone(), apps[0].clone()], "listed as stored");
+    assert_eq!(
+        db.auth.authorized_apps(&grace.id).await.unwrap(),
+        [apps[2].clone()]
+    );
+    assert!(db
+        .auth
+        .authorized_apps("nosuchuser")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn auth_revokes_only_that_apps_access_of_that_user(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let grace = user(&db, "grace@example.com").await;
+    app(&db, "sca").await;
+    app(&db, "sdm").await;
+
+    struct Access {
+        token: ApiToken,
+        refresh: RefreshToken,
+        code: (String, AuthCode),
+    }
+    async fn grant(db: &Database, who: &User, app_id: &str) -> Access {
+        let access = Access {
+            token: api_token(who, Some(app_id), now()),
+            refresh: refresh_token(who, app_id),
+            code: auth_code(who, app_id),
+        };
+        insert(&db.auth, &access.token).await;
+        db.auth.insert_refresh_token(&access.refresh).await.unwrap();
+        db.auth
+            .insert_auth_code(&access.code.0, &access.code.1)
+            .await
+            .unwrap();
+        access
+    }
+    let ada_sca = grant(&db, &ada, "sca").await;
+    let ada_sdm = grant(&db, &ada, "sdm").await;
+    let grace_sca = grant(&db, &grace, "sca").await;
+    let personal = api_token(&ada, None, now());
+    insert(&db.auth, &personal).await;
+
+    db.auth.revoke_app_access(&ada.id, "sca").await.unwrap();
+
+    assert!(!exists(&db.auth, &ada_sca.token).await);
+    assert_eq!(
+        db.auth.refresh_token(&ada_sca.refresh.id).await.unwrap(),
+        None
+    );
+    assert_eq!(db.auth.take_auth_code(&ada_sca.code.0).await.unwrap(), None);
+    assert_eq!(
+        app_ids(&db.auth.authorized_apps(&ada.id).await.unwrap()),
+        ["sdm"]
+    );
+
+    // Her access through the other app, her personal token and Grace's access are untouched.
+    for kept in [&ada_sdm, &grace_sca] {
+        assert_eq!(
+            db.auth.api_token(&kept.token.id).await.unwrap().as_ref(),
+            Some(&kept.token)
+        );
+        assert_eq!(
+            db.auth
+                .refresh_token(&kept.refresh.id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(&kept.refresh)
+        );
+        assert_eq!(
+            db.auth.take_auth_code(&kept.code.0).await.unwrap().as_ref(),
+            Some(&kept.code.1)
+        );
+    }
+    assert!(exists(&db.auth, &personal).await);
+    assert_eq!(
+        db.auth.app("sca").await.unwrap().map(|a| a.id),
+        Some("sca".into())
+    );
+
+    // Revoking again, or access that was never granted, is no error.
+    db.auth.revoke_app_access(&ada.id, "sca").await.unwrap();
+    db.auth
+        .revoke_app_access(&ada.id, "nosuchapp")
+        .await
+        .unwrap();
+    db.auth
+        .revoke_app_access("nosuchuser", "sdm")
+        .await
+        .unwrap();
+}
+
+async fn auth_stores_invites_as_given(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let mut first = invite(&ada, "grace@example.com");
+    first.server_role = ServerRole::Admin;
+    first.created_at = now() - Duration::days(2) + Duration::milliseconds(789);
+    let mut second = invite(&ada, "alan@example.com");
+    second.message = None;
+    second.server_role = ServerRole::User;
+    for invite in [&first, &second] {
+        db.auth.insert_invite(invite).await.unwrap();
+    }
+
+    for invite in [&first, &second] {
+        assert_eq!(
+            db.auth.invite(&invite.id).await.unwrap().as_ref(),
+            Some(invite)
+        );
+        assert_eq!(
+            db.auth
+                .invite_by_token(&invite.token_digest)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(invite),
+            "found by its token's digest"
+        );
+    }
+    assert_eq!(db.auth.invite("nosuchinvite").await.unwrap(), None);
+    assert_eq!(
+        db.auth
+            .invite_by_token(&tokens::digest("nope"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.auth.invite_by_token(&first.id).await.unwrap(),
+        None,
+        "an id is no token"
+    );
+}
+
+async fn auth_replaces_invite_tokens(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let invite = invite(&ada, "grace@example.com");
+    db.auth.insert_invite(&invite).await.unwrap();
+
+    let new_digest = tokens::digest(&fleck_core::ids::random_string(42));
+    assert!(db
+        .auth
+        .replace_invite_token(&invite.id, &new_digest)
+        .await
+        .unwrap());
+    let renewed = Invite {
+        token_digest: new_digest.clone(),
+        ..invite.clone()
+    };
+    assert_eq!(
+        db.auth.invite_by_token(&invite.token_digest).await.unwrap(),
+        None,
+        "the old link no longer works"
+    );
+    assert_eq!(
+        db.auth.invite_by_token(&new_digest).await.unwrap().as_ref(),
+        Some(&renewed)
+    );
+    assert_eq!(db.auth.invite(&invite.id).await.unwrap(), Some(renewed));
+
+    assert!(!db
+        .auth
+        .replace_invite_token("nosuchinvite", &tokens::digest("other"))
+        .await
+        .unwrap());
+}
+
+async fn auth_deletes_invites(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let deleted = invite(&ada, "grace@example.com");
+    let to_grace = [
+        invite(&ada, "grace@example.com"),
+        invite(&ada, "grace@example.com"),
+    ];
+    let to_alan = invite(&ada, "alan@example.com");
+    for invite in [&deleted, &to_grace[0], &to_grace[1], &to_alan] {
+        db.auth.insert_invite(invite).await.unwrap();
+    }
+
+    assert!(db.auth.delete_invite(&deleted.id).await.unwrap());
+    assert_eq!(db.auth.invite(&deleted.id).await.unwrap(), None);
+    assert_eq!(
+        db.auth
+            .invite_by_token(&deleted.token_digest)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        !db.auth.delete_invite(&deleted.id).await.unwrap(),
+        "a second deletion finds nothing"
+    );
+    assert!(!db.auth.delete_invite("nosuchinvite").await.unwrap());
+    for invite in &to_grace {
+        assert_eq!(
+            db.auth.invite(&invite.id).await.unwrap().as_ref(),
+            Some(invite)
+        );
+    }
+
+    db.auth
+        .delete_invites_for("grace@example.com")
+        .await
+        .unwrap();
+    for invite in &to_grace {
+        assert_eq!(db.auth.invite(&invite.id).await.unwrap(), None);
+        assert_eq!(
+            db.auth.invite_by_token(&invite.token_digest).await.unwrap(),
+            None
+        );
+    }
+    assert_eq!(
+        db.auth.invite(&to_alan.id).await.unwrap(),
+        Some(to_alan.clone()),
+        "invites to other addresses are kept"
+    );
+    db.auth
+        .delete_invites_for("grace@example.com")
+        .await
+        .unwrap();
+    db.auth
+        .delete_invites_for("nobody@example.com")
+        .await
+        .unwrap();
+}
+
+async fn auth_rejects_invites_sharing_a_token(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let first = invite(&ada, "grace@example.com");
+    let clash = Invite {
+        token_digest: first.token_digest.clone(),
+        ..invite(&ada, "alan@example.com")
+    };
+    db.auth.insert_invite(&first).await.unwrap();
+    assert!(db.auth.insert_invite(&clash).await.is_err());
+    assert_eq!(db.auth.invite(&clash.id).await.unwrap(), None);
+    assert_eq!(
+        db.auth.invite_by_token(&first.token_digest).await.unwrap(),
+        Some(first)
+    );
+
+    // Nor can a token be renewed into one another invite holds.
+    let other = invite(&ada, "alan@example.com");
+    db.auth.insert_invite(&other).await.unwrap();
+    assert!(db
+        .auth
+        .replace_invite_token(&other.id, &clash.token_digest)
+        .await
+        .is_err());
+    assert_eq!(db.auth.invite(&other.id).await.unwrap(), Some(other));
 }
