@@ -242,7 +242,6 @@ pub async fn sign_in(
             server::limit(&core, Action::Login).await?;
             let user = flow::check_credentials(&core, &email, &password)
                 .await?
-                .filter(|u| u.role != fleck_core::users::ServerRole::Archived)
                 .ok_or_else(|| Failure::User("Wrong e-mail address or password.".into()))?;
             server::start_session(&core, &user).await?;
             server::go_to(&safe_next(next.as_deref())).await

@@ -59,22 +59,26 @@ pub async fn register_default_apps(core: &Core) -> Result<()> {
     Ok(())
 }
 
-/// The user with this e-mail and password. `None` for any mismatch, unknown e-mail included,
-/// taking as long either way so responses do not reveal which addresses have accounts.
+/// The active user with this e-mail and password. `None` for any mismatch, unknown e-mail
+/// included, and for archived accounts; it takes as long either way so responses do not reveal
+/// which addresses have accounts.
 pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Result<Option<User>> {
     let stored = core.auth.password_hash(email).await?;
     let (user_id, hash) = match stored {
         Some((id, Some(hash))) => (Some(id), hash),
         _ => (None, dummy_hash().to_string()),
     };
-    let hash_for_check = hash.clone();
     let password = password.to_string();
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash_for_check))
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .map_err(|e| Error::backend("checking a password", e))?;
     match (user_id, matches) {
-        (Some(id), true) => core.store.user_by_id(&id).await,
+        (Some(id), true) => Ok(core
+            .store
+            .user_by_id(&id)
+            .await?
+            .filter(|user| user.role != crate::users::ServerRole::Archived)),
         _ => Ok(None),
     }
 }

@@ -53,25 +53,31 @@ pub async fn send_verification(core: &Core, user: &User) -> Result<()> {
     Ok(())
 }
 
-/// Uses a verification link; returns the now verified user.
-pub async fn verify_email(core: &Core, token: &str) -> Result<User> {
-    let invalid = || {
-        Error::invalid(
-            "link",
-            "this verification link is invalid or was already used",
-        )
-    };
+/// Takes a link by its token: it works once and until it expires. `what` names the link in
+/// the messages ("verification", "reset").
+async fn use_link(core: &Core, kind: LinkKind, token: &str, what: &str) -> Result<EmailLink> {
     let link = core
         .auth
-        .take_link(LinkKind::VerifyEmail, &tokens::digest(token))
+        .take_link(kind, &tokens::digest(token))
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "link",
+                format!("this {what} link is invalid or was already used"),
+            )
+        })?;
     if link.expires_at <= Utc::now() {
         return Err(Error::invalid(
             "link",
-            "this verification link has expired; ask for a new one",
+            format!("this {what} link has expired; ask for a new one"),
         ));
     }
+    Ok(link)
+}
+
+/// Uses a verification link; returns the now verified user.
+pub async fn verify_email(core: &Core, token: &str) -> Result<User> {
+    let link = use_link(core, LinkKind::VerifyEmail, token, "verification").await?;
     if !core.auth.mark_verified(&link.user_id, &link.email).await? {
         return Err(Error::invalid(
             "link",
@@ -112,18 +118,7 @@ pub async fn reset_password(core: &Core, token: &str, password: &str) -> Result<
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| Error::backend("hashing a password", e))??;
-    let invalid = || Error::invalid("link", "this reset link is invalid or was already used");
-    let link = core
-        .auth
-        .take_link(LinkKind::ResetPassword, &tokens::digest(token))
-        .await?
-        .ok_or_else(invalid)?;
-    if link.expires_at <= Utc::now() {
-        return Err(Error::invalid(
-            "link",
-            "this reset link has expired; ask for a new one",
-        ));
-    }
+    let link = use_link(core, LinkKind::ResetPassword, token, "reset").await?;
     core.auth.set_password_hash(&link.user_id, &hash).await?;
     core.auth
         .delete_links(LinkKind::ResetPassword, &link.user_id)

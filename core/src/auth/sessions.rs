@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::tokens;
@@ -15,6 +16,8 @@ use crate::users::{ServerRole, User};
 pub const COOKIE: &str = "fleck_session";
 /// How long a session lasts without use; each use (at most daily) extends it.
 pub const LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How much of a session's lifetime passes before a use starts it again.
+const RENEW_AFTER: Duration = Duration::from_secs(24 * 3600);
 /// Generations outlive every session they could have to end.
 const GENERATION_WINDOW: Duration = Duration::from_secs(400 * 24 * 3600);
 
@@ -22,6 +25,8 @@ const GENERATION_WINDOW: Duration = Duration::from_secs(400 * 24 * 3600);
 struct Session {
     user_id: String,
     generation: i64,
+    /// When the session's lifetime last started again (Unix seconds).
+    renewed_at: i64,
 }
 
 fn key(id: &str) -> String {
@@ -47,10 +52,16 @@ pub async fn start(core: &Core, user: &User) -> Result<String> {
     let session = Session {
         user_id: user.id.clone(),
         generation: generation(core, &user.id).await?,
+        renewed_at: Utc::now().timestamp(),
     };
-    let value = serde_json::to_vec(&session).context(|| "encoding a session".into())?;
-    core.cache.set(&key(&id), &value, Some(LIFETIME)).await?;
+    save(core, &id, &session).await?;
     Ok(id)
+}
+
+/// Stores the session for a whole lifetime from now.
+async fn save(core: &Core, id: &str, session: &Session) -> Result<()> {
+    let value = serde_json::to_vec(session).context(|| "encoding a session".into())?;
+    core.cache.set(&key(id), &value, Some(LIFETIME)).await
 }
 
 /// The signed-in user of a session id, if the session is still valid.
@@ -61,7 +72,7 @@ pub async fn user(core: &Core, id: &str) -> Result<Option<User>> {
     let Some(raw) = core.cache.get(&key(id)).await? else {
         return Ok(None);
     };
-    let Ok(session) = serde_json::from_slice::<Session>(&raw) else {
+    let Ok(mut session) = serde_json::from_slice::<Session>(&raw) else {
         return Ok(None);
     };
     if session.generation != generation(core, &session.user_id).await? {
@@ -69,12 +80,12 @@ pub async fn user(core: &Core, id: &str) -> Result<Option<User>> {
     }
     let user = core.store.user_by_id(&session.user_id).await?;
     let user = user.filter(|u| u.role != ServerRole::Archived);
-    // Keep active sessions alive: extend when less than a day of the lifetime has been used up.
-    if user.is_some() {
-        let remaining = core.cache.ttl(&key(id)).await?.unwrap_or_default();
-        if LIFETIME.saturating_sub(remaining) > Duration::from_secs(24 * 3600) {
-            core.cache.set(&key(id), &raw, Some(LIFETIME)).await?;
-        }
+    // Keep active sessions alive: once a day of the lifetime has passed, start it again. The
+    // renewal time lives in the session, so a request costs no extra cache round trip.
+    let now = Utc::now().timestamp();
+    if user.is_some() && now - session.renewed_at > RENEW_AFTER.as_secs() as i64 {
+        session.renewed_at = now;
+        save(core, id, &session).await?;
     }
     Ok(user)
 }

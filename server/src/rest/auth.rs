@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fleck_core::auth::apps::WEB_APP;
 use fleck_core::auth::{accounts, flow, links, Scope};
-use fleck_core::users::{ServerRole, UserInput};
+use fleck_core::users::UserInput;
 use fleck_core::Error;
 use serde::Deserialize;
 use serde_json::json;
@@ -128,11 +128,9 @@ pub async fn login(
     };
     let outcome = async {
         match flow::check_credentials(&state.core, &form.email, &form.password).await? {
-            Some(user) if user.role != ServerRole::Archived => {
-                flow::issue_code(&state.core, WEB_APP, &user.id, &challenge)
-                    .await
-                    .map(Some)
-            }
+            Some(user) => flow::issue_code(&state.core, WEB_APP, &user.id, &challenge)
+                .await
+                .map(Some),
             _ => Ok(None),
         }
     }
