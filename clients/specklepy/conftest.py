@@ -4,7 +4,9 @@ The tests run the real `specklepy` client against a running `fleck serve` whose 
 the environment variable FLECK_URL (e.g. http://127.0.0.1:53931). A user is registered and
 logged in the way specklepy's own integration tests do it: the local auth strategy's
 `/auth/local/register` redirect carries an access code, which `/auth/token` exchanges for a
-token pair on behalf of the web app.
+token pair on behalf of the web app. Sign-ups are rate limited per address (a few an hour), so the
+suite registers two users per session: `user` (who owns what the tests create) and `second_user`
+(an invitee, or a stranger to the first user's projects).
 """
 
 import os
@@ -21,7 +23,14 @@ os.environ["SPECKLE_USERDATA_PATH"] = _USERDATA
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
+from specklepy.api import operations  # noqa: E402
 from specklepy.api.client import SpeckleClient  # noqa: E402
+from specklepy.api.enums import ProjectVisibility  # noqa: E402
+from specklepy.api.inputs.project_inputs import ProjectCreateInput  # noqa: E402
+from specklepy.api.inputs.version_inputs import CreateVersionInput  # noqa: E402
+from specklepy.api.models import Project, Version  # noqa: E402
+from specklepy.objects.base import Base  # noqa: E402
+from specklepy.transports.server import ServerTransport  # noqa: E402
 
 WEB_APP = {"appId": "spklwebapp", "appSecret": "spklwebapp"}
 
@@ -91,9 +100,8 @@ def url() -> str:
     return os.environ["FLECK_URL"].rstrip("/")
 
 
-@pytest.fixture(scope="session")
-def user(url) -> Registration:
-    """A fresh user, registered once per test session (sign-ups are rate limited)."""
+def register(url: str) -> Registration:
+    """Signs a fresh user up through the local strategy and exchanges the access code."""
     suffix = random_suffix()
     email = f"specklepy-{suffix}@example.org"
     password = f"Pw-{uuid.uuid4().hex}"
@@ -122,6 +130,78 @@ def user(url) -> Registration:
     )
 
 
+def unique_name(prefix: str) -> str:
+    return f"{prefix} {random_suffix()}"
+
+
+def create_project(
+    client: SpeckleClient,
+    visibility: ProjectVisibility = ProjectVisibility.PRIVATE,
+    name: str | None = None,
+) -> Project:
+    return client.project.create(
+        ProjectCreateInput(
+            name=name or unique_name("specklepy project"),
+            description="made by the specklepy tests",
+            visibility=visibility,
+        )
+    )
+
+
+def send_object(client: SpeckleClient, project_id: str, base: Base | None = None) -> str:
+    """Sends `base` (default: a small fresh Base) to the project with specklepy's
+    ServerTransport only, no local cache, and returns its object id."""
+    if base is None:
+        base = Base(applicationId=f"fleck-{random_suffix()}")
+    transport = ServerTransport(stream_id=project_id, client=client)
+    return operations.send(base, [transport], use_default_cache=False)
+
+
+def create_version(
+    client: SpeckleClient,
+    project_id: str,
+    model_id: str,
+    message: str | None = None,
+    object_id: str | None = None,
+) -> Version:
+    """A version of the model on a freshly sent object (or on `object_id`)."""
+    if object_id is None:
+        object_id = send_object(client, project_id)
+    return client.version.create(
+        CreateVersionInput(
+            object_id=object_id,
+            model_id=model_id,
+            project_id=project_id,
+            message=message,
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def user(url) -> Registration:
+    """A fresh user, registered once per test session (sign-ups are rate limited)."""
+    return register(url)
+
+
+@pytest.fixture(scope="session")
+def second_user(url, user) -> Registration:
+    """A second user: the invitee in the invite tests, otherwise a non-member of the first
+    user's projects. Registered once per session, like `user`, and always after it: the first
+    account on a fresh server becomes its admin, and an admin may do more than a stranger."""
+    return register(url)
+
+
 @pytest.fixture(scope="session")
 def client(url, user) -> SpeckleClient:
     return client_for(url, user.token)
+
+
+@pytest.fixture(scope="session")
+def second_client(url, second_user) -> SpeckleClient:
+    return client_for(url, second_user.token)
+
+
+@pytest.fixture
+def anonymous(url) -> SpeckleClient:
+    """A SpeckleClient that never authenticated."""
+    return SpeckleClient(host=host_of(url), use_ssl=False)

@@ -20,6 +20,8 @@ use crate::error::Result;
 use crate::mail::outbox::Outbox;
 use crate::mail::smtp::Smtp;
 use crate::mail::{parse_from, Mailer};
+use crate::objects::ObjectStore;
+use crate::projects::ProjectStore;
 use crate::queue::{Jobs, Queue};
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
@@ -33,6 +35,8 @@ pub struct Core {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
     pub auth: Arc<dyn AuthStore>,
+    pub projects: Arc<dyn ProjectStore>,
+    pub objects: Arc<dyn ObjectStore>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
     pub cache: Arc<dyn Cache>,
@@ -87,6 +91,8 @@ impl Core {
             store: database.store,
             queue: database.queue,
             auth: database.auth,
+            projects: database.projects,
+            objects: database.objects,
             blobs,
             cache,
             mailer,

@@ -11,6 +11,8 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod mail;
+pub mod objects;
+pub mod projects;
 pub mod queue;
 pub mod ratelimit;
 pub mod settings;

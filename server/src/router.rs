@@ -1,10 +1,12 @@
 //! All HTTP routes and the layers around them.
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -14,6 +16,44 @@ use crate::state::AppState;
 use crate::{auth, graphql, metrics, ops, ratelimit, rest, ssr};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Speckle's object transport, open to any origin (the viewer and scripts call it from anywhere;
+/// access is by token, never by cookie alone).
+fn object_routes() -> Router<AppState> {
+    use rest::objects;
+    let id_lists = DefaultBodyLimit::max(ID_LIST_LIMIT);
+    Router::new()
+        .route(
+            "/objects/{project_id}",
+            // Each part is checked against the batch limit as it arrives.
+            post(objects::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/objects/{project_id}/{object_id}", get(objects::download))
+        .route(
+            "/objects/{project_id}/{object_id}/single",
+            get(objects::single),
+        )
+        .route(
+            "/api/getobjects/{project_id}",
+            post(objects::get_objects).layer(id_lists),
+        )
+        .route(
+            "/api/diff/{project_id}",
+            post(objects::diff).layer(id_lists),
+        )
+        .route(
+            "/api/v2/projects/{project_id}/object-stream",
+            post(objects::object_stream).layer(id_lists),
+        )
+        .route(
+            "/api/v2/projects/{project_id}/object-stream/",
+            post(objects::object_stream).layer(id_lists),
+        )
+        .layer(CorsLayer::permissive())
+}
+
+/// Largest body of the routes that take a list of object ids (Speckle's MAX_REQUEST_BODY_SIZE_MB).
+const ID_LIST_LIMIT: usize = 100 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()
@@ -35,7 +75,8 @@ pub fn router(state: AppState) -> Router {
             "/auth/pwdreset/finalize",
             post(rest::auth::finalize_password_reset),
         )
-        .route("/graphql", get(graphql::explorer).post(graphql::execute))
+        .merge(object_routes())
+        .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/explorer", get(graphql::explorer));
     if state.core.blobs.kind() == "disk" {
         routes = routes.route(

@@ -110,6 +110,14 @@ pub struct Settings {
     /// Largest accepted blob upload in MiB [file_size_limit_mb; default 100]
     #[arg(long, env = "FLECK_FILE_SIZE_LIMIT_MB", global = true)]
     pub file_size_limit_mb: Option<u64>,
+
+    /// Largest accepted object, in MB of JSON [max_object_size_mb; default 100]
+    #[arg(long, env = "MAX_OBJECT_SIZE_MB", global = true)]
+    pub max_object_size_mb: Option<u64>,
+
+    /// Largest accepted object upload batch (one multipart part, compressed or not) in MiB [max_object_upload_file_size_mb; default 100]
+    #[arg(long, env = "MAX_OBJECT_UPLOAD_FILE_SIZE_MB", global = true)]
+    pub max_object_upload_file_size_mb: Option<u64>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -128,6 +136,10 @@ pub struct ServerOptions {
     pub shutdown_timeout: std::time::Duration,
     pub worker_concurrency: usize,
     pub file_size_limit: u64,
+    /// Bytes of JSON one object may have.
+    pub object_size_limit: u64,
+    /// Bytes one upload batch may have, compressed and uncompressed.
+    pub upload_batch_limit: u64,
 }
 
 macro_rules! first_set {
@@ -155,6 +167,7 @@ impl Settings {
             redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
             shutdown_timeout, worker_concurrency, rate_limits, file_size_limit_mb,
+            max_object_size_mb, max_object_upload_file_size_mb,
         ))
     }
 
@@ -223,6 +236,8 @@ impl Settings {
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout.unwrap_or(30)),
             worker_concurrency: self.worker_concurrency.unwrap_or(4).max(1),
             file_size_limit: self.file_size_limit_mb.unwrap_or(100) * 1024 * 1024,
+            object_size_limit: self.max_object_size_mb.unwrap_or(100) * 1_000_000,
+            upload_batch_limit: self.max_object_upload_file_size_mb.unwrap_or(100) * 1024 * 1024,
         };
         Ok((config, options))
     }

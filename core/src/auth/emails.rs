@@ -95,6 +95,30 @@ pub fn invitation(
     )
 }
 
+pub fn project_invitation(
+    to: &str,
+    inviter: &str,
+    project: &str,
+    message: Option<&str>,
+    url: &str,
+) -> Email {
+    let lead = match message {
+        Some(message) => format!(
+            "{inviter} invited you to the project {project} on Fleck, and wrote: \"{message}\""
+        ),
+        None => format!("{inviter} invited you to work on the project {project} on Fleck."),
+    };
+    with_link(
+        to,
+        &format!("{inviter} invited you to {project}"),
+        "there",
+        &lead,
+        "Open the invitation",
+        url,
+        "If you do not know who sent this, you can ignore it.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

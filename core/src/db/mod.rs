@@ -1,4 +1,4 @@
-//! The metadata database: `Store` and `Queue` on SQLite (embedded default) or PostgreSQL,
+//! The database: users, jobs, identity, projects and objects on SQLite (embedded default) or PostgreSQL,
 //! chosen by the scheme of `DATABASE_URL`.
 
 pub mod postgres;
@@ -9,6 +9,8 @@ use std::sync::Arc;
 use crate::auth::store::AuthStore;
 use crate::config::redact_url;
 use crate::error::{Error, Result};
+use crate::objects::ObjectStore;
+use crate::projects::ProjectStore;
 use crate::queue::Queue;
 use crate::store::Store;
 
@@ -18,15 +20,19 @@ pub struct Database {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
     pub auth: Arc<dyn AuthStore>,
+    pub projects: Arc<dyn ProjectStore>,
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 impl Database {
-    fn from_impl<T: Store + Queue + AuthStore>(db: T) -> Self {
+    fn from_impl<T: Store + Queue + AuthStore + ProjectStore + ObjectStore>(db: T) -> Self {
         let db = Arc::new(db);
         Database {
             store: db.clone(),
             queue: db.clone(),
-            auth: db,
+            auth: db.clone(),
+            projects: db.clone(),
+            objects: db,
         }
     }
 }

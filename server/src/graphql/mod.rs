@@ -1,15 +1,26 @@
 //! GraphQL at `/graphql`, with Speckle's names, nullability and error codes. One module per
 //! area; resolvers stay thin and call `fleck_core`.
 
+mod activity;
 mod errors;
 mod invites;
+mod legacy;
+mod models;
+mod objects;
+mod paging;
+mod permissions;
+mod projects;
 mod scalars;
 mod server_info;
+mod subscriptions;
 mod tokens;
 mod users;
+mod versions;
+mod websocket;
+mod workspaces;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
@@ -26,6 +37,9 @@ pub struct Query(
     users::UserQuery,
     users::AppQuery,
     invites::InviteQuery,
+    projects::ProjectQuery,
+    workspaces::WorkspaceQuery,
+    legacy::LegacyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,15 +49,24 @@ pub struct Mutation(
     users::AppMutation,
     invites::InviteMutation,
     server_info::ServerInfoMutation,
+    projects::ProjectMutation,
+    models::ModelMutation,
+    versions::VersionMutation,
+    objects::ObjectMutation,
+    legacy::LegacyMutation,
 );
 
-pub type FleckSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type FleckSchema = Schema<Query, Mutation, subscriptions::SubscriptionRoot>;
 
 pub fn schema() -> FleckSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(64)
-        .limit_complexity(20_000)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        subscriptions::SubscriptionRoot,
+    )
+    .limit_depth(64)
+    .limit_complexity(20_000)
+    .finish()
 }
 
 /// Runs a request (or a batch) with the caller and the core in the context.
@@ -56,11 +79,25 @@ pub async fn execute(
     state.graphql.execute_batch(request).await.into()
 }
 
+/// `GET /graphql`: subscriptions over a WebSocket, or the explorer for people in a browser.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    if websocket::is_upgrade(&request) {
+        websocket::upgrade(state, actor, request).await
+    } else {
+        explorer().await.into_response()
+    }
+}
+
 /// The GraphiQL explorer, for people opening `/graphql` in a browser.
 pub async fn explorer() -> impl IntoResponse {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
             .title("Fleck GraphQL")
             .finish(),
     )

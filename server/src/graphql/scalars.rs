@@ -30,3 +30,22 @@ impl ScalarType for BigInt {
         Value::Number(self.0.into())
     }
 }
+
+/// `JSONObject`: an object's JSON as clients read and send it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JsonObject(pub serde_json::Value);
+
+#[Scalar(name = "JSONObject")]
+impl ScalarType for JsonObject {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value.into_json() {
+            Ok(json @ serde_json::Value::Object(_)) => Ok(JsonObject(json)),
+            Ok(_) => Err(InputValueError::custom("JSONObject must be an object")),
+            Err(e) => Err(InputValueError::custom(e)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
+    }
+}

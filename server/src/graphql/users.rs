@@ -198,6 +198,16 @@ pub struct User {
     show_email: bool,
 }
 
+impl User {
+    /// Lists of projects and invitations are the caller's own business.
+    fn only_self(&self, ctx: &Context<'_>) -> Result<()> {
+        match ctx.data_unchecked::<Actor>().principal() {
+            Some(p) if p.user.id == self.user.id => Ok(()),
+            _ => Err(forbidden("Only the user themself can see this.")),
+        }
+    }
+}
+
 #[Object]
 impl User {
     async fn id(&self) -> ID {
@@ -246,6 +256,46 @@ impl User {
             .await
             .map_err(from_core)?;
         Ok(Some(apps.into_iter().map(ServerAppListItem).collect()))
+    }
+
+    /// The user's projects, most recently updated first (only for the caller themself).
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+        filter: Option<super::projects::UserProjectsFilter>,
+    ) -> Result<super::projects::Collection<super::projects::Project>> {
+        self.only_self(ctx)?;
+        super::projects::of_caller(ctx, limit, cursor, filter).await
+    }
+
+    /// Invitations to projects waiting for the user's answer.
+    async fn project_invites(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::projects::PendingStreamCollaborator>> {
+        self.only_self(ctx)?;
+        super::projects::invites_of_caller(ctx).await
+    }
+
+    async fn permissions(&self) -> super::projects::RootPermissionChecks {
+        super::projects::RootPermissionChecks
+    }
+
+    /// Always `null`: this server has no workspaces.
+    async fn active_workspace(&self) -> Option<super::workspaces::LimitedWorkspace> {
+        None
+    }
+
+    async fn workspaces(
+        &self,
+        limit: Option<i32>,
+        cursor: Option<String>,
+        filter: Option<super::workspaces::UserWorkspacesFilter>,
+    ) -> Result<super::workspaces::WorkspaceCollection> {
+        let _ = (limit, cursor, filter);
+        Err(super::workspaces::disabled())
     }
 
     /// The user's personal access tokens (`tokens:read`).

@@ -2,4 +2,5 @@
 
 pub mod auth;
 pub mod input;
+pub mod objects;
 pub mod storage;

@@ -100,6 +100,8 @@ impl TestServer {
             shutdown_timeout: Duration::from_secs(5),
             worker_concurrency: 1,
             file_size_limit: 1024 * 1024,
+            object_size_limit: 1_000_000,
+            upload_batch_limit: 2 * 1024 * 1024,
         };
         let state = AppState::new(core.clone(), options);
         let shutdown = state.shutdown.clone();

@@ -18,6 +18,8 @@ use crate::store::{Page, Store};
 use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
 mod auth;
+mod objects;
+mod projects;
 mod queue;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Object-transport benchmark: builds the release `fleck`, then for each backend set starts
+# `fleck serve` on a free port with a fresh data folder (and, for PostgreSQL, a fresh database),
+# runs bench/objects.py against it, stops it, and prints one markdown table.
+#
+#   bench/run.sh [objects.py options…]          e.g. bench/run.sh --concurrency 8
+#
+# Environment:
+#   BENCH_OBJECTS=100000          objects per run (objects.py --objects)
+#   BENCH_BACKENDS="sqlite postgres"
+#                                 sqlite:   embedded defaults (SQLite, disk blobs, in-process cache)
+#                                 postgres: the same with DATABASE_URL on the test PostgreSQL
+#                                           (FLECK_TEST_POSTGRES_URL, else scripts/services.sh)
+#   BENCH_SKIP_BUILD=1            use the binary already in $CARGO_TARGET_DIR/release/fleck
+#   BENCH_BIN=path                benchmark this binary instead (implies no build)
+#   BENCH_RATELIMITS=on           keep the rate limiter running, with every limit raised out of
+#                                 reach (default: RATELIMITER_ENABLED=false)
+#   BENCH_LOG=…                   the servers' FLECK_LOG (default info,sqlx=warn)
+#   BENCH_RESULTS=dir             where results go (default bench/results/<date-time>)
+#   BENCH_PYTHON=…                interpreter with `requests` (default ~/.cache/fleck/venv/bin/python)
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ROOT"
+
+N="${BENCH_OBJECTS:-100000}"
+BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
+RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
+PY="${BENCH_PYTHON:-$FLECK_CACHE/venv/bin/python}"
+BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release/fleck}"
+
+for backend in $BACKENDS; do
+  case "$backend" in
+    sqlite | postgres) ;;
+    *) echo "bench: unknown backend set '$backend' (sqlite, postgres)" >&2; exit 2 ;;
+  esac
+done
+
+if [ ! -x "$PY" ] || ! "$PY" -c 'import requests' 2>/dev/null; then
+  if [ -n "${BENCH_PYTHON:-}" ]; then
+    echo "bench: $PY cannot import requests" >&2; exit 2
+  fi
+  ensure_python_venv
+fi
+ensure_apt curl curl
+
+if [ -z "${BENCH_SKIP_BUILD:-}" ] && [ -z "${BENCH_BIN:-}" ]; then
+  say "building the server (release)"
+  cargo build --release -p fleck-server --bin fleck --locked
+fi
+[ -x "$BIN" ] || { echo "bench: no binary at $BIN" >&2; exit 2; }
+
+mkdir -p "$RESULTS"
+WORK="$(mktemp -d -t fleck-bench.XXXXXX)"
+SERVER_PID=
+BENCH_DB=
+
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+drop_db() {
+  if [ -n "$BENCH_DB" ]; then
+    psql "$FLECK_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null || true
+    BENCH_DB=
+  fi
+}
+cleanup() { stop_server; drop_db; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Rate limits: off, or on with limits nobody reaches (to measure the limiter's own cost).
+LIMITS=(RATELIMITER_ENABLED=false)
+if [ "${BENCH_RATELIMITS:-off}" = on ]; then
+  LIMITS=(RATELIMITER_ENABLED=true)
+  for action in ALL_REQUESTS POST_GRAPHQL GET_AUTH USER_CREATE TOKEN_CREATE POST_OBJECTS_STREAMID EMAIL_VERIFICATION; do
+    LIMITS+=("RATELIMIT_$action=1000000000" "RATELIMIT_BURST_$action=1000000000")
+  done
+fi
+
+start_server() { # start_server NAME [VAR=VALUE…]; sets PORT and SERVER_PID
+  local name="$1"; shift
+  PORT="$(free_port)"
+  mkdir -p "$WORK/$name"
+  # Only what is set here picks the backends: the caller's DATABASE_URL, REDIS_URL, S3_*,
+  # SMTP_URL or a fleck.toml must not leak in (the server runs in the empty work folder).
+  (
+    cd "$WORK" && exec env -u DATABASE_URL -u REDIS_URL -u S3_ENDPOINT -u S3_BUCKET -u SMTP_URL \
+      -u FLECK_CONFIG -u FLECK_SECRET \
+      FLECK_DATA_DIR="$WORK/$name" FLECK_BIND="127.0.0.1:$PORT" \
+      FLECK_PUBLIC_URL="http://127.0.0.1:$PORT" FLECK_LOG="${BENCH_LOG:-info,sqlx=warn}" \
+      "${LIMITS[@]}" "$@" "$BIN" serve
+  ) >"$RESULTS/$name.server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$PORT/readiness" >/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "bench: $name server did not become ready; its log:" >&2
+  tail -n 40 "$RESULTS/$name.server.log" >&2
+  stop_server
+  return 1
+}
+
+bench() { # bench NAME [VAR=VALUE…]
+  local name="$1"; shift
+  say "benchmark on $name ($N objects)"
+  start_server "$name" "$@" || return 1
+  local rc=0
+  "$PY" "$ROOT/bench/objects.py" --url "http://127.0.0.1:$PORT" --objects "$N" --label "$name" \
+    --out "$RESULTS/$name.json" "${EXTRA[@]}" >&2 || rc=$?
+  if [ "$rc" -ne 0 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "bench: $name failed; the server log's end:" >&2
+    tail -n 40 "$RESULTS/$name.server.log" >&2
+    rc=1
+  fi
+  stop_server
+  return "$rc"
+}
+
+EXTRA=("$@")
+FAILED=()
+DONE=()
+for backend in $BACKENDS; do
+  case "$backend" in
+    sqlite)
+      if bench sqlite; then DONE+=("$RESULTS/sqlite.json"); else FAILED+=(sqlite); fi
+      ;;
+    postgres)
+      ensure_apt psql postgresql-client
+      if [ -z "${FLECK_TEST_POSTGRES_URL:-}" ]; then
+        say "starting the backing services"
+        eval "$(bash scripts/services.sh start)"
+        [ -n "${FLECK_TEST_POSTGRES_URL:-}" ] || { echo "bench: scripts/services.sh gave no PostgreSQL" >&2; exit 1; }
+      fi
+      BENCH_DB="fleck_bench_$(date +%s)_$$"
+      psql "$FLECK_TEST_POSTGRES_URL" -qc "CREATE DATABASE $BENCH_DB" >/dev/null
+      if bench postgres DATABASE_URL="${FLECK_TEST_POSTGRES_URL%/*}/$BENCH_DB"; then
+        DONE+=("$RESULTS/postgres.json")
+      else
+        FAILED+=(postgres)
+      fi
+      drop_db
+      ;;
+  esac
+done
+
+if [ "${#DONE[@]}" -gt 0 ]; then
+  {
+    echo "Object transport, $N objects of ~1.2 KB, $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    "$PY" "$ROOT/bench/objects.py" --table-from "${DONE[@]}"
+  } | tee "$RESULTS/table.md"
+  say "results in $RESULTS"
+fi
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  echo "bench: failed on ${FAILED[*]}" >&2
+  exit 1
+fi

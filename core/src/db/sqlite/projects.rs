@@ -1,0 +1,871 @@
+//! `ProjectStore` on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::SqliteDb;
+use crate::authz::{ProjectRole, Visibility};
+use crate::db::map_write_error;
+use crate::error::{Context, Result};
+use crate::projects::{
+    Activity, Invitee, Listed, Member, Model, ModelFilter, Project, ProjectFilter, ProjectInvite,
+    ProjectStore, Version, Window,
+};
+use crate::users::User;
+
+/// How times are stored: Unix milliseconds.
+type Time = i64;
+
+fn to_db(t: DateTime<Utc>) -> Time {
+    t.timestamp_millis()
+}
+
+fn from_db(t: Time) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t).unwrap_or_default()
+}
+
+/// How id lists are passed: a JSON array, read with `json_each`.
+fn list(ids: &[String]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+fn visibility_to_db(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Private => "private",
+        Visibility::Public => "public",
+    }
+}
+
+fn visibility_from_db(v: &str) -> Visibility {
+    match v {
+        "public" => Visibility::Public,
+        _ => Visibility::Private,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    id: String,
+    name: String,
+    description: String,
+    visibility: String,
+    allow_public_comments: bool,
+    created_at: Time,
+    updated_at: Time,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(r: ProjectRow) -> Self {
+        Project {
+            visibility: visibility_from_db(&r.visibility),
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            allow_public_comments: r.allow_public_comments,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectWithRoleRow {
+    #[sqlx(flatten)]
+    project: ProjectRow,
+    role: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ModelRow {
+    id: String,
+    project_id: String,
+    name: String,
+    description: Option<String>,
+    author_id: Option<String>,
+    created_at: Time,
+    updated_at: Time,
+}
+
+impl From<ModelRow> for Model {
+    fn from(r: ModelRow) -> Self {
+        Model {
+            id: r.id,
+            project_id: r.project_id,
+            name: r.name,
+            description: r.description,
+            author_id: r.author_id,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    id: String,
+    project_id: String,
+    model_id: String,
+    referenced_object: String,
+    author_id: Option<String>,
+    message: Option<String>,
+    source_application: Option<String>,
+    total_children_count: Option<i64>,
+    parents: String,
+    created_at: Time,
+}
+
+impl From<VersionRow> for Version {
+    fn from(r: VersionRow) -> Self {
+        Version {
+            id: r.id,
+            project_id: r.project_id,
+            model_id: r.model_id,
+            referenced_object: r.referenced_object,
+            author_id: r.author_id,
+            message: r.message,
+            source_application: r.source_application,
+            total_children_count: r.total_children_count,
+            parents: serde_json::from_str(&r.parents).unwrap_or_default(),
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    email: String,
+    name: String,
+    bio: Option<String>,
+    company: Option<String>,
+    avatar: Option<String>,
+    server_role: String,
+    verified: bool,
+    created_at: Time,
+    role: String,
+}
+
+impl MemberRow {
+    fn into_member(self) -> Result<Member> {
+        Ok(Member {
+            role: self.role.parse()?,
+            user: User {
+                role: self.server_role.parse()?,
+                id: self.id,
+                email: self.email,
+                name: self.name,
+                bio: self.bio,
+                company: self.company,
+                avatar: self.avatar,
+                verified: self.verified,
+                created_at: from_db(self.created_at),
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct InviteRow {
+    id: String,
+    project_id: String,
+    user_id: Option<String>,
+    email: Option<String>,
+    role: String,
+    server_role: Option<String>,
+    inviter_id: String,
+    token: String,
+    message: Option<String>,
+    created_at: Time,
+}
+
+impl InviteRow {
+    fn into_invite(self) -> Result<ProjectInvite> {
+        let invitee = match (self.user_id, self.email) {
+            (Some(user_id), _) => Invitee::User(user_id),
+            (None, email) => Invitee::Email(email.unwrap_or_default()),
+        };
+        Ok(ProjectInvite {
+            id: self.id,
+            project_id: self.project_id,
+            invitee,
+            role: self.role.parse()?,
+            server_role: self.server_role.map(|r| r.parse()).transpose()?,
+            inviter_id: self.inviter_id,
+            token: self.token,
+            message: self.message,
+            created_at: from_db(self.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ActivityRow {
+    seq: i64,
+    project_id: String,
+    resource_type: String,
+    resource_id: String,
+    action_type: String,
+    user_id: Option<String>,
+    info: String,
+    message: Option<String>,
+    time: Time,
+}
+
+impl From<ActivityRow> for Activity {
+    fn from(r: ActivityRow) -> Self {
+        Activity {
+            seq: r.seq,
+            project_id: r.project_id,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            action_type: r.action_type,
+            user_id: r.user_id,
+            info: serde_json::from_str(&r.info).unwrap_or_default(),
+            message: r.message,
+            time: from_db(r.time),
+        }
+    }
+}
+
+const MODEL_COLUMNS: &str = "id, project_id, name, description, author_id, created_at, updated_at";
+const VERSION_COLUMNS: &str = "id, project_id, model_id, referenced_object, author_id, message, source_application, total_children_count, parents, created_at";
+const INVITE_COLUMNS: &str =
+    "id, project_id, user_id, email, role, server_role, inviter_id, token, message, created_at";
+
+#[async_trait]
+impl ProjectStore for SqliteDb {
+    async fn create_project(&self, project: &Project, owner_id: &str, main: &Model) -> Result<()> {
+        let what = || "creating a project".to_string();
+        let mut tx = self.pool.begin().await.context(what)?;
+        sqlx::query(
+            "INSERT INTO projects (id, name, description, visibility, allow_public_comments, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&project.id)
+        .bind(&project.name)
+        .bind(&project.description)
+        .bind(visibility_to_db(project.visibility))
+        .bind(project.allow_public_comments)
+        .bind(to_db(project.created_at))
+        .bind(to_db(project.updated_at))
+        .execute(&mut *tx)
+        .await
+        .context(what)?;
+        sqlx::query(
+            "INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, 'stream:owner', $3)",
+        )
+        .bind(&project.id)
+        .bind(owner_id)
+        .bind(to_db(project.created_at))
+        .execute(&mut *tx)
+        .await
+        .context(what)?;
+        insert_model(&mut tx, main).await?;
+        tx.commit().await.context(what)
+    }
+
+    async fn project(&self, id: &str) -> Result<Option<Project>> {
+        let row: Option<ProjectRow> = sqlx::query_as(
+            "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at
+             FROM projects p WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a project".into())?;
+        Ok(row.map(Project::from))
+    }
+
+    async fn update_project(&self, project: &Project) -> Result<()> {
+        sqlx::query(
+            "UPDATE projects SET name = $2, description = $3, visibility = $4, allow_public_comments = $5, updated_at = $6
+             WHERE id = $1",
+        )
+        .bind(&project.id)
+        .bind(&project.name)
+        .bind(&project.description)
+        .bind(visibility_to_db(project.visibility))
+        .bind(project.allow_public_comments)
+        .bind(to_db(project.updated_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "updating a project".into())?;
+        Ok(())
+    }
+
+    async fn delete_project(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM projects WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting a project".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn user_projects(
+        &self,
+        user_id: &str,
+        filter: &ProjectFilter,
+        window: Window,
+    ) -> Result<Listed<(Project, ProjectRole)>> {
+        let roles: Option<Vec<String>> = filter
+            .roles
+            .as_ref()
+            .map(|r| r.iter().map(|r| r.as_str().to_string()).collect());
+        let roles = roles.as_deref().map(list);
+        let rows: Vec<ProjectWithRoleRow> = sqlx::query_as(
+            "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at, m.role
+             FROM project_members m JOIN projects p ON p.id = m.project_id
+             WHERE m.user_id = $1
+               AND ($2 IS NULL OR instr(lower(p.name), lower($2)) > 0)
+               AND ($3 IS NULL OR m.role IN (SELECT value FROM json_each($3)))
+             ORDER BY p.updated_at DESC, p.id
+             LIMIT $4 OFFSET $5",
+        )
+        .bind(user_id)
+        .bind(&filter.search)
+        .bind(&roles)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing a user's projects".into())?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*)
+             FROM project_members m JOIN projects p ON p.id = m.project_id
+             WHERE m.user_id = $1
+               AND ($2 IS NULL OR instr(lower(p.name), lower($2)) > 0)
+               AND ($3 IS NULL OR m.role IN (SELECT value FROM json_each($3)))",
+        )
+        .bind(user_id)
+        .bind(&filter.search)
+        .bind(&roles)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting a user's projects".into())?;
+        let items = rows
+            .into_iter()
+            .map(|r| Ok((Project::from(r.project), r.role.parse()?)))
+            .collect::<Result<_>>()?;
+        Ok(Listed { items, total })
+    }
+
+    async fn all_projects(&self, search: Option<&str>, window: Window) -> Result<Listed<Project>> {
+        let rows: Vec<ProjectRow> = sqlx::query_as(
+            "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at
+             FROM projects p
+             WHERE $1 IS NULL OR instr(lower(p.name), lower($1)) > 0
+             ORDER BY p.updated_at DESC, p.id
+             LIMIT $2 OFFSET $3",
+        )
+        .bind(search)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing projects".into())?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM projects p WHERE $1 IS NULL OR instr(lower(p.name), lower($1)) > 0",
+        )
+        .bind(search)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting projects".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(Project::from).collect(),
+            total,
+        })
+    }
+
+    async fn source_apps(&self, project_id: &str) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT source_application FROM versions
+             WHERE project_id = $1 AND source_application IS NOT NULL
+             ORDER BY source_application",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing a project's source applications".into())
+    }
+
+    async fn role_of(&self, project_id: &str, user_id: &str) -> Result<Option<ProjectRole>> {
+        let role: Option<String> = sqlx::query_scalar(
+            "SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a project role".into())?;
+        role.map(|r| r.parse()).transpose()
+    }
+
+    async fn members(&self, project_id: &str) -> Result<Vec<Member>> {
+        let rows: Vec<MemberRow> = sqlx::query_as(
+            "SELECT u.id, u.email, u.name, u.bio, u.company, u.avatar, u.server_role, u.verified, u.created_at, m.role
+             FROM project_members m JOIN users u ON u.id = m.user_id
+             WHERE m.project_id = $1
+             ORDER BY CASE m.role WHEN 'stream:owner' THEN 0 WHEN 'stream:contributor' THEN 1 ELSE 2 END,
+                      m.created_at, u.id",
+        )
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing project members".into())?;
+        rows.into_iter().map(MemberRow::into_member).collect()
+    }
+
+    async fn set_member(&self, project_id: &str, user_id: &str, role: ProjectRole) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO project_members (project_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(project_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(to_db(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .context(|| "setting a project role".into())?;
+        Ok(())
+    }
+
+    async fn remove_member(&self, project_id: &str, user_id: &str) -> Result<bool> {
+        let done =
+            sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
+                .bind(project_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await
+                .context(|| "removing a project member".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn create_model(&self, model: &Model) -> Result<()> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context(|| "creating a model".into())?;
+        insert_model(&mut conn, model).await
+    }
+
+    async fn model(&self, project_id: &str, id: &str) -> Result<Option<Model>> {
+        let row: Option<ModelRow> = sqlx::query_as(
+            "SELECT id, project_id, name, description, author_id, created_at, updated_at
+             FROM models WHERE project_id = $1 AND id = $2",
+        )
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a model".into())?;
+        Ok(row.map(Model::from))
+    }
+
+    async fn model_by_name(&self, project_id: &str, name: &str) -> Result<Option<Model>> {
+        let row: Option<ModelRow> = sqlx::query_as(
+            "SELECT id, project_id, name, description, author_id, created_at, updated_at
+             FROM models WHERE project_id = $1 AND name = $2",
+        )
+        .bind(project_id)
+        .bind(name.to_lowercase())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a model".into())?;
+        Ok(row.map(Model::from))
+    }
+
+    async fn update_model(&self, model: &Model) -> Result<()> {
+        sqlx::query(
+            "UPDATE models SET name = $3, description = $4, updated_at = $5 WHERE project_id = $1 AND id = $2",
+        )
+        .bind(&model.project_id)
+        .bind(&model.id)
+        .bind(&model.name)
+        .bind(&model.description)
+        .bind(to_db(model.updated_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            map_write_error(
+                e,
+                || format!("the project already has a model named {}", model.name),
+                || "updating a model".into(),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn delete_model(&self, project_id: &str, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM models WHERE project_id = $1 AND id = $2")
+            .bind(project_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting a model".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn models(
+        &self,
+        project_id: &str,
+        filter: &ModelFilter,
+        window: Window,
+    ) -> Result<Listed<Model>> {
+        let ids = filter.ids.as_deref().map(list);
+        let exclude = filter.exclude_ids.as_deref().map(list);
+        let contributors = filter.contributors.as_deref().map(list);
+        let apps = filter.source_apps.as_deref().map(list);
+        let condition = "project_id = $1
+               AND ($2 IS NULL OR instr(name, lower($2)) > 0)
+               AND ($3 IS NULL OR id IN (SELECT value FROM json_each($3)))
+               AND ($4 IS NULL OR id NOT IN (SELECT value FROM json_each($4)))
+               AND (NOT $5 OR EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id))
+               AND ($6 IS NULL OR EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id
+                                          AND v.author_id IN (SELECT value FROM json_each($6))))
+               AND ($7 IS NULL OR EXISTS (SELECT 1 FROM versions v WHERE v.model_id = models.id
+                                          AND v.source_application IN (SELECT value FROM json_each($7))))";
+        let rows: Vec<ModelRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {MODEL_COLUMNS} FROM models WHERE {condition}
+             ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
+        )))
+        .bind(project_id)
+        .bind(&filter.search)
+        .bind(&ids)
+        .bind(&exclude)
+        .bind(filter.only_with_versions)
+        .bind(&contributors)
+        .bind(&apps)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing models".into())?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM models WHERE {condition}"
+        )))
+        .bind(project_id)
+        .bind(&filter.search)
+        .bind(&ids)
+        .bind(&exclude)
+        .bind(filter.only_with_versions)
+        .bind(&contributors)
+        .bind(&apps)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting models".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(Model::from).collect(),
+            total,
+        })
+    }
+
+    async fn create_version(&self, version: &Version) -> Result<()> {
+        let what = || "creating a version".to_string();
+        let mut tx = self.pool.begin().await.context(what)?;
+        sqlx::query(
+            "INSERT INTO versions (id, project_id, model_id, referenced_object, author_id, message,
+                                   source_application, total_children_count, parents, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&version.id)
+        .bind(&version.project_id)
+        .bind(&version.model_id)
+        .bind(&version.referenced_object)
+        .bind(&version.author_id)
+        .bind(&version.message)
+        .bind(&version.source_application)
+        .bind(version.total_children_count)
+        .bind(serde_json::to_string(&version.parents).unwrap_or_else(|_| "[]".into()))
+        .bind(to_db(version.created_at))
+        .execute(&mut *tx)
+        .await
+        .context(what)?;
+        sqlx::query("UPDATE models SET updated_at = $2 WHERE id = $1")
+            .bind(&version.model_id)
+            .bind(to_db(version.created_at))
+            .execute(&mut *tx)
+            .await
+            .context(what)?;
+        sqlx::query("UPDATE projects SET updated_at = $2 WHERE id = $1")
+            .bind(&version.project_id)
+            .bind(to_db(version.created_at))
+            .execute(&mut *tx)
+            .await
+            .context(what)?;
+        tx.commit().await.context(what)
+    }
+
+    async fn version(&self, project_id: &str, id: &str) -> Result<Option<Version>> {
+        let row: Option<VersionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1 AND id = $2"
+        )))
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a version".into())?;
+        Ok(row.map(Version::from))
+    }
+
+    async fn model_versions(
+        &self,
+        model_id: &str,
+        priority: &[String],
+        only_priority: bool,
+        window: Window,
+    ) -> Result<Listed<Version>> {
+        let priority = list(priority);
+        let rows: Vec<VersionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM versions
+             WHERE model_id = $1 AND (NOT $3 OR id IN (SELECT value FROM json_each($2)))
+             ORDER BY id IN (SELECT value FROM json_each($2)) DESC, created_at DESC, id
+             LIMIT $4 OFFSET $5"
+        )))
+        .bind(model_id)
+        .bind(&priority)
+        .bind(only_priority)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing versions".into())?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM versions
+             WHERE model_id = $1 AND (NOT $3 OR id IN (SELECT value FROM json_each($2)))",
+        )
+        .bind(model_id)
+        .bind(&priority)
+        .bind(only_priority)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting versions".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(Version::from).collect(),
+            total,
+        })
+    }
+
+    async fn project_versions(&self, project_id: &str, window: Window) -> Result<Listed<Version>> {
+        let rows: Vec<VersionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1
+             ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
+        )))
+        .bind(project_id)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing versions".into())?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting versions".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(Version::from).collect(),
+            total,
+        })
+    }
+
+    async fn update_version_message(
+        &self,
+        project_id: &str,
+        id: &str,
+        message: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE versions SET message = $3 WHERE project_id = $1 AND id = $2")
+            .bind(project_id)
+            .bind(id)
+            .bind(message)
+            .execute(&self.pool)
+            .await
+            .context(|| "updating a version".into())?;
+        Ok(())
+    }
+
+    async fn move_versions(&self, project_id: &str, ids: &[String], model_id: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE versions SET model_id = $3
+             WHERE project_id = $1 AND id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(project_id)
+        .bind(list(ids))
+        .bind(model_id)
+        .execute(&self.pool)
+        .await
+        .context(|| "moving versions".into())?;
+        sqlx::query("UPDATE models SET updated_at = $2 WHERE id = $1")
+            .bind(model_id)
+            .bind(to_db(Utc::now()))
+            .execute(&self.pool)
+            .await
+            .context(|| "moving versions".into())?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_versions(&self, project_id: &str, ids: &[String]) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM versions WHERE project_id = $1 AND id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(project_id)
+        .bind(list(ids))
+        .execute(&self.pool)
+        .await
+        .context(|| "deleting versions".into())?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_project_invite(&self, invite: &ProjectInvite) -> Result<()> {
+        let (user_id, email) = match &invite.invitee {
+            Invitee::User(id) => (Some(id), None),
+            Invitee::Email(email) => (None, Some(email)),
+        };
+        sqlx::query(
+            "INSERT INTO project_invites (id, project_id, user_id, email, role, server_role, inviter_id, token, message, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&invite.id)
+        .bind(&invite.project_id)
+        .bind(user_id)
+        .bind(email)
+        .bind(invite.role.as_str())
+        .bind(invite.server_role.map(|r| r.as_str()))
+        .bind(&invite.inviter_id)
+        .bind(&invite.token)
+        .bind(&invite.message)
+        .bind(to_db(invite.created_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "saving a project invitation".into())?;
+        Ok(())
+    }
+
+    async fn project_invite(&self, id: &str) -> Result<Option<ProjectInvite>> {
+        let row: Option<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {INVITE_COLUMNS} FROM project_invites WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a project invitation".into())?;
+        row.map(InviteRow::into_invite).transpose()
+    }
+
+    async fn project_invite_by_token(&self, token: &str) -> Result<Option<ProjectInvite>> {
+        let row: Option<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {INVITE_COLUMNS} FROM project_invites WHERE token = $1"
+        )))
+        .bind(token)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a project invitation".into())?;
+        row.map(InviteRow::into_invite).transpose()
+    }
+
+    async fn project_invites(&self, project_id: &str) -> Result<Vec<ProjectInvite>> {
+        let rows: Vec<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {INVITE_COLUMNS} FROM project_invites WHERE project_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing project invitations".into())?;
+        rows.into_iter().map(InviteRow::into_invite).collect()
+    }
+
+    async fn invites_for(&self, user_id: &str, email: &str) -> Result<Vec<ProjectInvite>> {
+        let rows: Vec<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {INVITE_COLUMNS} FROM project_invites WHERE user_id = $1 OR email = $2
+             ORDER BY created_at, id"
+        )))
+        .bind(user_id)
+        .bind(email.to_lowercase())
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing a user's invitations".into())?;
+        rows.into_iter().map(InviteRow::into_invite).collect()
+    }
+
+    async fn delete_project_invite(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM project_invites WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting a project invitation".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_activity(&self, activity: &Activity) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO activity (project_id, resource_type, resource_id, action_type, user_id, info, message, time)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&activity.project_id)
+        .bind(&activity.resource_type)
+        .bind(&activity.resource_id)
+        .bind(&activity.action_type)
+        .bind(&activity.user_id)
+        .bind(activity.info.to_string())
+        .bind(&activity.message)
+        .bind(to_db(activity.time))
+        .execute(&self.pool)
+        .await
+        .context(|| "recording activity".into())?;
+        Ok(())
+    }
+
+    async fn project_activity(
+        &self,
+        project_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Activity>> {
+        let rows: Vec<ActivityRow> = sqlx::query_as(
+            "SELECT seq, project_id, resource_type, resource_id, action_type, user_id, info, message, time
+             FROM activity WHERE project_id = $1 AND ($2 IS NULL OR seq < $2)
+             ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(project_id)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "reading activity".into())?;
+        Ok(rows.into_iter().map(Activity::from).collect())
+    }
+
+    async fn count_project_activity(&self, project_id: &str) -> Result<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM activity WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting activity".into())
+    }
+}
+
+async fn insert_model(conn: &mut sqlx::SqliteConnection, model: &Model) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO models (id, project_id, name, description, author_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&model.id)
+    .bind(&model.project_id)
+    .bind(&model.name)
+    .bind(&model.description)
+    .bind(&model.author_id)
+    .bind(to_db(model.created_at))
+    .bind(to_db(model.updated_at))
+    .execute(conn)
+    .await
+    .map_err(|e| {
+        map_write_error(
+            e,
+            || format!("the project already has a model named {}", model.name),
+            || "creating a model".into(),
+        )
+    })?;
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Parsing one uploaded batch: a JSON array of objects, each kept as its exact text. Only the
+//! few properties the server needs are decoded; everything else is skipped without allocating.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use md5::{Digest, Md5};
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+use super::{NewObject, ID_LEN};
+
+/// Why a batch was refused; the texts are Speckle's, which clients show to people.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum BatchError {
+    #[error("Batch is expected to be wrapped in a JSON array.")]
+    NotAnArray,
+    #[error("Failed to parse data: {0}")]
+    Unparsable(String),
+    #[error("Error inserting object in the database: {0}")]
+    BadObject(String),
+}
+
+/// The properties read from each object.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    hash: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    speckle_type: Option<Cow<'a, str>>,
+    #[serde(rename = "__closure", default)]
+    closure: Option<ClosureSize>,
+}
+
+/// The number of entries of a `__closure` map, counted without keeping them.
+struct ClosureSize(i64);
+
+impl<'de> Deserialize<'de> for ClosureSize {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Count;
+        impl<'de> Visitor<'de> for Count {
+            type Value = ClosureSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of object ids to depths")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClosureSize, A::Error> {
+                let mut n = 0;
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                Ok(ClosureSize(n))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ClosureSize, E> {
+                Ok(ClosureSize(0))
+            }
+        }
+        deserializer.deserialize_any(Count)
+    }
+}
+
+/// Parses a batch. Objects larger than `max_object_bytes` are refused.
+pub fn parse(bytes: &[u8], max_object_bytes: usize) -> Result<Vec<NewObject>, BatchError> {
+    let raws: Vec<&RawValue> = match serde_json::from_slice(bytes) {
+        Ok(raws) => raws,
+        Err(e) => {
+            return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
+                Ok(_) => BatchError::NotAnArray,
+                Err(_) => BatchError::Unparsable(e.to_string()),
+            })
+        }
+    };
+    raws.into_iter()
+        .map(|raw| object(raw, max_object_bytes))
+        .collect()
+}
+
+fn object(raw: &RawValue, max_object_bytes: usize) -> Result<NewObject, BatchError> {
+    let text = raw.get();
+    if text.len() > max_object_bytes {
+        return Err(BatchError::BadObject(format!(
+            "Object too large ({} MB > {} MB)",
+            text.len() / 1_000_000,
+            max_object_bytes / 1_000_000
+        )));
+    }
+    let head: Head = serde_json::from_str(text)
+        .map_err(|e| BatchError::BadObject(format!("objects must be JSON objects ({e})")))?;
+    let given = head.hash.or(head.id).map(Cow::into_owned);
+    let (id, data) = match given {
+        Some(id) => (id, text.to_string()),
+        // Speckle's fallback: the MD5 of the text, written into the object as its `id`.
+        None => {
+            let id = hex::encode(Md5::digest(text.as_bytes()));
+            (id.clone(), with_id(text, &id))
+        }
+    };
+    if id.len() != ID_LEN {
+        return Err(BatchError::BadObject(
+            "Object ID's must be hashes represented by a string of 32 characters".into(),
+        ));
+    }
+    Ok(NewObject {
+        id,
+        speckle_type: head
+            .speckle_type
+            .map(Cow::into_owned)
+            .unwrap_or_else(|| "Base".into()),
+        total_children_count: head.closure.map(|c| c.0),
+        data,
+    })
+}
+
+/// `{"id":"…",` spliced in front of an object's properties.
+fn with_id(text: &str, id: &str) -> String {
+    let body = text
+        .trim_start()
+        .strip_prefix('{')
+        .unwrap_or(text)
+        .trim_start();
+    if body.starts_with('}') {
+        format!("{{\"id\":\"{id}\"}}")
+    } else {
+        format!("{{\"id\":\"{id}\",{body}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn objects_keep_their_exact_text() {
+        let text = format!(
+            r#"[{{"b":1.0,"id":"{ID}","n":12345678901234567890,"speckle_type":"Objects.Geometry.Mesh","__closure":{{"a":1,"b":2}}}}]"#
+        );
+        let parsed = parse(text.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].id, ID);
+        assert_eq!(parsed[0].speckle_type, "Objects.Geometry.Mesh");
+        assert_eq!(parsed[0].total_children_count, Some(2));
+        assert_eq!(parsed[0].data, &text[1..text.len() - 1]);
+    }
+
+    #[test]
+    fn a_hash_property_wins_and_a_missing_id_is_computed() {
+        let other = "f".repeat(32);
+        let parsed = parse(
+            format!(r#"[{{"id":"short","hash":"{other}"}}, {{"x":1}}, {{}}]"#).as_bytes(),
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(parsed[0].id, other);
+        assert_eq!(parsed[0].speckle_type, "Base");
+        let computed = &parsed[1];
+        assert_eq!(computed.id, hex::encode(Md5::digest(br#"{"x":1}"#)));
+        assert_eq!(
+            computed.data,
+            format!(r#"{{"id":"{}","x":1}}"#, computed.id)
+        );
+        assert_eq!(parsed[2].data, format!(r#"{{"id":"{}"}}"#, parsed[2].id));
+    }
+
+    #[test]
+    fn bad_batches_say_what_is_wrong() {
+        assert_eq!(parse(br#"{"id":1}"#, 100), Err(BatchError::NotAnArray));
+        assert!(matches!(parse(b"[{", 100), Err(BatchError::Unparsable(_))));
+        assert!(matches!(
+            parse(br#"[{"id":"short"}]"#, 100),
+            Err(BatchError::BadObject(_))
+        ));
+        assert!(matches!(parse(b"[1]", 100), Err(BatchError::BadObject(_))));
+        let big = format!(r#"[{{"id":"{ID}","pad":"{}"}}]"#, "x".repeat(200));
+        assert!(matches!(
+            parse(big.as_bytes(), 100),
+            Err(BatchError::BadObject(_))
+        ));
+    }
+}

@@ -1,0 +1,225 @@
+//! Projects (Speckle's streams), their members, models (branches), versions (commits),
+//! invitations and activity: the types, the storage trait and the services that apply the rules.
+
+pub mod activity;
+pub mod events;
+pub mod invites;
+pub mod members;
+pub mod models;
+pub mod names;
+pub mod service;
+pub mod versions;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::authz::{ProjectRole, Visibility};
+use crate::error::Result;
+use crate::users::{ServerRole, User};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub allow_public_comments: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub id: String,
+    pub project_id: String,
+    /// Lower-cased; `/` separates levels of the model tree.
+    pub name: String,
+    pub description: Option<String>,
+    pub author_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Model {
+    /// The last segment of the name, as shown in lists.
+    pub fn display_name(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Version {
+    pub id: String,
+    pub project_id: String,
+    pub model_id: String,
+    pub referenced_object: String,
+    pub author_id: Option<String>,
+    pub message: Option<String>,
+    pub source_application: Option<String>,
+    pub total_children_count: Option<i64>,
+    pub parents: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub user: User,
+    pub role: ProjectRole,
+}
+
+/// Who an invitation is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Invitee {
+    User(String),
+    Email(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectInvite {
+    pub id: String,
+    pub project_id: String,
+    pub invitee: Invitee,
+    pub role: ProjectRole,
+    /// The server role an invitee without an account gets on registering.
+    pub server_role: Option<ServerRole>,
+    pub inviter_id: String,
+    pub token: String,
+    pub message: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub seq: i64,
+    pub project_id: String,
+    /// `stream`, `branch`, `commit` or `user`, as Speckle names them.
+    pub resource_type: String,
+    pub resource_id: String,
+    /// Speckle's action names, e.g. `commit_create`; also the webhook event names.
+    pub action_type: String,
+    pub user_id: Option<String>,
+    pub info: serde_json::Value,
+    pub message: Option<String>,
+    pub time: DateTime<Utc>,
+}
+
+/// The current time at the millisecond precision every database keeps, so what a mutation
+/// returns equals what later reads return.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(3)
+}
+
+/// One page of a list and the number of items in the whole list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// Which of a user's projects to list.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    /// A substring of the name, case-insensitive.
+    pub search: Option<String>,
+    /// Only projects where the user has one of these roles.
+    pub roles: Option<Vec<ProjectRole>>,
+}
+
+/// Which of a project's models to list.
+#[derive(Clone, Debug, Default)]
+pub struct ModelFilter {
+    pub search: Option<String>,
+    pub ids: Option<Vec<String>>,
+    pub exclude_ids: Option<Vec<String>>,
+    pub only_with_versions: bool,
+    /// Only models with versions by one of these users.
+    pub contributors: Option<Vec<String>>,
+    /// Only models with versions sent from one of these applications.
+    pub source_apps: Option<Vec<String>>,
+}
+
+/// Rows to skip and to return; lists are ordered newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[async_trait]
+pub trait ProjectStore: Send + Sync + 'static {
+    /// Inserts a project with its owner and its `main` model, all or nothing.
+    async fn create_project(&self, project: &Project, owner_id: &str, main: &Model) -> Result<()>;
+    async fn project(&self, id: &str) -> Result<Option<Project>>;
+    async fn update_project(&self, project: &Project) -> Result<()>;
+    async fn delete_project(&self, id: &str) -> Result<bool>;
+    /// Projects the user is a member of, most recently updated first, with their role.
+    async fn user_projects(
+        &self,
+        user_id: &str,
+        filter: &ProjectFilter,
+        window: Window,
+    ) -> Result<Listed<(Project, ProjectRole)>>;
+    /// Every project, most recently updated first (server admins).
+    async fn all_projects(&self, search: Option<&str>, window: Window) -> Result<Listed<Project>>;
+    /// The applications versions were sent from, alphabetically.
+    async fn source_apps(&self, project_id: &str) -> Result<Vec<String>>;
+
+    async fn role_of(&self, project_id: &str, user_id: &str) -> Result<Option<ProjectRole>>;
+    /// Members, owners first, then by when they joined.
+    async fn members(&self, project_id: &str) -> Result<Vec<Member>>;
+    async fn set_member(&self, project_id: &str, user_id: &str, role: ProjectRole) -> Result<()>;
+    async fn remove_member(&self, project_id: &str, user_id: &str) -> Result<bool>;
+
+    /// Fails with `Conflict` when the project has a model of that name.
+    async fn create_model(&self, model: &Model) -> Result<()>;
+    async fn model(&self, project_id: &str, id: &str) -> Result<Option<Model>>;
+    async fn model_by_name(&self, project_id: &str, name: &str) -> Result<Option<Model>>;
+    async fn update_model(&self, model: &Model) -> Result<()>;
+    async fn delete_model(&self, project_id: &str, id: &str) -> Result<bool>;
+    /// Models, most recently updated first.
+    async fn models(
+        &self,
+        project_id: &str,
+        filter: &ModelFilter,
+        window: Window,
+    ) -> Result<Listed<Model>>;
+
+    /// Inserts a version and marks its model and project updated.
+    async fn create_version(&self, version: &Version) -> Result<()>;
+    async fn version(&self, project_id: &str, id: &str) -> Result<Option<Version>>;
+    /// A model's versions, newest first; `priority` ids come first (or alone when `only`).
+    async fn model_versions(
+        &self,
+        model_id: &str,
+        priority: &[String],
+        only_priority: bool,
+        window: Window,
+    ) -> Result<Listed<Version>>;
+    /// All versions of a project, newest first.
+    async fn project_versions(&self, project_id: &str, window: Window) -> Result<Listed<Version>>;
+    async fn update_version_message(&self, project_id: &str, id: &str, message: &str)
+        -> Result<()>;
+    /// Moves versions to another model of the same project; returns how many moved.
+    async fn move_versions(&self, project_id: &str, ids: &[String], model_id: &str) -> Result<u64>;
+    async fn delete_versions(&self, project_id: &str, ids: &[String]) -> Result<u64>;
+
+    async fn insert_project_invite(&self, invite: &ProjectInvite) -> Result<()>;
+    async fn project_invite(&self, id: &str) -> Result<Option<ProjectInvite>>;
+    async fn project_invite_by_token(&self, token: &str) -> Result<Option<ProjectInvite>>;
+    async fn project_invites(&self, project_id: &str) -> Result<Vec<ProjectInvite>>;
+    /// Invitations addressed to the user or to any of `emails`.
+    async fn invites_for(&self, user_id: &str, email: &str) -> Result<Vec<ProjectInvite>>;
+    async fn delete_project_invite(&self, id: &str) -> Result<bool>;
+
+    async fn add_activity(&self, activity: &Activity) -> Result<()>;
+    /// A project's activity, newest first, before `before` (a `seq`) when given.
+    async fn project_activity(
+        &self,
+        project_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Activity>>;
+    async fn count_project_activity(&self, project_id: &str) -> Result<i64>;
+}

@@ -1,0 +1,234 @@
+//! Projects: create, read, update, delete, list, each checked by `authz`.
+
+use serde_json::json;
+
+use super::activity::{self, Entry};
+use super::events::{self, Change, ProjectEvent};
+use super::{names, Listed, Model, Project, ProjectFilter, Window};
+use crate::auth::flow::Principal;
+use crate::auth::Actor;
+use crate::authz::{self, Action, ProjectAccess, ProjectRole, Visibility};
+use crate::backends::Core;
+use crate::error::{Error, Result};
+use crate::ids;
+
+/// The name of the model every project starts with; it cannot be deleted.
+pub const MAIN_MODEL: &str = "main";
+
+/// A project and the caller's relation to it, after `authz` allowed the action.
+#[derive(Clone, Debug)]
+pub struct Access {
+    pub project: Project,
+    pub role: Option<ProjectRole>,
+}
+
+impl Access {
+    pub fn access(&self) -> ProjectAccess {
+        ProjectAccess {
+            visibility: self.project.visibility,
+            role: self.role,
+        }
+    }
+
+    /// Whether the caller may also do `action` on this project.
+    pub fn allows(&self, actor: &Actor, action: Action) -> bool {
+        authz::authorize(actor, action, Some(self.access())).is_ok()
+    }
+}
+
+/// The caller's role on a project; `None` for anonymous callers and non-members.
+pub async fn role_of(core: &Core, actor: &Actor, project_id: &str) -> Result<Option<ProjectRole>> {
+    match actor.principal() {
+        Some(principal) => core.projects.role_of(project_id, &principal.user.id).await,
+        None => Ok(None),
+    }
+}
+
+/// Loads a project and checks that the caller may do `action` on it. A private project the
+/// caller cannot read is reported as forbidden, not missing, as Speckle does.
+pub async fn load(core: &Core, actor: &Actor, project_id: &str, action: Action) -> Result<Access> {
+    let project = core
+        .projects
+        .project(project_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("project".into()))?;
+    let role = role_of(core, actor, project_id).await?;
+    let access = Access { project, role };
+    authz::authorize(actor, action, Some(access.access()))?;
+    Ok(access)
+}
+
+pub struct NewProject {
+    pub name: String,
+    pub description: Option<String>,
+    pub visibility: Visibility,
+}
+
+/// Creates a project owned by the caller, with its `main` model.
+pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Project> {
+    authz::authorize(actor, Action::CreateProject, None)?;
+    let principal = principal(actor)?;
+    let now = super::now();
+    let project = Project {
+        id: ids::new_id(),
+        name: names::project_name(&input.name)?,
+        description: checked_description(input.description)?,
+        visibility: input.visibility,
+        allow_public_comments: false,
+        created_at: now,
+        updated_at: now,
+    };
+    let main = Model {
+        id: ids::new_id(),
+        project_id: project.id.clone(),
+        name: MAIN_MODEL.into(),
+        description: Some("default model".into()),
+        author_id: Some(principal.user.id.clone()),
+        created_at: now,
+        updated_at: now,
+    };
+    core.projects
+        .create_project(&project, &principal.user.id, &main)
+        .await?;
+    activity::record(
+        core,
+        Entry {
+            project_id: &project.id,
+            resource_type: "stream",
+            resource_id: &project.id,
+            action_type: "stream_create",
+            user_id: Some(&principal.user.id),
+            info: json!({ "stream": { "name": project.name, "description": project.description } }),
+            message: format!("Project created: {}", project.name),
+        },
+    )
+    .await;
+    events::user_projects(core, &principal.user.id, &project.id, true).await;
+    Ok(project)
+}
+
+/// What to change on a project; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub allow_public_comments: Option<bool>,
+}
+
+pub async fn update(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    update: ProjectUpdate,
+) -> Result<Project> {
+    let mut project = load(core, actor, project_id, Action::AdministerProject)
+        .await?
+        .project;
+    if let Some(name) = update.name {
+        project.name = names::project_name(&name)?;
+    }
+    if let Some(description) = update.description {
+        project.description = checked_description(Some(description))?;
+    }
+    if let Some(visibility) = update.visibility {
+        project.visibility = visibility;
+    }
+    if let Some(allow) = update.allow_public_comments {
+        project.allow_public_comments = allow;
+    }
+    project.updated_at = super::now();
+    core.projects.update_project(&project).await?;
+    let user_id = actor.principal().map(|p| p.user.id.as_str());
+    activity::record(
+        core,
+        Entry {
+            project_id,
+            resource_type: "stream",
+            resource_id: project_id,
+            action_type: "stream_update",
+            user_id,
+            info: json!({ "new": { "name": project.name, "description": project.description } }),
+            message: "Project metadata changed".into(),
+        },
+    )
+    .await;
+    events::project(
+        core,
+        project_id,
+        ProjectEvent::Project {
+            change: Change::Updated,
+        },
+    )
+    .await;
+    Ok(project)
+}
+
+/// Deletes a project with everything in it (owners; admins for moderation).
+pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
+    load(core, actor, project_id, Action::DeleteProject).await?;
+    let members = core.projects.members(project_id).await?;
+    if !core.projects.delete_project(project_id).await? {
+        return Err(Error::NotFound("project".into()));
+    }
+    activity::record(
+        core,
+        Entry {
+            project_id,
+            resource_type: "stream",
+            resource_id: project_id,
+            action_type: "stream_delete",
+            user_id: actor.principal().map(|p| p.user.id.as_str()),
+            info: json!({}),
+            message: "Project deleted".into(),
+        },
+    )
+    .await;
+    events::project(
+        core,
+        project_id,
+        ProjectEvent::Project {
+            change: Change::Deleted,
+        },
+    )
+    .await;
+    for member in members {
+        events::user_projects(core, &member.user.id, project_id, false).await;
+    }
+    Ok(())
+}
+
+/// The caller's projects, most recently updated first.
+pub async fn of_caller(
+    core: &Core,
+    actor: &Actor,
+    filter: &ProjectFilter,
+    window: Window,
+) -> Result<Listed<(Project, ProjectRole)>> {
+    let principal = principal(actor)?;
+    if !principal.has(crate::auth::Scope::StreamsRead) {
+        return Err(Error::Forbidden(
+            "your token lacks the streams:read scope".into(),
+        ));
+    }
+    core.projects
+        .user_projects(&principal.user.id, filter, window)
+        .await
+}
+
+pub(crate) fn principal(actor: &Actor) -> Result<&Principal> {
+    actor
+        .principal()
+        .ok_or_else(|| Error::Forbidden("sign in to do this".into()))
+}
+
+fn checked_description(description: Option<String>) -> Result<String> {
+    let description = description.unwrap_or_default();
+    if description.chars().count() > 65_536 {
+        return Err(Error::invalid(
+            "description",
+            "must be at most 65536 characters",
+        ));
+    }
+    Ok(description)
+}

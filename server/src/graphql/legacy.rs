@@ -1,0 +1,674 @@
+//! The stream / branch / commit API older connectors still use (graphql.md §4), answered from
+//! the same projects, models and versions as the modern API.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use fleck_core::authz::{Action, ProjectRole, Visibility};
+use fleck_core::projects::{
+    self as domain, members, models, service, versions, ModelFilter, ProjectFilter,
+};
+
+use super::errors::{code, from_core};
+use super::objects::Object as SpeckleObject;
+use super::paging::{page, Page};
+use super::projects::{actor, core, load};
+
+pub struct Stream(service::Access);
+
+#[Object]
+impl Stream {
+    async fn id(&self) -> &str {
+        &self.0.project.id
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.project.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        Some(self.0.project.description.as_str())
+    }
+
+    async fn is_public(&self) -> bool {
+        self.0.project.visibility == Visibility::Public
+    }
+
+    async fn is_discoverable(&self) -> bool {
+        self.0.project.visibility == Visibility::Public
+    }
+
+    async fn allow_public_comments(&self) -> bool {
+        self.0.project.allow_public_comments
+    }
+
+    async fn role(&self) -> Option<&str> {
+        self.0.role.map(ProjectRole::as_str)
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.project.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.project.updated_at
+    }
+
+    async fn collaborators(&self, ctx: &Context<'_>) -> Result<Vec<StreamCollaborator>> {
+        let members = core(ctx)
+            .projects
+            .members(&self.0.project.id)
+            .await
+            .map_err(from_core)?;
+        Ok(members
+            .into_iter()
+            .map(|m| StreamCollaborator {
+                id: m.user.id,
+                name: m.user.name,
+                role: m.role.as_str().to_string(),
+                company: m.user.company,
+                avatar: m.user.avatar,
+                server_role: m.user.role.as_str().to_string(),
+            })
+            .collect())
+    }
+
+    async fn branches(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<BranchCollection> {
+        let window = page(limit, cursor.as_deref(), 25, 500)?;
+        let listed = core(ctx)
+            .projects
+            .models(&self.0.project.id, &ModelFilter::default(), window)
+            .await
+            .map_err(from_core)?;
+        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
+        Ok(BranchCollection {
+            total_count: listed.total,
+            cursor,
+            items: listed.items.into_iter().map(Branch).collect(),
+        })
+    }
+
+    /// A branch by name (`main` by default); `null` when there is none.
+    async fn branch(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = "main")] name: String,
+    ) -> Result<Option<Branch>> {
+        let model = core(ctx)
+            .projects
+            .model_by_name(&self.0.project.id, &name)
+            .await
+            .map_err(from_core)?;
+        Ok(model.map(Branch))
+    }
+
+    async fn commits(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<CommitCollection> {
+        let window = page(limit, cursor.as_deref(), 25, 100)?;
+        let listed = core(ctx)
+            .projects
+            .project_versions(&self.0.project.id, window)
+            .await
+            .map_err(from_core)?;
+        CommitCollection::build(ctx, &self.0.project, listed, window).await
+    }
+
+    async fn commit(&self, ctx: &Context<'_>, id: String) -> Result<Option<Commit>> {
+        let version = core(ctx)
+            .projects
+            .version(&self.0.project.id, &id)
+            .await
+            .map_err(from_core)?;
+        match version {
+            Some(version) => Ok(Some(Commit::build(ctx, &self.0.project, version).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn object(&self, ctx: &Context<'_>, id: String) -> Result<Option<SpeckleObject>> {
+        let object = core(ctx)
+            .objects
+            .object(&self.0.project.id, &id)
+            .await
+            .map_err(from_core)?;
+        Ok(object.map(|o| SpeckleObject::new(o, &self.0.project.id)))
+    }
+
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<super::activity::ActivityCollection> {
+        super::activity::ActivityCollection::load(ctx, &self.0.project.id, limit, cursor).await
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct StreamCollaborator {
+    id: String,
+    name: String,
+    role: String,
+    company: Option<String>,
+    avatar: Option<String>,
+    server_role: String,
+}
+
+pub struct Branch(domain::Model);
+
+#[Object]
+impl Branch {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<super::users::LimitedUser>> {
+        let Some(id) = &self.0.author_id else {
+            return Ok(None);
+        };
+        let user = core(ctx).store.user_by_id(id).await.map_err(from_core)?;
+        Ok(user.map(super::users::LimitedUser::from))
+    }
+
+    async fn commits(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<CommitCollection> {
+        let window = page(limit, cursor.as_deref(), 25, 100)?;
+        let listed = core(ctx)
+            .projects
+            .model_versions(&self.0.id, &[], false, window)
+            .await
+            .map_err(from_core)?;
+        let project = core(ctx)
+            .projects
+            .project(&self.0.project_id)
+            .await
+            .map_err(from_core)?
+            .ok_or_else(|| code("Stream not found", "STREAM_NOT_FOUND"))?;
+        CommitCollection::build(ctx, &project, listed, window).await
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct BranchCollection {
+    total_count: i64,
+    cursor: Option<String>,
+    items: Vec<Branch>,
+}
+
+#[derive(SimpleObject)]
+pub struct Commit {
+    id: String,
+    referenced_object: String,
+    message: Option<String>,
+    source_application: Option<String>,
+    total_children_count: Option<i64>,
+    branch_name: Option<String>,
+    parents: Option<Vec<String>>,
+    author_name: Option<String>,
+    author_id: Option<String>,
+    author_avatar: Option<String>,
+    created_at: DateTime<Utc>,
+    stream_id: String,
+    stream_name: String,
+}
+
+impl Commit {
+    async fn build(
+        ctx: &Context<'_>,
+        project: &domain::Project,
+        version: domain::Version,
+    ) -> Result<Self> {
+        let author = match &version.author_id {
+            Some(id) => core(ctx).store.user_by_id(id).await.map_err(from_core)?,
+            None => None,
+        };
+        let branch = core(ctx)
+            .projects
+            .model(&project.id, &version.model_id)
+            .await
+            .map_err(from_core)?;
+        Ok(Commit {
+            id: version.id,
+            referenced_object: version.referenced_object,
+            message: version.message,
+            source_application: version.source_application,
+            total_children_count: version.total_children_count,
+            branch_name: branch.map(|b| b.name),
+            parents: Some(version.parents),
+            author_name: author.as_ref().map(|a| a.name.clone()),
+            author_avatar: author.as_ref().and_then(|a| a.avatar.clone()),
+            author_id: version.author_id,
+            created_at: version.created_at,
+            stream_id: project.id.clone(),
+            stream_name: project.name.clone(),
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CommitCollection {
+    total_count: i64,
+    cursor: Option<String>,
+    items: Vec<Commit>,
+}
+
+impl CommitCollection {
+    async fn build(
+        ctx: &Context<'_>,
+        project: &domain::Project,
+        listed: domain::Listed<domain::Version>,
+        window: domain::Window,
+    ) -> Result<Self> {
+        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
+        let mut items = Vec::with_capacity(listed.items.len());
+        for version in listed.items {
+            items.push(Commit::build(ctx, project, version).await?);
+        }
+        Ok(CommitCollection {
+            total_count: listed.total,
+            cursor,
+            items,
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct UserStreamCollection {
+    total_count: i64,
+    cursor: Option<String>,
+    items: Vec<Stream>,
+}
+
+#[derive(Default)]
+pub struct LegacyQuery;
+
+#[Object]
+impl LegacyQuery {
+    async fn stream(&self, ctx: &Context<'_>, id: String) -> Result<Stream> {
+        Ok(Stream(load(ctx, &id, Action::ReadProject).await?))
+    }
+
+    /// The caller's streams, most recently updated first.
+    async fn streams(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<UserStreamCollection> {
+        let window = page(limit, cursor.as_deref(), 25, 50)?;
+        let listed = service::of_caller(
+            core(ctx),
+            actor(ctx),
+            &ProjectFilter {
+                search: query.filter(|q| !q.trim().is_empty()),
+                roles: None,
+            },
+            window,
+        )
+        .await
+        .map_err(from_core)?;
+        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
+        Ok(UserStreamCollection {
+            total_count: listed.total,
+            cursor,
+            items: listed
+                .items
+                .into_iter()
+                .map(|(project, role)| {
+                    Stream(service::Access {
+                        project,
+                        role: Some(role),
+                    })
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct StreamCreateInput {
+    name: Option<String>,
+    description: Option<String>,
+    is_public: Option<bool>,
+    is_discoverable: Option<bool>,
+    with_contributors: Option<Vec<String>>,
+}
+
+#[derive(InputObject)]
+pub struct StreamUpdateInput {
+    id: String,
+    name: Option<String>,
+    description: Option<String>,
+    is_public: Option<bool>,
+    is_discoverable: Option<bool>,
+    allow_public_comments: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct BranchCreateInput {
+    stream_id: String,
+    name: String,
+    description: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct BranchUpdateInput {
+    stream_id: String,
+    id: String,
+    name: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct BranchDeleteInput {
+    stream_id: String,
+    id: String,
+}
+
+#[derive(InputObject)]
+pub struct CommitCreateInput {
+    stream_id: String,
+    branch_name: String,
+    object_id: String,
+    message: Option<String>,
+    source_application: Option<String>,
+    total_children_count: Option<i32>,
+    parents: Option<Vec<String>>,
+    previous_commit_ids: Option<Vec<String>>,
+}
+
+#[derive(InputObject)]
+pub struct CommitReceivedInput {
+    stream_id: String,
+    commit_id: String,
+    source_application: String,
+    message: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CommitUpdateInput {
+    stream_id: String,
+    id: String,
+    message: Option<String>,
+    new_branch_name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CommitDeleteInput {
+    stream_id: String,
+    id: String,
+}
+
+#[derive(InputObject)]
+pub struct StreamUpdatePermissionInput {
+    stream_id: String,
+    user_id: String,
+    role: String,
+}
+
+#[derive(InputObject)]
+pub struct StreamRevokePermissionInput {
+    stream_id: String,
+    user_id: String,
+}
+
+#[derive(Default)]
+pub struct LegacyMutation;
+
+#[Object]
+impl LegacyMutation {
+    /// Creates a stream (public unless `isPublic` is false, as Speckle's legacy API did); returns its id.
+    async fn stream_create(&self, ctx: &Context<'_>, stream: StreamCreateInput) -> Result<String> {
+        let _ = (stream.is_discoverable, stream.with_contributors);
+        let visibility = if stream.is_public == Some(false) {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        };
+        let project = service::create(
+            core(ctx),
+            actor(ctx),
+            service::NewProject {
+                name: stream.name.unwrap_or_else(|| "Unnamed stream".into()),
+                description: stream.description,
+                visibility,
+            },
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(project.id)
+    }
+
+    async fn stream_update(&self, ctx: &Context<'_>, stream: StreamUpdateInput) -> Result<bool> {
+        let _ = stream.is_discoverable;
+        service::update(
+            core(ctx),
+            actor(ctx),
+            &stream.id,
+            service::ProjectUpdate {
+                name: stream.name,
+                description: stream.description,
+                visibility: stream.is_public.map(|public| {
+                    if public {
+                        Visibility::Public
+                    } else {
+                        Visibility::Private
+                    }
+                }),
+                allow_public_comments: stream.allow_public_comments,
+            },
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn stream_delete(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        service::delete(core(ctx), actor(ctx), &id)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn stream_update_permission(
+        &self,
+        ctx: &Context<'_>,
+        permission_params: StreamUpdatePermissionInput,
+    ) -> Result<Option<bool>> {
+        let role = permission_params
+            .role
+            .parse::<ProjectRole>()
+            .map_err(from_core)?;
+        members::set_role(
+            core(ctx),
+            actor(ctx),
+            &permission_params.stream_id,
+            &permission_params.user_id,
+            Some(role),
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(Some(true))
+    }
+
+    async fn stream_revoke_permission(
+        &self,
+        ctx: &Context<'_>,
+        permission_params: StreamRevokePermissionInput,
+    ) -> Result<Option<bool>> {
+        members::set_role(
+            core(ctx),
+            actor(ctx),
+            &permission_params.stream_id,
+            &permission_params.user_id,
+            None,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(Some(true))
+    }
+
+    async fn stream_leave(&self, ctx: &Context<'_>, stream_id: String) -> Result<bool> {
+        members::leave(core(ctx), actor(ctx), &stream_id)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    /// Creates a branch; returns its id.
+    async fn branch_create(&self, ctx: &Context<'_>, branch: BranchCreateInput) -> Result<String> {
+        let model = models::create(
+            core(ctx),
+            actor(ctx),
+            &branch.stream_id,
+            &branch.name,
+            branch.description,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(model.id)
+    }
+
+    async fn branch_update(&self, ctx: &Context<'_>, branch: BranchUpdateInput) -> Result<bool> {
+        models::update(
+            core(ctx),
+            actor(ctx),
+            &branch.stream_id,
+            &branch.id,
+            branch.name,
+            branch.description,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn branch_delete(&self, ctx: &Context<'_>, branch: BranchDeleteInput) -> Result<bool> {
+        models::delete(core(ctx), actor(ctx), &branch.stream_id, &branch.id)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    /// Creates a commit on the branch named `branchName` (or with that id); returns its id.
+    async fn commit_create(&self, ctx: &Context<'_>, commit: CommitCreateInput) -> Result<String> {
+        let store = &core(ctx).projects;
+        let model = match store
+            .model_by_name(&commit.stream_id, &commit.branch_name)
+            .await
+            .map_err(from_core)?
+        {
+            Some(model) => model,
+            None => store
+                .model(&commit.stream_id, &commit.branch_name)
+                .await
+                .map_err(from_core)?
+                .ok_or_else(|| {
+                    code(
+                        format!(
+                            "Failed to find branch with name or id {}.",
+                            commit.branch_name
+                        ),
+                        "BRANCH_NOT_FOUND",
+                    )
+                })?,
+        };
+        let parents = commit
+            .parents
+            .or(commit.previous_commit_ids)
+            .unwrap_or_default();
+        let version = versions::create(
+            core(ctx),
+            actor(ctx),
+            &commit.stream_id,
+            versions::NewVersion {
+                model_id: model.id,
+                object_id: commit.object_id,
+                message: commit.message,
+                source_application: commit.source_application,
+                total_children_count: commit.total_children_count.map(i64::from),
+                parents,
+            },
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(version.id)
+    }
+
+    async fn commit_receive(&self, ctx: &Context<'_>, input: CommitReceivedInput) -> Result<bool> {
+        versions::mark_received(
+            core(ctx),
+            actor(ctx),
+            &input.stream_id,
+            &input.commit_id,
+            &input.source_application,
+            input.message,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn commit_update(&self, ctx: &Context<'_>, commit: CommitUpdateInput) -> Result<bool> {
+        if let Some(message) = &commit.message {
+            versions::update_message(
+                core(ctx),
+                actor(ctx),
+                &commit.stream_id,
+                &commit.id,
+                message,
+            )
+            .await
+            .map_err(from_core)?;
+        }
+        if let Some(branch) = &commit.new_branch_name {
+            versions::move_to(
+                core(ctx),
+                actor(ctx),
+                &commit.stream_id,
+                std::slice::from_ref(&commit.id),
+                branch,
+            )
+            .await
+            .map_err(from_core)?;
+        }
+        Ok(true)
+    }
+
+    async fn commit_delete(&self, ctx: &Context<'_>, commit: CommitDeleteInput) -> Result<bool> {
+        versions::delete(
+            core(ctx),
+            actor(ctx),
+            &commit.stream_id,
+            std::slice::from_ref(&commit.id),
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,343 @@
+//! Subscriptions: change notifications from the cache's pub/sub (so every replica sees every
+//! change), each reloaded with the subscriber's own access rights before it is sent.
+
+use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
+use fleck_core::auth::Actor;
+use fleck_core::authz::Action;
+use fleck_core::projects::events::{self, Change, ProjectEvent, UserProjectsEvent};
+use fleck_core::projects::{models, service, versions};
+use fleck_core::Core;
+use futures::{Stream, StreamExt};
+
+use super::errors::{from_core, unauthenticated};
+use super::models::Model;
+use super::projects::{actor, core, load, Project};
+use super::scalars::JsonObject;
+use super::versions::Version;
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectUpdatedMessageType {
+    Updated,
+    Deleted,
+}
+
+#[derive(SimpleObject)]
+pub struct ProjectUpdatedMessage {
+    id: String,
+    project: Option<Project>,
+    #[graphql(name = "type")]
+    kind: ProjectUpdatedMessageType,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectModelsUpdatedMessageType {
+    Created,
+    Updated,
+    Deleted,
+}
+
+#[derive(SimpleObject)]
+pub struct ProjectModelsUpdatedMessage {
+    id: String,
+    model: Option<Model>,
+    #[graphql(name = "type")]
+    kind: ProjectModelsUpdatedMessageType,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectVersionsUpdatedMessageType {
+    Created,
+    Updated,
+    Deleted,
+}
+
+#[derive(SimpleObject)]
+pub struct ProjectVersionsUpdatedMessage {
+    id: String,
+    model_id: String,
+    version: Option<Version>,
+    #[graphql(name = "type")]
+    kind: ProjectVersionsUpdatedMessageType,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum UserProjectsUpdatedMessageType {
+    Added,
+    Removed,
+}
+
+#[derive(SimpleObject)]
+pub struct UserProjectsUpdatedMessage {
+    id: String,
+    project: Option<Project>,
+    #[graphql(name = "type")]
+    kind: UserProjectsUpdatedMessageType,
+}
+
+fn model_kind(change: Change) -> ProjectModelsUpdatedMessageType {
+    match change {
+        Change::Created => ProjectModelsUpdatedMessageType::Created,
+        Change::Updated => ProjectModelsUpdatedMessageType::Updated,
+        Change::Deleted => ProjectModelsUpdatedMessageType::Deleted,
+    }
+}
+
+fn version_kind(change: Change) -> ProjectVersionsUpdatedMessageType {
+    match change {
+        Change::Created => ProjectVersionsUpdatedMessageType::Created,
+        Change::Updated => ProjectVersionsUpdatedMessageType::Updated,
+        Change::Deleted => ProjectVersionsUpdatedMessageType::Deleted,
+    }
+}
+
+/// The events of one project the subscriber may read, with what they need to reload entities.
+async fn project_events(
+    ctx: &Context<'_>,
+    project_id: &str,
+) -> Result<impl Stream<Item = (ProjectEvent, Core, Actor, String)>> {
+    load(ctx, project_id, Action::ReadProject).await?;
+    let core = core(ctx).clone();
+    let actor = actor(ctx).clone();
+    let project_id = project_id.to_string();
+    let messages = core
+        .cache
+        .subscribe(&events::project_channel(&project_id))
+        .await
+        .map_err(from_core)?;
+    Ok(messages.filter_map(move |message| {
+        let event = serde_json::from_slice::<ProjectEvent>(&message).ok();
+        let extra = (core.clone(), actor.clone(), project_id.clone());
+        async move { event.map(|e| (e, extra.0, extra.1, extra.2)) }
+    }))
+}
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// The project's own fields changed, or it was deleted.
+    async fn project_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> Result<impl Stream<Item = ProjectUpdatedMessage>> {
+        Ok(project_events(ctx, &id)
+            .await?
+            .filter_map(|(event, core, actor, id)| async move {
+                let ProjectEvent::Project { change } = event else {
+                    return None;
+                };
+                let project = service::load(&core, &actor, &id, Action::ReadProject).await;
+                Some(match (change, project) {
+                    (Change::Deleted, _) | (_, Err(_)) => ProjectUpdatedMessage {
+                        id,
+                        project: None,
+                        kind: ProjectUpdatedMessageType::Deleted,
+                    },
+                    (_, Ok(access)) => ProjectUpdatedMessage {
+                        id,
+                        project: Some(Project(access)),
+                        kind: ProjectUpdatedMessageType::Updated,
+                    },
+                })
+            }))
+    }
+
+    /// Models of the project were created, changed or deleted (only `modelIds` when given).
+    async fn project_models_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        model_ids: Option<Vec<String>>,
+    ) -> Result<impl Stream<Item = ProjectModelsUpdatedMessage>> {
+        Ok(project_events(ctx, &id)
+            .await?
+            .filter_map(move |(event, core, actor, project_id)| {
+                let wanted = model_ids.clone();
+                async move {
+                    let ProjectEvent::Model { model_id, change } = event else {
+                        return None;
+                    };
+                    if wanted.is_some_and(|ids| !ids.contains(&model_id)) {
+                        return None;
+                    }
+                    let model = match change {
+                        Change::Deleted => None,
+                        _ => {
+                            let access =
+                                service::load(&core, &actor, &project_id, Action::ReadProject)
+                                    .await
+                                    .ok()?;
+                            let model = models::find(&core, &project_id, &model_id).await.ok()?;
+                            Some(Model::new(model, access))
+                        }
+                    };
+                    Some(ProjectModelsUpdatedMessage {
+                        id: model_id,
+                        model,
+                        kind: model_kind(change),
+                    })
+                }
+            }))
+    }
+
+    /// Versions of the project were created, changed or deleted.
+    async fn project_versions_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> Result<impl Stream<Item = ProjectVersionsUpdatedMessage>> {
+        Ok(project_events(ctx, &id).await?.filter_map(
+            |(event, core, actor, project_id)| async move {
+                let ProjectEvent::Version {
+                    version_id,
+                    model_id,
+                    change,
+                } = event
+                else {
+                    return None;
+                };
+                let version = match change {
+                    Change::Deleted => None,
+                    _ => {
+                        let access = service::load(&core, &actor, &project_id, Action::ReadProject)
+                            .await
+                            .ok()?;
+                        let version = versions::find(&core, &project_id, &version_id).await.ok()?;
+                        Some(Version::new(version, access))
+                    }
+                };
+                Some(ProjectVersionsUpdatedMessage {
+                    id: version_id,
+                    model_id,
+                    version,
+                    kind: version_kind(change),
+                })
+            },
+        ))
+    }
+
+    /// Projects were added to or removed from the caller's list.
+    async fn user_projects_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = UserProjectsUpdatedMessage>> {
+        let Some(principal) = actor(ctx).principal() else {
+            return Err(unauthenticated());
+        };
+        let core = core(ctx).clone();
+        let actor = actor(ctx).clone();
+        let messages = core
+            .cache
+            .subscribe(&events::user_channel(&principal.user.id))
+            .await
+            .map_err(from_core)?;
+        Ok(messages.filter_map(move |message| {
+            let core = core.clone();
+            let actor = actor.clone();
+            async move {
+                let event: UserProjectsEvent = serde_json::from_slice(&message).ok()?;
+                let project = if event.added {
+                    service::load(&core, &actor, &event.project_id, Action::ReadProject)
+                        .await
+                        .ok()
+                        .map(Project)
+                } else {
+                    None
+                };
+                Some(UserProjectsUpdatedMessage {
+                    id: event.project_id,
+                    kind: if event.added {
+                        UserProjectsUpdatedMessageType::Added
+                    } else {
+                        UserProjectsUpdatedMessageType::Removed
+                    },
+                    project,
+                })
+            }
+        }))
+    }
+
+    /// Legacy: a version was created on the stream, as JSON.
+    async fn commit_created(
+        &self,
+        ctx: &Context<'_>,
+        stream_id: String,
+    ) -> Result<impl Stream<Item = Option<JsonObject>>> {
+        Ok(project_events(ctx, &stream_id).await?.filter_map(
+            |(event, core, _, project_id)| async move {
+                let ProjectEvent::Version {
+                    version_id,
+                    change: Change::Created,
+                    ..
+                } = event
+                else {
+                    return None;
+                };
+                let version = versions::find(&core, &project_id, &version_id).await.ok()?;
+                Some(Some(JsonObject(serde_json::json!({
+                    "id": version.id,
+                    "streamId": project_id,
+                    "objectId": version.referenced_object,
+                    "message": version.message,
+                    "sourceApplication": version.source_application,
+                    "totalChildrenCount": version.total_children_count,
+                    "authorId": version.author_id,
+                    "createdAt": version.created_at,
+                }))))
+            },
+        ))
+    }
+
+    /// Legacy: a model was created on the stream, as JSON.
+    async fn branch_created(
+        &self,
+        ctx: &Context<'_>,
+        stream_id: String,
+    ) -> Result<impl Stream<Item = Option<JsonObject>>> {
+        Ok(project_events(ctx, &stream_id).await?.filter_map(
+            |(event, core, _, project_id)| async move {
+                let ProjectEvent::Model {
+                    model_id,
+                    change: Change::Created,
+                } = event
+                else {
+                    return None;
+                };
+                let model = models::find(&core, &project_id, &model_id).await.ok()?;
+                Some(Some(JsonObject(serde_json::json!({
+                    "id": model.id,
+                    "streamId": project_id,
+                    "name": model.name,
+                    "description": model.description,
+                    "authorId": model.author_id,
+                }))))
+            },
+        ))
+    }
+
+    /// Legacy: the stream's fields changed, as JSON.
+    async fn stream_updated(
+        &self,
+        ctx: &Context<'_>,
+        stream_id: String,
+    ) -> Result<impl Stream<Item = Option<JsonObject>>> {
+        Ok(project_events(ctx, &stream_id).await?.filter_map(
+            |(event, core, _, project_id)| async move {
+                let ProjectEvent::Project {
+                    change: Change::Updated,
+                } = event
+                else {
+                    return None;
+                };
+                let project = core.projects.project(&project_id).await.ok()??;
+                Some(Some(JsonObject(serde_json::json!({
+                    "id": project.id,
+                    "name": project.name,
+                    "description": project.description,
+                }))))
+            },
+        ))
+    }
+}
