@@ -107,6 +107,7 @@ fn api_token(owner: &User, app_id: Option<&str>, created_at: DateTime<Utc>) -> A
         created_at,
         expires_at: None,
         last_used_at: None,
+        projects: None,
     }
 }
 

@@ -299,7 +299,7 @@ async fn flow_checks_personal_token_requests(core: Core) {
     let create = |name: &'static str, scopes: &'static [Scope], allowed: &'static [Scope]| {
         let core = core.clone();
         let ada = ada.clone();
-        async move { flow::create_personal_token(&core, &ada, name, scopes, allowed, None).await }
+        async move { flow::create_personal_token(&core, &ada, name, scopes, allowed, None, None).await }
     };
 
     assert_forbidden(
@@ -361,6 +361,7 @@ async fn flow_personal_tokens_expire(core: Core) {
         &[Scope::StreamsRead],
         Scope::ALL,
         Some(Duration::from_secs(1)),
+        None,
     )
     .await
     .unwrap();
@@ -385,6 +386,7 @@ async fn flow_refuses_tokens_of_archived_users(core: Core) {
         "script",
         &[Scope::StreamsRead],
         Scope::ALL,
+        None,
         None,
     )
     .await

@@ -48,6 +48,7 @@ fn principal(role: ServerRole, scopes: &[Scope]) -> Actor {
         scopes: scopes.to_vec(),
         app_id: None,
         via_session: false,
+        projects: None,
     }))
 }
 

@@ -88,7 +88,7 @@ CREATE TABLE blobs (
     file_type     TEXT NOT NULL,
     file_size     BIGINT,
     file_hash     TEXT,
-    upload_status INTEGER NOT NULL DEFAULT 0,
+    upload_status BIGINT NOT NULL DEFAULT 0,
     upload_error  TEXT,
     created_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (project_id, id)
@@ -108,3 +108,6 @@ CREATE TABLE activity (
 );
 CREATE INDEX activity_project ON activity (project_id, seq);
 CREATE INDEX activity_user ON activity (user_id, seq);
+
+-- Tokens limited to some projects list them here (a JSON array of project ids); NULL: any project.
+ALTER TABLE api_tokens ADD COLUMN projects TEXT;

@@ -108,3 +108,6 @@ CREATE TABLE activity (
 );
 CREATE INDEX activity_project ON activity (project_id, seq);
 CREATE INDEX activity_user ON activity (user_id, seq);
+
+-- Tokens limited to some projects list them here (a JSON array of project ids); NULL: any project.
+ALTER TABLE api_tokens ADD COLUMN projects TEXT;

@@ -49,7 +49,31 @@ fn object_routes() -> Router<AppState> {
             "/api/v2/projects/{project_id}/object-stream/",
             post(objects::object_stream).layer(id_lists),
         )
+        .merge(attachment_routes())
         .layer(CorsLayer::permissive())
+}
+
+/// Files attached to projects (Speckle's blob routes).
+fn attachment_routes() -> Router<AppState> {
+    use rest::attachments;
+    Router::new()
+        .route(
+            "/api/stream/{project_id}/blob",
+            // Each file is checked against the size limit as it streams to the blob store.
+            post(attachments::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/stream/{project_id}/blob/diff",
+            post(attachments::diff),
+        )
+        .route(
+            "/api/stream/{project_id}/blob/{blob_id}",
+            get(attachments::download).delete(attachments::delete),
+        )
+        .route(
+            "/api/stream/{project_id}/blobs",
+            get(attachments::list).delete(attachments::delete_all),
+        )
 }
 
 /// Largest body of the routes that take a list of object ids (Speckle's MAX_REQUEST_BODY_SIZE_MB).

@@ -26,6 +26,7 @@ impl Actor {
             scopes: Scope::ALL.to_vec(),
             app_id: Some(super::apps::WEB_APP.into()),
             via_session: true,
+            projects: None,
         }))
     }
 }

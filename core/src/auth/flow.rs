@@ -32,11 +32,20 @@ pub struct Principal {
     pub app_id: Option<String>,
     /// Signed in through the web app's cookie: state changes need a same-origin request.
     pub via_session: bool,
+    /// The only projects this token may act on; `None`: any the user may.
+    pub projects: Option<Vec<String>>,
 }
 
 impl Principal {
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
+    }
+
+    /// Whether the token may act on this project at all (tokens can be limited to some).
+    pub fn reaches(&self, project_id: &str) -> bool {
+        self.projects
+            .as_ref()
+            .is_none_or(|projects| projects.iter().any(|p| p == project_id))
     }
 }
 
@@ -193,6 +202,7 @@ async fn issue_pair(core: &Core, app: &ServerApp, user_id: &str) -> Result<Token
             created_at: Utc::now(),
             expires_at: None,
             last_used_at: None,
+            projects: None,
         })
         .await?;
     let refresh = IssuedToken::new();
@@ -220,6 +230,7 @@ pub async fn create_personal_token(
     scopes: &[Scope],
     allowed: &[Scope],
     lifespan: Option<Duration>,
+    projects: Option<Vec<String>>,
 ) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 512 {
@@ -241,6 +252,21 @@ pub async fn create_personal_token(
             "you cannot grant {missing}, which you do not have"
         )));
     }
+    if let Some(projects) = &projects {
+        if projects.is_empty() {
+            return Err(Error::invalid(
+                "limitResources",
+                "list at least one project",
+            ));
+        }
+        for project in projects {
+            if core.projects.role_of(project, &owner.id).await?.is_none() {
+                return Err(Error::Forbidden(format!(
+                    "you cannot limit a token to project {project}, which you are not a member of"
+                )));
+            }
+        }
+    }
     let issued = IssuedToken::new();
     let mut scopes = scopes.to_vec();
     scopes.sort();
@@ -258,6 +284,7 @@ pub async fn create_personal_token(
             created_at: Utc::now(),
             expires_at: lifespan.map(later),
             last_used_at: None,
+            projects,
         })
         .await?;
     Ok(issued.token())
@@ -298,6 +325,7 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Principal> {
         scopes: stored.scopes,
         app_id: stored.app_id,
         via_session: false,
+        projects: stored.projects,
     })
 }
 

@@ -60,6 +60,8 @@ pub struct ApiToken {
     /// `None`: never expires.
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The only projects the token may act on; `None`: any the owner may.
+    pub projects: Option<Vec<String>>,
 }
 
 impl ApiToken {

@@ -34,14 +34,16 @@ pub fn closure_ids(json: &str) -> Result<Vec<String>> {
 }
 
 /// The objects among `ids` that the project has, in chunks of `CHUNK` ids, each chunk ordered by id.
+/// The next chunk is read while the previous one is written out.
 pub fn rows(store: Arc<dyn ObjectStore>, project_id: String, ids: Vec<String>) -> Rows {
     let chunks: Vec<Vec<String>> = ids.chunks(CHUNK).map(<[String]>::to_vec).collect();
     stream::iter(chunks)
-        .then(move |chunk| {
+        .map(move |chunk| {
             let store = store.clone();
             let project_id = project_id.clone();
             async move { store.objects_json(&project_id, &chunk).await }
         })
+        .buffered(2)
         .boxed()
 }
 

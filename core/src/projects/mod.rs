@@ -2,6 +2,7 @@
 //! invitations and activity: the types, the storage trait and the services that apply the rules.
 
 pub mod activity;
+pub mod attachments;
 pub mod events;
 pub mod invites;
 pub mod members;
@@ -111,6 +112,42 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
 }
 
+/// A file attached to a project; its bytes live in the blob store under `object_key`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: Option<String>,
+    pub object_key: String,
+    pub file_name: String,
+    /// The lower-cased extension.
+    pub file_type: String,
+    pub file_size: Option<i64>,
+    /// The blob store's ETag, without quotes.
+    pub file_hash: Option<String>,
+    pub status: UploadStatus,
+    pub upload_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Speckle's numbers: 0 pending, 1 completed, 2 failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadStatus {
+    Pending = 0,
+    Completed = 1,
+    Failed = 2,
+}
+
+impl UploadStatus {
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => Self::Completed,
+            2 => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
 /// One page of a list and the number of items in the whole list.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Listed<T> {
@@ -121,7 +158,7 @@ pub struct Listed<T> {
 /// Which of a user's projects to list.
 #[derive(Clone, Debug, Default)]
 pub struct ProjectFilter {
-    /// A substring of the name, case-insensitive.
+    /// A substring of the name or description (case-insensitive), or the whole id.
     pub search: Option<String>,
     /// Only projects where the user has one of these roles.
     pub roles: Option<Vec<ProjectRole>>,
@@ -163,6 +200,8 @@ pub trait ProjectStore: Send + Sync + 'static {
     ) -> Result<Listed<(Project, ProjectRole)>>;
     /// Every project, most recently updated first (server admins).
     async fn all_projects(&self, search: Option<&str>, window: Window) -> Result<Listed<Project>>;
+    /// Public projects, most recently updated first (the legacy `discoverableStreams`).
+    async fn public_projects(&self, window: Window) -> Result<Listed<Project>>;
     /// The applications versions were sent from, alphabetically.
     async fn source_apps(&self, project_id: &str) -> Result<Vec<String>>;
 
@@ -222,4 +261,20 @@ pub trait ProjectStore: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<Activity>>;
     async fn count_project_activity(&self, project_id: &str) -> Result<i64>;
+
+    /// Inserts or replaces an attachment's record.
+    async fn save_attachment(&self, attachment: &Attachment) -> Result<()>;
+    async fn attachment(&self, project_id: &str, id: &str) -> Result<Option<Attachment>>;
+    /// Completed attachments, newest first; `name` filters by a substring of the file name.
+    async fn attachments(
+        &self,
+        project_id: &str,
+        name: Option<&str>,
+        window: Window,
+    ) -> Result<Listed<Attachment>>;
+    /// The total size of a project's completed attachments.
+    async fn attachments_size(&self, project_id: &str) -> Result<i64>;
+    async fn delete_attachment(&self, project_id: &str, id: &str) -> Result<bool>;
+    /// Those of `ids` the project has attachments with.
+    async fn known_attachments(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>>;
 }

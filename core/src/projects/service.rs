@@ -36,11 +36,15 @@ impl Access {
     }
 }
 
-/// The caller's role on a project; `None` for anonymous callers and non-members.
+/// The caller's role on a project; `None` for anonymous callers, non-members and tokens limited
+/// to other projects.
 pub async fn role_of(core: &Core, actor: &Actor, project_id: &str) -> Result<Option<ProjectRole>> {
     match actor.principal() {
-        Some(principal) => core.projects.role_of(project_id, &principal.user.id).await,
-        None => Ok(None),
+        // A token limited to other projects acts here as a stranger would.
+        Some(principal) if principal.reaches(project_id) => {
+            core.projects.role_of(project_id, &principal.user.id).await
+        }
+        _ => Ok(None),
     }
 }
 
@@ -137,6 +141,10 @@ pub async fn update(
     if let Some(allow) = update.allow_public_comments {
         project.allow_public_comments = allow;
     }
+    // Strangers can only comment on what they can see.
+    if project.visibility == Visibility::Private {
+        project.allow_public_comments = false;
+    }
     project.updated_at = super::now();
     core.projects.update_project(&project).await?;
     let user_id = actor.principal().map(|p| p.user.id.as_str());
@@ -168,6 +176,7 @@ pub async fn update(
 pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
     load(core, actor, project_id, Action::DeleteProject).await?;
     let members = core.projects.members(project_id).await?;
+    remove_attachment_files(core, project_id).await?;
     if !core.projects.delete_project(project_id).await? {
         return Err(Error::NotFound("project".into()));
     }
@@ -214,6 +223,19 @@ pub async fn of_caller(
     core.projects
         .user_projects(&principal.user.id, filter, window)
         .await
+}
+
+/// Removes a project's files from the blob store (the database forgets them by cascade).
+async fn remove_attachment_files(core: &Core, project_id: &str) -> Result<()> {
+    let all = Window {
+        offset: 0,
+        limit: i64::MAX,
+    };
+    let attachments = core.projects.attachments(project_id, None, all).await?;
+    for attachment in attachments.items {
+        core.blobs.delete(&attachment.object_key).await?;
+    }
+    Ok(())
 }
 
 pub(crate) fn principal(actor: &Actor) -> Result<&Principal> {

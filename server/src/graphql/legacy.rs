@@ -45,6 +45,16 @@ impl Stream {
         self.0.role.map(ProjectRole::as_str)
     }
 
+    /// Bytes of object JSON the stream holds.
+    async fn size(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let (_, bytes) = core(ctx)
+            .objects
+            .object_totals(&self.0.project.id)
+            .await
+            .map_err(from_core)?;
+        Ok(Some(bytes.to_string()))
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.project.created_at
     }
@@ -121,12 +131,23 @@ impl Stream {
         CommitCollection::build(ctx, &self.0.project, listed, window).await
     }
 
-    async fn commit(&self, ctx: &Context<'_>, id: String) -> Result<Option<Commit>> {
-        let version = core(ctx)
-            .projects
-            .version(&self.0.project.id, &id)
-            .await
-            .map_err(from_core)?;
+    /// A commit by id; the latest one without an id.
+    async fn commit(&self, ctx: &Context<'_>, id: Option<String>) -> Result<Option<Commit>> {
+        let store = &core(ctx).projects;
+        let version = match id {
+            Some(id) => store.version(&self.0.project.id, &id).await,
+            None => store
+                .project_versions(
+                    &self.0.project.id,
+                    domain::Window {
+                        offset: 0,
+                        limit: 1,
+                    },
+                )
+                .await
+                .map(|listed| listed.items.into_iter().next()),
+        }
+        .map_err(from_core)?;
         match version {
             Some(version) => Ok(Some(Commit::build(ctx, &self.0.project, version).await?)),
             None => Ok(None),
@@ -149,6 +170,34 @@ impl Stream {
         cursor: Option<String>,
     ) -> Result<super::activity::ActivityCollection> {
         super::activity::ActivityCollection::load(ctx, &self.0.project.id, limit, cursor).await
+    }
+
+    /// Pending invitations; `null` for callers below contributor.
+    async fn pending_collaborators(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<Vec<super::projects::PendingStreamCollaborator>>> {
+        if !self.0.allows(actor(ctx), Action::WriteProject) {
+            return Ok(None);
+        }
+        let invites = core(ctx)
+            .projects
+            .project_invites(&self.0.project.id)
+            .await
+            .map_err(from_core)?;
+        let mut pending = Vec::with_capacity(invites.len());
+        for invite in invites {
+            pending.push(
+                super::projects::PendingStreamCollaborator::load(
+                    ctx,
+                    invite,
+                    &self.0.project.name,
+                    false,
+                )
+                .await?,
+            );
+        }
+        Ok(Some(pending))
     }
 }
 
@@ -220,6 +269,7 @@ pub struct BranchCollection {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Commit {
     id: String,
     referenced_object: String,
@@ -234,6 +284,27 @@ pub struct Commit {
     created_at: DateTime<Utc>,
     stream_id: String,
     stream_name: String,
+    #[graphql(skip)]
+    model: Option<domain::Model>,
+    #[graphql(skip)]
+    project: domain::Project,
+}
+
+#[async_graphql::ComplexObject]
+impl Commit {
+    async fn branch(&self) -> Option<Branch> {
+        self.model.clone().map(Branch)
+    }
+
+    async fn stream(&self, ctx: &Context<'_>) -> Result<Stream> {
+        let role = service::role_of(core(ctx), actor(ctx), &self.project.id)
+            .await
+            .map_err(from_core)?;
+        Ok(Stream(service::Access {
+            project: self.project.clone(),
+            role,
+        }))
+    }
 }
 
 impl Commit {
@@ -257,7 +328,9 @@ impl Commit {
             message: version.message,
             source_application: version.source_application,
             total_children_count: version.total_children_count,
-            branch_name: branch.map(|b| b.name),
+            branch_name: branch.as_ref().map(|b| b.name.clone()),
+            model: branch,
+            project: project.clone(),
             parents: Some(version.parents),
             author_name: author.as_ref().map(|a| a.name.clone()),
             author_avatar: author.as_ref().and_then(|a| a.avatar.clone()),
@@ -310,6 +383,34 @@ pub struct LegacyQuery;
 impl LegacyQuery {
     async fn stream(&self, ctx: &Context<'_>, id: String) -> Result<Stream> {
         Ok(Stream(load(ctx, &id, Action::ReadProject).await?))
+    }
+
+    /// Public streams anyone may open, most recently updated first.
+    async fn discoverable_streams(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<UserStreamCollection> {
+        let window = page(limit, cursor.as_deref(), 25, 50)?;
+        let listed = core(ctx)
+            .projects
+            .public_projects(window)
+            .await
+            .map_err(from_core)?;
+        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
+        let mut items = Vec::with_capacity(listed.items.len());
+        for project in listed.items {
+            let role = service::role_of(core(ctx), actor(ctx), &project.id)
+                .await
+                .map_err(from_core)?;
+            items.push(Stream(service::Access { project, role }));
+        }
+        Ok(UserStreamCollection {
+            total_count: listed.total,
+            cursor,
+            items,
+        })
     }
 
     /// The caller's streams, most recently updated first.
@@ -437,6 +538,29 @@ pub struct StreamRevokePermissionInput {
     user_id: String,
 }
 
+#[derive(InputObject)]
+pub struct CommitsMoveInput {
+    stream_id: String,
+    target_branch: String,
+    commit_ids: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct CommitsDeleteInput {
+    stream_id: String,
+    commit_ids: Vec<String>,
+}
+
+#[derive(InputObject)]
+pub struct StreamInviteCreateInput {
+    stream_id: String,
+    email: Option<String>,
+    user_id: Option<String>,
+    message: Option<String>,
+    role: Option<String>,
+    server_role: Option<String>,
+}
+
 #[derive(Default)]
 pub struct LegacyMutation;
 
@@ -490,6 +614,73 @@ impl LegacyMutation {
 
     async fn stream_delete(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
         service::delete(core(ctx), actor(ctx), &id)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn streams_delete(&self, ctx: &Context<'_>, ids: Option<Vec<String>>) -> Result<bool> {
+        for id in ids.unwrap_or_default() {
+            service::delete(core(ctx), actor(ctx), &id)
+                .await
+                .map_err(from_core)?;
+        }
+        Ok(true)
+    }
+
+    /// Invites someone to the stream by e-mail or user id.
+    async fn stream_invite_create(
+        &self,
+        ctx: &Context<'_>,
+        input: StreamInviteCreateInput,
+    ) -> Result<bool> {
+        let role = input
+            .role
+            .map(|r| r.parse::<ProjectRole>())
+            .transpose()
+            .map_err(from_core)?;
+        let server_role = input
+            .server_role
+            .map(|r| r.parse::<fleck_core::users::ServerRole>())
+            .transpose()
+            .map_err(from_core)?;
+        domain::invites::create(
+            core(ctx),
+            actor(ctx),
+            &input.stream_id,
+            domain::invites::NewInvite {
+                email: input.email,
+                user_id: input.user_id,
+                role,
+                server_role,
+                message: input.message,
+            },
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn stream_invite_use(
+        &self,
+        ctx: &Context<'_>,
+        accept: bool,
+        stream_id: String,
+        token: String,
+    ) -> Result<bool> {
+        domain::invites::answer(core(ctx), actor(ctx), &stream_id, &token, accept)
+            .await
+            .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn stream_invite_cancel(
+        &self,
+        ctx: &Context<'_>,
+        stream_id: String,
+        invite_id: String,
+    ) -> Result<bool> {
+        domain::invites::cancel(core(ctx), actor(ctx), &stream_id, &invite_id)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -634,7 +825,25 @@ impl LegacyMutation {
         Ok(true)
     }
 
+    /// Changes a commit's message and/or moves it to another existing branch.
     async fn commit_update(&self, ctx: &Context<'_>, commit: CommitUpdateInput) -> Result<bool> {
+        if commit.message.is_none() && commit.new_branch_name.is_none() {
+            return Err(code("Nothing to update.", "BAD_USER_INPUT"));
+        }
+        if let Some(branch) = &commit.new_branch_name {
+            let exists = core(ctx)
+                .projects
+                .model_by_name(&commit.stream_id, branch)
+                .await
+                .map_err(from_core)?
+                .is_some();
+            if !exists {
+                return Err(code(
+                    "Failed to update commit branch: there is no such branch.",
+                    "BRANCH_NOT_FOUND",
+                ));
+            }
+        }
         if let Some(message) = &commit.message {
             versions::update_message(
                 core(ctx),
@@ -657,6 +866,27 @@ impl LegacyMutation {
             .await
             .map_err(from_core)?;
         }
+        Ok(true)
+    }
+
+    /// Moves commits to the branch named `targetBranch`, created when missing.
+    async fn commits_move(&self, ctx: &Context<'_>, input: CommitsMoveInput) -> Result<bool> {
+        versions::move_to(
+            core(ctx),
+            actor(ctx),
+            &input.stream_id,
+            &input.commit_ids,
+            &input.target_branch,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(true)
+    }
+
+    async fn commits_delete(&self, ctx: &Context<'_>, input: CommitsDeleteInput) -> Result<bool> {
+        versions::delete(core(ctx), actor(ctx), &input.stream_id, &input.commit_ids)
+            .await
+            .map_err(from_core)?;
         Ok(true)
     }
 

@@ -2,6 +2,7 @@
 //! area; resolvers stay thin and call `fleck_core`.
 
 mod activity;
+mod attachments;
 mod errors;
 mod invites;
 mod legacy;
@@ -54,6 +55,7 @@ pub struct Mutation(
     versions::VersionMutation,
     objects::ObjectMutation,
     legacy::LegacyMutation,
+    attachments::FileUploadMutation,
 );
 
 pub type FleckSchema = Schema<Query, Mutation, subscriptions::SubscriptionRoot>;

@@ -233,6 +233,25 @@ impl Project {
         super::activity::ActivityCollection::load(ctx, self.id(), limit, cursor).await
     }
 
+    /// Files attached to the project, newest first.
+    async fn blobs(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+        limit: Option<i32>,
+        cursor: Option<String>,
+    ) -> Result<super::attachments::BlobMetadataCollection> {
+        super::attachments::list(ctx, self.id(), query, limit, cursor).await
+    }
+
+    async fn blob(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> Result<Option<super::attachments::BlobMetadata>> {
+        super::attachments::one(ctx, self.id(), &id).await
+    }
+
     async fn permissions(&self) -> ProjectPermissionChecks {
         ProjectPermissionChecks(self.0.clone())
     }

@@ -18,6 +18,22 @@ pub struct ApiTokenCreateInput {
     name: String,
     /// Milliseconds until the token expires; it never does without one.
     lifespan: Option<BigInt>,
+    /// The only projects the token may act on; any the owner may without it.
+    limit_resources: Option<Vec<TokenResourceIdentifierInput>>,
+}
+
+#[derive(InputObject)]
+pub struct TokenResourceIdentifierInput {
+    id: String,
+    #[graphql(name = "type")]
+    kind: TokenResourceIdentifierType,
+}
+
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "lowercase")]
+pub enum TokenResourceIdentifierType {
+    Project,
+    Workspace,
 }
 
 #[derive(Default)]
@@ -45,6 +61,32 @@ impl TokenMutation {
             Some(BigInt(ms)) => Some(Duration::from_millis(ms as u64)),
             None => None,
         };
+        let projects = match token.limit_resources {
+            Some(resources) => {
+                if resources
+                    .iter()
+                    .any(|r| r.kind == TokenResourceIdentifierType::Workspace)
+                {
+                    return Err(code(
+                        "Workspaces are not enabled on this server.",
+                        "BAD_USER_INPUT",
+                    ));
+                }
+                Some(resources.into_iter().map(|r| r.id).collect::<Vec<_>>())
+            }
+            None => None,
+        };
+        // A limited token can only make tokens limited the same way or more.
+        let projects = match (projects, &principal.projects) {
+            (None, inherited) => inherited.clone(),
+            (Some(asked), Some(allowed)) if asked.iter().any(|p| !allowed.contains(p)) => {
+                return Err(code(
+                    "Your token cannot grant access to projects it cannot reach.",
+                    "FORBIDDEN",
+                ))
+            }
+            (asked, _) => asked,
+        };
         let core = ctx.data_unchecked::<Core>();
         core.rate_limiter
             .spend(Limited::TokenCreate, &principal.user.id)
@@ -57,6 +99,7 @@ impl TokenMutation {
             &scopes,
             &principal.scopes,
             lifespan,
+            projects,
         )
         .await
         .map_err(from_core)

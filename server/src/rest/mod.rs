@@ -1,5 +1,6 @@
 //! REST endpoints, one module per resource.
 
+pub mod attachments;
 pub mod auth;
 pub mod input;
 pub mod objects;

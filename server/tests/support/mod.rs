@@ -213,3 +213,44 @@ pub async fn graphql(
     }
     request.send().await.unwrap().json().await.unwrap()
 }
+
+/// A fresh, empty PostgreSQL database on the test server (`FLECK_TEST_POSTGRES_URL`).
+pub struct PgDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Option<Self> {
+        let admin_url = service("FLECK_TEST_POSTGRES_URL")?;
+        let name = random_name("fleck_s_");
+        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        let mut url = url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        Some(PgDatabase {
+            url: url.to_string(),
+            admin_url,
+            name,
+        })
+    }
+
+    /// Drops the database, ending the connections still open to it.
+    pub async fn drop(self) {
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        admin_execute(&self.admin_url, &statement).await;
+    }
+}
+
+async fn admin_execute(admin_url: &str, statement: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::postgres::PgConnection::connect(admin_url)
+        .await
+        .expect("connecting to FLECK_TEST_POSTGRES_URL");
+    // The statement only ever holds a name this module generated.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let _ = conn.close().await;
+}

@@ -8,8 +8,8 @@ use crate::authz::{ProjectRole, Visibility};
 use crate::db::map_write_error;
 use crate::error::{Context, Result};
 use crate::projects::{
-    Activity, Invitee, Listed, Member, Model, ModelFilter, Project, ProjectFilter, ProjectInvite,
-    ProjectStore, Version, Window,
+    Activity, Attachment, Invitee, Listed, Member, Model, ModelFilter, Project, ProjectFilter,
+    ProjectInvite, ProjectStore, UploadStatus, Version, Window,
 };
 use crate::users::User;
 
@@ -227,6 +227,40 @@ impl From<ActivityRow> for Activity {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct AttachmentRow {
+    id: String,
+    project_id: String,
+    user_id: Option<String>,
+    object_key: String,
+    file_name: String,
+    file_type: String,
+    file_size: Option<i64>,
+    file_hash: Option<String>,
+    upload_status: i64,
+    upload_error: Option<String>,
+    created_at: Time,
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(r: AttachmentRow) -> Self {
+        Attachment {
+            id: r.id,
+            project_id: r.project_id,
+            user_id: r.user_id,
+            object_key: r.object_key,
+            file_name: r.file_name,
+            file_type: r.file_type,
+            file_size: r.file_size,
+            file_hash: r.file_hash,
+            status: UploadStatus::from_code(r.upload_status),
+            upload_error: r.upload_error,
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, project_id, user_id, object_key, file_name, file_type, file_size, file_hash, upload_status, upload_error, created_at";
 const MODEL_COLUMNS: &str = "id, project_id, name, description, author_id, created_at, updated_at";
 const VERSION_COLUMNS: &str = "id, project_id, model_id, referenced_object, author_id, message, source_application, total_children_count, parents, created_at";
 const INVITE_COLUMNS: &str =
@@ -317,7 +351,8 @@ impl ProjectStore for PgDb {
             "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at, m.role
              FROM project_members m JOIN projects p ON p.id = m.project_id
              WHERE m.user_id = $1
-               AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0)
+               AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0
+                    OR strpos(lower(p.description), lower($2)) > 0 OR p.id = $2)
                AND ($3::text[] IS NULL OR m.role = ANY($3))
              ORDER BY p.updated_at DESC, p.id
              LIMIT $4 OFFSET $5",
@@ -334,7 +369,8 @@ impl ProjectStore for PgDb {
             "SELECT COUNT(*)
              FROM project_members m JOIN projects p ON p.id = m.project_id
              WHERE m.user_id = $1
-               AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0)
+               AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0
+                    OR strpos(lower(p.description), lower($2)) > 0 OR p.id = $2)
                AND ($3::text[] IS NULL OR m.role = ANY($3))",
         )
         .bind(user_id)
@@ -371,6 +407,28 @@ impl ProjectStore for PgDb {
         .fetch_one(&self.pool)
         .await
         .context(|| "counting projects".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(Project::from).collect(),
+            total,
+        })
+    }
+
+    async fn public_projects(&self, window: Window) -> Result<Listed<Project>> {
+        let rows: Vec<ProjectRow> = sqlx::query_as(
+            "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at
+             FROM projects p WHERE p.visibility = 'public'
+             ORDER BY p.updated_at DESC, p.id LIMIT $1 OFFSET $2",
+        )
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing public projects".into())?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE visibility = 'public'")
+                .fetch_one(&self.pool)
+                .await
+                .context(|| "counting public projects".into())?;
         Ok(Listed {
             items: rows.into_iter().map(Project::from).collect(),
             total,
@@ -841,6 +899,105 @@ impl ProjectStore for PgDb {
             .fetch_one(&self.pool)
             .await
             .context(|| "counting activity".into())
+    }
+    async fn save_attachment(&self, a: &Attachment) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO blobs (project_id, id, user_id, object_key, file_name, file_type, file_size,
+                                file_hash, upload_status, upload_error, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (project_id, id) DO UPDATE SET
+                file_size = excluded.file_size, file_hash = excluded.file_hash,
+                upload_status = excluded.upload_status, upload_error = excluded.upload_error",
+        )
+        .bind(&a.project_id)
+        .bind(&a.id)
+        .bind(&a.user_id)
+        .bind(&a.object_key)
+        .bind(&a.file_name)
+        .bind(&a.file_type)
+        .bind(a.file_size)
+        .bind(&a.file_hash)
+        .bind(a.status as i64)
+        .bind(&a.upload_error)
+        .bind(to_db(a.created_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "saving an attachment".into())?;
+        Ok(())
+    }
+
+    async fn attachment(&self, project_id: &str, id: &str) -> Result<Option<Attachment>> {
+        let row: Option<AttachmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM blobs WHERE project_id = $1 AND id = $2"
+        )))
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading an attachment".into())?;
+        Ok(row.map(Attachment::from))
+    }
+
+    async fn attachments(
+        &self,
+        project_id: &str,
+        name: Option<&str>,
+        window: Window,
+    ) -> Result<Listed<Attachment>> {
+        let condition = "project_id = $1 AND upload_status = 1
+               AND ($2::text IS NULL OR strpos(lower(file_name), lower($2)) > 0)";
+        let rows: Vec<AttachmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM blobs WHERE {condition}
+             ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
+        )))
+        .bind(project_id)
+        .bind(name)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing attachments".into())?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM blobs WHERE {condition}"
+        )))
+        .bind(project_id)
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting attachments".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(Attachment::from).collect(),
+            total,
+        })
+    }
+
+    async fn attachments_size(&self, project_id: &str) -> Result<i64> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(SUM(file_size), 0)::bigint FROM blobs WHERE project_id = $1 AND upload_status = 1",
+        )
+        .bind(project_id)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "adding up attachment sizes".into())
+    }
+
+    async fn delete_attachment(&self, project_id: &str, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM blobs WHERE project_id = $1 AND id = $2")
+            .bind(project_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "deleting an attachment".into())?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn known_attachments(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT id FROM blobs WHERE project_id = $1 AND id = ANY($2)")
+            .bind(project_id)
+            .bind(list(ids))
+            .fetch_all(&self.pool)
+            .await
+            .context(|| "looking up attachments".into())
     }
 }
 

@@ -21,6 +21,7 @@ struct TokenRow {
     created_at: i64,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
+    projects: Option<String>,
 }
 
 impl TokenRow {
@@ -38,6 +39,9 @@ impl TokenRow {
             created_at: from_millis(self.created_at),
             expires_at: self.expires_at.map(from_millis),
             last_used_at: self.last_used_at.map(from_millis),
+            projects: self
+                .projects
+                .map(|p| serde_json::from_str(&p).unwrap_or_default()),
         })
     }
 }
@@ -104,8 +108,8 @@ impl InviteRow {
 impl AuthStore for SqliteDb {
     async fn insert_api_token(&self, token: &ApiToken) -> Result<()> {
         sqlx::query(
-            "INSERT INTO api_tokens (id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO api_tokens (id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, projects)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&token.id)
         .bind(&token.digest)
@@ -117,6 +121,7 @@ impl AuthStore for SqliteDb {
         .bind(scopes::join(&token.scopes))
         .bind(millis(token.created_at))
         .bind(token.expires_at.map(millis))
+        .bind(token.projects.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default()))
         .execute(&self.pool)
         .await
         .context(|| "storing an API token".into())?;
@@ -125,7 +130,7 @@ impl AuthStore for SqliteDb {
 
     async fn api_token(&self, id: &str) -> Result<Option<ApiToken>> {
         let row: Option<TokenRow> = sqlx::query_as(
-            "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at
+            "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
              FROM api_tokens WHERE id = $1",
         )
         .bind(id)
@@ -156,7 +161,7 @@ impl AuthStore for SqliteDb {
 
     async fn api_tokens_of(&self, owner_id: &str, kind: TokenKind) -> Result<Vec<ApiToken>> {
         let rows: Vec<TokenRow> = sqlx::query_as(
-            "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at
+            "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
              FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
         )
         .bind(owner_id)

@@ -1,0 +1,193 @@
+//! Files attached to a project (Speckle's "blobs"): uploaded through the server or straight to
+//! the blob store with a presigned URL, listed, downloaded and deleted, each checked by `authz`.
+
+use std::time::Duration;
+
+use super::service::{load, principal};
+use super::{Attachment, Listed, UploadStatus, Window};
+use crate::auth::Actor;
+use crate::authz::Action;
+use crate::backends::Core;
+use crate::blobs::{Blob, BlobStream, Method};
+use crate::error::{Error, Result};
+use crate::ids;
+
+/// How long a presigned upload URL works.
+pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
+
+/// The lower-cased extension of a file name; `""` without one.
+fn file_type(file_name: &str) -> String {
+    match file_name.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() && !ext.contains('/') => ext.to_lowercase(),
+        _ => String::new(),
+    }
+}
+
+fn checked_name(file_name: &str) -> Result<String> {
+    let name = file_name.trim();
+    if name.is_empty() || name.chars().count() > 1024 {
+        return Err(Error::invalid(
+            "fileName",
+            "a file needs a name of at most 1024 characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn pending(project_id: &str, user_id: &str, file_name: &str) -> Result<Attachment> {
+    let id = ids::new_id();
+    Ok(Attachment {
+        object_key: format!("assets/{project_id}/{id}"),
+        id,
+        project_id: project_id.to_string(),
+        user_id: Some(user_id.to_string()),
+        file_type: file_type(file_name),
+        file_name: checked_name(file_name)?,
+        file_size: None,
+        file_hash: None,
+        status: UploadStatus::Pending,
+        upload_error: None,
+        created_at: super::now(),
+    })
+}
+
+/// Stores one uploaded file. A body the store refuses (e.g. over the size limit) is recorded as
+/// a failed upload with the reason, as Speckle reports it.
+pub async fn upload(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    file_name: &str,
+    content_type: Option<&str>,
+    body: BlobStream,
+) -> Result<Attachment> {
+    load(core, actor, project_id, Action::WriteProject).await?;
+    let mut attachment = pending(project_id, &principal(actor)?.user.id, file_name)?;
+    core.projects.save_attachment(&attachment).await?;
+    match core
+        .blobs
+        .put(&attachment.object_key, body, content_type)
+        .await
+    {
+        Ok(info) => {
+            attachment.file_size = Some(info.size as i64);
+            attachment.file_hash = Some(info.etag);
+            attachment.status = UploadStatus::Completed;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, file = file_name, "attachment upload failed");
+            attachment.status = UploadStatus::Failed;
+            attachment.upload_error = Some(match e {
+                Error::Backend { cause, .. } => cause.to_string(),
+                other => other.to_string(),
+            });
+        }
+    }
+    core.projects.save_attachment(&attachment).await?;
+    Ok(attachment)
+}
+
+/// Reserves an attachment and returns it with a URL the client `PUT`s the file to.
+pub async fn upload_url(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    file_name: &str,
+) -> Result<(Attachment, String)> {
+    load(core, actor, project_id, Action::WriteProject).await?;
+    let attachment = pending(project_id, &principal(actor)?.user.id, file_name)?;
+    core.projects.save_attachment(&attachment).await?;
+    let url = core
+        .blobs
+        .presign(Method::Put, &attachment.object_key, UPLOAD_URL_LIFETIME)
+        .await?;
+    Ok((attachment, url))
+}
+
+/// Marks a presigned upload complete once the blob store has the file.
+pub async fn complete(core: &Core, attachment: &mut Attachment) -> Result<()> {
+    if attachment.status == UploadStatus::Completed {
+        return Ok(());
+    }
+    let info = core
+        .blobs
+        .head(&attachment.object_key)
+        .await?
+        .ok_or_else(|| Error::invalid("fileId", "the file has not been uploaded yet"))?;
+    attachment.file_size = Some(info.size as i64);
+    attachment.file_hash = Some(info.etag);
+    attachment.status = UploadStatus::Completed;
+    core.projects.save_attachment(attachment).await
+}
+
+/// An attachment's record and bytes.
+pub async fn download(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    id: &str,
+) -> Result<(Attachment, Blob)> {
+    load(core, actor, project_id, Action::ReadProject).await?;
+    let mut attachment = find(core, project_id, id).await?;
+    complete(core, &mut attachment).await?;
+    let blob = core
+        .blobs
+        .get(&attachment.object_key)
+        .await?
+        .ok_or_else(|| Error::NotFound("file".into()))?;
+    Ok((attachment, blob))
+}
+
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    name: Option<&str>,
+    window: Window,
+) -> Result<Listed<Attachment>> {
+    load(core, actor, project_id, Action::ReadProject).await?;
+    core.projects.attachments(project_id, name, window).await
+}
+
+/// Those of `ids` the project does not have.
+pub async fn unknown(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>> {
+    load(core, actor, project_id, Action::ReadProject).await?;
+    let known = core.projects.known_attachments(project_id, ids).await?;
+    Ok(ids
+        .iter()
+        .filter(|id| !known.contains(id))
+        .cloned()
+        .collect())
+}
+
+pub async fn delete(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Result<()> {
+    load(core, actor, project_id, Action::WriteProject).await?;
+    let attachment = find(core, project_id, id).await?;
+    core.blobs.delete(&attachment.object_key).await?;
+    core.projects.delete_attachment(project_id, id).await?;
+    Ok(())
+}
+
+pub async fn find(core: &Core, project_id: &str, id: &str) -> Result<Attachment> {
+    core.projects
+        .attachment(project_id, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("file".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_type;
+
+    #[test]
+    fn file_types_are_lower_cased_extensions() {
+        assert_eq!(file_type("Model.IFC"), "ifc");
+        assert_eq!(file_type("archive.tar.gz"), "gz");
+        assert_eq!(file_type("README"), "");
+    }
+}

@@ -1,0 +1,130 @@
+//! Files attached to a project: `Project.blobs`, `Project.blob`, and presigned uploads through
+//! `fileUploadMutations.generateUploadUrl`.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use fleck_core::projects::{attachments, Attachment};
+
+use super::errors::from_core;
+use super::paging::{page, Page};
+use super::projects::{actor, core};
+
+#[derive(SimpleObject)]
+pub struct BlobMetadata {
+    id: String,
+    stream_id: String,
+    user_id: Option<String>,
+    file_name: String,
+    file_type: String,
+    file_hash: Option<String>,
+    file_size: Option<i64>,
+    upload_status: i32,
+    upload_error: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Attachment> for BlobMetadata {
+    fn from(a: Attachment) -> Self {
+        BlobMetadata {
+            upload_status: a.status as i32,
+            id: a.id,
+            stream_id: a.project_id,
+            user_id: a.user_id,
+            file_name: a.file_name,
+            file_type: a.file_type,
+            file_hash: a.file_hash,
+            file_size: a.file_size,
+            upload_error: a.upload_error,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct BlobMetadataCollection {
+    total_count: i64,
+    /// Bytes in all the project's files.
+    total_size: i64,
+    cursor: Option<String>,
+    items: Vec<BlobMetadata>,
+}
+
+/// `Project.blobs`: completed files, newest first, optionally by a part of their name.
+pub async fn list(
+    ctx: &Context<'_>,
+    project_id: &str,
+    query: Option<String>,
+    limit: Option<i32>,
+    cursor: Option<String>,
+) -> Result<BlobMetadataCollection> {
+    let window = page(limit, cursor.as_deref(), 25, 100)?;
+    let query = query.filter(|q| !q.trim().is_empty());
+    let listed = attachments::list(core(ctx), actor(ctx), project_id, query.as_deref(), window)
+        .await
+        .map_err(from_core)?;
+    let total_size = core(ctx)
+        .projects
+        .attachments_size(project_id)
+        .await
+        .map_err(from_core)?;
+    let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
+    Ok(BlobMetadataCollection {
+        total_count: listed.total,
+        total_size,
+        cursor,
+        items: listed.items.into_iter().map(BlobMetadata::from).collect(),
+    })
+}
+
+/// `Project.blob`: one file's record; `null` when there is none.
+pub async fn one(ctx: &Context<'_>, project_id: &str, id: &str) -> Result<Option<BlobMetadata>> {
+    let attachment = core(ctx)
+        .projects
+        .attachment(project_id, id)
+        .await
+        .map_err(from_core)?;
+    Ok(attachment.map(BlobMetadata::from))
+}
+
+#[derive(InputObject)]
+pub struct GenerateFileUploadUrlInput {
+    project_id: String,
+    file_name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct GenerateFileUploadUrlOutput {
+    url: String,
+    file_id: String,
+}
+
+#[derive(Default)]
+pub struct FileUploadMutation;
+
+#[Object]
+impl FileUploadMutation {
+    async fn file_upload_mutations(&self) -> FileUploadMutations {
+        FileUploadMutations
+    }
+}
+
+pub struct FileUploadMutations;
+
+#[Object]
+impl FileUploadMutations {
+    /// Reserves a file and returns a URL to `PUT` it to (no token needed; it answers an ETag).
+    async fn generate_upload_url(
+        &self,
+        ctx: &Context<'_>,
+        input: GenerateFileUploadUrlInput,
+    ) -> Result<GenerateFileUploadUrlOutput> {
+        let (attachment, url) =
+            attachments::upload_url(core(ctx), actor(ctx), &input.project_id, &input.file_name)
+                .await
+                .map_err(from_core)?;
+        Ok(GenerateFileUploadUrlOutput {
+            url,
+            file_id: attachment.id,
+        })
+    }
+}
