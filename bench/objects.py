@@ -621,13 +621,21 @@ def fmt_runs(runs):
     return "[" + ", ".join(f"{r:.3f}" for r in runs) + "]"
 
 
+def stored_ratio(result: dict):
+    """Bytes the server stored (database and blobs, as bench/run.sh measured them) per byte of
+    object JSON uploaded."""
+    stored = result.get("stored_bytes")
+    return stored / result["upload_json_bytes"] if stored else None
+
+
 def table(results: list) -> str:
     first = results[0]
     head = (
         f"| label | upload obj/s | upload MB/s | diff {k(first['objects'])} s | download MB/s "
-        f"| getobjects {k(first['sample'])} s | object-stream {k(first['sample'])} s |"
+        f"| getobjects {k(first['sample'])} s | object-stream {k(first['sample'])} s "
+        f"| stored / JSON | peak RSS MB |"
     )
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 
     def cell(value, fmt):
         return "—" if value is None else format(value, fmt)
@@ -647,6 +655,8 @@ def table(results: list) -> str:
                     cell((r.get("download") or {}).get("mb_per_s"), ".1f"),
                     cell((r.get("getobjects") or {}).get("median_s"), ".3f"),
                     cell((r.get("object_stream") or {}).get("median_s"), ".3f"),
+                    cell(stored_ratio(r), ".0%"),
+                    cell(r.get("server_peak_rss_kb") and r["server_peak_rss_kb"] / 1024, ".0f"),
                 ]
             )
             + " |"

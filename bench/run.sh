@@ -107,19 +107,45 @@ start_server() { # start_server NAME [VAR=VALUE…]; sets PORT and SERVER_PID
   return 1
 }
 
+# Adds to NAME.json the server's peak resident memory (RSS_KB, read before it stopped) and the
+# bytes it stored for the run, at rest after it stopped: the data folder (SQLite file, blobs) or
+# the PostgreSQL database beyond an empty one.
+record_footprint() { # record_footprint NAME RSS_KB
+  local name="$1" rss="$2" stored
+  if [ "$name" = postgres ]; then
+    psql "$FLECK_TEST_POSTGRES_URL" -qc "CHECKPOINT" >/dev/null
+    stored="$(psql "$FLECK_TEST_POSTGRES_URL" -Atc \
+      "SELECT pg_database_size('$BENCH_DB') - pg_database_size('template1')")"
+  else
+    stored="$(du -sb "$WORK/$name" | cut -f1)"
+  fi
+  "$PY" - "$RESULTS/$name.json" "$rss" "$stored" <<'PY'
+import json, sys
+path, rss, stored = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+result = json.load(open(path))
+result.update(server_peak_rss_kb=rss, stored_bytes=stored)
+json.dump(result, open(path, "w"), indent=2)
+print(f"server peak RSS {rss / 1024:.0f} MB; stored {stored / 1e6:.1f} MB "
+      f"= {stored / result['upload_json_bytes']:.0%} of the uploaded JSON", file=sys.stderr)
+PY
+}
+
 bench() { # bench NAME [VAR=VALUE…]
   local name="$1"; shift
   say "benchmark on $name ($N objects)"
   start_server "$name" "$@" || return 1
-  local rc=0
+  local rc=0 rss=
   "$PY" "$ROOT/bench/objects.py" --url "http://127.0.0.1:$PORT" --objects "$N" --label "$name" \
     --out "$RESULTS/$name.json" "${EXTRA[@]}" >&2 || rc=$?
   if [ "$rc" -ne 0 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "bench: $name failed; the server log's end:" >&2
     tail -n 40 "$RESULTS/$name.server.log" >&2
     rc=1
+  else
+    rss="$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")"
   fi
   stop_server
+  if [ "$rc" -eq 0 ]; then record_footprint "$name" "$rss"; fi
   return "$rc"
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the workspace's tests on embedded defaults and on real
-# PostgreSQL, Redis, S3 and SMTP (started here when not already running), then the browser tests
-# and the specklepy client tests (clients/specklepy) against `fleck serve` on both backend sets.
+# PostgreSQL, Redis, S3 and SMTP (started here when not already running), then the browser tests,
+# the specklepy client tests (clients/specklepy) and the JavaScript object loader tests
+# (clients/objectloader) against `fleck serve` on both backend sets (two replicas on the
+# production one).
 # With CI=true a test that lacks a service fails instead of skipping.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -26,33 +28,54 @@ ensure_apt chromium chromium
 build_site release
 cargo build --package fleck-server --bin fleck --locked
 (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+(cd clients/objectloader && npm ci --no-audit --no-fund --loglevel=error)
 ensure_python_venv
 
 E2E_PORT="${FLECK_E2E_PORT:-53931}"
 E2E_DIR="$(mktemp -d)"
-SERVER_PID=
-stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }
+SERVER_PIDS=()
+stop_server() {
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  SERVER_PIDS=()
+}
 trap 'stop_server; rm -rf "$E2E_DIR"' EXIT
+
+start_fleck() { # start_fleck PORT LOG [VAR=VALUE…]: `fleck serve` on PORT, once it is ready
+  local port="$1" log="$2"; shift 2
+  env FLECK_BIND="127.0.0.1:$port" "$@" "$CARGO_TARGET_DIR/debug/fleck" serve >"$log" 2>&1 &
+  SERVER_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/readiness" >/dev/null && return 0
+    kill -0 "${SERVER_PIDS[-1]}" 2>/dev/null || break
+    sleep 0.2
+  done
+  cat "$log" >&2
+  return 1
+}
 
 browser_tests() { # browser_tests NAME EXPECTED-BACKENDS [VAR=VALUE…]
   local name="$1" backends="$2"; shift 2
   say "browser tests on $backends"
   mkdir -p "$E2E_DIR/$name"
-  env FLECK_BIND="127.0.0.1:$E2E_PORT" FLECK_DATA_DIR="$E2E_DIR/$name" "$@" \
-    "$CARGO_TARGET_DIR/debug/fleck" serve >"$E2E_DIR/$name.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$E2E_PORT/readiness" >/dev/null && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_DIR/$name.log" >&2; return 1; }
-    sleep 0.2
-  done
+  start_fleck "$E2E_PORT" "$E2E_DIR/$name.log" FLECK_DATA_DIR="$E2E_DIR/$name" "$@" || return 1
+  # With shared backends a second replica (same database, cache, blobs and secret) shows that
+  # what one replica does, the other sees: clients/specklepy/test_replicas.py.
+  local replica=(--ignore=clients/specklepy/test_replicas.py)
+  if [[ "$backends" == *redis* ]]; then
+    start_fleck "$((E2E_PORT + 1))" "$E2E_DIR/$name.replica.log" FLECK_DATA_DIR="$E2E_DIR/$name" "$@" || return 1
+    replica=()
+  fi
   # The tests read mail where this server sends it: the SMTP capture server or the outbox.
   local mail="E2E_OUTBOX=$E2E_DIR/$name/outbox"
   [[ "$backends" == *smtp* ]] && mail="E2E_MAILDEV_URL=$FLECK_TEST_MAILDEV_URL"
   (cd end2end && env BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" E2E_ARTIFACTS="test-results/$name" "$mail" npm test) \
     || { cat "$E2E_DIR/$name.log" >&2; return 1; }
   say "specklepy tests on $backends"
-  FLECK_URL="http://127.0.0.1:$E2E_PORT" "$FLECK_CACHE/venv/bin/python" -m pytest -q clients/specklepy \
+  FLECK_URL="http://127.0.0.1:$E2E_PORT" FLECK_REPLICA_URL="http://127.0.0.1:$((E2E_PORT + 1))" \
+    "$FLECK_CACHE/venv/bin/python" -m pytest -q clients/specklepy "${replica[@]}" \
+    || { cat "$E2E_DIR/$name.log" >&2; return 1; }
+  say "objectloader tests on $backends"
+  (cd clients/objectloader && FLECK_URL="http://127.0.0.1:$E2E_PORT" npm test) \
     || { cat "$E2E_DIR/$name.log" >&2; return 1; }
   stop_server
 }

@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::mail::outbox::Outbox;
 use crate::mail::smtp::Smtp;
 use crate::mail::{parse_from, Mailer};
-use crate::objects::ObjectStore;
+use crate::objects::Objects;
 use crate::projects::ProjectStore;
 use crate::queue::{Jobs, Queue};
 use crate::ratelimit::RateLimiter;
@@ -36,7 +36,7 @@ pub struct Core {
     pub queue: Arc<dyn Queue>,
     pub auth: Arc<dyn AuthStore>,
     pub projects: Arc<dyn ProjectStore>,
-    pub objects: Arc<dyn ObjectStore>,
+    pub objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
     pub cache: Arc<dyn Cache>,
@@ -92,7 +92,7 @@ impl Core {
             queue: database.queue,
             auth: database.auth,
             projects: database.projects,
-            objects: database.objects,
+            objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,
             mailer,

@@ -30,6 +30,10 @@ pub trait Store: Send + Sync + 'static {
     /// A round trip to the database.
     async fn ping(&self) -> Result<()>;
 
+    /// Closes the connections once they are returned (SQLite then folds its write-ahead log
+    /// back into the database file).
+    async fn close(&self);
+
     /// Applies pending migrations from `migrations/<database>/`.
     async fn migrate(&self) -> Result<()>;
 

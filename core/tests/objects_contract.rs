@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use fleck_core::authz::Visibility;
 use fleck_core::db::Database;
 use fleck_core::ids::new_id;
-use fleck_core::objects::{NewObject, ID_LEN};
+use fleck_core::objects::{NewObject, Objects, ID_LEN};
 use fleck_core::projects::{now, Model, Project};
 use fleck_core::users::{ServerRole, User, UserInput};
 
@@ -26,10 +26,16 @@ support::contract_tests! {
         objects_report_which_ids_exist,
         objects_total_their_count_and_bytes,
         objects_accept_concurrent_overlapping_uploads,
+        objects_read_back_whether_stored_before_or_after_the_dictionary,
     ],
 }
 
 // ---- Helpers ----
+
+/// The objects of `db` as the server uses them: compressed in front of the database.
+fn store(db: &Database) -> std::sync::Arc<Objects> {
+    std::sync::Arc::new(Objects::new(db.objects.clone()))
+}
 
 /// A user without a password (hashing one is slow in debug builds).
 async fn user(db: &Database) -> User {
@@ -113,15 +119,15 @@ fn impostor(n: usize) -> NewObject {
 }
 
 async fn insert(db: &Database, project: &str, objects: &[NewObject]) {
-    db.objects
-        .insert_objects(project, objects)
+    store(db)
+        .insert_objects(project, objects.to_vec())
         .await
         .unwrap_or_else(|e| panic!("inserting {} objects: {e}", objects.len()));
 }
 
 /// The stored JSON of `id`, panicking when missing.
 async fn data(db: &Database, project: &str, id: &str) -> String {
-    db.objects
+    store(db)
         .object(project, id)
         .await
         .unwrap()
@@ -173,8 +179,7 @@ async fn objects_come_back_byte_for_byte(db: Database) {
     let after = Utc::now() + Duration::seconds(1);
 
     for expected in &objects {
-        let stored = db
-            .objects
+        let stored = store(&db)
             .object(&project, &expected.id)
             .await
             .unwrap()
@@ -193,8 +198,7 @@ async fn objects_come_back_byte_for_byte(db: Database) {
             stored.created_at
         );
     }
-    let json = db
-        .objects
+    let json = store(&db)
         .objects_json(&project, &ids(&objects))
         .await
         .unwrap();
@@ -203,15 +207,14 @@ async fn objects_come_back_byte_for_byte(db: Database) {
         .map(|o| (o.id.clone(), o.data.clone()))
         .collect();
     assert_eq!(json, expected);
-    assert_eq!(db.objects.object(&project, &id(99)).await.unwrap(), None);
+    assert_eq!(store(&db).object(&project, &id(99)).await.unwrap(), None);
 }
 
 async fn objects_keep_the_first_copy_of_an_id(db: Database) {
     let [project] = projects::<1>(&db).await;
     let first = object(1);
     insert(&db, &project, std::slice::from_ref(&first)).await;
-    let stored = db
-        .objects
+    let stored = store(&db)
         .object(&project, &first.id)
         .await
         .unwrap()
@@ -227,7 +230,7 @@ async fn objects_keep_the_first_copy_of_an_id(db: Database) {
     insert(&db, &project, &[second, object(2)]).await;
 
     assert_eq!(
-        db.objects.object(&project, &first.id).await.unwrap(),
+        store(&db).object(&project, &first.id).await.unwrap(),
         Some(stored)
     );
     assert_eq!(
@@ -237,7 +240,7 @@ async fn objects_keep_the_first_copy_of_an_id(db: Database) {
     );
     let bytes = (first.data.len() + object(2).data.len()) as i64;
     assert_eq!(
-        db.objects.object_totals(&project).await.unwrap(),
+        store(&db).object_totals(&project).await.unwrap(),
         (2, bytes)
     );
 }
@@ -260,7 +263,7 @@ async fn objects_tolerate_duplicates_within_one_upload(db: Database) {
     for n in [1, 2, 3, 5] {
         assert_eq!(data(&db, &project, &id(n)).await, object(n).data);
     }
-    assert_eq!(db.objects.object_totals(&project).await.unwrap().0, 4);
+    assert_eq!(store(&db).object_totals(&project).await.unwrap().0, 4);
 }
 
 async fn objects_are_scoped_per_project(db: Database) {
@@ -271,26 +274,25 @@ async fn objects_are_scoped_per_project(db: Database) {
 
     assert_eq!(data(&db, &one, &id(1)).await, object(1).data);
     assert_eq!(data(&db, &two, &id(1)).await, impostor(1).data);
-    assert_eq!(db.objects.object(&one, &id(3)).await.unwrap(), None);
-    assert_eq!(db.objects.object(&two, &id(2)).await.unwrap(), None);
+    assert_eq!(store(&db).object(&one, &id(3)).await.unwrap(), None);
+    assert_eq!(store(&db).object(&two, &id(2)).await.unwrap(), None);
 
     let asked = vec![id(1), id(2), id(3)];
     assert_eq!(
-        sorted(db.objects.existing_ids(&one, &asked).await.unwrap()),
+        sorted(store(&db).existing_ids(&one, &asked).await.unwrap()),
         [id(1), id(2)]
     );
     assert_eq!(
-        sorted(db.objects.existing_ids(&two, &asked).await.unwrap()),
+        sorted(store(&db).existing_ids(&two, &asked).await.unwrap()),
         [id(1), id(3)]
     );
     assert_eq!(
-        db.objects.objects_json(&two, &asked).await.unwrap(),
+        store(&db).objects_json(&two, &asked).await.unwrap(),
         [(id(1), impostor(1).data), (id(3), object(3).data)]
     );
-    assert_eq!(db.objects.object_totals(&one).await.unwrap().0, 2);
-    assert_eq!(db.objects.object_totals(&two).await.unwrap().0, 2);
-    assert!(db
-        .objects
+    assert_eq!(store(&db).object_totals(&one).await.unwrap().0, 2);
+    assert_eq!(store(&db).object_totals(&two).await.unwrap().0, 2);
+    assert!(store(&db)
         .existing_ids("nosuchproj", &asked)
         .await
         .unwrap()
@@ -307,15 +309,15 @@ async fn objects_store_thousands_in_one_upload(db: Database) {
 
     let bytes: usize = objects.iter().map(|o| o.data.len()).sum();
     assert_eq!(
-        db.objects.object_totals(&project).await.unwrap(),
+        store(&db).object_totals(&project).await.unwrap(),
         (2_500, bytes as i64)
     );
     let all = ids(&objects);
     assert_eq!(
-        sorted(db.objects.existing_ids(&project, &all).await.unwrap()),
+        sorted(store(&db).existing_ids(&project, &all).await.unwrap()),
         sorted(all.clone())
     );
-    let json = db.objects.objects_json(&project, &all).await.unwrap();
+    let json = store(&db).objects_json(&project, &all).await.unwrap();
     assert_eq!(json.len(), 2_500);
     for (n, (id_, data)) in json.iter().enumerate() {
         assert_eq!((id_, data), (&id(n), &object(n).data));
@@ -335,7 +337,7 @@ async fn objects_json_returns_only_existing_ids_ordered_by_id(db: Database) {
     .await;
 
     let asked = vec![id(10), id(4), id(2), id(1), id(2), "not an id".into()];
-    let json = db.objects.objects_json(&project, &asked).await.unwrap();
+    let json = store(&db).objects_json(&project, &asked).await.unwrap();
     assert_eq!(
         json,
         [
@@ -344,14 +346,12 @@ async fn objects_json_returns_only_existing_ids_ordered_by_id(db: Database) {
             (id(10), object(10).data)
         ]
     );
-    assert!(db
-        .objects
+    assert!(store(&db)
         .objects_json(&project, &[])
         .await
         .unwrap()
         .is_empty());
-    assert!(db
-        .objects
+    assert!(store(&db)
         .objects_json(&project, &[id(4)])
         .await
         .unwrap()
@@ -363,16 +363,14 @@ async fn objects_report_which_ids_exist(db: Database) {
     insert(&db, &project, &[object(1), object(2), object(3)]).await;
 
     let asked = vec![id(3), id(7), id(1), id(8)];
-    let found = db.objects.existing_ids(&project, &asked).await.unwrap();
+    let found = store(&db).existing_ids(&project, &asked).await.unwrap();
     assert_eq!(sorted(found), [id(1), id(3)]);
-    assert!(db
-        .objects
+    assert!(store(&db)
         .existing_ids(&project, &[])
         .await
         .unwrap()
         .is_empty());
-    assert!(db
-        .objects
+    assert!(store(&db)
         .existing_ids(&project, &[id(9)])
         .await
         .unwrap()
@@ -381,7 +379,7 @@ async fn objects_report_which_ids_exist(db: Database) {
 
 async fn objects_total_their_count_and_bytes(db: Database) {
     let [project, other] = projects::<2>(&db).await;
-    assert_eq!(db.objects.object_totals(&project).await.unwrap(), (0, 0));
+    assert_eq!(store(&db).object_totals(&project).await.unwrap(), (0, 0));
 
     // Bytes of UTF-8, not characters: "é" is 2 bytes, "建" 3, "🏗" 4.
     let unicode = NewObject {
@@ -395,12 +393,12 @@ async fn objects_total_their_count_and_bytes(db: Database) {
     let bytes: usize = objects.iter().map(|o| o.data.len()).sum();
     assert_eq!(objects[1].data.chars().count() + 6, objects[1].data.len());
     assert_eq!(
-        db.objects.object_totals(&project).await.unwrap(),
+        store(&db).object_totals(&project).await.unwrap(),
         (2, bytes as i64)
     );
     let other_bytes = object(9).data.len() as i64;
     assert_eq!(
-        db.objects.object_totals(&other).await.unwrap(),
+        store(&db).object_totals(&other).await.unwrap(),
         (1, other_bytes)
     );
 }
@@ -410,13 +408,13 @@ async fn objects_accept_concurrent_overlapping_uploads(db: Database) {
     // Eight uploads of 400 objects each, every one overlapping its neighbours by 250 and sent in
     // varying orders, as parallel senders of one model would.
     let uploads = (0..8usize).map(|i| {
-        let (objects_store, project) = (db.objects.clone(), project.clone());
+        let (objects_store, project) = (store(&db), project.clone());
         tokio::spawn(async move {
             let mut batch: Vec<NewObject> = (i * 150..i * 150 + 400).map(object).collect();
             if i % 2 == 1 {
                 batch.reverse();
             }
-            objects_store.insert_objects(&project, &batch).await
+            objects_store.insert_objects(&project, batch).await
         })
     });
     let results = futures::future::join_all(uploads).await;
@@ -427,12 +425,32 @@ async fn objects_accept_concurrent_overlapping_uploads(db: Database) {
     }
 
     let expected: BTreeSet<usize> = (0..7 * 150 + 400).collect();
-    let (count, bytes) = db.objects.object_totals(&project).await.unwrap();
+    let (count, bytes) = store(&db).object_totals(&project).await.unwrap();
     assert_eq!(count, expected.len() as i64);
     let expected_bytes: usize = expected.iter().map(|&n| object(n).data.len()).sum();
     assert_eq!(bytes, expected_bytes as i64);
     let all: Vec<String> = expected.iter().map(|&n| id(n)).collect();
-    let json = db.objects.objects_json(&project, &all).await.unwrap();
+    let json = store(&db).objects_json(&project, &all).await.unwrap();
     let wanted: Vec<(String, String)> = expected.iter().map(|&n| (id(n), object(n).data)).collect();
     assert_eq!(json, wanted);
+}
+
+async fn objects_read_back_whether_stored_before_or_after_the_dictionary(db: Database) {
+    let [project] = projects::<1>(&db).await;
+    // Too few to train a dictionary: stored without one.
+    let early: Vec<NewObject> = (0..10).map(object).collect();
+    insert(&db, &project, &early).await;
+    // The first large batch trains the project's dictionary; later small ones use it.
+    let large: Vec<NewObject> = (10..600).map(object).collect();
+    insert(&db, &project, &large).await;
+    let late: Vec<NewObject> = (600..605).map(object).collect();
+    insert(&db, &project, &late).await;
+
+    let all: Vec<String> = (0..605).map(id).collect();
+    let json = store(&db).objects_json(&project, &all).await.unwrap();
+    let wanted: Vec<(String, String)> = (0..605).map(|n| (id(n), object(n).data)).collect();
+    assert_eq!(json, wanted, "a fresh reader sees every object exactly");
+    for n in [0, 9, 10, 599, 604] {
+        assert_eq!(data(&db, &project, &id(n)).await, object(n).data);
+    }
 }

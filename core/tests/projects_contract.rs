@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use fleck_core::authz::{ProjectRole, Visibility};
 use fleck_core::db::Database;
 use fleck_core::ids::{new_id, random_string};
-use fleck_core::objects::NewObject;
+use fleck_core::objects::{NewObject, Objects};
 use fleck_core::projects::{
     now, Activity, Invitee, Listed, Model, ModelFilter, Project, ProjectFilter, ProjectInvite,
     Version, Window,
@@ -425,9 +425,10 @@ async fn projects_delete_everything_in_them(db: Database) {
         total_children_count: Some(0),
         data: r#"{"id":"0123456789abcdef0123456789abcdef"}"#.into(),
     };
+    let objects = Objects::new(db.objects.clone());
     for project in [&doomed, &kept] {
-        db.objects
-            .insert_objects(&project.id, std::slice::from_ref(&object))
+        objects
+            .insert_objects(&project.id, vec![object.clone()])
             .await
             .unwrap();
     }
@@ -470,11 +471,8 @@ async fn projects_delete_everything_in_them(db: Database) {
         None
     );
     assert!(p.project_invites(&doomed.id).await.unwrap().is_empty());
-    assert_eq!(
-        db.objects.object(&doomed.id, &object.id).await.unwrap(),
-        None
-    );
-    assert_eq!(db.objects.object_totals(&doomed.id).await.unwrap(), (0, 0));
+    assert_eq!(objects.object(&doomed.id, &object.id).await.unwrap(), None);
+    assert_eq!(objects.object_totals(&doomed.id).await.unwrap(), (0, 0));
     let listed = p
         .user_projects(&grace.id, &ProjectFilter::default(), ALL)
         .await
@@ -501,8 +499,7 @@ async fn projects_delete_everything_in_them(db: Database) {
         p.project_invite(&kept_invite.id).await.unwrap(),
         Some(kept_invite)
     );
-    assert!(db
-        .objects
+    assert!(objects
         .object(&kept.id, &object.id)
         .await
         .unwrap()

@@ -47,15 +47,26 @@ CREATE TABLE versions (
 CREATE INDEX versions_model ON versions (model_id, created_at);
 CREATE INDEX versions_project ON versions (project_id, created_at);
 
--- Object JSON exactly as uploaded; immutable, scoped per project.
+-- Objects: immutable, scoped per project, their JSON compressed with zstd (with the project's
+-- dictionary when `dictionary` is set) and returned exactly as uploaded.
 CREATE TABLE objects (
     project_id           TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     id                   TEXT NOT NULL,
     speckle_type         TEXT NOT NULL,
     total_children_count INTEGER,
-    data                 TEXT NOT NULL,
+    json_bytes           INTEGER NOT NULL,
+    dictionary           BOOLEAN NOT NULL,
+    data                 BLOB NOT NULL,
     created_at           INTEGER NOT NULL,
     PRIMARY KEY (project_id, id)
+);
+
+-- One zstd dictionary per project, trained on its first large upload: small objects compress
+-- several times better with one.
+CREATE TABLE object_dictionaries (
+    project_id TEXT PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
+    data       BLOB NOT NULL,
+    created_at INTEGER NOT NULL
 );
 
 -- Invitations to a project, for a registered user (`user_id`) or an e-mail address. The token

@@ -54,6 +54,7 @@ pub async fn serve(
             tracing::warn!("workers did not stop within the shutdown timeout");
         }
     }
+    core.store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -67,7 +68,8 @@ pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> 
     }
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    fleck_workers::run(core, registry, worker_options(&options), shutdown).await;
+    fleck_workers::run(core.clone(), registry, worker_options(&options), shutdown).await;
+    core.store.close().await;
     Ok(())
 }
 

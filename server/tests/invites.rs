@@ -236,3 +236,82 @@ async fn inviters_resend_and_cancel_their_invitations() {
     let gone = graphql(&server, None, BY_TOKEN, json!({ "token": second })).await;
     assert_eq!(gone["data"]["serverInviteByToken"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_server() {
+    let server = TestServer::start().await;
+    let owner = register(&server, "owner@example.com", "correct horse").await;
+    graphql(
+        &server,
+        Some(&owner),
+        "mutation { serverInfoUpdate(info: { name: \"Fleck\", inviteOnly: true }) }",
+        json!({}),
+    )
+    .await;
+    let created = graphql(
+        &server,
+        Some(&owner),
+        "mutation { projectMutations { create(input: {name: \"Tower\"}) { id } } }",
+        json!({}),
+    )
+    .await;
+    let project = created["data"]["projectMutations"]["create"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invited = graphql(
+        &server,
+        Some(&owner),
+        "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: {email: \"Carol@Example.com\", role: \"stream:reviewer\"}) { invitedTeam { title role } } } } }",
+        json!({ "p": project }),
+    )
+    .await;
+    assert_eq!(
+        invited["data"]["projectMutations"]["invites"]["create"]["invitedTeam"][0]["title"],
+        "carol@example.com",
+        "{invited}"
+    );
+
+    // The mailed link signs Carol up (invite-only as the server is) and makes her a reviewer.
+    let token = invite_token(&server, "carol@example.com").await;
+    assert_eq!(
+        sign_up(&server, "mallory@example.com", Some(&token))
+            .await
+            .status(),
+        400,
+        "only the invited address may use the link"
+    );
+    assert_eq!(
+        sign_up(&server, "carol@example.com", Some(&token))
+            .await
+            .status(),
+        302
+    );
+    let carol = server
+        .core
+        .store
+        .user_by_email("carol@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(carol.verified, "the invitation reached her address");
+    assert_eq!(
+        server
+            .core
+            .projects
+            .role_of(&project, &carol.id)
+            .await
+            .unwrap(),
+        Some(fleck_core::authz::ProjectRole::Reviewer)
+    );
+    assert!(
+        server
+            .core
+            .projects
+            .project_invites(&project)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the invitation is used up"
+    );
+}

@@ -13,13 +13,9 @@ pub async fn register(core: &Core, input: UserInput, invite_token: Option<&str>)
         return Err(Error::invalid("password", "a password is required"));
     }
     let invite = match invite_token.filter(|t| !t.trim().is_empty()) {
-        Some(token) => Some(
-            super::invites::by_token(core, token)
-                .await?
-                .ok_or_else(|| {
-                    Error::invalid("invite", "this invitation is invalid or was already used")
-                })?,
-        ),
+        Some(token) => Some(Invitation::find(core, token).await?.ok_or_else(|| {
+            Error::invalid("invite", "this invitation is invalid or was already used")
+        })?),
         None => None,
     };
     if invite.is_none() && core.store.server_settings().await?.invite_only {
@@ -31,7 +27,7 @@ pub async fn register(core: &Core, input: UserInput, invite_token: Option<&str>)
         .await
         .map_err(|e| Error::backend("hashing a password", e))??;
     let role = match &invite {
-        Some(invite) if invite.email != new_user.email => {
+        Some(invite) if invite.email() != new_user.email => {
             return Err(Error::invalid(
                 "email",
                 "use the address the invitation was sent to",
@@ -39,14 +35,57 @@ pub async fn register(core: &Core, input: UserInput, invite_token: Option<&str>)
         }
         Some(invite) => {
             new_user.verified = true;
-            invite.server_role
+            invite.server_role()
         }
         None => ServerRole::User,
     };
     let user = core.store.create_user(new_user, role).await?;
     match invite {
-        Some(_) => core.auth.delete_invites_for(&user.email).await?,
+        Some(Invitation::Server(_)) => core.auth.delete_invites_for(&user.email).await?,
+        // Signing up through a project invitation's link accepts it.
+        Some(Invitation::Project(invite)) => {
+            crate::projects::members::add(core, &invite.project_id, &user.id, invite.role).await?;
+            core.projects.delete_project_invite(&invite.id).await?;
+            core.auth.delete_invites_for(&user.email).await?;
+        }
         None => super::links::send_verification(core, &user).await?,
     }
     Ok(user)
+}
+
+/// What an invitation link's token can stand for.
+enum Invitation {
+    Server(super::Invite),
+    /// An invitation to a project sent to an address without an account.
+    Project(crate::projects::ProjectInvite),
+}
+
+impl Invitation {
+    async fn find(core: &Core, token: &str) -> Result<Option<Self>> {
+        if let Some(invite) = super::invites::by_token(core, token).await? {
+            return Ok(Some(Invitation::Server(invite)));
+        }
+        let project_invite = core.projects.project_invite_by_token(token.trim()).await?;
+        Ok(project_invite
+            .filter(|i| matches!(i.invitee, crate::projects::Invitee::Email(_)))
+            .map(Invitation::Project))
+    }
+
+    fn email(&self) -> &str {
+        match self {
+            Invitation::Server(invite) => &invite.email,
+            Invitation::Project(invite) => match &invite.invitee {
+                crate::projects::Invitee::Email(email) => email,
+                crate::projects::Invitee::User(_) => "",
+            },
+        }
+    }
+
+    /// Project invitations give the server role chosen for the invitee, or a user's.
+    fn server_role(&self) -> ServerRole {
+        match self {
+            Invitation::Server(invite) => invite.server_role,
+            Invitation::Project(invite) => invite.server_role.unwrap_or(ServerRole::User),
+        }
+    }
 }

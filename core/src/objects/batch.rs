@@ -61,23 +61,84 @@ impl<'de> Deserialize<'de> for ClosureSize {
     }
 }
 
+/// Batches of one object this large reuse their buffer for its text rather than copy it.
+const REUSE_BYTES: usize = 1 << 20;
+
 /// Parses a batch. Objects larger than `max_object_bytes` are refused.
 pub fn parse(bytes: &[u8], max_object_bytes: usize) -> Result<Vec<NewObject>, BatchError> {
-    let raws: Vec<&RawValue> = match serde_json::from_slice(bytes) {
-        Ok(raws) => raws,
-        Err(e) => {
-            return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
-                Ok(_) => BatchError::NotAnArray,
-                Err(_) => BatchError::Unparsable(e.to_string()),
-            })
-        }
-    };
-    raws.into_iter()
+    array(bytes)?
+        .into_iter()
         .map(|raw| object(raw, max_object_bytes))
         .collect()
 }
 
+/// Like `parse`, owning the batch: a batch that is one large object (a root whose `__closure`
+/// lists a million children) keeps its buffer as the object's text, so it is never held twice.
+pub fn parse_owned(bytes: Vec<u8>, max_object_bytes: usize) -> Result<Vec<NewObject>, BatchError> {
+    let single = {
+        let raws = array(&bytes)?;
+        match raws.as_slice() {
+            [raw] if raw.get().len() >= REUSE_BYTES => {
+                let mut object = object_head(raw, max_object_bytes)?;
+                let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+                Some((start, start + raw.get().len(), object.take()))
+            }
+            _ => None,
+        }
+    };
+    let Some((start, end, head)) = single else {
+        return parse(&bytes, max_object_bytes);
+    };
+    let mut bytes = bytes;
+    bytes.truncate(end);
+    bytes.drain(..start);
+    let data = String::from_utf8(bytes).map_err(|e| BatchError::Unparsable(e.to_string()))?;
+    Ok(vec![head.with_data(data)])
+}
+
+fn array(bytes: &[u8]) -> Result<Vec<&RawValue>, BatchError> {
+    serde_json::from_slice(bytes).map_err(|e| match serde_json::from_slice::<IgnoredAny>(bytes) {
+        Ok(_) => BatchError::NotAnArray,
+        Err(_) => BatchError::Unparsable(e.to_string()),
+    })
+}
+
+/// What `object_head` read of an object, its text still to be attached.
+struct Headed {
+    object: NewObject,
+    /// The text with an `id` written in, when the object came without one.
+    rewritten: Option<String>,
+}
+
+impl Headed {
+    fn take(&mut self) -> Headed {
+        Headed {
+            object: std::mem::replace(
+                &mut self.object,
+                NewObject {
+                    id: String::new(),
+                    speckle_type: String::new(),
+                    total_children_count: None,
+                    data: String::new(),
+                },
+            ),
+            rewritten: self.rewritten.take(),
+        }
+    }
+
+    fn with_data(self, text: String) -> NewObject {
+        NewObject {
+            data: self.rewritten.unwrap_or(text),
+            ..self.object
+        }
+    }
+}
+
 fn object(raw: &RawValue, max_object_bytes: usize) -> Result<NewObject, BatchError> {
+    Ok(object_head(raw, max_object_bytes)?.with_data(raw.get().to_string()))
+}
+
+fn object_head(raw: &RawValue, max_object_bytes: usize) -> Result<Headed, BatchError> {
     let text = raw.get();
     if text.len() > max_object_bytes {
         return Err(BatchError::BadObject(format!(
@@ -89,12 +150,13 @@ fn object(raw: &RawValue, max_object_bytes: usize) -> Result<NewObject, BatchErr
     let head: Head = serde_json::from_str(text)
         .map_err(|e| BatchError::BadObject(format!("objects must be JSON objects ({e})")))?;
     let given = head.hash.or(head.id).map(Cow::into_owned);
-    let (id, data) = match given {
-        Some(id) => (id, text.to_string()),
+    let (id, rewritten) = match given {
+        Some(id) => (id, None),
         // Speckle's fallback: the MD5 of the text, written into the object as its `id`.
         None => {
             let id = hex::encode(Md5::digest(text.as_bytes()));
-            (id.clone(), with_id(text, &id))
+            let rewritten = with_id(text, &id);
+            (id, Some(rewritten))
         }
     };
     if id.len() != ID_LEN {
@@ -102,14 +164,17 @@ fn object(raw: &RawValue, max_object_bytes: usize) -> Result<NewObject, BatchErr
             "Object ID's must be hashes represented by a string of 32 characters".into(),
         ));
     }
-    Ok(NewObject {
-        id,
-        speckle_type: head
-            .speckle_type
-            .map(Cow::into_owned)
-            .unwrap_or_else(|| "Base".into()),
-        total_children_count: head.closure.map(|c| c.0),
-        data,
+    Ok(Headed {
+        object: NewObject {
+            id,
+            speckle_type: head
+                .speckle_type
+                .map(Cow::into_owned)
+                .unwrap_or_else(|| "Base".into()),
+            total_children_count: head.closure.map(|c| c.0),
+            data: String::new(),
+        },
+        rewritten,
     })
 }
 
@@ -163,6 +228,18 @@ mod tests {
             format!(r#"{{"id":"{}","x":1}}"#, computed.id)
         );
         assert_eq!(parsed[2].data, format!(r#"{{"id":"{}"}}"#, parsed[2].id));
+    }
+
+    #[test]
+    fn a_large_single_object_keeps_its_text_when_parsed_owned() {
+        let big = format!(
+            r#" [ {{"id":"{ID}","__closure":{{"a":1}},"pad":"{}"}} ] "#,
+            "x".repeat(REUSE_BYTES)
+        );
+        let parsed = parse_owned(big.clone().into_bytes(), usize::MAX).unwrap();
+        assert_eq!(parsed, parse(big.as_bytes(), usize::MAX).unwrap());
+        assert_eq!(parsed[0].data, big.trim()[1..big.trim().len() - 1].trim());
+        assert_eq!(parsed[0].total_children_count, Some(1));
     }
 
     #[test]

@@ -78,6 +78,12 @@ pub async fn create(
                 "archived users cannot be invited",
             ))
         }
+        Some(ServerRole::Guest) if !core.store.server_settings().await?.guest_mode => {
+            return Err(Error::invalid(
+                "serverRole",
+                "guest mode is off on this server",
+            ))
+        }
         other => other,
     };
     let existing = core.projects.project_invites(project_id).await?;
@@ -243,11 +249,20 @@ async fn mail(
     inviter_name: &str,
     project_name: &str,
 ) -> Result<()> {
+    // Someone without an account signs up through the invitation; members open the project.
     let mut url = core.config.public_url.clone();
-    url.set_path(&format!("/projects/{}", invite.project_id));
-    url.query_pairs_mut()
-        .append_pair("token", &invite.token)
-        .append_pair("accept", "true");
+    match invite.invitee {
+        Invitee::Email(_) => {
+            url.set_path(crate::auth::invites::REGISTER_PAGE);
+            url.query_pairs_mut().append_pair("token", &invite.token);
+        }
+        Invitee::User(_) => {
+            url.set_path(&format!("/projects/{}", invite.project_id));
+            url.query_pairs_mut()
+                .append_pair("token", &invite.token)
+                .append_pair("accept", "true");
+        }
+    }
     emails::project_invitation(
         to,
         inviter_name,

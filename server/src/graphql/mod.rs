@@ -78,10 +78,78 @@ pub async fn execute(
     request: GraphQLBatchRequest,
 ) -> GraphQLResponse {
     let request = request.into_inner().data(actor).data(state.core.clone());
-    state.graphql.execute_batch(request).await.into()
+    let mut response = state.graphql.execute_batch(request).await;
+    match &mut response {
+        async_graphql::BatchResponse::Single(one) => label_refused(one),
+        async_graphql::BatchResponse::Batch(many) => many.iter_mut().for_each(label_refused),
+    }
+    response.into()
 }
 
-/// `GET /graphql`: subscriptions over a WebSocket, or the explorer for people in a browser.
+/// Requests refused before running (unparsable, or invalid against the schema) get Apollo's
+/// code, which clients match on; errors from resolvers already carry theirs.
+fn label_refused(response: &mut async_graphql::Response) {
+    if response.data != async_graphql::Value::Null {
+        return;
+    }
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+}
+
+/// A query sent as `GET /graphql?query=…`. As Apollo's CSRF prevention does, it needs a header
+/// a plain link or form cannot send, and it may not change anything.
+async fn execute_get(
+    state: AppState,
+    actor: Actor,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let headers = request.headers();
+    let preflighted = headers.contains_key("apollo-require-preflight")
+        || headers.contains_key("x-apollo-operation-name")
+        || headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+    if !preflighted {
+        return (
+            StatusCode::BAD_REQUEST,
+            "This GET request needs an `apollo-require-preflight` header (CSRF protection).",
+        )
+            .into_response();
+    }
+    let query = request.uri().query().unwrap_or_default();
+    let parsed = match async_graphql::http::parse_query_string(query) {
+        Ok(parsed) => parsed,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let mutates = async_graphql::parser::parse_query(&parsed.query).is_ok_and(|document| {
+        document
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
+    });
+    if mutates {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Mutations and subscriptions are not accepted over GET; use POST.",
+        )
+            .into_response();
+    }
+    let mut response = state
+        .graphql
+        .execute(parsed.data(actor).data(state.core.clone()))
+        .await;
+    label_refused(&mut response);
+    GraphQLResponse::from(response).into_response()
+}
+
+/// `GET /graphql`: subscriptions over a WebSocket, a query in the URL, or the explorer for
+/// people in a browser.
 pub async fn get(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
@@ -89,6 +157,12 @@ pub async fn get(
 ) -> axum::response::Response {
     if websocket::is_upgrade(&request) {
         websocket::upgrade(state, actor, request).await
+    } else if request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("query=")))
+    {
+        execute_get(state, actor, request).await
     } else {
         explorer().await.into_response()
     }

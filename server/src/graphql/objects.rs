@@ -156,11 +156,12 @@ impl ObjectMutation {
         let array = format!("[{}]", texts.join(","));
         let objects = batch::parse(array.as_bytes(), usize::MAX)
             .map_err(|e| code(e.to_string(), "BAD_USER_INPUT"))?;
+        let ids = objects.iter().map(|o| Some(o.id.clone())).collect();
         core(ctx)
             .objects
-            .insert_objects(&object_input.stream_id, &objects)
+            .insert_objects(&object_input.stream_id, objects)
             .await
             .map_err(from_core)?;
-        Ok(objects.into_iter().map(|o| Some(o.id)).collect())
+        Ok(ids)
     }
 }

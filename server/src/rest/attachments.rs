@@ -46,11 +46,11 @@ pub async fn upload(
             .await
             .map_err(|e| ApiError(fleck_core::Error::invalid("upload", e.body_text())))?;
         let Some(field) = field else { break };
+        // Only file parts become attachments; plain form fields are not files.
+        let Some(file_name) = field.file_name().map(str::to_string) else {
+            continue;
+        };
         let form_key = field.name().unwrap_or_default().to_string();
-        let file_name = field
-            .file_name()
-            .map(str::to_string)
-            .unwrap_or_else(|| form_key.clone());
         let content_type = field.content_type().map(str::to_string);
         // The part borrows the request, the blob store wants an owned stream: a small channel
         // carries the chunks across while both run.
@@ -112,13 +112,43 @@ async fn forward(
     }
 }
 
+/// `attachment` with the name twice: plain for old clients, and UTF-8 (RFC 6266) for the rest.
+fn content_disposition(file_name: &str) -> String {
+    let plain: String = file_name
+        .chars()
+        .map(|c| {
+            let safe = c == ' ' || (c.is_ascii_graphic() && c != '"' && c != '\\');
+            if safe {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::with_capacity(file_name.len() * 3);
+    for byte in file_name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
+}
+
 /// `POST /api/stream/{project_id}/blob/diff`: which of the listed ids the project lacks.
 pub async fn diff(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     Extension(actor): Extension<Actor>,
-    Json(ids): Json<Vec<String>>,
+    body: Bytes,
 ) -> ApiResult<Json<Vec<String>>> {
+    let ids: Vec<String> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(fleck_core::Error::invalid(
+            "body",
+            format!("expected a JSON array of file ids ({e})"),
+        ))
+    })?;
     Ok(Json(
         attachments::unknown(&state.core, &actor, &project_id, &ids).await?,
     ))
@@ -132,10 +162,7 @@ pub async fn download(
 ) -> ApiResult<Response> {
     let (attachment, blob) =
         attachments::download(&state.core, &actor, &project_id, &blob_id).await?;
-    let disposition = format!(
-        "attachment; filename=\"{}\"",
-        attachment.file_name.replace(['"', '\\', '\r', '\n'], "_")
-    );
+    let disposition = content_disposition(&attachment.file_name);
     let mut response = Body::from_stream(blob.body).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -126,19 +126,22 @@ pub async fn upload(
         };
         let bytes = read_part(part, batch_limit).await?;
         let objects = tokio::task::spawn_blocking(move || {
+            // One copy of a batch at a time: a root object alone can be a hundred megabytes.
             let json = if gzipped {
-                gunzip(&bytes, batch_limit)?
+                let json = gunzip(&bytes, batch_limit)?;
+                drop(bytes);
+                json
             } else {
-                bytes.to_vec()
+                bytes
             };
-            batch::parse(&json, object_limit).map_err(|e| bad_request(e.to_string()))
+            batch::parse_owned(json, object_limit).map_err(|e| bad_request(e.to_string()))
         })
         .await
         .map_err(|e| Refusal::from(Error::backend("parsing an object batch", e)))??;
         state
             .core
             .objects
-            .insert_objects(&project_id, &objects)
+            .insert_objects(&project_id, objects)
             .await?;
     }
     Ok(StatusCode::CREATED)
@@ -154,7 +157,7 @@ fn too_large(limit: usize) -> Refusal {
 async fn read_part(
     mut part: axum::extract::multipart::Field<'_>,
     limit: usize,
-) -> Result<Bytes, Refusal> {
+) -> Result<Vec<u8>, Refusal> {
     let mut buffer = Vec::new();
     while let Some(chunk) = part.chunk().await.map_err(|e| {
         tracing::warn!(error = %e, "object upload stream failed");
@@ -165,7 +168,7 @@ async fn read_part(
         }
         buffer.extend_from_slice(&chunk);
     }
-    Ok(buffer.into())
+    Ok(buffer)
 }
 
 fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, Refusal> {

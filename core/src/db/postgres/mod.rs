@@ -104,6 +104,10 @@ impl Store for PgDb {
         Ok(())
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn migrate(&self) -> Result<()> {
         MIGRATOR
             .run(&self.pool)

@@ -35,6 +35,8 @@ impl SqliteDb {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
+            // Checkpoints shrink the write-ahead log back, so it does not keep its largest size.
+            .pragma("journal_size_limit", (32 * 1024 * 1024).to_string())
             .foreign_keys(true);
         if let Some(dir) = options
             .get_filename()
@@ -103,6 +105,10 @@ impl Store for SqliteDb {
             .await
             .context(|| "SQLite ping".into())?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -6,10 +6,21 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteDb;
 use crate::error::{Context, Result};
-use crate::objects::{NewObject, ObjectStore, StoredObject};
+use crate::objects::{ObjectStore, PackedJson, PackedObject};
 
-/// Rows per INSERT statement: 6 parameters each stays far below SQLite's parameter limit.
+/// Rows per INSERT statement: 8 parameters each stays far below SQLite's parameter limit.
 const ROWS_PER_INSERT: usize = 100;
+
+/// How times are stored: Unix milliseconds.
+type Time = i64;
+
+fn to_db(t: DateTime<Utc>) -> Time {
+    t.timestamp_millis()
+}
+
+fn from_db(t: Time) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t).unwrap_or_default()
+}
 
 /// How id lists are passed: a JSON array, read with `json_each`.
 fn list(ids: &[String]) -> String {
@@ -21,31 +32,41 @@ struct ObjectRow {
     id: String,
     speckle_type: String,
     total_children_count: Option<i64>,
-    data: String,
-    created_at: i64,
+    json_bytes: i64,
+    dictionary: bool,
+    data: Vec<u8>,
+    created_at: Time,
+}
+
+#[derive(sqlx::FromRow)]
+struct JsonRow {
+    id: String,
+    dictionary: bool,
+    data: Vec<u8>,
 }
 
 #[async_trait]
 impl ObjectStore for SqliteDb {
-    async fn insert_objects(&self, project_id: &str, objects: &[NewObject]) -> Result<()> {
+    async fn insert_objects(&self, project_id: &str, objects: &[PackedObject]) -> Result<()> {
         // Sorted, so concurrent uploads of overlapping batches take their locks in one order.
-        let mut sorted: Vec<&NewObject> = objects.iter().collect();
+        let mut sorted: Vec<&PackedObject> = objects.iter().collect();
         sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         sorted.dedup_by(|a, b| a.id == b.id);
-        let now = Utc::now().timestamp_millis();
         let what = || format!("storing {} objects", objects.len());
         let mut tx = self.pool.begin().await.context(what)?;
         for rows in sorted.chunks(ROWS_PER_INSERT) {
             let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO objects (project_id, id, speckle_type, total_children_count, data, created_at) ",
+                "INSERT INTO objects (project_id, id, speckle_type, total_children_count, json_bytes, dictionary, data, created_at) ",
             );
             insert.push_values(rows, |mut row, object| {
                 row.push_bind(project_id)
                     .push_bind(&object.id)
                     .push_bind(&object.speckle_type)
                     .push_bind(object.total_children_count)
+                    .push_bind(object.json_bytes)
+                    .push_bind(object.dictionary)
                     .push_bind(&object.data)
-                    .push_bind(now);
+                    .push_bind(to_db(object.created_at));
             });
             insert.push(" ON CONFLICT (project_id, id) DO NOTHING");
             insert.build().execute(&mut *tx).await.context(what)?;
@@ -53,9 +74,9 @@ impl ObjectStore for SqliteDb {
         tx.commit().await.context(what)
     }
 
-    async fn object(&self, project_id: &str, id: &str) -> Result<Option<StoredObject>> {
+    async fn object(&self, project_id: &str, id: &str) -> Result<Option<PackedObject>> {
         let row: Option<ObjectRow> = sqlx::query_as(
-            "SELECT id, speckle_type, total_children_count, data, created_at
+            "SELECT id, speckle_type, total_children_count, json_bytes, dictionary, data, created_at
              FROM objects WHERE project_id = $1 AND id = $2",
         )
         .bind(project_id)
@@ -63,22 +84,20 @@ impl ObjectStore for SqliteDb {
         .fetch_optional(&self.pool)
         .await
         .context(|| format!("reading object {id}"))?;
-        Ok(row.map(|r| StoredObject {
+        Ok(row.map(|r| PackedObject {
             id: r.id,
             speckle_type: r.speckle_type,
             total_children_count: r.total_children_count,
+            json_bytes: r.json_bytes,
+            dictionary: r.dictionary,
             data: r.data,
-            created_at: DateTime::from_timestamp_millis(r.created_at).unwrap_or_default(),
+            created_at: from_db(r.created_at),
         }))
     }
 
-    async fn objects_json(
-        &self,
-        project_id: &str,
-        ids: &[String],
-    ) -> Result<Vec<(String, String)>> {
-        sqlx::query_as(
-            "SELECT id, data FROM objects
+    async fn packed_json(&self, project_id: &str, ids: &[String]) -> Result<Vec<PackedJson>> {
+        let rows: Vec<JsonRow> = sqlx::query_as(
+            "SELECT id, dictionary, data FROM objects
              WHERE project_id = $1 AND id IN (SELECT value FROM json_each($2))
              ORDER BY id",
         )
@@ -86,7 +105,15 @@ impl ObjectStore for SqliteDb {
         .bind(list(ids))
         .fetch_all(&self.pool)
         .await
-        .context(|| format!("reading {} objects", ids.len()))
+        .context(|| format!("reading {} objects", ids.len()))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PackedJson {
+                id: r.id,
+                dictionary: r.dictionary,
+                data: r.data,
+            })
+            .collect())
     }
 
     async fn existing_ids(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>> {
@@ -104,13 +131,39 @@ impl ObjectStore for SqliteDb {
     }
 
     async fn object_totals(&self, project_id: &str) -> Result<(i64, i64)> {
-        // `length` of TEXT counts characters; of a BLOB, bytes.
         sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(length(CAST(data AS BLOB))), 0) FROM objects WHERE project_id = $1",
+            "SELECT COUNT(*), COALESCE(SUM(json_bytes), 0) FROM objects WHERE project_id = $1",
         )
         .bind(project_id)
         .fetch_one(&self.pool)
         .await
         .context(|| "counting a project's objects".into())
+    }
+
+    async fn dictionary(&self, project_id: &str) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT data FROM object_dictionaries WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_optional(&self.pool)
+            .await
+            .context(|| "reading an object dictionary".into())
+    }
+
+    async fn save_dictionary(&self, project_id: &str, dictionary: &[u8]) -> Result<Vec<u8>> {
+        let what = || "saving an object dictionary".to_string();
+        sqlx::query(
+            "INSERT INTO object_dictionaries (project_id, data, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (project_id) DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(dictionary)
+        .bind(to_db(Utc::now()))
+        .execute(&self.pool)
+        .await
+        .context(what)?;
+        sqlx::query_scalar("SELECT data FROM object_dictionaries WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_one(&self.pool)
+            .await
+            .context(what)
     }
 }
