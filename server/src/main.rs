@@ -4,6 +4,7 @@ use clap::Parser;
 use fleck_server::cli::Cli;
 
 fn main() -> ExitCode {
+    keep_freed_memory_returnable();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -21,3 +22,18 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// glibc raises its mmap threshold each time a large block is freed, after which uploads' megabyte
+/// buffers come from per-thread heaps that never shrink: the server would keep its largest
+/// footprint for good. A fixed threshold and two arenas keep large buffers returnable.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_memory_returnable() {
+    // SAFETY: mallopt only sets allocator parameters; called before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_memory_returnable() {}

@@ -2,6 +2,7 @@
 //! chosen by the scheme of `DATABASE_URL`.
 
 pub mod postgres;
+mod project_rows;
 pub mod sqlite;
 
 use std::sync::Arc;

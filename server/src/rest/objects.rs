@@ -183,6 +183,9 @@ fn gunzip(bytes: &[u8], limit: usize) -> Result<Vec<u8>, Refusal> {
     Ok(json)
 }
 
+/// Rows this large go out as they are instead of being copied into their chunk's buffer.
+const LARGE_ROW: usize = 1 << 20;
+
 /// How a list of objects is written out.
 #[derive(Clone, Copy, PartialEq)]
 enum Format {
@@ -224,30 +227,41 @@ fn gzipped_rows(rows: tree::Rows, format: Format, mask: Option<mask::Mask>) -> R
         })?;
         let size: usize = chunk
             .iter()
+            .filter(|(_, json)| json.len() < LARGE_ROW)
             .map(|(id, json)| id.len() + json.len() + 2)
             .sum();
+        let mut pieces = Vec::new();
         let mut out = Vec::with_capacity(size + 2);
-        for (id, json) in &chunk {
+        for (id, json) in chunk {
             let json = match &mask {
-                Some(mask) => std::borrow::Cow::Owned(mask.apply(json)),
-                None => std::borrow::Cow::Borrowed(json.as_str()),
+                Some(mask) => mask.apply(&json),
+                None => json,
             };
             match format {
                 Format::Lines => {
                     out.extend_from_slice(id.as_bytes());
                     out.push(b'\t');
-                    out.extend_from_slice(json.as_bytes());
-                    out.push(b'\n');
                 }
-                Format::Array => {
-                    out.push(if first { b'[' } else { b',' });
-                    out.extend_from_slice(json.as_bytes());
-                }
+                Format::Array => out.push(if first { b'[' } else { b',' }),
             }
             first = false;
+            // A root listing a million children is a hundred megabytes: pass it on, don't copy it.
+            if json.len() >= LARGE_ROW {
+                pieces.push(Bytes::from(std::mem::take(&mut out)));
+                pieces.push(Bytes::from(json));
+            } else {
+                out.extend_from_slice(json.as_bytes());
+            }
+            if format == Format::Lines {
+                out.push(b'\n');
+            }
         }
-        Ok::<_, std::io::Error>(Bytes::from(out))
+        pieces.push(Bytes::from(out));
+        Ok::<_, std::io::Error>(futures::stream::iter(
+            pieces.into_iter().map(Ok::<Bytes, std::io::Error>),
+        ))
     });
+    let body = body.try_flatten();
     let body = match format {
         Format::Lines => body.boxed(),
         Format::Array => {

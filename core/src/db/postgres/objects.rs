@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use super::PgDb;
+use crate::db::project_rows::StoredTime;
 use crate::error::{Context, Result};
 use crate::objects::{ObjectStore, PackedJson, PackedObject};
 
@@ -15,10 +16,6 @@ const ROWS_PER_INSERT: usize = 100;
 type Time = DateTime<Utc>;
 
 fn to_db(t: DateTime<Utc>) -> Time {
-    t
-}
-
-fn from_db(t: Time) -> DateTime<Utc> {
     t
 }
 
@@ -91,7 +88,7 @@ impl ObjectStore for PgDb {
             json_bytes: r.json_bytes,
             dictionary: r.dictionary,
             data: r.data,
-            created_at: from_db(r.created_at),
+            created_at: r.created_at.into_utc(),
         }))
     }
 

@@ -4,14 +4,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::PgDb;
-use crate::authz::{ProjectRole, Visibility};
+use crate::authz::ProjectRole;
 use crate::db::map_write_error;
 use crate::error::{Context, Result};
 use crate::projects::{
     Activity, Attachment, Invitee, Listed, Member, Model, ModelFilter, Project, ProjectFilter,
-    ProjectInvite, ProjectStore, UploadStatus, Version, Window,
+    ProjectInvite, ProjectStore, Version, Window,
 };
-use crate::users::User;
 
 /// How times are stored: `timestamptz`.
 type Time = DateTime<Utc>;
@@ -20,251 +19,23 @@ fn to_db(t: DateTime<Utc>) -> Time {
     t
 }
 
-fn from_db(t: Time) -> DateTime<Utc> {
-    t
-}
-
 /// How id lists are passed: a `text[]`.
 fn list(ids: &[String]) -> Vec<String> {
     ids.to_vec()
 }
 
-fn visibility_to_db(v: Visibility) -> &'static str {
-    match v {
-        Visibility::Private => "private",
-        Visibility::Public => "public",
-    }
-}
+use crate::db::project_rows::{
+    visibility_to_db, ATTACHMENT_COLUMNS, INVITE_COLUMNS, MODEL_COLUMNS, VERSION_COLUMNS,
+};
 
-fn visibility_from_db(v: &str) -> Visibility {
-    match v {
-        "public" => Visibility::Public,
-        _ => Visibility::Private,
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct ProjectRow {
-    id: String,
-    name: String,
-    description: String,
-    visibility: String,
-    allow_public_comments: bool,
-    created_at: Time,
-    updated_at: Time,
-}
-
-impl From<ProjectRow> for Project {
-    fn from(r: ProjectRow) -> Self {
-        Project {
-            visibility: visibility_from_db(&r.visibility),
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            allow_public_comments: r.allow_public_comments,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct ProjectWithRoleRow {
-    #[sqlx(flatten)]
-    project: ProjectRow,
-    role: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct ModelRow {
-    id: String,
-    project_id: String,
-    name: String,
-    description: Option<String>,
-    author_id: Option<String>,
-    created_at: Time,
-    updated_at: Time,
-}
-
-impl From<ModelRow> for Model {
-    fn from(r: ModelRow) -> Self {
-        Model {
-            id: r.id,
-            project_id: r.project_id,
-            name: r.name,
-            description: r.description,
-            author_id: r.author_id,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct VersionRow {
-    id: String,
-    project_id: String,
-    model_id: String,
-    referenced_object: String,
-    author_id: Option<String>,
-    message: Option<String>,
-    source_application: Option<String>,
-    total_children_count: Option<i64>,
-    parents: String,
-    created_at: Time,
-}
-
-impl From<VersionRow> for Version {
-    fn from(r: VersionRow) -> Self {
-        Version {
-            id: r.id,
-            project_id: r.project_id,
-            model_id: r.model_id,
-            referenced_object: r.referenced_object,
-            author_id: r.author_id,
-            message: r.message,
-            source_application: r.source_application,
-            total_children_count: r.total_children_count,
-            parents: serde_json::from_str(&r.parents).unwrap_or_default(),
-            created_at: from_db(r.created_at),
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct MemberRow {
-    id: String,
-    email: String,
-    name: String,
-    bio: Option<String>,
-    company: Option<String>,
-    avatar: Option<String>,
-    server_role: String,
-    verified: bool,
-    created_at: Time,
-    role: String,
-}
-
-impl MemberRow {
-    fn into_member(self) -> Result<Member> {
-        Ok(Member {
-            role: self.role.parse()?,
-            user: User {
-                role: self.server_role.parse()?,
-                id: self.id,
-                email: self.email,
-                name: self.name,
-                bio: self.bio,
-                company: self.company,
-                avatar: self.avatar,
-                verified: self.verified,
-                created_at: from_db(self.created_at),
-            },
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct InviteRow {
-    id: String,
-    project_id: String,
-    user_id: Option<String>,
-    email: Option<String>,
-    role: String,
-    server_role: Option<String>,
-    inviter_id: String,
-    token: String,
-    message: Option<String>,
-    created_at: Time,
-}
-
-impl InviteRow {
-    fn into_invite(self) -> Result<ProjectInvite> {
-        let invitee = match (self.user_id, self.email) {
-            (Some(user_id), _) => Invitee::User(user_id),
-            (None, email) => Invitee::Email(email.unwrap_or_default()),
-        };
-        Ok(ProjectInvite {
-            id: self.id,
-            project_id: self.project_id,
-            invitee,
-            role: self.role.parse()?,
-            server_role: self.server_role.map(|r| r.parse()).transpose()?,
-            inviter_id: self.inviter_id,
-            token: self.token,
-            message: self.message,
-            created_at: from_db(self.created_at),
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct ActivityRow {
-    seq: i64,
-    project_id: String,
-    resource_type: String,
-    resource_id: String,
-    action_type: String,
-    user_id: Option<String>,
-    info: String,
-    message: Option<String>,
-    time: Time,
-}
-
-impl From<ActivityRow> for Activity {
-    fn from(r: ActivityRow) -> Self {
-        Activity {
-            seq: r.seq,
-            project_id: r.project_id,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            action_type: r.action_type,
-            user_id: r.user_id,
-            info: serde_json::from_str(&r.info).unwrap_or_default(),
-            message: r.message,
-            time: from_db(r.time),
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct AttachmentRow {
-    id: String,
-    project_id: String,
-    user_id: Option<String>,
-    object_key: String,
-    file_name: String,
-    file_type: String,
-    file_size: Option<i64>,
-    file_hash: Option<String>,
-    upload_status: i64,
-    upload_error: Option<String>,
-    created_at: Time,
-}
-
-impl From<AttachmentRow> for Attachment {
-    fn from(r: AttachmentRow) -> Self {
-        Attachment {
-            id: r.id,
-            project_id: r.project_id,
-            user_id: r.user_id,
-            object_key: r.object_key,
-            file_name: r.file_name,
-            file_type: r.file_type,
-            file_size: r.file_size,
-            file_hash: r.file_hash,
-            status: UploadStatus::from_code(r.upload_status),
-            upload_error: r.upload_error,
-            created_at: from_db(r.created_at),
-        }
-    }
-}
-
-const ATTACHMENT_COLUMNS: &str = "id, project_id, user_id, object_key, file_name, file_type, file_size, file_hash, upload_status, upload_error, created_at";
-const MODEL_COLUMNS: &str = "id, project_id, name, description, author_id, created_at, updated_at";
-const VERSION_COLUMNS: &str = "id, project_id, model_id, referenced_object, author_id, message, source_application, total_children_count, parents, created_at";
-const INVITE_COLUMNS: &str =
-    "id, project_id, user_id, email, role, server_role, inviter_id, token, message, created_at";
+type ProjectRow = crate::db::project_rows::ProjectRow<Time>;
+type ProjectWithRoleRow = crate::db::project_rows::ProjectWithRoleRow<Time>;
+type ModelRow = crate::db::project_rows::ModelRow<Time>;
+type VersionRow = crate::db::project_rows::VersionRow<Time>;
+type MemberRow = crate::db::project_rows::MemberRow<Time>;
+type InviteRow = crate::db::project_rows::InviteRow<Time>;
+type ActivityRow = crate::db::project_rows::ActivityRow<Time>;
+type AttachmentRow = crate::db::project_rows::AttachmentRow<Time>;
 
 #[async_trait]
 impl ProjectStore for PgDb {

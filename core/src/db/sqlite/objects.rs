@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteDb;
+use crate::db::project_rows::StoredTime;
 use crate::error::{Context, Result};
 use crate::objects::{ObjectStore, PackedJson, PackedObject};
 
@@ -16,10 +17,6 @@ type Time = i64;
 
 fn to_db(t: DateTime<Utc>) -> Time {
     t.timestamp_millis()
-}
-
-fn from_db(t: Time) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t).unwrap_or_default()
 }
 
 /// How id lists are passed: a JSON array, read with `json_each`.
@@ -91,7 +88,7 @@ impl ObjectStore for SqliteDb {
             json_bytes: r.json_bytes,
             dictionary: r.dictionary,
             data: r.data,
-            created_at: from_db(r.created_at),
+            created_at: r.created_at.into_utc(),
         }))
     }
 

@@ -1,0 +1,268 @@
+//! Rows of the project tables as both databases return them, generic over how each stores
+//! times (SQLite: Unix milliseconds; PostgreSQL: `timestamptz`), with their conversions.
+
+use chrono::{DateTime, Utc};
+
+use crate::authz::Visibility;
+use crate::error::Result;
+use crate::projects::{
+    Activity, Attachment, Invitee, Member, Model, Project, ProjectInvite, UploadStatus, Version,
+};
+use crate::users::User;
+
+/// A time as a database stores it.
+pub trait StoredTime {
+    fn into_utc(self) -> DateTime<Utc>;
+}
+
+/// SQLite's Unix milliseconds.
+impl StoredTime for i64 {
+    fn into_utc(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self).unwrap_or_default()
+    }
+}
+
+/// PostgreSQL's `timestamptz`.
+impl StoredTime for DateTime<Utc> {
+    fn into_utc(self) -> DateTime<Utc> {
+        self
+    }
+}
+
+pub fn visibility_to_db(v: Visibility) -> &'static str {
+    match v {
+        Visibility::Private => "private",
+        Visibility::Public => "public",
+    }
+}
+
+fn visibility_from_db(v: &str) -> Visibility {
+    match v {
+        "public" => Visibility::Public,
+        _ => Visibility::Private,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ProjectRow<T> {
+    id: String,
+    name: String,
+    description: String,
+    visibility: String,
+    allow_public_comments: bool,
+    created_at: T,
+    updated_at: T,
+}
+
+impl<T: StoredTime> From<ProjectRow<T>> for Project {
+    fn from(r: ProjectRow<T>) -> Self {
+        Project {
+            visibility: visibility_from_db(&r.visibility),
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            allow_public_comments: r.allow_public_comments,
+            created_at: r.created_at.into_utc(),
+            updated_at: r.updated_at.into_utc(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ProjectWithRoleRow<T> {
+    #[sqlx(flatten)]
+    pub project: ProjectRow<T>,
+    pub role: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ModelRow<T> {
+    id: String,
+    project_id: String,
+    name: String,
+    description: Option<String>,
+    author_id: Option<String>,
+    created_at: T,
+    updated_at: T,
+}
+
+impl<T: StoredTime> From<ModelRow<T>> for Model {
+    fn from(r: ModelRow<T>) -> Self {
+        Model {
+            id: r.id,
+            project_id: r.project_id,
+            name: r.name,
+            description: r.description,
+            author_id: r.author_id,
+            created_at: r.created_at.into_utc(),
+            updated_at: r.updated_at.into_utc(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct VersionRow<T> {
+    id: String,
+    project_id: String,
+    model_id: String,
+    referenced_object: String,
+    author_id: Option<String>,
+    message: Option<String>,
+    source_application: Option<String>,
+    total_children_count: Option<i64>,
+    parents: String,
+    created_at: T,
+}
+
+impl<T: StoredTime> From<VersionRow<T>> for Version {
+    fn from(r: VersionRow<T>) -> Self {
+        Version {
+            id: r.id,
+            project_id: r.project_id,
+            model_id: r.model_id,
+            referenced_object: r.referenced_object,
+            author_id: r.author_id,
+            message: r.message,
+            source_application: r.source_application,
+            total_children_count: r.total_children_count,
+            parents: serde_json::from_str(&r.parents).unwrap_or_default(),
+            created_at: r.created_at.into_utc(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct MemberRow<T> {
+    id: String,
+    email: String,
+    name: String,
+    bio: Option<String>,
+    company: Option<String>,
+    avatar: Option<String>,
+    server_role: String,
+    verified: bool,
+    created_at: T,
+    role: String,
+}
+
+impl<T: StoredTime> MemberRow<T> {
+    pub fn into_member(self) -> Result<Member> {
+        Ok(Member {
+            role: self.role.parse()?,
+            user: User {
+                role: self.server_role.parse()?,
+                id: self.id,
+                email: self.email,
+                name: self.name,
+                bio: self.bio,
+                company: self.company,
+                avatar: self.avatar,
+                verified: self.verified,
+                created_at: self.created_at.into_utc(),
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct InviteRow<T> {
+    id: String,
+    project_id: String,
+    user_id: Option<String>,
+    email: Option<String>,
+    role: String,
+    server_role: Option<String>,
+    inviter_id: String,
+    token: String,
+    message: Option<String>,
+    created_at: T,
+}
+
+impl<T: StoredTime> InviteRow<T> {
+    pub fn into_invite(self) -> Result<ProjectInvite> {
+        let invitee = match (self.user_id, self.email) {
+            (Some(user_id), _) => Invitee::User(user_id),
+            (None, email) => Invitee::Email(email.unwrap_or_default()),
+        };
+        Ok(ProjectInvite {
+            id: self.id,
+            project_id: self.project_id,
+            invitee,
+            role: self.role.parse()?,
+            server_role: self.server_role.map(|r| r.parse()).transpose()?,
+            inviter_id: self.inviter_id,
+            token: self.token,
+            message: self.message,
+            created_at: self.created_at.into_utc(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ActivityRow<T> {
+    seq: i64,
+    project_id: String,
+    resource_type: String,
+    resource_id: String,
+    action_type: String,
+    user_id: Option<String>,
+    info: String,
+    message: Option<String>,
+    time: T,
+}
+
+impl<T: StoredTime> From<ActivityRow<T>> for Activity {
+    fn from(r: ActivityRow<T>) -> Self {
+        Activity {
+            seq: r.seq,
+            project_id: r.project_id,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            action_type: r.action_type,
+            user_id: r.user_id,
+            info: serde_json::from_str(&r.info).unwrap_or_default(),
+            message: r.message,
+            time: r.time.into_utc(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AttachmentRow<T> {
+    id: String,
+    project_id: String,
+    user_id: Option<String>,
+    object_key: String,
+    file_name: String,
+    file_type: String,
+    file_size: Option<i64>,
+    file_hash: Option<String>,
+    upload_status: i64,
+    upload_error: Option<String>,
+    created_at: T,
+}
+
+impl<T: StoredTime> From<AttachmentRow<T>> for Attachment {
+    fn from(r: AttachmentRow<T>) -> Self {
+        Attachment {
+            id: r.id,
+            project_id: r.project_id,
+            user_id: r.user_id,
+            object_key: r.object_key,
+            file_name: r.file_name,
+            file_type: r.file_type,
+            file_size: r.file_size,
+            file_hash: r.file_hash,
+            status: UploadStatus::from_code(r.upload_status),
+            upload_error: r.upload_error,
+            created_at: r.created_at.into_utc(),
+        }
+    }
+}
+
+pub const ATTACHMENT_COLUMNS: &str = "id, project_id, user_id, object_key, file_name, file_type, file_size, file_hash, upload_status, upload_error, created_at";
+pub const MODEL_COLUMNS: &str =
+    "id, project_id, name, description, author_id, created_at, updated_at";
+pub const VERSION_COLUMNS: &str = "id, project_id, model_id, referenced_object, author_id, message, source_application, total_children_count, parents, created_at";
+pub const INVITE_COLUMNS: &str =
+    "id, project_id, user_id, email, role, server_role, inviter_id, token, message, created_at";
