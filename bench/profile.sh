@@ -28,10 +28,9 @@ case "$PHASE" in
   download) skip="diff,download-json,getobjects,object-stream" ;;
   *) echo "unknown phase $PHASE" >&2; exit 2 ;;
 esac
-# Generation happens before the first request; profile from then on.
-perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
-PERF_PID=$!
-"$PY" bench/objects.py --url "http://127.0.0.1:$PORT" --objects "$N" --skip "$skip" >&2
-kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null
+# The server is recorded for as long as the benchmark client runs (generation included, when the
+# server is idle and adds no samples).
+perf record -e cpu-clock -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" -- \
+  "$PY" bench/objects.py --url "http://127.0.0.1:$PORT" --objects "$N" --skip "$skip" >&2
 perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
-  | grep -v '^#' | grep -v '^$' | grep '%' | head -n 30
+  | grep -v "^#" | grep "%" | head -n 30
