@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use fleck_core::authz::Visibility;
 use fleck_core::db::Database;
 use fleck_core::ids::new_id;
-use fleck_core::objects::{NewObject, Objects, ID_LEN};
+use fleck_core::objects::{NewObject, ObjectHead, Objects, ID_LEN};
 use fleck_core::projects::{now, Model, Project};
 use fleck_core::users::{ServerRole, User, UserInput};
 
@@ -192,6 +192,13 @@ async fn objects_come_back_byte_for_byte(db: Database) {
         );
         assert_eq!(stored.speckle_type, expected.speckle_type);
         assert_eq!(stored.total_children_count, expected.total_children_count);
+        assert_eq!(
+            store(&db).head(&project, &expected.id).await.unwrap(),
+            Some(ObjectHead {
+                id: expected.id.clone(),
+                total_children_count: expected.total_children_count,
+            })
+        );
         assert!(
             stored.created_at > before && stored.created_at < after,
             "created_at {} is not about now",
@@ -208,6 +215,7 @@ async fn objects_come_back_byte_for_byte(db: Database) {
         .collect();
     assert_eq!(json, expected);
     assert_eq!(store(&db).object(&project, &id(99)).await.unwrap(), None);
+    assert_eq!(store(&db).head(&project, &id(99)).await.unwrap(), None);
 }
 
 async fn objects_keep_the_first_copy_of_an_id(db: Database) {

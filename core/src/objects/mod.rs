@@ -50,6 +50,13 @@ pub struct PackedObject {
     pub created_at: DateTime<Utc>,
 }
 
+/// What is known of an object without reading its JSON.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectHead {
+    pub id: String,
+    pub total_children_count: Option<i64>,
+}
+
 /// An object's compressed JSON, as read back in bulk.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedJson {
@@ -65,6 +72,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn insert_objects(&self, project_id: &str, objects: &[PackedObject]) -> Result<()>;
 
     async fn object(&self, project_id: &str, id: &str) -> Result<Option<PackedObject>>;
+
+    /// The object's id and child count, without its data (a root can be a hundred megabytes).
+    async fn head(&self, project_id: &str, id: &str) -> Result<Option<ObjectHead>>;
 
     /// Those of `ids` the project has, ordered by id.
     async fn packed_json(&self, project_id: &str, ids: &[String]) -> Result<Vec<PackedJson>>;
@@ -129,6 +139,10 @@ impl Objects {
             total_children_count: packed.total_children_count,
             created_at: packed.created_at,
         }))
+    }
+
+    pub async fn head(&self, project_id: &str, id: &str) -> Result<Option<ObjectHead>> {
+        self.store.head(project_id, id).await
     }
 
     /// `(id, json)` of those of `ids` the project has, ordered by id.

@@ -34,7 +34,7 @@ pub async fn create(
     let model = models::find(core, project_id, &input.model_id).await?;
     let root = core
         .objects
-        .object(project_id, &input.object_id)
+        .head(project_id, &input.object_id)
         .await?
         .ok_or_else(|| {
             Error::invalid(

@@ -177,27 +177,7 @@ impl Stream {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<super::projects::PendingStreamCollaborator>>> {
-        if !self.0.allows(actor(ctx), Action::WriteProject) {
-            return Ok(None);
-        }
-        let invites = core(ctx)
-            .projects
-            .project_invites(&self.0.project.id)
-            .await
-            .map_err(from_core)?;
-        let mut pending = Vec::with_capacity(invites.len());
-        for invite in invites {
-            pending.push(
-                super::projects::PendingStreamCollaborator::load(
-                    ctx,
-                    invite,
-                    &self.0.project.name,
-                    false,
-                )
-                .await?,
-            );
-        }
-        Ok(Some(pending))
+        super::projects::pending_team(ctx, &self.0).await
     }
 }
 
@@ -634,30 +614,16 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: StreamInviteCreateInput,
     ) -> Result<bool> {
-        let role = input
-            .role
-            .map(|r| r.parse::<ProjectRole>())
-            .transpose()
+        let invite = super::projects::invite_from(
+            input.email,
+            input.user_id,
+            input.role,
+            input.server_role,
+            input.message,
+        )?;
+        domain::invites::create(core(ctx), actor(ctx), &input.stream_id, invite)
+            .await
             .map_err(from_core)?;
-        let server_role = input
-            .server_role
-            .map(|r| r.parse::<fleck_core::users::ServerRole>())
-            .transpose()
-            .map_err(from_core)?;
-        domain::invites::create(
-            core(ctx),
-            actor(ctx),
-            &input.stream_id,
-            domain::invites::NewInvite {
-                email: input.email,
-                user_id: input.user_id,
-                role,
-                server_role,
-                message: input.message,
-            },
-        )
-        .await
-        .map_err(from_core)?;
         Ok(true)
     }
 

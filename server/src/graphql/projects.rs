@@ -145,21 +145,7 @@ impl Project {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<Vec<PendingStreamCollaborator>>> {
-        if !self.0.allows(actor(ctx), Action::WriteProject) {
-            return Ok(Some(Vec::new()));
-        }
-        let invites = core(ctx)
-            .projects
-            .project_invites(self.id())
-            .await
-            .map_err(from_core)?;
-        let mut pending = Vec::with_capacity(invites.len());
-        for invite in invites {
-            pending.push(
-                PendingStreamCollaborator::load(ctx, invite, &self.0.project.name, false).await?,
-            );
-        }
-        Ok(Some(pending))
+        Ok(Some(pending_team(ctx, &self.0).await?.unwrap_or_default()))
     }
 
     async fn models(
@@ -338,6 +324,28 @@ impl ProjectPermissionChecks {
         }
         Ok(PermissionCheckResult::ok())
     }
+}
+
+/// A project's pending invitations as its team sees them (tokens hidden); `None` for callers
+/// below contributor.
+pub async fn pending_team(
+    ctx: &Context<'_>,
+    access: &service::Access,
+) -> Result<Option<Vec<PendingStreamCollaborator>>> {
+    if !access.allows(actor(ctx), Action::WriteProject) {
+        return Ok(None);
+    }
+    let invites = core(ctx)
+        .projects
+        .project_invites(&access.project.id)
+        .await
+        .map_err(from_core)?;
+    let mut pending = Vec::with_capacity(invites.len());
+    for invite in invites {
+        pending
+            .push(PendingStreamCollaborator::load(ctx, invite, &access.project.name, false).await?);
+    }
+    Ok(Some(pending))
 }
 
 /// An invitation as shown to the project's team or to the invitee.
@@ -720,22 +728,37 @@ impl ProjectMutations {
 pub struct ProjectInviteMutations;
 
 fn new_invite(input: ProjectInviteCreateInput) -> Result<invites::NewInvite> {
-    let role = input
-        .role
+    invite_from(
+        input.email,
+        input.user_id,
+        input.role,
+        input.server_role,
+        None,
+    )
+}
+
+/// An invitation as clients describe it, roles by their Speckle names; blank fields count as absent.
+pub fn invite_from(
+    email: Option<String>,
+    user_id: Option<String>,
+    role: Option<String>,
+    server_role: Option<String>,
+    message: Option<String>,
+) -> Result<invites::NewInvite> {
+    let role = role
         .map(|r| r.parse::<ProjectRole>())
         .transpose()
         .map_err(from_core)?;
-    let server_role = input
-        .server_role
+    let server_role = server_role
         .map(|r| r.parse::<fleck_core::users::ServerRole>())
         .transpose()
         .map_err(from_core)?;
     Ok(invites::NewInvite {
-        email: input.email.filter(|e| !e.trim().is_empty()),
-        user_id: input.user_id.filter(|u| !u.trim().is_empty()),
+        email: email.filter(|e| !e.trim().is_empty()),
+        user_id: user_id.filter(|u| !u.trim().is_empty()),
         role,
         server_role,
-        message: None,
+        message,
     })
 }
 

@@ -7,7 +7,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::PgDb;
 use crate::db::project_rows::StoredTime;
 use crate::error::{Context, Result};
-use crate::objects::{ObjectStore, PackedJson, PackedObject};
+use crate::objects::{ObjectHead, ObjectStore, PackedJson, PackedObject};
 
 /// Rows per INSERT statement: 8 parameters each stays far below PostgreSQL's parameter limit.
 const ROWS_PER_INSERT: usize = 100;
@@ -89,6 +89,21 @@ impl ObjectStore for PgDb {
             dictionary: r.dictionary,
             data: r.data,
             created_at: r.created_at.into_utc(),
+        }))
+    }
+
+    async fn head(&self, project_id: &str, id: &str) -> Result<Option<ObjectHead>> {
+        let row: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, total_children_count FROM objects WHERE project_id = $1 AND id = $2",
+        )
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| format!("looking up object {id}"))?;
+        Ok(row.map(|(id, total_children_count)| ObjectHead {
+            id,
+            total_children_count,
         }))
     }
 
