@@ -7,8 +7,9 @@ without workspaces and ingestion must refuse: the workspace operations,
 validation with GRAPHQL_VALIDATION_FAILED.
 
 The four non-ingestion subscriptions are covered by test_subscriptions.py; the ingestion API
-(model_ingestion.*, the ingestion subscription, the other file_import operations) is not part
-of the public profile and is not called here.
+(model_ingestion.*, the ingestion subscription, `file_import.start_file_ingestion`) is not part
+of the public profile and is not called here. The file imports below are finished through
+`finish_file_import_job` as an external converter would.
 """
 
 import uuid
@@ -16,7 +17,13 @@ import uuid
 import pytest
 from conftest import create_project, create_version, send_object, unique_name
 from specklepy.api.enums import ProjectVisibility
-from specklepy.api.inputs.file_import_inputs import GenerateFileUploadUrlInput
+from specklepy.api.inputs.file_import_inputs import (
+    FileImportErrorInput,
+    FileImportResult,
+    FileImportSuccessInput,
+    GenerateFileUploadUrlInput,
+    StartFileImportInput,
+)
 from specklepy.api.inputs.model_inputs import (
     CreateModelInput,
     DeleteModelInput,
@@ -425,3 +432,116 @@ def test_file_import_generate_upload_url(client, project):
         GenerateFileUploadUrlInput(project_id=project.id, file_name="model.ifc")
     )
     assert result.file_id and result.url.startswith("http")
+
+
+def upload(client, project_id, tmp_path, name="box.obj", content=b"v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"):
+    """Uploads a file the way specklepy's importers do; returns its id and ETag."""
+    source = tmp_path / name
+    source.write_bytes(content)
+    target = client.file_import.generate_upload_url(
+        GenerateFileUploadUrlInput(project_id=project_id, file_name=name)
+    )
+    etag = client.file_import.upload_file(source, target.url).etag
+    return target.file_id, etag
+
+
+def start_import(client, project, model, tmp_path):
+    file_id, etag = upload(client, project.id, tmp_path)
+    return client.file_import.start_file_import(
+        StartFileImportInput(project_id=project.id, model_id=model.id, file_id=file_id, etag=etag)
+    )
+
+
+def result(version_id=None):
+    return FileImportResult(
+        duration_seconds=1.5,
+        download_duration_seconds=0.25,
+        parse_duration_seconds=1.0,
+        parser="test-converter",
+        version_id=version_id,
+    )
+
+
+def test_file_import_start_file_import(client, project, model, tmp_path):
+    job = start_import(client, project, model, tmp_path)
+    assert job.project_id == project.id and job.model_id == model.id
+    assert job.user_id == client.account.userInfo.id
+    assert job.converted_status == 0 and job.converted_version_id is None
+
+
+def test_file_import_start_twice_returns_the_same_import(client, project, model, tmp_path):
+    file_id, etag = upload(client, project.id, tmp_path)
+    start = StartFileImportInput(project_id=project.id, model_id=model.id, file_id=file_id, etag=etag)
+    first = client.file_import.start_file_import(start)
+    again = client.file_import.start_file_import(start)
+    assert again.id == first.id
+
+
+def test_file_import_refuses_a_wrong_etag(client, project, model, tmp_path):
+    file_id, _ = upload(client, project.id, tmp_path)
+    with pytest.raises(SpeckleException, match="ETag"):
+        client.file_import.start_file_import(
+            StartFileImportInput(
+                project_id=project.id, model_id=model.id, file_id=file_id, etag='"not-the-etag"'
+            )
+        )
+
+
+def test_file_import_refuses_a_reader(client, second_client, tmp_path):
+    project = create_project(client, visibility=ProjectVisibility.PUBLIC)
+    model = client.model.create(CreateModelInput(name="imports", description=None, project_id=project.id))
+    file_id, etag = upload(client, project.id, tmp_path)
+    with pytest.raises(SpeckleException):
+        second_client.file_import.start_file_import(
+            StartFileImportInput(project_id=project.id, model_id=model.id, file_id=file_id, etag=etag)
+        )
+
+
+def test_file_import_finish_file_import_job_success(client, project, model, tmp_path):
+    job = start_import(client, project, model, tmp_path)
+    created = fresh_version(client, project, model)
+    done = client.file_import.finish_file_import_job(
+        FileImportSuccessInput(
+            project_id=project.id, job_id=job.id, warnings=["2 faces skipped"], result=result(created.id)
+        )
+    )
+    assert done is True
+    jobs = client.file_import.get_model_file_import_jobs(project_id=project.id, model_id=model.id)
+    finished = next(j for j in jobs.items if j.id == job.id)
+    assert finished.converted_status == 2
+    assert finished.converted_version_id == created.id
+    assert finished.converted_message == "2 faces skipped"
+    assert finished.updated_at >= job.updated_at
+
+
+def test_file_import_finish_file_import_job_error(client, project, model, tmp_path):
+    job = start_import(client, project, model, tmp_path)
+    client.file_import.finish_file_import_job(
+        FileImportErrorInput(
+            project_id=project.id, job_id=job.id, result=result(), reason="not an OBJ file"
+        )
+    )
+    jobs = client.file_import.get_model_file_import_jobs(project_id=project.id, model_id=model.id)
+    failed = next(j for j in jobs.items if j.id == job.id)
+    assert failed.converted_status == 3 and failed.converted_message == "not an OBJ file"
+
+
+def test_file_import_finish_needs_a_version_of_the_project(client, project, model, tmp_path):
+    job = start_import(client, project, model, tmp_path)
+    with pytest.raises(SpeckleException):
+        client.file_import.finish_file_import_job(
+            FileImportSuccessInput(project_id=project.id, job_id=job.id, result=result("nope"))
+        )
+
+
+def test_file_import_get_model_file_import_jobs(client, project, tmp_path):
+    model = client.model.create(CreateModelInput(name=unique_name("jobs"), description=None, project_id=project.id))
+    started = [start_import(client, project, model, tmp_path).id for _ in range(3)]
+    first = client.file_import.get_model_file_import_jobs(project_id=project.id, model_id=model.id, limit=2)
+    assert first.total_count == 3 and len(first.items) == 2 and first.cursor
+    rest = client.file_import.get_model_file_import_jobs(
+        project_id=project.id, model_id=model.id, limit=2, cursor=first.cursor
+    )
+    listed = [j.id for j in first.items + rest.items]
+    assert listed == list(reversed(started))
+

@@ -10,8 +10,8 @@ use fleck_core::db::Database;
 use fleck_core::ids::{new_id, random_string};
 use fleck_core::objects::{NewObject, Objects};
 use fleck_core::projects::{
-    now, Activity, Invitee, Listed, Model, ModelFilter, Project, ProjectFilter, ProjectInvite,
-    Version, Window,
+    now, Activity, FileImport, ImportStatus, Invitee, Listed, Model, ModelFilter, Project,
+    ProjectFilter, ProjectInvite, Version, Window,
 };
 use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::Error;
@@ -43,6 +43,7 @@ support::contract_tests! {
         invites_are_found_for_a_user_by_id_or_email,
         invites_delete_and_reject_a_shared_token,
         activity_lists_newest_first_with_paging_and_counts,
+        file_imports_round_trip_update_and_list_per_model,
     ],
 }
 
@@ -1696,4 +1697,83 @@ async fn activity_lists_newest_first_with_paging_and_counts(db: Database) {
         without_seq(&theirs),
         vec![activity_at(&other, "stream_create", t)]
     );
+}
+
+async fn file_imports_round_trip_update_and_list_per_model(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (project, main) = create_project(&db, &ada, "Imports").await;
+    let walls = create_model(&db, &project, "walls", &ada).await;
+    let p = &db.projects;
+    let t = now() - ms(10_000);
+    let import_at = |model: &Model, name: &str, at: DateTime<Utc>| FileImport {
+        id: new_id(),
+        project_id: project.id.clone(),
+        model_id: model.id.clone(),
+        user_id: ada.id.clone(),
+        file_name: name.to_string(),
+        file_type: "ifc".into(),
+        file_size: 5_000_000_000,
+        status: ImportStatus::Queued,
+        message: None,
+        version_id: None,
+        performance: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let first = import_at(&main, "Büro.ifc", t);
+    let second = import_at(&walls, "walls.ifc", t + ms(1));
+    let third = import_at(&main, "site.ifc", t + ms(2));
+    for import in [&first, &second, &third] {
+        p.save_file_import(import).await.unwrap();
+    }
+    assert_eq!(
+        p.file_import(&project.id, &first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(p.file_import(&project.id, "missing").await.unwrap(), None);
+
+    // Saving again updates the outcome, never who imported what.
+    let version = create_version(&db, &main, &ada).await;
+    let finished = FileImport {
+        status: ImportStatus::Succeeded,
+        message: Some("2 elements without geometry".into()),
+        version_id: Some(version.id.clone()),
+        performance: Some(serde_json::json!({ "parser": "ifc", "durationSeconds": 1.5 })),
+        updated_at: t + ms(5),
+        file_name: "renamed.ifc".into(),
+        ..first.clone()
+    };
+    p.save_file_import(&finished).await.unwrap();
+    assert_eq!(
+        p.file_import(&project.id, &first.id).await.unwrap(),
+        Some(FileImport {
+            file_name: first.file_name.clone(),
+            ..finished.clone()
+        })
+    );
+
+    let all = p
+        .file_imports(&project.id, None, window(0, 10))
+        .await
+        .unwrap();
+    assert_eq!(all.total, 3);
+    assert_eq!(
+        ids(&all.items, |i| &i.id),
+        id_list([third.id.as_str(), second.id.as_str(), first.id.as_str()])
+    );
+    let on_main = p
+        .file_imports(&project.id, Some(&main.id), window(0, 1))
+        .await
+        .unwrap();
+    assert_eq!(on_main.total, 2);
+    assert_eq!(ids(&on_main.items, |i| &i.id), id_list([third.id.as_str()]));
+    let next = p
+        .file_imports(&project.id, Some(&main.id), window(1, 1))
+        .await
+        .unwrap();
+    assert_eq!(ids(&next.items, |i| &i.id), id_list([first.id.as_str()]));
+
+    // Deleting the model takes its imports along.
+    p.delete_model(&project.id, &walls.id).await.unwrap();
+    assert_eq!(p.file_import(&project.id, &second.id).await.unwrap(), None);
 }

@@ -31,10 +31,10 @@ impl AppState {
             .build();
         AppState {
             core,
+            graphql: crate::graphql::schema(options.file_size_limit),
             options: Arc::new(options),
             metrics: Arc::new(Metrics::new()),
             leptos,
-            graphql: crate::graphql::schema(),
             shutdown: CancellationToken::new(),
         }
     }

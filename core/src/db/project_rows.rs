@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use crate::authz::Visibility;
 use crate::error::Result;
 use crate::projects::{
-    Activity, Attachment, Invitee, Member, Model, Project, ProjectInvite, UploadStatus, Version,
+    Activity, Attachment, FileImport, ImportStatus, Invitee, Member, Model, Project, ProjectInvite,
+    UploadStatus, Version,
 };
 use crate::users::User;
 
@@ -260,6 +261,49 @@ impl<T: StoredTime> From<AttachmentRow<T>> for Attachment {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub struct FileImportRow<T> {
+    id: String,
+    project_id: String,
+    model_id: String,
+    user_id: String,
+    file_name: String,
+    file_type: String,
+    file_size: i64,
+    status: i64,
+    message: Option<String>,
+    version_id: Option<String>,
+    performance: Option<String>,
+    created_at: T,
+    updated_at: T,
+}
+
+impl<T: StoredTime> From<FileImportRow<T>> for FileImport {
+    fn from(r: FileImportRow<T>) -> Self {
+        FileImport {
+            id: r.id,
+            project_id: r.project_id,
+            model_id: r.model_id,
+            user_id: r.user_id,
+            file_name: r.file_name,
+            file_type: r.file_type,
+            file_size: r.file_size,
+            status: ImportStatus::from_code(r.status),
+            message: r.message,
+            version_id: r.version_id,
+            performance: r.performance.and_then(|p| serde_json::from_str(&p).ok()),
+            created_at: r.created_at.into_utc(),
+            updated_at: r.updated_at.into_utc(),
+        }
+    }
+}
+
+/// `performance` as stored: JSON text.
+pub fn performance_to_db(import: &FileImport) -> Option<String> {
+    import.performance.as_ref().map(|p| p.to_string())
+}
+
+pub const FILE_IMPORT_COLUMNS: &str = "id, project_id, model_id, user_id, file_name, file_type, file_size, status, message, version_id, performance, created_at, updated_at";
 pub const ATTACHMENT_COLUMNS: &str = "id, project_id, user_id, object_key, file_name, file_type, file_size, file_hash, upload_status, upload_error, created_at";
 pub const MODEL_COLUMNS: &str =
     "id, project_id, name, description, author_id, created_at, updated_at";

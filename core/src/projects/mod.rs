@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod attachments;
 pub mod events;
+pub mod imports;
 pub mod invites;
 pub mod members;
 pub mod models;
@@ -128,6 +129,52 @@ pub struct Attachment {
     pub status: UploadStatus,
     pub upload_error: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A file being turned into a version of a model (Speckle's "file upload"). Its id is the
+/// uploaded file's attachment id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileImport {
+    pub id: String,
+    pub project_id: String,
+    pub model_id: String,
+    pub user_id: String,
+    pub file_name: String,
+    /// The lower-cased extension, which picks the converter.
+    pub file_type: String,
+    pub file_size: i64,
+    pub status: ImportStatus,
+    /// Why it failed, or the converter's warnings.
+    pub message: Option<String>,
+    pub version_id: Option<String>,
+    /// The converter's timings and parser name, as it reported them.
+    pub performance: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Speckle's numbers: 0 queued, 1 converting, 2 success, 3 error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportStatus {
+    Queued = 0,
+    Converting = 1,
+    Succeeded = 2,
+    Failed = 3,
+}
+
+impl ImportStatus {
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => Self::Converting,
+            2 => Self::Succeeded,
+            3 => Self::Failed,
+            _ => Self::Queued,
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed)
+    }
 }
 
 /// Speckle's numbers: 0 pending, 1 completed, 2 failed.
@@ -277,4 +324,15 @@ pub trait ProjectStore: Send + Sync + 'static {
     async fn delete_attachment(&self, project_id: &str, id: &str) -> Result<bool>;
     /// Those of `ids` the project has attachments with.
     async fn known_attachments(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>>;
+
+    /// Inserts or updates a file import.
+    async fn save_file_import(&self, import: &FileImport) -> Result<()>;
+    async fn file_import(&self, project_id: &str, id: &str) -> Result<Option<FileImport>>;
+    /// A project's file imports (or one model's), newest first.
+    async fn file_imports(
+        &self,
+        project_id: &str,
+        model_id: Option<&str>,
+        window: Window,
+    ) -> Result<Listed<FileImport>>;
 }

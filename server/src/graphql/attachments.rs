@@ -127,4 +127,22 @@ impl FileUploadMutations {
             file_id: attachment.id,
         })
     }
+
+    /// Queues the conversion of an uploaded file into a version of a model.
+    async fn start_file_import(
+        &self,
+        ctx: &Context<'_>,
+        input: super::imports::StartFileImportInput,
+    ) -> Result<super::imports::FileUpload> {
+        super::imports::start(ctx, input).await
+    }
+
+    /// How a conversion ended, reported by the converter.
+    async fn finish_file_import(
+        &self,
+        ctx: &Context<'_>,
+        input: super::imports::FinishFileImportInput,
+    ) -> Result<bool> {
+        super::imports::finish(ctx, input).await
+    }
 }

@@ -102,6 +102,24 @@ impl Stream {
         })
     }
 
+    /// Files imported into the stream, newest first (the latest 100).
+    async fn file_uploads(&self, ctx: &Context<'_>) -> Result<Vec<super::imports::FileUpload>> {
+        let window = fleck_core::projects::Window {
+            offset: 0,
+            limit: 100,
+        };
+        let listed = fleck_core::projects::imports::list(
+            core(ctx),
+            actor(ctx),
+            &self.0.project.id,
+            None,
+            window,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(listed.items.into_iter().map(Into::into).collect())
+    }
+
     /// A branch by name (`main` by default); `null` when there is none.
     async fn branch(
         &self,

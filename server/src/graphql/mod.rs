@@ -4,6 +4,7 @@
 mod activity;
 mod attachments;
 mod errors;
+mod imports;
 mod invites;
 mod legacy;
 mod models;
@@ -60,12 +61,14 @@ pub struct Mutation(
 
 pub type FleckSchema = Schema<Query, Mutation, subscriptions::SubscriptionRoot>;
 
-pub fn schema() -> FleckSchema {
+/// `file_size_limit`: the largest file an import accepts, in bytes.
+pub fn schema(file_size_limit: u64) -> FleckSchema {
     Schema::build(
         Query::default(),
         Mutation::default(),
         subscriptions::SubscriptionRoot,
     )
+    .data(imports::ImportSizeLimit(file_size_limit))
     .limit_depth(64)
     .limit_complexity(20_000)
     .finish()

@@ -123,6 +123,23 @@ impl Model {
         Ok(Version::new(version, self.access.clone()))
     }
 
+    /// Files imported into this model, newest first.
+    async fn uploads(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<super::imports::GetModelUploadsInput>,
+    ) -> Result<super::imports::FileUploadCollection> {
+        let input = input.unwrap_or_default();
+        super::imports::list(
+            ctx,
+            &self.model.project_id,
+            Some(&self.model.id),
+            input.limit,
+            input.cursor,
+        )
+        .await
+    }
+
     async fn permissions(&self) -> ModelPermissionChecks<'_> {
         ModelPermissionChecks(self)
     }

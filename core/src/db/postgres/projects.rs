@@ -8,8 +8,8 @@ use crate::authz::ProjectRole;
 use crate::db::map_write_error;
 use crate::error::{Context, Result};
 use crate::projects::{
-    Activity, Attachment, Invitee, Listed, Member, Model, ModelFilter, Project, ProjectFilter,
-    ProjectInvite, ProjectStore, Version, Window,
+    Activity, Attachment, FileImport, Invitee, Listed, Member, Model, ModelFilter, Project,
+    ProjectFilter, ProjectInvite, ProjectStore, Version, Window,
 };
 
 /// How times are stored: `timestamptz`.
@@ -25,7 +25,8 @@ fn list(ids: &[String]) -> Vec<String> {
 }
 
 use crate::db::project_rows::{
-    visibility_to_db, ATTACHMENT_COLUMNS, INVITE_COLUMNS, MODEL_COLUMNS, VERSION_COLUMNS,
+    performance_to_db, visibility_to_db, ATTACHMENT_COLUMNS, FILE_IMPORT_COLUMNS, INVITE_COLUMNS,
+    MODEL_COLUMNS, VERSION_COLUMNS,
 };
 
 type ProjectRow = crate::db::project_rows::ProjectRow<Time>;
@@ -35,6 +36,7 @@ type VersionRow = crate::db::project_rows::VersionRow<Time>;
 type MemberRow = crate::db::project_rows::MemberRow<Time>;
 type InviteRow = crate::db::project_rows::InviteRow<Time>;
 type ActivityRow = crate::db::project_rows::ActivityRow<Time>;
+type FileImportRow = crate::db::project_rows::FileImportRow<Time>;
 type AttachmentRow = crate::db::project_rows::AttachmentRow<Time>;
 
 #[async_trait]
@@ -769,6 +771,78 @@ impl ProjectStore for PgDb {
             .fetch_all(&self.pool)
             .await
             .context(|| "looking up attachments".into())
+    }
+
+    async fn save_file_import(&self, i: &FileImport) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO file_imports (project_id, id, model_id, user_id, file_name, file_type, file_size,
+                                       status, message, version_id, performance, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (project_id, id) DO UPDATE SET
+                status = excluded.status, message = excluded.message, version_id = excluded.version_id,
+                performance = excluded.performance, updated_at = excluded.updated_at",
+        )
+        .bind(&i.project_id)
+        .bind(&i.id)
+        .bind(&i.model_id)
+        .bind(&i.user_id)
+        .bind(&i.file_name)
+        .bind(&i.file_type)
+        .bind(i.file_size)
+        .bind(i.status as i64)
+        .bind(&i.message)
+        .bind(&i.version_id)
+        .bind(performance_to_db(i))
+        .bind(to_db(i.created_at))
+        .bind(to_db(i.updated_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "saving a file import".into())?;
+        Ok(())
+    }
+
+    async fn file_import(&self, project_id: &str, id: &str) -> Result<Option<FileImport>> {
+        let row: Option<FileImportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FILE_IMPORT_COLUMNS} FROM file_imports WHERE project_id = $1 AND id = $2"
+        )))
+        .bind(project_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a file import".into())?;
+        Ok(row.map(FileImport::from))
+    }
+
+    async fn file_imports(
+        &self,
+        project_id: &str,
+        model_id: Option<&str>,
+        window: Window,
+    ) -> Result<Listed<FileImport>> {
+        let condition = "project_id = $1 AND (CAST($2 AS TEXT) IS NULL OR model_id = $2)";
+        let rows: Vec<FileImportRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FILE_IMPORT_COLUMNS} FROM file_imports WHERE {condition}
+             ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
+        )))
+        .bind(project_id)
+        .bind(model_id)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing file imports".into())?;
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM file_imports WHERE {condition}"
+        )))
+        .bind(project_id)
+        .bind(model_id)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting file imports".into())?;
+        Ok(Listed {
+            items: rows.into_iter().map(FileImport::from).collect(),
+            total,
+        })
     }
 }
 
