@@ -65,10 +65,15 @@ browser_tests() { # browser_tests NAME EXPECTED-BACKENDS [VAR=VALUE…]
     start_fleck "$((E2E_PORT + 1))" "$E2E_DIR/$name.replica.log" FLECK_DATA_DIR="$E2E_DIR/$name" "$@" || return 1
     replica=()
   fi
+  # A server administrator for the admin pages' tests, made as an operator would.
+  local admin_email="admin-$name@example.com" admin_password="e2e admin password $RANDOM$RANDOM"
+  printf '%s' "$admin_password" | env FLECK_DATA_DIR="$E2E_DIR/$name" "$@" "$CARGO_TARGET_DIR/debug/fleck" \
+    admin create-user --email "$admin_email" --name "Eve Admin" --role admin --password-stdin >/dev/null
   # The tests read mail where this server sends it: the SMTP capture server or the outbox.
   local mail="E2E_OUTBOX=$E2E_DIR/$name/outbox"
   [[ "$backends" == *smtp* ]] && mail="E2E_MAILDEV_URL=$FLECK_TEST_MAILDEV_URL"
-  (cd end2end && env BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" E2E_ARTIFACTS="test-results/$name" "$mail" npm test) \
+  (cd end2end && env BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" E2E_ARTIFACTS="test-results/$name" "$mail" \
+      E2E_ADMIN_EMAIL="$admin_email" E2E_ADMIN_PASSWORD="$admin_password" E2E_PYTHON="$FLECK_CACHE/venv/bin/python" npm test) \
     || { cat "$E2E_DIR/$name.log" >&2; return 1; }
   say "specklepy tests on $backends"
   FLECK_URL="http://127.0.0.1:$E2E_PORT" FLECK_REPLICA_URL="http://127.0.0.1:$((E2E_PORT + 1))" \

@@ -1,19 +1,25 @@
 //! Fleck's web app: pages and components rendered on the server and hydrated in the browser.
 //! Server functions call `fleck_core` services; they never touch SQL or a backend directly.
 
+pub mod account;
+pub mod admin;
 pub mod pages;
+pub mod projects;
 pub mod session;
 pub mod status;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, StaticSegment};
+use leptos_router::{path, SsrMode, StaticSegment};
 
 use pages::auth::{
     AuthorizeAppPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
 };
-use pages::{home::HomePage, not_found::NotFound};
+use pages::{
+    home::HomePage, model::ModelPage, not_found::NotFound, project::ProjectPage,
+    settings::SettingsPage,
+};
 use session::{current_user, SignOut, SignedInUser};
 
 /// The HTML document around the app, rendered on the server.
@@ -68,7 +74,14 @@ fn Layout() -> impl IntoView {
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage />
+                    // Pages with data render whole on the server (Async): they work before the
+                    // script loads, and their status (403, 404) is set before the head is sent.
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:id") view=ProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:id/models/:model_id") view=ModelPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:id/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/authn/login") view=SignInPage />
                     <Route path=path!("/authn/register") view=SignUpPage />
                     <Route path=path!("/authn/forgot-password") view=ForgotPasswordPage />
@@ -97,6 +110,9 @@ fn AccountMenu() -> impl IntoView {
                     match user.await {
                         Ok(Some(user)) => view! {
                             <span class="who" data-user=user.id.clone()>{user.name.clone()}</span>
+                            <a href="/profile" id="profile-link">"Profile"</a>
+                            // Only a convenience: the admin page asks core who may see it.
+                            {(user.role == "server:admin").then(|| view! { <a href="/admin" id="admin-link">"Admin"</a> })}
                             <ActionForm action=sign_out attr:class="inline">
                                 <button class="link-button" type="submit">"Sign out"</button>
                             </ActionForm>

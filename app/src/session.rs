@@ -39,7 +39,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 #[cfg(feature = "ssr")]
-mod server {
+pub(crate) mod server {
     use std::net::SocketAddr;
 
     use axum::extract::ConnectInfo;

@@ -34,6 +34,7 @@ support::contract_tests! {
         auth_lists_the_apps_holding_a_users_tokens,
         auth_revokes_only_that_apps_access_of_that_user,
         auth_stores_invites_as_given,
+        auth_lists_pending_invites_newest_first,
         auth_replaces_invite_tokens,
         auth_deletes_invites,
         auth_rejects_invites_sharing_a_token,
@@ -970,6 +971,27 @@ async fn auth_stores_invites_as_given(db: Database) {
         db.auth.invite_by_token(&first.id).await.unwrap(),
         None,
         "an id is no token"
+    );
+}
+
+async fn auth_lists_pending_invites_newest_first(db: Database) {
+    assert!(db.auth.invites().await.unwrap().is_empty());
+    let ada = user(&db, "ada@example.com").await;
+    let mut oldest = invite(&ada, "grace@example.com");
+    oldest.created_at = now() - Duration::days(2);
+    let mut middle = invite(&ada, "alan@example.com");
+    middle.created_at = now() - Duration::hours(1);
+    let newest = invite(&ada, "edsger@example.com");
+    let cancelled = invite(&ada, "barbara@example.com");
+    for invite in [&middle, &newest, &oldest, &cancelled] {
+        db.auth.insert_invite(invite).await.unwrap();
+    }
+    db.auth.delete_invite(&cancelled.id).await.unwrap();
+
+    assert_eq!(
+        db.auth.invites().await.unwrap(),
+        vec![newest, middle, oldest],
+        "as given, newest first, without the cancelled one"
     );
 }
 

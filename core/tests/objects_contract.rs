@@ -388,6 +388,7 @@ async fn objects_report_which_ids_exist(db: Database) {
 async fn objects_total_their_count_and_bytes(db: Database) {
     let [project, other] = projects::<2>(&db).await;
     assert_eq!(store(&db).object_totals(&project).await.unwrap(), (0, 0));
+    assert_eq!(store(&db).server_object_totals().await.unwrap(), (0, 0));
 
     // Bytes of UTF-8, not characters: "é" is 2 bytes, "建" 3, "🏗" 4.
     let unicode = NewObject {
@@ -408,6 +409,11 @@ async fn objects_total_their_count_and_bytes(db: Database) {
     assert_eq!(
         store(&db).object_totals(&other).await.unwrap(),
         (1, other_bytes)
+    );
+    assert_eq!(
+        store(&db).server_object_totals().await.unwrap(),
+        (3, bytes as i64 + other_bytes),
+        "every project together"
     );
 }
 

@@ -10,8 +10,8 @@ use fleck_core::db::Database;
 use fleck_core::ids::{new_id, random_string};
 use fleck_core::objects::{NewObject, Objects};
 use fleck_core::projects::{
-    now, Activity, FileImport, ImportStatus, Invitee, Listed, Model, ModelFilter, Project,
-    ProjectFilter, ProjectInvite, Version, Window,
+    now, Activity, Attachment, FileImport, ImportStatus, Invitee, Listed, Model, ModelFilter,
+    Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version, Window,
 };
 use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::Error;
@@ -25,6 +25,7 @@ support::contract_tests! {
         projects_delete_everything_in_them,
         projects_list_a_users_projects_newest_first_with_filters_and_paging,
         projects_list_all_projects_for_admins,
+        projects_count_everything_on_the_server,
         projects_add_update_and_remove_members,
         projects_list_members_owners_first_then_by_joining,
         models_reject_a_duplicate_name_in_one_project,
@@ -657,6 +658,56 @@ async fn projects_list_all_projects_for_admins(db: Database) {
         Listed {
             items: vec![],
             total: 0
+        }
+    );
+}
+
+async fn projects_count_everything_on_the_server(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    assert_eq!(
+        db.projects.totals().await.unwrap(),
+        ProjectTotals::default(),
+        "an empty server"
+    );
+    let (tower, main) = create_project(&db, &ada, "Tower").await;
+    let (bridge, _) = create_project(&db, &ada, "Bridge").await;
+    let extra = create_model(&db, &bridge, "extra", &ada).await;
+    for model in [&main, &main, &extra] {
+        create_version(&db, model, &ada).await;
+    }
+    // Only completed uploads take up space.
+    for (status, size) in [
+        (UploadStatus::Completed, Some(1_000)),
+        (UploadStatus::Completed, Some(234)),
+        (UploadStatus::Pending, Some(5_000)),
+        (UploadStatus::Failed, None),
+    ] {
+        let id = random_string(10);
+        db.projects
+            .save_attachment(&Attachment {
+                object_key: format!("{}/{id}", tower.id),
+                file_name: format!("{id}.ifc"),
+                id,
+                project_id: tower.id.clone(),
+                user_id: Some(ada.id.clone()),
+                file_type: "ifc".into(),
+                file_size: size,
+                file_hash: None,
+                status,
+                upload_error: None,
+                created_at: now(),
+            })
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        db.projects.totals().await.unwrap(),
+        ProjectTotals {
+            projects: 2,
+            models: 3,
+            versions: 3,
+            attachment_bytes: 1_234,
         }
     );
 }

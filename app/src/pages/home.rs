@@ -4,13 +4,32 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::pages::auth::error_text;
+use crate::pages::dashboard::DashboardView;
 use crate::session::ResendVerification;
 use crate::status::{BackendStatus, CheckBackends};
 use crate::CurrentUser;
 
-/// What Fleck is, and a live check of the server's backends.
+/// The signed-in user's dashboard, or what Fleck is for visitors.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let user = expect_context::<CurrentUser>();
+    view! {
+        <Title text="" />
+        <AccountNotices />
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(_)) => view! { <DashboardView /> }.into_any(),
+                    _ => view! { <Welcome /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// What Fleck is, for visitors, with a live check of the server's backends.
+#[component]
+fn Welcome() -> impl IntoView {
     // Effects only run in the browser, so this flips once the page is interactive.
     let (interactive, set_interactive) = signal(false);
     Effect::new(move |_| set_interactive.set(true));
@@ -20,8 +39,6 @@ pub fn HomePage() -> impl IntoView {
     let result = check.value();
 
     view! {
-        <Title text="" />
-        <AccountNotices />
         <section class="hero">
             <h1>"Fleck"</h1>
             <p class="lead">

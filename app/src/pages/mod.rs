@@ -1,3 +1,10 @@
+pub mod admin;
 pub mod auth;
+pub mod dashboard;
 pub mod home;
+pub mod model;
 pub mod not_found;
+pub mod profile;
+pub mod project;
+pub mod settings;
+pub mod shared;

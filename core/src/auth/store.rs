@@ -93,6 +93,9 @@ pub trait AuthStore: Send + Sync + 'static {
 
     async fn invite_by_token(&self, token_digest: &str) -> Result<Option<Invite>>;
 
+    /// Every pending invite to the server, newest first.
+    async fn invites(&self) -> Result<Vec<Invite>>;
+
     /// Gives an invite a new link (resending it); `false` when it no longer exists.
     async fn replace_invite_token(&self, id: &str, token_digest: &str) -> Result<bool>;
 

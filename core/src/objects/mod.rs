@@ -85,6 +85,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// How many objects a project holds, and how many bytes of JSON they have.
     async fn object_totals(&self, project_id: &str) -> Result<(i64, i64)>;
 
+    /// How many objects all projects hold together, and how many bytes of JSON they have.
+    async fn server_object_totals(&self) -> Result<(i64, i64)>;
+
     async fn dictionary(&self, project_id: &str) -> Result<Option<Vec<u8>>>;
 
     /// Keeps `dictionary` as the project's unless it has one; returns the one it keeps.
@@ -170,5 +173,9 @@ impl Objects {
 
     pub async fn object_totals(&self, project_id: &str) -> Result<(i64, i64)> {
         self.store.object_totals(project_id).await
+    }
+
+    pub async fn server_object_totals(&self) -> Result<(i64, i64)> {
+        self.store.server_object_totals().await
     }
 }

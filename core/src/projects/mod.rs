@@ -224,6 +224,16 @@ pub struct ModelFilter {
     pub source_apps: Option<Vec<String>>,
 }
 
+/// What every project on the server holds together (server statistics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProjectTotals {
+    pub projects: i64,
+    pub models: i64,
+    pub versions: i64,
+    /// Bytes of completed attachments (uploaded files).
+    pub attachment_bytes: i64,
+}
+
 /// Rows to skip and to return; lists are ordered newest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Window {
@@ -247,6 +257,8 @@ pub trait ProjectStore: Send + Sync + 'static {
     ) -> Result<Listed<(Project, ProjectRole)>>;
     /// Every project, most recently updated first (server admins).
     async fn all_projects(&self, search: Option<&str>, window: Window) -> Result<Listed<Project>>;
+    /// Counts of projects, models and versions, and the attachments' size, on the whole server.
+    async fn totals(&self) -> Result<ProjectTotals>;
     /// Public projects, most recently updated first (the legacy `discoverableStreams`).
     async fn public_projects(&self, window: Window) -> Result<Listed<Project>>;
     /// The applications versions were sent from, alphabetically.

@@ -464,6 +464,17 @@ impl AuthStore for PgDb {
         row.map(InviteRow::into_invite).transpose()
     }
 
+    async fn invites(&self) -> Result<Vec<Invite>> {
+        let rows: Vec<InviteRow> = sqlx::query_as(
+            "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
+             FROM invites ORDER BY created_at DESC, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing invites".into())?;
+        rows.into_iter().map(InviteRow::into_invite).collect()
+    }
+
     async fn replace_invite_token(&self, id: &str, token_digest: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE invites SET token_digest = $2 WHERE id = $1")
             .bind(id)

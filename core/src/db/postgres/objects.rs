@@ -150,6 +150,13 @@ impl ObjectStore for PgDb {
         .context(|| "counting a project's objects".into())
     }
 
+    async fn server_object_totals(&self) -> Result<(i64, i64)> {
+        sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(json_bytes), 0)::bigint FROM objects")
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting the server's objects".into())
+    }
+
     async fn dictionary(&self, project_id: &str) -> Result<Option<Vec<u8>>> {
         sqlx::query_scalar("SELECT data FROM object_dictionaries WHERE project_id = $1")
             .bind(project_id)

@@ -9,7 +9,7 @@ use crate::db::map_write_error;
 use crate::error::{Context, Result};
 use crate::projects::{
     Activity, Attachment, FileImport, Invitee, Listed, Member, Model, ModelFilter, Project,
-    ProjectFilter, ProjectInvite, ProjectStore, Version, Window,
+    ProjectFilter, ProjectInvite, ProjectStore, ProjectTotals, Version, Window,
 };
 
 /// How times are stored: Unix milliseconds.
@@ -183,6 +183,24 @@ impl ProjectStore for SqliteDb {
         Ok(Listed {
             items: rows.into_iter().map(Project::from).collect(),
             total,
+        })
+    }
+
+    async fn totals(&self) -> Result<ProjectTotals> {
+        let (projects, models, versions, attachment_bytes): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM projects),
+                    (SELECT COUNT(*) FROM models),
+                    (SELECT COUNT(*) FROM versions),
+                    (SELECT COALESCE(SUM(file_size), 0) FROM blobs WHERE upload_status = 1)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "counting the server's projects".into())?;
+        Ok(ProjectTotals {
+            projects,
+            models,
+            versions,
+            attachment_bytes,
         })
     }
 

@@ -1,0 +1,467 @@
+//! The signed-in user's own account: profile, password, personal access tokens and the apps
+//! they let act for them. Every function asks `fleck_core` (its `authz` rules, token scopes and
+//! services), as the GraphQL API does for the same operations.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::session::Outcome;
+
+/// The profile as its owner edits it; empty strings for fields never filled in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub name: String,
+    pub email: String,
+    pub verified: bool,
+    pub bio: String,
+    pub company: String,
+    pub avatar: String,
+}
+
+/// A personal access token as its owner sees it: never the secret, only its last characters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    pub id: String,
+    pub name: String,
+    pub last_chars: String,
+    pub scopes: Vec<String>,
+    /// RFC 3339 times.
+    pub created: String,
+    pub last_used: Option<String>,
+    pub expires: Option<String>,
+}
+
+/// A scope a personal token may be given.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScopeChoice {
+    pub name: String,
+    pub description: String,
+}
+
+/// The user's tokens, the scopes new ones may have, and a token created by a plain form post
+/// (before the page's script ran), which the page shows once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub tokens: Vec<TokenSummary>,
+    pub scopes: Vec<ScopeChoice>,
+    pub just_created: Option<String>,
+}
+
+/// An app holding access to the user's account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizedApp {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// A new token (shown once), or what the person should change.
+pub type Created = Result<String, String>;
+
+/// Lifespans offered for new tokens, in days; `None` never expires.
+pub const LIFESPANS: [(Option<u32>, &str); 5] = [
+    (Some(7), "1 week"),
+    (Some(30), "30 days"),
+    (Some(90), "90 days"),
+    (Some(365), "1 year"),
+    (None, "Never expires"),
+];
+
+#[cfg(feature = "ssr")]
+pub(crate) mod server {
+    use fleck_core::auth::flow::Principal;
+    use fleck_core::auth::{Actor, Scope};
+    use fleck_core::Error;
+    use leptos::prelude::ServerFnError;
+
+    use crate::session::server::{actor, Failure};
+
+    /// The caller when their token carries `scope` (web sessions carry every scope).
+    pub async fn principal_with(scope: Scope) -> Result<Principal, ServerFnError> {
+        match actor().await? {
+            Actor::User(principal) if principal.has(scope) => Ok(*principal),
+            Actor::User(_) => Err(ServerFnError::new(format!(
+                "Your token lacks the {scope} scope."
+            ))),
+            Actor::Anonymous => Err(ServerFnError::new("Please sign in first.")),
+        }
+    }
+
+    /// Core's refusals as full sentences. Conflicts say what they are (the last admin, an address
+    /// that has an account), unlike on the sign-up form where a conflict is always the e-mail.
+    pub fn refusal(error: Error) -> Failure {
+        match error {
+            Error::Conflict(reason) | Error::Forbidden(reason) | Error::NotFound(reason) => {
+                Failure::User(sentence(&reason))
+            }
+            other => Failure::from(other),
+        }
+    }
+
+    /// A core refusal for a function that answers with `ServerFnError` alone.
+    pub fn refused(error: Error) -> ServerFnError {
+        match refusal(error) {
+            Failure::User(message) => ServerFnError::new(message),
+            Failure::Server(e) => e,
+        }
+    }
+
+    /// Core's lower-case reasons as sentences. A reason that starts with a name or an address
+    /// ("ada@example.com already has an account") keeps it as written.
+    pub fn sentence(text: &str) -> String {
+        let first_word = text.split_whitespace().next().unwrap_or_default();
+        let first_word = first_word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        let mut text = if first_word.chars().all(char::is_alphabetic) {
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        } else {
+            text.to_string()
+        };
+        if !text.is_empty() && !text.ends_with('.') {
+            text.push('.');
+        }
+        text
+    }
+
+    /// A form's answer carrying a value: user mistakes as `Ok(Err(message))`, failures as `Err`.
+    pub fn answer<T>(result: Result<T, Failure>) -> Result<Result<T, String>, ServerFnError> {
+        match result {
+            Ok(value) => Ok(Ok(value)),
+            Err(Failure::User(message)) => Ok(Err(message)),
+            Err(Failure::Server(e)) => Err(e),
+        }
+    }
+
+    /// Whether the browser posted a plain form (the page's script had not run yet).
+    pub async fn plain_form() -> bool {
+        leptos_axum::extract::<http::HeaderMap>()
+            .await
+            .ok()
+            .and_then(|headers| {
+                let accept = headers.get(http::header::ACCEPT)?.to_str().ok()?;
+                Some(accept.contains("text/html"))
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// Where a token created by a plain form post waits, briefly, for the page to show it once.
+#[cfg(feature = "ssr")]
+const NEW_TOKEN_COOKIE: &str = "fleck_new_token";
+
+#[server]
+pub async fn my_profile() -> Result<Profile, ServerFnError> {
+    use fleck_core::auth::Scope;
+    let principal = server::principal_with(Scope::ProfileRead).await?;
+    let show_email = principal.has(Scope::ProfileEmail);
+    let user = principal.user;
+    Ok(Profile {
+        name: user.name,
+        email: if show_email {
+            user.email
+        } else {
+            String::new()
+        },
+        verified: user.verified,
+        bio: user.bio.unwrap_or_default(),
+        company: user.company.unwrap_or_default(),
+        avatar: user.avatar.unwrap_or_default(),
+    })
+}
+
+/// Saves the profile; an empty field clears it (the name excepted, which is required).
+#[server]
+pub async fn update_profile(
+    name: String,
+    company: String,
+    bio: String,
+    avatar: String,
+) -> Result<Outcome, ServerFnError> {
+    use crate::session::server::{core, finish};
+    use fleck_core::auth::Scope;
+    use fleck_core::users::ProfileUpdate;
+    let core = core()?;
+    let principal = server::principal_with(Scope::ProfileWrite).await?;
+    finish(
+        async {
+            let update = ProfileUpdate {
+                name: Some(name),
+                company: Some(company),
+                bio: Some(bio),
+                avatar: Some(avatar),
+            }
+            .checked()?;
+            core.store
+                .update_profile(&principal.user.id, &update)
+                .await?;
+            Ok(None)
+        }
+        .await,
+    )
+}
+
+/// Sets a new password after checking the current one. Other browsers signed in to the account
+/// are signed out; this one gets a new session. App and personal tokens keep working.
+#[server]
+pub async fn change_password(
+    current: String,
+    password: String,
+    confirm: String,
+) -> Result<Outcome, ServerFnError> {
+    use crate::session::server::{core, finish, start_session, Failure};
+    use fleck_core::auth::{flow, sessions, Scope};
+    use fleck_core::ratelimit::Action as Limited;
+    let core = core()?;
+    let principal = server::principal_with(Scope::ProfileWrite).await?;
+    let user = principal.user;
+    finish(
+        async {
+            if password != confirm {
+                return Err(Failure::User("The two new passwords differ.".into()));
+            }
+            // Guesses at the current password count like sign-in attempts.
+            core.rate_limiter.spend(Limited::Login, &user.id).await?;
+            let matches = flow::check_credentials(&core, &user.email, &current)
+                .await?
+                .is_some_and(|found| found.id == user.id);
+            if !matches {
+                return Err(Failure::User("Your current password is not right.".into()));
+            }
+            // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+            let hash =
+                tokio::task::spawn_blocking(move || fleck_core::users::hash_password(&password))
+                    .await
+                    .map_err(|e| ServerFnError::new(e.to_string()))??;
+            core.auth.set_password_hash(&user.id, &hash).await?;
+            sessions::end_all(&core, &user.id).await?;
+            if principal.via_session {
+                start_session(&core, &user).await?;
+            }
+            Ok(None)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
+    use crate::session::server::{actor, core};
+    use fleck_core::auth::{Scope, TokenKind};
+    use fleck_core::authz::{self, Action};
+    let core = core()?;
+    let actor = actor().await?;
+    authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refused)?;
+    let Some(principal) = actor.principal() else {
+        return Err(ServerFnError::new("Please sign in first."));
+    };
+    let stored = core
+        .auth
+        .api_tokens_of(&principal.user.id, TokenKind::Personal)
+        .await
+        .map_err(server::refused)?;
+    let just_created =
+        take_new_token(&core)?.filter(|token| stored.iter().any(|t| token.starts_with(&t.id)));
+    let tokens = stored
+        .into_iter()
+        .map(|t| TokenSummary {
+            scopes: t.scopes.iter().map(|s| s.name().to_string()).collect(),
+            created: t.created_at.to_rfc3339(),
+            last_used: t.last_used_at.map(|at| at.to_rfc3339()),
+            expires: t.expires_at.map(|at| at.to_rfc3339()),
+            id: t.id,
+            name: t.name,
+            last_chars: t.last_chars,
+        })
+        .collect();
+    // The scopes core offers in the personal token UI, of those the caller holds.
+    let scopes = Scope::ALL
+        .iter()
+        .filter(|s| s.public() && principal.has(**s))
+        .map(|s| ScopeChoice {
+            name: s.name().to_string(),
+            description: s.description().to_string(),
+        })
+        .collect();
+    Ok(Tokens {
+        tokens,
+        scopes,
+        just_created,
+    })
+}
+
+/// The token a plain form post just created, taken out of its cookie (page loads only: the
+/// cookie's path keeps it off server-function requests).
+#[cfg(feature = "ssr")]
+fn take_new_token(core: &fleck_core::Core) -> Result<Option<String>, ServerFnError> {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Ok(None);
+    };
+    let token = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == NEW_TOKEN_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|value| fleck_core::auth::tokens::split(value).is_some());
+    if token.is_some() {
+        crate::session::server::set_cookie(&new_token_cookie(core, "", 0))?;
+    }
+    Ok(token)
+}
+
+#[cfg(feature = "ssr")]
+fn new_token_cookie(core: &fleck_core::Core, value: &str, max_age: u32) -> String {
+    let secure = if core.config.public_url.scheme() == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{NEW_TOKEN_COOKIE}={value}; Path=/profile; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+/// Creates a personal access token. `lifespan` is a number of days, or empty for none.
+#[server]
+pub async fn create_token(
+    name: String,
+    scopes: Option<Vec<String>>,
+    lifespan: String,
+) -> Result<Created, ServerFnError> {
+    use crate::session::server::{actor, core, set_cookie, Failure};
+    use fleck_core::auth::{flow, Scope};
+    use fleck_core::authz::{self, Action};
+    use fleck_core::ratelimit::Action as Limited;
+    let core = core()?;
+    let actor = actor().await?;
+    server::answer(
+        async {
+            authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refusal)?;
+            let Some(principal) = actor.principal() else {
+                return Err(Failure::User("Please sign in first.".into()));
+            };
+            let scopes = scopes
+                .unwrap_or_default()
+                .iter()
+                .map(|s| s.parse::<Scope>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let lifespan = match lifespan.trim() {
+                "" => None,
+                days => match days.parse::<u64>() {
+                    Ok(days @ 1..=3650) => Some(std::time::Duration::from_secs(days * 24 * 3600)),
+                    _ => return Err(Failure::User("Choose a lifespan from the list.".into())),
+                },
+            };
+            core.rate_limiter
+                .spend(Limited::TokenCreate, &principal.user.id)
+                .await?;
+            let token = flow::create_personal_token(
+                &core,
+                &principal.user,
+                &name,
+                &scopes,
+                &principal.scopes,
+                lifespan,
+                principal.projects.clone(),
+            )
+            .await
+            .map_err(server::refusal)?;
+            if server::plain_form().await {
+                set_cookie(&new_token_cookie(&core, &token, 120))?;
+            }
+            Ok(token)
+        }
+        .await,
+    )
+}
+
+/// Revokes one of the caller's personal tokens, as `apiTokenRevoke` does.
+#[server]
+pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
+    use crate::session::server::{actor, core, finish, Failure};
+    use fleck_core::auth::TokenKind;
+    use fleck_core::authz::{self, Action};
+    let core = core()?;
+    let actor = actor().await?;
+    finish(
+        async {
+            authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refusal)?;
+            let Some(principal) = actor.principal() else {
+                return Err(Failure::User("Please sign in first.".into()));
+            };
+            match core.auth.api_token(&id).await? {
+                Some(stored)
+                    if stored.owner_id == principal.user.id
+                        && stored.kind == TokenKind::Personal =>
+                {
+                    core.auth.delete_api_token(&id).await?;
+                    Ok(None)
+                }
+                _ => Err(Failure::User("There is no such token.".into())),
+            }
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
+    use crate::session::server::core;
+    use fleck_core::auth::Scope;
+    let core = core()?;
+    let principal = server::principal_with(Scope::AppsRead).await?;
+    let apps = core
+        .auth
+        .authorized_apps(&principal.user.id)
+        .await
+        .map_err(server::refused)?;
+    Ok(apps
+        .into_iter()
+        .map(|app| AuthorizedApp {
+            id: app.id,
+            name: app.name,
+            description: app.description,
+        })
+        .collect())
+}
+
+/// Ends an app's access to the caller's account: its tokens stop working.
+#[server]
+pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
+    use crate::session::server::{core, finish};
+    use fleck_core::auth::Scope;
+    let core = core()?;
+    let principal = server::principal_with(Scope::AppsWrite).await?;
+    finish(
+        async {
+            core.auth
+                .revoke_app_access(&principal.user.id, &app_id)
+                .await?;
+            Ok(None)
+        }
+        .await,
+    )
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::server::sentence;
+
+    #[test]
+    fn reasons_become_sentences_keeping_addresses() {
+        assert_eq!(
+            sentence("the server must keep at least one admin"),
+            "The server must keep at least one admin."
+        );
+        assert_eq!(
+            sentence("ada@example.com already has an account on this server"),
+            "ada@example.com already has an account on this server."
+        );
+        assert_eq!(sentence("done."), "Done.");
+        assert_eq!(sentence(""), "");
+    }
+}

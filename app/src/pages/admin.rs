@@ -1,0 +1,196 @@
+//! `/admin`: the server's settings, statistics, users, invitations and projects, for server
+//! admins. Whether the caller is one is core's decision (`admin_access`); everyone else gets a
+//! 403 page.
+
+mod invites;
+mod projects;
+mod users;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::admin::{
+    admin_access, admin_server_info, server_invites, server_statistics, Access, SaveServerInfo,
+    ServerInfo, Statistics, PAGE_SIZE,
+};
+use crate::pages::auth::{error_text, urlencode, FormError};
+use crate::pages::profile::{on_success, Done, Loaded};
+use crate::projects::human_size;
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let access = Resource::new(|| (), |_| admin_access());
+    // The sections' data is read here, once: what a `Suspend` shows is made again each time it
+    // resolves, and sections made there would each read theirs again. For anyone but admins
+    // these reads are refused at once.
+    let info = Resource::new(|| (), |_| admin_server_info());
+    let stats = Resource::new(|| (), |_| server_statistics());
+    let users = users::list();
+    let invites = Resource::new(|| (), |_| server_invites());
+    let projects = projects::list();
+    view! {
+        <Title text="Administration" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match access.await {
+                    Ok(Access::Allowed) => view! {
+                        <h1>"Server administration"</h1>
+                        <nav class="section-nav" aria-label="Administration sections">
+                            <a href="#server">"Server"</a>
+                            <a href="#statistics">"Statistics"</a>
+                            <a href="#users">"Users"</a>
+                            <a href="#invites">"Invitations"</a>
+                            <a href="#projects">"Projects"</a>
+                        </nav>
+                        <ServerSettings info />
+                        <StatisticsPanel stats />
+                        <users::Users users />
+                        <invites::Invites invites />
+                        <projects::Projects projects />
+                    }.into_any(),
+                    Ok(access) => view! { <Forbidden signed_out=access == Access::SignedOut /> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Shown to everyone but server admins; the server answers it with status 403 (the route
+/// renders before answering, so the status can still change).
+#[component]
+fn Forbidden(signed_out: bool) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <section class="panel narrow" id="forbidden">
+            <h1>"Administration"</h1>
+            <p class="error" role="alert">"You need to be a server administrator to see this page."</p>
+            {signed_out.then(|| view! {
+                <p><a class="button" href="/authn/login?next=/admin">"Sign in"</a></p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn ServerSettings(info: Loaded<ServerInfo>) -> impl IntoView {
+    let save = ServerAction::<SaveServerInfo>::new();
+    on_success(save.value(), move || info.refetch());
+    let pending = save.pending();
+    view! {
+        <section class="panel" id="server" aria-labelledby="server-heading">
+            <h2 id="server-heading">"Server"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(info) => view! {
+                            <ActionForm action=save attr:id="server-form">
+                                <label for="server-name">"Name"</label>
+                                <input id="server-name" type="text" name="name" value=info.name required maxlength="256" />
+                                <label for="server-company">"Company"</label>
+                                <input id="server-company" type="text" name="company" value=info.company maxlength="2048" />
+                                <label for="server-description">"Description"</label>
+                                <textarea id="server-description" name="description" rows="3" maxlength="2048">{info.description}</textarea>
+                                <label for="server-contact">"Contact e-mail address"</label>
+                                <input id="server-contact" type="email" name="admin_contact" value=info.admin_contact maxlength="2048" />
+                                <label for="server-terms">"Terms of service URL"</label>
+                                <input id="server-terms" type="url" name="terms_of_service" value=info.terms_of_service maxlength="2048" />
+                                <div class="check">
+                                    <input id="server-invite-only" type="checkbox" name="invite_only" value="true" checked=info.invite_only />
+                                    <label for="server-invite-only">"Invite only " <span class="hint">"(new accounts need an invitation)"</span></label>
+                                </div>
+                                <div class="check">
+                                    <input id="server-guest-mode" type="checkbox" name="guest_mode" value="true" checked=info.guest_mode />
+                                    <label for="server-guest-mode">"Guest mode " <span class="hint">"(the guest role may be given)"</span></label>
+                                </div>
+                                <FormError result=save.value() />
+                                <Done result=save.value() message="The server settings are saved." />
+                                <button class="button" type="submit" disabled=pending>
+                                    {move || if pending.get() { "Saving…" } else { "Save settings" }}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn StatisticsPanel(stats: Loaded<Statistics>) -> impl IntoView {
+    view! {
+        <section class="panel" id="statistics" aria-labelledby="statistics-heading">
+            <h2 id="statistics-heading">"Statistics"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match stats.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(s) => {
+                            let figures = [
+                                ("users", "Users", s.users.to_string()),
+                                ("projects", "Projects", s.projects.to_string()),
+                                ("models", "Models", s.models.to_string()),
+                                ("versions", "Versions", s.versions.to_string()),
+                                ("objects", "Objects", s.objects.to_string()),
+                                ("object-bytes", "Object data", human_size(s.object_bytes)),
+                                ("attachment-bytes", "Uploaded files", human_size(s.attachment_bytes)),
+                            ];
+                            view! {
+                                <dl class="stats">
+                                    {figures.into_iter().map(|(key, label, value)| view! {
+                                        <div data-stat=key>
+                                            <dt>{label}</dt>
+                                            <dd>{value}</dd>
+                                        </div>
+                                    }).collect_view()}
+                                </dl>
+                                <p class="hint">"Object data counts the objects' JSON before compression."</p>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Links to the previous and next pages of a list, keeping its search. `list` names the list's
+/// query parameters (`?<list>=<search>&<list>_from=<offset>`) and its section.
+#[component]
+fn Pager(
+    list: &'static str,
+    search: Option<String>,
+    from: Option<i64>,
+    next: Option<i64>,
+) -> impl IntoView {
+    let from = from.unwrap_or(0);
+    let previous = (from > 0).then(|| (from - PAGE_SIZE).max(0));
+    if previous.is_none() && next.is_none() {
+        return ().into_any();
+    }
+    let search = urlencode(&search.unwrap_or_default());
+    let link = move |from: i64| format!("/admin?{list}={search}&{list}_from={from}#{list}");
+    view! {
+        <nav class="pager" aria-label=format!("Pages of the {list} list")>
+            {previous.map(|from| view! { <a href=link(from) rel="prev">"Previous page"</a> })}
+            {next.map(|from| view! { <a href=link(from) rel="next">"Next page"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// Role names as the admin pages show them.
+fn role_label(role: &str) -> &'static str {
+    match role {
+        "server:admin" => "Admin",
+        "server:user" => "User",
+        "server:guest" => "Guest",
+        "server:archived-user" => "Archived",
+        _ => "Unknown",
+    }
+}

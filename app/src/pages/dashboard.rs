@@ -1,0 +1,151 @@
+//! The signed-in home page: invitations waiting for an answer, a new project, and the user's
+//! projects with their role.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::pages::auth::FormError;
+use crate::pages::shared::{after, show, Refresh};
+use crate::projects::edit::{AnswerInvite, CreateProject};
+use crate::projects::read::fetch_dashboard;
+use crate::projects::{Dashboard, InviteCard, ProjectCard};
+
+#[component]
+pub fn DashboardView() -> impl IntoView {
+    let refresh = Refresh::provide();
+    let query = use_query_map();
+    let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let data = Resource::new(
+        move || (search.get(), refresh.get()),
+        |(search, _)| fetch_dashboard(search),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading your projects…"</p> }>
+            {move || Suspend::new(async move {
+                show(data.await, |d| view! { <DashboardBody data=d search=search.get_untracked() /> }.into_any())
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DashboardBody(data: Dashboard, search: String) -> impl IntoView {
+    let Dashboard {
+        projects,
+        total,
+        invites,
+    } = data;
+    let searching = !search.is_empty();
+    view! {
+        {(!invites.is_empty()).then(|| view! {
+            <section class="panel" aria-labelledby="invites-heading">
+                <h2 id="invites-heading">"Invitations"</h2>
+                <ul class="invites">
+                    {invites.into_iter().map(|invite| view! { <InviteItem invite /> }).collect_view()}
+                </ul>
+            </section>
+        })}
+        <section class="panel" aria-labelledby="projects-heading">
+            <div class="panel-head">
+                <h1 id="projects-heading">"Projects"</h1>
+                <span class="hint">{format!("{total} in all")}</span>
+            </div>
+            <form method="get" action="/" class="search" role="search">
+                <label for="project-search" class="visually-hidden">"Search projects"</label>
+                <input id="project-search" type="search" name="q" value=search.clone() placeholder="Search by name or description" />
+                <button class="button small" type="submit">"Search"</button>
+                {searching.then(|| view! { <a href="/">"Clear"</a> })}
+            </form>
+            {if projects.is_empty() {
+                let text = if searching {
+                    "No project matches this search."
+                } else {
+                    "You have no projects yet. Create one below, then send a model to it from a Speckle connector or specklepy."
+                };
+                view! { <p class="empty" data-empty="projects">{text}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="project-grid">
+                        {projects.into_iter().map(|project| view! { <ProjectTile project /> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <NewProject />
+    }
+}
+
+#[component]
+fn ProjectTile(project: ProjectCard) -> impl IntoView {
+    view! {
+        <li class="project-tile" data-project=project.id.clone()>
+            <a class="tile-link" href=format!("/projects/{}", project.id)>
+                <span class="tile-name">{project.name.clone()}</span>
+            </a>
+            <span class="badges">
+                <span class="badge role">{project.role.clone()}</span>
+                <span class=format!("badge {}", project.visibility)>{project.visibility.clone()}</span>
+            </span>
+            {(!project.description.is_empty()).then(|| view! { <p class="tile-description">{project.description.clone()}</p> })}
+            <p class="hint">{format!("Updated {}", project.updated)}</p>
+        </li>
+    }
+}
+
+#[component]
+fn InviteItem(invite: InviteCard) -> impl IntoView {
+    let answer = ServerAction::<AnswerInvite>::new();
+    after(Signal::derive(move || answer.value().get()));
+    let (project_id, token) = (invite.project_id.clone(), invite.token.clone());
+    let (project_id2, token2) = (invite.project_id.clone(), invite.token.clone());
+    view! {
+        <li class="invite" data-invite-project=invite.project_id.clone()>
+            <p>
+                <strong>{invite.inviter.clone()}</strong>
+                {format!(" invited you to {} as {}.", invite.project_name, invite.role.to_lowercase())}
+            </p>
+            <div class="actions">
+                <ActionForm action=answer attr:class="inline">
+                    <input type="hidden" name="project_id" value=project_id />
+                    <input type="hidden" name="token" value=token />
+                    <input type="hidden" name="answer" value="accept" />
+                    <button class="button small" type="submit">"Accept"</button>
+                </ActionForm>
+                <ActionForm action=answer attr:class="inline">
+                    <input type="hidden" name="project_id" value=project_id2 />
+                    <input type="hidden" name="token" value=token2 />
+                    <input type="hidden" name="answer" value="decline" />
+                    <button class="button small secondary" type="submit">"Decline"</button>
+                </ActionForm>
+            </div>
+            <FormError result=Signal::derive(move || answer.value().get()) />
+        </li>
+    }
+}
+
+#[component]
+fn NewProject() -> impl IntoView {
+    let create = ServerAction::<CreateProject>::new();
+    after(Signal::derive(move || create.value().get()));
+    let pending = create.pending();
+    view! {
+        <section class="panel" aria-labelledby="new-project-heading">
+            <h2 id="new-project-heading">"New project"</h2>
+            <ActionForm action=create>
+                <label for="project-name">"Name"</label>
+                <input id="project-name" type="text" name="name" required maxlength="512" />
+                <label for="project-description">"Description"</label>
+                <input id="project-description" type="text" name="description" maxlength="65536" />
+                <fieldset>
+                    <legend>"Who can see it"</legend>
+                    <label class="choice"><input type="radio" name="visibility" value="private" checked /> "Only the people I invite"</label>
+                    <label class="choice"><input type="radio" name="visibility" value="public" /> "Anyone with the link"</label>
+                </fieldset>
+                <FormError result=Signal::derive(move || create.value().get()) />
+                <button class="button" type="submit" disabled=pending>
+                    {move || if pending.get() { "Creating…" } else { "Create project" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,185 @@
+//! A model: its versions with message, author, source application and date; renaming and
+//! deleting the model; editing, moving and deleting versions.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::pages::auth::FormError;
+use crate::pages::project::ProjectHeading;
+use crate::pages::shared::{after, show, Refresh};
+use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
+use crate::projects::read::fetch_model;
+use crate::projects::{count, ModelPage as Page, ModelRow, VersionRow};
+
+#[component]
+pub fn ModelPage() -> impl IntoView {
+    let refresh = Refresh::provide();
+    let params = use_params_map();
+    let ids = Memo::new(move |_| {
+        let params = params.read();
+        (
+            params.get("id").unwrap_or_default(),
+            params.get("model_id").unwrap_or_default(),
+        )
+    });
+    let data = Resource::new(
+        move || (ids.get(), refresh.get()),
+        |((project_id, model_id), _)| fetch_model(project_id, model_id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the model…"</p> }>
+            {move || Suspend::new(async move {
+                show(data.await, |page| view! { <ModelBody page /> }.into_any())
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ModelBody(page: Page) -> impl IntoView {
+    let Page {
+        project,
+        model,
+        versions,
+        total,
+        changeable,
+    } = page;
+    let project_id = project.id.clone();
+    let title = format!("{} · {}", model.name, project.name);
+    view! {
+        <Title text=title />
+        <ProjectHeading project=project.clone() current="models" />
+        <section class="panel" aria-labelledby="model-heading" data-model=model.name.clone()>
+            <div class="panel-head">
+                <h2 id="model-heading">{model.name.clone()}</h2>
+                <span class="hint">{format!("{} · updated {}", count(total, "version"), model.updated)}</span>
+            </div>
+            {(!model.description.is_empty()).then(|| view! { <p>{model.description.clone()}</p> })}
+            {if versions.is_empty() {
+                view! {
+                    <p class="empty" data-empty="versions">
+                        "This model has no versions yet. Send one from a Speckle connector or specklepy."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <table class="list versions">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Message"</th>
+                                <th scope="col">"Author"</th>
+                                <th scope="col">"Sent from"</th>
+                                <th scope="col">"Date"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {versions.into_iter().map(|version| view! { <VersionLine version project_id=project_id.clone() /> }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        {changeable.then(|| view! { <ModelSettings project_id=project.id.clone() model /> })}
+    }
+}
+
+#[component]
+fn VersionLine(version: VersionRow, project_id: String) -> impl IntoView {
+    let message = if version.message.is_empty() {
+        "No message".to_string()
+    } else {
+        version.message.clone()
+    };
+    view! {
+        <tr data-version=version.id.clone()>
+            <td>{message}<br /><code class="hint">{version.id.clone()}</code></td>
+            <td>{version.author.clone()}</td>
+            <td>{if version.source_application.is_empty() { "—".to_string() } else { version.source_application.clone() }}</td>
+            <td>{version.created.clone()}</td>
+            <td>{version.changeable.then(|| view! { <VersionActions version=version.clone() project_id /> })}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn VersionActions(version: VersionRow, project_id: String) -> impl IntoView {
+    let edit = ServerAction::<UpdateVersion>::new();
+    let moved = ServerAction::<MoveVersion>::new();
+    let delete = ServerAction::<DeleteVersion>::new();
+    after(Signal::derive(move || edit.value().get()));
+    after(Signal::derive(move || moved.value().get()));
+    after(Signal::derive(move || delete.value().get()));
+    let field = format!("message-{}", version.id);
+    let target = format!("target-{}", version.id);
+    let (p1, p2, p3) = (project_id.clone(), project_id.clone(), project_id);
+    let (v1, v2, v3) = (version.id.clone(), version.id.clone(), version.id.clone());
+    let message = version.message.clone();
+    view! {
+        <details class="row-actions">
+            <summary>"Edit"</summary>
+            <ActionForm action=edit>
+                <input type="hidden" name="project_id" value=p1 />
+                <input type="hidden" name="version_id" value=v1 />
+                <label for=field.clone()>"Message"</label>
+                <input id=field type="text" name="message" value=message />
+                <button class="button small" type="submit">"Save message"</button>
+                <FormError result=Signal::derive(move || edit.value().get()) />
+            </ActionForm>
+            <ActionForm action=moved>
+                <input type="hidden" name="project_id" value=p2 />
+                <input type="hidden" name="version_id" value=v2 />
+                <label for=target.clone()>"Move to model"</label>
+                <input id=target type="text" name="target" required placeholder="model name (created if new)" />
+                <button class="button small" type="submit">"Move"</button>
+                <FormError result=Signal::derive(move || moved.value().get()) />
+            </ActionForm>
+            <ActionForm action=delete>
+                <input type="hidden" name="project_id" value=p3 />
+                <input type="hidden" name="version_id" value=v3 />
+                <button class="button small danger" type="submit">"Delete version"</button>
+                <FormError result=Signal::derive(move || delete.value().get()) />
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn ModelSettings(project_id: String, model: ModelRow) -> impl IntoView {
+    let update = ServerAction::<UpdateModel>::new();
+    let delete = ServerAction::<DeleteModel>::new();
+    after(Signal::derive(move || update.value().get()));
+    after(Signal::derive(move || delete.value().get()));
+    let pending = update.pending();
+    let is_main = model.name == "main";
+    let (project_for_delete, model_for_delete) = (project_id.clone(), model.id.clone());
+    let (name, description) = (model.name.clone(), model.description.clone());
+    view! {
+        <section class="panel" aria-labelledby="model-settings-heading">
+            <h2 id="model-settings-heading">"Model settings"</h2>
+            <ActionForm action=update>
+                <input type="hidden" name="project_id" value=project_id />
+                <input type="hidden" name="model_id" value=model.id />
+                <label for="model-name">"Name"</label>
+                <input id="model-name" type="text" name="name" required value=name />
+                <label for="model-description">"Description"</label>
+                <input id="model-description" type="text" name="description" value=description />
+                <FormError result=Signal::derive(move || update.value().get()) />
+                <button class="button" type="submit" disabled=pending>
+                    {move || if pending.get() { "Saving…" } else { "Save" }}
+                </button>
+            </ActionForm>
+            {(!is_main).then(move || view! {
+                <ActionForm action=delete attr:class="danger-zone">
+                    <input type="hidden" name="project_id" value=project_for_delete />
+                    <input type="hidden" name="model_id" value=model_for_delete />
+                    <p>"Deleting the model deletes all its versions. This cannot be undone."</p>
+                    <label class="choice"><input type="checkbox" required /> "Yes, delete this model and its versions"</label>
+                    <button class="button danger" type="submit">"Delete model"</button>
+                    <FormError result=Signal::derive(move || delete.value().get()) />
+                </ActionForm>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,261 @@
+//! `/profile`: the signed-in user's profile and password, their personal access tokens and the
+//! apps they let act for them.
+
+mod tokens;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::account::{
+    authorized_apps, my_profile, personal_tokens, AuthorizedApp, ChangePassword, Profile,
+    RevokeApp, UpdateProfile,
+};
+use crate::pages::auth::{error_text, FormError};
+use crate::session::{current_user, Outcome, ResendVerification};
+use crate::CurrentUser;
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    // Its own read of the user: saving the profile refetches the layout's, which must not
+    // rebuild this page and lose what it shows (a token shown once).
+    let signed_in = Resource::new(|| (), |_| current_user());
+    // The sections' data is read here, once: what a `Suspend` shows is made again each time it
+    // resolves, and sections made there would each read theirs again.
+    let profile = Resource::new(|| (), |_| my_profile());
+    let tokens = Resource::new(|| (), |_| personal_tokens());
+    let apps = Resource::new(|| (), |_| authorized_apps());
+    view! {
+        <Title text="Your profile" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match signed_in.await {
+                    Ok(Some(_)) => view! {
+                        <h1>"Your profile"</h1>
+                        <ProfileDetails profile />
+                        <PasswordChange />
+                        <tokens::AccessTokens tokens />
+                        <AuthorizedApps apps />
+                    }.into_any(),
+                    Ok(None) => view! {
+                        <section class="panel narrow">
+                            <h1>"Your profile"</h1>
+                            <p>"Sign in to see and change your profile."</p>
+                            <p><a class="button" href="/authn/login?next=/profile">"Sign in"</a></p>
+                        </section>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProfileDetails(profile: Loaded<Profile>) -> impl IntoView {
+    let save = ServerAction::<UpdateProfile>::new();
+    // The top bar shows the name: read the signed-in user again too.
+    let layout_user = expect_context::<CurrentUser>();
+    on_success(save.value(), move || {
+        profile.refetch();
+        layout_user.refetch();
+    });
+    let pending = save.pending();
+    view! {
+        <section class="panel" id="profile" aria-labelledby="profile-heading">
+            <h2 id="profile-heading">"Profile"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(profile) => view! {
+                            <EmailStatus email=profile.email verified=profile.verified />
+                            {(!profile.avatar.is_empty()).then(|| view! {
+                                <img class="avatar" src=profile.avatar.clone() alt="Your avatar" width="64" height="64" />
+                            })}
+                            <ActionForm action=save attr:id="profile-form">
+                                <label for="profile-name">"Name"</label>
+                                <input id="profile-name" type="text" name="name" value=profile.name autocomplete="name" required maxlength="512" />
+                                <label for="profile-company">"Company"</label>
+                                <input id="profile-company" type="text" name="company" value=profile.company autocomplete="organization" maxlength="512" />
+                                <label for="profile-bio">"Bio"</label>
+                                <textarea id="profile-bio" name="bio" rows="3" maxlength="2048">{profile.bio}</textarea>
+                                <label for="profile-avatar">"Avatar URL"</label>
+                                <input id="profile-avatar" type="url" name="avatar" value=profile.avatar aria-describedby="profile-avatar-hint" />
+                                <p id="profile-avatar-hint" class="hint">"The https address of an image. Leave it empty for none."</p>
+                                <FormError result=save.value() />
+                                <Done result=save.value() message="Your profile is saved." />
+                                <button class="button" type="submit" disabled=pending>
+                                    {move || if pending.get() { "Saving…" } else { "Save profile" }}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The account's address, whether it is verified, and a way to get another verification link.
+#[component]
+fn EmailStatus(email: String, verified: bool) -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let pending = resend.pending();
+    view! {
+        <p class="email-status" data-verified=verified.to_string()>
+            "E-mail address: " <strong id="profile-email">{email}</strong> " "
+            {if verified {
+                view! { <span class="badge ok">"verified"</span> }.into_any()
+            } else {
+                view! { <span class="badge warn">"not verified"</span> }.into_any()
+            }}
+        </p>
+        {(!verified).then(|| view! {
+            <ActionForm action=resend attr:class="inline">
+                <button class="button small" type="submit" disabled=pending>
+                    {move || if pending.get() { "Sending…" } else { "Send verification again" }}
+                </button>
+            </ActionForm>
+            <FormError result=resend.value() />
+            <Done result=resend.value() message="A new verification link is on its way." />
+        })}
+    }
+}
+
+#[component]
+fn PasswordChange() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let form = NodeRef::<html::Form>::new();
+    // Passwords should not linger in the form.
+    on_success(change.value(), move || {
+        if let Some(form) = form.get() {
+            form.reset();
+        }
+    });
+    let pending = change.pending();
+    view! {
+        <section class="panel" id="password" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <ActionForm action=change node_ref=form attr:id="password-form">
+                <label for="password-current">"Current password"</label>
+                <input id="password-current" type="password" name="current" autocomplete="current-password" required />
+                <label for="password-new">"New password"</label>
+                <input id="password-new" type="password" name="password" autocomplete="new-password" required minlength="8" aria-describedby="password-new-rule" />
+                <p id="password-new-rule" class="hint">"At least 8 characters. Other browsers signed in to your account will be signed out."</p>
+                <label for="password-confirm">"New password again"</label>
+                <input id="password-confirm" type="password" name="confirm" autocomplete="new-password" required minlength="8" />
+                <FormError result=change.value() />
+                <Done result=change.value() message="Your password is changed." />
+                <button class="button" type="submit" disabled=pending>
+                    {move || if pending.get() { "Changing…" } else { "Change password" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn AuthorizedApps(apps: Loaded<Vec<AuthorizedApp>>) -> impl IntoView {
+    let revoke = ServerAction::<RevokeApp>::new();
+    on_success(revoke.value(), move || apps.refetch());
+    view! {
+        <section class="panel" id="apps" aria-labelledby="apps-heading">
+            <h2 id="apps-heading">"Authorized apps"</h2>
+            <p class="hint">"Apps and connectors you let use your account. Revoking access signs them out."</p>
+            <FormError result=revoke.value() />
+            <Done result=revoke.value() message="The app's access is revoked." />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match apps.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(apps) if apps.is_empty() => view! { <p>"You have not authorized any apps."</p> }.into_any(),
+                        // Keyed by app, so a revoked app's item goes away with its open confirmation.
+                        Ok(apps) => view! {
+                            <ul class="item-list">
+                                <For each=move || apps.clone() key=|app| app.id.clone() let:app>
+                                    <AppItem app revoke />
+                                </For>
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn AppItem(app: AuthorizedApp, revoke: ServerAction<RevokeApp>) -> impl IntoView {
+    let pending = revoke.pending();
+    let warning = format!("{} will no longer be able to use your account.", app.name);
+    // The view builds an item's content before its attributes: both get their own copies.
+    let (id, name) = (app.id.clone(), app.name.clone());
+    view! {
+        <li data-app-id=id data-app-name=name>
+            <div>
+                <strong>{app.name}</strong>
+                <p class="hint">{app.description}</p>
+            </div>
+            <Confirm label="Revoke access…">
+                <ActionForm action=revoke>
+                    <input type="hidden" name="app_id" value=app.id />
+                    <p>{warning}</p>
+                    <button class="button small danger" type="submit" disabled=pending>
+                        {move || if pending.get() { "Revoking…" } else { "Revoke access" }}
+                    </button>
+                </ActionForm>
+            </Confirm>
+        </li>
+    }
+}
+
+// Pieces the profile and admin pages share.
+
+/// Data a page section shows, read from a server function.
+pub type Loaded<T> = Resource<Result<T, ServerFnError>>;
+
+/// Says that the last submission of a form went through.
+#[component]
+pub fn Done(
+    #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
+    message: &'static str,
+) -> impl IntoView {
+    move || {
+        matches!(result.get(), Some(Ok(Ok(_))))
+            .then(|| view! { <p class="notice ok" role="status">{message}</p> })
+    }
+}
+
+/// A button that asks before it acts: a disclosure opening onto the form with the real button,
+/// so it works before the page's script has loaded too.
+#[component]
+pub fn Confirm(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="button small secondary">{label}</summary>
+            <div class="confirm-body">{children()}</div>
+        </details>
+    }
+}
+
+/// Runs `then` in the browser after each successful submission of a form, typically to read
+/// the changed data again. Failed submissions leave the form as the person typed it.
+pub fn on_success<T: 'static>(
+    result: impl With<Value = Option<Result<Result<T, String>, ServerFnError>>> + 'static,
+    then: impl Fn() + 'static,
+) {
+    Effect::new(move |_| {
+        if result.with(|result| matches!(result, Some(Ok(Ok(_))))) {
+            // Only a new result runs it again: what `then` reads (a form re-rendered by the
+            // refetch it starts) must not.
+            untrack(&then);
+        }
+    });
+}
+
+/// An RFC 3339 time as its date, machine-readable in `datetime`.
+pub fn day(at: &str) -> impl IntoView {
+    let date = at.get(..10).unwrap_or(at).to_string();
+    view! { <time datetime=at.to_string()>{date}</time> }
+}

@@ -1,0 +1,182 @@
+//! Personal access tokens on the profile page: the list, a form for new ones, and the new token
+//! itself, shown once.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::{day, on_success, Confirm, Done, Loaded};
+use crate::account::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
+use crate::pages::auth::{error_text, FormError};
+
+/// The lifespan preselected for new tokens, in days.
+const DEFAULT_LIFESPAN: Option<u32> = Some(30);
+
+#[component]
+pub fn AccessTokens(tokens: Loaded<Tokens>) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    // The newest token stays on show until another is made, even when a later try fails.
+    let created_token = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(token))) = create.value().get() {
+            created_token.set(Some(token));
+        }
+    });
+    let form = NodeRef::<html::Form>::new();
+    // The refetched list updates the form in place, which keeps what was typed and ticked.
+    on_success(create.value(), move || {
+        tokens.refetch();
+        if let Some(form) = form.get() {
+            form.reset();
+        }
+    });
+    on_success(revoke.value(), move || tokens.refetch());
+    // FormError and Done speak `Outcome`; a created token is a success without a next page.
+    let created = Signal::derive(move || {
+        create
+            .value()
+            .get()
+            .map(|result| result.map(|created| created.map(|_| None)))
+    });
+    view! {
+        <section class="panel" id="tokens" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading">"Personal access tokens"</h2>
+            <p class="hint">"Tokens let scripts and integrations use the API as you. Keep them as secret as a password."</p>
+            {move || created_token.get().map(|token| view! { <NewToken token /> })}
+            <FormError result=revoke.value() />
+            <Done result=revoke.value() message="The token is revoked." />
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(list) => view! {
+                            {list.just_created.map(|token| view! { <NewToken token /> })}
+                            <TokenTable tokens=list.tokens revoke />
+                            <h3>"New token"</h3>
+                            <ActionForm action=create node_ref=form attr:id="new-token-form">
+                                <NewTokenFields scopes=list.scopes />
+                                <FormError result=created />
+                                <button class="button" type="submit" disabled=create.pending()>
+                                    {move || if create.pending().get() { "Creating…" } else { "Create token" }}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// A token just created: this is the only time anyone sees it.
+#[component]
+fn NewToken(token: String) -> impl IntoView {
+    view! {
+        <div class="notice ok new-token" role="status">
+            <label for="new-token">"Your new token"</label>
+            <input id="new-token" type="text" readonly value=token aria-describedby="new-token-hint" />
+            <p id="new-token-hint">"Copy it now: it will not be shown again."</p>
+        </div>
+    }
+}
+
+/// Rows are keyed by token, so a revoked token's row, with its open confirmation, goes away
+/// instead of another token taking its place.
+#[component]
+fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p>"You have no personal access tokens yet."</p> }.into_any();
+    }
+    view! {
+        <div class="table-scroll">
+            <table class="list">
+                <caption class="visually-hidden">"Your personal access tokens"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Scopes"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || tokens.clone() key=|token| token.id.clone() let:token>
+                        <TokenRow token revoke />
+                    </For>
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TokenRow(token: TokenSummary, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    let pending = revoke.pending();
+    let warning = format!("Scripts and apps using “{}” will stop working.", token.name);
+    // The view builds a row's content before its attributes: both get their own copies.
+    let (name, id) = (token.name.clone(), token.id.clone());
+    let never = || "never".into_any();
+    view! {
+        <tr data-token-name=name data-token-id=id>
+            <th scope="row">
+                {token.name}
+                <span class="hint token-end">{format!(" …{}", token.last_chars)}</span>
+            </th>
+            <td>
+                <ul class="scope-names">
+                    {token.scopes.into_iter().map(|s| view! { <li><code>{s}</code></li> }).collect_view()}
+                </ul>
+            </td>
+            <td>{day(&token.created)}</td>
+            <td>{token.last_used.map_or_else(never, |at| day(&at).into_any())}</td>
+            <td>{token.expires.map_or_else(never, |at| day(&at).into_any())}</td>
+            <td>
+                <Confirm label="Revoke…">
+                    <ActionForm action=revoke>
+                        <input type="hidden" name="id" value=token.id />
+                        <p>{warning}</p>
+                        <button class="button small danger" type="submit" disabled=pending>
+                            {move || if pending.get() { "Revoking…" } else { "Revoke token" }}
+                        </button>
+                    </ActionForm>
+                </Confirm>
+            </td>
+        </tr>
+    }
+}
+
+/// Name, scopes (those core offers for personal tokens) and lifespan of a new token.
+#[component]
+fn NewTokenFields(scopes: Vec<ScopeChoice>) -> impl IntoView {
+    view! {
+        <label for="token-name">"Name"</label>
+        <input id="token-name" type="text" name="name" required maxlength="512" aria-describedby="token-name-hint" />
+        <p id="token-name-hint" class="hint">"Say what uses it, so you recognize it later."</p>
+        <fieldset class="scope-choices">
+            <legend>"Scopes"</legend>
+            {scopes.into_iter().map(|scope| {
+                let id = format!("scope-{}", scope.name.replace(':', "-"));
+                view! {
+                    <div class="check">
+                        <input type="checkbox" id=id.clone() name="scopes[]" value=scope.name.clone() />
+                        <label for=id>
+                            <code>{scope.name}</code>
+                            <span class="hint">{format!(" {}", scope.description)}</span>
+                        </label>
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
+        <label for="token-lifespan">"Expires after"</label>
+        <select id="token-lifespan" name="lifespan">
+            {LIFESPANS.iter().map(|(days, label)| view! {
+                <option value=days.map(|d| d.to_string()).unwrap_or_default() selected=*days == DEFAULT_LIFESPAN>
+                    {*label}
+                </option>
+            }).collect_view()}
+        </select>
+    }
+}

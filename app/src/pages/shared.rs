@@ -1,0 +1,113 @@
+//! What the project pages share: showing a page's data or why there is none, and reloading the
+//! data after a form changed it.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::pages::auth::error_text;
+use crate::projects::Loaded;
+use crate::session::Outcome;
+
+/// A counter the page's data depends on; forms bump it after a change so the page reloads.
+#[derive(Clone, Copy)]
+pub struct Refresh(pub RwSignal<u32>);
+
+impl Refresh {
+    pub fn provide() -> Self {
+        let refresh = Refresh(RwSignal::new(0));
+        provide_context(refresh);
+        refresh
+    }
+
+    pub fn get(&self) -> u32 {
+        self.0.get()
+    }
+}
+
+/// After a form's answer: go where it says, or reload the page's data.
+pub fn after(result: Signal<Option<Result<Outcome, ServerFnError>>>) {
+    let refresh = use_context::<Refresh>();
+    Effect::new(move |_| match result.get() {
+        Some(Ok(Ok(Some(next)))) => {
+            let _ = window().location().set_href(&next);
+        }
+        Some(Ok(Ok(None))) => {
+            if let Some(refresh) = refresh {
+                refresh.0.update(|n| *n += 1);
+            }
+        }
+        _ => {}
+    });
+}
+
+fn set_status(_code: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(_code) {
+            response.set_status(status);
+        }
+    }
+}
+
+/// A page's data shown by `found`, or the page that says why it cannot be shown (with the
+/// matching HTTP status when rendered on the server).
+pub fn show<T>(
+    result: Result<Loaded<T>, ServerFnError>,
+    found: impl FnOnce(T) -> AnyView,
+) -> AnyView {
+    match result {
+        Ok(Loaded::Found(data)) => found(data),
+        Ok(Loaded::SignIn) => {
+            set_status(401);
+            view! { <SignInNeeded /> }.into_any()
+        }
+        Ok(Loaded::Forbidden(why)) => {
+            set_status(403);
+            view! {
+                <section class="panel narrow" data-problem="forbidden">
+                    <h1>"You do not have access"</h1>
+                    <p>{format!("This page is not open to you ({why}).")}</p>
+                    <p>"Ask one of the project's owners to invite you, or go back to your projects."</p>
+                    <p><a class="button" href="/">"Your projects"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        Ok(Loaded::NotFound(what)) => {
+            set_status(404);
+            view! {
+                <section class="panel narrow" data-problem="not-found">
+                    <h1>"Not found"</h1>
+                    <p>{format!("There is no such {what}. It may have been deleted, or the link may be mistyped.")}</p>
+                    <p><a class="button" href="/">"Your projects"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        Err(e) => view! {
+            <section class="panel narrow">
+                <h1>"This page could not be loaded"</h1>
+                <p class="error" role="alert">{error_text(&e)}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn SignInNeeded() -> impl IntoView {
+    let location = use_location();
+    let next = move || {
+        format!(
+            "/authn/login?next={}",
+            crate::pages::auth::urlencode(&location.pathname.get())
+        )
+    };
+    view! {
+        <section class="panel narrow" data-problem="sign-in">
+            <h1>"Sign in to continue"</h1>
+            <p>"This page is for signed-in users."</p>
+            <p><a class="button" href=next>"Sign in"</a></p>
+        </section>
+    }
+}

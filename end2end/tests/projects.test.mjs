@@ -1,0 +1,219 @@
+// Projects in the web app: a new user creates a project, invites a second user who accepts from
+// the e-mailed link, organises models, sends a version with specklepy, and manages the team.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { BASE_URL, launch, openPage, screenshot, waitForMail, linkIn } from './support.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const stamp = Date.now();
+const owner = { name: 'Grace Hopper', email: `grace-${stamp}@example.com`, password: 'compilers are people too' };
+const guest = { name: 'Katherine Johnson', email: `katherine-${stamp}@example.com`, password: 'orbits and trajectories' };
+const projectName = `Harbour Bridge ${stamp}`;
+let projectUrl;
+
+/** Console errors other than the browser's own notes on 4xx answers the tests cause on purpose. */
+function realErrors(errors) {
+  return errors.filter((e) => !e.includes('status of 4'));
+}
+
+async function signUp(page, person) {
+  await page.goto(`${BASE_URL}/authn/register`);
+  await page.getByLabel('Name').fill(person.name);
+  await page.getByLabel('E-mail address').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('.account .who', { hasText: person.name }).waitFor({ timeout: 15_000 });
+}
+
+async function verify(page, person) {
+  const mail = await waitForMail(person.email, 'Verify your e-mail address for Fleck');
+  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
+  await page.getByText('Your e-mail address is verified').waitFor();
+}
+
+test('a new user creates a project and finds it on the dashboard', async () => {
+  const { page, errors } = await openPage(browser);
+  await signUp(page, owner);
+  await verify(page, owner);
+  await page.locator('[data-empty="projects"]').waitFor();
+  await screenshot(page, 'dashboard-empty');
+
+  await page.getByLabel('Name', { exact: true }).fill(projectName);
+  await page.getByLabel('Description').fill('Steel arch, 503 m span');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.waitForURL(/\/projects\/[^/?]+$/);
+  projectUrl = page.url();
+  await page.getByRole('heading', { name: projectName }).waitFor();
+  await page.locator('.model-line[data-model="main"]').waitFor();
+  await page.locator('[data-empty="versions"]').waitFor();
+
+  await page.getByText('New model').click();
+  await page.getByLabel('Name', { exact: true }).fill('deck/level 1/girders');
+  await page.getByRole('button', { name: 'Create model' }).click();
+  await page.waitForURL(/\/models\//);
+  await page.getByRole('heading', { name: 'deck/level 1/girders' }).waitFor();
+  await page.goto(projectUrl);
+  await page.locator('.folder[data-folder="deck"]').waitFor();
+  await page.locator('.model-line[data-model="deck/level 1/girders"]').waitFor();
+  await screenshot(page, 'project');
+
+  await page.goto(`${BASE_URL}/`);
+  const tile = page.locator('.project-tile', { hasText: projectName });
+  await tile.waitFor();
+  assert.match(await tile.locator('.badge.role').innerText(), /owner/i);
+  await page.getByLabel('Search projects').fill('no such project anywhere');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('[data-empty="projects"]').waitFor();
+  await page.getByLabel('Search projects').fill('harbour');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator('.project-tile', { hasText: projectName }).waitFor();
+  await screenshot(page, 'dashboard');
+  assert.deepEqual(realErrors(errors), []);
+  await page.close();
+});
+
+test('an invited user accepts from the e-mailed link and the owner manages the team', async () => {
+  const { page: ownerPage, errors: ownerErrors } = await openPage(browser);
+  const guestContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const guestPage = await guestContext.newPage();
+  const guestErrors = [];
+  guestPage.on('console', (m) => { if (m.type() === 'error') guestErrors.push(m.text()); });
+
+  await signUp(guestPage, guest);
+  await verify(guestPage, guest);
+
+  await ownerPage.goto(`${BASE_URL}/authn/login`);
+  await ownerPage.getByLabel('E-mail address').fill(owner.email);
+  await ownerPage.getByLabel('Password').fill(owner.password);
+  await ownerPage.getByRole('button', { name: 'Sign in' }).click();
+  await ownerPage.locator('.account .who', { hasText: owner.name }).waitFor();
+  await ownerPage.goto(`${projectUrl}/settings`);
+  await ownerPage.getByLabel('E-mail address').fill(guest.email);
+  await ownerPage.getByLabel('Role', { exact: true }).selectOption('stream:reviewer');
+  await ownerPage.getByRole('button', { name: 'Send invitation' }).click();
+  await ownerPage.locator(`[data-pending="${guest.name}"]`).waitFor();
+  await screenshot(ownerPage, 'project-settings-invited');
+
+  // A stranger (here: the guest before accepting) gets a 403 page for a private project.
+  const refused = await guestPage.goto(projectUrl);
+  assert.equal(refused.status(), 403);
+  await guestPage.locator('[data-problem="forbidden"]').waitFor();
+
+  const mail = await waitForMail(guest.email, `${owner.name} invited you to ${projectName}`);
+  await guestPage.goto(linkIn(mail, `${projectUrl}?token=`));
+  await guestPage.getByRole('heading', { name: `Join ${projectName}` }).waitFor();
+  await screenshot(guestPage, 'invitation');
+  await guestPage.getByRole('button', { name: 'Accept and open the project' }).click();
+  await guestPage.locator('.model-line[data-model="main"]').waitFor();
+  assert.match(await guestPage.locator('.project-head .badge.role').innerText(), /reviewer/i);
+
+  await ownerPage.reload();
+  const row = ownerPage.locator(`tr[data-member="${guest.name}"]`);
+  await row.waitFor();
+  await row.getByRole('combobox').selectOption('stream:contributor');
+  await row.getByRole('button', { name: 'Change role' }).click();
+  await ownerPage.locator(`tr[data-member="${guest.name}"][data-role="stream:contributor"]`).waitFor();
+  await screenshot(ownerPage, 'project-settings-team');
+
+  await guestPage.goto(`${projectUrl}/settings`);
+  await guestPage.getByRole('button', { name: 'Leave project' }).click();
+  await guestPage.waitForURL(`${BASE_URL}/`);
+  await guestPage.locator('[data-empty="projects"]').waitFor();
+
+  assert.deepEqual(realErrors(ownerErrors), []);
+  assert.deepEqual(realErrors(guestErrors), []);
+  await ownerPage.close();
+  await guestContext.close();
+});
+
+test('a version sent with specklepy shows in the model list, and its token is revoked', async () => {
+  const { page, errors } = await openPage(browser);
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.account .who', { hasText: owner.name }).waitFor();
+
+  await page.goto(`${BASE_URL}/profile`);
+  await page.locator('#token-name').fill('specklepy in the browser tests');
+  for (const scope of ['streams:read', 'streams:write', 'profile:read']) {
+    await page.locator(`#scope-${scope.replace(':', '-')}`).check();
+  }
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = await page.locator('#new-token').inputValue();
+  assert.ok(token.length > 20, 'the new token is shown once');
+  await screenshot(page, 'profile-token-created');
+
+  // specklepy sends three boxes to the project's main model, as a connector would.
+  const projectId = new URL(projectUrl).pathname.split('/').pop();
+  await page.goto(projectUrl);
+  const mainHref = await page.locator('.model-line[data-model="main"] a.model-name').getAttribute('href');
+  const modelId = mainHref.split('/').pop();
+  const python = process.env.E2E_PYTHON ?? 'python3';
+  const script = new URL('../clients/send_model.py', import.meta.url).pathname;
+  const versionId = execFileSync(python, [script, BASE_URL, token, projectId, modelId], { encoding: 'utf8' }).trim();
+
+  await page.reload();
+  const main = page.locator('.model-line[data-model="main"]');
+  await main.getByText('Three boxes from specklepy').waitFor();
+  assert.match(await main.innerText(), /1 version/);
+  assert.match(await main.innerText(), /specklepy/);
+  await screenshot(page, 'project-with-version');
+
+  await main.locator('a.model-name').click();
+  const row = page.locator(`tr[data-version="${versionId}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), new RegExp(owner.name));
+  assert.match(await row.innerText(), /specklepy/);
+  await screenshot(page, 'model-versions');
+
+  await page.goto(`${BASE_URL}/profile`);
+  const tokenRow = page.locator('tr[data-token-name="specklepy in the browser tests"]');
+  await tokenRow.getByText('Revoke…').click();
+  await tokenRow.getByRole('button', { name: 'Revoke token' }).click();
+  await tokenRow.waitFor({ state: 'detached' });
+  assert.throws(() => execFileSync(python, [script, BASE_URL, token, projectId, modelId], { stdio: 'pipe' }),
+    'a revoked token no longer sends');
+  assert.deepEqual(realErrors(errors), []);
+  await page.close();
+});
+
+
+test('a server admin sees the statistics and changes a user\'s server role', async () => {
+  const { ADMIN_EMAIL, ADMIN_PASSWORD } = { ADMIN_EMAIL: process.env.E2E_ADMIN_EMAIL, ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD };
+  assert.ok(ADMIN_EMAIL && ADMIN_PASSWORD, 'E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD name the server admin scripts/test.sh creates');
+  const { page, errors } = await openPage(browser);
+
+  // Someone who is not an admin gets a 403 page.
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(guest.email);
+  await page.getByLabel('Password').fill(guest.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.account .who', { hasText: guest.name }).waitFor();
+  const refused = await page.goto(`${BASE_URL}/admin`);
+  assert.equal(refused.status(), 403);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#admin-link').waitFor();
+  await page.goto(`${BASE_URL}/admin`);
+  await page.locator('[data-stat]').first().waitFor();
+  await page.getByLabel('Search users').fill(guest.email);
+  await page.getByRole('button', { name: 'Search' }).first().click();
+  const row = page.locator(`tr[data-user-email="${guest.email}"]`);
+  await row.waitFor();
+  await row.getByRole('combobox').selectOption('server:guest');
+  await row.getByRole('button', { name: 'Change' }).click();
+  await page.locator(`tr[data-user-email="${guest.email}"][data-role="server:guest"]`).waitFor();
+  await screenshot(page, 'admin');
+  assert.deepEqual(realErrors(errors), []);
+  await page.close();
+});
