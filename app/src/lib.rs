@@ -1,6 +1,9 @@
 //! Fleck's web app: pages and components rendered on the server and hydrated in the browser.
 //! Server functions call `fleck_core` services; they never touch SQL or a backend directly.
 
+// The pages nest deeply typed views; the optimised WebAssembly build needs more room to lay them out.
+#![recursion_limit = "256"]
+
 pub mod account;
 pub mod admin;
 pub mod pages;
