@@ -171,6 +171,42 @@ test('a version sent with specklepy shows in the model list, and its token is re
   assert.match(await row.innerText(), /specklepy/);
   await screenshot(page, 'model-versions');
 
+  // The 3D view draws the boxes: pixels unlike the background in the canvas's middle band.
+  const canvas = page.locator('canvas.viewer-canvas[data-loaded="true"]');
+  await canvas.waitFor({ timeout: 30_000 });
+  const drawn = () => page.evaluate(() => {
+    const source = document.querySelector('canvas.viewer-canvas');
+    const copy = document.createElement('canvas');
+    copy.width = source.width; copy.height = source.height;
+    const context = copy.getContext('2d');
+    context.drawImage(source, 0, 0);
+    const { data } = context.getImageData(0, Math.floor(source.height / 4), source.width, Math.floor(source.height / 2));
+    let painted = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 245) + Math.abs(data[i + 1] - 247) + Math.abs(data[i + 2] - 250) > 30) painted++;
+    }
+    return painted;
+  });
+  const withModel = await drawn();
+  assert.ok(withModel > 1000, `the model is drawn (${withModel} pixels)`);
+  await screenshot(page, 'model-3d-view');
+
+  // Picking the middle of the view selects a box and shows its properties.
+  const box = await canvas.boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.properties[data-selected]').waitFor();
+  assert.match(await page.locator('.properties').innerText(), /Mesh/);
+
+  // Hiding the only category empties the picture; isolating it brings it back.
+  const category = page.locator('.categories li', { hasText: 'Mesh' });
+  await category.getByRole('checkbox').uncheck();
+  await page.waitForFunction(() => true);
+  assert.ok(await drawn() < withModel / 10, 'hidden objects are not drawn');
+  await category.getByRole('checkbox').check();
+  await category.getByRole('button', { name: 'Isolate' }).click();
+  assert.ok(await drawn() > 1000, 'the isolated category is drawn');
+  await screenshot(page, 'model-3d-selected');
+
   await page.goto(`${BASE_URL}/profile`);
   const tokenRow = page.locator('tr[data-token-name="specklepy in the browser tests"]');
   await tokenRow.getByText('Revoke…').click();

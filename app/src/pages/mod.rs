@@ -8,3 +8,4 @@ pub mod profile;
 pub mod project;
 pub mod settings;
 pub mod shared;
+pub mod viewer;

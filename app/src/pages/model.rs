@@ -3,11 +3,12 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::pages::auth::FormError;
 use crate::pages::project::ProjectHeading;
 use crate::pages::shared::{after, show, Refresh};
+use crate::pages::viewer::ModelViewer;
 use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
 use crate::projects::read::fetch_model;
 use crate::projects::{count, ModelPage as Page, ModelRow, VersionRow};
@@ -47,9 +48,24 @@ fn ModelBody(page: Page) -> impl IntoView {
     } = page;
     let project_id = project.id.clone();
     let title = format!("{} · {}", model.name, project.name);
+    let query = use_query_map();
+    let wanted = query.read_untracked().get("version");
+    // The version the link names, else the latest.
+    let shown = wanted
+        .and_then(|id| versions.iter().find(|v| v.id == id).cloned())
+        .or_else(|| versions.first().cloned());
     view! {
         <Title text=title />
         <ProjectHeading project=project.clone() current="models" />
+        {match shown {
+            Some(version) => view! {
+                <div class="model-view">
+                    <VersionPicker versions=versions.clone() shown=version.id.clone() />
+                    <ModelViewer project_id=project_id.clone() object_id=version.object_id.clone() />
+                </div>
+            }.into_any(),
+            None => ().into_any(),
+        }}
         <section class="panel" aria-labelledby="model-heading" data-model=model.name.clone()>
             <div class="panel-head">
                 <h2 id="model-heading">{model.name.clone()}</h2>
@@ -82,6 +98,23 @@ fn ModelBody(page: Page) -> impl IntoView {
             }}
         </section>
         {changeable.then(|| view! { <ModelSettings project_id=project.id.clone() model /> })}
+    }
+}
+
+/// Chooses the version the 3D view shows; a plain form, so it works before the script loads.
+#[component]
+fn VersionPicker(versions: Vec<VersionRow>, shown: String) -> impl IntoView {
+    view! {
+        <form method="get" class="version-picker">
+            <label for="version-picker">"Version"</label>
+            <select id="version-picker" name="version" onchange="this.form.submit()">
+                {versions.into_iter().map(|v| {
+                    let label = format!("{} · {} · {}", if v.message.is_empty() { "No message" } else { &v.message }, v.author, v.created);
+                    view! { <option value=v.id.clone() selected=v.id == shown>{label}</option> }
+                }).collect_view()}
+            </select>
+            <noscript><button class="button small" type="submit">"Show"</button></noscript>
+        </form>
     }
 }
 

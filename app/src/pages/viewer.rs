@@ -1,0 +1,419 @@
+//! The 3D view of a version on the model page: the canvas the viewer draws into, its toolbar,
+//! the object tree with hide / isolate by category, and the selected object's properties.
+//! Everything here runs after hydration; the server renders the frame and a loading message.
+
+use leptos::prelude::*;
+
+/// One object in the tree, as the page lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TreeEntry {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+}
+
+/// The selected object's id and properties.
+type Selection = RwSignal<Option<(String, Vec<(String, String)>)>>;
+
+/// What the page shows about the viewer's work.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Status {
+    received: usize,
+    total: usize,
+    done: bool,
+    error: Option<String>,
+}
+
+#[component]
+pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let status = RwSignal::new(Status::default());
+    let entries = RwSignal::new(Vec::<TreeEntry>::new());
+    let hidden_categories = RwSignal::new(Vec::<String>::new());
+    let isolated_category = RwSignal::new(None::<String>);
+    let selected = RwSignal::new(None::<(String, Vec<(String, String)>)>);
+    let controls = Controls::start(canvas, project_id, object_id, status, entries, selected);
+    // Hiding and isolating act on categories, as the tree groups them.
+    Effect::new(move |_| {
+        let hidden = hidden_categories.get();
+        let isolated = isolated_category.get();
+        let list = entries.get();
+        controls.apply_visibility(&list, &hidden, isolated.as_deref());
+    });
+    let categories = Memo::new(move |_| {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for entry in entries.get() {
+            match counts.iter_mut().find(|(c, _)| *c == entry.category) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((entry.category.clone(), 1)),
+            }
+        }
+        counts.sort();
+        counts
+    });
+    let percent = move || {
+        let s = status.get();
+        (s.received * 100)
+            .checked_div(s.total)
+            .unwrap_or(0)
+            .min(100)
+    };
+    view! {
+        <section class="viewer" aria-label="3D view">
+            <div class="viewer-stage">
+                <canvas
+                    node_ref=canvas
+                    class="viewer-canvas"
+                    tabindex="0"
+                    aria-label="3D view of the version: drag to orbit, right-drag or shift-drag to pan, wheel to zoom, click to select; arrow keys orbit, + and - zoom, F fits"
+                    data-loaded=move || status.get().done.to_string()
+                    on:pointerdown=move |e| controls.pointer_down(&e)
+                    on:pointermove=move |e| controls.pointer_move(&e)
+                    on:pointerup=move |e| controls.pointer_up(&e)
+                    on:pointercancel=move |e| controls.pointer_up(&e)
+                    on:wheel=move |e| controls.wheel(&e)
+                    on:contextmenu=move |e| e.prevent_default()
+                    on:keydown=move |e| controls.key(&e)
+                ></canvas>
+                <div class="viewer-toolbar" role="toolbar" aria-label="View">
+                    <button type="button" class="button small secondary" on:click=move |_| controls.fit(false)>"Fit"</button>
+                    <button type="button" class="button small secondary" on:click=move |_| controls.fit(true) disabled=move || selected.get().is_none()>"Zoom to selection"</button>
+                    <button type="button" class="button small secondary" on:click=move |_| controls.view("top")>"Top"</button>
+                    <button type="button" class="button small secondary" on:click=move |_| controls.view("front")>"Front"</button>
+                    <button type="button" class="button small secondary" on:click=move |_| controls.view("side")>"Side"</button>
+                    <button type="button" class="button small secondary" on:click=move |_| controls.view("iso")>"Isometric"</button>
+                </div>
+                {move || {
+                    let s = status.get();
+                    match (&s.error, s.done) {
+                        (Some(error), _) => view! { <p class="viewer-message error" role="alert">{error.clone()}</p> }.into_any(),
+                        (None, false) => view! {
+                            <div class="viewer-message" role="status">
+                                <label for="viewer-progress">{format!("Loading objects: {} of {}", s.received, s.total)}</label>
+                                <progress id="viewer-progress" max="100" value=percent()></progress>
+                            </div>
+                        }.into_any(),
+                        (None, true) => ().into_any(),
+                    }
+                }}
+            </div>
+            <aside class="viewer-side">
+                <section aria-labelledby="tree-heading">
+                    <h3 id="tree-heading">"Objects by category"</h3>
+                    {move || {
+                        if categories.get().is_empty() {
+                            return view! { <p class="hint">"Nothing to list yet."</p> }.into_any();
+                        }
+                        view! {
+                            <ul class="categories">
+                                {categories.get().into_iter().map(|(category, count)| {
+                                    let name = category.clone();
+                                    let shown = {
+                                        let name = name.clone();
+                                        move || !hidden_categories.get().contains(&name)
+                                    };
+                                    let toggle = {
+                                        let name = name.clone();
+                                        move |_| hidden_categories.update(|h| {
+                                            if let Some(i) = h.iter().position(|c| *c == name) { h.remove(i); } else { h.push(name.clone()); }
+                                        })
+                                    };
+                                    let isolate = {
+                                        let name = name.clone();
+                                        move |_| isolated_category.update(|i| {
+                                            *i = if i.as_deref() == Some(name.as_str()) { None } else { Some(name.clone()) };
+                                        })
+                                    };
+                                    let isolated = {
+                                        let name = name.clone();
+                                        Signal::derive(move || isolated_category.get().as_deref() == Some(name.as_str()))
+                                    };
+                                    let id = format!("show-{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                                    view! {
+                                        <li data-category=name.clone()>
+                                            <input type="checkbox" id=id.clone() prop:checked=shown on:change=toggle />
+                                            <label for=id>{format!("{category} ({count})")}</label>
+                                            <button type="button" class="link-button" aria-pressed=move || isolated.get().to_string() on:click=isolate>
+                                                {move || if isolated.get() { "Show all" } else { "Isolate" }}
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </section>
+                <section aria-labelledby="properties-heading" aria-live="polite">
+                    <h3 id="properties-heading">"Selected object"</h3>
+                    {move || match selected.get() {
+                        None => view! { <p class="hint">"Click an object to see its properties."</p> }.into_any(),
+                        Some((id, properties)) => view! {
+                            <dl class="properties" data-selected=id.clone()>
+                                {properties.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                            </dl>
+                        }.into_any(),
+                    }}
+                </section>
+            </aside>
+        </section>
+    }
+}
+
+/// The page's handle on the viewer: a no-op on the server, the WebGL viewer in the browser.
+#[derive(Clone, Copy)]
+struct Controls {
+    #[cfg(feature = "hydrate")]
+    live: StoredValue<Option<browser::Live>, LocalStorage>,
+}
+
+/// On the server there is no canvas: every control does nothing.
+#[cfg(not(feature = "hydrate"))]
+impl Controls {
+    fn start(
+        _canvas: NodeRef<leptos::html::Canvas>,
+        _project_id: String,
+        _object_id: String,
+        _status: RwSignal<Status>,
+        _entries: RwSignal<Vec<TreeEntry>>,
+        _selected: Selection,
+    ) -> Self {
+        Controls {}
+    }
+    fn apply_visibility(&self, _: &[TreeEntry], _: &[String], _: Option<&str>) {}
+    fn pointer_down(&self, _: &leptos::ev::PointerEvent) {}
+    fn pointer_move(&self, _: &leptos::ev::PointerEvent) {}
+    fn pointer_up(&self, _: &leptos::ev::PointerEvent) {}
+    fn wheel(&self, _: &leptos::ev::WheelEvent) {}
+    fn key(&self, _: &leptos::ev::KeyboardEvent) {}
+    fn fit(&self, _selection: bool) {}
+    fn view(&self, _name: &str) {}
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use fleck_viewer::web::WebViewer;
+
+    /// A pointer held down on the canvas.
+    pub struct Drag {
+        pub x: f64,
+        pub y: f64,
+        /// How far it travelled, to tell a click from a drag.
+        pub travelled: f64,
+        pub pan: bool,
+    }
+
+    pub struct Live {
+        pub viewer: WebViewer,
+        pub drag: Option<Drag>,
+        pub selected: super::Selection,
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Controls {
+    fn start(
+        canvas: NodeRef<leptos::html::Canvas>,
+        project_id: String,
+        object_id: String,
+        status: RwSignal<Status>,
+        entries: RwSignal<Vec<TreeEntry>>,
+        selected: Selection,
+    ) -> Self {
+        use fleck_viewer::web::{Progress, WebViewer};
+        let live = StoredValue::new_local(None::<browser::Live>);
+        Effect::new(move |_| {
+            let Some(element) = canvas.get() else { return };
+            if live.with_value(|l| l.is_some()) {
+                return;
+            }
+            let viewer = match WebViewer::new(element) {
+                Ok(viewer) => viewer,
+                Err(why) => {
+                    status.update(|s| s.error = Some(format!("The 3D view cannot start: {why}.")));
+                    return;
+                }
+            };
+            if let Some(orbit) = view_in_url() {
+                viewer.set_orbit(orbit);
+            }
+            live.set_value(Some(browser::Live {
+                viewer: viewer.clone(),
+                drag: None,
+                selected,
+            }));
+            let (project_id, object_id) = (project_id.clone(), object_id.clone());
+            leptos::task::spawn_local(async move {
+                let report = move |p: Progress| {
+                    status.update(|s| {
+                        s.received = p.received;
+                        s.total = p.total;
+                    })
+                };
+                match viewer.load("", &project_id, &object_id, report).await {
+                    Ok(()) => {
+                        entries.set(
+                            viewer
+                                .objects()
+                                .into_iter()
+                                .map(|o| TreeEntry {
+                                    id: o.id,
+                                    name: o.name,
+                                    category: o.category,
+                                })
+                                .collect(),
+                        );
+                        status.update(|s| s.done = true);
+                    }
+                    Err(why) => status.update(|s| s.error = Some(why)),
+                }
+            });
+        });
+        Controls { live }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut browser::Live)) {
+        self.live.update_value(|live| {
+            if let Some(live) = live.as_mut() {
+                f(live);
+            }
+        });
+    }
+
+    /// Keeps the camera in the address so a copied link reopens the same view.
+    fn remember_view(live: &browser::Live) {
+        let Some(orbit) = live.viewer.orbit() else {
+            return;
+        };
+        let Ok(history) = window().history() else {
+            return;
+        };
+        let url = format!("#view={}", orbit.to_param());
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+
+    fn apply_visibility(&self, entries: &[TreeEntry], hidden: &[String], isolated: Option<&str>) {
+        use std::collections::HashSet;
+        let hidden_ids: HashSet<String> = entries
+            .iter()
+            .filter(|e| hidden.contains(&e.category))
+            .map(|e| e.id.clone())
+            .collect();
+        let isolated_ids: Option<HashSet<String>> = isolated.map(|category| {
+            entries
+                .iter()
+                .filter(|e| e.category == category)
+                .map(|e| e.id.clone())
+                .collect()
+        });
+        self.with(|live| {
+            live.viewer.set_hidden(hidden_ids);
+            live.viewer.set_isolated(isolated_ids);
+        });
+    }
+
+    fn pointer_down(&self, e: &leptos::ev::PointerEvent) {
+        if let Some(target) = e.target() {
+            use wasm_bindgen::JsCast;
+            if let Ok(element) = target.dyn_into::<leptos::web_sys::Element>() {
+                let _ = element.set_pointer_capture(e.pointer_id());
+            }
+        }
+        let pan = e.button() != 0 || e.shift_key();
+        self.with(|live| {
+            live.drag = Some(browser::Drag {
+                x: e.client_x() as f64,
+                y: e.client_y() as f64,
+                travelled: 0.0,
+                pan,
+            })
+        });
+    }
+
+    fn pointer_move(&self, e: &leptos::ev::PointerEvent) {
+        self.with(|live| {
+            let Some(drag) = live.drag.as_mut() else {
+                return;
+            };
+            let (x, y) = (e.client_x() as f64, e.client_y() as f64);
+            let (dx, dy) = (x - drag.x, y - drag.y);
+            drag.x = x;
+            drag.y = y;
+            drag.travelled += dx.abs() + dy.abs();
+            if drag.pan {
+                live.viewer.pan(dx, dy);
+            } else {
+                live.viewer.rotate(dx, dy);
+            }
+        });
+    }
+
+    fn pointer_up(&self, e: &leptos::ev::PointerEvent) {
+        self.with(|live| {
+            let Some(drag) = live.drag.take() else { return };
+            if drag.travelled < 4.0 && !drag.pan {
+                let (x, y) = (e.offset_x() as f64, e.offset_y() as f64);
+                let picked = live.viewer.pick(x, y);
+                live.selected.set(picked.map(|id| {
+                    let properties = live.viewer.properties(&id);
+                    (id, properties)
+                }));
+            }
+            Self::remember_view(live);
+        });
+    }
+
+    fn wheel(&self, e: &leptos::ev::WheelEvent) {
+        e.prevent_default();
+        self.with(|live| {
+            live.viewer.zoom(e.delta_y());
+            Self::remember_view(live);
+        });
+    }
+
+    fn key(&self, e: &leptos::ev::KeyboardEvent) {
+        let handled = match e.key().as_str() {
+            "ArrowLeft" => self.act(|v| v.rotate(-20.0, 0.0)),
+            "ArrowRight" => self.act(|v| v.rotate(20.0, 0.0)),
+            "ArrowUp" => self.act(|v| v.rotate(0.0, 20.0)),
+            "ArrowDown" => self.act(|v| v.rotate(0.0, -20.0)),
+            "+" | "=" => self.act(|v| v.zoom(-200.0)),
+            "-" | "_" => self.act(|v| v.zoom(200.0)),
+            "f" | "F" => self.act(|v| v.fit()),
+            _ => false,
+        };
+        if handled {
+            e.prevent_default();
+        }
+    }
+
+    fn act(&self, f: impl FnOnce(&fleck_viewer::web::WebViewer)) -> bool {
+        self.with(|live| {
+            f(&live.viewer);
+            Self::remember_view(live);
+        });
+        true
+    }
+
+    fn fit(&self, selection: bool) {
+        self.act(|v| v.fit_to(selection));
+    }
+
+    fn view(&self, name: &str) {
+        use fleck_viewer::camera::StandardView;
+        let view = match name {
+            "top" => StandardView::Top,
+            "front" => StandardView::Front,
+            "side" => StandardView::Side,
+            _ => StandardView::Isometric,
+        };
+        self.act(|v| v.set_view(view));
+    }
+}
+
+/// The camera a link carried in `#view=…`, if any.
+#[cfg(feature = "hydrate")]
+fn view_in_url() -> Option<fleck_viewer::camera::Orbit> {
+    let hash = window().location().hash().ok()?;
+    let value = hash.strip_prefix("#view=")?;
+    fleck_viewer::camera::Orbit::from_param(value)
+}

@@ -1,0 +1,208 @@
+//! Draws a `Scene` with three-d, on any OpenGL / WebGL2 context: the browser's canvas or a
+//! headless context on the server. One GPU mesh per material batch keeps draw calls few.
+
+use three_d::{
+    AmbientLight, Camera, ClearState, ColorMaterial, Context, CpuMaterial, CpuMesh, DepthTest,
+    DirectionalLight, Gm, Indices, Mesh, PhysicalMaterial, Positions, RenderStates, RenderTarget,
+    Srgba, Vec3, Viewport,
+};
+
+use crate::camera::{Orbit, FIELD_OF_VIEW};
+use crate::scene::{MeshBatch, Scene};
+
+/// The page's background, and the colour a picked object is drawn in.
+pub const BACKGROUND: [f32; 4] = [0.96, 0.97, 0.98, 1.0];
+const HIGHLIGHT: Srgba = Srgba::new(31, 140, 255, 255);
+
+/// What the renderer draws: which objects are shown, and which one is selected.
+pub trait Visibility {
+    fn shows(&self, object_id: &str) -> bool;
+}
+
+impl<F: Fn(&str) -> bool> Visibility for F {
+    fn shows(&self, object_id: &str) -> bool {
+        self(object_id)
+    }
+}
+
+pub struct Renderer {
+    context: Context,
+    camera: Camera,
+    meshes: Vec<Gm<Mesh, PhysicalMaterial>>,
+    highlight: Option<Gm<Mesh, ColorMaterial>>,
+    ambient: AmbientLight,
+    key: DirectionalLight,
+    fill: DirectionalLight,
+}
+
+impl Renderer {
+    pub fn new(context: Context, width: u32, height: u32) -> Self {
+        let camera = Camera::new_perspective(
+            Viewport::new_at_origo(width.max(1), height.max(1)),
+            Vec3::new(10.0, -10.0, 10.0),
+            Vec3::new(0.0, 0.0, 0.0),
+            Vec3::new(0.0, 0.0, 1.0),
+            three_d::radians(FIELD_OF_VIEW),
+            0.01,
+            1000.0,
+        );
+        Renderer {
+            ambient: AmbientLight::new(&context, 0.45, Srgba::WHITE),
+            key: DirectionalLight::new(&context, 1.6, Srgba::WHITE, Vec3::new(-0.4, 0.6, -1.0)),
+            fill: DirectionalLight::new(&context, 0.6, Srgba::WHITE, Vec3::new(0.6, -0.3, -0.4)),
+            context,
+            camera,
+            meshes: Vec::new(),
+            highlight: None,
+        }
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// Uploads the scene's batches, leaving out what `visibility` hides.
+    pub fn load(&mut self, scene: &Scene, visibility: &dyn Visibility) {
+        self.meshes = scene
+            .meshes
+            .iter()
+            .filter_map(|batch| {
+                let indices = visible_indices(batch, visibility);
+                if indices.is_empty() {
+                    return None;
+                }
+                let cpu = cpu_mesh(batch, indices);
+                let [r, g, b, _] = batch.material.color;
+                let alpha = (batch.material.opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+                let material = CpuMaterial {
+                    albedo: Srgba::new(r, g, b, alpha),
+                    metallic: 0.0,
+                    roughness: 0.85,
+                    ..Default::default()
+                };
+                let material = if alpha < 255 {
+                    PhysicalMaterial::new_transparent(&self.context, &material)
+                } else {
+                    PhysicalMaterial::new_opaque(&self.context, &material)
+                };
+                Some(Gm::new(Mesh::new(&self.context, &cpu), material))
+            })
+            .collect();
+    }
+
+    /// Draws `object_id`'s triangles over the model in the highlight colour; `None` clears it.
+    pub fn select(&mut self, scene: &Scene, object_id: Option<&str>) {
+        self.highlight = object_id.and_then(|id| {
+            let mut positions = Vec::new();
+            for batch in &scene.meshes {
+                for range in batch.objects.iter().filter(|r| r.object_id == id) {
+                    let start = range.first_index as usize;
+                    let end = start + range.index_count as usize;
+                    for &i in batch.indices.get(start..end).unwrap_or_default() {
+                        let p = batch.positions[i as usize];
+                        positions.push(Vec3::new(p[0], p[1], p[2]));
+                    }
+                }
+            }
+            if positions.is_empty() {
+                return None;
+            }
+            let cpu = CpuMesh {
+                positions: Positions::F32(positions),
+                ..Default::default()
+            };
+            let material = ColorMaterial {
+                color: HIGHLIGHT,
+                render_states: RenderStates {
+                    depth_test: DepthTest::LessOrEqual,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            Some(Gm::new(Mesh::new(&self.context, &cpu), material))
+        });
+    }
+
+    /// Points the camera as `orbit` says, for a viewport of `width` × `height` pixels.
+    pub fn set_camera(&mut self, orbit: &Orbit, width: u32, height: u32) {
+        let p = orbit.position();
+        let t = orbit.target;
+        self.camera
+            .set_viewport(Viewport::new_at_origo(width.max(1), height.max(1)));
+        self.camera.set_view(
+            Vec3::new(p[0], p[1], p[2]),
+            Vec3::new(t[0], t[1], t[2]),
+            Vec3::new(0.0, 0.0, 1.0),
+        );
+        // Near and far follow the distance so large sites and small parts both keep depth precision.
+        let near = (orbit.distance / 1000.0).max(0.001);
+        self.camera.set_perspective_projection(
+            three_d::radians(FIELD_OF_VIEW),
+            near,
+            orbit.distance * 100.0 + 10.0,
+        );
+    }
+
+    pub fn camera(&self) -> &Camera {
+        &self.camera
+    }
+
+    /// Clears `target` and draws the scene into it.
+    pub fn render(&self, target: &RenderTarget<'_>) {
+        let [r, g, b, a] = BACKGROUND;
+        target.clear(ClearState::color_and_depth(r, g, b, a, 1.0));
+        target.render(
+            &self.camera,
+            &self.meshes,
+            &[&self.ambient, &self.key, &self.fill],
+        );
+        if let Some(highlight) = &self.highlight {
+            target.render(&self.camera, highlight, &[]);
+        }
+    }
+}
+
+/// The batch's triangles of the objects `visibility` shows.
+fn visible_indices(batch: &MeshBatch, visibility: &dyn Visibility) -> Vec<u32> {
+    if batch.objects.iter().all(|r| visibility.shows(&r.object_id)) {
+        return batch.indices.clone();
+    }
+    let mut indices = Vec::new();
+    for range in batch
+        .objects
+        .iter()
+        .filter(|r| visibility.shows(&r.object_id))
+    {
+        let start = range.first_index as usize;
+        let end = start + range.index_count as usize;
+        indices.extend_from_slice(batch.indices.get(start..end).unwrap_or_default());
+    }
+    indices
+}
+
+fn cpu_mesh(batch: &MeshBatch, indices: Vec<u32>) -> CpuMesh {
+    CpuMesh {
+        positions: Positions::F32(
+            batch
+                .positions
+                .iter()
+                .map(|p| Vec3::new(p[0], p[1], p[2]))
+                .collect(),
+        ),
+        normals: Some(
+            batch
+                .normals
+                .iter()
+                .map(|n| Vec3::new(n[0], n[1], n[2]))
+                .collect(),
+        ),
+        colors: batch.colors.as_ref().map(|colors| {
+            colors
+                .iter()
+                .map(|c| Srgba::new(c[0], c[1], c[2], c[3]))
+                .collect()
+        }),
+        indices: Indices::U32(indices),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,407 @@
+//! The viewer in a web page: a WebGL2 canvas, objects streamed from a Fleck (or Speckle) server
+//! and drawn as they arrive, and the camera, picking and visibility calls the page's controls make.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{HtmlCanvasElement, Request, RequestInit, Response, WebGl2RenderingContext};
+
+use crate::camera::{Orbit, StandardView};
+use crate::objects::ObjectSource;
+use crate::pick::pick;
+use crate::render::Renderer;
+use crate::scene::{Scene, SceneObject};
+
+/// How far loading got: objects received, and how many the root says there are.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Progress {
+    pub received: usize,
+    pub total: usize,
+}
+
+/// Rebuild the picture after this many more objects, so the first geometry shows early.
+const OBJECTS_PER_REDRAW: usize = 2_000;
+
+struct State {
+    canvas: HtmlCanvasElement,
+    renderer: Renderer,
+    source: ObjectSource,
+    root: String,
+    scene: Scene,
+    orbit: Option<Orbit>,
+    hidden: HashSet<String>,
+    isolated: Option<HashSet<String>>,
+    selected: Option<String>,
+}
+
+impl State {
+    fn shows(&self, id: &str) -> bool {
+        !self.hidden.contains(id) && self.isolated.as_ref().is_none_or(|only| only.contains(id))
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let ratio = web_sys::window()
+            .map(|w| w.device_pixel_ratio())
+            .unwrap_or(1.0);
+        let width = (self.canvas.client_width() as f64 * ratio).round().max(1.0) as u32;
+        let height = (self.canvas.client_height() as f64 * ratio)
+            .round()
+            .max(1.0) as u32;
+        (width, height)
+    }
+
+    fn rebuild(&mut self) {
+        self.scene = Scene::build(&self.source, &self.root);
+        let hidden = self.hidden.clone();
+        let isolated = self.isolated.clone();
+        let shows = move |id: &str| {
+            !hidden.contains(id) && isolated.as_ref().is_none_or(|o| o.contains(id))
+        };
+        self.renderer.load(&self.scene, &shows);
+        if self.orbit.is_none() {
+            if let Some(bounds) = self.scene.bounds {
+                self.orbit = Some(Orbit::fit(bounds.min, bounds.max));
+            }
+        }
+    }
+
+    fn draw(&mut self) {
+        let (width, height) = self.size();
+        if self.canvas.width() != width || self.canvas.height() != height {
+            self.canvas.set_width(width);
+            self.canvas.set_height(height);
+        }
+        if let Some(orbit) = self.orbit {
+            self.renderer.set_camera(&orbit, width, height);
+        }
+        let target = three_d::RenderTarget::screen(self.renderer.context(), width, height);
+        self.renderer.render(&target);
+    }
+}
+
+/// A viewer drawing into one canvas. Cloning shares it.
+#[derive(Clone)]
+pub struct WebViewer {
+    state: Rc<RefCell<State>>,
+}
+
+impl WebViewer {
+    pub fn new(canvas: HtmlCanvasElement) -> Result<Self, String> {
+        // Kept drawing buffers let the page (and tests) read what is shown, e.g. to save an image.
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"preserveDrawingBuffer".into(), &true.into())
+            .map_err(js_error)?;
+        js_sys::Reflect::set(&options, &"antialias".into(), &true.into()).map_err(js_error)?;
+        let gl = canvas
+            .get_context_with_context_options("webgl2", &options)
+            .map_err(|_| "this browser refused a WebGL2 context".to_string())?
+            .ok_or("this browser has no WebGL2")?
+            .dyn_into::<WebGl2RenderingContext>()
+            .map_err(|_| "the canvas gave no WebGL2 context".to_string())?;
+        let gl = three_d::context::Context::from_webgl2_context(gl);
+        // three-d takes an `Arc`; in the browser there is only one thread.
+        #[allow(clippy::arc_with_non_send_sync)]
+        let context = three_d::Context::from_gl_context(Arc::new(gl)).map_err(|e| e.to_string())?;
+        let renderer = Renderer::new(context, canvas.width(), canvas.height());
+        Ok(WebViewer {
+            state: Rc::new(RefCell::new(State {
+                canvas,
+                renderer,
+                source: ObjectSource::default(),
+                root: String::new(),
+                scene: Scene::default(),
+                orbit: None,
+                hidden: HashSet::new(),
+                isolated: None,
+                selected: None,
+            })),
+        })
+    }
+
+    /// Loads the object tree under `object_id` from the server at `origin` (`""` for this page's
+    /// own), drawing as objects arrive and reporting progress.
+    pub async fn load(
+        &self,
+        origin: &str,
+        project_id: &str,
+        object_id: &str,
+        progress: impl Fn(Progress),
+    ) -> Result<(), String> {
+        let root = fetch_text(
+            &format!("{origin}/objects/{project_id}/{object_id}/single"),
+            None,
+        )
+        .await?;
+        let root: serde_json::Value =
+            serde_json::from_str(&root).map_err(|e| format!("the root object is not JSON: {e}"))?;
+        let total = root
+            .get("__closure")
+            .and_then(|c| c.as_object())
+            .map_or(0, |c| c.len())
+            + 1;
+        {
+            let mut state = self.state.borrow_mut();
+            state.root = object_id.to_string();
+            state.source.insert(root);
+        }
+        progress(Progress { received: 1, total });
+
+        let response = fetch(
+            &format!("{origin}/objects/{project_id}/{object_id}"),
+            Some("text/plain"),
+        )
+        .await?;
+        let body = response.body().ok_or("the server sent no objects")?;
+        let reader = body
+            .get_reader()
+            .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+            .map_err(|_| "cannot read the object stream".to_string())?;
+        let decoder = web_sys::TextDecoder::new().map_err(js_error)?;
+        let mut pending = String::new();
+        let mut received = 1;
+        let mut since_redraw = 0;
+        loop {
+            let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+            let done = js_sys::Reflect::get(&chunk, &"done".into())
+                .map_err(js_error)?
+                .as_bool()
+                .unwrap_or(true);
+            if done {
+                break;
+            }
+            let bytes: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &"value".into())
+                .map_err(js_error)?
+                .unchecked_into();
+            let options = web_sys::TextDecodeOptions::new();
+            options.set_stream(true);
+            let text = decoder
+                .decode_with_buffer_source_and_options(&bytes, &options)
+                .map_err(js_error)?;
+            pending.push_str(&text);
+            let Some(last_line_end) = pending.rfind('\n') else {
+                continue;
+            };
+            let complete: String = pending.drain(..=last_line_end).collect();
+            {
+                let mut state = self.state.borrow_mut();
+                for line in complete.lines() {
+                    let Some((_, json)) = line.split_once('\t') else {
+                        continue;
+                    };
+                    if let Ok(object) = serde_json::from_str::<serde_json::Value>(json) {
+                        state.source.insert(object);
+                        received += 1;
+                        since_redraw += 1;
+                    }
+                }
+            }
+            progress(Progress {
+                received: received.min(total),
+                total,
+            });
+            if since_redraw >= OBJECTS_PER_REDRAW {
+                since_redraw = 0;
+                self.redraw_scene();
+            }
+        }
+        self.redraw_scene();
+        progress(Progress {
+            received: total,
+            total,
+        });
+        Ok(())
+    }
+
+    fn redraw_scene(&self) {
+        let mut state = self.state.borrow_mut();
+        state.rebuild();
+        state.draw();
+    }
+
+    pub fn draw(&self) {
+        self.state.borrow_mut().draw();
+    }
+
+    /// The scene's objects, for the page's tree.
+    pub fn objects(&self) -> Vec<SceneObject> {
+        self.state.borrow().scene.objects.clone()
+    }
+
+    pub fn properties(&self, id: &str) -> Vec<(String, String)> {
+        crate::properties(&self.state.borrow().source, id)
+    }
+
+    pub fn orbit(&self) -> Option<Orbit> {
+        self.state.borrow().orbit
+    }
+
+    pub fn set_orbit(&self, orbit: Orbit) {
+        self.state.borrow_mut().orbit = Some(orbit);
+        self.draw();
+    }
+
+    fn change_orbit(&self, change: impl FnOnce(&mut Orbit)) {
+        {
+            let mut state = self.state.borrow_mut();
+            let Some(orbit) = state.orbit.as_mut() else {
+                return;
+            };
+            change(orbit);
+        }
+        self.draw();
+    }
+
+    /// Turns around the target by a pointer drag of `dx`, `dy` CSS pixels.
+    pub fn rotate(&self, dx: f64, dy: f64) {
+        self.change_orbit(|o| o.rotate(dx as f32 * 0.008, dy as f32 * 0.008));
+    }
+
+    /// Slides the view by a drag of `dx`, `dy` CSS pixels.
+    pub fn pan(&self, dx: f64, dy: f64) {
+        let height = self.state.borrow().canvas.client_height().max(1) as f32;
+        self.change_orbit(|o| o.pan(-dx as f32 / height, dy as f32 / height));
+    }
+
+    /// Zooms in (`steps` < 0) or out by mouse-wheel steps.
+    pub fn zoom(&self, steps: f64) {
+        self.change_orbit(|o| o.zoom((steps as f32 * 0.001).exp()));
+    }
+
+    pub fn set_view(&self, view: StandardView) {
+        self.change_orbit(|o| o.set_view(view));
+        self.fit();
+    }
+
+    /// Frames everything shown, or the selected object when there is one and `selection` says so.
+    pub fn fit_to(&self, selection: bool) {
+        let bounds = {
+            let state = self.state.borrow();
+            match (&state.selected, selection) {
+                (Some(id), true) => crate::pick::object_bounds(&state.scene, id),
+                _ => state.scene.bounds,
+            }
+        };
+        if let Some(crate::scene::Bounds { min, max }) = bounds {
+            self.change_orbit(|o| o.frame(min, max));
+        }
+    }
+
+    pub fn fit(&self) {
+        self.fit_to(false);
+    }
+
+    /// Selects the object under the pointer at CSS pixel (`x`, `y`) from the canvas' top left;
+    /// returns its id, or `None` when nothing is there (which clears the selection).
+    pub fn pick(&self, x: f64, y: f64) -> Option<String> {
+        let picked = {
+            let state = self.state.borrow();
+            let ratio = web_sys::window()
+                .map(|w| w.device_pixel_ratio())
+                .unwrap_or(1.0);
+            let (_, height) = state.size();
+            let pixel = three_d::PhysicalPoint {
+                x: (x * ratio) as f32,
+                y: height as f32 - (y * ratio) as f32,
+            };
+            let camera = state.renderer.camera();
+            let origin = camera.position_at_pixel(pixel);
+            let direction = camera.view_direction_at_pixel(pixel);
+            pick(
+                &state.scene,
+                [origin.x, origin.y, origin.z],
+                [direction.x, direction.y, direction.z],
+                &|id| state.shows(id),
+            )
+            .map(str::to_string)
+        };
+        self.select(picked.clone());
+        picked
+    }
+
+    pub fn select(&self, id: Option<String>) {
+        {
+            let mut state = self.state.borrow_mut();
+            let scene = std::mem::take(&mut state.scene);
+            state.renderer.select(&scene, id.as_deref());
+            state.scene = scene;
+            state.selected = id;
+        }
+        self.draw();
+    }
+
+    /// Hides these objects (and shows every other), keeping any isolation.
+    pub fn set_hidden(&self, hidden: HashSet<String>) {
+        self.state.borrow_mut().hidden = hidden;
+        self.reload_visibility();
+    }
+
+    /// Shows only these objects; `None` shows all again.
+    pub fn set_isolated(&self, isolated: Option<HashSet<String>>) {
+        self.state.borrow_mut().isolated = isolated;
+        self.reload_visibility();
+    }
+
+    fn reload_visibility(&self) {
+        let mut state = self.state.borrow_mut();
+        let scene = std::mem::take(&mut state.scene);
+        // A hidden object cannot stay highlighted.
+        if state.selected.as_deref().is_some_and(|id| !state.shows(id)) {
+            state.selected = None;
+            state.renderer.select(&scene, None);
+        }
+        let hidden = state.hidden.clone();
+        let isolated = state.isolated.clone();
+        let shows = move |id: &str| {
+            !hidden.contains(id) && isolated.as_ref().is_none_or(|o| o.contains(id))
+        };
+        state.renderer.load(&scene, &shows);
+        state.scene = scene;
+        state.draw();
+    }
+}
+
+fn js_error(error: JsValue) -> String {
+    error
+        .as_string()
+        .or_else(|| {
+            js_sys::JSON::stringify(&error)
+                .ok()
+                .and_then(|s| s.as_string())
+        })
+        .unwrap_or_else(|| "a browser error".into())
+}
+
+async fn fetch(url: &str, accept: Option<&str>) -> Result<Response, String> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init(url, &init).map_err(js_error)?;
+    if let Some(accept) = accept {
+        request.headers().set("Accept", accept).map_err(js_error)?;
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(js_error)?
+        .unchecked_into();
+    if !response.ok() {
+        return Err(match response.status() {
+            401 | 403 => "You do not have access to this model's objects.".to_string(),
+            404 => "The model's objects were not found on the server.".to_string(),
+            status => format!("The server answered {status} while sending the objects."),
+        });
+    }
+    Ok(response)
+}
+
+async fn fetch_text(url: &str, accept: Option<&str>) -> Result<String, String> {
+    let response = fetch(url, accept).await?;
+    let text = JsFuture::from(response.text().map_err(js_error)?)
+        .await
+        .map_err(js_error)?;
+    text.as_string()
+        .ok_or_else(|| "the server's answer is not text".into())
+}

@@ -1,0 +1,80 @@
+//! Helpers for writing Speckle objects by hand.
+
+#![allow(dead_code)]
+
+use fleck_viewer::{MeshBatch, ObjectSource, Scene};
+use serde_json::{json, Value};
+
+pub fn source(objects: Vec<Value>) -> ObjectSource {
+    let mut source = ObjectSource::new();
+    for object in objects {
+        assert!(source.insert(object), "test objects need ids");
+    }
+    source
+}
+
+pub fn build(objects: Vec<Value>) -> Scene {
+    Scene::build(&source(objects), "root")
+}
+
+/// A Speckle reference to a detached object.
+pub fn r(id: &str) -> Value {
+    json!({ "referencedId": id, "speckle_type": "reference" })
+}
+
+pub fn refs(ids: &[&str]) -> Value {
+    Value::Array(ids.iter().map(|id| r(id)).collect())
+}
+
+pub fn root(elements: &[&str]) -> Value {
+    json!({ "id": "root", "speckle_type": "Base", "@elements": refs(elements) })
+}
+
+pub fn mesh(id: &str, vertices: Value, faces: Value) -> Value {
+    json!({
+        "id": id,
+        "speckle_type": "Objects.Geometry.Mesh",
+        "vertices": vertices,
+        "faces": faces,
+        "units": "m"
+    })
+}
+
+/// A right triangle at the origin, legs of one unit along X and Y.
+pub fn triangle(id: &str) -> Value {
+    mesh(id, json!([0, 0, 0, 1, 0, 0, 0, 1, 0]), json!([3, 0, 1, 2]))
+}
+
+pub fn chunk(id: &str, data: Value) -> Value {
+    json!({ "id": id, "speckle_type": "Speckle.Core.Models.DataChunk", "data": data })
+}
+
+pub fn material(argb: i64, opacity: f64) -> Value {
+    json!({ "speckle_type": "Objects.Other.RenderMaterial", "diffuse": argb, "opacity": opacity })
+}
+
+/// Row-major translation by (x, y, z).
+pub fn translation(x: f64, y: f64, z: f64) -> Value {
+    json!([1, 0, 0, x, 0, 1, 0, y, 0, 0, 1, z, 0, 0, 0, 1])
+}
+
+/// The triangles of a batch as world positions.
+pub fn triangles(batch: &MeshBatch) -> Vec<[[f32; 3]; 3]> {
+    batch
+        .indices
+        .chunks(3)
+        .map(|t| [0, 1, 2].map(|k| batch.positions[t[k] as usize]))
+        .collect()
+}
+
+pub fn close(a: [f32; 3], b: [f32; 3]) -> bool {
+    (0..3).all(|k| (a[k] - b[k]).abs() < 1e-5)
+}
+
+/// Whether `expected` is among the positions a batch's triangles use.
+pub fn has_vertex(batch: &MeshBatch, expected: [f32; 3]) -> bool {
+    batch
+        .indices
+        .iter()
+        .any(|&i| close(batch.positions[i as usize], expected))
+}
