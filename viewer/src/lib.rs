@@ -12,6 +12,7 @@ pub mod properties;
 #[cfg(feature = "render")]
 pub mod render;
 pub mod scene;
+pub mod strokes;
 pub mod units;
 #[cfg(feature = "web")]
 pub mod web;

@@ -8,11 +8,15 @@ use three_d::{
 };
 
 use crate::camera::{Orbit, FIELD_OF_VIEW};
-use crate::scene::{MeshBatch, Scene};
+use crate::scene::{LineBatch, MeshBatch, Scene};
+use crate::strokes::Strokes;
 
 /// The page's background, and the colour a picked object is drawn in.
 pub const BACKGROUND: [f32; 4] = [0.96, 0.97, 0.98, 1.0];
 const HIGHLIGHT: Srgba = Srgba::new(31, 140, 255, 255);
+const GRID: Srgba = Srgba::new(205, 210, 218, 255);
+/// Lines are drawn this wide, as a fraction of the scene's bounding radius.
+const LINE_WIDTH: f32 = 0.002;
 
 /// What the renderer draws: which objects are shown, and which one is selected.
 pub trait Visibility {
@@ -29,6 +33,8 @@ pub struct Renderer {
     context: Context,
     camera: Camera,
     meshes: Vec<Gm<Mesh, PhysicalMaterial>>,
+    /// Curves and the ground grid, unlit.
+    strokes: Vec<Gm<Mesh, ColorMaterial>>,
     highlight: Option<Gm<Mesh, ColorMaterial>>,
     ambient: AmbientLight,
     key: DirectionalLight,
@@ -53,6 +59,7 @@ impl Renderer {
             context,
             camera,
             meshes: Vec::new(),
+            strokes: Vec::new(),
             highlight: None,
         }
     }
@@ -88,6 +95,41 @@ impl Renderer {
                 Some(Gm::new(Mesh::new(&self.context, &cpu), material))
             })
             .collect();
+        let width = scene.bounds.map_or(0.01, |b| b.radius() * LINE_WIDTH);
+        self.strokes = scene
+            .lines
+            .iter()
+            .filter_map(|batch| {
+                let strokes = visible_strokes(batch, visibility, width);
+                let [r, g, b, a] = batch.color;
+                self.stroke_mesh(&strokes, Srgba::new(r, g, b, a))
+            })
+            .collect();
+        if let Some(grid) = scene.bounds.map(|b| Strokes::ground_grid(&b)) {
+            self.strokes.extend(self.stroke_mesh(&grid, GRID));
+        }
+    }
+
+    fn stroke_mesh(&self, strokes: &Strokes, color: Srgba) -> Option<Gm<Mesh, ColorMaterial>> {
+        if strokes.indices.is_empty() {
+            return None;
+        }
+        let cpu = CpuMesh {
+            positions: Positions::F32(
+                strokes
+                    .positions
+                    .iter()
+                    .map(|p| Vec3::new(p[0], p[1], p[2]))
+                    .collect(),
+            ),
+            indices: Indices::U32(strokes.indices.clone()),
+            ..Default::default()
+        };
+        let material = ColorMaterial {
+            color,
+            ..Default::default()
+        };
+        Some(Gm::new(Mesh::new(&self.context, &cpu), material))
     }
 
     /// Draws `object_id`'s triangles over the model in the highlight colour; `None` clears it.
@@ -156,6 +198,7 @@ impl Renderer {
             &self.meshes,
             &[&self.ambient, &self.key, &self.fill],
         );
+        target.render(&self.camera, &self.strokes, &[]);
         if let Some(highlight) = &self.highlight {
             target.render(&self.camera, highlight, &[]);
         }
@@ -178,6 +221,28 @@ fn visible_indices(batch: &MeshBatch, visibility: &dyn Visibility) -> Vec<u32> {
         indices.extend_from_slice(batch.indices.get(start..end).unwrap_or_default());
     }
     indices
+}
+
+/// The batch's segments of the objects `visibility` shows, as tubes `width` wide.
+fn visible_strokes(batch: &LineBatch, visibility: &dyn Visibility, width: f32) -> Strokes {
+    let mut strokes = Strokes::default();
+    for range in batch
+        .objects
+        .iter()
+        .filter(|r| visibility.shows(&r.object_id))
+    {
+        let start = range.first_index as usize;
+        let end = start + range.index_count as usize;
+        for pair in batch
+            .positions
+            .get(start..end)
+            .unwrap_or_default()
+            .chunks_exact(2)
+        {
+            strokes.segment(pair[0], pair[1], width);
+        }
+    }
+    strokes
 }
 
 fn cpu_mesh(batch: &MeshBatch, indices: Vec<u32>) -> CpuMesh {
