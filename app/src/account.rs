@@ -74,7 +74,7 @@ pub(crate) mod server {
     use fleck_core::Error;
     use leptos::prelude::ServerFnError;
 
-    use crate::session::server::{actor, Failure};
+    use crate::session::server::{actor, sentence, Failure};
 
     /// The caller when their token carries `scope` (web sessions carry every scope).
     pub async fn principal_with(scope: Scope) -> Result<Principal, ServerFnError> {
@@ -104,26 +104,6 @@ pub(crate) mod server {
             Failure::User(message) => ServerFnError::new(message),
             Failure::Server(e) => e,
         }
-    }
-
-    /// Core's lower-case reasons as sentences. A reason that starts with a name or an address
-    /// ("ada@example.com already has an account") keeps it as written.
-    pub fn sentence(text: &str) -> String {
-        let first_word = text.split_whitespace().next().unwrap_or_default();
-        let first_word = first_word.trim_end_matches(|c: char| c.is_ascii_punctuation());
-        let mut text = if first_word.chars().all(char::is_alphabetic) {
-            let mut chars = text.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        } else {
-            text.to_string()
-        };
-        if !text.is_empty() && !text.ends_with('.') {
-            text.push('.');
-        }
-        text
     }
 
     /// A form's answer carrying a value: user mistakes as `Ok(Err(message))`, failures as `Err`.
@@ -449,7 +429,7 @@ pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
-    use super::server::sentence;
+    use crate::session::server::sentence;
 
     #[test]
     fn reasons_become_sentences_keeping_addresses() {

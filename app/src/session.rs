@@ -128,7 +128,7 @@ pub(crate) mod server {
         /// What a person can act on; internal details stay in the log.
         fn from(error: Error) -> Self {
             match error {
-                Error::Invalid { reason, .. } => Failure::User(capitalize(&reason)),
+                Error::Invalid { reason, .. } => Failure::User(sentence(&reason)),
                 Error::Conflict(_) => Failure::User(
                     "An account with this e-mail address already exists. Try signing in.".into(),
                 ),
@@ -170,12 +170,24 @@ pub(crate) mod server {
         leptos::logging::error!("{error}");
     }
 
-    fn capitalize(text: &str) -> String {
-        let mut chars = text.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-            None => String::new(),
+    /// Core's lower-case reasons as sentences. A reason that starts with a name or an address
+    /// ("ada@example.com already has an account") keeps it as written.
+    pub fn sentence(text: &str) -> String {
+        let first_word = text.split_whitespace().next().unwrap_or_default();
+        let first_word = first_word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        let mut text = if first_word.chars().all(char::is_alphabetic) {
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        } else {
+            text.to_string()
+        };
+        if !text.is_empty() && !text.ends_with('.') {
+            text.push('.');
         }
+        text
     }
 
     pub fn view_of(user: &fleck_core::users::User) -> SignedInUser {

@@ -40,7 +40,13 @@ struct State {
 
 impl State {
     fn shows(&self, id: &str) -> bool {
-        !self.hidden.contains(id) && self.isolated.as_ref().is_none_or(|only| only.contains(id))
+        is_shown(&self.hidden, self.isolated.as_ref(), id)
+    }
+
+    /// `shows`, detached from the state so the renderer can be borrowed mutably beside it.
+    fn visibility(&self) -> impl Fn(&str) -> bool + 'static {
+        let (hidden, isolated) = (self.hidden.clone(), self.isolated.clone());
+        move |id| is_shown(&hidden, isolated.as_ref(), id)
     }
 
     fn size(&self) -> (u32, u32) {
@@ -56,11 +62,7 @@ impl State {
 
     fn rebuild(&mut self) {
         self.scene = Scene::build(&self.source, &self.root);
-        let hidden = self.hidden.clone();
-        let isolated = self.isolated.clone();
-        let shows = move |id: &str| {
-            !hidden.contains(id) && isolated.as_ref().is_none_or(|o| o.contains(id))
-        };
+        let shows = self.visibility();
         self.renderer.load(&self.scene, &shows);
         if self.orbit.is_none() {
             if let Some(bounds) = self.scene.bounds {
@@ -353,15 +355,15 @@ impl WebViewer {
             state.selected = None;
             state.renderer.select(&scene, None);
         }
-        let hidden = state.hidden.clone();
-        let isolated = state.isolated.clone();
-        let shows = move |id: &str| {
-            !hidden.contains(id) && isolated.as_ref().is_none_or(|o| o.contains(id))
-        };
+        let shows = state.visibility();
         state.renderer.load(&scene, &shows);
         state.scene = scene;
         state.draw();
     }
+}
+
+fn is_shown(hidden: &HashSet<String>, isolated: Option<&HashSet<String>>, id: &str) -> bool {
+    !hidden.contains(id) && isolated.is_none_or(|only| only.contains(id))
 }
 
 fn js_error(error: JsValue) -> String {

@@ -185,7 +185,7 @@ pub(crate) mod server {
     use fleck_core::Error;
 
     pub use crate::projects::read::server::context;
-    pub use crate::session::server::{finish, go_to, Failure};
+    pub use crate::session::server::{finish, go_to, sentence, Failure};
 
     /// A core error as the person filling the form should read it.
     pub fn fail(error: Error) -> Failure {
@@ -204,20 +204,6 @@ pub(crate) mod server {
             "public" => Ok(Visibility::Public),
             "private" => Ok(Visibility::Private),
             _ => Err(Failure::User("Choose who can see the project.".into())),
-        }
-    }
-
-    fn sentence(text: &str) -> String {
-        let mut chars = text.chars();
-        match chars.next() {
-            Some(first) => {
-                let mut s: String = first.to_uppercase().chain(chars).collect();
-                if !s.ends_with('.') {
-                    s.push('.');
-                }
-                s
-            }
-            None => String::new(),
         }
     }
 }
