@@ -6,6 +6,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FLECK_CACHE="${FLECK_CACHE:-$HOME/.cache/fleck}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$FLECK_CACHE/target}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-$(nproc)}"
+# Scripted builds start from clean clones: incremental caches would only pile up in the shared
+# target folder (tens of GB over many runs) without ever being reused.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 TOOLS="$FLECK_CACHE/tools"
 NODE_TOOLS="$FLECK_CACHE/node-tools"
 export PATH="$TOOLS/bin:$NODE_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"

@@ -21,6 +21,7 @@ use crate::mail::outbox::Outbox;
 use crate::mail::smtp::Smtp;
 use crate::mail::{parse_from, Mailer};
 use crate::objects::Objects;
+use crate::previews::PreviewStore;
 use crate::projects::ProjectStore;
 use crate::queue::{Jobs, Queue};
 use crate::ratelimit::RateLimiter;
@@ -36,6 +37,7 @@ pub struct Core {
     pub queue: Arc<dyn Queue>,
     pub auth: Arc<dyn AuthStore>,
     pub projects: Arc<dyn ProjectStore>,
+    pub previews: Arc<dyn PreviewStore>,
     pub objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
@@ -92,6 +94,7 @@ impl Core {
             queue: database.queue,
             auth: database.auth,
             projects: database.projects,
+            previews: database.previews,
             objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,

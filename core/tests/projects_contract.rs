@@ -9,6 +9,7 @@ use fleck_core::authz::{ProjectRole, Visibility};
 use fleck_core::db::Database;
 use fleck_core::ids::{new_id, random_string};
 use fleck_core::objects::{NewObject, Objects};
+use fleck_core::previews::PreviewStatus;
 use fleck_core::projects::{
     now, Activity, Attachment, FileImport, ImportStatus, Invitee, Listed, Model, ModelFilter,
     Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version, Window,
@@ -45,6 +46,7 @@ support::contract_tests! {
         invites_delete_and_reject_a_shared_token,
         activity_lists_newest_first_with_paging_and_counts,
         file_imports_round_trip_update_and_list_per_model,
+        previews_are_requested_once_saved_and_counted,
     ],
 }
 
@@ -1827,4 +1829,72 @@ async fn file_imports_round_trip_update_and_list_per_model(db: Database) {
     // Deleting the model takes its imports along.
     p.delete_model(&project.id, &walls.id).await.unwrap();
     assert_eq!(p.file_import(&project.id, &second.id).await.unwrap(), None);
+}
+
+async fn previews_are_requested_once_saved_and_counted(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (project, _) = create_project(&db, &ada, "Previewed").await;
+    let at = now() - ms(2_000);
+
+    // The first request records a pending preview; later ones (another replica) find it there.
+    assert!(db
+        .previews
+        .request_preview(&project.id, "obj1", at)
+        .await
+        .unwrap());
+    assert!(!db
+        .previews
+        .request_preview(&project.id, "obj1", now())
+        .await
+        .unwrap());
+    // A project that is gone gets no preview.
+    assert!(!db
+        .previews
+        .request_preview("no-such-project", "obj1", at)
+        .await
+        .unwrap());
+    let mut preview = db
+        .previews
+        .preview(&project.id, "obj1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(preview.status, PreviewStatus::Pending);
+    assert_eq!((preview.attempts, preview.created_at), (0, at));
+    assert!(preview.angles.is_empty() && preview.error.is_none());
+
+    preview.status = PreviewStatus::Done;
+    preview.attempts = 2;
+    preview
+        .angles
+        .insert("0".into(), "previews/p/obj1/0.png".into());
+    preview
+        .angles
+        .insert("all".into(), "previews/p/obj1/all.png".into());
+    preview.error = Some("first try: «timed out»".into());
+    preview.updated_at = at + ms(1_500);
+    db.previews.save_preview(&preview).await.unwrap();
+    assert_eq!(
+        db.previews.preview(&project.id, "obj1").await.unwrap(),
+        Some(preview)
+    );
+
+    assert!(db
+        .previews
+        .request_preview(&project.id, "obj2", at)
+        .await
+        .unwrap());
+    let mut counts = db.previews.preview_counts().await.unwrap();
+    counts.sort_by_key(|(status, _)| *status as i64);
+    assert_eq!(
+        counts,
+        vec![(PreviewStatus::Pending, 1), (PreviewStatus::Done, 1)]
+    );
+
+    // Deleting the project deletes its previews' records.
+    db.projects.delete_project(&project.id).await.unwrap();
+    assert_eq!(
+        db.previews.preview(&project.id, "obj1").await.unwrap(),
+        None
+    );
 }

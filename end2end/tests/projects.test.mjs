@@ -221,6 +221,47 @@ test('a version sent with specklepy shows in the model list, and its token is re
 });
 
 
+test('a file dropped on a model page becomes a version with a preview', async () => {
+  const { page, errors } = await openPage(browser);
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.account .who', { hasText: owner.name }).waitFor();
+
+  await page.goto(projectUrl);
+  await page.locator('.model-line[data-model="deck/level 1/girders"] a.model-name').click();
+  await page.locator('[data-empty="imports"]').waitFor();
+  const file = new URL('../fixtures/pavilion.obj', import.meta.url).pathname;
+  await page.locator('[data-import-input]').setInputFiles(file);
+  const item = page.locator('.import[data-import="pavilion.obj"]');
+  await item.waitFor();
+  await page.locator('.import[data-import="pavilion.obj"][data-status="success"]').waitFor({ timeout: 60_000 });
+  await screenshot(page, 'model-import-done');
+  // The page reloads its versions when the import finishes; the new one is drawn in 3D.
+  const row = page.locator('tr[data-version]', { hasText: 'File upload: pavilion.obj' });
+  await row.waitFor({ timeout: 15_000 });
+  await page.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 30_000 });
+
+  // The dashboard shows the project's preview: the drawn image, not a placeholder, once rendered.
+  await page.goto(`${BASE_URL}/`);
+  const thumb = page.locator('.project-tile', { hasText: projectName }).locator('img.thumb');
+  await thumb.waitFor();
+  const src = await thumb.getAttribute('src');
+  const started = Date.now();
+  let cache = '';
+  while (!cache.startsWith('private') && Date.now() - started < 60_000) {
+    cache = await page.evaluate(async (url) => (await fetch(url)).headers.get('cache-control') ?? '', src);
+    if (!cache.startsWith('private')) await page.waitForTimeout(500);
+  }
+  assert.match(cache, /^private/, 'the preview was rendered');
+  await page.reload();
+  await page.waitForFunction(() => [...document.querySelectorAll('.project-tile img.thumb')].every((i) => i.complete && i.naturalWidth === 700));
+  await screenshot(page, 'dashboard-previews');
+  assert.deepEqual(realErrors(errors), []);
+  await page.close();
+});
+
 test('a server admin sees the statistics and changes a user\'s server role', async () => {
   const { ADMIN_EMAIL, ADMIN_PASSWORD } = { ADMIN_EMAIL: process.env.E2E_ADMIN_EMAIL, ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD };
   assert.ok(ADMIN_EMAIL && ADMIN_PASSWORD, 'E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD name the server admin scripts/test.sh creates');

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::admin::AdminCommand;
+use crate::render::RenderArgs;
 use crate::settings::Settings;
 
 #[derive(Parser, Debug)]
@@ -48,17 +49,24 @@ pub enum Command {
     /// Manage users and check the configuration
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Draw a model to a PNG with the preview renderer (no server or database needed)
+    Render(RenderArgs),
 }
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
+        // Drawing a file needs none of the server's settings, nor valid ones.
+        let command = match self.command {
+            Command::Render(args) => return crate::render::render(args).await,
+            command => command,
+        };
         let settings = self.settings.with_file(self.config.as_deref())?;
         crate::logging::init(
             &settings.log_filter(),
             settings.log_format.unwrap_or_default(),
         )?;
         let (config, options) = settings.resolve()?;
-        match self.command {
+        match command {
             Command::Serve { no_workers } => {
                 crate::serve::serve(config, options, !no_workers).await
             }
@@ -69,6 +77,7 @@ impl Cli {
                 println!("database {} is up to date", database.store.kind());
                 Ok(())
             }
+            Command::Render(args) => crate::render::render(args).await,
             Command::Admin(command) => {
                 let core = fleck_core::Core::connect(config)
                     .await

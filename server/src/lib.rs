@@ -10,6 +10,7 @@ pub mod logging;
 pub mod metrics;
 pub mod ops;
 pub mod ratelimit;
+pub mod render;
 pub mod rest;
 pub mod router;
 pub mod serve;

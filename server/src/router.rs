@@ -76,6 +76,34 @@ fn attachment_routes() -> Router<AppState> {
         )
 }
 
+/// Preview images, open to any origin like Speckle's (they answer with a placeholder image,
+/// never an error status, when the caller may not see the model).
+fn preview_routes() -> Router<AppState> {
+    use rest::previews;
+    Router::new()
+        .route("/preview/{project_id}", get(previews::project))
+        .route("/preview/{project_id}/{angle}", get(previews::project))
+        .route(
+            "/preview/{project_id}/branches/{name}",
+            get(previews::model),
+        )
+        .route(
+            "/preview/{project_id}/branches/{name}/{angle}",
+            get(previews::model),
+        )
+        .route("/preview/{project_id}/commits/{id}", get(previews::version))
+        .route(
+            "/preview/{project_id}/commits/{id}/{angle}",
+            get(previews::version),
+        )
+        .route("/preview/{project_id}/objects/{id}", get(previews::object))
+        .route(
+            "/preview/{project_id}/objects/{id}/{angle}",
+            get(previews::object),
+        )
+        .layer(CorsLayer::permissive())
+}
+
 /// Largest body of the routes that take a list of object ids (Speckle's MAX_REQUEST_BODY_SIZE_MB).
 const ID_LIST_LIMIT: usize = 100 * 1024 * 1024;
 
@@ -100,6 +128,7 @@ pub fn router(state: AppState) -> Router {
             post(rest::auth::finalize_password_reset),
         )
         .merge(object_routes())
+        .merge(preview_routes())
         .route("/graphql", get(graphql::get).post(graphql::execute))
         .route("/explorer", get(graphql::explorer));
     if state.core.blobs.kind() == "disk" {

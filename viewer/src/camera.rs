@@ -59,6 +59,40 @@ impl Orbit {
         self.distance = radius / (FIELD_OF_VIEW / 2.0).sin() * 1.05;
     }
 
+    /// Keeps the angles and moves the camera as close as it can while every corner of the box
+    /// stays in a view `aspect` (width / height) wide: tighter than [`Orbit::frame`] for
+    /// long or flat models, as thumbnails want.
+    pub fn frame_tightly(&mut self, min: [f32; 3], max: [f32; 3], aspect: f32) {
+        self.frame(min, max);
+        let (right, up) = self.screen_axes();
+        let position = self.position();
+        // From the target towards the camera.
+        let back: Vec<f32> = (0..3)
+            .map(|i| (position[i] - self.target[i]) / self.distance)
+            .collect();
+        let tan_v = (FIELD_OF_VIEW / 2.0).tan();
+        let tan_h = tan_v * aspect.max(0.01);
+        let mut needed: f32 = 0.01;
+        for corner in 0..8 {
+            let c: Vec<f32> = (0..3)
+                .map(|i| {
+                    let v = if corner & (1 << i) == 0 {
+                        min[i]
+                    } else {
+                        max[i]
+                    };
+                    v - self.target[i]
+                })
+                .collect();
+            let dot = |a: &[f32]| (0..3).map(|i| a[i] * c[i]).sum::<f32>();
+            let towards = dot(&back);
+            needed = needed
+                .max(dot(&right).abs() / tan_h + towards)
+                .max(dot(&up).abs() / tan_v + towards);
+        }
+        self.distance = needed * 1.12;
+    }
+
     pub fn set_view(&mut self, view: StandardView) {
         use std::f32::consts::FRAC_PI_2;
         let (azimuth, elevation) = match view {
@@ -146,6 +180,37 @@ impl Orbit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tight_framing_comes_closer_for_flat_models_and_keeps_corners_in_view() {
+        let (min, max) = ([0.0, 0.0, 0.0], [40.0, 40.0, 1.0]);
+        let loose = Orbit::fit(min, max);
+        let mut tight = loose;
+        tight.frame_tightly(min, max, 1.75);
+        assert!(tight.distance < loose.distance);
+        assert_eq!(tight.target, loose.target);
+        // Every corner projects inside the view.
+        let (right, up) = tight.screen_axes();
+        let eye = tight.position();
+        let tan_v = (FIELD_OF_VIEW / 2.0).tan();
+        for corner in 0..8 {
+            let p: Vec<f32> = (0..3)
+                .map(|i| {
+                    if corner & (1 << i) == 0 {
+                        min[i]
+                    } else {
+                        max[i]
+                    }
+                })
+                .collect();
+            let d: Vec<f32> = (0..3).map(|i| p[i] - eye[i]).collect();
+            let forward: Vec<f32> = (0..3).map(|i| tight.target[i] - eye[i]).collect();
+            let depth = (0..3).map(|i| d[i] * forward[i]).sum::<f32>() / tight.distance;
+            let x = (0..3).map(|i| d[i] * right[i]).sum::<f32>() / depth;
+            let y = (0..3).map(|i| d[i] * up[i]).sum::<f32>() / depth;
+            assert!(x.abs() <= tan_v * 1.75 + 1e-4 && y.abs() <= tan_v + 1e-4);
+        }
+    }
 
     fn close(a: [f32; 3], b: [f32; 3]) -> bool {
         (0..3).all(|i| (a[i] - b[i]).abs() < 1e-3)

@@ -6,6 +6,8 @@
 //! fields for a selection panel.
 
 pub mod camera;
+#[cfg(feature = "headless")]
+pub mod headless;
 pub mod objects;
 pub mod pick;
 pub mod properties;

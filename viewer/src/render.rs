@@ -3,12 +3,12 @@
 
 use three_d::{
     AmbientLight, Camera, ClearState, ColorMaterial, Context, CpuMaterial, CpuMesh, DepthTest,
-    DirectionalLight, Gm, Indices, Mesh, PhysicalMaterial, Positions, RenderStates, RenderTarget,
-    Srgba, Vec3, Viewport,
+    DirectionalLight, Gm, Indices, Light, Mesh, Object, PhysicalMaterial, Positions, RenderStates,
+    RenderTarget, RenderTargetMultisample, Srgba, Vec3, Viewport,
 };
 
 use crate::camera::{Orbit, FIELD_OF_VIEW};
-use crate::scene::{LineBatch, MeshBatch, Scene};
+use crate::scene::{LineBatch, MeshBatch, PointBatch, Scene};
 use crate::strokes::Strokes;
 
 /// The page's background, and the colour a picked object is drawn in.
@@ -17,6 +17,8 @@ const HIGHLIGHT: Srgba = Srgba::new(31, 140, 255, 255);
 const GRID: Srgba = Srgba::new(205, 210, 218, 255);
 /// Lines are drawn this wide, as a fraction of the scene's bounding radius.
 const LINE_WIDTH: f32 = 0.002;
+/// Points are drawn this many line widths across.
+const POINT_SIZE: f32 = 3.0;
 
 /// What the renderer draws: which objects are shown, and which one is selected.
 pub trait Visibility {
@@ -33,8 +35,9 @@ pub struct Renderer {
     context: Context,
     camera: Camera,
     meshes: Vec<Gm<Mesh, PhysicalMaterial>>,
-    /// Curves and the ground grid, unlit.
+    /// Curves, points and the ground grid, unlit.
     strokes: Vec<Gm<Mesh, ColorMaterial>>,
+    grid: bool,
     highlight: Option<Gm<Mesh, ColorMaterial>>,
     ambient: AmbientLight,
     key: DirectionalLight,
@@ -60,8 +63,14 @@ impl Renderer {
             camera,
             meshes: Vec::new(),
             strokes: Vec::new(),
+            grid: true,
             highlight: None,
         }
+    }
+
+    /// Whether `load` adds the ground grid (on by default; previews leave it out).
+    pub fn set_grid(&mut self, grid: bool) {
+        self.grid = grid;
     }
 
     pub fn context(&self) -> &Context {
@@ -102,15 +111,35 @@ impl Renderer {
             .filter_map(|batch| {
                 let strokes = visible_strokes(batch, visibility, width);
                 let [r, g, b, a] = batch.color;
-                self.stroke_mesh(&strokes, Srgba::new(r, g, b, a))
+                self.stroke_mesh(&strokes, Srgba::new(r, g, b, a), None)
             })
             .collect();
-        if let Some(grid) = scene.bounds.map(|b| Strokes::ground_grid(&b)) {
-            self.strokes.extend(self.stroke_mesh(&grid, GRID));
+        for batch in &scene.points {
+            let (strokes, colors) = visible_points(batch, visibility, width * POINT_SIZE);
+            let color = match colors {
+                // Per-point colours multiply the material's, so it stays white.
+                Some(_) => Srgba::WHITE,
+                None => {
+                    let [r, g, b, a] = batch.color;
+                    Srgba::new(r, g, b, a)
+                }
+            };
+            self.strokes
+                .extend(self.stroke_mesh(&strokes, color, colors));
+        }
+        if self.grid {
+            if let Some(grid) = scene.bounds.map(|b| Strokes::ground_grid(&b)) {
+                self.strokes.extend(self.stroke_mesh(&grid, GRID, None));
+            }
         }
     }
 
-    fn stroke_mesh(&self, strokes: &Strokes, color: Srgba) -> Option<Gm<Mesh, ColorMaterial>> {
+    fn stroke_mesh(
+        &self,
+        strokes: &Strokes,
+        color: Srgba,
+        vertex_colors: Option<Vec<Srgba>>,
+    ) -> Option<Gm<Mesh, ColorMaterial>> {
         if strokes.indices.is_empty() {
             return None;
         }
@@ -123,6 +152,7 @@ impl Renderer {
                     .collect(),
             ),
             indices: Indices::U32(strokes.indices.clone()),
+            colors: vertex_colors,
             ..Default::default()
         };
         let material = ColorMaterial {
@@ -190,18 +220,59 @@ impl Renderer {
     }
 
     /// Clears `target` and draws the scene into it.
-    pub fn render(&self, target: &RenderTarget<'_>) {
+    pub fn render(&self, target: &impl Target) {
         let [r, g, b, a] = BACKGROUND;
-        target.clear(ClearState::color_and_depth(r, g, b, a, 1.0));
-        target.render(
+        target.clear_to(ClearState::color_and_depth(r, g, b, a, 1.0));
+        target.draw(
             &self.camera,
             &self.meshes,
             &[&self.ambient, &self.key, &self.fill],
         );
-        target.render(&self.camera, &self.strokes, &[]);
+        target.draw(&self.camera, &self.strokes, &[]);
         if let Some(highlight) = &self.highlight {
-            target.render(&self.camera, highlight, &[]);
+            target.draw(&self.camera, [highlight], &[]);
         }
+    }
+}
+
+/// Where a renderer draws: the canvas, or an offscreen (multisampled) image.
+pub trait Target {
+    fn clear_to(&self, state: ClearState);
+    fn draw<O: Object>(
+        &self,
+        camera: &Camera,
+        objects: impl IntoIterator<Item = O>,
+        lights: &[&dyn Light],
+    );
+}
+
+impl Target for RenderTarget<'_> {
+    fn clear_to(&self, state: ClearState) {
+        self.clear(state);
+    }
+
+    fn draw<O: Object>(
+        &self,
+        camera: &Camera,
+        objects: impl IntoIterator<Item = O>,
+        lights: &[&dyn Light],
+    ) {
+        self.render(camera, objects, lights);
+    }
+}
+
+impl Target for RenderTargetMultisample<[u8; 4], f32> {
+    fn clear_to(&self, state: ClearState) {
+        self.clear(state);
+    }
+
+    fn draw<O: Object>(
+        &self,
+        camera: &Camera,
+        objects: impl IntoIterator<Item = O>,
+        lights: &[&dyn Light],
+    ) {
+        self.render(camera, objects, lights);
     }
 }
 
@@ -243,6 +314,35 @@ fn visible_strokes(batch: &LineBatch, visibility: &dyn Visibility, width: f32) -
         }
     }
     strokes
+}
+
+/// The batch's points of the objects `visibility` shows, as diamonds `size` across, with each
+/// corner's colour when the points have their own.
+fn visible_points(
+    batch: &PointBatch,
+    visibility: &dyn Visibility,
+    size: f32,
+) -> (Strokes, Option<Vec<Srgba>>) {
+    let mut strokes = Strokes::default();
+    let mut colors = batch.colors.as_ref().map(|_| Vec::new());
+    for range in batch
+        .objects
+        .iter()
+        .filter(|r| visibility.shows(&r.object_id))
+    {
+        let start = range.first_index as usize;
+        let end = start + range.index_count as usize;
+        for i in start..end.min(batch.positions.len()) {
+            let before = strokes.positions.len();
+            strokes.point(batch.positions[i], size);
+            if let (Some(colors), Some(all)) = (colors.as_mut(), batch.colors.as_ref()) {
+                let [r, g, b, a] = all.get(i).copied().unwrap_or(batch.color);
+                let added = strokes.positions.len() - before;
+                colors.extend(std::iter::repeat_n(Srgba::new(r, g, b, a), added));
+            }
+        }
+    }
+    (strokes, colors)
 }
 
 fn cpu_mesh(batch: &MeshBatch, indices: Vec<u32>) -> CpuMesh {

@@ -1,5 +1,6 @@
-//! Lines as thin square tubes. WebGL draws 1-pixel lines at best, so curves, polylines and the
-//! ground grid become triangles a renderer draws like any mesh, visible from every side.
+//! Lines as thin square tubes and points as small diamonds. WebGL draws 1-pixel lines and points
+//! at best, so curves, polylines, points and the ground grid become triangles a renderer draws
+//! like any mesh, visible from every side.
 
 use crate::batches::Bounds;
 
@@ -46,6 +47,39 @@ impl Strokes {
                 first + 4 + j,
                 first + 4 + i,
             ]);
+        }
+    }
+
+    /// Adds a point as a diamond (octahedron) `size` across: 6 corners, 8 triangles.
+    pub fn point(&mut self, p: [f32; 3], size: f32) {
+        if !p.iter().all(|v| v.is_finite()) {
+            return;
+        }
+        let r = size / 2.0;
+        let first = self.positions.len() as u32;
+        for offset in [
+            [r, 0.0, 0.0],
+            [-r, 0.0, 0.0],
+            [0.0, r, 0.0],
+            [0.0, -r, 0.0],
+            [0.0, 0.0, r],
+            [0.0, 0.0, -r],
+        ] {
+            self.positions.push(add(p, offset));
+        }
+        // Each face joins one corner on X, one on Y and one on Z.
+        for (x, y, z) in [
+            (0, 2, 4),
+            (2, 1, 4),
+            (1, 3, 4),
+            (3, 0, 4),
+            (2, 0, 5),
+            (1, 2, 5),
+            (3, 1, 5),
+            (0, 3, 5),
+        ] {
+            self.indices
+                .extend_from_slice(&[first + x, first + y, first + z]);
         }
     }
 
@@ -147,6 +181,18 @@ mod tests {
             .all(|p| p.iter().all(|v| v.is_finite())));
         strokes.segment([1.0; 3], [1.0; 3], 0.1);
         assert_eq!(strokes.positions.len(), 8);
+    }
+
+    #[test]
+    fn a_point_becomes_a_diamond_around_it() {
+        let mut strokes = Strokes::default();
+        strokes.point([1.0, 2.0, 3.0], 0.5);
+        assert_eq!(strokes.positions.len(), 6);
+        assert_eq!(strokes.indices.len(), 24);
+        assert!(strokes.positions.contains(&[1.25, 2.0, 3.0]));
+        assert!(strokes.positions.contains(&[1.0, 2.0, 2.75]));
+        strokes.point([f32::NAN, 0.0, 0.0], 0.5);
+        assert_eq!(strokes.positions.len(), 6);
     }
 
     #[test]

@@ -23,8 +23,9 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Rebuild the picture after this many more objects, so the first geometry shows early.
-const OBJECTS_PER_REDRAW: usize = 2_000;
+/// The first picture is drawn after this many objects, so geometry shows early; later ones each
+/// time the count doubles, so rebuilding the scene costs O(n log n) over a whole load, not O(n²).
+const FIRST_REDRAW: usize = 2_000;
 
 struct State {
     canvas: HtmlCanvasElement,
@@ -36,6 +37,7 @@ struct State {
     hidden: HashSet<String>,
     isolated: Option<HashSet<String>>,
     selected: Option<String>,
+    marked_first_geometry: bool,
 }
 
 impl State {
@@ -116,6 +118,7 @@ impl WebViewer {
                 source: ObjectSource::default(),
                 root: String::new(),
                 scene: Scene::default(),
+                marked_first_geometry: false,
                 orbit: None,
                 hidden: HashSet::new(),
                 isolated: None,
@@ -165,7 +168,7 @@ impl WebViewer {
         let decoder = web_sys::TextDecoder::new().map_err(js_error)?;
         let mut pending = String::new();
         let mut received = 1;
-        let mut since_redraw = 0;
+        let mut next_redraw = FIRST_REDRAW;
         loop {
             let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
             let done = js_sys::Reflect::get(&chunk, &"done".into())
@@ -197,7 +200,6 @@ impl WebViewer {
                     if let Ok(object) = serde_json::from_str::<serde_json::Value>(json) {
                         state.source.insert(object);
                         received += 1;
-                        since_redraw += 1;
                     }
                 }
             }
@@ -205,8 +207,8 @@ impl WebViewer {
                 received: received.min(total),
                 total,
             });
-            if since_redraw >= OBJECTS_PER_REDRAW {
-                since_redraw = 0;
+            if received >= next_redraw {
+                next_redraw = received * 2;
                 self.redraw_scene();
             }
         }
@@ -222,6 +224,13 @@ impl WebViewer {
         let mut state = self.state.borrow_mut();
         state.rebuild();
         state.draw();
+        if !state.marked_first_geometry && !state.scene.is_empty() {
+            state.marked_first_geometry = true;
+            // For measuring: the time from opening the page to the first geometry on screen.
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark("fleck:first-geometry");
+            }
+        }
     }
 
     pub fn draw(&self) {

@@ -3,6 +3,7 @@
 //! number of `fleck worker` processes.
 
 pub mod mail;
+pub mod previews;
 pub mod runtime;
 
 use std::sync::Arc;
@@ -15,5 +16,6 @@ pub use runtime::{run, Handler, JobError, Registry, WorkerOptions};
 pub fn registry(core: &Core) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
+    registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
     registry
 }

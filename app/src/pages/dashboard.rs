@@ -79,6 +79,9 @@ fn DashboardBody(data: Dashboard, search: String) -> impl IntoView {
 fn ProjectTile(project: ProjectCard) -> impl IntoView {
     view! {
         <li class="project-tile" data-project=project.id.clone()>
+            {project.preview.clone().map(|src| view! {
+                <img class="thumb" src=src alt=format!("Preview of {}", project.name) width="280" height="160" loading="lazy" />
+            })}
             <a class="tile-link" href=format!("/projects/{}", project.id)>
                 <span class="tile-name">{project.name.clone()}</span>
             </a>

@@ -2,6 +2,7 @@ pub mod admin;
 pub mod auth;
 pub mod dashboard;
 pub mod home;
+pub mod imports;
 pub mod model;
 pub mod not_found;
 pub mod profile;

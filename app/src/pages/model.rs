@@ -6,12 +6,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::pages::auth::FormError;
+use crate::pages::imports::FileImports;
 use crate::pages::project::ProjectHeading;
 use crate::pages::shared::{after, show, Refresh};
 use crate::pages::viewer::ModelViewer;
 use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
 use crate::projects::read::fetch_model;
-use crate::projects::{count, ModelPage as Page, ModelRow, VersionRow};
+use crate::projects::{count, preview_url, ModelPage as Page, ModelRow, VersionRow};
 
 #[component]
 pub fn ModelPage() -> impl IntoView {
@@ -83,6 +84,7 @@ fn ModelBody(page: Page) -> impl IntoView {
                     <table class="list versions">
                         <thead>
                             <tr>
+                                <th scope="col"><span class="visually-hidden">"Preview"</span></th>
                                 <th scope="col">"Message"</th>
                                 <th scope="col">"Author"</th>
                                 <th scope="col">"Sent from"</th>
@@ -97,6 +99,7 @@ fn ModelBody(page: Page) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        <FileImports project_id=project.id.clone() model_id=model.id.clone() can_write=project.can.write />
         {changeable.then(|| view! { <ModelSettings project_id=project.id.clone() model /> })}
     }
 }
@@ -127,6 +130,7 @@ fn VersionLine(version: VersionRow, project_id: String) -> impl IntoView {
     };
     view! {
         <tr data-version=version.id.clone()>
+            <td><img class="thumb small" src=preview_url(&project_id, &version.id) alt="" width="140" height="80" loading="lazy" /></td>
             <td>{message}<br /><code class="hint">{version.id.clone()}</code></td>
             <td>{version.author.clone()}</td>
             <td>{if version.source_application.is_empty() { "—".to_string() } else { version.source_application.clone() }}</td>

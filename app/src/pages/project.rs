@@ -11,7 +11,8 @@ use crate::projects::edit::{AnswerInvite, CreateModel};
 use crate::projects::read::fetch_project;
 use crate::projects::tree::{model_tree, TreeNode};
 use crate::projects::{
-    count, ActivityRow, FileRow, InviteCard, ModelRow, ProjectHeader, ProjectPage as Page,
+    count, preview_url, ActivityRow, FileRow, InviteCard, ModelRow, ProjectHeader,
+    ProjectPage as Page,
 };
 
 #[component]
@@ -172,6 +173,9 @@ fn ModelLine(model: ModelRow, project_id: String, label: String) -> impl IntoVie
         <div class="model-line" data-model=model.name.clone()>
             <a href=href class="model-name">{label}</a>
             <span class="hint">{versions}</span>
+            {model.latest.clone().map(|v| view! {
+                <img class="thumb small" src=preview_url(&project_id, &v.id) alt=format!("Preview of {}", model.name) width="140" height="80" loading="lazy" />
+            })}
             {model.latest.map(|v| view! {
                 <p class="latest">
                     {if v.message.is_empty() { "Latest version".to_string() } else { v.message.clone() }}

@@ -2,6 +2,7 @@
 //! the server functions that read and change them through `fleck_core`'s project services.
 
 pub mod edit;
+pub mod imports;
 pub mod read;
 pub mod team;
 pub mod tree;
@@ -17,6 +18,11 @@ pub enum Loaded<T> {
     NotFound(String),
 }
 
+/// Where a version's preview image is served (the same route Speckle clients use).
+pub fn preview_url(project_id: &str, version_id: &str) -> String {
+    format!("/preview/{project_id}/commits/{version_id}")
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectCard {
     pub id: String,
@@ -27,6 +33,8 @@ pub struct ProjectCard {
     /// "Owner", "Contributor" or "Reviewer".
     pub role: String,
     pub updated: String,
+    /// The preview image of its latest version; `None` while it has no versions.
+    pub preview: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -31,13 +31,29 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
     for invite in pending {
         invites.push(invite_card(&core, invite).await?);
     }
+    let mut projects = Vec::with_capacity(listed.items.len());
+    for (project, role) in listed.items {
+        let latest = core
+            .projects
+            .project_versions(
+                &project.id,
+                Window {
+                    offset: 0,
+                    limit: 1,
+                },
+            )
+            .await
+            .map_err(crate::session::server::message)?;
+        let mut card = project_card(project, role);
+        card.preview = latest
+            .items
+            .first()
+            .map(|version| crate::projects::preview_url(&card.id, &version.id));
+        projects.push(card);
+    }
     Ok(Loaded::Found(Dashboard {
         total: listed.total,
-        projects: listed
-            .items
-            .into_iter()
-            .map(|(project, role)| project_card(project, role))
-            .collect(),
+        projects,
         invites,
     }))
 }
@@ -275,6 +291,7 @@ pub(crate) mod server {
             id: project.id,
             name: project.name,
             description: project.description,
+            preview: None,
         }
     }
 

@@ -31,6 +31,23 @@ pub struct Blob {
     pub body: BlobStream,
 }
 
+impl Blob {
+    /// The whole body in memory: for small blobs such as preview images.
+    pub async fn bytes(self) -> Result<Vec<u8>> {
+        use futures::TryStreamExt;
+        let mut bytes = Vec::with_capacity(self.info.size as usize);
+        let mut body = self.body;
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| Error::backend("reading a blob", e))?
+        {
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,

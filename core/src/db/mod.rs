@@ -11,6 +11,7 @@ use crate::auth::store::AuthStore;
 use crate::config::redact_url;
 use crate::error::{Error, Result};
 use crate::objects::ObjectStore;
+use crate::previews::PreviewStore;
 use crate::projects::ProjectStore;
 use crate::queue::Queue;
 use crate::store::Store;
@@ -23,17 +24,21 @@ pub struct Database {
     pub auth: Arc<dyn AuthStore>,
     pub projects: Arc<dyn ProjectStore>,
     pub objects: Arc<dyn ObjectStore>,
+    pub previews: Arc<dyn PreviewStore>,
 }
 
 impl Database {
-    fn from_impl<T: Store + Queue + AuthStore + ProjectStore + ObjectStore>(db: T) -> Self {
+    fn from_impl<T: Store + Queue + AuthStore + ProjectStore + ObjectStore + PreviewStore>(
+        db: T,
+    ) -> Self {
         let db = Arc::new(db);
         Database {
             store: db.clone(),
             queue: db.clone(),
             auth: db.clone(),
             projects: db.clone(),
-            objects: db,
+            objects: db.clone(),
+            previews: db,
         }
     }
 }

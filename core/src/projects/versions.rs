@@ -74,6 +74,10 @@ pub async fn create(
         Change::Created,
     )
     .await;
+    // The version exists either way; a preview can still be asked for by opening its route.
+    if let Err(e) = crate::previews::request(core, project_id, &version.referenced_object).await {
+        tracing::warn!(error = %e, version = %version.id, "could not queue the version's preview");
+    }
     Ok(version)
 }
 

@@ -4,4 +4,5 @@ pub mod attachments;
 pub mod auth;
 pub mod input;
 pub mod objects;
+pub mod previews;
 pub mod storage;

@@ -6,6 +6,9 @@
 //! with a note on stderr, except in CI (`CI=true`), where it fails instead: there a skipped backend
 //! would be an untested one.
 
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -18,6 +18,7 @@ use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
 mod auth;
 mod objects;
+mod previews;
 mod projects;
 mod queue;
 

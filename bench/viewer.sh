@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Viewer benchmark: builds the release `fleck` and web app, generates synthetic models
+# (bench/viewer_model.py), and measures
+#   - the headless preview renderer: `fleck render` of a 100k-triangle model at 700×400;
+#   - the browser viewer in headless Chromium on software WebGL (bench/viewer.mjs): time to the
+#     first geometry and to the whole model, and the frame time while orbiting, for 1,000,000
+#     triangles in 10,000 objects and for 100,000 objects, served by `fleck serve` on this machine.
+# Prints one markdown table.
+#
+# Environment: BENCH_SKIP_BUILD=1 (use what $CARGO_TARGET_DIR/release and /site hold),
+# BENCH_BIN=path (benchmark this binary), BENCH_PYTHON (interpreter with `requests`).
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$ROOT"
+
+PY="${BENCH_PYTHON:-$FLECK_CACHE/venv/bin/python}"
+BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release/fleck}"
+if [ -z "${BENCH_SKIP_BUILD:-}" ] && [ -z "${BENCH_BIN:-}" ]; then
+  say "building the web app and the server (release)"
+  build_site release
+  cargo build --release -p fleck-server --bin fleck --locked
+fi
+[ -x "$BIN" ] || { echo "bench: no binary at $BIN" >&2; exit 2; }
+(cd end2end && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
+
+WORK="$(mktemp -d -t fleck-viewer-bench.XXXXXX)"
+SERVER_PID=
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+say "generating models"
+"$PY" bench/viewer_model.py 1000 100000 >"$WORK/100k-tris.json"
+"$PY" bench/viewer_model.py 10000 1000000 >"$WORK/1m-tris.json"
+"$PY" bench/viewer_model.py 100000 800000 >"$WORK/100k-objects.json"
+
+say "headless preview: fleck render, 100k triangles, 700×400"
+render_runs=()
+for _ in 1 2 3; do
+  render_runs+=("$("$BIN" render "$WORK/100k-tris.json" "$WORK/preview.png" --width 700 --height 400)")
+done
+printf '%s\n' "${render_runs[@]}"
+
+PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+URL="http://127.0.0.1:$PORT"
+(cd "$WORK" && exec env -u DATABASE_URL -u REDIS_URL -u S3_ENDPOINT -u SMTP_URL FLECK_DATA_DIR="$WORK/data" \
+  FLECK_BIND="127.0.0.1:$PORT" FLECK_PUBLIC_URL="$URL" FLECK_SITE_DIR="$CARGO_TARGET_DIR/site" \
+  RATELIMITER_ENABLED=false FLECK_LOG=warn "$BIN" serve) >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 300); do curl -sf "$URL/readiness" >/dev/null && break; sleep 0.2; done
+
+echo
+echo "| model | first geometry | whole model | frame while orbiting |"
+echo "|---|---:|---:|---:|"
+for model in 1m-tris 100k-objects; do
+  read -r project model_id _ < <(cd bench && "$PY" viewer_upload.py "$URL" "$WORK/$model.json")
+  result="$(node bench/viewer.mjs "$URL" "$project" "$model_id")"
+  "$PY" -c 'import json,sys; r=json.loads(sys.argv[2]); assert not r["errors"], r["errors"]; print(f"| {sys.argv[1]} | {r[\"firstGeometryMs\"]} ms | {r[\"loadedMs\"]} ms | {r[\"frameMs\"]} ms |")' "$model" "$result"
+done

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Uploads a model written by viewer_model.py to a running Fleck as a new public project's
+`main` model, the way specklepy sends (gzip multipart batches of 1,000 objects, root last), and
+prints `<projectId> <modelId> <versionId>`.
+
+usage: viewer_upload.py URL MODEL.json
+"""
+import json
+import sys
+
+import requests
+
+from objects import BenchError, authenticate, expect, make_batch, new_session
+
+CREATE = """mutation($input: ProjectCreateInput!) { projectMutations { create(input: $input) {
+  id models { items { id name } } } } }"""
+VERSION = """mutation($input: CreateVersionInput!) { versionMutations { create(input: $input) { id } } }"""
+
+
+def graphql(url, token, query, variables):
+    r = requests.post(
+        f"{url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    )
+    expect(r, 200, "POST /graphql")
+    body = r.json()
+    if body.get("errors"):
+        raise BenchError(str(body["errors"]))
+    return body["data"]
+
+
+def main():
+    url, path = sys.argv[1], sys.argv[2]
+    with open(path) as f:
+        objects = json.load(f)
+    root, children = objects[0], objects[1:]
+    token = authenticate(url)
+    project = graphql(url, token, CREATE, {"input": {"name": f"viewer bench: {root.get('name')}", "visibility": "PUBLIC"}})
+    project = project["projectMutations"]["create"]
+    model_id = next(m["id"] for m in project["models"]["items"] if m["name"] == "main")
+    session = new_session(token)
+    items = [(o["id"], json.dumps(o, separators=(",", ":"))) for o in children]
+    batches = [make_batch(items[i : i + 1000]) for i in range(0, len(items), 1000)]
+    batches.append(make_batch([(root["id"], json.dumps(root, separators=(",", ":")))]))
+    from objects import MULTIPART_TYPE
+
+    for batch in batches:
+        r = session.post(f"{url}/objects/{project['id']}", data=batch.body, headers={"Content-Type": MULTIPART_TYPE}, timeout=300)
+        expect(r, 201, "POST /objects")
+    version = graphql(
+        url, token, VERSION,
+        {"input": {"projectId": project["id"], "modelId": model_id, "objectId": root["id"], "sourceApplication": "bench"}},
+    )
+    print(project["id"], model_id, version["versionMutations"]["create"]["id"])
+
+
+if __name__ == "__main__":
+    main()

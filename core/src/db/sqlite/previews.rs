@@ -1,0 +1,102 @@
+//! `PreviewStore` on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{from_millis, millis, SqliteDb};
+use crate::error::{Context, Result};
+use crate::previews::{Preview, PreviewStatus, PreviewStore};
+
+#[derive(sqlx::FromRow)]
+struct PreviewRow {
+    project_id: String,
+    object_id: String,
+    status: i64,
+    attempts: i64,
+    angles: String,
+    error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<PreviewRow> for Preview {
+    fn from(row: PreviewRow) -> Self {
+        Preview {
+            project_id: row.project_id,
+            object_id: row.object_id,
+            status: PreviewStatus::from_number(row.status),
+            attempts: row.attempts,
+            angles: serde_json::from_str(&row.angles).unwrap_or_default(),
+            error: row.error,
+            created_at: from_millis(row.created_at),
+            updated_at: from_millis(row.updated_at),
+        }
+    }
+}
+
+#[async_trait]
+impl PreviewStore for SqliteDb {
+    async fn request_preview(
+        &self,
+        project_id: &str,
+        object_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO object_previews (project_id, object_id, status, created_at, updated_at)
+             SELECT $1, $2, 0, $3, $3 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $1)
+             ON CONFLICT (project_id, object_id) DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(object_id)
+        .bind(millis(at))
+        .execute(&self.pool)
+        .await
+        .context(|| "asking for a preview".into())?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn preview(&self, project_id: &str, object_id: &str) -> Result<Option<Preview>> {
+        let row: Option<PreviewRow> = sqlx::query_as(
+            "SELECT project_id, object_id, status, attempts, angles, error, created_at, updated_at
+             FROM object_previews WHERE project_id = $1 AND object_id = $2",
+        )
+        .bind(project_id)
+        .bind(object_id)
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading a preview".into())?;
+        Ok(row.map(Preview::from))
+    }
+
+    async fn save_preview(&self, p: &Preview) -> Result<()> {
+        sqlx::query(
+            "UPDATE object_previews
+             SET status = $3, attempts = $4, angles = $5, error = $6, updated_at = $7
+             WHERE project_id = $1 AND object_id = $2",
+        )
+        .bind(&p.project_id)
+        .bind(&p.object_id)
+        .bind(p.status as i64)
+        .bind(p.attempts)
+        .bind(serde_json::to_string(&p.angles).unwrap_or_else(|_| "{}".into()))
+        .bind(&p.error)
+        .bind(millis(p.updated_at))
+        .execute(&self.pool)
+        .await
+        .context(|| "saving a preview".into())?;
+        Ok(())
+    }
+
+    async fn preview_counts(&self) -> Result<Vec<(PreviewStatus, i64)>> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM object_previews GROUP BY status")
+                .fetch_all(&self.pool)
+                .await
+                .context(|| "counting previews".into())?;
+        Ok(rows
+            .into_iter()
+            .map(|(status, count)| (PreviewStatus::from_number(status), count))
+            .collect())
+    }
+}

@@ -1,0 +1,283 @@
+//! Preview images of versions. Creating a version asks for a preview of its root object; the
+//! `preview` job (in `workers`) renders it headless and hands the PNGs to [`store_images`]. The
+//! API serves them at Speckle's `/preview/…` routes, through [`image`].
+//!
+//! Images live in the blob store under `previews/<project>/<object>/<angle>.png`; the
+//! `object_previews` table says which exist, or why not.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::auth::Actor;
+use crate::authz::Action;
+use crate::backends::Core;
+use crate::blobs::stream_from_bytes;
+use crate::error::{Error, Result};
+use crate::projects::service::load;
+use crate::projects::Window;
+use crate::queue::NewJob;
+
+/// The job kind that renders one object's preview.
+pub const PREVIEW_JOB: &str = "preview";
+/// The angle served when a route names none, and the one the web app shows.
+pub const DEFAULT_ANGLE: &str = "0";
+/// All angles side by side, for scrubbing through them.
+pub const SPRITE_ANGLE: &str = "all";
+
+/// Speckle's preview states, with its numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PreviewStatus {
+    Pending = 0,
+    Rendering = 1,
+    Done = 2,
+    Failed = 3,
+}
+
+impl PreviewStatus {
+    pub fn from_number(n: i64) -> Self {
+        match n {
+            1 => Self::Rendering,
+            2 => Self::Done,
+            3 => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Rendering => "rendering",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Preview {
+    pub project_id: String,
+    pub object_id: String,
+    pub status: PreviewStatus,
+    /// Render attempts so far.
+    pub attempts: i64,
+    /// Angle name → blob key of its PNG.
+    pub angles: BTreeMap<String, String>,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait PreviewStore: Send + Sync + 'static {
+    /// Records a pending preview unless the object has one; `true` when this call recorded it
+    /// (and so the caller queues the render: the insert is the lock).
+    async fn request_preview(
+        &self,
+        project_id: &str,
+        object_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+
+    async fn preview(&self, project_id: &str, object_id: &str) -> Result<Option<Preview>>;
+
+    /// Writes the preview's status, attempts, angles and error.
+    async fn save_preview(&self, preview: &Preview) -> Result<()>;
+
+    /// Previews by status, across the server (for metrics).
+    async fn preview_counts(&self) -> Result<Vec<(PreviewStatus, i64)>>;
+}
+
+/// Asks for a preview of `object_id` unless it has one or one is on its way.
+pub async fn request(core: &Core, project_id: &str, object_id: &str) -> Result<()> {
+    if core
+        .previews
+        .request_preview(project_id, object_id, Utc::now())
+        .await?
+    {
+        let mut job = NewJob::new(
+            PREVIEW_JOB,
+            json!({ "projectId": project_id, "objectId": object_id }),
+        );
+        job.max_attempts = 3;
+        core.jobs.enqueue(job).await?;
+    }
+    Ok(())
+}
+
+/// Marks a render as started; `None` when the preview is no longer wanted (its project is gone).
+pub async fn begin(core: &Core, project_id: &str, object_id: &str) -> Result<Option<Preview>> {
+    let Some(mut preview) = core.previews.preview(project_id, object_id).await? else {
+        return Ok(None);
+    };
+    preview.status = PreviewStatus::Rendering;
+    preview.attempts += 1;
+    preview.updated_at = Utc::now();
+    core.previews.save_preview(&preview).await?;
+    Ok(Some(preview))
+}
+
+/// Stores rendered PNGs (angle name, bytes) and marks the preview done.
+pub async fn store_images(
+    core: &Core,
+    mut preview: Preview,
+    images: Vec<(String, Vec<u8>)>,
+) -> Result<()> {
+    let mut angles = BTreeMap::new();
+    for (angle, png) in images {
+        let key = format!(
+            "previews/{}/{}/{angle}.png",
+            preview.project_id, preview.object_id
+        );
+        core.blobs
+            .put(&key, stream_from_bytes(png), Some("image/png"))
+            .await?;
+        angles.insert(angle, key);
+    }
+    preview.angles = angles;
+    preview.status = PreviewStatus::Done;
+    preview.error = None;
+    preview.updated_at = Utc::now();
+    core.previews.save_preview(&preview).await
+}
+
+/// Records a failed render: back to pending while the job will retry, failed for good when not.
+pub async fn record_failure(
+    core: &Core,
+    mut preview: Preview,
+    error: &str,
+    will_retry: bool,
+) -> Result<()> {
+    preview.status = if will_retry {
+        PreviewStatus::Pending
+    } else {
+        PreviewStatus::Failed
+    };
+    preview.error = Some(error.chars().take(1000).collect());
+    preview.updated_at = Utc::now();
+    core.previews.save_preview(&preview).await
+}
+
+/// What a preview route answers with.
+#[derive(Debug, PartialEq)]
+pub enum PreviewImage {
+    Png(Vec<u8>),
+    /// Not rendered yet (or being retried).
+    Pending,
+    Failed,
+    NoSuchAngle,
+}
+
+/// The PNG of `object_id` at `angle`, asking for a render when there is none yet. Access is the
+/// caller's to check.
+pub async fn image(
+    core: &Core,
+    project_id: &str,
+    object_id: &str,
+    angle: &str,
+) -> Result<PreviewImage> {
+    let Some(preview) = core.previews.preview(project_id, object_id).await? else {
+        request(core, project_id, object_id).await?;
+        return Ok(PreviewImage::Pending);
+    };
+    match preview.status {
+        PreviewStatus::Done => {}
+        PreviewStatus::Failed => return Ok(PreviewImage::Failed),
+        PreviewStatus::Pending | PreviewStatus::Rendering => return Ok(PreviewImage::Pending),
+    }
+    let Some(key) = preview.angles.get(angle) else {
+        return Ok(PreviewImage::NoSuchAngle);
+    };
+    match core.blobs.get(key).await? {
+        Some(blob) => Ok(PreviewImage::Png(blob.bytes().await?)),
+        // The image went missing from the blob store: draw it again.
+        None => {
+            let mut preview = preview;
+            preview.status = PreviewStatus::Pending;
+            preview.updated_at = Utc::now();
+            core.previews.save_preview(&preview).await?;
+            let mut job = NewJob::new(
+                PREVIEW_JOB,
+                json!({ "projectId": project_id, "objectId": object_id }),
+            );
+            job.max_attempts = 3;
+            core.jobs.enqueue(job).await?;
+            Ok(PreviewImage::Pending)
+        }
+    }
+}
+
+/// What a preview route names.
+pub enum Subject<'a> {
+    /// The latest version of the project, leaving out the `globals` model.
+    Project,
+    /// The latest version of the model with this name.
+    Model(&'a str),
+    Version(&'a str),
+    Object(&'a str),
+}
+
+/// The object whose preview a route shows, after checking that `actor` may read the project.
+/// `NotFound` when there is nothing to show.
+pub async fn subject_object(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    subject: Subject<'_>,
+) -> Result<String> {
+    load(core, actor, project_id, Action::ReadProject).await?;
+    let nothing = || Error::NotFound("no version to preview".into());
+    let latest_of = |model_id: String| async move {
+        let window = Window {
+            offset: 0,
+            limit: 1,
+        };
+        core.projects
+            .model_versions(&model_id, &[], false, window)
+            .await
+            .map(|listed| listed.items.into_iter().next())
+    };
+    match subject {
+        // Checked, so a preview is only ever queued for an object the project has.
+        Subject::Object(id) => core
+            .objects
+            .head(project_id, id)
+            .await?
+            .map(|head| head.id)
+            .ok_or_else(nothing),
+        Subject::Version(id) => core
+            .projects
+            .version(project_id, id)
+            .await?
+            .map(|v| v.referenced_object)
+            .ok_or_else(nothing),
+        Subject::Model(name) => {
+            let model = core
+                .projects
+                .model_by_name(project_id, name)
+                .await?
+                .ok_or_else(nothing)?;
+            latest_of(model.id)
+                .await?
+                .map(|v| v.referenced_object)
+                .ok_or_else(nothing)
+        }
+        Subject::Project => {
+            let globals = core.projects.model_by_name(project_id, "globals").await?;
+            let window = Window {
+                offset: 0,
+                limit: 20,
+            };
+            let recent = core.projects.project_versions(project_id, window).await?;
+            recent
+                .items
+                .into_iter()
+                .find(|v| globals.as_ref().is_none_or(|g| g.id != v.model_id))
+                .map(|v| v.referenced_object)
+                .ok_or_else(nothing)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Preview images on Speckle's routes (services.md §1.4). They always answer with a PNG, so an
+//! `<img>` never breaks: the rendered preview, or a placeholder saying why there is none.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use fleck_core::previews::{self, PreviewImage, Subject, DEFAULT_ANGLE};
+use fleck_core::Error;
+
+use crate::auth::Actor;
+use crate::state::AppState;
+
+const PENDING: &[u8] = include_bytes!("../../assets/previews/no_preview.png");
+const UNAUTHORIZED: &[u8] = include_bytes!("../../assets/previews/preview_401.png");
+const NOT_FOUND: &[u8] = include_bytes!("../../assets/previews/preview_404.png");
+const FAILED: &[u8] = include_bytes!("../../assets/previews/preview_error.png");
+
+/// `GET /preview/{project_id}` and `/preview/{project_id}/{angle}`: the project's latest version.
+pub async fn project(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(path): Path<Vec<String>>,
+) -> Response {
+    let (project_id, angle) = split(&path);
+    serve(&state, &actor, project_id, Subject::Project, angle).await
+}
+
+/// `GET /preview/{project_id}/branches/{model_name}[/{angle}]`: a model's latest version.
+pub async fn model(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(path): Path<Vec<String>>,
+) -> Response {
+    let (project_id, rest) = (&path[0], &path[1..]);
+    let (name, angle) = split(rest);
+    serve(&state, &actor, project_id, Subject::Model(name), angle).await
+}
+
+/// `GET /preview/{project_id}/commits/{version_id}[/{angle}]`.
+pub async fn version(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(path): Path<Vec<String>>,
+) -> Response {
+    let (project_id, rest) = (&path[0], &path[1..]);
+    let (id, angle) = split(rest);
+    serve(&state, &actor, project_id, Subject::Version(id), angle).await
+}
+
+/// `GET /preview/{project_id}/objects/{object_id}[/{angle}]`.
+pub async fn object(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(path): Path<Vec<String>>,
+) -> Response {
+    let (project_id, rest) = (&path[0], &path[1..]);
+    let (id, angle) = split(rest);
+    serve(&state, &actor, project_id, Subject::Object(id), angle).await
+}
+
+/// The first path segment, and the angle after it (`"0"` when absent).
+fn split(path: &[String]) -> (&str, &str) {
+    let first = path.first().map_or("", String::as_str);
+    let angle = path.get(1).map_or(DEFAULT_ANGLE, String::as_str);
+    (first, angle)
+}
+
+async fn serve(
+    state: &AppState,
+    actor: &Actor,
+    project_id: &str,
+    subject: Subject<'_>,
+    angle: &str,
+) -> Response {
+    let mut response = answer(state, actor, project_id, subject, angle).await;
+    // Pages on other origins may show previews (the images carry no secrets beyond the model).
+    response.headers_mut().insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
+    response
+}
+
+async fn answer(
+    state: &AppState,
+    actor: &Actor,
+    project_id: &str,
+    subject: Subject<'_>,
+    angle: &str,
+) -> Response {
+    let object_id = match previews::subject_object(&state.core, actor, project_id, subject).await {
+        Ok(id) => id,
+        Err(Error::Forbidden(_)) => return placeholder(UNAUTHORIZED, None),
+        Err(Error::NotFound(_)) => return placeholder(NOT_FOUND, Some("OBJECT_NOT_FOUND")),
+        Err(e) => return failure(e),
+    };
+    match previews::image(&state.core, project_id, &object_id, angle).await {
+        Ok(PreviewImage::Png(png)) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "private, max-age=604800"),
+            ],
+            png,
+        )
+            .into_response(),
+        // Not drawn yet: the client should ask again, so nothing may cache this answer.
+        Ok(PreviewImage::Pending) => (
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-cache, no-store"),
+            ],
+            PENDING,
+        )
+            .into_response(),
+        Ok(PreviewImage::Failed) => placeholder(FAILED, Some("PREVIEW_NOT_FOUND")),
+        Ok(PreviewImage::NoSuchAngle) => placeholder(FAILED, Some("ANGLE_NOT_FOUND")),
+        Err(e) => failure(e),
+    }
+}
+
+fn placeholder(png: &'static [u8], code: Option<&'static str>) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "image/png")], png).into_response();
+    if let Some(code) = code {
+        let headers = response.headers_mut();
+        headers.insert("x-preview-error", HeaderValue::from_static("true"));
+        headers.insert("x-preview-error-code", HeaderValue::from_static(code));
+    }
+    response
+}
+
+fn failure(e: Error) -> Response {
+    tracing::error!(error = %e, "cannot serve a preview");
+    let mut response = placeholder(FAILED, Some("PREVIEW_NOT_FOUND"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    response
+}

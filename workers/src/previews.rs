@@ -1,0 +1,149 @@
+//! The `preview` job: draws a version's object tree headless with the viewer's own scene code,
+//! from Speckle's preview angles, and stores the PNGs (the first angle, and all of them side by
+//! side as a sprite).
+
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use fleck_core::objects::tree;
+use fleck_core::previews::{self, DEFAULT_ANGLE, PREVIEW_JOB, SPRITE_ANGLE};
+use fleck_core::queue::Job;
+use fleck_core::Core;
+use fleck_viewer::headless::{preview_views, Image, RenderThread};
+use fleck_viewer::{ObjectSource, Scene};
+use futures::TryStreamExt;
+use serde::Deserialize;
+
+use crate::runtime::{Handler, JobError};
+
+/// Speckle's preview size and angle count: 24 views, 15° apart.
+pub const WIDTH: u32 = 700;
+pub const HEIGHT: u32 = 400;
+pub const ANGLES: usize = 24;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload {
+    project_id: String,
+    object_id: String,
+}
+
+pub struct RenderPreview {
+    core: Core,
+    /// One GL context per process, started by the first preview.
+    renderer: OnceLock<Result<RenderThread, String>>,
+}
+
+impl RenderPreview {
+    pub fn new(core: Core) -> Self {
+        RenderPreview {
+            core,
+            renderer: OnceLock::new(),
+        }
+    }
+
+    fn renderer(&self) -> Result<RenderThread, JobError> {
+        self.renderer
+            .get_or_init(|| {
+                RenderThread::start().map_err(|e| {
+                    tracing::error!(error = %e, "no headless GL: previews cannot be drawn");
+                    e.to_string()
+                })
+            })
+            .clone()
+            .map_err(JobError::Permanent)
+    }
+
+    /// The PNGs of the object's tree, by angle name.
+    async fn draw(
+        &self,
+        project_id: &str,
+        object_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
+        let rows = tree::whole(self.core.objects.clone(), project_id, object_id)
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?
+            .ok_or_else(|| JobError::Permanent("the object is not in the project".into()))?;
+        let chunks: Vec<Vec<(String, String)>> = rows
+            .try_collect()
+            .await
+            .map_err(|e| JobError::Retry(e.to_string()))?;
+        let root = object_id.to_string();
+        let scene = tokio::task::spawn_blocking(move || {
+            let mut source = ObjectSource::new();
+            for (_, json) in chunks.iter().flatten() {
+                // A stored object that is not JSON is skipped like any unreadable child.
+                if let Ok(object) = serde_json::from_str(json) {
+                    source.insert(object);
+                }
+            }
+            Scene::build(&source, &root)
+        })
+        .await
+        .map_err(|e| JobError::Permanent(format!("building the scene failed: {e}")))?;
+        if scene.is_empty() {
+            tracing::info!("the model has no geometry; its preview shows an empty view");
+        }
+        let renderer = self.renderer()?;
+        let scene = Arc::new(scene);
+        let drawn = tokio::task::spawn_blocking(move || {
+            renderer.run(move |headless| -> Result<Vec<(String, Vec<u8>)>, String> {
+                let views = preview_views(&scene, ANGLES, WIDTH as f32 / HEIGHT as f32);
+                let images = headless
+                    .render(&scene, &views, WIDTH, HEIGHT)
+                    .map_err(|e| e.to_string())?;
+                let first = images.first().ok_or("no image was drawn")?.png();
+                let sprite = Image::sprite(&images).ok_or("no image was drawn")?.png();
+                Ok(vec![
+                    (DEFAULT_ANGLE.to_string(), first.map_err(|e| e.to_string())?),
+                    (SPRITE_ANGLE.to_string(), sprite.map_err(|e| e.to_string())?),
+                ])
+            })
+        })
+        .await
+        .map_err(|e| JobError::Retry(format!("the render task failed: {e}")))?;
+        match drawn {
+            Ok(Ok(images)) => Ok(images),
+            Ok(Err(e)) => Err(JobError::Retry(e)),
+            Err(e) => Err(JobError::Retry(e.to_string())),
+        }
+    }
+}
+
+#[async_trait]
+impl Handler for RenderPreview {
+    fn kind(&self) -> &'static str {
+        PREVIEW_JOB
+    }
+
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let payload: Payload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("not a preview job: {e}")))?;
+        let retry = |e: fleck_core::Error| JobError::Retry(e.to_string());
+        let Some(preview) = previews::begin(&self.core, &payload.project_id, &payload.object_id)
+            .await
+            .map_err(retry)?
+        else {
+            // The project (and with it the preview's record) was deleted meanwhile.
+            return Ok(());
+        };
+        let started = std::time::Instant::now();
+        match self.draw(&payload.project_id, &payload.object_id).await {
+            Ok(images) => {
+                previews::store_images(&self.core, preview, images)
+                    .await
+                    .map_err(retry)?;
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "preview drawn");
+                Ok(())
+            }
+            Err(error) => {
+                let will_retry =
+                    matches!(error, JobError::Retry(_)) && job.attempt < job.max_attempts;
+                previews::record_failure(&self.core, preview, &error.to_string(), will_retry)
+                    .await
+                    .map_err(retry)?;
+                Err(error)
+            }
+        }
+    }
+}
