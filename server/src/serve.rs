@@ -26,7 +26,7 @@ pub async fn serve(
     tokio::spawn(cancel_on_signal(shutdown.clone()));
 
     let workers = with_workers.then(|| {
-        let registry = fleck_workers::registry(&core);
+        let registry = fleck_workers::registry(&core, &limits(&options));
         tokio::spawn(fleck_workers::run(
             core.clone(),
             registry,
@@ -62,7 +62,7 @@ pub async fn serve(
 pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> anyhow::Result<()> {
     let core = Core::connect(config).await.context("cannot start")?;
     log_backends(&core);
-    let mut registry = fleck_workers::registry(&core);
+    let mut registry = fleck_workers::registry(&core, &limits(&options));
     if !only.is_empty() {
         registry = registry.only(&only).map_err(anyhow::Error::msg)?;
     }
@@ -77,8 +77,15 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
     WorkerOptions {
         name: format!("{}-{}", hostname(), std::process::id()),
         concurrency: options.worker_concurrency,
+        lease: options.job_lease,
         shutdown_grace: options.shutdown_timeout,
         ..WorkerOptions::default()
+    }
+}
+
+fn limits(options: &ServerOptions) -> fleck_workers::Limits {
+    fleck_workers::Limits {
+        import_timeout: options.import_timeout,
     }
 }
 

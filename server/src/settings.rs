@@ -103,6 +103,14 @@ pub struct Settings {
     #[arg(long, env = "FLECK_WORKER_CONCURRENCY", global = true)]
     pub worker_concurrency: Option<usize>,
 
+    /// Seconds a claimed job stays its worker's without a heartbeat; a crashed worker's jobs run again after this [job_lease_seconds; default 60]
+    #[arg(long, env = "FLECK_JOB_LEASE_SECONDS", global = true)]
+    pub job_lease_seconds: Option<u64>,
+
+    /// Longest a file import may convert, in seconds [import_timeout_seconds; default 600]
+    #[arg(long, env = "FLECK_IMPORT_TIMEOUT_SECONDS", global = true)]
+    pub import_timeout_seconds: Option<u64>,
+
     /// Rate limiting; per-action limits come from RATELIMIT_<ACTION> and RATELIMIT_BURST_<ACTION> [rate_limits; default true]
     #[arg(long, env = "RATELIMITER_ENABLED", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub rate_limits: Option<bool>,
@@ -135,6 +143,8 @@ pub struct ServerOptions {
     pub site_dir: PathBuf,
     pub shutdown_timeout: std::time::Duration,
     pub worker_concurrency: usize,
+    pub job_lease: std::time::Duration,
+    pub import_timeout: std::time::Duration,
     pub file_size_limit: u64,
     /// Bytes of JSON one object may have.
     pub object_size_limit: u64,
@@ -166,7 +176,8 @@ impl Settings {
             bind, public_url, data_dir, database_url, database_max_connections, redis_url,
             redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
-            shutdown_timeout, worker_concurrency, rate_limits, file_size_limit_mb,
+            shutdown_timeout, worker_concurrency, job_lease_seconds, import_timeout_seconds,
+            rate_limits, file_size_limit_mb,
             max_object_size_mb, max_object_upload_file_size_mb,
         ))
     }
@@ -235,6 +246,10 @@ impl Settings {
             site_dir,
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout.unwrap_or(30)),
             worker_concurrency: self.worker_concurrency.unwrap_or(4).max(1),
+            job_lease: std::time::Duration::from_secs(self.job_lease_seconds.unwrap_or(60).max(3)),
+            import_timeout: std::time::Duration::from_secs(
+                self.import_timeout_seconds.unwrap_or(600).max(1),
+            ),
             file_size_limit: self.file_size_limit_mb.unwrap_or(100) * 1024 * 1024,
             object_size_limit: self.max_object_size_mb.unwrap_or(100) * 1_000_000,
             upload_batch_limit: self.max_object_upload_file_size_mb.unwrap_or(100) * 1024 * 1024,

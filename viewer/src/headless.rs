@@ -303,10 +303,27 @@ impl Drop for Headless {
 
 type Work = Box<dyn FnOnce(&Headless) + Send>;
 
-/// One headless context on a thread of its own, shared by everyone who holds a handle.
+/// One headless context on a thread of its own, shared by everyone who holds a handle. When the
+/// last handle goes, the thread finishes its work and destroys the context before the handle's
+/// drop returns: a process must not exit while the driver is still drawing.
 #[derive(Clone)]
 pub struct RenderThread {
-    work: mpsc::Sender<Work>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    work: Option<mpsc::Sender<Work>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the thread's loop once the work in hand is done.
+        self.work.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl RenderThread {
@@ -314,7 +331,7 @@ impl RenderThread {
     pub fn start() -> Result<Self, HeadlessError> {
         let (work, queue) = mpsc::channel::<Work>();
         let (ready, started) = mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("fleck-render".into())
             .spawn(move || match Headless::new() {
                 Ok(headless) => {
@@ -331,7 +348,12 @@ impl RenderThread {
         started
             .recv()
             .map_err(|_| HeadlessError("the render thread stopped while starting".into()))??;
-        Ok(RenderThread { work })
+        Ok(RenderThread {
+            inner: Arc::new(Inner {
+                work: Some(work),
+                thread: Some(thread),
+            }),
+        })
     }
 
     /// Runs `job` with the context and waits for its result. Blocks: call it from a thread
@@ -341,7 +363,12 @@ impl RenderThread {
         job: impl FnOnce(&Headless) -> R + Send + 'static,
     ) -> Result<R, HeadlessError> {
         let (done, result) = mpsc::channel();
-        self.work
+        let queue = self
+            .inner
+            .work
+            .as_ref()
+            .ok_or_else(|| HeadlessError("the render thread has stopped".into()))?;
+        queue
             .send(Box::new(move |headless| {
                 // A panic in the job must not end the thread that others share.
                 let outcome =

@@ -2,20 +2,41 @@
 //! each job kind has a module of its own. The same workers run inside `fleck serve` and in any
 //! number of `fleck worker` processes.
 
+pub mod import;
 pub mod mail;
 pub mod previews;
 pub mod runtime;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use fleck_core::Core;
 
 pub use runtime::{run, Handler, JobError, Registry, WorkerOptions};
 
+/// Limits on what one job may take.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Longest a file import may convert.
+    pub import_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            import_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
 /// Every job kind Fleck knows, wired to the backends in `core`.
-pub fn registry(core: &Core) -> Registry {
+pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
     registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
+    registry.add(Arc::new(import::ImportFile::new(
+        core.clone(),
+        limits.import_timeout,
+    )));
     registry
 }

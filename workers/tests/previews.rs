@@ -108,7 +108,11 @@ async fn wait_for(core: &Core, project: &str, object: &str, status: PreviewStatu
 
 async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(&core, fleck_workers::registry(&core), options("previews"));
+    let worker = Worker::start(
+        &core,
+        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
+        options("previews"),
+    );
     let actor = owner(&core).await;
     let (project, model, root) = project_with_a_box(&core, &actor).await;
 
@@ -160,7 +164,11 @@ async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>)
 
 async fn a_preview_of_a_missing_object_fails_with_its_reason(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(&core, fleck_workers::registry(&core), options("previews"));
+    let worker = Worker::start(
+        &core,
+        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
+        options("previews"),
+    );
     let actor = owner(&core).await;
     let (project, _, _) = project_with_a_box(&core, &actor).await;
 

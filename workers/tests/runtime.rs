@@ -301,7 +301,11 @@ async fn two_processes_run_every_job_exactly_once(backends: Arc<Backends>) {
 
 async fn mail_job_writes_the_email_to_the_outbox(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(&core, fleck_workers::registry(&core), options("mailing"));
+    let worker = Worker::start(
+        &core,
+        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
+        options("mailing"),
+    );
     let subject = format!("Your upload is ready {}", fleck_core::ids::new_id());
     let email = Email {
         to: "Ada <ada@example.com>".into(),
@@ -324,7 +328,11 @@ async fn mail_job_writes_the_email_to_the_outbox(backends: Arc<Backends>) {
 
 async fn mail_job_with_a_payload_that_is_no_email_fails_once(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(&core, fleck_workers::registry(&core), options("mailing"));
+    let worker = Worker::start(
+        &core,
+        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
+        options("mailing"),
+    );
 
     let id = core
         .jobs
@@ -354,7 +362,7 @@ fn outbox_files(backends: &Backends) -> Vec<std::path::PathBuf> {
 async fn registry_only_keeps_the_named_kinds() {
     let backends = Backends::embedded();
     let core = backends.connect().await;
-    let mut registry = fleck_workers::registry(&core);
+    let mut registry = fleck_workers::registry(&core, &fleck_workers::Limits::default());
     registry.add(Probe::new(Behaviour::Succeed, &Log::new()));
     assert_eq!(registry.kinds(), ["mail", PROBE]);
 
@@ -368,7 +376,7 @@ async fn registry_only_names_the_known_kinds_for_an_unknown_one() {
     let backends = Backends::embedded();
     let core = backends.connect().await;
 
-    let error = fleck_workers::registry(&core)
+    let error = fleck_workers::registry(&core, &fleck_workers::Limits::default())
         .only(&["mail".to_string(), "nope".to_string()])
         .err()
         .expect("an unknown kind is an error");
@@ -381,7 +389,9 @@ async fn registry_only_names_the_known_kinds_for_an_unknown_one() {
 async fn runtime_without_kinds_returns_at_once() {
     let backends = Backends::embedded();
     let core = backends.connect().await;
-    let nothing = fleck_workers::registry(&core).only(&[]).unwrap();
+    let nothing = fleck_workers::registry(&core, &fleck_workers::Limits::default())
+        .only(&[])
+        .unwrap();
     assert!(nothing.kinds().is_empty());
 
     // Not even cancelled: with nothing to run, `run` has no reason to wait.

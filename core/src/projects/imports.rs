@@ -102,6 +102,24 @@ pub async fn start(
     Ok(import)
 }
 
+/// Marks an import as converting, for the converter that took its job; `None` when there is
+/// nothing to convert (the import is gone, or a converter already finished it).
+pub async fn begin(core: &Core, project_id: &str, import_id: &str) -> Result<Option<FileImport>> {
+    let Some(mut import) = core.projects.file_import(project_id, import_id).await? else {
+        return Ok(None);
+    };
+    if matches!(
+        import.status,
+        ImportStatus::Succeeded | ImportStatus::Failed
+    ) {
+        return Ok(None);
+    }
+    import.status = ImportStatus::Converting;
+    import.updated_at = super::now();
+    core.projects.save_file_import(&import).await?;
+    Ok(Some(import))
+}
+
 /// Records how a conversion ended. A successful one names the version it created, which must
 /// exist in the project.
 pub async fn finish(

@@ -99,6 +99,8 @@ impl TestServer {
             site_dir: dir.path().join("site"),
             shutdown_timeout: Duration::from_secs(5),
             worker_concurrency: 1,
+            job_lease: Duration::from_secs(60),
+            import_timeout: Duration::from_secs(60),
             file_size_limit: 1024 * 1024,
             object_size_limit: 1_000_000,
             upload_batch_limit: 2 * 1024 * 1024,
@@ -113,7 +115,7 @@ impl TestServer {
         };
         tokio::spawn(fleck_workers::run(
             core.clone(),
-            fleck_workers::registry(&core),
+            fleck_workers::registry(&core, &fleck_workers::Limits::default()),
             workers,
             shutdown.clone(),
         ));

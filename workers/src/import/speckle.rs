@@ -1,0 +1,176 @@
+//! Speckle objects as a converter writes them: content-addressed ids, detached children
+//! referenced by id, and each parent's `__closure` (every object below it, with its depth), the
+//! way specklepy sends a model.
+
+use std::collections::BTreeMap;
+
+use fleck_core::objects::NewObject;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// The objects of one converted file, children before parents.
+#[derive(Default)]
+pub struct Objects {
+    pub list: Vec<NewObject>,
+}
+
+/// An object already stored: what a parent needs to reference it.
+#[derive(Clone, Debug)]
+pub struct Detached {
+    pub id: String,
+    /// Everything below it, with its depth under it.
+    closure: BTreeMap<String, u32>,
+}
+
+impl Detached {
+    pub fn reference(&self) -> Value {
+        json!({ "referencedId": self.id, "speckle_type": "reference" })
+    }
+}
+
+impl Objects {
+    /// Stores `object` whose detached children are `children`, and returns its reference.
+    pub fn store(&mut self, mut object: Map<String, Value>, children: &[&Detached]) -> Detached {
+        let mut closure = BTreeMap::new();
+        for child in children {
+            merge(&mut closure, &child.id, 1);
+            for (id, depth) in &child.closure {
+                merge(&mut closure, id, depth + 1);
+            }
+        }
+        object.remove("id");
+        if !closure.is_empty() {
+            object.insert("__closure".into(), json!(closure));
+            object.insert("totalChildrenCount".into(), json!(closure.len()));
+        }
+        // The id hashes the object without it, as Speckle's serializers do.
+        let text = Value::Object(object.clone()).to_string();
+        let id = hex::encode(&Sha256::digest(text.as_bytes())[..16]);
+        object.insert("id".into(), json!(id));
+        let speckle_type = object
+            .get("speckle_type")
+            .and_then(Value::as_str)
+            .unwrap_or("Base")
+            .to_string();
+        self.list.push(NewObject {
+            id: id.clone(),
+            speckle_type,
+            total_children_count: Some(closure.len() as i64),
+            data: Value::Object(object).to_string(),
+        });
+        Detached { id, closure }
+    }
+}
+
+fn merge(closure: &mut BTreeMap<String, u32>, id: &str, depth: u32) {
+    closure
+        .entry(id.to_string())
+        .and_modify(|d| *d = (*d).min(depth))
+        .or_insert(depth);
+}
+
+/// A render material: diffuse colour as Speckle's signed ARGB integer, and opacity.
+pub fn material(name: &str, rgba: [f32; 4]) -> Value {
+    let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u32;
+    let argb = 0xFF00_0000 | byte(rgba[0]) << 16 | byte(rgba[1]) << 8 | byte(rgba[2]);
+    json!({
+        "speckle_type": "Objects.Other.RenderMaterial",
+        "name": name,
+        "diffuse": argb as i32,
+        "opacity": rgba[3].clamp(0.0, 1.0),
+        "metalness": 0.0,
+        "roughness": 1.0,
+        "emissive": 0xFF00_0000_u32 as i32,
+    })
+}
+
+/// A triangle mesh in metres, Z up: `positions` xyz triples, `triangles` index triples.
+pub fn mesh(positions: &[f64], triangles: &[u32], material: Option<Value>) -> Map<String, Value> {
+    let mut faces = Vec::with_capacity(triangles.len() / 3 * 4);
+    for t in triangles.chunks_exact(3) {
+        faces.extend_from_slice(&[3, t[0], t[1], t[2]]);
+    }
+    // Millimetre precision keeps the JSON small without changing what anyone can see.
+    let vertices: Vec<f64> = positions.iter().map(|v| (v * 1e4).round() / 1e4).collect();
+    let mut mesh = Map::new();
+    mesh.insert("speckle_type".into(), json!("Objects.Geometry.Mesh"));
+    mesh.insert("units".into(), json!("m"));
+    mesh.insert("vertices".into(), json!(vertices));
+    mesh.insert("faces".into(), json!(faces));
+    if let Some(material) = material {
+        mesh.insert("renderMaterial".into(), material);
+    }
+    mesh
+}
+
+/// An object of the model tree: its type, name, properties and the meshes that draw it.
+pub fn element(speckle_type: &str, name: &str, display: &[&Detached]) -> Map<String, Value> {
+    let mut element = Map::new();
+    element.insert("speckle_type".into(), json!(speckle_type));
+    element.insert("name".into(), json!(name));
+    element.insert("units".into(), json!("m"));
+    if !display.is_empty() {
+        element.insert(
+            "@displayValue".into(),
+            Value::Array(display.iter().map(|d| d.reference()).collect()),
+        );
+    }
+    element
+}
+
+/// A named collection of elements (Speckle's `Collection`).
+pub fn collection(name: &str, kind: &str, elements: &[&Detached]) -> Map<String, Value> {
+    let mut collection = Map::new();
+    collection.insert(
+        "speckle_type".into(),
+        json!("Speckle.Core.Models.Collection"),
+    );
+    collection.insert("name".into(), json!(name));
+    collection.insert("collectionType".into(), json!(kind));
+    collection.insert(
+        "@elements".into(),
+        Value::Array(elements.iter().map(|d| d.reference()).collect()),
+    );
+    collection
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_list_every_descendant_at_its_shallowest_depth() {
+        let mut objects = Objects::default();
+        let a = objects.store(mesh(&[0.0; 9], &[0, 1, 2], None), &[]);
+        let wall = objects.store(element("Objects.BuiltElements.Wall", "w", &[&a]), &[&a]);
+        let root = objects.store(collection("file", "file", &[&wall, &a]), &[&wall, &a]);
+        let stored: Value = serde_json::from_str(&objects.list[2].data).unwrap();
+        assert_eq!(stored["id"], json!(root.id));
+        assert_eq!(
+            stored["__closure"],
+            json!({ (a.id.clone()): 1, (wall.id.clone()): 1 })
+        );
+        assert_eq!(stored["totalChildrenCount"], json!(2));
+        assert_eq!(objects.list[2].total_children_count, Some(2));
+        assert_eq!(root.id.len(), 32);
+    }
+
+    #[test]
+    fn equal_objects_get_equal_ids_and_colours_are_argb() {
+        let mut objects = Objects::default();
+        let one = objects.store(mesh(&[1.0; 9], &[0, 1, 2], None), &[]);
+        let two = objects.store(mesh(&[1.0; 9], &[0, 1, 2], None), &[]);
+        assert_eq!(one.id, two.id);
+        assert_eq!(
+            material("red", [1.0, 0.0, 0.0, 1.0])["diffuse"],
+            json!(0xFFFF0000_u32 as i32)
+        );
+        let m = mesh(
+            &[0.0, 0.0, 0.0, 1.23456789, 0.0, 0.0, 0.0, 1.0, 0.0],
+            &[0, 1, 2],
+            None,
+        );
+        assert_eq!(m["faces"], json!([3, 0, 1, 2]));
+        assert_eq!(m["vertices"][3], json!(1.2346));
+    }
+}
