@@ -26,6 +26,7 @@ use crate::projects::ProjectStore;
 use crate::queue::{Jobs, Queue};
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
+use crate::webhooks::WebhookStore;
 
 /// How long a readiness check waits for one backend.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
@@ -38,6 +39,7 @@ pub struct Core {
     pub auth: Arc<dyn AuthStore>,
     pub projects: Arc<dyn ProjectStore>,
     pub previews: Arc<dyn PreviewStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
     pub objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
@@ -95,6 +97,7 @@ impl Core {
             auth: database.auth,
             projects: database.projects,
             previews: database.previews,
+            webhooks: database.webhooks,
             objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,

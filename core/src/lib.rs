@@ -19,6 +19,7 @@ pub mod ratelimit;
 pub mod settings;
 pub mod store;
 pub mod users;
+pub mod webhooks;
 
 pub use backends::{BackendCheck, Core};
 pub use config::Config;

@@ -15,6 +15,7 @@ use fleck_core::projects::{
     Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version, Window,
 };
 use fleck_core::users::{ServerRole, User, UserInput};
+use fleck_core::webhooks::{EventStatus, Webhook, WebhookEvent};
 use fleck_core::Error;
 
 support::contract_tests! {
@@ -47,6 +48,7 @@ support::contract_tests! {
         activity_lists_newest_first_with_paging_and_counts,
         file_imports_round_trip_update_and_list_per_model,
         previews_are_requested_once_saved_and_counted,
+        webhooks_and_their_events_round_trip,
     ],
 }
 
@@ -1897,4 +1899,91 @@ async fn previews_are_requested_once_saved_and_counted(db: Database) {
         db.previews.preview(&project.id, "obj1").await.unwrap(),
         None
     );
+}
+
+async fn webhooks_and_their_events_round_trip(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (project, _) = create_project(&db, &ada, "Hooked").await;
+    let at = now() - ms(3_000);
+    let mut hook = Webhook {
+        id: new_id(),
+        project_id: project.id.clone(),
+        url: "https://hooks.example.com/a".into(),
+        description: Some("CI «builds»".into()),
+        triggers: vec!["commit_create".into(), "branch_delete".into()],
+        secret: Some("s3cret".into()),
+        enabled: true,
+        failures: 0,
+        created_at: at,
+        updated_at: at,
+    };
+    db.webhooks.save_webhook(&hook).await.unwrap();
+    assert_eq!(
+        db.webhooks.webhook(&hook.id).await.unwrap(),
+        Some(hook.clone())
+    );
+    hook.enabled = false;
+    hook.failures = 5;
+    hook.secret = None;
+    hook.updated_at = at + ms(10);
+    db.webhooks.save_webhook(&hook).await.unwrap();
+    assert_eq!(
+        db.webhooks.webhooks(&project.id).await.unwrap(),
+        vec![hook.clone()]
+    );
+
+    let mut events = Vec::new();
+    for n in 0..3 {
+        let event = WebhookEvent {
+            id: new_id(),
+            webhook_id: hook.id.clone(),
+            status: EventStatus::Pending,
+            status_info: "Pending".into(),
+            attempts: 0,
+            response_code: None,
+            response_excerpt: None,
+            payload: serde_json::json!({ "n": n, "text": "ünïcode" }),
+            created_at: at + ms(n * 100),
+            updated_at: at + ms(n * 100),
+        };
+        db.webhooks.save_webhook_event(&event).await.unwrap();
+        events.push(event);
+    }
+    let mut delivered = events[1].clone();
+    delivered.status = EventStatus::Delivered;
+    delivered.status_info = "Webhook called".into();
+    delivered.attempts = 2;
+    delivered.response_code = Some(200);
+    delivered.response_excerpt = Some("ok".into());
+    delivered.updated_at = at + ms(500);
+    db.webhooks.save_webhook_event(&delivered).await.unwrap();
+    assert_eq!(
+        db.webhooks.webhook_event(&delivered.id).await.unwrap(),
+        Some(delivered.clone())
+    );
+    let (latest, total) = db.webhooks.webhook_events(&hook.id, 2).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(latest, vec![events[2].clone(), delivered]);
+    let mut counts = db.webhooks.webhook_event_counts().await.unwrap();
+    counts.sort_by_key(|(status, _)| *status as i64);
+    assert_eq!(
+        counts,
+        vec![(EventStatus::Pending, 2), (EventStatus::Delivered, 1)]
+    );
+
+    assert!(db
+        .webhooks
+        .delete_webhook(&project.id, &hook.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        db.webhooks.webhook_event(&events[0].id).await.unwrap(),
+        None,
+        "events go with it"
+    );
+    assert!(!db
+        .webhooks
+        .delete_webhook(&project.id, &hook.id)
+        .await
+        .unwrap());
 }

@@ -86,6 +86,7 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
 fn limits(options: &ServerOptions) -> fleck_workers::Limits {
     fleck_workers::Limits {
         import_timeout: options.import_timeout,
+        webhook_allow_private: options.webhook_allow_private,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod import;
 pub mod mail;
 pub mod previews;
 pub mod runtime;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,12 +20,15 @@ pub use runtime::{run, Handler, JobError, Registry, WorkerOptions};
 pub struct Limits {
     /// Longest a file import may convert.
     pub import_timeout: Duration,
+    /// Whether webhooks may call private, loopback and link-local addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             import_timeout: Duration::from_secs(600),
+            webhook_allow_private: false,
         }
     }
 }
@@ -34,6 +38,10 @@ pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
     registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
+    registry.add(Arc::new(webhooks::DeliverWebhook::new(
+        core.clone(),
+        limits.webhook_allow_private,
+    )));
     registry.add(Arc::new(import::ImportFile::new(
         core.clone(),
         limits.import_timeout,

@@ -19,7 +19,7 @@ fn escape(text: &str) -> String {
 }
 
 /// One call to action: a greeting, what happened, the link, and what to do if it wasn't you.
-fn with_link(
+pub(crate) fn with_link(
     to: &str,
     subject: &str,
     name: &str,

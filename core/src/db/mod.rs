@@ -15,6 +15,7 @@ use crate::previews::PreviewStore;
 use crate::projects::ProjectStore;
 use crate::queue::Queue;
 use crate::store::Store;
+use crate::webhooks::WebhookStore;
 
 /// The faces of one database connection pool.
 #[derive(Clone)]
@@ -25,10 +26,13 @@ pub struct Database {
     pub projects: Arc<dyn ProjectStore>,
     pub objects: Arc<dyn ObjectStore>,
     pub previews: Arc<dyn PreviewStore>,
+    pub webhooks: Arc<dyn WebhookStore>,
 }
 
 impl Database {
-    fn from_impl<T: Store + Queue + AuthStore + ProjectStore + ObjectStore + PreviewStore>(
+    fn from_impl<
+        T: Store + Queue + AuthStore + ProjectStore + ObjectStore + PreviewStore + WebhookStore,
+    >(
         db: T,
     ) -> Self {
         let db = Arc::new(db);
@@ -38,7 +42,8 @@ impl Database {
             auth: db.clone(),
             projects: db.clone(),
             objects: db.clone(),
-            previews: db,
+            previews: db.clone(),
+            webhooks: db,
         }
     }
 }

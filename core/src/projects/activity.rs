@@ -35,4 +35,5 @@ pub async fn record(core: &Core, entry: Entry<'_>) {
     if let Err(e) = core.projects.add_activity(&activity).await {
         tracing::warn!(error = %e, action = entry.action_type, "could not record activity");
     }
+    crate::webhooks::dispatch(core, &activity).await;
 }

@@ -102,6 +102,15 @@ impl Stream {
         })
     }
 
+    /// The stream's webhooks (owners only); with `id`, just that one.
+    async fn webhooks(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<String>,
+    ) -> Result<super::webhooks::WebhookCollection> {
+        super::webhooks::list(ctx, &self.0.project.id, id).await
+    }
+
     /// Files imported into the stream, newest first (the latest 100).
     async fn file_uploads(&self, ctx: &Context<'_>) -> Result<Vec<super::imports::FileUpload>> {
         let window = fleck_core::projects::Window {

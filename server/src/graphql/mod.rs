@@ -18,6 +18,7 @@ mod subscriptions;
 mod tokens;
 mod users;
 mod versions;
+mod webhooks;
 mod websocket;
 mod workspaces;
 
@@ -57,6 +58,7 @@ pub struct Mutation(
     objects::ObjectMutation,
     legacy::LegacyMutation,
     attachments::FileUploadMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type FleckSchema = Schema<Query, Mutation, subscriptions::SubscriptionRoot>;

@@ -97,6 +97,15 @@ impl Project {
         self.0.project.allow_public_comments
     }
 
+    /// The project's webhooks (owners only); with `id`, just that one.
+    async fn webhooks(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<String>,
+    ) -> Result<super::webhooks::WebhookCollection> {
+        super::webhooks::list(ctx, self.id(), id).await
+    }
+
     /// The caller's role on the project; `null` for non-members.
     async fn role(&self) -> Option<&str> {
         self.0.role.map(ProjectRole::as_str)

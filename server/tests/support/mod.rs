@@ -101,6 +101,7 @@ impl TestServer {
             worker_concurrency: 1,
             job_lease: Duration::from_secs(60),
             import_timeout: Duration::from_secs(60),
+            webhook_allow_private: true,
             file_size_limit: 1024 * 1024,
             object_size_limit: 1_000_000,
             upload_batch_limit: 2 * 1024 * 1024,

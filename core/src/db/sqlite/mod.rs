@@ -21,6 +21,7 @@ mod objects;
 mod previews;
 mod projects;
 mod queue;
+mod webhooks;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 

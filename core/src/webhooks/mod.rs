@@ -1,0 +1,421 @@
+//! Webhooks: a project's owners register URLs that hear about the project's activity. Every
+//! activity entry (`projects::activity`) becomes, for each enabled webhook subscribed to its
+//! action, a stored event and a `webhook` job that delivers it (in `workers`).
+
+mod dispatch;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Actor;
+use crate::authz::Action;
+use crate::backends::Core;
+use crate::error::{Error, Result};
+use crate::projects::service::load;
+
+pub use dispatch::{dispatch, WEBHOOK_JOB};
+
+/// The events a webhook may subscribe to (Speckle's `WebhookTriggers`, plus the activity
+/// actions Fleck records that Speckle also lets a webhook match).
+pub const TRIGGERS: [&str; 17] = [
+    "stream_update",
+    "stream_delete",
+    "branch_create",
+    "branch_update",
+    "branch_delete",
+    "commit_create",
+    "commit_update",
+    "commit_receive",
+    "commit_delete",
+    "commit_move",
+    "comment_created",
+    "comment_archived",
+    "comment_replied",
+    "stream_permissions_add",
+    "stream_permissions_remove",
+    "stream_invite_sent",
+    "stream_invite_declined",
+];
+
+/// Most webhooks one project may have.
+pub const MAX_PER_PROJECT: usize = 100;
+/// A webhook is disabled after this many events in a row could not be delivered.
+pub const FAILURES_BEFORE_DISABLING: i64 = 5;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Webhook {
+    pub id: String,
+    pub project_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    pub triggers: Vec<String>,
+    /// Signs deliveries; never shown again once set.
+    pub secret: Option<String>,
+    pub enabled: bool,
+    /// Events in a row that failed to arrive.
+    pub failures: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Speckle's delivery states, with its numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventStatus {
+    Pending = 0,
+    Sending = 1,
+    Delivered = 2,
+    Failed = 3,
+}
+
+impl EventStatus {
+    pub fn from_number(n: i64) -> Self {
+        match n {
+            1 => Self::Sending,
+            2 => Self::Delivered,
+            3 => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One event for one webhook, and how its delivery went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookEvent {
+    pub id: String,
+    pub webhook_id: String,
+    pub status: EventStatus,
+    /// What the last attempt came to, in words.
+    pub status_info: String,
+    pub attempts: i64,
+    /// The receiver's HTTP status on the last attempt.
+    pub response_code: Option<i64>,
+    /// The start of the receiver's answer on the last attempt.
+    pub response_excerpt: Option<String>,
+    /// The event as sent, without the `{"payload": …}` envelope.
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    /// Inserts or updates a webhook.
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<()>;
+    async fn webhook(&self, id: &str) -> Result<Option<Webhook>>;
+    /// A project's webhooks, oldest first.
+    async fn webhooks(&self, project_id: &str) -> Result<Vec<Webhook>>;
+    async fn delete_webhook(&self, project_id: &str, id: &str) -> Result<bool>;
+    /// Inserts or updates an event.
+    async fn save_webhook_event(&self, event: &WebhookEvent) -> Result<()>;
+    async fn webhook_event(&self, id: &str) -> Result<Option<WebhookEvent>>;
+    /// A webhook's latest events (newest first) and how many it has.
+    async fn webhook_events(
+        &self,
+        webhook_id: &str,
+        limit: i64,
+    ) -> Result<(Vec<WebhookEvent>, i64)>;
+    /// Events by status, across the server (for metrics).
+    async fn webhook_event_counts(&self) -> Result<Vec<(EventStatus, i64)>>;
+}
+
+/// What a project owner sets on a webhook; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub triggers: Option<Vec<String>>,
+    /// `Some("")` removes the secret.
+    pub secret: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// Registers a webhook on a project (owners only). Returns it with its new id.
+pub async fn create(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    changes: WebhookChanges,
+) -> Result<Webhook> {
+    load(core, actor, project_id, Action::AdministerProject).await?;
+    if core.webhooks.webhooks(project_id).await?.len() >= MAX_PER_PROJECT {
+        return Err(Error::invalid(
+            "webhook",
+            format!("a project may have at most {MAX_PER_PROJECT} webhooks"),
+        ));
+    }
+    let url = changes
+        .url
+        .clone()
+        .ok_or_else(|| Error::invalid("url", "a webhook needs a URL"))?;
+    let now = Utc::now();
+    let mut webhook = Webhook {
+        id: crate::ids::new_id(),
+        project_id: project_id.to_string(),
+        url,
+        description: None,
+        triggers: Vec::new(),
+        secret: None,
+        enabled: true,
+        failures: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut webhook, changes)?;
+    if webhook.triggers.is_empty() {
+        return Err(Error::invalid("triggers", "choose at least one event"));
+    }
+    core.webhooks.save_webhook(&webhook).await?;
+    Ok(webhook)
+}
+
+/// Changes a webhook (owners only). Enabling it again forgets its failures.
+pub async fn update(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    id: &str,
+    changes: WebhookChanges,
+) -> Result<Webhook> {
+    let mut webhook = find(core, actor, project_id, id).await?;
+    let enabling = changes.enabled == Some(true) && !webhook.enabled;
+    apply(&mut webhook, changes)?;
+    if webhook.triggers.is_empty() {
+        return Err(Error::invalid("triggers", "choose at least one event"));
+    }
+    if enabling {
+        webhook.failures = 0;
+    }
+    webhook.updated_at = Utc::now();
+    core.webhooks.save_webhook(&webhook).await?;
+    Ok(webhook)
+}
+
+pub async fn delete(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Result<()> {
+    find(core, actor, project_id, id).await?;
+    core.webhooks.delete_webhook(project_id, id).await?;
+    Ok(())
+}
+
+/// A project's webhooks (owners only).
+pub async fn list(core: &Core, actor: &Actor, project_id: &str) -> Result<Vec<Webhook>> {
+    load(core, actor, project_id, Action::AdministerProject).await?;
+    core.webhooks.webhooks(project_id).await
+}
+
+/// One of a project's webhooks (owners only).
+pub async fn find(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Result<Webhook> {
+    load(core, actor, project_id, Action::AdministerProject).await?;
+    core.webhooks
+        .webhook(id)
+        .await?
+        .filter(|w| w.project_id == project_id)
+        .ok_or_else(|| Error::NotFound("no such webhook in this project".into()))
+}
+
+/// A webhook's latest deliveries (owners only).
+pub async fn history(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    id: &str,
+    limit: i64,
+) -> Result<(Vec<WebhookEvent>, i64)> {
+    find(core, actor, project_id, id).await?;
+    core.webhooks.webhook_events(id, limit.clamp(1, 100)).await
+}
+
+/// Counts an event the webhook's receiver never accepted. After
+/// [`FAILURES_BEFORE_DISABLING`] in a row the webhook is disabled and the project's owners are
+/// told by e-mail; returns whether that happened now.
+pub async fn record_failure(core: &Core, webhook_id: &str, reason: &str) -> Result<bool> {
+    let Some(mut webhook) = core.webhooks.webhook(webhook_id).await? else {
+        return Ok(false);
+    };
+    webhook.failures += 1;
+    let disabling = webhook.enabled && webhook.failures >= FAILURES_BEFORE_DISABLING;
+    if disabling {
+        webhook.enabled = false;
+    }
+    webhook.updated_at = Utc::now();
+    core.webhooks.save_webhook(&webhook).await?;
+    if disabling {
+        tell_owners(core, &webhook, reason).await?;
+    }
+    Ok(disabling)
+}
+
+/// A delivered event: the webhook's run of failures is over.
+pub async fn record_success(core: &Core, webhook_id: &str) -> Result<()> {
+    if let Some(mut webhook) = core.webhooks.webhook(webhook_id).await? {
+        if webhook.failures != 0 {
+            webhook.failures = 0;
+            core.webhooks.save_webhook(&webhook).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn tell_owners(core: &Core, webhook: &Webhook, reason: &str) -> Result<()> {
+    let Some(project) = core.projects.project(&webhook.project_id).await? else {
+        return Ok(());
+    };
+    let mut settings = core.config.public_url.clone();
+    settings.set_path(&format!("/projects/{}/settings", project.id));
+    for member in core.projects.members(&project.id).await? {
+        if member.role != crate::authz::ProjectRole::Owner {
+            continue;
+        }
+        let lead = format!(
+            "The webhook to {} of the project \"{}\" was disabled after {} events in a row could not be delivered. The last attempt: {}. Fix the receiver, then enable the webhook again in the project's settings.",
+            webhook.url, project.name, FAILURES_BEFORE_DISABLING, reason
+        );
+        let email = crate::auth::emails::with_link(
+            &member.user.email,
+            &format!("A webhook of {} was disabled", project.name),
+            &member.user.name,
+            &lead,
+            "Open the project's settings",
+            settings.as_str(),
+            "You receive this because you own the project.",
+        );
+        email.enqueue(&core.jobs).await?;
+    }
+    Ok(())
+}
+
+fn apply(webhook: &mut Webhook, changes: WebhookChanges) -> Result<()> {
+    if let Some(url) = changes.url {
+        webhook.url = checked_url(&url)?;
+    }
+    if let Some(description) = changes.description {
+        if description.chars().count() > 1000 {
+            return Err(Error::invalid(
+                "description",
+                "must be at most 1000 characters",
+            ));
+        }
+        webhook.description = Some(description).filter(|d| !d.trim().is_empty());
+    }
+    if let Some(triggers) = changes.triggers {
+        let mut checked = Vec::new();
+        for trigger in triggers {
+            if !TRIGGERS.contains(&trigger.as_str()) {
+                return Err(Error::invalid(
+                    "triggers",
+                    format!(
+                        "{trigger:?} is not an event; choose from {}",
+                        TRIGGERS.join(", ")
+                    ),
+                ));
+            }
+            if !checked.contains(&trigger) {
+                checked.push(trigger);
+            }
+        }
+        webhook.triggers = checked;
+    }
+    if let Some(secret) = changes.secret {
+        if secret.len() > 1000 {
+            return Err(Error::invalid("secret", "must be at most 1000 characters"));
+        }
+        webhook.secret = Some(secret).filter(|s| !s.is_empty());
+    }
+    if let Some(enabled) = changes.enabled {
+        webhook.enabled = enabled;
+    }
+    Ok(())
+}
+
+/// An absolute http(s) URL without credentials. Where it points is checked at delivery, when
+/// its name is resolved.
+fn checked_url(url: &str) -> Result<String> {
+    let parsed = url::Url::parse(url.trim())
+        .map_err(|e| Error::invalid("url", format!("{url:?} is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(Error::invalid(
+            "url",
+            "must be an http:// or https:// address",
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid(
+            "url",
+            "must not hold a user name or password; use the secret to authenticate",
+        ));
+    }
+    Ok(parsed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blank() -> Webhook {
+        Webhook {
+            id: "w".into(),
+            project_id: "p".into(),
+            url: "http://example.com/".into(),
+            description: None,
+            triggers: vec![],
+            secret: None,
+            enabled: true,
+            failures: 0,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn urls_must_be_plain_http_addresses() {
+        assert_eq!(
+            checked_url(" https://hooks.example.com/a?b=1 ").unwrap(),
+            "https://hooks.example.com/a?b=1"
+        );
+        for bad in [
+            "ftp://example.com",
+            "example.com",
+            "http://user:pw@example.com/",
+            "file:///etc/passwd",
+        ] {
+            assert!(checked_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn triggers_are_checked_and_deduplicated_and_an_empty_secret_removes_it() {
+        let mut webhook = blank();
+        let changes = WebhookChanges {
+            triggers: Some(vec![
+                "commit_create".into(),
+                "commit_create".into(),
+                "branch_delete".into(),
+            ]),
+            secret: Some("s3cret".into()),
+            ..Default::default()
+        };
+        apply(&mut webhook, changes).unwrap();
+        assert_eq!(webhook.triggers, ["commit_create", "branch_delete"]);
+        assert_eq!(webhook.secret.as_deref(), Some("s3cret"));
+        let clear = WebhookChanges {
+            secret: Some(String::new()),
+            ..Default::default()
+        };
+        apply(&mut webhook, clear).unwrap();
+        assert_eq!(webhook.secret, None);
+        let bad = WebhookChanges {
+            triggers: Some(vec!["everything".into()]),
+            ..Default::default()
+        };
+        assert!(apply(&mut webhook, bad).is_err());
+    }
+}

@@ -1,0 +1,31 @@
+-- Webhooks of projects, and each event delivered (or not) to them. `triggers` is a JSON array of
+-- event names; `failures` counts events in a row that could not be delivered. Event `status` uses
+-- Speckle's numbers: 0 pending, 1 sending, 2 delivered, 3 failed.
+CREATE TABLE webhooks (
+    id          TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    url         TEXT NOT NULL,
+    description TEXT,
+    triggers    TEXT NOT NULL,
+    secret      TEXT,
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    failures    INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX webhooks_project ON webhooks (project_id, created_at);
+
+CREATE TABLE webhook_events (
+    id               TEXT PRIMARY KEY,
+    webhook_id       TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    status           INTEGER NOT NULL DEFAULT 0,
+    status_info      TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    response_code    INTEGER,
+    response_excerpt TEXT,
+    payload          TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+);
+CREATE INDEX webhook_events_webhook ON webhook_events (webhook_id, created_at);
+CREATE INDEX webhook_events_status ON webhook_events (status);

@@ -1,0 +1,105 @@
+//! Webhook management over GraphQL, with Speckle's names: owners create, list, update and
+//! delete webhooks; the secret is never returned; other users are refused.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{graphql, register, TestServer};
+
+const CREATE: &str = "mutation($w: WebhookCreateInput!) { webhookCreate(webhook: $w) }";
+const LIST: &str = "query($p: String!) { project(id: $p) { webhooks { totalCount items { id projectId streamId url description triggers enabled hasSecret history(limit: 5) { totalCount items { id } } } } } }";
+
+async fn project(server: &TestServer, token: &str) -> String {
+    let answer = graphql(
+        server,
+        Some(token),
+        "mutation { projectMutations { create(input: {name: \"hooks\"}) { id } } }",
+        json!({}),
+    )
+    .await;
+    answer["data"]["projectMutations"]["create"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_string()
+}
+
+fn error_code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn owners_manage_webhooks_and_the_secret_stays_hidden() {
+    let server = TestServer::start().await;
+    let owner = register(&server, "owner@example.com", "a long password 1").await;
+    let stranger = register(&server, "stranger@example.com", "a long password 2").await;
+    let p = project(&server, &owner).await;
+
+    let input = json!({ "streamId": p, "url": "https://hooks.example.com/fleck", "description": "CI",
+                        "triggers": ["commit_create", "branch_delete"], "secret": "s3cret" });
+    let created = graphql(&server, Some(&owner), CREATE, json!({ "w": input })).await;
+    let id = created["data"]["webhookCreate"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_string();
+
+    let listed = graphql(&server, Some(&owner), LIST, json!({ "p": p })).await;
+    let hooks = &listed["data"]["project"]["webhooks"];
+    assert_eq!(hooks["totalCount"], 1, "{listed}");
+    let hook = &hooks["items"][0];
+    assert_eq!(hook["id"], id.as_str());
+    assert_eq!(hook["streamId"], p.as_str());
+    assert_eq!(hook["triggers"], json!(["commit_create", "branch_delete"]));
+    assert_eq!(hook["hasSecret"], true);
+    assert_eq!(hook["enabled"], true);
+    assert_eq!(hook["history"]["totalCount"], 0);
+    assert!(!listed.to_string().contains("s3cret"));
+
+    let update = "mutation($w: WebhookUpdateInput!) { webhookUpdate(webhook: $w) }";
+    let changes = json!({ "w": { "id": id, "streamId": p, "enabled": false, "secret": "", "triggers": ["stream_update"] } });
+    let updated = graphql(&server, Some(&owner), update, changes).await;
+    assert_eq!(updated["data"]["webhookUpdate"], id.as_str(), "{updated}");
+    let legacy = graphql(
+        &server,
+        Some(&owner),
+        "query($p: String!, $id: String) { stream(id: $p) { webhooks(id: $id) { items { enabled hasSecret triggers } } } }",
+        json!({ "p": p, "id": id }),
+    )
+    .await;
+    assert_eq!(
+        legacy["data"]["stream"]["webhooks"]["items"][0],
+        json!({ "enabled": false, "hasSecret": false, "triggers": ["stream_update"] }),
+        "{legacy}"
+    );
+
+    // Bad input is refused with a reason; strangers are refused.
+    let bad = json!({ "w": { "streamId": p, "url": "ftp://example.com", "triggers": ["commit_create"] } });
+    let refused = graphql(&server, Some(&owner), CREATE, bad).await;
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("http"),
+        "{refused}"
+    );
+    let unknown =
+        json!({ "w": { "streamId": p, "url": "https://example.com", "triggers": ["nope"] } });
+    assert!(graphql(&server, Some(&owner), CREATE, unknown).await["errors"].is_array());
+    let theirs = graphql(&server, Some(&stranger), CREATE, json!({ "w": input })).await;
+    assert_eq!(error_code(&theirs), "FORBIDDEN", "{theirs}");
+    let peek = graphql(&server, Some(&stranger), LIST, json!({ "p": p })).await;
+    assert!(peek["errors"].is_array(), "{peek}");
+
+    let delete = "mutation($w: WebhookDeleteInput!) { webhookDelete(webhook: $w) }";
+    let deleted = graphql(
+        &server,
+        Some(&owner),
+        delete,
+        json!({ "w": { "id": id, "streamId": p } }),
+    )
+    .await;
+    assert_eq!(deleted["data"]["webhookDelete"], id.as_str(), "{deleted}");
+    let listed = graphql(&server, Some(&owner), LIST, json!({ "p": p })).await;
+    assert_eq!(listed["data"]["project"]["webhooks"]["totalCount"], 0);
+}

@@ -1,0 +1,301 @@
+//! Webhook deliveries on both backend sets, to a receiver on loopback: a version event arrives
+//! signed over the exact body, a 500 is retried until it succeeds, the history records the
+//! attempts; private addresses are refused unless allowed; a webhook that keeps failing is
+//! disabled and its owner is told by e-mail.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use fleck_core::auth::Actor;
+use fleck_core::authz::Visibility;
+use fleck_core::ids::new_id;
+use fleck_core::objects::batch;
+use fleck_core::projects::service::{self, NewProject};
+use fleck_core::projects::versions::{self, NewVersion};
+use fleck_core::users::{NewUser, ServerRole};
+use fleck_core::webhooks::{self, EventStatus, WebhookChanges};
+use fleck_core::Core;
+use fleck_workers::webhooks::sign;
+use fleck_workers::Limits;
+use support::{on_both_backend_sets, options, Backends, Worker};
+
+on_both_backend_sets!(
+    a_version_event_arrives_signed_and_a_500_is_retried,
+    private_addresses_are_refused_unless_allowed,
+    a_webhook_that_keeps_failing_is_disabled_and_its_owner_told,
+);
+
+/// A receiver on loopback that answers with `statuses` in turn (the last one from then on) and
+/// records each request's signature and body.
+struct Receiver {
+    url: String,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+async fn receiver(statuses: Vec<u16>) -> Receiver {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| {
+            let record = record.clone();
+            let statuses = statuses.clone();
+            async move {
+                let signature = headers
+                    .get("x-webhook-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut seen = record.lock().unwrap();
+                let status = statuses[seen.len().min(statuses.len() - 1)];
+                seen.push((signature, body));
+                (StatusCode::from_u16(status).unwrap(), "thanks")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Receiver { url, seen }
+}
+
+async fn owner(core: &Core) -> Actor {
+    let user = core
+        .store
+        .create_user(
+            NewUser {
+                id: new_id(),
+                email: format!("owner-{}@example.com", new_id()),
+                name: "Ada".into(),
+                company: None,
+                password_hash: None,
+                verified: true,
+            },
+            ServerRole::User,
+        )
+        .await
+        .unwrap();
+    Actor::from_session(user)
+}
+
+/// A project with one object to make versions of.
+async fn project(core: &Core, actor: &Actor) -> (String, String) {
+    let project = service::create(
+        core,
+        actor,
+        NewProject {
+            name: "Hooked".into(),
+            description: None,
+            visibility: Visibility::Private,
+        },
+    )
+    .await
+    .unwrap();
+    let objects = batch::parse(
+        br#"[{"id":"0123456789abcdef0123456789abcdef","speckle_type":"Base"}]"#,
+        1 << 20,
+    )
+    .unwrap();
+    core.objects
+        .insert_objects(&project.id, objects)
+        .await
+        .unwrap();
+    let main = core
+        .projects
+        .model_by_name(&project.id, "main")
+        .await
+        .unwrap()
+        .unwrap();
+    (project.id, main.id)
+}
+
+async fn new_version(core: &Core, actor: &Actor, project: &str, model: &str) {
+    let input = NewVersion {
+        model_id: model.into(),
+        object_id: "0123456789abcdef0123456789abcdef".into(),
+        message: Some("hello".into()),
+        source_application: None,
+        total_children_count: None,
+        parents: vec![],
+    };
+    versions::create(core, actor, project, input).await.unwrap();
+}
+
+async fn hook(core: &Core, actor: &Actor, project: &str, url: &str) -> String {
+    let changes = WebhookChanges {
+        url: Some(url.into()),
+        description: Some("CI".into()),
+        triggers: Some(vec!["commit_create".into()]),
+        secret: Some("s3cret".into()),
+        enabled: None,
+    };
+    webhooks::create(core, actor, project, changes)
+        .await
+        .unwrap()
+        .id
+}
+
+fn worker(core: &Core, allow_private: bool) -> Worker {
+    let limits = Limits {
+        webhook_allow_private: allow_private,
+        ..Limits::default()
+    };
+    Worker::start(
+        core,
+        fleck_workers::registry(core, &limits),
+        options("webhooks"),
+    )
+}
+
+/// Polls `$done` (which may `.await`) until it holds, for at most 40 s.
+macro_rules! wait_until {
+    ($what:expr, $done:expr) => {{
+        let deadline = std::time::Instant::now() + Duration::from_secs(40);
+        while !$done {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting until {}",
+                $what
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }};
+}
+
+async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backends>) {
+    let core = backends.connect().await;
+    let worker = worker(&core, true);
+    let actor = owner(&core).await;
+    let (project, model) = project(&core, &actor).await;
+    let receiver = receiver(vec![500, 200]).await;
+    let id = hook(&core, &actor, &project, &receiver.url).await;
+
+    new_version(&core, &actor, &project, &model).await;
+    wait_until!("the retry arrived", {
+        receiver.seen.lock().unwrap().len() >= 2
+    });
+
+    let seen = receiver.seen.lock().unwrap().clone();
+    for (signature, body) in &seen {
+        assert_eq!(
+            signature,
+            &sign("s3cret", body.as_bytes()),
+            "signed over the exact body"
+        );
+    }
+    let body: serde_json::Value = serde_json::from_str(&seen[1].1).unwrap();
+    let payload = &body["payload"];
+    assert_eq!(payload["event"]["event_name"], "commit_create");
+    assert_eq!(payload["streamId"], project.as_str());
+    assert_eq!(payload["stream"]["id"], project.as_str());
+    assert_eq!(payload["webhook"]["id"], id.as_str());
+    assert!(payload["webhook"].get("secret").is_none());
+    assert!(payload["user"]["name"].is_string() && payload["user"].get("email").is_none());
+    assert!(payload["server"]["canonicalUrl"].is_string());
+
+    wait_until!("the event is delivered", {
+        let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
+            .await
+            .unwrap();
+        events
+            .first()
+            .is_some_and(|e| e.status == EventStatus::Delivered)
+    });
+    let (events, total) = webhooks::history(&core, &actor, &project, &id, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(events[0].attempts, 2);
+    assert_eq!(events[0].response_code, Some(200));
+    assert_eq!(events[0].response_excerpt.as_deref(), Some("thanks"));
+    assert_eq!(events[0].status_info, "Webhook called");
+    worker.stop().await;
+}
+
+async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
+    let core = backends.connect().await;
+    let worker = worker(&core, false);
+    let actor = owner(&core).await;
+    let (project, model) = project(&core, &actor).await;
+    let receiver = receiver(vec![200]).await;
+    let id = hook(&core, &actor, &project, &receiver.url).await;
+
+    new_version(&core, &actor, &project, &model).await;
+    wait_until!("the event failed", {
+        let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
+            .await
+            .unwrap();
+        events
+            .first()
+            .is_some_and(|e| e.status == EventStatus::Failed)
+    });
+    let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
+        .await
+        .unwrap();
+    assert!(
+        events[0]
+            .status_info
+            .contains("FLECK_WEBHOOK_ALLOW_PRIVATE"),
+        "{}",
+        events[0].status_info
+    );
+    assert_eq!(events[0].attempts, 1, "a refusal is not retried");
+    assert!(
+        receiver.seen.lock().unwrap().is_empty(),
+        "nothing reached the receiver"
+    );
+    worker.stop().await;
+}
+
+async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: Arc<Backends>) {
+    let core = backends.connect().await;
+    let worker = worker(&core, true);
+    let actor = owner(&core).await;
+    let (project, model) = project(&core, &actor).await;
+    // 404 fails at once: a receiver that is not there will not appear by retrying.
+    let receiver = receiver(vec![404]).await;
+    let id = hook(&core, &actor, &project, &receiver.url).await;
+
+    for _ in 0..webhooks::FAILURES_BEFORE_DISABLING {
+        new_version(&core, &actor, &project, &model).await;
+    }
+    wait_until!("the webhook is disabled", {
+        !webhooks::find(&core, &actor, &project, &id)
+            .await
+            .unwrap()
+            .enabled
+    });
+    let email = fleck_core::auth::Actor::principal(&actor)
+        .unwrap()
+        .user
+        .email
+        .clone();
+    wait_until!("the owner got an e-mail", {
+        std::fs::read_dir(backends.outbox())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|f| {
+                let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+                text.contains(&email) && text.contains("A webhook of Hooked was disabled")
+            })
+    });
+    // Disabled, it is not called again; enabled again, it starts afresh.
+    let calls = receiver.seen.lock().unwrap().len();
+    new_version(&core, &actor, &project, &model).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.seen.lock().unwrap().len(), calls);
+    let enable = WebhookChanges {
+        enabled: Some(true),
+        ..Default::default()
+    };
+    let webhook = webhooks::update(&core, &actor, &project, &id, enable)
+        .await
+        .unwrap();
+    assert!(webhook.enabled && webhook.failures == 0);
+    worker.stop().await;
+}
