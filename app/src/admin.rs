@@ -377,19 +377,17 @@ pub async fn server_statistics() -> Result<Statistics, ServerFnError> {
     use fleck_core::authz::Action;
     server::allowed(Action::ReadServerStats).await?;
     let core = crate::session::server::core()?;
-    let (users, projects, (objects, object_bytes)) = tokio::try_join!(
-        core.store.count_users(),
-        core.projects.totals(),
-        core.objects.server_object_totals(),
-    )
-    .map_err(refused)?;
+    // The database monitor's figures, as /metrics shows them.
+    let figures = fleck_core::monitor::latest_or_collect(&core)
+        .await
+        .map_err(refused)?;
     Ok(Statistics {
-        users,
-        projects: projects.projects,
-        models: projects.models,
-        versions: projects.versions,
-        objects,
-        object_bytes,
-        attachment_bytes: projects.attachment_bytes,
+        users: figures.users,
+        projects: figures.projects,
+        models: figures.models,
+        versions: figures.versions,
+        objects: figures.objects,
+        object_bytes: figures.object_bytes,
+        attachment_bytes: figures.attachment_bytes,
     })
 }

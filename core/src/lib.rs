@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod mail;
+pub mod monitor;
 pub mod objects;
 pub mod previews;
 pub mod projects;

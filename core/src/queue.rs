@@ -94,7 +94,7 @@ pub struct JobRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueueCount {
     pub kind: String,
     pub state: JobState,

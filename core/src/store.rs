@@ -59,4 +59,7 @@ pub trait Store: Send + Sync + 'static {
     async fn server_settings(&self) -> Result<ServerSettings>;
 
     async fn update_server_settings(&self, settings: &ServerSettings) -> Result<()>;
+
+    /// The database's size in bytes and each table's (indexes included), largest first.
+    async fn table_sizes(&self) -> Result<(i64, Vec<(String, i64)>)>;
 }

@@ -1,4 +1,5 @@
-//! Prometheus metrics: HTTP traffic by route and status, request latency, and the job queue.
+//! Prometheus metrics: HTTP traffic by route and status, request latency, and the database
+//! monitor's figures (counts, sizes, the job queue, webhook deliveries).
 
 use std::time::Instant;
 
@@ -7,10 +8,10 @@ use axum::extract::{MatchedPath, State};
 use axum::http::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use fleck_core::queue::QueueCount;
+use fleck_core::monitor::{self, Figures};
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 use crate::state::AppState;
@@ -19,13 +20,140 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
-    jobs: IntGaugeVec,
-    oldest_job: GaugeVec,
+    figures: FigureGauges,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The database monitor's figures, under Speckle's monitor names where it has one.
+struct FigureGauges {
+    users: IntGauge,
+    projects: IntGauge,
+    versions: IntGauge,
+    objects: IntGauge,
+    database_bytes: IntGauge,
+    table_bytes: IntGaugeVec,
+    previews: IntGaugeVec,
+    webhook_events: IntGaugeVec,
+    models: IntGauge,
+    object_bytes: IntGauge,
+    attachment_bytes: IntGauge,
+    jobs: IntGaugeVec,
+    oldest_job: GaugeVec,
+    collected: Gauge,
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).expect("valid metric")
+}
+
+fn gauges(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric")
+}
+
+impl FigureGauges {
+    fn new() -> Self {
+        FigureGauges {
+            users: gauge("speckle_db_users", "Users on the server"),
+            projects: gauge("speckle_db_streams", "Projects (streams) on the server"),
+            versions: gauge("speckle_db_commits", "Versions (commits) on the server"),
+            objects: gauge("speckle_db_objects", "Objects stored"),
+            database_bytes: gauge("speckle_db_size", "Size of the database in bytes"),
+            table_bytes: gauges(
+                "speckle_db_tablesize",
+                "Size of each table in bytes, indexes included",
+                &["table"],
+            ),
+            previews: gauges("speckle_db_previews", "Previews by status", &["status"]),
+            webhook_events: gauges(
+                "speckle_db_webhooks",
+                "Webhook events by delivery status",
+                &["status"],
+            ),
+            models: gauge("fleck_models", "Models on the server"),
+            object_bytes: gauge(
+                "fleck_object_bytes",
+                "Bytes of object JSON stored, before compression",
+            ),
+            attachment_bytes: gauge("fleck_blob_bytes", "Bytes of uploaded files"),
+            jobs: gauges(
+                "fleck_jobs",
+                "Jobs in the queue, by kind and state",
+                &["kind", "state"],
+            ),
+            oldest_job: GaugeVec::new(
+                Opts::new(
+                    "fleck_jobs_oldest_age_seconds",
+                    "Age of the oldest job, by kind and state",
+                ),
+                &["kind", "state"],
+            )
+            .expect("valid metric"),
+            collected: Gauge::new(
+                "fleck_monitor_collected_timestamp_seconds",
+                "When the figures above were collected (Unix time)",
+            )
+            .expect("valid metric"),
+        }
+    }
+
+    fn register(&self, registry: &Registry) {
+        let all: [Box<dyn prometheus::core::Collector>; 14] = [
+            Box::new(self.users.clone()),
+            Box::new(self.projects.clone()),
+            Box::new(self.versions.clone()),
+            Box::new(self.objects.clone()),
+            Box::new(self.database_bytes.clone()),
+            Box::new(self.table_bytes.clone()),
+            Box::new(self.previews.clone()),
+            Box::new(self.webhook_events.clone()),
+            Box::new(self.models.clone()),
+            Box::new(self.object_bytes.clone()),
+            Box::new(self.attachment_bytes.clone()),
+            Box::new(self.jobs.clone()),
+            Box::new(self.oldest_job.clone()),
+            Box::new(self.collected.clone()),
+        ];
+        for metric in all {
+            registry.register(metric).expect("metric names are unique");
+        }
+    }
+
+    fn set(&self, f: &Figures) {
+        self.users.set(f.users);
+        self.projects.set(f.projects);
+        self.versions.set(f.versions);
+        self.objects.set(f.objects);
+        self.database_bytes.set(f.database_bytes);
+        self.models.set(f.models);
+        self.object_bytes.set(f.object_bytes);
+        self.attachment_bytes.set(f.attachment_bytes);
+        for (vec, pairs) in [
+            (&self.table_bytes, &f.tables),
+            (&self.previews, &f.previews),
+            (&self.webhook_events, &f.webhook_events),
+        ] {
+            vec.reset();
+            for (label, value) in pairs {
+                vec.with_label_values(&[label.as_str()]).set(*value);
+            }
+        }
+        self.jobs.reset();
+        self.oldest_job.reset();
+        for count in &f.jobs {
+            let labels = [count.kind.as_str(), count.state.as_str()];
+            self.jobs.with_label_values(&labels).set(count.count);
+            if let Some(oldest) = count.oldest {
+                let age = (f.collected_at - oldest).num_milliseconds().max(0) as f64 / 1000.0;
+                self.oldest_job.with_label_values(&labels).set(age);
+            }
+        }
+        self.collected
+            .set(f.collected_at.timestamp_millis() as f64 / 1000.0);
     }
 }
 
@@ -51,33 +179,19 @@ impl Metrics {
             &["method", "route"],
         )
         .expect("valid metric");
-        let jobs = IntGaugeVec::new(
-            Opts::new("fleck_jobs", "Jobs in the queue, by kind and state"),
-            &["kind", "state"],
-        )
-        .expect("valid metric");
-        let oldest_job = GaugeVec::new(
-            Opts::new(
-                "fleck_jobs_oldest_age_seconds",
-                "Age of the oldest job, by kind and state",
-            ),
-            &["kind", "state"],
-        )
-        .expect("valid metric");
-        for metric in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(latency.clone()),
-            Box::new(jobs.clone()),
-            Box::new(oldest_job.clone()),
-        ] {
-            registry.register(metric).expect("metric names are unique");
-        }
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("metric names are unique");
+        registry
+            .register(Box::new(latency.clone()))
+            .expect("metric names are unique");
+        let figures = FigureGauges::new();
+        figures.register(&registry);
         Metrics {
             registry,
             requests,
             latency,
-            jobs,
-            oldest_job,
+            figures,
         }
     }
 
@@ -90,25 +204,13 @@ impl Metrics {
             .observe(seconds);
     }
 
-    fn set_queue(&self, counts: &[QueueCount]) {
-        self.jobs.reset();
-        self.oldest_job.reset();
-        let now = chrono::Utc::now();
-        for count in counts {
-            let labels = [count.kind.as_str(), count.state.as_str()];
-            self.jobs.with_label_values(&labels).set(count.count);
-            if let Some(oldest) = count.oldest {
-                let age = (now - oldest).num_milliseconds().max(0) as f64 / 1000.0;
-                self.oldest_job.with_label_values(&labels).set(age);
-            }
-        }
-    }
-
-    /// The Prometheus text exposition of every metric, with the queue read now.
+    /// The Prometheus text exposition: request metrics, and the figures the database monitor
+    /// last published (read from the cache; a scrape never queries the database).
     pub async fn render(&self, state: &AppState) -> String {
-        match state.core.queue.counts().await {
-            Ok(counts) => self.set_queue(&counts),
-            Err(e) => tracing::warn!(error = %e, "cannot read the job queue for metrics"),
+        match monitor::latest(&state.core).await {
+            Ok(Some(figures)) => self.figures.set(&figures),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the monitor's figures"),
         }
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {

@@ -25,6 +25,13 @@ pub async fn serve(
     let shutdown = state.shutdown.clone();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
 
+    let monitor = with_workers.then(|| {
+        tokio::spawn(fleck_workers::monitor::run(
+            core.clone(),
+            options.monitor_interval,
+            shutdown.clone(),
+        ))
+    });
     let workers = with_workers.then(|| {
         let registry = fleck_workers::registry(&core, &limits(&options));
         tokio::spawn(fleck_workers::run(
@@ -46,6 +53,9 @@ pub async fn serve(
             tracing::warn!("in-flight requests did not finish within the shutdown timeout");
         }
     }
+    if let Some(monitor) = monitor {
+        let _ = monitor.await;
+    }
     if let Some(workers) = workers {
         if tokio::time::timeout(options.shutdown_timeout, workers)
             .await
@@ -62,13 +72,24 @@ pub async fn serve(
 pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> anyhow::Result<()> {
     let core = Core::connect(config).await.context("cannot start")?;
     log_backends(&core);
+    let (kinds, with_monitor) = fleck_workers::select(&only);
     let mut registry = fleck_workers::registry(&core, &limits(&options));
     if !only.is_empty() {
-        registry = registry.only(&only).map_err(anyhow::Error::msg)?;
+        registry = registry.only(&kinds).map_err(anyhow::Error::msg)?;
     }
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let monitor = with_monitor.then(|| {
+        tokio::spawn(fleck_workers::monitor::run(
+            core.clone(),
+            options.monitor_interval,
+            shutdown.clone(),
+        ))
+    });
     fleck_workers::run(core.clone(), registry, worker_options(&options), shutdown).await;
+    if let Some(monitor) = monitor {
+        let _ = monitor.await;
+    }
     core.store.close().await;
     Ok(())
 }

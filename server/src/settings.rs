@@ -115,6 +115,10 @@ pub struct Settings {
     #[arg(long, env = "FLECK_WEBHOOK_ALLOW_PRIVATE", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub webhook_allow_private: Option<bool>,
 
+    /// Seconds between collections of the database monitor's figures (/metrics, admin statistics) [monitor_interval_seconds; default 60]
+    #[arg(long, env = "FLECK_MONITOR_INTERVAL_SECONDS", global = true)]
+    pub monitor_interval_seconds: Option<u64>,
+
     /// Rate limiting; per-action limits come from RATELIMIT_<ACTION> and RATELIMIT_BURST_<ACTION> [rate_limits; default true]
     #[arg(long, env = "RATELIMITER_ENABLED", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub rate_limits: Option<bool>,
@@ -150,6 +154,7 @@ pub struct ServerOptions {
     pub job_lease: std::time::Duration,
     pub import_timeout: std::time::Duration,
     pub webhook_allow_private: bool,
+    pub monitor_interval: std::time::Duration,
     pub file_size_limit: u64,
     /// Bytes of JSON one object may have.
     pub object_size_limit: u64,
@@ -182,7 +187,7 @@ impl Settings {
             redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
             shutdown_timeout, worker_concurrency, job_lease_seconds, import_timeout_seconds,
-            webhook_allow_private,
+            webhook_allow_private, monitor_interval_seconds,
             rate_limits, file_size_limit_mb,
             max_object_size_mb, max_object_upload_file_size_mb,
         ))
@@ -257,6 +262,9 @@ impl Settings {
                 self.import_timeout_seconds.unwrap_or(600).max(1),
             ),
             webhook_allow_private: self.webhook_allow_private.unwrap_or(false),
+            monitor_interval: std::time::Duration::from_secs(
+                self.monitor_interval_seconds.unwrap_or(60).max(1),
+            ),
             file_size_limit: self.file_size_limit_mb.unwrap_or(100) * 1024 * 1024,
             object_size_limit: self.max_object_size_mb.unwrap_or(100) * 1_000_000,
             upload_batch_limit: self.max_object_upload_file_size_mb.unwrap_or(100) * 1024 * 1024,

@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::TestServer;
+use support::{register, TestServer};
 
 #[tokio::test]
 async fn liveness_and_readiness_report_every_backend() {
@@ -121,30 +121,35 @@ async fn every_response_carries_a_request_id() {
 }
 
 #[tokio::test]
-async fn metrics_count_requests_by_route_and_show_the_queue() {
+async fn metrics_count_requests_and_show_the_monitors_published_figures() {
     let server = TestServer::start().await;
     for _ in 0..3 {
         reqwest::get(server.at("/liveness")).await.unwrap();
     }
     reqwest::get(server.at("/no/such/thing")).await.unwrap();
+    register(&server, "ada@example.com", "a long password 1").await;
     // A kind no worker of this server runs, so the job stays queued.
     server
         .core
         .jobs
         .enqueue(fleck_core::queue::NewJob::new(
-            "import",
+            "probe",
             serde_json::json!({}),
         ))
         .await
         .unwrap();
+    let metrics = || async {
+        let response = reqwest::get(server.at("/metrics")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        response.text().await.unwrap()
+    };
 
-    let response = reqwest::get(server.at("/metrics")).await.unwrap();
-    assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain; version=0.0.4"));
-    let text = response.text().await.unwrap();
+    // Before the monitor has published anything, a scrape shows no figures (and reads no tables).
+    let text = metrics().await;
     assert!(
         text.contains(
             r#"fleck_http_requests_total{method="GET",route="/liveness",status="200"} 3"#
@@ -154,10 +159,33 @@ async fn metrics_count_requests_by_route_and_show_the_queue() {
     assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
     assert!(text
         .contains(r#"fleck_http_request_duration_seconds_bucket{method="GET",route="/liveness""#));
+    assert!(!text.contains("fleck_jobs{"), "{text}");
+
+    let interval = std::time::Duration::from_secs(60);
+    assert!(fleck_core::monitor::refresh(&server.core, interval)
+        .await
+        .unwrap());
     assert!(
-        text.contains(r#"fleck_jobs{kind="import",state="queued"} 1"#),
-        "{text}"
+        !fleck_core::monitor::refresh(&server.core, interval)
+            .await
+            .unwrap(),
+        "one collection per interval"
     );
+    let text = metrics().await;
+    for expected in [
+        "speckle_db_users 1",
+        "speckle_db_streams 0",
+        "speckle_db_commits 0",
+        r#"fleck_jobs{kind="probe",state="queued"} 1"#,
+        r#"speckle_db_tablesize{table="users"}"#,
+        "speckle_db_size ",
+        "fleck_monitor_collected_timestamp_seconds ",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from\n{text}");
+    }
+    // A new user shows at the next collection, not at the next scrape.
+    register(&server, "grace@example.com", "a long password 2").await;
+    assert!(metrics().await.contains("speckle_db_users 1"));
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 pub mod import;
 pub mod mail;
+pub mod monitor;
 pub mod previews;
 pub mod runtime;
 pub mod webhooks;
@@ -14,6 +15,30 @@ use std::time::Duration;
 use fleck_core::Core;
 
 pub use runtime::{run, Handler, JobError, Registry, WorkerOptions};
+
+/// The database monitor's name for `--only`; it runs on an interval, not from the queue.
+pub const MONITOR: &str = "monitor";
+
+/// What `--only` names, as job kinds and whether the monitor runs. Besides the job kinds
+/// themselves, the plural group names `previews`, `imports`, `webhooks` and `emails` are accepted.
+pub fn select(only: &[String]) -> (Vec<String>, bool) {
+    let monitor = only.is_empty() || only.iter().any(|o| o == MONITOR);
+    let kinds = only
+        .iter()
+        .filter(|o| *o != MONITOR)
+        .map(|o| {
+            match o.as_str() {
+                "previews" => fleck_core::previews::PREVIEW_JOB,
+                "imports" => fleck_core::projects::imports::IMPORT_JOB,
+                "webhooks" => fleck_core::webhooks::WEBHOOK_JOB,
+                "emails" => fleck_core::mail::MAIL_JOB,
+                other => other,
+            }
+            .to_string()
+        })
+        .collect();
+    (kinds, monitor)
+}
 
 /// Limits on what one job may take.
 #[derive(Clone, Debug)]

@@ -102,6 +102,7 @@ impl TestServer {
             job_lease: Duration::from_secs(60),
             import_timeout: Duration::from_secs(60),
             webhook_allow_private: true,
+            monitor_interval: Duration::from_secs(60),
             file_size_limit: 1024 * 1024,
             object_size_limit: 1_000_000,
             upload_batch_limit: 2 * 1024 * 1024,

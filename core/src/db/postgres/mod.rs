@@ -192,6 +192,22 @@ impl Store for PgDb {
         rows.into_iter().map(UserRow::into_user).collect()
     }
 
+    async fn table_sizes(&self) -> Result<(i64, Vec<(String, i64)>)> {
+        let total: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "measuring the database".into())?;
+        let tables: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT relname::text, pg_total_relation_size(relid)
+             FROM pg_catalog.pg_statio_user_tables
+             ORDER BY 2 DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "measuring the tables".into())?;
+        Ok((total, tables))
+    }
+
     async fn count_users(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)

@@ -186,6 +186,25 @@ impl Store for SqliteDb {
         rows.into_iter().map(UserRow::into_user).collect()
     }
 
+    async fn table_sizes(&self) -> Result<(i64, Vec<(String, i64)>)> {
+        let total: i64 = sqlx::query_scalar(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .context(|| "measuring the database".into())?;
+        // `dbstat` counts each table's and index's pages; an index counts towards its table.
+        let tables: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT COALESCE(m.tbl_name, s.name) AS name, SUM(s.pgsize) AS bytes
+             FROM dbstat s LEFT JOIN sqlite_schema m ON m.name = s.name
+             GROUP BY 1 ORDER BY bytes DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "measuring the tables".into())?;
+        Ok((total, tables))
+    }
+
     async fn count_users(&self) -> Result<i64> {
         sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(&self.pool)
