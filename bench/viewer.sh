@@ -52,5 +52,8 @@ echo "|---|---:|---:|---:|"
 for model in 1m-tris 100k-objects; do
   read -r project model_id _ < <(cd bench && "$PY" viewer_upload.py "$URL" "$WORK/$model.json")
   result="$(node bench/viewer.mjs "$URL" "$project" "$model_id")"
-  "$PY" -c 'import json,sys; r=json.loads(sys.argv[2]); assert not r["errors"], r["errors"]; print(f"| {sys.argv[1]} | {r[\"firstGeometryMs\"]} ms | {r[\"loadedMs\"]} ms | {r[\"frameMs\"]} ms |")' "$model" "$result"
+  "$PY" -c 'import json, sys
+r = json.loads(sys.argv[2])
+assert not r["errors"], r["errors"]
+print("| {} | {} ms | {} ms | {} ms |".format(sys.argv[1], r["firstGeometryMs"], r["loadedMs"], r["frameMs"]))' "$model" "$result"
 done

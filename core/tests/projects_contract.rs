@@ -15,7 +15,7 @@ use fleck_core::projects::{
     Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version, Window,
 };
 use fleck_core::users::{ServerRole, User, UserInput};
-use fleck_core::webhooks::{EventStatus, Webhook, WebhookEvent};
+use fleck_core::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 use fleck_core::Error;
 
 support::contract_tests! {
@@ -49,6 +49,8 @@ support::contract_tests! {
         file_imports_round_trip_update_and_list_per_model,
         previews_are_requested_once_saved_and_counted,
         webhooks_and_their_events_round_trip,
+        webhooks_record_attempts_and_count_failures_until_disabled,
+        webhooks_outlive_their_project_until_no_event_waits,
     ],
 }
 
@@ -1986,4 +1988,233 @@ async fn webhooks_and_their_events_round_trip(db: Database) {
         .delete_webhook(&project.id, &hook.id)
         .await
         .unwrap());
+}
+
+/// A webhook of `project` subscribed to everything a test needs.
+fn webhook_of(project: &Project, at: DateTime<Utc>) -> Webhook {
+    Webhook {
+        id: new_id(),
+        project_id: project.id.clone(),
+        url: "https://hooks.example.com/b".into(),
+        description: None,
+        triggers: vec!["commit_create".into(), "stream_delete".into()],
+        secret: None,
+        enabled: true,
+        failures: 0,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn event_of(hook: &Webhook, status: EventStatus, at: DateTime<Utc>) -> WebhookEvent {
+    WebhookEvent {
+        id: new_id(),
+        webhook_id: hook.id.clone(),
+        status,
+        status_info: "Pending".into(),
+        attempts: 0,
+        response_code: None,
+        response_excerpt: None,
+        payload: serde_json::json!({ "streamId": hook.project_id }),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn webhooks_record_attempts_and_count_failures_until_disabled(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (project, _) = create_project(&db, &ada, "Hooked").await;
+    let at = now() - ms(3_000);
+    let hook = webhook_of(&project, at);
+    db.webhooks.save_webhook(&hook).await.unwrap();
+    let event = event_of(&hook, EventStatus::Pending, at);
+    db.webhooks.save_webhook_event(&event).await.unwrap();
+
+    // Attempts come back first first, and writing one again replaces it.
+    let first = WebhookAttempt {
+        event_id: event.id.clone(),
+        attempt: 1,
+        response_code: Some(503),
+        response_excerpt: Some("busy «now»".into()),
+        error: Some("HTTP response code: 503".into()),
+        started_at: at + ms(10),
+        duration_ms: 42,
+    };
+    let second = WebhookAttempt {
+        event_id: event.id.clone(),
+        attempt: 2,
+        response_code: None,
+        response_excerpt: None,
+        error: Some("cannot reach hooks.example.com".into()),
+        started_at: at + ms(20),
+        duration_ms: 10_000,
+    };
+    db.webhooks.add_webhook_attempt(&second).await.unwrap();
+    db.webhooks.add_webhook_attempt(&first).await.unwrap();
+    let mut second = second;
+    second.response_code = Some(200);
+    second.error = None;
+    db.webhooks.add_webhook_attempt(&second).await.unwrap();
+    assert_eq!(
+        db.webhooks.webhook_attempts(&event.id).await.unwrap(),
+        vec![first, second]
+    );
+    assert!(db
+        .webhooks
+        .webhook_attempts("nope")
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Failures count up; the one that makes three in a row disables the webhook, once.
+    for n in 1..=2 {
+        assert!(!db
+            .webhooks
+            .count_webhook_failure(&hook.id, 3, at + ms(100))
+            .await
+            .unwrap());
+        assert_eq!(
+            db.webhooks
+                .webhook(&hook.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .failures,
+            n
+        );
+    }
+    db.webhooks.reset_webhook_failures(&hook.id).await.unwrap();
+    assert_eq!(
+        db.webhooks
+            .webhook(&hook.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        0,
+        "a delivery ends the run"
+    );
+    let mut disabled = Vec::new();
+    for _ in 0..4 {
+        disabled.push(
+            db.webhooks
+                .count_webhook_failure(&hook.id, 3, at + ms(200))
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(disabled, [false, false, true, false]);
+    let stored = db.webhooks.webhook(&hook.id).await.unwrap().unwrap();
+    assert!(!stored.enabled);
+    assert_eq!(stored.failures, 4);
+    assert_eq!(stored.updated_at, at + ms(200));
+    assert_eq!(
+        (stored.url, stored.triggers),
+        (hook.url.clone(), hook.triggers.clone()),
+        "nothing else changes"
+    );
+
+    // Concurrent failures are all counted, and only one of them disables.
+    let mut fresh = webhook_of(&project, at);
+    fresh.id = new_id();
+    db.webhooks.save_webhook(&fresh).await.unwrap();
+    let counts = futures::future::join_all(
+        (0..6).map(|_| db.webhooks.count_webhook_failure(&fresh.id, 6, at)),
+    )
+    .await;
+    let disabled_now = counts.into_iter().filter(|c| *c.as_ref().unwrap()).count();
+    assert_eq!(disabled_now, 1);
+    let stored = db.webhooks.webhook(&fresh.id).await.unwrap().unwrap();
+    assert_eq!((stored.failures, stored.enabled), (6, false));
+
+    // Attempts go with their event's webhook.
+    db.webhooks
+        .delete_webhook(&project.id, &hook.id)
+        .await
+        .unwrap();
+    assert!(db
+        .webhooks
+        .webhook_attempts(&event.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn webhooks_outlive_their_project_until_no_event_waits(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (project, _) = create_project(&db, &ada, "Going").await;
+    let (other, _) = create_project(&db, &ada, "Staying").await;
+    let at = now() - ms(3_000);
+    let waiting = webhook_of(&project, at);
+    let done = webhook_of(&project, at + ms(1));
+    let staying = webhook_of(&other, at);
+    for hook in [&waiting, &done, &staying] {
+        db.webhooks.save_webhook(hook).await.unwrap();
+    }
+    let mut pending = event_of(&waiting, EventStatus::Pending, at);
+    db.webhooks.save_webhook_event(&pending).await.unwrap();
+    db.webhooks
+        .save_webhook_event(&event_of(&done, EventStatus::Delivered, at))
+        .await
+        .unwrap();
+    db.webhooks
+        .save_webhook_event(&event_of(&done, EventStatus::Failed, at))
+        .await
+        .unwrap();
+
+    // While the project exists nothing goes.
+    assert_eq!(
+        db.webhooks
+            .delete_orphaned_webhooks(&project.id)
+            .await
+            .unwrap(),
+        0
+    );
+    db.projects.delete_project(&project.id).await.unwrap();
+    assert_eq!(
+        db.webhooks.webhooks(&project.id).await.unwrap(),
+        vec![waiting.clone(), done.clone()],
+        "a project's webhooks outlive it"
+    );
+    assert_eq!(
+        db.webhooks
+            .delete_orphaned_webhooks(&project.id)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.webhooks.webhooks(&project.id).await.unwrap(),
+        vec![waiting.clone()],
+        "the one with an event waiting stays"
+    );
+    pending.status = EventStatus::Sending;
+    db.webhooks.save_webhook_event(&pending).await.unwrap();
+    assert_eq!(
+        db.webhooks
+            .delete_orphaned_webhooks(&project.id)
+            .await
+            .unwrap(),
+        0
+    );
+    pending.status = EventStatus::Delivered;
+    db.webhooks.save_webhook_event(&pending).await.unwrap();
+    assert_eq!(
+        db.webhooks
+            .delete_orphaned_webhooks(&project.id)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(db.webhooks.webhooks(&project.id).await.unwrap().is_empty());
+    assert_eq!(
+        db.webhooks.webhook_event(&pending.id).await.unwrap(),
+        None,
+        "its events went with it"
+    );
+    assert_eq!(
+        db.webhooks.webhooks(&other.id).await.unwrap(),
+        vec![staying],
+        "other projects' webhooks stay"
+    );
 }

@@ -1,9 +1,10 @@
--- Webhooks of projects, and each event delivered (or not) to them. `triggers` lists event names;
--- `failures` counts events in a row that could not be delivered. Event `status` uses Speckle's
--- numbers: 0 pending, 1 sending, 2 delivered, 3 failed.
+-- Webhooks of projects, each event delivered (or not) to them, and each attempt at delivering one.
+-- `triggers` lists event names; `failures` counts events in a row that could not be delivered.
+-- `project_id` has no foreign key, as in Speckle: a deleted project's webhooks stay until its
+-- `stream_delete` event has been delivered, then the service removes them.
 CREATE TABLE webhooks (
     id          TEXT PRIMARY KEY,
-    project_id  TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    project_id  TEXT NOT NULL,
     url         TEXT NOT NULL,
     description TEXT,
     triggers    JSONB NOT NULL,
@@ -15,6 +16,8 @@ CREATE TABLE webhooks (
 );
 CREATE INDEX webhooks_project ON webhooks (project_id, created_at);
 
+-- Event `status` uses Speckle's numbers: 0 pending, 1 sending, 2 delivered, 3 failed. The response
+-- columns repeat the last attempt's.
 CREATE TABLE webhook_events (
     id               TEXT PRIMARY KEY,
     webhook_id       TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
@@ -29,3 +32,16 @@ CREATE TABLE webhook_events (
 );
 CREATE INDEX webhook_events_webhook ON webhook_events (webhook_id, created_at);
 CREATE INDEX webhook_events_status ON webhook_events (status);
+
+-- `response_code` and `response_excerpt` when the receiver answered, `error` when it did not or
+-- the answer counts as a failure.
+CREATE TABLE webhook_attempts (
+    event_id         TEXT NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+    attempt          INTEGER NOT NULL,
+    response_code    INTEGER,
+    response_excerpt TEXT,
+    error            TEXT,
+    started_at       TIMESTAMPTZ NOT NULL,
+    duration_ms      INTEGER NOT NULL,
+    PRIMARY KEY (event_id, attempt)
+);

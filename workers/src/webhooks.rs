@@ -4,17 +4,19 @@
 //! HMAC-SHA256 of those bytes under the webhook's secret (empty when it has none), as Speckle's
 //! webhook service does. 200, 201, 202 and 204 count as delivered. Network errors, timeouts and
 //! 5xx answers are retried by the job queue with exponential backoff; anything else fails at
-//! once. Addresses that resolve to private, loopback or link-local networks are refused unless
-//! the operator allows them, and redirects are never followed, so a webhook cannot be used to
-//! reach into the server's own network.
+//! once. Every attempt is recorded with the event.
+//!
+//! The URL's host is resolved here, every address it resolves to is checked, and the request
+//! goes to the checked address (no second lookup, no proxy): private, loopback, link-local and
+//! other non-public addresses are refused unless the operator allows them. Redirects are never
+//! followed, so a webhook cannot be bounced into the server's own network either.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use chrono::Utc;
 use fleck_core::queue::Job;
-use fleck_core::webhooks::{self, EventStatus, WEBHOOK_JOB};
+use fleck_core::webhooks::{self, EventStatus, WebhookAttempt, EXCERPT_CHARS, WEBHOOK_JOB};
 use fleck_core::Core;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -23,9 +25,8 @@ use sha2::Sha256;
 
 use crate::runtime::{Handler, JobError};
 
+/// Longest one attempt may take: resolving the name, then the request and its answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How much of the receiver's answer the history keeps.
-const EXCERPT: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,6 +49,16 @@ enum Outcome {
     Refused(String),
 }
 
+impl Attempt {
+    fn failed(outcome: Outcome) -> Self {
+        Attempt {
+            code: None,
+            excerpt: None,
+            outcome,
+        }
+    }
+}
+
 pub struct DeliverWebhook {
     core: Core,
     allow_private: bool,
@@ -61,51 +72,54 @@ impl DeliverWebhook {
         }
     }
 
-    async fn attempt(&self, url: &str, secret: &str, body: String) -> Attempt {
-        let refused = |why: String| Attempt {
-            code: None,
-            excerpt: None,
-            outcome: Outcome::Refused(why),
+    /// The address to connect to for `host`, checked; `Err` says why there is none.
+    async fn address(&self, host: &str, port: u16) -> Result<SocketAddr, Outcome> {
+        let found = tokio::time::timeout(TIMEOUT, tokio::net::lookup_host((host, port))).await;
+        let addresses: Vec<SocketAddr> = match found {
+            Ok(Ok(found)) => found.collect(),
+            Ok(Err(e)) => return Err(Outcome::Retry(format!("cannot resolve {host}: {e}"))),
+            Err(_) => return Err(Outcome::Retry(format!("resolving {host} timed out"))),
         };
+        // Every address must be allowed, or a name could point at a public and a private one.
+        if !self.allow_private && addresses.iter().any(|a| !is_public(a.ip())) {
+            return Err(Outcome::Refused(format!(
+                "{host} resolves to a private, loopback or link-local address; webhooks may only call public addresses (an operator can allow others with FLECK_WEBHOOK_ALLOW_PRIVATE=true)"
+            )));
+        }
+        addresses
+            .first()
+            .copied()
+            .ok_or_else(|| Outcome::Retry(format!("{host} has no address")))
+    }
+
+    async fn attempt(&self, url: &str, secret: &str, body: String) -> Attempt {
         let Ok(parsed) = url::Url::parse(url) else {
-            return refused(format!("{url} is not a URL"));
+            return Attempt::failed(Outcome::Refused(format!("{url} is not a URL")));
         };
         let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
-            return refused(format!("{url} names no host"));
+            return Attempt::failed(Outcome::Refused(format!("{url} names no host")));
         };
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
-        let addresses: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), port)).await
-        {
-            Ok(found) => found.collect(),
-            Err(e) => {
-                return Attempt {
-                    code: None,
-                    excerpt: None,
-                    outcome: Outcome::Retry(format!("cannot resolve {host}: {e}")),
-                }
-            }
+        let address = match self.address(&host, port).await {
+            Ok(address) => address,
+            Err(outcome) => return Attempt::failed(outcome),
         };
-        // Every address must be allowed, or a name could point at a public and a private one.
-        if !self.allow_private && addresses.iter().any(|a| !is_public(a.ip())) {
-            return refused(format!(
-                "{host} resolves to a private, loopback or link-local address; webhooks may only call public addresses (an operator can allow others with FLECK_WEBHOOK_ALLOW_PRIVATE=true)"
-            ));
-        }
-        let Some(address) = addresses.first().copied() else {
-            return refused(format!("{host} has no address"));
-        };
-        // Connect to the address checked above, not to whatever a second lookup would answer.
+        // Connect to the address checked above, not to whatever a second lookup (or a proxy's)
+        // would answer.
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .timeout(TIMEOUT)
             .resolve(&host, address)
             .build()
         {
             Ok(client) => client,
-            Err(e) => return refused(format!("cannot make an HTTP client: {e}")),
+            Err(e) => {
+                return Attempt::failed(Outcome::Retry(format!("cannot make an HTTP client: {e}")))
+            }
         };
         let response = client
             .post(parsed)
@@ -118,24 +132,27 @@ impl DeliverWebhook {
         let mut response = match response {
             Ok(response) => response,
             Err(e) => {
-                return Attempt {
-                    code: None,
-                    excerpt: None,
-                    outcome: Outcome::Retry(format!("cannot reach {host}: {e}")),
-                }
+                let why = if e.is_timeout() {
+                    format!("{host} did not answer within {} s", TIMEOUT.as_secs())
+                } else {
+                    format!("cannot reach {host}: {}", error_chain(&e))
+                };
+                return Attempt::failed(Outcome::Retry(why));
             }
         };
         let status = response.status().as_u16();
-        let mut excerpt = Vec::new();
-        while excerpt.len() < EXCERPT {
+        // Enough bytes for the excerpt's characters, however they are encoded.
+        let mut bytes = Vec::new();
+        while bytes.len() < EXCERPT_CHARS * 4 {
             match response.chunk().await {
-                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
                 _ => break,
             }
         }
-        excerpt.truncate(EXCERPT);
-        let excerpt =
-            Some(String::from_utf8_lossy(&excerpt).into_owned()).filter(|e| !e.is_empty());
+        let excerpt: String = String::from_utf8_lossy(&bytes)
+            .chars()
+            .take(EXCERPT_CHARS)
+            .collect();
         let outcome = match status {
             200 | 201 | 202 | 204 => Outcome::Delivered,
             500..=599 => Outcome::Retry(format!("HTTP response code: {status}")),
@@ -146,10 +163,30 @@ impl DeliverWebhook {
         };
         Attempt {
             code: Some(status),
-            excerpt,
+            excerpt: Some(excerpt).filter(|e| !e.is_empty()),
             outcome,
         }
     }
+
+    /// Once an event is done with, a deleted project's webhooks may go.
+    async fn forget_if_deleted(&self, project_id: &str) -> Result<(), fleck_core::Error> {
+        if self.core.projects.project(project_id).await?.is_none() {
+            webhooks::forget_deleted_project(&self.core, project_id).await?;
+        }
+        Ok(())
+    }
+}
+
+/// An error with its causes, which say what actually went wrong (refused, reset, …).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[async_trait]
@@ -170,37 +207,58 @@ impl Handler for DeliverWebhook {
         else {
             return Ok(());
         };
+        if matches!(event.status, EventStatus::Delivered | EventStatus::Failed) {
+            // Done with already (this job ran before and lost its lease at the very end).
+            return Ok(());
+        }
         let Some(webhook) = store.webhook(&event.webhook_id).await.map_err(retry)? else {
             return Ok(());
         };
         if !webhook.enabled {
             event.status = EventStatus::Failed;
             event.status_info = "Webhook disabled".into();
-            event.updated_at = Utc::now();
+            event.updated_at = fleck_core::projects::now();
             store.save_webhook_event(&event).await.map_err(retry)?;
+            self.forget_if_deleted(&webhook.project_id)
+                .await
+                .map_err(retry)?;
             return Ok(());
         }
         event.status = EventStatus::Sending;
         event.attempts += 1;
-        event.updated_at = Utc::now();
+        event.updated_at = fleck_core::projects::now();
         store.save_webhook_event(&event).await.map_err(retry)?;
 
         let body = json!({ "payload": event.payload }).to_string();
         let secret = webhook.secret.clone().unwrap_or_default();
+        let started_at = fleck_core::projects::now();
+        let clock = Instant::now();
         let attempt = self.attempt(&webhook.url, &secret, body).await;
+        let error = match &attempt.outcome {
+            Outcome::Delivered => None,
+            Outcome::Retry(why) | Outcome::Refused(why) => Some(why.clone()),
+        };
+        store
+            .add_webhook_attempt(&WebhookAttempt {
+                event_id: event.id.clone(),
+                attempt: event.attempts,
+                response_code: attempt.code.map(i64::from),
+                response_excerpt: attempt.excerpt.clone(),
+                error,
+                started_at,
+                duration_ms: clock.elapsed().as_millis().try_into().unwrap_or(i64::MAX),
+            })
+            .await
+            .map_err(retry)?;
         event.response_code = attempt.code.map(i64::from);
         event.response_excerpt = attempt.excerpt;
-        event.updated_at = Utc::now();
+        event.updated_at = fleck_core::projects::now();
         let will_retry = job.attempt < job.max_attempts;
         let result = match attempt.outcome {
             Outcome::Delivered => {
                 event.status = EventStatus::Delivered;
                 event.status_info = "Webhook called".into();
-                store.save_webhook_event(&event).await.map_err(retry)?;
-                webhooks::record_success(&self.core, &webhook.id)
-                    .await
-                    .map_err(retry)?;
-                return Ok(());
+                Ok(())
             }
             Outcome::Retry(why) if will_retry => {
                 event.status = EventStatus::Pending;
@@ -217,13 +275,23 @@ impl Handler for DeliverWebhook {
             }
         };
         store.save_webhook_event(&event).await.map_err(retry)?;
-        if event.status == EventStatus::Failed
-            && webhooks::record_failure(&self.core, &webhook.id, &event.status_info)
+        match event.status {
+            EventStatus::Delivered => webhooks::record_success(&self.core, &webhook.id)
                 .await
-                .map_err(retry)?
-        {
-            tracing::warn!(webhook = %webhook.id, url = %webhook.url, "webhook disabled after repeated failures");
+                .map_err(retry)?,
+            EventStatus::Failed => {
+                if webhooks::record_failure(&self.core, &webhook.id, &event.status_info)
+                    .await
+                    .map_err(retry)?
+                {
+                    tracing::warn!(webhook = %webhook.id, url = %webhook.url, "webhook disabled after repeated failures");
+                }
+            }
+            EventStatus::Pending | EventStatus::Sending => return result,
         }
+        self.forget_if_deleted(&webhook.project_id)
+            .await
+            .map_err(retry)?;
         result
     }
 }
@@ -271,9 +339,17 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let [.., hi, lo] = segments;
         return is_public_v4(Ipv4Addr::from(((hi as u32) << 16) | lo as u32));
     }
+    // 6to4 (2002::/16) reaches the IPv4 address in its second and third segments.
+    if segments[0] == 0x2002 {
+        return is_public_v4(Ipv4Addr::from(
+            ((segments[1] as u32) << 16) | segments[2] as u32,
+        ));
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
+        || (segments[0] == 0x2001 && segments[1] == 0) // Teredo tunnels
+        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard-only
         || (segments[0] & 0xfe00) == 0xfc00 // unique local
         || (segments[0] & 0xffc0) == 0xfe80 // link-local
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
@@ -304,6 +380,9 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "2001:0:4136:e378::1",
             "ff02::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
@@ -313,6 +392,7 @@ mod tests {
             "1.1.1.1",
             "2606:4700::1111",
             "::ffff:1.1.1.1",
+            "2002:101:101::1",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }

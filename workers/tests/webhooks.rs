@@ -1,7 +1,7 @@
 //! Webhook deliveries on both backend sets, to a receiver on loopback: a version event arrives
 //! signed over the exact body, a 500 is retried until it succeeds, the history records the
 //! attempts; private addresses are refused unless allowed; a webhook that keeps failing is
-//! disabled and its owner is told by e-mail.
+//! disabled and its owner is told by e-mail; a deleted project's webhooks hear of it, then go.
 
 mod support;
 
@@ -20,13 +20,14 @@ use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::webhooks::{self, EventStatus, WebhookChanges};
 use fleck_core::Core;
 use fleck_workers::webhooks::sign;
-use fleck_workers::Limits;
+use fleck_workers::{Limits, WorkerOptions};
 use support::{on_both_backend_sets, options, Backends, Worker};
 
 on_both_backend_sets!(
     a_version_event_arrives_signed_and_a_500_is_retried,
     private_addresses_are_refused_unless_allowed,
     a_webhook_that_keeps_failing_is_disabled_and_its_owner_told,
+    a_deleted_projects_webhooks_hear_of_it_then_go,
 );
 
 /// A receiver on loopback that answers with `statuses` in turn (the last one from then on) and
@@ -126,10 +127,20 @@ async fn new_version(core: &Core, actor: &Actor, project: &str, model: &str) {
 }
 
 async fn hook(core: &Core, actor: &Actor, project: &str, url: &str) -> String {
+    hook_for(core, actor, project, url, &["commit_create"]).await
+}
+
+async fn hook_for(
+    core: &Core,
+    actor: &Actor,
+    project: &str,
+    url: &str,
+    triggers: &[&str],
+) -> String {
     let changes = WebhookChanges {
         url: Some(url.into()),
         description: Some("CI".into()),
-        triggers: Some(vec!["commit_create".into()]),
+        triggers: Some(triggers.iter().map(|t| t.to_string()).collect()),
         secret: Some("s3cret".into()),
         enabled: None,
     };
@@ -144,11 +155,12 @@ fn worker(core: &Core, allow_private: bool) -> Worker {
         webhook_allow_private: allow_private,
         ..Limits::default()
     };
-    Worker::start(
-        core,
-        fleck_workers::registry(core, &limits),
-        options("webhooks"),
-    )
+    // Retries wait in the queue until a poll finds them due.
+    let options = WorkerOptions {
+        poll_interval: Duration::from_millis(200),
+        ..options("webhooks")
+    };
+    Worker::start(core, fleck_workers::registry(core, &limits), options)
 }
 
 /// Polls `$done` (which may `.await`) until it holds, for at most 40 s.
@@ -213,6 +225,31 @@ async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backe
     assert_eq!(events[0].response_code, Some(200));
     assert_eq!(events[0].response_excerpt.as_deref(), Some("thanks"));
     assert_eq!(events[0].status_info, "Webhook called");
+    assert_eq!(
+        events[0].payload,
+        payload.clone(),
+        "the history keeps what was sent"
+    );
+
+    let attempts = webhooks::attempts(&core, &actor, &project, &id, &events[0].id)
+        .await
+        .unwrap();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    assert_eq!(
+        (attempts[0].attempt, attempts[0].response_code),
+        (1, Some(500))
+    );
+    assert_eq!(attempts[0].response_excerpt.as_deref(), Some("thanks"));
+    assert_eq!(
+        attempts[0].error.as_deref(),
+        Some("HTTP response code: 500")
+    );
+    assert_eq!(
+        (attempts[1].attempt, attempts[1].response_code),
+        (2, Some(200))
+    );
+    assert_eq!(attempts[1].error, None);
+    assert!(attempts[1].started_at >= attempts[0].started_at + chrono::Duration::seconds(4));
     worker.stop().await;
 }
 
@@ -223,16 +260,21 @@ async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
     let (project, model) = project(&core, &actor).await;
     let receiver = receiver(vec![200]).await;
     let id = hook(&core, &actor, &project, &receiver.url).await;
+    // A name is resolved and checked too.
+    let by_name = receiver.url.replace("127.0.0.1", "localhost");
+    let named = hook(&core, &actor, &project, &by_name).await;
 
     new_version(&core, &actor, &project, &model).await;
-    wait_until!("the event failed", {
-        let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
-            .await
-            .unwrap();
-        events
-            .first()
-            .is_some_and(|e| e.status == EventStatus::Failed)
-    });
+    for id in [&id, &named] {
+        wait_until!("the event failed", {
+            let (events, _) = webhooks::history(&core, &actor, &project, id, 10)
+                .await
+                .unwrap();
+            events
+                .first()
+                .is_some_and(|e| e.status == EventStatus::Failed)
+        });
+    }
     let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
         .await
         .unwrap();
@@ -244,6 +286,15 @@ async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
         events[0].status_info
     );
     assert_eq!(events[0].attempts, 1, "a refusal is not retried");
+    let attempts = webhooks::attempts(&core, &actor, &project, &id, &events[0].id)
+        .await
+        .unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].response_code, None);
+    assert!(attempts[0]
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("private")));
     assert!(
         receiver.seen.lock().unwrap().is_empty(),
         "nothing reached the receiver"
@@ -284,6 +335,16 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: A
                 text.contains(&email) && text.contains("A webhook of Hooked was disabled")
             })
     });
+    let (events, total) = webhooks::history(&core, &actor, &project, &id, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, webhooks::FAILURES_BEFORE_DISABLING);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.status == EventStatus::Failed && e.attempts == 1),
+        "a 404 is not retried: {events:?}"
+    );
     // Disabled, it is not called again; enabled again, it starts afresh.
     let calls = receiver.seen.lock().unwrap().len();
     new_version(&core, &actor, &project, &model).await;
@@ -297,5 +358,34 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: A
         .await
         .unwrap();
     assert!(webhook.enabled && webhook.failures == 0);
+    worker.stop().await;
+}
+
+async fn a_deleted_projects_webhooks_hear_of_it_then_go(backends: Arc<Backends>) {
+    let core = backends.connect().await;
+    let actor = owner(&core).await;
+    let (project, _) = project(&core, &actor).await;
+    let receiver = receiver(vec![200]).await;
+    let id = hook_for(&core, &actor, &project, &receiver.url, &["stream_delete"]).await;
+
+    // Deleted before a worker runs: the webhook outlives the project while its event waits.
+    service::delete(&core, &actor, &project).await.unwrap();
+    assert!(core.webhooks.webhook(&id).await.unwrap().is_some());
+
+    let worker = worker(&core, true);
+    wait_until!("the deletion was heard of", {
+        !receiver.seen.lock().unwrap().is_empty()
+    });
+    let (signature, body) = receiver.seen.lock().unwrap()[0].clone();
+    assert_eq!(signature, sign("s3cret", body.as_bytes()));
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["payload"]["event"]["event_name"], "stream_delete");
+    assert_eq!(
+        body["payload"]["stream"]["name"], "Hooked",
+        "the event still describes the project"
+    );
+    wait_until!("the webhook is gone", {
+        core.webhooks.webhook(&id).await.unwrap().is_none()
+    });
     worker.stop().await;
 }

@@ -10,3 +10,4 @@ pub mod project;
 pub mod settings;
 pub mod shared;
 pub mod viewer;
+pub mod webhooks;

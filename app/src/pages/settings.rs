@@ -1,5 +1,5 @@
 //! A project's settings: name, description and visibility; the team with roles, invitations,
-//! leaving; and deleting the project.
+//! webhooks, leaving; and deleting the project.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::pages::auth::FormError;
 use crate::pages::project::ProjectHeading;
 use crate::pages::shared::{after, show, Refresh};
+use crate::pages::webhooks::WebhooksPanel;
 use crate::projects::team::{
     fetch_settings, CancelInvite, ChangeRole, DeleteProject, InviteMember, LeaveProject,
     UpdateProject,
@@ -53,6 +54,7 @@ fn SettingsBody(page: Page) -> impl IntoView {
         {administer.then(|| view! { <General project=project.clone() /> })}
         <Team project_id=project.id.clone() members administer />
         {administer.then(|| view! { <Invitations project_id=project.id.clone() pending /> })}
+        {administer.then(|| view! { <WebhooksPanel project_id=project.id.clone() /> })}
         {is_member.then(|| view! { <Leave project_id=project.id.clone() /> })}
         {administer.then(|| view! { <DangerZone project=project.clone() /> })}
     }

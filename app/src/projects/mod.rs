@@ -2,6 +2,7 @@
 //! the server functions that read and change them through `fleck_core`'s project services.
 
 pub mod edit;
+pub mod hooks;
 pub mod imports;
 pub mod read;
 pub mod team;

@@ -177,9 +177,8 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
     load(core, actor, project_id, Action::DeleteProject).await?;
     let members = core.projects.members(project_id).await?;
     remove_attachment_files(core, project_id).await?;
-    if !core.projects.delete_project(project_id).await? {
-        return Err(Error::NotFound("project".into()));
-    }
+    // Recorded first so that the webhooks' `stream_delete` events still describe the project;
+    // the webhooks themselves outlive it until those are delivered.
     activity::record(
         core,
         Entry {
@@ -193,6 +192,12 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
         },
     )
     .await;
+    if !core.projects.delete_project(project_id).await? {
+        return Err(Error::NotFound("project".into()));
+    }
+    if let Err(e) = crate::webhooks::forget_deleted_project(core, project_id).await {
+        tracing::warn!(error = %e, project = project_id, "could not remove a deleted project's webhooks");
+    }
     events::project(
         core,
         project_id,

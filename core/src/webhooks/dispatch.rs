@@ -1,17 +1,23 @@
 //! From an activity entry to stored webhook events, each with a queued delivery job. The payload
 //! has Speckle's shape: the event, the server, the project, the acting user and the webhook.
 
-use chrono::Utc;
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use super::{EventStatus, Webhook, WebhookEvent};
 use crate::backends::Core;
 use crate::error::Result;
-use crate::projects::Activity;
+use crate::projects::{now, Activity};
 use crate::queue::NewJob;
 
 /// The job kind that delivers one webhook event.
 pub const WEBHOOK_JOB: &str = "webhook";
+/// Tries at delivering one event. Network errors and 5xx answers are retried after 5 s, 10 s,
+/// 20 s, 40 s and 80 s, so a receiver may be away for about two and a half minutes.
+pub const DELIVERY_ATTEMPTS: u32 = 6;
+/// The wait before the first retry; each later one waits twice as long.
+pub const RETRY_BASE: Duration = Duration::from_secs(5);
 
 /// Queues a delivery of `activity` to every enabled webhook of its project that subscribed to
 /// its action. Failures are logged, never returned: the change itself has been made.
@@ -45,7 +51,7 @@ async fn try_dispatch(core: &Core, activity: &Activity) -> Result<()> {
             "createdAt": webhook.created_at,
             "updatedAt": webhook.updated_at,
         });
-        let now = Utc::now();
+        let at = now();
         let event = WebhookEvent {
             id: crate::ids::new_id(),
             webhook_id: webhook.id.clone(),
@@ -55,14 +61,13 @@ async fn try_dispatch(core: &Core, activity: &Activity) -> Result<()> {
             response_code: None,
             response_excerpt: None,
             payload,
-            created_at: now,
-            updated_at: now,
+            created_at: at,
+            updated_at: at,
         };
         core.webhooks.save_webhook_event(&event).await?;
         let mut job = NewJob::new(WEBHOOK_JOB, json!({ "eventId": event.id }));
-        // Network errors and 5xx answers are retried: after 2 s, 4 s, 8 s, 16 s.
-        job.max_attempts = 5;
-        job.retry_base = std::time::Duration::from_secs(2);
+        job.max_attempts = DELIVERY_ATTEMPTS;
+        job.retry_base = RETRY_BASE;
         core.jobs.enqueue(job).await?;
     }
     Ok(())
@@ -93,17 +98,25 @@ async fn context(core: &Core, activity: &Activity) -> Result<Value> {
             "company": settings.company,
             "description": settings.description,
             "adminContact": settings.admin_contact,
+            "termsOfService": settings.terms_of_service,
+            "inviteOnly": settings.invite_only,
+            "guestModeEnabled": settings.guest_mode,
             "canonicalUrl": core.config.public_url.as_str().trim_end_matches('/'),
         },
-        "stream": project.map(|p| json!({
-            "id": p.id,
-            "name": p.name,
-            "description": p.description,
-            "isPublic": p.visibility == crate::authz::Visibility::Public,
-            "createdAt": p.created_at,
-            "updatedAt": p.updated_at,
-            "role": role.map(|r| r.as_str()),
-        })),
+        "stream": project.map(|p| {
+            let public = p.visibility == crate::authz::Visibility::Public;
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "description": p.description,
+                "isPublic": public,
+                "isDiscoverable": public,
+                "allowPublicComments": p.allow_public_comments,
+                "createdAt": p.created_at,
+                "updatedAt": p.updated_at,
+                "role": role.map(|r| r.as_str()),
+            })
+        }),
         // Never the e-mail address or the password.
         "user": user.map(|u| json!({
             "id": u.id,
@@ -111,6 +124,8 @@ async fn context(core: &Core, activity: &Activity) -> Result<Value> {
             "company": u.company,
             "bio": u.bio,
             "avatar": u.avatar,
+            "verified": u.verified,
+            "createdAt": u.created_at,
         })),
     }))
 }

@@ -1,6 +1,12 @@
 //! Webhooks: a project's owners register URLs that hear about the project's activity. Every
 //! activity entry (`projects::activity`) becomes, for each enabled webhook subscribed to its
-//! action, a stored event and a `webhook` job that delivers it (in `workers`).
+//! action, a stored event and a `webhook` job that delivers it (in `workers`), recording each
+//! attempt. A webhook whose events fail [`FAILURES_BEFORE_DISABLING`] times in a row is disabled
+//! and its project's owners are told by e-mail.
+//!
+//! What a settings page needs: [`TRIGGERS`] to choose from, [`list`], [`create`], [`update`]
+//! (also to enable or disable), [`delete`], [`history`] (the latest events) and [`attempts`]
+//! (each try at delivering one event).
 
 mod dispatch;
 
@@ -9,12 +15,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Actor;
-use crate::authz::Action;
+use crate::authz::{Action, ProjectRole};
 use crate::backends::Core;
 use crate::error::{Error, Result};
+use crate::projects::now;
 use crate::projects::service::load;
+use crate::users::ServerRole;
 
-pub use dispatch::{dispatch, WEBHOOK_JOB};
+pub use dispatch::{dispatch, DELIVERY_ATTEMPTS, RETRY_BASE, WEBHOOK_JOB};
 
 /// The events a webhook may subscribe to (Speckle's `WebhookTriggers`, plus the activity
 /// actions Fleck records that Speckle also lets a webhook match).
@@ -107,6 +115,25 @@ pub struct WebhookEvent {
     pub updated_at: DateTime<Utc>,
 }
 
+/// One try at delivering an event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookAttempt {
+    pub event_id: String,
+    /// 1 for the first try.
+    pub attempt: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub response_code: Option<i64>,
+    /// The start of the receiver's answer (at most [`EXCERPT_CHARS`] characters).
+    pub response_excerpt: Option<String>,
+    /// Why the attempt failed; `None` when it delivered the event.
+    pub error: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+}
+
+/// How much of a receiver's answer the history keeps, in characters.
+pub const EXCERPT_CHARS: usize = 500;
+
 #[async_trait]
 pub trait WebhookStore: Send + Sync + 'static {
     /// Inserts or updates a webhook.
@@ -126,6 +153,22 @@ pub trait WebhookStore: Send + Sync + 'static {
     ) -> Result<(Vec<WebhookEvent>, i64)>;
     /// Events by status, across the server (for metrics).
     async fn webhook_event_counts(&self) -> Result<Vec<(EventStatus, i64)>>;
+    /// Counts an event that could not be delivered and disables the webhook when that makes
+    /// `disable_after` in a row. Returns whether this call disabled it.
+    async fn count_webhook_failure(
+        &self,
+        id: &str,
+        disable_after: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Ends a webhook's run of failures.
+    async fn reset_webhook_failures(&self, id: &str) -> Result<()>;
+    async fn add_webhook_attempt(&self, attempt: &WebhookAttempt) -> Result<()>;
+    /// An event's attempts, first first.
+    async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<WebhookAttempt>>;
+    /// Removes the webhooks of `project_id` when that project no longer exists, except those
+    /// with an event still waiting to be delivered. Returns how many went.
+    async fn delete_orphaned_webhooks(&self, project_id: &str) -> Result<u64>;
 }
 
 /// What a project owner sets on a webhook; `None` leaves a field as it is.
@@ -146,7 +189,7 @@ pub async fn create(
     project_id: &str,
     changes: WebhookChanges,
 ) -> Result<Webhook> {
-    load(core, actor, project_id, Action::AdministerProject).await?;
+    manage(core, actor, project_id).await?;
     if core.webhooks.webhooks(project_id).await?.len() >= MAX_PER_PROJECT {
         return Err(Error::invalid(
             "webhook",
@@ -157,7 +200,7 @@ pub async fn create(
         .url
         .clone()
         .ok_or_else(|| Error::invalid("url", "a webhook needs a URL"))?;
-    let now = Utc::now();
+    let at = now();
     let mut webhook = Webhook {
         id: crate::ids::new_id(),
         project_id: project_id.to_string(),
@@ -167,8 +210,8 @@ pub async fn create(
         secret: None,
         enabled: true,
         failures: 0,
-        created_at: now,
-        updated_at: now,
+        created_at: at,
+        updated_at: at,
     };
     apply(&mut webhook, changes)?;
     if webhook.triggers.is_empty() {
@@ -178,7 +221,8 @@ pub async fn create(
     Ok(webhook)
 }
 
-/// Changes a webhook (owners only). Enabling it again forgets its failures.
+/// Changes a webhook (owners only). Enabling it again, or pointing it somewhere else, forgets
+/// its failures.
 pub async fn update(
     core: &Core,
     actor: &Actor,
@@ -186,27 +230,31 @@ pub async fn update(
     id: &str,
     changes: WebhookChanges,
 ) -> Result<Webhook> {
-    let mut webhook = find(core, actor, project_id, id).await?;
+    manage(core, actor, project_id).await?;
+    let mut webhook = of_project(core, project_id, id).await?;
     let enabling = changes.enabled == Some(true) && !webhook.enabled;
+    let url = webhook.url.clone();
     apply(&mut webhook, changes)?;
     if webhook.triggers.is_empty() {
         return Err(Error::invalid("triggers", "choose at least one event"));
     }
-    if enabling {
+    if enabling || webhook.url != url {
         webhook.failures = 0;
     }
-    webhook.updated_at = Utc::now();
+    webhook.updated_at = now();
     core.webhooks.save_webhook(&webhook).await?;
     Ok(webhook)
 }
 
+/// Removes a webhook with its history (owners only).
 pub async fn delete(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Result<()> {
-    find(core, actor, project_id, id).await?;
+    manage(core, actor, project_id).await?;
+    of_project(core, project_id, id).await?;
     core.webhooks.delete_webhook(project_id, id).await?;
     Ok(())
 }
 
-/// A project's webhooks (owners only).
+/// A project's webhooks, oldest first (owners only).
 pub async fn list(core: &Core, actor: &Actor, project_id: &str) -> Result<Vec<Webhook>> {
     load(core, actor, project_id, Action::AdministerProject).await?;
     core.webhooks.webhooks(project_id).await
@@ -215,6 +263,10 @@ pub async fn list(core: &Core, actor: &Actor, project_id: &str) -> Result<Vec<We
 /// One of a project's webhooks (owners only).
 pub async fn find(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Result<Webhook> {
     load(core, actor, project_id, Action::AdministerProject).await?;
+    of_project(core, project_id, id).await
+}
+
+async fn of_project(core: &Core, project_id: &str, id: &str) -> Result<Webhook> {
     core.webhooks
         .webhook(id)
         .await?
@@ -222,7 +274,8 @@ pub async fn find(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Res
         .ok_or_else(|| Error::NotFound("no such webhook in this project".into()))
 }
 
-/// A webhook's latest deliveries (owners only).
+/// A webhook's latest `limit` (1 to 100) events, newest first, and how many it has (owners
+/// only).
 pub async fn history(
     core: &Core,
     actor: &Actor,
@@ -234,34 +287,56 @@ pub async fn history(
     core.webhooks.webhook_events(id, limit.clamp(1, 100)).await
 }
 
+/// Each try at delivering one of a webhook's events, first first (owners only).
+pub async fn attempts(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    id: &str,
+    event_id: &str,
+) -> Result<Vec<WebhookAttempt>> {
+    find(core, actor, project_id, id).await?;
+    match core.webhooks.webhook_event(event_id).await? {
+        Some(event) if event.webhook_id == id => core.webhooks.webhook_attempts(event_id).await,
+        _ => Err(Error::NotFound("no such event of this webhook".into())),
+    }
+}
+
+/// Owners manage webhooks, as long as they are not guests of the server (as in Speckle).
+async fn manage(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
+    load(core, actor, project_id, Action::AdministerProject).await?;
+    match actor.principal() {
+        Some(p) if p.user.role.at_least(ServerRole::User) => Ok(()),
+        _ => Err(Error::Forbidden("guests cannot manage webhooks".into())),
+    }
+}
+
 /// Counts an event the webhook's receiver never accepted. After
 /// [`FAILURES_BEFORE_DISABLING`] in a row the webhook is disabled and the project's owners are
 /// told by e-mail; returns whether that happened now.
 pub async fn record_failure(core: &Core, webhook_id: &str, reason: &str) -> Result<bool> {
-    let Some(mut webhook) = core.webhooks.webhook(webhook_id).await? else {
-        return Ok(false);
-    };
-    webhook.failures += 1;
-    let disabling = webhook.enabled && webhook.failures >= FAILURES_BEFORE_DISABLING;
-    if disabling {
-        webhook.enabled = false;
+    let disabled = core
+        .webhooks
+        .count_webhook_failure(webhook_id, FAILURES_BEFORE_DISABLING, now())
+        .await?;
+    if disabled {
+        if let Some(webhook) = core.webhooks.webhook(webhook_id).await? {
+            tell_owners(core, &webhook, reason).await?;
+        }
     }
-    webhook.updated_at = Utc::now();
-    core.webhooks.save_webhook(&webhook).await?;
-    if disabling {
-        tell_owners(core, &webhook, reason).await?;
-    }
-    Ok(disabling)
+    Ok(disabled)
 }
 
 /// A delivered event: the webhook's run of failures is over.
 pub async fn record_success(core: &Core, webhook_id: &str) -> Result<()> {
-    if let Some(mut webhook) = core.webhooks.webhook(webhook_id).await? {
-        if webhook.failures != 0 {
-            webhook.failures = 0;
-            core.webhooks.save_webhook(&webhook).await?;
-        }
-    }
+    core.webhooks.reset_webhook_failures(webhook_id).await
+}
+
+/// Removes a deleted project's webhooks, once none has an event left to deliver (its
+/// `stream_delete` among them). The project service calls this after deleting a project, the
+/// delivery job after each event.
+pub async fn forget_deleted_project(core: &Core, project_id: &str) -> Result<()> {
+    core.webhooks.delete_orphaned_webhooks(project_id).await?;
     Ok(())
 }
 
@@ -272,7 +347,7 @@ async fn tell_owners(core: &Core, webhook: &Webhook, reason: &str) -> Result<()>
     let mut settings = core.config.public_url.clone();
     settings.set_path(&format!("/projects/{}/settings", project.id));
     for member in core.projects.members(&project.id).await? {
-        if member.role != crate::authz::ProjectRole::Owner {
+        if member.role != ProjectRole::Owner {
             continue;
         }
         let lead = format!(
@@ -339,6 +414,9 @@ fn apply(webhook: &mut Webhook, changes: WebhookChanges) -> Result<()> {
 /// An absolute http(s) URL without credentials. Where it points is checked at delivery, when
 /// its name is resolved.
 fn checked_url(url: &str) -> Result<String> {
+    if url.len() > 2048 {
+        return Err(Error::invalid("url", "must be at most 2048 characters"));
+    }
     let parsed = url::Url::parse(url.trim())
         .map_err(|e| Error::invalid("url", format!("{url:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {

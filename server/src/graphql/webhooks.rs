@@ -5,7 +5,8 @@
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use fleck_core::webhooks::{
-    self, Webhook as CoreWebhook, WebhookChanges, WebhookEvent as CoreEvent,
+    self, Webhook as CoreWebhook, WebhookAttempt as CoreAttempt, WebhookChanges,
+    WebhookEvent as CoreEvent,
 };
 
 use super::errors::from_core;
@@ -57,9 +58,13 @@ impl Webhook {
         )
         .await
         .map_err(from_core)?;
+        let items = events
+            .into_iter()
+            .map(|event| WebhookEvent::new(&self.project_id, event))
+            .collect();
         Ok(Some(WebhookEventCollection {
             total_count: Some(total),
-            items: Some(events.into_iter().map(WebhookEvent::from).collect()),
+            items: Some(items),
         }))
     }
 }
@@ -71,6 +76,7 @@ pub struct WebhookCollection {
 }
 
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct WebhookEvent {
     id: String,
     webhook_id: String,
@@ -84,10 +90,14 @@ pub struct WebhookEvent {
     payload: String,
     /// The receiver's HTTP status on the last attempt.
     response_code: Option<i64>,
+    /// The start of the receiver's answer on the last attempt.
+    response_excerpt: Option<String>,
+    #[graphql(skip)]
+    project_id: String,
 }
 
-impl From<CoreEvent> for WebhookEvent {
-    fn from(e: CoreEvent) -> Self {
+impl WebhookEvent {
+    fn new(project_id: &str, e: CoreEvent) -> Self {
         WebhookEvent {
             id: e.id,
             webhook_id: e.webhook_id,
@@ -97,6 +107,53 @@ impl From<CoreEvent> for WebhookEvent {
             last_update: e.updated_at,
             payload: e.payload.to_string(),
             response_code: e.response_code,
+            response_excerpt: e.response_excerpt,
+            project_id: project_id.to_string(),
+        }
+    }
+}
+
+#[ComplexObject]
+impl WebhookEvent {
+    /// Each try at delivering the event, first first.
+    async fn attempts(&self, ctx: &Context<'_>) -> Result<Vec<WebhookAttempt>> {
+        let attempts = webhooks::attempts(
+            core(ctx),
+            actor(ctx),
+            &self.project_id,
+            &self.webhook_id,
+            &self.id,
+        )
+        .await
+        .map_err(from_core)?;
+        Ok(attempts.into_iter().map(WebhookAttempt::from).collect())
+    }
+}
+
+/// One try at delivering an event (a Fleck addition to Speckle's schema).
+#[derive(SimpleObject)]
+pub struct WebhookAttempt {
+    /// 1 for the first try.
+    attempt: i64,
+    /// The receiver's HTTP status, when it answered.
+    response_code: Option<i64>,
+    /// The start of the receiver's answer.
+    response_excerpt: Option<String>,
+    /// Why the attempt failed; null when it delivered the event.
+    error: Option<String>,
+    started_at: DateTime<Utc>,
+    duration_ms: i64,
+}
+
+impl From<CoreAttempt> for WebhookAttempt {
+    fn from(a: CoreAttempt) -> Self {
+        WebhookAttempt {
+            attempt: a.attempt,
+            response_code: a.response_code,
+            response_excerpt: a.response_excerpt,
+            error: a.error,
+            started_at: a.started_at,
+            duration_ms: a.duration_ms,
         }
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::PgDb;
 use crate::error::{Context, Result};
-use crate::webhooks::{EventStatus, Webhook, WebhookEvent, WebhookStore};
+use crate::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent, WebhookStore};
 
 const WEBHOOK_COLUMNS: &str =
     "id, project_id, url, description, triggers::text AS triggers, secret, enabled, failures, created_at, updated_at";
@@ -71,6 +71,31 @@ impl From<EventRow> for WebhookEvent {
             payload: serde_json::from_str(&r.payload).unwrap_or_default(),
             created_at: r.created_at,
             updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    event_id: String,
+    attempt: i32,
+    response_code: Option<i32>,
+    response_excerpt: Option<String>,
+    error: Option<String>,
+    started_at: DateTime<Utc>,
+    duration_ms: i32,
+}
+
+impl From<AttemptRow> for WebhookAttempt {
+    fn from(r: AttemptRow) -> Self {
+        WebhookAttempt {
+            event_id: r.event_id,
+            attempt: r.attempt.into(),
+            response_code: r.response_code.map(Into::into),
+            response_excerpt: r.response_excerpt,
+            error: r.error,
+            started_at: r.started_at,
+            duration_ms: r.duration_ms.into(),
         }
     }
 }
@@ -206,5 +231,98 @@ impl WebhookStore for PgDb {
             .into_iter()
             .map(|(status, count)| (EventStatus::from_number(status.into()), count))
             .collect())
+    }
+
+    async fn count_webhook_failure(
+        &self,
+        id: &str,
+        disable_after: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context(|| "counting a webhook failure".into())?;
+        sqlx::query("UPDATE webhooks SET failures = failures + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .context(|| "counting a webhook failure".into())?;
+        let disabled = sqlx::query(
+            "UPDATE webhooks SET enabled = FALSE, updated_at = $3
+             WHERE id = $1 AND enabled AND failures >= $2",
+        )
+        .bind(id)
+        .bind(disable_after)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .context(|| "disabling a webhook".into())?;
+        tx.commit()
+            .await
+            .context(|| "counting a webhook failure".into())?;
+        Ok(disabled.rows_affected() > 0)
+    }
+
+    async fn reset_webhook_failures(&self, id: &str) -> Result<()> {
+        sqlx::query("UPDATE webhooks SET failures = 0 WHERE id = $1 AND failures <> 0")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .context(|| "resetting a webhook's failures".into())?;
+        Ok(())
+    }
+
+    async fn add_webhook_attempt(&self, a: &WebhookAttempt) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO webhook_attempts (event_id, attempt, response_code, response_excerpt,
+                                           error, started_at, duration_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (event_id, attempt) DO UPDATE SET
+                response_code = excluded.response_code,
+                response_excerpt = excluded.response_excerpt, error = excluded.error,
+                started_at = excluded.started_at, duration_ms = excluded.duration_ms",
+        )
+        .bind(&a.event_id)
+        .bind(a.attempt as i32)
+        .bind(a.response_code.map(|c| c as i32))
+        .bind(&a.response_excerpt)
+        .bind(&a.error)
+        .bind(a.started_at)
+        .bind(a.duration_ms.clamp(0, i32::MAX.into()) as i32)
+        .execute(&self.pool)
+        .await
+        .context(|| "recording a webhook attempt".into())?;
+        Ok(())
+    }
+
+    async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<WebhookAttempt>> {
+        let rows: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT event_id, attempt, response_code, response_excerpt, error, started_at,
+                    duration_ms
+             FROM webhook_attempts WHERE event_id = $1 ORDER BY attempt",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "listing webhook attempts".into())?;
+        Ok(rows.into_iter().map(WebhookAttempt::from).collect())
+    }
+
+    async fn delete_orphaned_webhooks(&self, project_id: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhooks
+             WHERE project_id = $1
+               AND NOT EXISTS (SELECT 1 FROM projects WHERE projects.id = webhooks.project_id)
+               AND NOT EXISTS (SELECT 1 FROM webhook_events
+                               WHERE webhook_events.webhook_id = webhooks.id
+                                 AND webhook_events.status IN (0, 1))",
+        )
+        .bind(project_id)
+        .execute(&self.pool)
+        .await
+        .context(|| "removing a deleted project's webhooks".into())?;
+        Ok(done.rows_affected())
     }
 }
