@@ -68,7 +68,7 @@ async fn idle_worker_wakes_up_for_a_new_job(backends: Arc<Backends>) {
         .enqueue(NewJob::new(PROBE, json!({})))
         .await
         .unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
 
     assert_eq!(job.state, JobState::Succeeded);
     let started = log.runs()[0].at.duration_since(enqueued);
@@ -89,7 +89,7 @@ async fn retried_job_succeeds_on_the_third_attempt(backends: Arc<Backends>) {
     );
 
     let id = core.jobs.enqueue(probe_job(5)).await.unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
 
     assert_eq!(job.state, JobState::Succeeded);
     assert_eq!(job.attempts, 3);
@@ -115,7 +115,7 @@ async fn job_failing_every_attempt_fails_for_good(backends: Arc<Backends>) {
     );
 
     let id = core.jobs.enqueue(probe_job(3)).await.unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
     // Room for a fourth run, which must not come.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -136,7 +136,7 @@ async fn permanent_error_fails_the_job_at_once(backends: Arc<Backends>) {
     );
 
     let id = core.jobs.enqueue(probe_job(5)).await.unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
     // Room for the retry a `Retry` would have had, which must not come.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -182,7 +182,7 @@ async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backend
         Probe::registry(Behaviour::Succeed, &next_log),
         options("taking-over"),
     );
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
     assert_eq!(job.state, JobState::Succeeded);
     assert_eq!(job.attempts, 1);
     next.stop().await;
@@ -315,7 +315,7 @@ async fn mail_job_writes_the_email_to_the_outbox(backends: Arc<Backends>) {
     };
 
     let id = email.enqueue(&core.jobs).await.unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
 
     assert_eq!(job.state, JobState::Succeeded, "{job:?}");
     let written = outbox_files(&backends);
@@ -339,7 +339,7 @@ async fn mail_job_with_a_payload_that_is_no_email_fails_once(backends: Arc<Backe
         .enqueue(NewJob::new(MAIL_JOB, json!({"nope": 1})))
         .await
         .unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(5)).await;
+    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
 
     assert_eq!(job.state, JobState::Failed, "{job:?}");
     assert_eq!(job.attempts, 1, "retrying cannot fix a payload: {job:?}");
@@ -364,11 +364,25 @@ async fn registry_only_keeps_the_named_kinds() {
     let core = backends.connect().await;
     let mut registry = fleck_workers::registry(&core, &fleck_workers::Limits::default());
     registry.add(Probe::new(Behaviour::Succeed, &Log::new()));
-    assert_eq!(registry.kinds(), ["mail", PROBE]);
+    assert_eq!(
+        registry.kinds(),
+        ["file-import", "mail", "preview", PROBE, "webhook"]
+    );
 
-    let only_mail = registry.only(&["mail".to_string()]).unwrap();
+    // `--only` takes the kinds, or their group names.
+    let (kinds, monitor) = fleck_workers::select(&["emails".to_string(), "previews".to_string()]);
+    assert!(
+        !monitor,
+        "the monitor runs only when named (or when nothing is)"
+    );
+    let chosen = registry.only(&kinds).unwrap();
 
-    assert_eq!(only_mail.kinds(), ["mail"]);
+    assert_eq!(chosen.kinds(), ["mail", "preview"]);
+    assert_eq!(fleck_workers::select(&[]), (vec![], true));
+    assert_eq!(
+        fleck_workers::select(&["monitor".to_string()]),
+        (vec![], true)
+    );
 }
 
 #[tokio::test]
@@ -382,7 +396,10 @@ async fn registry_only_names_the_known_kinds_for_an_unknown_one() {
         .expect("an unknown kind is an error");
 
     assert!(error.contains("\"nope\""), "{error}");
-    assert!(error.contains("known kinds: mail"), "{error}");
+    assert!(
+        error.contains("known kinds: file-import, mail, preview, webhook"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
