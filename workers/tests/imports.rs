@@ -10,12 +10,10 @@ use std::time::Duration;
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::blobs::stream_from_bytes;
-use fleck_core::ids::new_id;
 use fleck_core::objects::tree;
 use fleck_core::projects::imports::{self, ImportRequest};
 use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::{attachments, versions, FileImport, ImportStatus};
-use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::Core;
 use fleck_viewer::{ObjectSource, Scene};
 use futures::TryStreamExt;
@@ -31,25 +29,6 @@ const ROOF_GLB: &[u8] = include_bytes!("fixtures/roof.glb");
 const PAVILION_OBJ: &[u8] = include_bytes!("../../end2end/fixtures/pavilion.obj");
 const PAVILION_MTL: &[u8] = b"newmtl concrete\nKd 0.6 0.6 0.6\nnewmtl timber\nKd 0.7 0.45 0.2\n";
 const ASCII_STL: &[u8] = b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
-
-async fn owner(core: &Core) -> Actor {
-    let user = core
-        .store
-        .create_user(
-            NewUser {
-                id: new_id(),
-                email: format!("{}@example.com", new_id()),
-                name: "Ada".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap();
-    Actor::from_session(user)
-}
 
 async fn project(core: &Core, actor: &Actor) -> (String, String) {
     let project = service::create(
@@ -147,7 +126,7 @@ async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>
         fleck_workers::registry(&core, &fleck_workers::Limits::default()),
         options("imports"),
     );
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, model) = project(&core, &actor).await;
     // The OBJ's colours come from its MTL, uploaded to the project first.
     attachments::upload(
@@ -207,7 +186,7 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
         fleck_workers::registry(&core, &fleck_workers::Limits::default()),
         options("imports"),
     );
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, model) = project(&core, &actor).await;
     for (name, bytes, reason) in [
         ("broken.ifc", &HOUSE_IFC[..200], "IFC"),

@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
-use fleck_core::ids::new_id;
 use fleck_core::objects::batch;
 use fleck_core::previews::{self, PreviewImage, PreviewStatus};
 use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::versions::{self, NewVersion};
-use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::Core;
 use fleck_viewer::headless::Image;
 use serde_json::json;
@@ -24,25 +22,6 @@ on_both_backend_sets!(
     a_new_version_gets_a_preview_showing_the_model,
     a_preview_of_a_missing_object_fails_with_its_reason,
 );
-
-async fn owner(core: &Core) -> Actor {
-    let user = core
-        .store
-        .create_user(
-            NewUser {
-                id: new_id(),
-                email: format!("{}@example.com", new_id()),
-                name: "Ada".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap();
-    Actor::from_session(user)
-}
 
 /// A green box (quads in Speckle's face encoding) under a root, uploaded to a new project.
 async fn project_with_a_box(core: &Core, actor: &Actor) -> (String, String, String) {
@@ -113,7 +92,7 @@ async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>)
         fleck_workers::registry(&core, &fleck_workers::Limits::default()),
         options("previews"),
     );
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, model, root) = project_with_a_box(&core, &actor).await;
 
     versions::create(
@@ -169,7 +148,7 @@ async fn a_preview_of_a_missing_object_fails_with_its_reason(backends: Arc<Backe
         fleck_workers::registry(&core, &fleck_workers::Limits::default()),
         options("previews"),
     );
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, _, _) = project_with_a_box(&core, &actor).await;
 
     previews::request(&core, &project, "ffffffffffffffffffffffffffffffff")

@@ -12,11 +12,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
-use fleck_core::ids::new_id;
 use fleck_core::objects::batch;
 use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::versions::{self, NewVersion};
-use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::webhooks::{self, EventStatus, WebhookChanges};
 use fleck_core::Core;
 use fleck_workers::webhooks::sign;
@@ -62,25 +60,6 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     Receiver { url, seen }
-}
-
-async fn owner(core: &Core) -> Actor {
-    let user = core
-        .store
-        .create_user(
-            NewUser {
-                id: new_id(),
-                email: format!("owner-{}@example.com", new_id()),
-                name: "Ada".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap();
-    Actor::from_session(user)
 }
 
 /// A project with one object to make versions of.
@@ -181,7 +160,7 @@ macro_rules! wait_until {
 async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backends>) {
     let core = backends.connect().await;
     let worker = worker(&core, true);
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, model) = project(&core, &actor).await;
     let receiver = receiver(vec![500, 200]).await;
     let id = hook(&core, &actor, &project, &receiver.url).await;
@@ -256,7 +235,7 @@ async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backe
 async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
     let core = backends.connect().await;
     let worker = worker(&core, false);
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, model) = project(&core, &actor).await;
     let receiver = receiver(vec![200]).await;
     let id = hook(&core, &actor, &project, &receiver.url).await;
@@ -305,7 +284,7 @@ async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
 async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: Arc<Backends>) {
     let core = backends.connect().await;
     let worker = worker(&core, true);
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, model) = project(&core, &actor).await;
     // 404 fails at once: a receiver that is not there will not appear by retrying.
     let receiver = receiver(vec![404]).await;
@@ -363,7 +342,7 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: A
 
 async fn a_deleted_projects_webhooks_hear_of_it_then_go(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let actor = owner(&core).await;
+    let actor = support::new_user(&core).await;
     let (project, _) = project(&core, &actor).await;
     let receiver = receiver(vec![200]).await;
     let id = hook_for(&core, &actor, &project, &receiver.url, &["stream_delete"]).await;

@@ -32,9 +32,7 @@ pub async fn model(
     Extension(actor): Extension<Actor>,
     Path(path): Path<Vec<String>>,
 ) -> Response {
-    let (project_id, rest) = (&path[0], &path[1..]);
-    let (name, angle) = split(rest);
-    serve(&state, &actor, project_id, Subject::Model(name), angle).await
+    nested(&state, &actor, &path, |n| Subject::Model(n)).await
 }
 
 /// `GET /preview/{project_id}/commits/{version_id}[/{angle}]`.
@@ -43,9 +41,7 @@ pub async fn version(
     Extension(actor): Extension<Actor>,
     Path(path): Path<Vec<String>>,
 ) -> Response {
-    let (project_id, rest) = (&path[0], &path[1..]);
-    let (id, angle) = split(rest);
-    serve(&state, &actor, project_id, Subject::Version(id), angle).await
+    nested(&state, &actor, &path, |n| Subject::Version(n)).await
 }
 
 /// `GET /preview/{project_id}/objects/{object_id}[/{angle}]`.
@@ -54,9 +50,19 @@ pub async fn object(
     Extension(actor): Extension<Actor>,
     Path(path): Path<Vec<String>>,
 ) -> Response {
+    nested(&state, &actor, &path, |n| Subject::Object(n)).await
+}
+
+/// A route of the form `/preview/{project_id}/<keyword>/{name_or_id}[/{angle}]`.
+async fn nested(
+    state: &AppState,
+    actor: &Actor,
+    path: &[String],
+    subject: fn(&str) -> Subject<'_>,
+) -> Response {
     let (project_id, rest) = (&path[0], &path[1..]);
-    let (id, angle) = split(rest);
-    serve(&state, &actor, project_id, Subject::Object(id), angle).await
+    let (name_or_id, angle) = split(rest);
+    serve(state, actor, project_id, subject(name_or_id), angle).await
 }
 
 /// The first path segment, and the angle after it (`"0"` when absent).

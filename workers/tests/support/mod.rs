@@ -372,3 +372,23 @@ pub async fn record(core: &Core, id: i64) -> JobRecord {
         .expect("reading the job")
         .unwrap_or_else(|| panic!("job {id} exists"))
 }
+
+/// A fresh, verified user acting through a web session.
+pub async fn new_user(core: &Core) -> fleck_core::auth::Actor {
+    let user = core
+        .store
+        .create_user(
+            fleck_core::users::NewUser {
+                id: fleck_core::ids::new_id(),
+                email: format!("owner-{}@example.com", fleck_core::ids::new_id()),
+                name: "Ada".into(),
+                company: None,
+                password_hash: None,
+                verified: true,
+            },
+            fleck_core::users::ServerRole::User,
+        )
+        .await
+        .unwrap();
+    fleck_core::auth::Actor::from_session(user)
+}
