@@ -120,6 +120,45 @@ pub async fn begin(core: &Core, project_id: &str, import_id: &str) -> Result<Opt
     Ok(Some(import))
 }
 
+/// Hands a converting import back to the queue when its converter's attempt ended without an
+/// outcome (a store it needed did not answer) and its job will run again.
+pub async fn requeue(core: &Core, project_id: &str, import_id: &str) -> Result<()> {
+    if let Some(mut import) = core.projects.file_import(project_id, import_id).await? {
+        if import.status == ImportStatus::Converting {
+            import.status = ImportStatus::Queued;
+            import.updated_at = super::now();
+            core.projects.save_file_import(&import).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends an import the converter gave up on (its job will not run again) as failed with
+/// `reason`, on the system's behalf: unlike `finish`, no user acts, as the importing one may be
+/// gone. An import that already ended stays as it is.
+pub async fn abandon(
+    core: &Core,
+    project_id: &str,
+    import_id: &str,
+    reason: &str,
+) -> Result<Option<FileImport>> {
+    let Some(mut import) = core.projects.file_import(project_id, import_id).await? else {
+        return Ok(None);
+    };
+    if matches!(
+        import.status,
+        ImportStatus::Succeeded | ImportStatus::Failed
+    ) {
+        return Ok(Some(import));
+    }
+    import.status = ImportStatus::Failed;
+    import.version_id = None;
+    import.message = Some(reason.to_string());
+    import.updated_at = super::now();
+    core.projects.save_file_import(&import).await?;
+    Ok(Some(import))
+}
+
 /// Records how a conversion ended. A successful one names the version it created, which must
 /// exist in the project.
 pub async fn finish(

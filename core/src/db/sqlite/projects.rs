@@ -8,8 +8,9 @@ use crate::authz::ProjectRole;
 use crate::db::map_write_error;
 use crate::error::{Context, Result};
 use crate::projects::{
-    Activity, Attachment, FileImport, Invitee, Listed, Member, Model, ModelFilter, Project,
-    ProjectFilter, ProjectInvite, ProjectStore, ProjectTotals, Version, Window,
+    Activity, Attachment, FileImport, ImportStatus, ImportTotal, Invitee, Listed, Member, Model,
+    ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectStore, ProjectTotals, Version,
+    Window,
 };
 
 /// How times are stored: Unix milliseconds.
@@ -187,21 +188,45 @@ impl ProjectStore for SqliteDb {
     }
 
     async fn totals(&self) -> Result<ProjectTotals> {
-        let (projects, models, versions, attachment_bytes): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM projects),
-                    (SELECT COUNT(*) FROM models),
-                    (SELECT COUNT(*) FROM versions),
-                    (SELECT COALESCE(SUM(file_size), 0) FROM blobs WHERE upload_status = 1)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .context(|| "counting the server's projects".into())?;
+        let (projects, models, versions, attachments, attachment_bytes): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM projects),
+                        (SELECT COUNT(*) FROM models),
+                        (SELECT COUNT(*) FROM versions),
+                        (SELECT COUNT(*) FROM blobs WHERE upload_status = 1),
+                        (SELECT COALESCE(SUM(file_size), 0) FROM blobs WHERE upload_status = 1)",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting the server's projects".into())?;
         Ok(ProjectTotals {
             projects,
             models,
             versions,
+            attachments,
             attachment_bytes,
         })
+    }
+
+    async fn import_totals(&self) -> Result<Vec<ImportTotal>> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT file_type, status, COUNT(*), COALESCE(SUM(file_size), 0)
+             FROM file_imports
+             GROUP BY file_type, status
+             ORDER BY file_type, status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "counting the server's file imports".into())?;
+        Ok(rows
+            .into_iter()
+            .map(|(file_type, status, count, bytes)| ImportTotal {
+                file_type,
+                status: ImportStatus::from_code(status),
+                count,
+                bytes,
+            })
+            .collect())
     }
 
     async fn public_projects(&self, window: Window) -> Result<Listed<Project>> {
