@@ -11,8 +11,9 @@ use fleck_core::ids::{new_id, random_string};
 use fleck_core::objects::{NewObject, Objects};
 use fleck_core::previews::PreviewStatus;
 use fleck_core::projects::{
-    now, Activity, Attachment, FileImport, ImportStatus, Invitee, Listed, Model, ModelFilter,
-    Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version, Window,
+    now, Activity, Attachment, FileImport, ImportStatus, ImportTotal, Invitee, Listed, Model,
+    ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version,
+    Window,
 };
 use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
@@ -47,6 +48,7 @@ support::contract_tests! {
         invites_delete_and_reject_a_shared_token,
         activity_lists_newest_first_with_paging_and_counts,
         file_imports_round_trip_update_and_list_per_model,
+        file_imports_are_counted_by_type_and_status,
         previews_are_requested_once_saved_and_counted,
         webhooks_and_their_events_round_trip,
         webhooks_record_attempts_and_count_failures_until_disabled,
@@ -713,6 +715,7 @@ async fn projects_count_everything_on_the_server(db: Database) {
             projects: 2,
             models: 3,
             versions: 3,
+            attachments: 2,
             attachment_bytes: 1_234,
         }
     );
@@ -1809,6 +1812,32 @@ async fn file_imports_round_trip_update_and_list_per_model(db: Database) {
         })
     );
 
+    // A converter's update applies only while the import is unfinished.
+    let converting = FileImport {
+        status: ImportStatus::Converting,
+        updated_at: t + ms(6),
+        ..third.clone()
+    };
+    assert!(p.update_unfinished_file_import(&converting).await.unwrap());
+    assert_eq!(
+        p.file_import(&project.id, &third.id).await.unwrap(),
+        Some(converting)
+    );
+    let late = FileImport {
+        status: ImportStatus::Failed,
+        message: Some("too late".into()),
+        version_id: None,
+        ..finished.clone()
+    };
+    assert!(!p.update_unfinished_file_import(&late).await.unwrap());
+    assert_eq!(
+        p.file_import(&project.id, &first.id)
+            .await
+            .unwrap()
+            .map(|i| i.status),
+        Some(ImportStatus::Succeeded)
+    );
+
     let all = p
         .file_imports(&project.id, None, window(0, 10))
         .await
@@ -1833,6 +1862,60 @@ async fn file_imports_round_trip_update_and_list_per_model(db: Database) {
     // Deleting the model takes its imports along.
     p.delete_model(&project.id, &walls.id).await.unwrap();
     assert_eq!(p.file_import(&project.id, &second.id).await.unwrap(), None);
+}
+
+async fn file_imports_are_counted_by_type_and_status(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let p = &db.projects;
+    assert_eq!(p.import_totals().await.unwrap(), vec![], "no imports yet");
+    let (tower, main) = create_project(&db, &ada, "Tower").await;
+    let (bridge, deck) = create_project(&db, &ada, "Bridge").await;
+    for (project, model, file_type, status, file_size) in [
+        (&tower, &main, "ifc", ImportStatus::Succeeded, 3_000_000_000),
+        (
+            &bridge,
+            &deck,
+            "ifc",
+            ImportStatus::Succeeded,
+            4_000_000_000,
+        ),
+        (&tower, &main, "ifc", ImportStatus::Failed, 10),
+        (&bridge, &deck, "stl", ImportStatus::Queued, 7),
+    ] {
+        let at = now();
+        p.save_file_import(&FileImport {
+            id: new_id(),
+            project_id: project.id.clone(),
+            model_id: model.id.clone(),
+            user_id: ada.id.clone(),
+            file_name: format!("model.{file_type}"),
+            file_type: file_type.into(),
+            file_size,
+            status,
+            message: None,
+            version_id: None,
+            performance: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .await
+        .unwrap();
+    }
+
+    let total = |file_type: &str, status, count, bytes| ImportTotal {
+        file_type: file_type.into(),
+        status,
+        count,
+        bytes,
+    };
+    assert_eq!(
+        p.import_totals().await.unwrap(),
+        vec![
+            total("ifc", ImportStatus::Succeeded, 2, 7_000_000_000),
+            total("ifc", ImportStatus::Failed, 1, 10),
+            total("stl", ImportStatus::Queued, 1, 7),
+        ]
+    );
 }
 
 async fn previews_are_requested_once_saved_and_counted(db: Database) {

@@ -40,7 +40,8 @@ pub enum Command {
     },
     /// Run workers only (previews, webhooks, imports, mail…), for scaling out
     Worker {
-        /// Only these job kinds, comma-separated [default: all]
+        /// Only these, comma-separated: previews, imports, webhooks, emails, monitor (the
+        /// database monitor) or job kinds [default: all]
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

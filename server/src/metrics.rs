@@ -1,5 +1,5 @@
 //! Prometheus metrics: HTTP traffic by route and status, request latency, and the database
-//! monitor's figures (counts, sizes, the job queue, webhook deliveries).
+//! monitor's figures (counts, sizes, file imports, previews, webhook deliveries, the job queue).
 
 use std::time::Instant;
 
@@ -9,6 +9,8 @@ use axum::http::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use fleck_core::monitor::{self, Figures};
+use prometheus::core::Collector;
+use prometheus::proto::MetricFamily;
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
     Opts, Registry, TextEncoder,
@@ -20,140 +22,11 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
-    figures: FigureGauges,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// The database monitor's figures, under Speckle's monitor names where it has one.
-struct FigureGauges {
-    users: IntGauge,
-    projects: IntGauge,
-    versions: IntGauge,
-    objects: IntGauge,
-    database_bytes: IntGauge,
-    table_bytes: IntGaugeVec,
-    previews: IntGaugeVec,
-    webhook_events: IntGaugeVec,
-    models: IntGauge,
-    object_bytes: IntGauge,
-    attachment_bytes: IntGauge,
-    jobs: IntGaugeVec,
-    oldest_job: GaugeVec,
-    collected: Gauge,
-}
-
-fn gauge(name: &str, help: &str) -> IntGauge {
-    IntGauge::new(name, help).expect("valid metric")
-}
-
-fn gauges(name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
-    IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric")
-}
-
-impl FigureGauges {
-    fn new() -> Self {
-        FigureGauges {
-            users: gauge("speckle_db_users", "Users on the server"),
-            projects: gauge("speckle_db_streams", "Projects (streams) on the server"),
-            versions: gauge("speckle_db_commits", "Versions (commits) on the server"),
-            objects: gauge("speckle_db_objects", "Objects stored"),
-            database_bytes: gauge("speckle_db_size", "Size of the database in bytes"),
-            table_bytes: gauges(
-                "speckle_db_tablesize",
-                "Size of each table in bytes, indexes included",
-                &["table"],
-            ),
-            previews: gauges("speckle_db_previews", "Previews by status", &["status"]),
-            webhook_events: gauges(
-                "speckle_db_webhooks",
-                "Webhook events by delivery status",
-                &["status"],
-            ),
-            models: gauge("fleck_models", "Models on the server"),
-            object_bytes: gauge(
-                "fleck_object_bytes",
-                "Bytes of object JSON stored, before compression",
-            ),
-            attachment_bytes: gauge("fleck_blob_bytes", "Bytes of uploaded files"),
-            jobs: gauges(
-                "fleck_jobs",
-                "Jobs in the queue, by kind and state",
-                &["kind", "state"],
-            ),
-            oldest_job: GaugeVec::new(
-                Opts::new(
-                    "fleck_jobs_oldest_age_seconds",
-                    "Age of the oldest job, by kind and state",
-                ),
-                &["kind", "state"],
-            )
-            .expect("valid metric"),
-            collected: Gauge::new(
-                "fleck_monitor_collected_timestamp_seconds",
-                "When the figures above were collected (Unix time)",
-            )
-            .expect("valid metric"),
-        }
-    }
-
-    fn register(&self, registry: &Registry) {
-        let all: [Box<dyn prometheus::core::Collector>; 14] = [
-            Box::new(self.users.clone()),
-            Box::new(self.projects.clone()),
-            Box::new(self.versions.clone()),
-            Box::new(self.objects.clone()),
-            Box::new(self.database_bytes.clone()),
-            Box::new(self.table_bytes.clone()),
-            Box::new(self.previews.clone()),
-            Box::new(self.webhook_events.clone()),
-            Box::new(self.models.clone()),
-            Box::new(self.object_bytes.clone()),
-            Box::new(self.attachment_bytes.clone()),
-            Box::new(self.jobs.clone()),
-            Box::new(self.oldest_job.clone()),
-            Box::new(self.collected.clone()),
-        ];
-        for metric in all {
-            registry.register(metric).expect("metric names are unique");
-        }
-    }
-
-    fn set(&self, f: &Figures) {
-        self.users.set(f.users);
-        self.projects.set(f.projects);
-        self.versions.set(f.versions);
-        self.objects.set(f.objects);
-        self.database_bytes.set(f.database_bytes);
-        self.models.set(f.models);
-        self.object_bytes.set(f.object_bytes);
-        self.attachment_bytes.set(f.attachment_bytes);
-        for (vec, pairs) in [
-            (&self.table_bytes, &f.tables),
-            (&self.previews, &f.previews),
-            (&self.webhook_events, &f.webhook_events),
-        ] {
-            vec.reset();
-            for (label, value) in pairs {
-                vec.with_label_values(&[label.as_str()]).set(*value);
-            }
-        }
-        self.jobs.reset();
-        self.oldest_job.reset();
-        for count in &f.jobs {
-            let labels = [count.kind.as_str(), count.state.as_str()];
-            self.jobs.with_label_values(&labels).set(count.count);
-            if let Some(oldest) = count.oldest {
-                let age = (f.collected_at - oldest).num_milliseconds().max(0) as f64 / 1000.0;
-                self.oldest_job.with_label_values(&labels).set(age);
-            }
-        }
-        self.collected
-            .set(f.collected_at.timestamp_millis() as f64 / 1000.0);
     }
 }
 
@@ -185,13 +58,10 @@ impl Metrics {
         registry
             .register(Box::new(latency.clone()))
             .expect("metric names are unique");
-        let figures = FigureGauges::new();
-        figures.register(&registry);
         Metrics {
             registry,
             requests,
             latency,
-            figures,
         }
     }
 
@@ -204,20 +74,158 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The Prometheus text exposition: request metrics, and the figures the database monitor
-    /// last published (read from the cache; a scrape never queries the database).
+    /// The Prometheus text exposition: this replica's request metrics, and the figures the
+    /// database monitor last published (read from the cache; a scrape never queries the
+    /// database). Before the first collection, or once the monitor has stopped long enough for
+    /// its figures to expire, there are no figures to show.
     pub async fn render(&self, state: &AppState) -> String {
+        let mut families = self.registry.gather();
         match monitor::latest(&state.core).await {
-            Ok(Some(figures)) => self.figures.set(&figures),
+            Ok(Some(figures)) => families.extend(figure_families(&figures)),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the monitor's figures"),
         }
         let mut out = Vec::new();
-        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+        if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
             tracing::error!(error = %e, "cannot encode metrics");
         }
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+/// The monitor's figures as metric families, under the names of Speckle's database monitor
+/// where it has one. Built afresh for each scrape from one snapshot, so a scrape shows exactly
+/// one collection, whatever other scrapes do meanwhile.
+fn figure_families(f: &Figures) -> Vec<MetricFamily> {
+    // A registry of the scrape's own sorts the figures as the replica's registry sorts its metrics.
+    let registry = Registry::new();
+    let add = |metric: Box<dyn Collector>| {
+        registry.register(metric).expect("metric names are unique");
+    };
+
+    for (name, help, value) in [
+        ("speckle_db_users", "Users on the server", f.users),
+        (
+            "speckle_db_streams",
+            "Projects (streams) on the server",
+            f.projects,
+        ),
+        (
+            "speckle_db_commits",
+            "Versions (commits) on the server",
+            f.versions,
+        ),
+        ("speckle_db_objects", "Objects stored", f.objects),
+        (
+            "speckle_db_size",
+            "Size of the database in bytes",
+            f.database_bytes,
+        ),
+        ("fleck_models", "Models on the server", f.models),
+        (
+            "fleck_object_bytes",
+            "Bytes of object JSON stored, before compression",
+            f.object_bytes,
+        ),
+        (
+            "fleck_blobs",
+            "Uploaded files (blobs) stored",
+            f.attachments,
+        ),
+        (
+            "fleck_blob_bytes",
+            "Bytes of uploaded files (blobs)",
+            f.attachment_bytes,
+        ),
+    ] {
+        let gauge = IntGauge::new(name, help).expect("valid metric");
+        gauge.set(value);
+        add(Box::new(gauge));
+    }
+
+    let gauges = |name: &str, help: &str, labels: &[&str]| {
+        IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric")
+    };
+    for (name, help, label, pairs) in [
+        (
+            "speckle_db_tablesize",
+            "Size of each table in bytes, indexes included",
+            "table",
+            &f.tables,
+        ),
+        (
+            "speckle_db_previews",
+            "Previews by status",
+            "status",
+            &f.previews,
+        ),
+        (
+            "speckle_db_webhooks",
+            "Webhook events by delivery status",
+            "status",
+            &f.webhook_events,
+        ),
+    ] {
+        let vec = gauges(name, help, &[label]);
+        for (value_label, value) in pairs {
+            vec.with_label_values(&[value_label.as_str()]).set(*value);
+        }
+        add(Box::new(vec));
+    }
+
+    let imports = gauges(
+        "speckle_db_fileimports",
+        "File imports by file type and status",
+        &["filetype", "status"],
+    );
+    let import_bytes = gauges(
+        "speckle_db_filesize",
+        "Bytes of the files imported, by file type",
+        &["filetype"],
+    );
+    for i in &f.file_imports {
+        imports
+            .with_label_values(&[i.file_type.as_str(), i.status.as_str()])
+            .set(i.count);
+        import_bytes
+            .with_label_values(&[i.file_type.as_str()])
+            .add(i.bytes);
+    }
+    add(Box::new(imports));
+    add(Box::new(import_bytes));
+
+    let jobs = gauges(
+        "fleck_jobs",
+        "Jobs in the queue, by kind and state",
+        &["kind", "state"],
+    );
+    let oldest = GaugeVec::new(
+        Opts::new(
+            "fleck_jobs_oldest_age_seconds",
+            "Age of the oldest job, by kind and state, when the figures were collected",
+        ),
+        &["kind", "state"],
+    )
+    .expect("valid metric");
+    for count in &f.jobs {
+        let labels = [count.kind.as_str(), count.state.as_str()];
+        jobs.with_label_values(&labels).set(count.count);
+        if let Some(created) = count.oldest {
+            let age = (f.collected_at - created).num_milliseconds().max(0) as f64 / 1000.0;
+            oldest.with_label_values(&labels).set(age);
+        }
+    }
+    add(Box::new(jobs));
+    add(Box::new(oldest));
+
+    let collected = Gauge::new(
+        "fleck_monitor_collected_timestamp_seconds",
+        "When the database monitor collected the figures shown (Unix time)",
+    )
+    .expect("valid metric");
+    collected.set(f.collected_at.timestamp_millis() as f64 / 1000.0);
+    add(Box::new(collected));
+    registry.gather()
 }
 
 /// Counts and times every request under its route template (not its raw path, which would let

@@ -75,7 +75,12 @@ pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> 
     let (kinds, with_monitor) = fleck_workers::select(&only);
     let mut registry = fleck_workers::registry(&core, &limits(&options));
     if !only.is_empty() {
-        registry = registry.only(&kinds).map_err(anyhow::Error::msg)?;
+        registry = registry.only(&kinds).map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; besides kinds, --only takes previews, imports, webhooks, emails and {}",
+                fleck_workers::MONITOR
+            )
+        })?;
     }
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));

@@ -2,7 +2,12 @@
 
 mod support;
 
-use support::{register, TestServer};
+use fleck_core::ids::new_id;
+use fleck_core::monitor;
+use fleck_core::objects::NewObject;
+use fleck_core::projects::{now, Attachment, FileImport, ImportStatus, UploadStatus, Version};
+use fleck_core::queue::NewJob;
+use support::{graphql, register, TestServer};
 
 #[tokio::test]
 async fn liveness_and_readiness_report_every_backend() {
@@ -127,17 +132,8 @@ async fn metrics_count_requests_and_show_the_monitors_published_figures() {
         reqwest::get(server.at("/liveness")).await.unwrap();
     }
     reqwest::get(server.at("/no/such/thing")).await.unwrap();
-    register(&server, "ada@example.com", "a long password 1").await;
-    // A kind no worker of this server runs, so the job stays queued.
-    server
-        .core
-        .jobs
-        .enqueue(fleck_core::queue::NewJob::new(
-            "probe",
-            serde_json::json!({}),
-        ))
-        .await
-        .unwrap();
+    let token = register(&server, "ada@example.com", "a long password 1").await;
+    fill(&server, &token).await;
     let metrics = || async {
         let response = reqwest::get(server.at("/metrics")).await.unwrap();
         assert_eq!(response.status(), 200);
@@ -159,33 +155,167 @@ async fn metrics_count_requests_and_show_the_monitors_published_figures() {
     assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
     assert!(text
         .contains(r#"fleck_http_request_duration_seconds_bucket{method="GET",route="/liveness""#));
-    assert!(!text.contains("fleck_jobs{"), "{text}");
+    assert_eq!(figures(&text), Vec::<&str>::new(), "{text}");
 
-    let interval = std::time::Duration::from_secs(60);
-    assert!(fleck_core::monitor::refresh(&server.core, interval)
-        .await
-        .unwrap());
-    assert!(
-        !fleck_core::monitor::refresh(&server.core, interval)
-            .await
-            .unwrap(),
-        "one collection per interval"
-    );
+    let interval = std::time::Duration::from_secs(1);
+    assert!(monitor::refresh(&server.core, interval).await.unwrap());
     let text = metrics().await;
     for expected in [
-        "speckle_db_users 1",
-        "speckle_db_streams 0",
-        "speckle_db_commits 0",
-        r#"fleck_jobs{kind="probe",state="queued"} 1"#,
-        r#"speckle_db_tablesize{table="users"}"#,
+        "speckle_db_users 1\n",
+        "speckle_db_streams 1\n",
+        "speckle_db_commits 1\n",
+        "speckle_db_objects 2\n",
+        r#"speckle_db_fileimports{filetype="ifc",status="queued"} 1"#,
+        r#"speckle_db_filesize{filetype="ifc"} 4321"#,
+        r#"speckle_db_previews{status="pending"} 1"#,
+        r#"speckle_db_tablesize{table="users"} "#,
+        r#"speckle_db_tablesize{table="objects"} "#,
         "speckle_db_size ",
+        "fleck_models 1\n",
+        "fleck_object_bytes ",
+        "fleck_blobs 1\n",
+        "fleck_blob_bytes 4321\n",
+        r#"fleck_jobs{kind="probe",state="queued"} 1"#,
+        r#"fleck_jobs_oldest_age_seconds{kind="probe",state="queued"} "#,
         "fleck_monitor_collected_timestamp_seconds ",
     ] {
         assert!(text.contains(expected), "{expected} missing from\n{text}");
     }
-    // A new user shows at the next collection, not at the next scrape.
+    let collected = figures(&text)
+        .into_iter()
+        .find_map(|line| line.strip_prefix("fleck_monitor_collected_timestamp_seconds "))
+        .unwrap()
+        .parse::<f64>()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - collected).abs() < 60.0, "{collected} is not now");
+
+    // Within the interval nobody collects again: a new user shows at the next collection, not at
+    // the next scrape, and scrapes show the same figures meanwhile.
+    assert!(!monitor::refresh(&server.core, interval).await.unwrap());
     register(&server, "grace@example.com", "a long password 2").await;
-    assert!(metrics().await.contains("speckle_db_users 1"));
+    let again = metrics().await;
+    assert_eq!(figures(&again), figures(&text));
+    assert!(again.contains("speckle_db_users 1\n"));
+
+    tokio::time::sleep(interval).await;
+    assert!(monitor::refresh(&server.core, interval).await.unwrap());
+    assert!(metrics().await.contains("speckle_db_users 2\n"));
+}
+
+/// The database monitor's lines of a scrape: every sample but the HTTP metrics.
+fn figures(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("fleck_http_"))
+        .collect()
+}
+
+/// A project (made over GraphQL) with a version of two objects, an uploaded file being
+/// imported, a preview waiting to be drawn, and a job of a kind no worker runs, so it stays queued.
+async fn fill(server: &TestServer, token: &str) {
+    let answer = graphql(
+        server,
+        Some(token),
+        "mutation { projectMutations { create(input: {name: \"Tower\"}) { id } } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let project_id = answer["data"]["projectMutations"]["create"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_string();
+    let core = &server.core;
+    let ada = core
+        .store
+        .user_by_email("ada@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let main = core
+        .projects
+        .model_by_name(&project_id, "main")
+        .await
+        .unwrap()
+        .unwrap();
+    let objects: Vec<NewObject> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let id = fleck_core::ids::random_string(32);
+            NewObject {
+                data: format!(r#"{{"id":"{id}","speckle_type":"Base","name":"{name}"}}"#),
+                id,
+                speckle_type: "Base".into(),
+                total_children_count: Some(0),
+            }
+        })
+        .collect();
+    let root = objects[0].id.clone();
+    core.objects
+        .insert_objects(&project_id, objects)
+        .await
+        .unwrap();
+    let at = now();
+    core.projects
+        .create_version(&Version {
+            id: new_id(),
+            project_id: project_id.clone(),
+            model_id: main.id.clone(),
+            referenced_object: root.clone(),
+            author_id: Some(ada.id.clone()),
+            message: None,
+            source_application: None,
+            total_children_count: Some(0),
+            parents: Vec::new(),
+            created_at: at,
+        })
+        .await
+        .unwrap();
+    let file_id = new_id();
+    core.projects
+        .save_attachment(&Attachment {
+            object_key: format!("{project_id}/{file_id}"),
+            file_name: "tower.ifc".into(),
+            id: file_id.clone(),
+            project_id: project_id.clone(),
+            user_id: Some(ada.id.clone()),
+            file_type: "ifc".into(),
+            file_size: Some(4_321),
+            file_hash: None,
+            status: UploadStatus::Completed,
+            upload_error: None,
+            created_at: at,
+        })
+        .await
+        .unwrap();
+    core.projects
+        .save_file_import(&FileImport {
+            id: file_id,
+            project_id: project_id.clone(),
+            model_id: main.id,
+            user_id: ada.id,
+            file_name: "tower.ifc".into(),
+            file_type: "ifc".into(),
+            file_size: 4_321,
+            status: ImportStatus::Queued,
+            message: None,
+            version_id: None,
+            performance: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .await
+        .unwrap();
+    core.previews
+        .request_preview(&project_id, &root, at)
+        .await
+        .unwrap();
+    core.jobs
+        .enqueue(NewJob::new("probe", serde_json::json!({})))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
-//! The `file-import` job on both backend sets: an IFC, an OBJ with its MTL, an STL and a GLB
-//! uploaded to a project each become a version whose objects the viewer's scene builder draws;
-//! a damaged file ends its import as failed with a reason, and the worker carries on.
+//! The `file-import` job on both backend sets: an IFC, an OBJ with its MTL, ASCII and binary
+//! STLs, a GLB and a glTF uploaded to a project each become a version whose objects the
+//! viewer's scene builder draws; a damaged file ends its import as failed with a reason, and the
+//! worker carries on; an import whose job gives up, or that runs out of time, ends as failed.
 
 mod support;
 
@@ -14,21 +15,28 @@ use fleck_core::objects::tree;
 use fleck_core::projects::imports::{self, ImportRequest};
 use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::{attachments, versions, FileImport, ImportStatus};
+use fleck_core::queue::Job;
 use fleck_core::Core;
 use fleck_viewer::{ObjectSource, Scene};
+use fleck_workers::import::ImportFile;
+use fleck_workers::{Handler, JobError};
 use futures::TryStreamExt;
 use support::{on_both_backend_sets, options, Backends, Worker};
 
 on_both_backend_sets!(
     every_format_becomes_a_version_the_viewer_draws,
     a_damaged_file_fails_its_import_with_a_reason,
+    an_import_whose_job_gives_up_ends_as_failed,
 );
 
 const HOUSE_IFC: &[u8] = include_bytes!("fixtures/small_house.ifc");
 const ROOF_GLB: &[u8] = include_bytes!("fixtures/roof.glb");
+const FACADE_GLTF: &[u8] = include_bytes!("fixtures/facade.gltf");
+const CUBE_OBJ: &[u8] = include_bytes!("fixtures/cube.obj");
+const CUBE_MTL: &[u8] = include_bytes!("fixtures/cube.mtl");
 const PAVILION_OBJ: &[u8] = include_bytes!("../../end2end/fixtures/pavilion.obj");
-const PAVILION_MTL: &[u8] = b"newmtl concrete\nKd 0.6 0.6 0.6\nnewmtl timber\nKd 0.7 0.45 0.2\n";
-const ASCII_STL: &[u8] = b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
+const ASCII_STL: &[u8] = include_bytes!("fixtures/cube_ascii.stl");
+const BINARY_STL: &[u8] = include_bytes!("fixtures/cube_binary.stl");
 
 async fn project(core: &Core, actor: &Actor) -> (String, String) {
     let project = service::create(
@@ -119,6 +127,18 @@ async fn scene_of(core: &Core, project: &str, version_id: &str) -> Scene {
     Scene::build(&source, &version.referenced_object)
 }
 
+/// The scene's colours, as the viewer draws them.
+fn colours(scene: &Scene) -> Vec<[u8; 3]> {
+    scene
+        .meshes
+        .iter()
+        .map(|batch| {
+            let [r, g, b, _] = batch.material.color;
+            [r, g, b]
+        })
+        .collect()
+}
+
 async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>) {
     let core = backends.connect().await;
     let worker = Worker::start(
@@ -128,22 +148,25 @@ async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>
     );
     let actor = support::new_user(&core).await;
     let (project, model) = project(&core, &actor).await;
-    // The OBJ's colours come from its MTL, uploaded to the project first.
+    // The cube's colours come from its MTL, uploaded to the project first.
     attachments::upload(
         &core,
         &actor,
         &project,
-        "pavilion.mtl",
+        "cube.mtl",
         None,
-        stream_from_bytes(PAVILION_MTL.to_vec()),
+        stream_from_bytes(CUBE_MTL.to_vec()),
     )
     .await
     .unwrap();
-    let files: [(&str, &[u8], usize, &str); 4] = [
-        ("small_house.ifc", HOUSE_IFC, 24, "IfcWall"),
+    let files: [(&str, &[u8], usize, &str); 7] = [
+        ("small_house.ifc", HOUSE_IFC, 30, "IfcWall"),
+        ("cube.obj", CUBE_OBJ, 12, "OBJ objects"),
         ("pavilion.obj", PAVILION_OBJ, 24, "OBJ objects"),
-        ("part.stl", ASCII_STL, 1, "STL solids"),
+        ("cube_ascii.stl", ASCII_STL, 12, "STL solids"),
+        ("cube_binary.stl", BINARY_STL, 12, "STL solids"),
         ("roof.glb", ROOF_GLB, 1, "glTF meshes"),
+        ("facade.gltf", FACADE_GLTF, 4, "glTF meshes"),
     ];
     for (name, bytes, min_triangles, category) in files {
         let started = import(&core, &actor, &project, &model, name, bytes).await;
@@ -154,15 +177,30 @@ async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>
             "{name}: {:?}",
             done.message
         );
-        assert!(done.message.is_none(), "{name} warned: {:?}", done.message);
+        if name == "pavilion.obj" {
+            // Its pavilion.mtl was never uploaded: it comes in grey, and says why.
+            let message = done.message.clone().unwrap_or_default();
+            assert!(message.contains("pavilion.mtl"), "{message}");
+        } else {
+            assert!(done.message.is_none(), "{name} warned: {:?}", done.message);
+        }
         let performance = done.performance.clone().unwrap();
         assert!(performance["parser"].is_string() && performance["durationSeconds"].is_number());
+        assert_eq!(
+            performance["versionId"].as_str(),
+            done.version_id.as_deref()
+        );
         let version_id = done.version_id.unwrap();
         let version = versions::find(&core, &project, &version_id).await.unwrap();
         assert_eq!(
             version.message.as_deref(),
             Some(format!("File upload: {name}").as_str())
         );
+        assert!(version
+            .source_application
+            .as_deref()
+            .is_some_and(|s| s.starts_with("fleck-import:")));
+        assert_eq!(version.author_id.as_deref(), Some(actor_id(&actor)));
         let scene = scene_of(&core, &project, &version_id).await;
         assert!(
             scene.triangle_count() >= min_triangles,
@@ -175,6 +213,18 @@ async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>
             scene.objects
         );
         assert_eq!(scene.report.problems(), 0, "{name}: {:?}", scene.report);
+        let drawn = colours(&scene);
+        match name {
+            "cube.obj" => {
+                assert!(drawn.contains(&[0xCC, 0x22, 0x22]), "{drawn:?}");
+                assert!(drawn.contains(&[0x22, 0x44, 0xCC]), "{drawn:?}");
+            }
+            "small_house.ifc" => {
+                assert!(drawn.contains(&[0xCC, 0x66, 0x33]), "brick: {drawn:?}");
+                assert!(drawn.contains(&[0x99, 0x33, 0x1A]), "roof: {drawn:?}");
+            }
+            _ => {}
+        }
     }
     worker.stop().await;
 }
@@ -191,7 +241,11 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
     for (name, bytes, reason) in [
         ("broken.ifc", &HOUSE_IFC[..200], "IFC"),
         ("noise.stl", &b"\x01\x02\x03"[..], "STL"),
+        ("short.stl", &BINARY_STL[..300], "STL"),
         ("notes.glb", &b"these are not triangles"[..], "glTF"),
+        ("lines.obj", &b"v 0 0 0\nv 1 0 0\nl 1 2\n"[..], "no faces"),
+        ("holes.obj", &b"v 0 0 0\nf 1 2 3\n"[..], "OBJ"),
+        ("drawing.dwg", &b"AC1032"[..], ".dwg"),
     ] {
         let started = import(&core, &actor, &project, &model, name, bytes).await;
         let done = finished(&core, &project, &started.id).await;
@@ -201,10 +255,83 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
         assert!(done.version_id.is_none());
     }
     // The worker is still there for the next file.
-    let started = import(&core, &actor, &project, &model, "part.stl", ASCII_STL).await;
+    let started = import(&core, &actor, &project, &model, "cube.stl", ASCII_STL).await;
     assert_eq!(
         finished(&core, &project, &started.id).await.status,
         ImportStatus::Succeeded
     );
     worker.stop().await;
+}
+
+/// The import job's attempt `attempt` of 3, run by the handler itself.
+fn job(project: &str, import: &str, attempt: u32) -> Job {
+    Job {
+        id: 1,
+        kind: fleck_core::projects::imports::IMPORT_JOB.into(),
+        payload: serde_json::json!({ "projectId": project, "fileImportId": import }),
+        attempt,
+        max_attempts: 3,
+        retry_base: Duration::from_secs(1),
+        lease_token: "test".into(),
+    }
+}
+
+async fn an_import_whose_job_gives_up_ends_as_failed(backends: Arc<Backends>) {
+    // No worker runs here: the test runs the handler with the attempts it wants to see.
+    let core = backends.connect().await;
+    let actor = support::new_user(&core).await;
+    let (project, model) = project(&core, &actor).await;
+    let handler = ImportFile::new(core.clone(), Duration::from_secs(60));
+
+    // Two attempts were cut off mid-conversion (their worker died): the last one gives up.
+    let started = import(&core, &actor, &project, &model, "huge.ifc", HOUSE_IFC).await;
+    imports::begin(&core, &project, &started.id).await.unwrap();
+    handler.run(&job(&project, &started.id, 3)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed);
+    assert!(done.message.unwrap().contains("cut off"));
+
+    // A cut-off attempt that is not the last is simply tried again.
+    let started = import(&core, &actor, &project, &model, "again.stl", ASCII_STL).await;
+    imports::begin(&core, &project, &started.id).await.unwrap();
+    handler.run(&job(&project, &started.id, 2)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Succeeded);
+
+    // The uploaded file is deleted before the job runs: the job fails for good, and so does
+    // the import, saying why.
+    let started = import(&core, &actor, &project, &model, "gone.stl", ASCII_STL).await;
+    attachments::delete(&core, &actor, &project, &started.id)
+        .await
+        .unwrap();
+    let error = handler
+        .run(&job(&project, &started.id, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, JobError::Permanent(_)), "{error}");
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed);
+    assert!(done.message.unwrap().contains("deleted"));
+
+    // A conversion that runs out of time fails the import; the job is done with it.
+    let hurried = ImportFile::new(core.clone(), Duration::ZERO);
+    let started = import(&core, &actor, &project, &model, "slow.ifc", HOUSE_IFC).await;
+    hurried.run(&job(&project, &started.id, 1)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed);
+    assert!(done.message.unwrap().contains("longer than the limit"));
+
+    // A finished import is left alone when its job runs again.
+    handler.run(&job(&project, &started.id, 2)).await.unwrap();
+    assert_eq!(
+        imports::find(&core, &project, &started.id)
+            .await
+            .unwrap()
+            .status,
+        ImportStatus::Failed
+    );
+}
+
+fn actor_id(actor: &Actor) -> &str {
+    &actor.principal().expect("a signed-in user").user.id
 }

@@ -120,27 +120,30 @@ fn ImportItem(row: ImportRow) -> impl IntoView {
     }
 }
 
-/// While an import is unfinished, looks again every two seconds; when one finishes, reloads
-/// the page's data so its new version shows.
+/// While an import is unfinished, looks again every two seconds; when one more has succeeded
+/// than at the first look, reloads the page's data so its new version shows. Counting successes
+/// rather than watching pending rows also catches an import converted before the next look.
 fn watch_pending(
     imports: Resource<Result<Vec<ImportRow>, ServerFnError>>,
     reload: RwSignal<u32>,
     page: Option<Refresh>,
 ) {
-    let pending_before = StoredValue::new(0usize);
+    let succeeded_before = StoredValue::new(None::<usize>);
     Effect::new(move |_| {
         let Some(Ok(rows)) = imports.get() else {
             return;
         };
-        let pending = rows.iter().filter(|r| r.pending()).count();
-        let finished_some = pending < pending_before.get_value();
-        pending_before.set_value(pending);
-        if finished_some {
+        let succeeded = rows.iter().filter(|r| r.status == "success").count();
+        let more = succeeded_before
+            .get_value()
+            .is_some_and(|before| succeeded > before);
+        succeeded_before.set_value(Some(succeeded));
+        if more {
             if let Some(page) = page {
                 page.0.update(|n| *n += 1);
             }
         }
-        if pending > 0 {
+        if rows.iter().any(ImportRow::pending) {
             set_timeout(
                 move || reload.update(|n| *n += 1),
                 std::time::Duration::from_secs(2),

@@ -108,19 +108,39 @@ pub async fn begin(core: &Core, project_id: &str, import_id: &str) -> Result<Opt
     let Some(mut import) = core.projects.file_import(project_id, import_id).await? else {
         return Ok(None);
     };
-    if matches!(
-        import.status,
-        ImportStatus::Succeeded | ImportStatus::Failed
-    ) {
-        return Ok(None);
-    }
     import.status = ImportStatus::Converting;
     import.updated_at = super::now();
-    core.projects.save_file_import(&import).await?;
-    Ok(Some(import))
+    let unfinished = core.projects.update_unfinished_file_import(&import).await?;
+    Ok(unfinished.then_some(import))
 }
 
-/// Records how a conversion ended. A successful one names the version it created, which must
+/// Hands a converting import back to the queue when its converter's attempt ended without an
+/// outcome (a store it needed did not answer) and its job will run again.
+pub async fn requeue(core: &Core, project_id: &str, import_id: &str) -> Result<()> {
+    if let Some(mut import) = core.projects.file_import(project_id, import_id).await? {
+        import.status = ImportStatus::Queued;
+        import.updated_at = super::now();
+        core.projects.update_unfinished_file_import(&import).await?;
+    }
+    Ok(())
+}
+
+/// Ends an import the converter gave up on (its job will not run again) as failed with
+/// `reason`, on the system's behalf: unlike `finish`, no user acts, as the importing one may be
+/// gone. An import that already ended stays as it is.
+pub async fn abandon(core: &Core, project_id: &str, import_id: &str, reason: &str) -> Result<()> {
+    if let Some(mut import) = core.projects.file_import(project_id, import_id).await? {
+        import.status = ImportStatus::Failed;
+        import.version_id = None;
+        import.message = Some(reason.to_string());
+        import.updated_at = super::now();
+        core.projects.update_unfinished_file_import(&import).await?;
+    }
+    Ok(())
+}
+
+/// Records how a conversion ended, as reported by a converter through `finishFileImport`; like
+/// Speckle, the latest report wins. A successful one names the version it created, which must
 /// exist in the project.
 pub async fn finish(
     core: &Core,
@@ -131,6 +151,32 @@ pub async fn finish(
     performance: Option<serde_json::Value>,
 ) -> Result<FileImport> {
     load(core, actor, project_id, Action::WriteProject).await?;
+    let import = concluded(core, project_id, import_id, outcome, performance).await?;
+    core.projects.save_file_import(&import).await?;
+    Ok(import)
+}
+
+/// Records how Fleck's own converter ended an import, unless another converter reported an
+/// outcome for it meanwhile; whether it did.
+pub async fn conclude(
+    core: &Core,
+    project_id: &str,
+    import_id: &str,
+    outcome: ImportOutcome,
+    performance: Option<serde_json::Value>,
+) -> Result<bool> {
+    let import = concluded(core, project_id, import_id, outcome, performance).await?;
+    core.projects.update_unfinished_file_import(&import).await
+}
+
+/// The import as `outcome` ends it.
+async fn concluded(
+    core: &Core,
+    project_id: &str,
+    import_id: &str,
+    outcome: ImportOutcome,
+    performance: Option<serde_json::Value>,
+) -> Result<FileImport> {
     let mut import = find(core, project_id, import_id).await?;
     match outcome {
         ImportOutcome::Succeeded {
@@ -154,7 +200,6 @@ pub async fn finish(
     }
     import.performance = performance;
     import.updated_at = super::now();
-    core.projects.save_file_import(&import).await?;
     Ok(import)
 }
 

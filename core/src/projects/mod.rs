@@ -230,8 +230,20 @@ pub struct ProjectTotals {
     pub projects: i64,
     pub models: i64,
     pub versions: i64,
-    /// Bytes of completed attachments (uploaded files).
+    /// Completed attachments (uploaded files).
+    pub attachments: i64,
+    /// Bytes of completed attachments.
     pub attachment_bytes: i64,
+}
+
+/// File imports of one file type in one status, on the whole server (the database monitor).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportTotal {
+    pub file_type: String,
+    pub status: ImportStatus,
+    pub count: i64,
+    /// The imported files' bytes.
+    pub bytes: i64,
 }
 
 /// Rows to skip and to return; lists are ordered newest first.
@@ -257,8 +269,11 @@ pub trait ProjectStore: Send + Sync + 'static {
     ) -> Result<Listed<(Project, ProjectRole)>>;
     /// Every project, most recently updated first (server admins).
     async fn all_projects(&self, search: Option<&str>, window: Window) -> Result<Listed<Project>>;
-    /// Counts of projects, models and versions, and the attachments' size, on the whole server.
+    /// Counts of projects, models, versions and attachments, and the attachments' size, on the
+    /// whole server.
     async fn totals(&self) -> Result<ProjectTotals>;
+    /// File imports on the whole server by file type and status, ordered by both.
+    async fn import_totals(&self) -> Result<Vec<ImportTotal>>;
     /// Public projects, most recently updated first (the legacy `discoverableStreams`).
     async fn public_projects(&self, window: Window) -> Result<Listed<Project>>;
     /// The applications versions were sent from, alphabetically.
@@ -339,6 +354,9 @@ pub trait ProjectStore: Send + Sync + 'static {
 
     /// Inserts or updates a file import.
     async fn save_file_import(&self, import: &FileImport) -> Result<()>;
+    /// Updates a file import's outcome only while it is still queued or converting, so that a
+    /// converter never overwrites an outcome another one recorded; whether it did.
+    async fn update_unfinished_file_import(&self, import: &FileImport) -> Result<bool>;
     async fn file_import(&self, project_id: &str, id: &str) -> Result<Option<FileImport>>;
     /// A project's file imports (or one model's), newest first.
     async fn file_imports(

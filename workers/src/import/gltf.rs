@@ -1,8 +1,9 @@
-//! glTF 2.0, as `.glb` or `.gltf` with embedded buffers: every node with a mesh becomes an
-//! element, its primitives meshes in their base colours, placed by the node hierarchy.
+//! glTF 2.0, as `.glb` or `.gltf` with its buffers embedded (`data:` URIs): every node with a
+//! mesh becomes an element, its triangle primitives meshes in their base colours, placed by the
+//! node hierarchy (each use of a shared mesh placed on its own). Textures are not read.
 
 use super::speckle::{collection, element, material, mesh, Detached, Objects};
-use super::{Converted, Failure};
+use super::{Converted, Deadline, Failure};
 
 type Matrix = [[f32; 4]; 4];
 
@@ -37,10 +38,12 @@ struct Walk<'a> {
     objects: Objects,
     elements: Vec<Detached>,
     warnings: Vec<String>,
+    deadline: Deadline,
 }
 
 impl Walk<'_> {
     fn node(&mut self, node: gltf::Node, parent: &Matrix, depth: usize) -> Result<(), Failure> {
+        self.deadline.check()?;
         if depth > 64 {
             return Err(Failure("the node hierarchy is too deep (a cycle?)".into()));
         }
@@ -73,13 +76,14 @@ impl Walk<'_> {
                         "a primitive refers to vertices that are not there".into(),
                     ));
                 }
-                let pbr = primitive.material().pbr_metallic_roughness();
-                let name = primitive
-                    .material()
-                    .name()
-                    .unwrap_or("glTF material")
-                    .to_string();
-                let colour = material(&name, pbr.base_color_factor());
+                let surface = primitive.material();
+                let mut rgba = surface.pbr_metallic_roughness().base_color_factor();
+                if surface.alpha_mode() == gltf::material::AlphaMode::Opaque {
+                    // Alpha is ignored unless the material blends or masks.
+                    rgba[3] = 1.0;
+                }
+                let name = surface.name().unwrap_or("glTF material").to_string();
+                let colour = material(&name, rgba);
                 parts.push(
                     self.objects
                         .store(mesh(&positions, &indices, Some(colour)), &[]),
@@ -101,14 +105,23 @@ impl Walk<'_> {
     }
 }
 
-pub fn convert(name: &str, bytes: &[u8]) -> Result<Converted, Failure> {
-    let (document, buffers, _) =
-        gltf::import_slice(bytes).map_err(|e| Failure(format!("not a readable glTF file: {e}")))?;
+pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted, Failure> {
+    let gltf::Gltf { document, blob } = gltf::Gltf::from_slice(bytes)
+        .map_err(|e| Failure(format!("not a readable glTF file: {e}")))?;
+    // Only the binary chunk of a .glb and data: URIs; never files or the network.
+    let buffers = gltf::import_buffers(&document, None, blob).map_err(|e| match e {
+        gltf::Error::ExternalReferenceInSliceImport | gltf::Error::UnsupportedScheme => Failure(
+            "the glTF file keeps its data in other files; export it as .glb or with embedded buffers"
+                .into(),
+        ),
+        other => Failure(format!("the glTF file's data cannot be read: {other}")),
+    })?;
     let mut walk = Walk {
         buffers: &buffers,
         objects: Objects::default(),
         elements: Vec::new(),
         warnings: Vec::new(),
+        deadline,
     };
     let scene = document
         .default_scene()
@@ -135,34 +148,95 @@ pub fn convert(name: &str, bytes: &[u8]) -> Result<Converted, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+    use std::time::Duration;
 
     /// One red triangle in a node moved 10 m along +X.
     const ROOF: &[u8] = include_bytes!("../../tests/fixtures/roof.glb");
+    /// A translucent 1 m panel used by two nodes under a parent scaled ×2, one of them moved
+    /// 3 m along +X by a matrix; its buffer is a `data:` URI.
+    const FACADE: &[u8] = include_bytes!("../../tests/fixtures/facade.gltf");
 
-    #[test]
-    fn nodes_become_elements_placed_and_coloured() {
-        let converted = convert("roof.glb", ROOF).unwrap();
-        let mesh: serde_json::Value =
-            serde_json::from_str(&converted.objects.list[0].data).unwrap();
-        assert_eq!(
-            mesh["vertices"][0],
-            serde_json::json!(10.0),
-            "the node's translation applies"
-        );
-        // (0, 1, 0) in glTF's Y-up is (0, 0, 1) in Z-up.
-        assert_eq!(mesh["vertices"][8], serde_json::json!(1.0));
-        assert_eq!(
-            mesh["renderMaterial"]["diffuse"],
-            serde_json::json!(0xFFFF0000_u32 as i32)
-        );
-        let element: serde_json::Value =
-            serde_json::from_str(&converted.objects.list[1].data).unwrap();
-        assert_eq!(element["name"], "roof");
+    fn deadline() -> Deadline {
+        Deadline::after(Duration::from_secs(30))
+    }
+
+    fn stored(converted: &Converted) -> Vec<Value> {
+        converted
+            .objects
+            .list
+            .iter()
+            .map(|o| serde_json::from_str(&o.data).unwrap())
+            .collect()
+    }
+
+    fn range(mesh: &Value, axis: usize) -> (f64, f64) {
+        mesh["vertices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(axis)
+            .step_by(3)
+            .map(|v| v.as_f64().unwrap())
+            .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
     }
 
     #[test]
-    fn broken_files_fail_with_a_reason() {
-        assert!(convert("x.glb", b"glTF\x02\x00\x00\x00").is_err());
-        assert!(convert("x.gltf", b"{\"asset\":{\"version\":\"2.0\"}}").is_err());
+    fn a_glb_node_becomes_an_element_placed_and_coloured() {
+        let converted = convert("roof.glb", ROOF, deadline()).unwrap();
+        let objects = stored(&converted);
+        let mesh = &objects[0];
+        assert_eq!(
+            mesh["vertices"][0],
+            json!(10.0),
+            "the node's translation applies"
+        );
+        // (0, 1, 0) in glTF's Y-up is (0, 0, 1) in Z-up.
+        assert_eq!(mesh["vertices"][8], json!(1.0));
+        assert_eq!(
+            mesh["renderMaterial"]["diffuse"],
+            json!(0xFFFF0000_u32 as i32)
+        );
+        assert_eq!(mesh["renderMaterial"]["opacity"], json!(1.0));
+        assert_eq!(objects[1]["name"], "roof");
+    }
+
+    #[test]
+    fn a_gltf_with_an_embedded_buffer_places_every_use_of_a_shared_mesh() {
+        let converted = convert("facade.gltf", FACADE, deadline()).unwrap();
+        assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
+        let objects = stored(&converted);
+        let panel = |name: &str| {
+            let element = objects.iter().find(|o| o["name"] == name).unwrap();
+            let id = element["@displayValue"][0]["referencedId"].clone();
+            objects.iter().find(|o| o["id"] == id).unwrap().clone()
+        };
+        let (a, b) = (panel("panel A"), panel("panel B"));
+        assert_eq!(a["faces"], json!([3, 0, 1, 2, 3, 0, 2, 3]));
+        // Scaled ×2 by the parent; B moved 3 m before the scale, so 6 m after it.
+        assert_eq!(range(&a, 0), (0.0, 2.0));
+        assert_eq!(range(&b, 0), (6.0, 8.0));
+        // Standing up: glTF's Y is Z.
+        assert_eq!(range(&b, 2), (0.0, 2.0));
+        assert_eq!(range(&b, 1), (0.0, 0.0));
+        // Blended, so its alpha is the opacity.
+        assert_eq!(b["renderMaterial"]["diffuse"], json!(0xFF3366CC_u32 as i32));
+        assert_eq!(b["renderMaterial"]["opacity"], json!(0.5));
+        let root = objects.last().unwrap();
+        assert_eq!(root["elements"], Value::Null);
+        assert_eq!(root["@elements"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn broken_or_outside_data_fails_with_a_reason() {
+        assert!(convert("x.glb", b"glTF\x02\x00\x00\x00", deadline()).is_err());
+        assert!(convert("x.gltf", b"{\"asset\":{\"version\":\"2.0\"}}", deadline()).is_err());
+        let outside = String::from_utf8(FACADE.to_vec())
+            .unwrap()
+            .replace("data:application/octet-stream;base64,", "panel.bin#");
+        let Err(Failure(why)) = convert("x.gltf", outside.as_bytes(), deadline()) else {
+            panic!("converted")
+        };
+        assert!(why.contains("other files"), "{why}");
     }
 }

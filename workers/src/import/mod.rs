@@ -4,7 +4,9 @@
 //!
 //! A file that cannot be converted ends its import as failed with a readable reason; the job
 //! itself succeeds, as retrying cannot help. Parsers run on a blocking thread under a time
-//! limit, and a parser that panics fails the import, never the worker.
+//! limit, and a parser that panics fails the import, never the worker. An import whose job
+//! gives up (its last attempt failed, or the attempts before it were cut off mid-conversion)
+//! ends as failed too, so none stays "converting" for ever.
 
 mod gltf;
 mod ifc;
@@ -19,7 +21,7 @@ use async_trait::async_trait;
 use fleck_core::auth::Actor;
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
 use fleck_core::projects::versions::{self, NewVersion};
-use fleck_core::projects::{attachments, FileImport, Window};
+use fleck_core::projects::{attachments, FileImport, ImportStatus, Window};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 use serde::Deserialize;
@@ -41,25 +43,99 @@ pub struct Converted {
 #[derive(Debug)]
 pub struct Failure(pub String);
 
+/// When a conversion has to stop. Converters that walk a model piece by piece check it as they
+/// go, so a conversion that ran out of time does not keep its thread busy long after.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    pub fn after(limit: Duration) -> Self {
+        Deadline {
+            at: Instant::now() + limit,
+            limit,
+        }
+    }
+
+    /// An error once the time is up.
+    pub fn check(&self) -> Result<(), Failure> {
+        if Instant::now() >= self.at {
+            Err(self.exceeded())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn exceeded(&self) -> Failure {
+        let limit = if self.limit >= Duration::from_secs(1) {
+            format!("{} s", self.limit.as_secs())
+        } else {
+            format!("{} ms", self.limit.as_millis())
+        };
+        Failure(format!(
+            "Converting took longer than the limit of {limit}; the file may be too large or too complex."
+        ))
+    }
+}
+
 /// The formats there is a converter for, by file extension.
 pub const FORMATS: [&str; 5] = ["ifc", "obj", "stl", "glb", "gltf"];
 
-/// Converts `bytes` by the file's extension; `libraries` are the MTL files an OBJ asked for.
+/// Converts `bytes` by the file's (lower-case) extension; `libraries` are the MTL files an OBJ
+/// asked for, by lower-case file name.
 pub fn convert(
     file_name: &str,
     file_type: &str,
     bytes: &[u8],
     libraries: &HashMap<String, Vec<u8>>,
+    deadline: Deadline,
 ) -> Result<Converted, Failure> {
     match file_type {
         "obj" => obj::convert(file_name, bytes, libraries),
         "stl" => stl::convert(file_name, bytes),
-        "glb" | "gltf" => gltf::convert(file_name, bytes),
-        "ifc" => ifc::convert(file_name, bytes),
+        "glb" | "gltf" => gltf::convert(file_name, bytes, deadline),
+        "ifc" => ifc::convert(file_name, bytes, deadline),
         other => Err(Failure(format!(
             "Files of type .{other} cannot be imported; Fleck imports {}.",
             FORMATS.map(|f| format!(".{f}")).join(", ")
         ))),
+    }
+}
+
+/// Runs `convert` off the async threads within `limit`. Running out of time, and a panic, are
+/// failures of the conversion; the panic is logged for whoever runs the server.
+pub async fn run_converter<F>(limit: Duration, convert: F) -> Result<Converted, Failure>
+where
+    F: FnOnce(Deadline) -> Result<Converted, Failure> + Send + 'static,
+{
+    let deadline = Deadline::after(limit);
+    let work = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert(deadline)))
+    });
+    let broken = || {
+        Failure(
+            "The converter failed on this file; it may be damaged or use features Fleck cannot read yet."
+                .into(),
+        )
+    };
+    match tokio::time::timeout(limit, work).await {
+        Err(_) => Err(deadline.exceeded()),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "the converter's thread ended without an answer");
+            Err(broken())
+        }
+        Ok(Ok(Err(panic))) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "a converter panicked");
+            Err(broken())
+        }
+        Ok(Ok(Ok(converted))) => converted,
     }
 }
 
@@ -68,6 +144,17 @@ pub fn convert(
 struct Payload {
     project_id: String,
     file_import_id: String,
+}
+
+/// Errors of the stores: worth another attempt when a backend failed, final otherwise (the
+/// file, model or permission is gone).
+fn job_error(error: fleck_core::Error) -> JobError {
+    match error {
+        fleck_core::Error::Backend { .. } | fleck_core::Error::RateLimited { .. } => {
+            JobError::Retry(error.to_string())
+        }
+        other => JobError::Permanent(other.to_string()),
+    }
 }
 
 pub struct ImportFile {
@@ -81,21 +168,25 @@ impl ImportFile {
     }
 
     async fn file_bytes(&self, project_id: &str, file_id: &str) -> Result<Vec<u8>, JobError> {
-        let retry = |e: fleck_core::Error| JobError::Retry(e.to_string());
         let file = attachments::find(&self.core, project_id, file_id)
             .await
-            .map_err(retry)?;
+            .map_err(|e| match e {
+                fleck_core::Error::NotFound(_) => {
+                    JobError::Permanent("the uploaded file was deleted".into())
+                }
+                other => job_error(other),
+            })?;
         let blob = self
             .core
             .blobs
             .get(&file.object_key)
             .await
-            .map_err(retry)?
+            .map_err(job_error)?
             .ok_or_else(|| JobError::Permanent("the uploaded file is gone from storage".into()))?;
-        blob.bytes().await.map_err(retry)
+        blob.bytes().await.map_err(job_error)
     }
 
-    /// The project's latest uploads of the `.mtl` files an OBJ names.
+    /// The project's latest uploads of the `.mtl` files an OBJ names, by lower-case file name.
     async fn material_libraries(&self, project_id: &str, obj: &[u8]) -> HashMap<String, Vec<u8>> {
         let mut found = HashMap::new();
         for library in obj::material_libraries(obj) {
@@ -111,76 +202,46 @@ impl ImportFile {
             else {
                 continue;
             };
-            if let Some(file) = listed.items.into_iter().find(|f| f.file_name == library) {
-                if let Ok(bytes) = self.file_bytes(project_id, &file.id).await {
-                    found.insert(library, bytes);
-                }
+            // Newest first; file names compare as Windows and macOS do, ignoring case.
+            let Some(file) = listed
+                .items
+                .into_iter()
+                .find(|f| f.file_name.eq_ignore_ascii_case(&library))
+            else {
+                continue;
+            };
+            if let Ok(bytes) = self.file_bytes(project_id, &file.id).await {
+                found.insert(library.to_lowercase(), bytes);
             }
         }
         found
     }
 
-    /// Converts off the async threads, within the time limit, surviving a parser's panic.
-    async fn convert_in_time(
-        &self,
-        import: &FileImport,
-        bytes: Vec<u8>,
-        libraries: HashMap<String, Vec<u8>>,
-    ) -> Result<Converted, Failure> {
-        let (name, kind) = (import.file_name.clone(), import.file_type.to_lowercase());
-        let work = tokio::task::spawn_blocking(move || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                convert(&name, &kind, &bytes, &libraries)
-            }))
-        });
-        match tokio::time::timeout(self.timeout, work).await {
-            Err(_) => Err(Failure(format!(
-                "Converting took longer than the limit of {} s.",
-                self.timeout.as_secs()
-            ))),
-            Ok(Err(_)) | Ok(Ok(Err(_))) => Err(Failure(
-                "The converter failed on this file; it may be damaged or use features Fleck cannot read yet."
-                    .into(),
-            )),
-            Ok(Ok(Ok(converted))) => converted,
-        }
-    }
-}
-
-#[async_trait]
-impl Handler for ImportFile {
-    fn kind(&self) -> &'static str {
-        IMPORT_JOB
-    }
-
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("not a file import job: {e}")))?;
-        let retry = |e: fleck_core::Error| JobError::Retry(e.to_string());
+    /// Converts the import's file and records the outcome; errors are the stores'.
+    async fn import(&self, import: FileImport) -> Result<(), JobError> {
         let core = &self.core;
-        let Some(import) = imports::begin(core, &payload.project_id, &payload.file_import_id)
-            .await
-            .map_err(retry)?
-        else {
-            return Ok(());
-        };
         // The version is the importing user's, as if they had sent it themselves.
         let user = core
             .store
             .user_by_id(&import.user_id)
             .await
-            .map_err(retry)?
+            .map_err(job_error)?
             .ok_or_else(|| JobError::Permanent("the importing user's account is gone".into()))?;
         let actor = Actor::from_session(user);
 
         let started = Instant::now();
+        let kind = import.file_type.to_lowercase();
         let bytes = self.file_bytes(&import.project_id, &import.id).await?;
-        let libraries = match import.file_type.as_str() {
+        let libraries = match kind.as_str() {
             "obj" => self.material_libraries(&import.project_id, &bytes).await,
             _ => HashMap::new(),
         };
         let downloaded = started.elapsed();
-        let converted = self.convert_in_time(&import, bytes, libraries).await;
+        let name = import.file_name.clone();
+        let converted = run_converter(self.timeout, move |deadline| {
+            convert(&name, &kind, &bytes, &libraries, deadline)
+        })
+        .await;
         let parsed = started.elapsed() - downloaded;
         let mut performance = json!({
             "downloadDurationSeconds": downloaded.as_secs_f64(),
@@ -194,7 +255,7 @@ impl Handler for ImportFile {
                 core.objects
                     .insert_objects(&import.project_id, converted.objects.list)
                     .await
-                    .map_err(retry)?;
+                    .map_err(job_error)?;
                 let version = versions::create(
                     core,
                     &actor,
@@ -209,7 +270,8 @@ impl Handler for ImportFile {
                     },
                 )
                 .await
-                .map_err(retry)?;
+                .map_err(job_error)?;
+                performance["versionId"] = json!(version.id);
                 ImportOutcome::Succeeded {
                     version_id: version.id,
                     warnings: converted.warnings,
@@ -220,16 +282,137 @@ impl Handler for ImportFile {
         if let ImportOutcome::Failed { reason } = &outcome {
             tracing::info!(file = %import.file_name, %reason, "the file could not be imported");
         }
-        imports::finish(
+        let recorded = imports::conclude(
             core,
-            &actor,
             &import.project_id,
             &import.id,
             outcome,
             Some(performance),
         )
         .await
-        .map_err(retry)?;
+        .map_err(job_error)?;
+        if !recorded {
+            tracing::info!(file = %import.file_name, "another converter reported this import's outcome first");
+        }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for ImportFile {
+    fn kind(&self) -> &'static str {
+        IMPORT_JOB
+    }
+
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        let payload: Payload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("not a file import job: {e}")))?;
+        let core = &self.core;
+        let (project_id, import_id) = (&payload.project_id, &payload.file_import_id);
+        let last_attempt = job.attempt >= job.max_attempts;
+        let before = core
+            .projects
+            .file_import(project_id, import_id)
+            .await
+            .map_err(job_error)?;
+        if last_attempt
+            && job.attempt > 1
+            && before.is_some_and(|i| i.status == ImportStatus::Converting)
+        {
+            // An attempt that ends, however it ends, leaves the import queued or finished; one
+            // still converting was cut off, its worker gone (out of memory?). Another try would
+            // most likely go the same way.
+            let reason = "Converting this file was cut off before it finished, more than once; \
+                          the file may be too large or too complex to convert.";
+            imports::abandon(core, project_id, import_id, reason)
+                .await
+                .map_err(job_error)?;
+            return Ok(());
+        }
+        let Some(import) = imports::begin(core, project_id, import_id)
+            .await
+            .map_err(job_error)?
+        else {
+            return Ok(());
+        };
+        let Err(error) = self.import(import).await else {
+            return Ok(());
+        };
+        let settled = match &error {
+            JobError::Permanent(why) => {
+                let reason = format!("The import could not be finished: {why}.");
+                imports::abandon(core, project_id, import_id, &reason).await
+            }
+            JobError::Retry(_) if last_attempt => {
+                let reason = "The import could not be finished: the server could not store \
+                              the converted model. Try importing the file again later.";
+                imports::abandon(core, project_id, import_id, reason).await
+            }
+            JobError::Retry(_) => imports::requeue(core, project_id, import_id).await,
+        };
+        if let Err(e) = settled {
+            tracing::warn!(error = %e, "cannot record that the import stopped");
+        }
+        Err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triangle() -> Result<Converted, Failure> {
+        stl::convert(
+            "t.stl",
+            b"solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n",
+        )
+    }
+
+    #[tokio::test]
+    async fn a_converter_that_panics_fails_the_conversion_not_the_caller() {
+        let failed =
+            run_converter(Duration::from_secs(5), |_| panic!("the parser fell over")).await;
+        let Err(Failure(why)) = failed else {
+            panic!("converted")
+        };
+        assert!(why.contains("damaged"), "{why}");
+        assert!(run_converter(Duration::from_secs(5), |_| triangle())
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_converter_past_its_time_limit_fails_and_is_told_to_stop() {
+        let (told, noticed) = std::sync::mpsc::channel();
+        let started = Instant::now();
+        let failed = run_converter(Duration::from_millis(50), move |deadline| {
+            // A converter walking a large model checks the deadline as it goes.
+            loop {
+                if let Err(stop) = deadline.check() {
+                    told.send(()).unwrap();
+                    return Err(stop);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+        .await;
+        let Err(Failure(why)) = failed else {
+            panic!("converted")
+        };
+        assert!(why.contains("longer than the limit of 50 ms"), "{why}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        noticed
+            .recv_timeout(Duration::from_secs(2))
+            .expect("the converter stopped at its deadline");
+    }
+
+    #[test]
+    fn unknown_types_are_refused_by_name() {
+        let deadline = Deadline::after(Duration::from_secs(5));
+        let Err(Failure(why)) = convert("a.dwg", "dwg", b"AC1032", &HashMap::new(), deadline)
+        else {
+            panic!("converted")
+        };
+        assert!(why.contains(".dwg") && why.contains(".ifc"), "{why}");
     }
 }

@@ -1,23 +1,32 @@
-//! Wavefront OBJ: each object (`o`/`g`) becomes a mesh, coloured by its MTL material when the
-//! `.mtl` file was uploaded to the project too.
+//! Wavefront OBJ: each object (`o`/`g`) becomes an element with a mesh per material, coloured
+//! by its MTL material when the `.mtl` file was uploaded to the project too, or else by the
+//! vertex colours the file gives (`v x y z r g b`), or else grey.
 
 use std::collections::HashMap;
 use std::io::{BufReader, Cursor};
 
-use super::speckle::{collection, element, material, mesh, Objects};
+use super::speckle::{collection, element, material, mesh, vertex_colours, Detached, Objects};
 use super::{Converted, Failure};
 
-/// `mtllib` file names the OBJ text asks for.
-pub fn material_libraries(obj: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(obj)
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("mtllib "))
-        .flat_map(|names| names.split_whitespace())
-        .map(str::to_string)
-        .collect()
+/// The file name of a material library as written after `mtllib` (maybe with a folder).
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path).trim()
 }
 
-/// Converts an OBJ file; `libraries` holds the bytes of the `.mtl` files that were found.
+/// The `mtllib` file names the OBJ text asks for, without their folders.
+pub fn material_libraries(obj: &[u8]) -> Vec<String> {
+    let mut names: Vec<String> = String::from_utf8_lossy(obj)
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("mtllib "))
+        .map(|path| file_name(path).to_string())
+        .filter(|name| !name.is_empty())
+        .collect();
+    names.dedup();
+    names
+}
+
+/// Converts an OBJ file; `libraries` holds the bytes of the `.mtl` files that were found, by
+/// lower-case file name.
 pub fn convert(
     name: &str,
     bytes: &[u8],
@@ -27,15 +36,14 @@ pub fn convert(
     let options = tobj::LoadOptions {
         triangulate: true,
         single_index: true,
-        ..Default::default()
+        // Points and lines would come out as triangles of no area.
+        ignore_points: true,
+        ignore_lines: true,
     };
     let (models, materials) =
         tobj::load_obj_buf(&mut BufReader::new(Cursor::new(bytes)), &options, |path| {
-            let file = path
-                .file_name()
-                .and_then(|f| f.to_str())
-                .unwrap_or_default();
-            match libraries.get(file) {
+            let file = file_name(path.to_str().unwrap_or_default()).to_lowercase();
+            match libraries.get(&file) {
                 Some(mtl) => tobj::load_mtl_buf(&mut BufReader::new(Cursor::new(mtl))),
                 None => Err(tobj::LoadError::OpenFileFailed),
             }
@@ -45,17 +53,20 @@ pub fn convert(
         Ok(materials) => materials,
         Err(_) => {
             for library in material_libraries(bytes) {
-                if !libraries.contains_key(&library) {
+                if !libraries.contains_key(&library.to_lowercase()) {
                     warnings.push(format!(
                         "{library} was not uploaded to the project, so the model is grey; upload it and import again for its colours"
                     ));
+                } else {
+                    warnings.push(format!("{library} is not a readable material library"));
                 }
             }
             Vec::new()
         }
     };
     let mut objects = Objects::default();
-    let mut elements = Vec::new();
+    // Elements by object name, in file order: tobj splits an object at each change of material.
+    let mut parts: Vec<(String, Vec<Detached>)> = Vec::new();
     for (index, model) in models.iter().enumerate() {
         let m = &model.mesh;
         if m.indices.is_empty() {
@@ -81,18 +92,30 @@ pub fn convert(
             let [r, g, b] = mat.diffuse.unwrap_or([0.8, 0.8, 0.8]);
             material(&mat.name, [r, g, b, mat.dissolve.unwrap_or(1.0)])
         });
-        let shape = objects.store(mesh(&positions, &m.indices, colour), &[]);
-        let title = if model.name.is_empty() {
+        let mut shape = mesh(&positions, &m.indices, colour);
+        if m.vertex_color.len() == m.positions.len() && shape.get("renderMaterial").is_none() {
+            shape.insert("colors".into(), vertex_colours(&m.vertex_color));
+        }
+        let shape = objects.store(shape, &[]);
+        let title = if model.name.trim().is_empty() {
             format!("object {}", index + 1)
         } else {
-            model.name.clone()
+            model.name.trim().to_string()
         };
-        let mut part = element("Objects.Other.Element", &title, &[&shape]);
-        part.insert("category".into(), serde_json::json!("OBJ objects"));
-        elements.push(objects.store(part, &[&shape]));
+        match parts.iter_mut().find(|(t, _)| *t == title) {
+            Some((_, shapes)) => shapes.push(shape),
+            None => parts.push((title, vec![shape])),
+        }
     }
-    if elements.is_empty() {
+    if parts.is_empty() {
         return Err(Failure("the OBJ file has no faces to show".into()));
+    }
+    let mut elements = Vec::new();
+    for (title, shapes) in &parts {
+        let refs: Vec<_> = shapes.iter().collect();
+        let mut part = element("Objects.Other.Element", title, &refs);
+        part.insert("category".into(), serde_json::json!("OBJ objects"));
+        elements.push(objects.store(part, &refs));
     }
     let refs: Vec<_> = elements.iter().collect();
     let root = objects.store(collection(name, "OBJ file", &refs), &refs);
@@ -107,37 +130,106 @@ pub fn convert(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
-    const CUBE: &str =
-        "mtllib cube.mtl\no cube\nv 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nusemtl red\nf 1 2 3 4\n";
+    const CUBE: &[u8] = include_bytes!("../../tests/fixtures/cube.obj");
+    const CUBE_MTL: &[u8] = include_bytes!("../../tests/fixtures/cube.mtl");
 
-    #[test]
-    fn objects_become_meshes_with_their_mtl_colour() {
-        let mtl = b"newmtl red\nKd 1 0 0\n".to_vec();
-        let libraries = HashMap::from([("cube.mtl".to_string(), mtl)]);
-        let converted = convert("cube.obj", CUBE.as_bytes(), &libraries).unwrap();
-        assert!(converted.warnings.is_empty());
-        let mesh: serde_json::Value =
-            serde_json::from_str(&converted.objects.list[0].data).unwrap();
-        assert_eq!(
-            mesh["faces"].as_array().unwrap().len(),
-            8,
-            "a quad becomes two triangles"
-        );
-        assert_eq!(
-            mesh["renderMaterial"]["diffuse"],
-            serde_json::json!(0xFFFF0000_u32 as i32)
-        );
-        // Y up in the file becomes Z up.
-        assert_eq!(mesh["vertices"][8], serde_json::json!(1.0));
+    fn stored(converted: &Converted) -> Vec<Value> {
+        converted
+            .objects
+            .list
+            .iter()
+            .map(|o| serde_json::from_str(&o.data).unwrap())
+            .collect()
     }
 
     #[test]
-    fn a_missing_mtl_is_a_warning_and_garbage_is_an_error() {
-        let converted = convert("cube.obj", CUBE.as_bytes(), &HashMap::new()).unwrap();
+    fn a_cube_becomes_one_element_with_a_mesh_per_mtl_colour() {
+        let libraries = HashMap::from([("cube.mtl".to_string(), CUBE_MTL.to_vec())]);
+        let converted = convert("cube.obj", CUBE, &libraries).unwrap();
+        assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
+        let objects = stored(&converted);
+        let meshes: Vec<&Value> = objects
+            .iter()
+            .filter(|o| o["speckle_type"] == "Objects.Geometry.Mesh")
+            .collect();
+        assert_eq!(meshes.len(), 2, "the red sides and the blue top");
+        let colours: Vec<&Value> = meshes
+            .iter()
+            .map(|m| &m["renderMaterial"]["diffuse"])
+            .collect();
+        assert!(
+            colours.contains(&&json!(0xFFCC2222_u32 as i32)),
+            "{colours:?}"
+        );
+        assert!(
+            colours.contains(&&json!(0xFF2244CC_u32 as i32)),
+            "{colours:?}"
+        );
+        // Six quads, each two triangles: [3, a, b, c] per triangle.
+        let faces: usize = meshes
+            .iter()
+            .map(|m| m["faces"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(faces, 12 * 4);
+        let cube: Vec<&Value> = objects.iter().filter(|o| o["name"] == "cube").collect();
+        assert_eq!(cube.len(), 1);
+        assert_eq!(cube[0]["@displayValue"].as_array().unwrap().len(), 2);
+        // The top (y = 2 in the Y-up file) is at z = 2; the cube spans 0..2 on every axis.
+        for m in meshes {
+            let zs: Vec<f64> = m["vertices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .skip(2)
+                .step_by(3)
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            assert!(zs.iter().all(|z| (0.0..=2.0).contains(z)), "{zs:?}");
+        }
+        let root = objects.last().unwrap();
+        assert_eq!(root["speckle_type"], "Speckle.Core.Models.Collection");
+        assert_eq!(root["totalChildrenCount"], json!(3));
+    }
+
+    #[test]
+    fn without_its_mtl_the_cube_is_grey_with_a_warning() {
+        let converted = convert("cube.obj", CUBE, &HashMap::new()).unwrap();
         assert!(converted.warnings[0].contains("cube.mtl"));
+        let objects = stored(&converted);
+        assert!(objects
+            .iter()
+            .filter(|o| o["speckle_type"] == "Objects.Geometry.Mesh")
+            .all(|m| m.get("renderMaterial").is_none()));
+        assert_eq!(material_libraries(CUBE), ["cube.mtl"]);
+        assert_eq!(
+            material_libraries(b"mtllib ./materials\\My Colours.mtl\n"),
+            ["My Colours.mtl"]
+        );
+    }
+
+    #[test]
+    fn vertex_colours_are_kept_when_there_is_no_material() {
+        let obj = b"v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nf 1 2 3\n";
+        let converted = convert("t.obj", obj, &HashMap::new()).unwrap();
+        let objects = stored(&converted);
+        assert_eq!(
+            objects[0]["colors"],
+            json!([
+                0xFFFF0000_u32 as i32,
+                0xFF00FF00_u32 as i32,
+                0xFF0000FF_u32 as i32
+            ])
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
         assert!(convert("x.obj", b"f 1 2 3\n", &HashMap::new()).is_err());
         assert!(convert("x.obj", b"\x00\x01binary", &HashMap::new()).is_err());
-        assert_eq!(material_libraries(CUBE.as_bytes()), ["cube.mtl"]);
+        assert!(convert("x.obj", b"v 0 0 0\nv 1 0 0\n", &HashMap::new()).is_err());
+        let lines = b"v 0 0 0\nv 1 0 0\nl 1 2\np 1\n";
+        assert!(convert("x.obj", lines, &HashMap::new()).is_err());
     }
 }

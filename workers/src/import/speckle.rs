@@ -69,14 +69,27 @@ fn merge(closure: &mut BTreeMap<String, u32>, id: &str, depth: u32) {
         .or_insert(depth);
 }
 
+/// An opaque colour (channels 0..1) as Speckle's signed ARGB integer.
+fn argb(r: f32, g: f32, b: f32) -> i32 {
+    let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u32;
+    (0xFF00_0000 | byte(r) << 16 | byte(g) << 8 | byte(b)) as i32
+}
+
+/// A mesh's `colors`: one ARGB integer per vertex, from `rgb` triples.
+pub fn vertex_colours(rgb: &[f32]) -> Value {
+    Value::Array(
+        rgb.chunks_exact(3)
+            .map(|c| json!(argb(c[0], c[1], c[2])))
+            .collect(),
+    )
+}
+
 /// A render material: diffuse colour as Speckle's signed ARGB integer, and opacity.
 pub fn material(name: &str, rgba: [f32; 4]) -> Value {
-    let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u32;
-    let argb = 0xFF00_0000 | byte(rgba[0]) << 16 | byte(rgba[1]) << 8 | byte(rgba[2]);
     json!({
         "speckle_type": "Objects.Other.RenderMaterial",
         "name": name,
-        "diffuse": argb as i32,
+        "diffuse": argb(rgba[0], rgba[1], rgba[2]),
         "opacity": rgba[3].clamp(0.0, 1.0),
         "metalness": 0.0,
         "roughness": 1.0,

@@ -45,30 +45,31 @@ pub fn convert(name: &str, bytes: &[u8]) -> Result<Converted, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
-    fn binary_triangle() -> Vec<u8> {
-        let mut stl = vec![0u8; 80];
-        stl.extend_from_slice(&1u32.to_le_bytes());
-        for v in [
-            0.0f32, 0.0, 1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 2.0, 0.0,
-        ] {
-            stl.extend_from_slice(&v.to_le_bytes());
+    const ASCII: &[u8] = include_bytes!("../../tests/fixtures/cube_ascii.stl");
+    const BINARY: &[u8] = include_bytes!("../../tests/fixtures/cube_binary.stl");
+
+    #[test]
+    fn ascii_and_binary_cubes_become_the_same_mesh() {
+        let mut ids = Vec::new();
+        for bytes in [ASCII, BINARY] {
+            let converted = convert("cube.stl", bytes).unwrap();
+            let mesh: Value = serde_json::from_str(&converted.objects.list[0].data).unwrap();
+            // Twelve triangles over the cube's eight corners, shared.
+            assert_eq!(mesh["faces"].as_array().unwrap().len(), 12 * 4);
+            assert_eq!(mesh["vertices"].as_array().unwrap().len(), 8 * 3);
+            assert_eq!(converted.objects.list.len(), 3, "mesh, element, file");
+            ids.push(converted.root.id);
         }
-        stl.extend_from_slice(&[0, 0]);
-        stl
+        assert_eq!(ids[0], ids[1], "both files hold the same cube");
     }
 
     #[test]
-    fn ascii_and_binary_files_become_one_mesh() {
-        let ascii = "solid t\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 1 0 0\nvertex 0 1 0\nendloop\nendfacet\nendsolid t\n";
-        for bytes in [ascii.as_bytes().to_vec(), binary_triangle()] {
-            let converted = convert("part.stl", &bytes).unwrap();
-            let mesh: serde_json::Value =
-                serde_json::from_str(&converted.objects.list[0].data).unwrap();
-            assert_eq!(mesh["faces"].as_array().unwrap().len(), 4);
-            assert_eq!(mesh["vertices"].as_array().unwrap().len(), 9);
-        }
+    fn damaged_files_fail_with_a_reason() {
         assert!(convert("bad.stl", b"solid nothing but words").is_err());
         assert!(convert("bad.stl", &[1, 2, 3]).is_err());
+        // A binary file cut short: its header promises twelve triangles.
+        assert!(convert("bad.stl", &BINARY[..BINARY.len() - 60]).is_err());
     }
 }

@@ -197,10 +197,12 @@ impl Store for PgDb {
             .fetch_one(&self.pool)
             .await
             .context(|| "measuring the database".into())?;
+        // Fleck's tables: those of the schema it migrated (the first on the search path).
         let tables: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT relname::text, pg_total_relation_size(relid)
+            "SELECT relname::text AS name, pg_total_relation_size(relid) AS bytes
              FROM pg_catalog.pg_statio_user_tables
-             ORDER BY 2 DESC",
+             WHERE schemaname = current_schema()
+             ORDER BY bytes DESC, name",
         )
         .fetch_all(&self.pool)
         .await

@@ -193,11 +193,13 @@ impl Store for SqliteDb {
         .fetch_one(&self.pool)
         .await
         .context(|| "measuring the database".into())?;
-        // `dbstat` counts each table's and index's pages; an index counts towards its table.
+        // `dbstat` (compiled into the bundled SQLite) gives each table's and index's bytes, one
+        // row per b-tree in aggregate mode; an index counts towards its table.
         let tables: Vec<(String, i64)> = sqlx::query_as(
             "SELECT COALESCE(m.tbl_name, s.name) AS name, SUM(s.pgsize) AS bytes
-             FROM dbstat s LEFT JOIN sqlite_schema m ON m.name = s.name
-             GROUP BY 1 ORDER BY bytes DESC",
+             FROM dbstat AS s LEFT JOIN sqlite_schema AS m ON m.name = s.name
+             WHERE s.aggregate = TRUE
+             GROUP BY 1 ORDER BY bytes DESC, name",
         )
         .fetch_all(&self.pool)
         .await

@@ -8,8 +8,9 @@ use crate::authz::ProjectRole;
 use crate::db::map_write_error;
 use crate::error::{Context, Result};
 use crate::projects::{
-    Activity, Attachment, FileImport, Invitee, Listed, Member, Model, ModelFilter, Project,
-    ProjectFilter, ProjectInvite, ProjectStore, ProjectTotals, Version, Window,
+    Activity, Attachment, FileImport, ImportStatus, ImportTotal, Invitee, Listed, Member, Model,
+    ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectStore, ProjectTotals, Version,
+    Window,
 };
 
 /// How times are stored: Unix milliseconds.
@@ -187,21 +188,45 @@ impl ProjectStore for SqliteDb {
     }
 
     async fn totals(&self) -> Result<ProjectTotals> {
-        let (projects, models, versions, attachment_bytes): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM projects),
-                    (SELECT COUNT(*) FROM models),
-                    (SELECT COUNT(*) FROM versions),
-                    (SELECT COALESCE(SUM(file_size), 0) FROM blobs WHERE upload_status = 1)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .context(|| "counting the server's projects".into())?;
+        let (projects, models, versions, attachments, attachment_bytes): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM projects),
+                        (SELECT COUNT(*) FROM models),
+                        (SELECT COUNT(*) FROM versions),
+                        (SELECT COUNT(*) FROM blobs WHERE upload_status = 1),
+                        (SELECT COALESCE(SUM(file_size), 0) FROM blobs WHERE upload_status = 1)",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .context(|| "counting the server's projects".into())?;
         Ok(ProjectTotals {
             projects,
             models,
             versions,
+            attachments,
             attachment_bytes,
         })
+    }
+
+    async fn import_totals(&self) -> Result<Vec<ImportTotal>> {
+        let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT file_type, status, COUNT(*), COALESCE(SUM(file_size), 0)
+             FROM file_imports
+             GROUP BY file_type, status
+             ORDER BY file_type, status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context(|| "counting the server's file imports".into())?;
+        Ok(rows
+            .into_iter()
+            .map(|(file_type, status, count, bytes)| ImportTotal {
+                file_type,
+                status: ImportStatus::from_code(status),
+                count,
+                bytes,
+            })
+            .collect())
     }
 
     async fn public_projects(&self, window: Window) -> Result<Listed<Project>> {
@@ -821,6 +846,27 @@ impl ProjectStore for SqliteDb {
         .await
         .context(|| "saving a file import".into())?;
         Ok(())
+    }
+
+    async fn update_unfinished_file_import(&self, i: &FileImport) -> Result<bool> {
+        let updated = sqlx::query(
+            "UPDATE file_imports
+             SET status = $3, message = $4, version_id = $5, performance = $6, updated_at = $7
+             WHERE project_id = $1 AND id = $2 AND status IN ($8, $9)",
+        )
+        .bind(&i.project_id)
+        .bind(&i.id)
+        .bind(i.status as i64)
+        .bind(&i.message)
+        .bind(&i.version_id)
+        .bind(performance_to_db(i))
+        .bind(to_db(i.updated_at))
+        .bind(ImportStatus::Queued as i64)
+        .bind(ImportStatus::Converting as i64)
+        .execute(&self.pool)
+        .await
+        .context(|| "updating a file import".into())?;
+        Ok(updated.rows_affected() == 1)
     }
 
     async fn file_import(&self, project_id: &str, id: &str) -> Result<Option<FileImport>> {
