@@ -139,6 +139,18 @@ test('a version sent with specklepy shows in the model list, and its token is re
   await page.locator('.account .who', { hasText: owner.name }).waitFor();
 
   await page.goto(`${BASE_URL}/profile`);
+  // An avatar chosen from a file is scaled down in the browser and saved with the profile.
+  const avatarFile = new URL('../fixtures/avatar.png', import.meta.url).pathname;
+  await page.locator('[data-avatar-input]').setInputFiles(avatarFile);
+  await page.locator('.avatar-picker img.avatar[src^="data:image/jpeg"]').waitFor();
+  await page.getByRole('button', { name: 'Save profile' }).click();
+  await page.getByText('Your profile is saved.').waitFor();
+  await page.reload();
+  const avatar = page.locator('.avatar-picker img.avatar');
+  await page.waitForFunction(() => document.querySelector('.avatar-picker img.avatar')?.naturalWidth === 256);
+  assert.match(await avatar.getAttribute('src'), /^data:image\/jpeg;base64,/);
+  await screenshot(page, 'profile-avatar');
+
   await page.locator('#token-name').fill('specklepy in the browser tests');
   for (const scope of ['streams:read', 'streams:write', 'profile:read']) {
     await page.locator(`#scope-${scope.replace(':', '-')}`).check();

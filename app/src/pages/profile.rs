@@ -1,6 +1,7 @@
 //! `/profile`: the signed-in user's profile and password, their personal access tokens and the
 //! apps they let act for them.
 
+mod avatar;
 mod tokens;
 
 use leptos::html;
@@ -70,9 +71,6 @@ fn ProfileDetails(profile: Loaded<Profile>) -> impl IntoView {
                         Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                         Ok(profile) => view! {
                             <EmailStatus email=profile.email verified=profile.verified />
-                            {(!profile.avatar.is_empty()).then(|| view! {
-                                <img class="avatar" src=profile.avatar.clone() alt="Your avatar" width="64" height="64" />
-                            })}
                             <ActionForm action=save attr:id="profile-form">
                                 <label for="profile-name">"Name"</label>
                                 <input id="profile-name" type="text" name="name" value=profile.name autocomplete="name" required maxlength="512" />
@@ -80,9 +78,7 @@ fn ProfileDetails(profile: Loaded<Profile>) -> impl IntoView {
                                 <input id="profile-company" type="text" name="company" value=profile.company autocomplete="organization" maxlength="512" />
                                 <label for="profile-bio">"Bio"</label>
                                 <textarea id="profile-bio" name="bio" rows="3" maxlength="2048">{profile.bio}</textarea>
-                                <label for="profile-avatar">"Avatar URL"</label>
-                                <input id="profile-avatar" type="url" name="avatar" value=profile.avatar aria-describedby="profile-avatar-hint" />
-                                <p id="profile-avatar-hint" class="hint">"The https address of an image. Leave it empty for none."</p>
+                                <avatar::AvatarPicker current=profile.avatar />
                                 <FormError result=save.value() />
                                 <Done result=save.value() message="Your profile is saved." />
                                 <button class="button" type="submit" disabled=pending>
