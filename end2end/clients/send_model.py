@@ -1,6 +1,7 @@
 """Sends a small model to a Fleck project with specklepy, as a connector would, and creates a
-version of a model. Used by the browser tests: `python send_model.py URL TOKEN PROJECT MODEL`.
-Prints the new version's id."""
+version of a model. Used by the browser tests: `python send_model.py URL TOKEN PROJECT MODEL
+[boxes|details]`: three boxes (the default), or lines and a block placed twice (Speckle 3
+instance proxies). Prints the new version's id."""
 
 import sys
 import warnings
@@ -9,7 +10,8 @@ from specklepy.api import operations
 from specklepy.api.client import SpeckleClient
 from specklepy.api.inputs.version_inputs import CreateVersionInput
 from specklepy.objects import Base
-from specklepy.objects.geometry import Mesh
+from specklepy.objects.geometry import Line, Mesh, Point, Polyline
+from specklepy.objects.proxies import InstanceDefinitionProxy, InstanceProxy
 from specklepy.transports.server import ServerTransport
 
 
@@ -22,22 +24,52 @@ def box(x: float) -> Mesh:
     return Mesh(vertices=vertices, faces=faces, units="m")
 
 
+def boxes() -> Base:
+    root = Base()
+    root["@elements"] = [box(2.0 * i) for i in range(3)]
+    root["name"] = "Three boxes"
+    return root
+
+
+def details() -> Base:
+    """A site outline, a survey line, and one box block placed twice."""
+    outline = Polyline(value=[-1, -1, 0, 7, -1, 0, 7, 3, 0, -1, 3, 0, -1, -1, 0], units="m")
+    survey = Line(start=Point(x=-1, y=4, z=0, units="m"), end=Point(x=7, y=4, z=0, units="m"), units="m")
+    block = box(0.0)
+    block.applicationId = "block-box"
+
+    def place(x: float) -> InstanceProxy:
+        return InstanceProxy(
+            definitionId="box-block",
+            transform=[1, 0, 0, x, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+            maxDepth=0,
+            units="m",
+        )
+    root = Base()
+    root["@elements"] = [outline, survey, place(1.0), place(4.0)]
+    root["@definitions"] = [block]
+    root["instanceDefinitionProxies"] = [
+        InstanceDefinitionProxy(objects=["block-box"], maxDepth=0, name="Box block", applicationId="box-block")
+    ]
+    root["name"] = "Site details"
+    return root
+
+
 def main() -> None:
     # specklepy marks the JSON transport as deprecated; it is what the connectors send today.
     warnings.simplefilter("ignore", DeprecationWarning)
     url, token, project_id, model_id = sys.argv[1:5]
+    kind = sys.argv[5] if len(sys.argv) > 5 else "boxes"
     client = SpeckleClient(host=url, use_ssl=url.startswith("https"))
     client.authenticate_with_token(token)
-    root = Base()
-    root["@elements"] = [box(2.0 * i) for i in range(3)]
-    root["name"] = "Three boxes"
+    root = details() if kind == "details" else boxes()
     object_id = operations.send(root, [ServerTransport(project_id, client)], use_default_cache=False)
     version = client.version.create(
         CreateVersionInput(
             object_id=object_id,
             model_id=model_id,
             project_id=project_id,
-            message="Three boxes from specklepy",
+            message="Site details from specklepy" if kind == "details" else "Three boxes from specklepy",
             source_application="specklepy",
         )
     )

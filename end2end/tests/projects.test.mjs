@@ -221,6 +221,34 @@ test('a version sent with specklepy shows in the model list, and its token is re
   assert.ok(await drawn() > 1000, 'the isolated category is drawn');
   await screenshot(page, 'model-3d-selected');
 
+  // A section box cut to the west third of the model leaves part of it drawn.
+  const whole = await drawn();
+  await page.getByLabel('Cut the model to a box').check();
+  await page.locator('#section-x-to').fill('30');
+  await page.waitForFunction(() => true);
+  const cut = await drawn();
+  assert.ok(cut < whole * 0.8 && cut > 100, `the section box cuts the model (${cut} of ${whole} pixels)`);
+  await screenshot(page, 'model-3d-section');
+  await page.getByLabel('Cut the model to a box').uncheck();
+  assert.ok(await drawn() >= whole * 0.95, 'without the box the whole model is drawn again');
+
+  // Lines and a block placed twice (Speckle 3 instance proxies) are drawn too; hiding the
+  // instances takes the boxes away and leaves the lines.
+  await page.goto(projectUrl);
+  const girdersHref = await page.locator('.model-line[data-model="deck/level 1/girders"] a.model-name').getAttribute('href');
+  execFileSync(python, [script, BASE_URL, token, projectId, girdersHref.split('/').pop(), 'details'], { encoding: 'utf8' });
+  await page.goto(`${BASE_URL}${girdersHref}`);
+  await canvas.waitFor({ timeout: 30_000 });
+  for (const kind of ['Polyline', 'Line', 'InstanceProxy']) {
+    await page.locator(`.categories li[data-category="${kind}"]`).waitFor();
+  }
+  const details = await drawn();
+  assert.ok(details > 1000, `lines and instances are drawn (${details} pixels)`);
+  await page.locator('.categories li[data-category="InstanceProxy"]').getByRole('checkbox').uncheck();
+  const linesOnly = await drawn();
+  assert.ok(linesOnly < details * 0.7 && linesOnly > 50, `hiding the instances leaves the lines (${linesOnly} of ${details} pixels)`);
+  await screenshot(page, 'model-3d-lines');
+
   await page.goto(`${BASE_URL}/profile`);
   const tokenRow = page.locator('tr[data-token-name="specklepy in the browser tests"]');
   await tokenRow.getByText('Revoke…').click();

@@ -14,6 +14,7 @@ pub mod properties;
 #[cfg(feature = "render")]
 pub mod render;
 pub mod scene;
+pub mod section;
 pub mod strokes;
 pub mod units;
 #[cfg(feature = "web")]
@@ -21,6 +22,8 @@ pub mod web;
 
 mod batches;
 mod curves;
+#[cfg(feature = "render")]
+mod depth_order;
 mod material;
 mod math;
 mod mesh;

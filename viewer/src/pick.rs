@@ -25,12 +25,14 @@ pub fn object_bounds(scene: &Scene, object_id: &str) -> Option<Bounds> {
     bounds
 }
 
-/// The nearest object the ray from `origin` along `direction` hits, among those `shows` keeps.
+/// The nearest object the ray from `origin` along `direction` hits, among those `shows` keeps,
+/// inside the section box when there is one.
 pub fn pick<'a>(
     scene: &'a Scene,
     origin: [f32; 3],
     direction: [f32; 3],
     shows: &dyn Fn(&str) -> bool,
+    section: Option<&Bounds>,
 ) -> Option<&'a str> {
     let mut nearest: Option<(f32, &str)> = None;
     for batch in &scene.meshes {
@@ -53,6 +55,10 @@ pub fn pick<'a>(
                     continue;
                 };
                 if let Some(t) = hit(origin, direction, a, b, c) {
+                    let at = [0, 1, 2].map(|k| origin[k] + direction[k] * t);
+                    if section.is_some_and(|s| !crate::section::contains(s, at)) {
+                        continue;
+                    }
                     if nearest.is_none_or(|(best, _)| t < best) {
                         nearest = Some((t, &range.object_id));
                     }

@@ -4,11 +4,13 @@
 use three_d::{
     AmbientLight, Camera, ClearState, ColorMaterial, Context, CpuMaterial, CpuMesh, DepthTest,
     DirectionalLight, Gm, Indices, Light, Mesh, Object, PhysicalMaterial, Positions, RenderStates,
-    RenderTarget, RenderTargetMultisample, Srgba, Vec3, Viewport,
+    RenderTarget, RenderTargetMultisample, Srgba, TriangleBuffer, Vec3, Viewport,
 };
 
 use crate::camera::{Orbit, FIELD_OF_VIEW};
-use crate::scene::{LineBatch, MeshBatch, PointBatch, Scene};
+use crate::depth_order::{DepthOrder, Part};
+use crate::scene::{Bounds, LineBatch, MeshBatch, PointBatch, Scene};
+use crate::section::{self, CutVertices};
 use crate::strokes::Strokes;
 
 /// The page's background, and the colour a picked object is drawn in.
@@ -34,7 +36,12 @@ impl<F: Fn(&str) -> bool> Visibility for F {
 pub struct Renderer {
     context: Context,
     camera: Camera,
+    /// Opaque triangles, one mesh per material batch.
     meshes: Vec<Gm<Mesh, PhysicalMaterial>>,
+    /// Every transparent triangle in one mesh, its objects ordered far to near.
+    translucent: Option<(Gm<Mesh, PhysicalMaterial>, DepthOrder)>,
+    /// Only what lies inside is drawn; `None` draws everything.
+    section: Option<Bounds>,
     /// Curves, points and the ground grid, unlit.
     strokes: Vec<Gm<Mesh, ColorMaterial>>,
     grid: bool,
@@ -62,6 +69,8 @@ impl Renderer {
             context,
             camera,
             meshes: Vec::new(),
+            translucent: None,
+            section: None,
             strokes: Vec::new(),
             grid: true,
             highlight: None,
@@ -77,45 +86,61 @@ impl Renderer {
         &self.context
     }
 
-    /// Uploads the scene's batches, leaving out what `visibility` hides.
+    /// Cuts what `load` uploads next to `section`; `None` shows everything again.
+    pub fn set_section(&mut self, section: Option<Bounds>) {
+        self.section = section;
+    }
+
+    /// Uploads the scene's batches, leaving out what `visibility` hides and what lies outside
+    /// the section box.
     pub fn load(&mut self, scene: &Scene, visibility: &dyn Visibility) {
-        self.meshes = scene
-            .meshes
-            .iter()
-            .filter_map(|batch| {
-                let indices = visible_indices(batch, visibility);
-                if indices.is_empty() {
-                    return None;
-                }
-                let cpu = cpu_mesh(batch, indices);
-                let [r, g, b, _] = batch.material.color;
-                let alpha = (batch.material.opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
-                let material = CpuMaterial {
-                    albedo: Srgba::new(r, g, b, alpha),
-                    metallic: 0.0,
-                    roughness: 0.85,
-                    ..Default::default()
-                };
-                let material = if alpha < 255 {
-                    PhysicalMaterial::new_transparent(&self.context, &material)
-                } else {
-                    PhysicalMaterial::new_opaque(&self.context, &material)
-                };
-                Some(Gm::new(Mesh::new(&self.context, &cpu), material))
-            })
-            .collect();
+        let mut glass = Glass::default();
+        self.meshes = Vec::new();
+        for batch in &scene.meshes {
+            let alpha = (batch.material.opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+            if alpha < 255 {
+                glass.add(batch, visibility, self.section.as_ref(), alpha);
+                continue;
+            }
+            let indices = visible_indices(batch, visibility);
+            let mut added = CutVertices::for_batch(batch);
+            let indices = match &self.section {
+                Some(section) => section::cut_triangles(batch, &indices, section, &mut added),
+                None => indices,
+            };
+            if indices.is_empty() {
+                continue;
+            }
+            let cpu = cpu_mesh(batch, &added, indices);
+            // Vertex colours multiply the albedo: a batch that has them is drawn in them alone.
+            let [r, g, b, _] = match batch.colors {
+                Some(_) => [255; 4],
+                None => batch.material.color,
+            };
+            let material = CpuMaterial {
+                albedo: Srgba::new(r, g, b, 255),
+                metallic: 0.0,
+                roughness: 0.85,
+                ..Default::default()
+            };
+            let material = PhysicalMaterial::new_opaque(&self.context, &material);
+            self.meshes
+                .push(Gm::new(Mesh::new(&self.context, &cpu), material));
+        }
+        self.translucent = glass.upload(&self.context);
         let width = scene.bounds.map_or(0.01, |b| b.radius() * LINE_WIDTH);
         self.strokes = scene
             .lines
             .iter()
             .filter_map(|batch| {
-                let strokes = visible_strokes(batch, visibility, width);
+                let strokes = visible_strokes(batch, visibility, self.section.as_ref(), width);
                 let [r, g, b, a] = batch.color;
                 self.stroke_mesh(&strokes, Srgba::new(r, g, b, a), None)
             })
             .collect();
         for batch in &scene.points {
-            let (strokes, colors) = visible_points(batch, visibility, width * POINT_SIZE);
+            let (strokes, colors) =
+                visible_points(batch, visibility, self.section.as_ref(), width * POINT_SIZE);
             let color = match colors {
                 // Per-point colours multiply the material's, so it stays white.
                 Some(_) => Srgba::WHITE,
@@ -170,9 +195,22 @@ impl Renderer {
                 for range in batch.objects.iter().filter(|r| r.object_id == id) {
                     let start = range.first_index as usize;
                     let end = start + range.index_count as usize;
-                    for &i in batch.indices.get(start..end).unwrap_or_default() {
-                        let p = batch.positions[i as usize];
-                        positions.push(Vec3::new(p[0], p[1], p[2]));
+                    let indices = batch.indices.get(start..end).unwrap_or_default();
+                    let mut added = CutVertices::for_batch(batch);
+                    let indices = match &self.section {
+                        Some(section) => {
+                            section::cut_triangles(batch, indices, section, &mut added)
+                        }
+                        None => indices.to_vec(),
+                    };
+                    for i in indices {
+                        let p = batch
+                            .positions
+                            .get(i as usize)
+                            .or_else(|| added.positions.get(i as usize - batch.positions.len()));
+                        if let Some(p) = p {
+                            positions.push(Vec3::new(p[0], p[1], p[2]));
+                        }
                     }
                 }
             }
@@ -213,6 +251,13 @@ impl Renderer {
             near,
             orbit.distance * 100.0 + 10.0,
         );
+        if let Some((gm, order)) = &mut self.translucent {
+            if let Some(indices) = order.sort_for(p) {
+                if let TriangleBuffer::IndexedU32(buffer) = gm.geometry.indices_mut() {
+                    buffer.fill(&indices);
+                }
+            }
+        }
     }
 
     pub fn camera(&self) -> &Camera {
@@ -223,12 +268,13 @@ impl Renderer {
     pub fn render(&self, target: &impl Target) {
         let [r, g, b, a] = BACKGROUND;
         target.clear_to(ClearState::color_and_depth(r, g, b, a, 1.0));
-        target.draw(
-            &self.camera,
-            &self.meshes,
-            &[&self.ambient, &self.key, &self.fill],
-        );
+        let lights: [&dyn Light; 3] = [&self.ambient, &self.key, &self.fill];
+        target.draw(&self.camera, &self.meshes, &lights);
         target.draw(&self.camera, &self.strokes, &[]);
+        // Last, over everything opaque, without writing depth (the material's render states).
+        if let Some((glass, _)) = &self.translucent {
+            target.draw(&self.camera, [glass], &lights);
+        }
         if let Some(highlight) = &self.highlight {
             target.draw(&self.camera, [highlight], &[]);
         }
@@ -295,7 +341,12 @@ fn visible_indices(batch: &MeshBatch, visibility: &dyn Visibility) -> Vec<u32> {
 }
 
 /// The batch's segments of the objects `visibility` shows, as tubes `width` wide.
-fn visible_strokes(batch: &LineBatch, visibility: &dyn Visibility, width: f32) -> Strokes {
+fn visible_strokes(
+    batch: &LineBatch,
+    visibility: &dyn Visibility,
+    section: Option<&Bounds>,
+    width: f32,
+) -> Strokes {
     let mut strokes = Strokes::default();
     for range in batch
         .objects
@@ -310,7 +361,13 @@ fn visible_strokes(batch: &LineBatch, visibility: &dyn Visibility, width: f32) -
             .unwrap_or_default()
             .chunks_exact(2)
         {
-            strokes.segment(pair[0], pair[1], width);
+            let cut = match section {
+                Some(section) => section::cut_segment(pair[0], pair[1], section),
+                None => Some((pair[0], pair[1])),
+            };
+            if let Some((a, b)) = cut {
+                strokes.segment(a, b, width);
+            }
         }
     }
     strokes
@@ -321,6 +378,7 @@ fn visible_strokes(batch: &LineBatch, visibility: &dyn Visibility, width: f32) -
 fn visible_points(
     batch: &PointBatch,
     visibility: &dyn Visibility,
+    section: Option<&Bounds>,
     size: f32,
 ) -> (Strokes, Option<Vec<Srgba>>) {
     let mut strokes = Strokes::default();
@@ -333,6 +391,9 @@ fn visible_points(
         let start = range.first_index as usize;
         let end = start + range.index_count as usize;
         for i in start..end.min(batch.positions.len()) {
+            if section.is_some_and(|s| !section::contains(s, batch.positions[i])) {
+                continue;
+            }
             let before = strokes.positions.len();
             strokes.point(batch.positions[i], size);
             if let (Some(colors), Some(all)) = (colors.as_mut(), batch.colors.as_ref()) {
@@ -345,29 +406,126 @@ fn visible_points(
     (strokes, colors)
 }
 
-fn cpu_mesh(batch: &MeshBatch, indices: Vec<u32>) -> CpuMesh {
+/// The batch's vertices, then those cutting added, with `indices` into them.
+fn cpu_mesh(batch: &MeshBatch, added: &CutVertices, indices: Vec<u32>) -> CpuMesh {
+    let vec3 = |p: &[f32; 3]| Vec3::new(p[0], p[1], p[2]);
+    let srgba = |c: &[u8; 4]| Srgba::new(c[0], c[1], c[2], c[3]);
     CpuMesh {
         positions: Positions::F32(
             batch
                 .positions
                 .iter()
-                .map(|p| Vec3::new(p[0], p[1], p[2]))
+                .chain(&added.positions)
+                .map(vec3)
                 .collect(),
         ),
         normals: Some(
             batch
                 .normals
                 .iter()
-                .map(|n| Vec3::new(n[0], n[1], n[2]))
+                .chain(&added.normals)
+                .map(vec3)
                 .collect(),
         ),
         colors: batch.colors.as_ref().map(|colors| {
             colors
                 .iter()
-                .map(|c| Srgba::new(c[0], c[1], c[2], c[3]))
+                .chain(added.colors.iter().flatten())
+                .map(srgba)
                 .collect()
         }),
         indices: Indices::U32(indices),
         ..Default::default()
+    }
+}
+
+/// Transparent triangles of every batch gathered for one mesh: each vertex carries its colour
+/// and opacity, each object is a part to sort by depth.
+#[derive(Default)]
+struct Glass {
+    positions: Vec<Vec3>,
+    normals: Vec<Vec3>,
+    colors: Vec<Srgba>,
+    parts: Vec<Part>,
+}
+
+impl Glass {
+    fn add(
+        &mut self,
+        batch: &MeshBatch,
+        visibility: &dyn Visibility,
+        section: Option<&Bounds>,
+        alpha: u8,
+    ) {
+        let mut added = CutVertices::for_batch(batch);
+        let mut parts = Vec::new();
+        for range in batch
+            .objects
+            .iter()
+            .filter(|r| visibility.shows(&r.object_id))
+        {
+            let start = range.first_index as usize;
+            let end = start + range.index_count as usize;
+            let indices = batch.indices.get(start..end).unwrap_or_default();
+            let indices = match section {
+                Some(section) => section::cut_triangles(batch, indices, section, &mut added),
+                None => indices.to_vec(),
+            };
+            if !indices.is_empty() {
+                parts.push(indices);
+            }
+        }
+        if parts.is_empty() {
+            return;
+        }
+        let offset = self.positions.len() as u32;
+        let cpu = cpu_mesh(batch, &added, Vec::new());
+        let Positions::F32(positions) = cpu.positions else {
+            return;
+        };
+        let [r, g, b, _] = batch.material.color;
+        let colors: Vec<Srgba> = match cpu.colors {
+            Some(colors) => colors
+                .into_iter()
+                .map(|c| Srgba::new(c.r, c.g, c.b, alpha))
+                .collect(),
+            None => vec![Srgba::new(r, g, b, alpha); positions.len()],
+        };
+        for indices in parts {
+            let mut center = Vec3::new(0.0, 0.0, 0.0);
+            for &i in &indices {
+                center += positions[i as usize];
+            }
+            center /= indices.len() as f32;
+            self.parts.push(Part {
+                center: [center.x, center.y, center.z],
+                indices: indices.into_iter().map(|i| i + offset).collect(),
+            });
+        }
+        self.positions.extend(positions);
+        self.normals.extend(cpu.normals.unwrap_or_default());
+        self.colors.extend(colors);
+    }
+
+    fn upload(self, context: &Context) -> Option<(Gm<Mesh, PhysicalMaterial>, DepthOrder)> {
+        if self.parts.is_empty() {
+            return None;
+        }
+        let order = DepthOrder::new(self.parts);
+        let cpu = CpuMesh {
+            positions: Positions::F32(self.positions),
+            normals: Some(self.normals),
+            colors: Some(self.colors),
+            indices: Indices::U32(order.indices()),
+            ..Default::default()
+        };
+        let material = CpuMaterial {
+            albedo: Srgba::WHITE,
+            metallic: 0.0,
+            roughness: 0.3,
+            ..Default::default()
+        };
+        let material = PhysicalMaterial::new_transparent(context, &material);
+        Some((Gm::new(Mesh::new(context, &cpu), material), order))
     }
 }

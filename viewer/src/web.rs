@@ -14,7 +14,7 @@ use crate::camera::{Orbit, StandardView};
 use crate::objects::ObjectSource;
 use crate::pick::pick;
 use crate::render::Renderer;
-use crate::scene::{Scene, SceneObject};
+use crate::scene::{Bounds, Scene, SceneObject};
 
 /// How far loading got: objects received, and how many the root says there are.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -37,6 +37,8 @@ struct State {
     hidden: HashSet<String>,
     isolated: Option<HashSet<String>>,
     selected: Option<String>,
+    /// The section box, in scene coordinates.
+    section: Option<Bounds>,
     marked_first_geometry: bool,
 }
 
@@ -123,6 +125,7 @@ impl WebViewer {
                 hidden: HashSet::new(),
                 isolated: None,
                 selected: None,
+                section: None,
             })),
         })
     }
@@ -326,6 +329,7 @@ impl WebViewer {
                 [origin.x, origin.y, origin.z],
                 [direction.x, direction.y, direction.z],
                 &|id| state.shows(id),
+                state.section.as_ref(),
             )
             .map(str::to_string)
         };
@@ -342,6 +346,35 @@ impl WebViewer {
             state.selected = id;
         }
         self.draw();
+    }
+
+    /// Everything the model draws, in scene coordinates, for sizing a section box.
+    pub fn bounds(&self) -> Option<Bounds> {
+        self.state.borrow().scene.bounds
+    }
+
+    /// Draws only what lies inside `section`; `None` draws everything again. A selection
+    /// outside the box is cleared.
+    pub fn set_section(&self, section: Option<Bounds>) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.section = section;
+            state.renderer.set_section(section);
+            let scene = std::mem::take(&mut state.scene);
+            let inside = |id: &str| {
+                section.is_none_or(|section| {
+                    crate::pick::object_bounds(&scene, id).is_some_and(|b| {
+                        (0..3).all(|k| b.max[k] >= section.min[k] && b.min[k] <= section.max[k])
+                    })
+                })
+            };
+            let selected = state.selected.take().filter(|id| inside(id));
+            // The highlight is cut by the box too.
+            state.renderer.select(&scene, selected.as_deref());
+            state.selected = selected;
+            state.scene = scene;
+        }
+        self.reload_visibility();
     }
 
     /// Hides these objects (and shows every other), keeping any isolation.

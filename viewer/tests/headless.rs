@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use fleck_viewer::camera::{Orbit, StandardView};
 use fleck_viewer::headless::{preview_views, Headless, Image, RenderThread};
 use serde_json::{json, Value};
 
@@ -175,4 +176,37 @@ fn an_empty_scene_and_bad_sizes_are_handled() {
         .chunks_exact(4)
         .all(|p| is_background([p[0], p[1], p[2], p[3]])));
     assert!(images.1, "a zero-width image is refused");
+}
+
+#[test]
+fn transparent_objects_blend_far_to_near_from_every_side() {
+    // Two half-transparent slabs one behind the other: the nearer one's colour must dominate
+    // whichever side the camera is on, which only holds when the far one is drawn first.
+    let slab = |id: &str, y: f64, argb: i64| {
+        let mut slab = cube(id, [-1.0, y, -1.0], [1.0, y + 0.1, 1.0], argb);
+        slab["renderMaterial"] = material(argb, 0.5);
+        slab
+    };
+    let scene = build(vec![
+        root(&["red", "blue"]),
+        slab("red", 0.0, 0xFFE0_2020),
+        slab("blue", 2.0, 0xFF20_20E0),
+    ]);
+    let bounds = scene.bounds.unwrap();
+    let mut front = Orbit::fit(bounds.min, bounds.max);
+    front.set_view(StandardView::Front);
+    let mut back = front;
+    back.rotate(std::f32::consts::PI, 0.0);
+    let headless = Headless::new().expect("a headless GL context (Mesa EGL)");
+    let images = headless.render(&scene, &[front, back], 120, 120).unwrap();
+    let [r, _, b, _] = images[0].pixel(60, 60);
+    assert!(
+        r > b + 30,
+        "from the front the red slab is nearer: {r} vs {b}"
+    );
+    let [r, _, b, _] = images[1].pixel(60, 60);
+    assert!(
+        b > r + 30,
+        "from the back the blue slab is nearer: {b} vs {r}"
+    );
 }

@@ -113,50 +113,6 @@ fn very_deep_trees_stop_instead_of_overflowing() {
     assert_eq!(scene.report.missing, 0);
 }
 
-/// A synthetic model: `count` floor elements, each a 10 × 5 grid of quads (100 triangles) in
-/// one of four materials, with vertices and faces chunked as Speckle sends them.
-fn synthetic_model(count: usize) -> ObjectSource {
-    let mut source = ObjectSource::new();
-    let mut elements = Vec::new();
-    for e in 0..count {
-        let (x0, y0) = ((e % 40) as f64 * 12.0, (e / 40) as f64 * 7.0);
-        let mut vertices = Vec::new();
-        for j in 0..=5 {
-            for i in 0..=10 {
-                vertices.extend([x0 + i as f64, y0 + j as f64, (i * j) as f64 * 0.01]);
-            }
-        }
-        let mut faces = Vec::new();
-        for j in 0..5 {
-            for i in 0..10 {
-                let v = j * 11 + i;
-                faces.extend([4, v, v + 1, v + 12, v + 11]);
-            }
-        }
-        let (vertices_a, vertices_b) = vertices.split_at(99);
-        source.insert(chunk(&format!("v{e}a"), json!(vertices_a)));
-        source.insert(chunk(&format!("v{e}b"), json!(vertices_b)));
-        source.insert(chunk(&format!("f{e}"), json!(faces)));
-        source.insert(json!({
-            "id": format!("m{e}"),
-            "speckle_type": "Objects.Geometry.Mesh",
-            "units": "m",
-            "vertices": refs(&[&format!("v{e}a"), &format!("v{e}b")]),
-            "faces": [r(&format!("f{e}"))],
-            "renderMaterial": material(-16777216 + (e % 4) as i64 * 40, 1.0)
-        }));
-        source.insert(json!({
-            "id": format!("e{e}"),
-            "speckle_type": "Objects.BuiltElements.Floor:Objects.BuiltElements.Revit.RevitFloor",
-            "category": "Floors",
-            "displayValue": [r(&format!("m{e}"))]
-        }));
-        elements.push(r(&format!("e{e}")));
-    }
-    source.insert(json!({ "id": "root", "speckle_type": "Base", "@Floors": elements }));
-    source
-}
-
 fn assert_synthetic_scene(scene: &Scene, count: usize) {
     assert_eq!(scene.report.problems(), 0, "{:?}", scene.report);
     assert_eq!(scene.triangle_count(), count * 100);
@@ -185,19 +141,4 @@ fn builds_a_100k_triangle_model() {
         [bounds.max[0], bounds.max[1]],
         [39.0 * 12.0 + 10.0, 24.0 * 7.0 + 5.0]
     );
-}
-
-/// The size the viewer is held to: 1,000,000 triangles in 10,000 objects, well under a second
-/// in release. Run with `cargo test -p fleck-viewer --release -- --ignored --nocapture`.
-#[test]
-#[ignore = "timing check; run in release"]
-fn builds_a_million_triangle_model() {
-    let source = synthetic_model(10_000);
-    let started = std::time::Instant::now();
-    let scene = Scene::build(&source, "root");
-    eprintln!(
-        "built 1M triangles from 10k objects in {:?}",
-        started.elapsed()
-    );
-    assert_synthetic_scene(&scene, 10_000);
 }

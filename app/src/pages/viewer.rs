@@ -33,6 +33,18 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
     let isolated_category = RwSignal::new(None::<String>);
     let selected = RwSignal::new(None::<(String, Vec<(String, String)>)>);
     let controls = Controls::start(canvas, project_id, object_id, status, entries, selected);
+    // The section box, as percentages of the model's extent along X, Y and Z.
+    let section_on = RwSignal::new(false);
+    let section = RwSignal::new([(0.0f32, 100.0f32); 3]);
+    Effect::new(move |_| {
+        let on = section_on.get();
+        let ranges = section.get();
+        // Applied again once loading finished, when the model's extent is known.
+        let loaded = status.with(|s| s.done);
+        if loaded || !on {
+            controls.set_section(on.then_some(ranges));
+        }
+    });
     // Hiding and isolating act on categories, as the tree groups them.
     Effect::new(move |_| {
         let hidden = hidden_categories.get();
@@ -143,6 +155,7 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
                         }.into_any()
                     }}
                 </section>
+                <SectionBox on=section_on ranges=section />
                 <section aria-labelledby="properties-heading" aria-live="polite">
                     <h3 id="properties-heading">"Selected object"</h3>
                     {move || match selected.get() {
@@ -155,6 +168,46 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
                     }}
                 </section>
             </aside>
+        </section>
+    }
+}
+
+/// The section box's controls: on or off, and from where to where along each axis.
+#[component]
+fn SectionBox(on: RwSignal<bool>, ranges: RwSignal<[(f32, f32); 3]>) -> impl IntoView {
+    let axes = [
+        (0usize, "X", "west to east"),
+        (1, "Y", "south to north"),
+        (2, "Z", "bottom to top"),
+    ];
+    view! {
+        <section aria-labelledby="section-heading" class="section-box">
+            <h3 id="section-heading">"Section box"</h3>
+            <div class="check">
+                <input type="checkbox" id="section-on" prop:checked=move || on.get() on:change=move |e| on.set(event_target_checked(&e)) />
+                <label for="section-on">"Cut the model to a box"</label>
+            </div>
+            {axes.into_iter().map(|(axis, name, span)| {
+                let input = move |end: usize| move |e: leptos::ev::Event| {
+                    let value = event_target_value(&e).parse::<f32>().unwrap_or(0.0);
+                    ranges.update(|r| {
+                        let (from, to) = &mut r[axis];
+                        // Each end stops one percent short of the other.
+                        if end == 0 { *from = value.min(*to - 1.0).max(0.0) } else { *to = value.max(*from + 1.0).min(100.0) }
+                    });
+                };
+                let from_id = format!("section-{}-from", name.to_lowercase());
+                let to_id = format!("section-{}-to", name.to_lowercase());
+                view! {
+                    <fieldset class="section-axis" prop:disabled=move || !on.get()>
+                        <legend>{format!("{name}, {span}")}</legend>
+                        <label for=from_id.clone()>"From"</label>
+                        <input type="range" id=from_id min="0" max="100" step="1" prop:value=move || ranges.get()[axis].0.to_string() on:input=input(0) />
+                        <label for=to_id.clone()>"To"</label>
+                        <input type="range" id=to_id min="0" max="100" step="1" prop:value=move || ranges.get()[axis].1.to_string() on:input=input(1) />
+                    </fieldset>
+                }
+            }).collect_view()}
         </section>
     }
 }
@@ -187,6 +240,7 @@ impl Controls {
     fn key(&self, _: &leptos::ev::KeyboardEvent) {}
     fn fit(&self, _selection: bool) {}
     fn view(&self, _name: &str) {}
+    fn set_section(&self, _: Option<[(f32, f32); 3]>) {}
 }
 
 #[cfg(feature = "hydrate")]
@@ -202,10 +256,24 @@ mod browser {
         pub pan: bool,
     }
 
+    /// A finger on the canvas; two pinch to zoom and move together to pan.
+    pub struct Touch {
+        pub id: i32,
+        pub x: f64,
+        pub y: f64,
+    }
+
     pub struct Live {
         pub viewer: WebViewer,
         pub drag: Option<Drag>,
+        pub touches: Vec<Touch>,
         pub selected: super::Selection,
+    }
+
+    /// The distance between two fingers and their midpoint.
+    pub fn span(a: &Touch, b: &Touch) -> (f64, f64, f64) {
+        let distance = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+        (distance, (a.x + b.x) / 2.0, (a.y + b.y) / 2.0)
     }
 }
 
@@ -239,6 +307,7 @@ impl Controls {
             live.set_value(Some(browser::Live {
                 viewer: viewer.clone(),
                 drag: None,
+                touches: Vec::new(),
                 selected,
             }));
             let (project_id, object_id) = (project_id.clone(), object_id.clone());
@@ -319,10 +388,23 @@ impl Controls {
             }
         }
         let pan = e.button() != 0 || e.shift_key();
+        let (x, y) = (e.client_x() as f64, e.client_y() as f64);
         self.with(|live| {
+            if e.pointer_type() == "touch" {
+                live.touches.push(browser::Touch {
+                    id: e.pointer_id(),
+                    x,
+                    y,
+                });
+                if live.touches.len() > 1 {
+                    // A second finger starts a pinch: neither an orbit nor a tap.
+                    live.drag = None;
+                    return;
+                }
+            }
             live.drag = Some(browser::Drag {
-                x: e.client_x() as f64,
-                y: e.client_y() as f64,
+                x,
+                y,
                 travelled: 0.0,
                 pan,
             })
@@ -331,6 +413,24 @@ impl Controls {
 
     fn pointer_move(&self, e: &leptos::ev::PointerEvent) {
         self.with(|live| {
+            if live.touches.len() > 1 {
+                let Some(moved) = live.touches[..2]
+                    .iter()
+                    .position(|t| t.id == e.pointer_id())
+                else {
+                    return;
+                };
+                let (before, x0, y0) = browser::span(&live.touches[0], &live.touches[1]);
+                live.touches[moved].x = e.client_x() as f64;
+                live.touches[moved].y = e.client_y() as f64;
+                let (after, x1, y1) = browser::span(&live.touches[0], &live.touches[1]);
+                if before > 0.0 && after > 0.0 {
+                    // Fingers apart zoom in; `zoom` takes wheel steps of e^0.001.
+                    live.viewer.zoom((before / after).ln() * 1000.0);
+                }
+                live.viewer.pan(x1 - x0, y1 - y0);
+                return;
+            }
             let Some(drag) = live.drag.as_mut() else {
                 return;
             };
@@ -349,6 +449,12 @@ impl Controls {
 
     fn pointer_up(&self, e: &leptos::ev::PointerEvent) {
         self.with(|live| {
+            let pinched = live.touches.len() > 1;
+            live.touches.retain(|t| t.id != e.pointer_id());
+            if pinched {
+                Self::remember_view(live);
+                return;
+            }
             let Some(drag) = live.drag.take() else { return };
             if drag.travelled < 4.0 && !drag.pan {
                 let (x, y) = (e.offset_x() as f64, e.offset_y() as f64);
@@ -396,6 +502,26 @@ impl Controls {
 
     fn fit(&self, selection: bool) {
         self.act(|v| v.fit_to(selection));
+    }
+
+    /// Cuts the model to the box given as percentages of its extent along each axis.
+    fn set_section(&self, ranges: Option<[(f32, f32); 3]>) {
+        self.with(|live| {
+            let section = ranges.and_then(|ranges| {
+                let bounds = live.viewer.bounds()?;
+                let at = |axis: usize, percent: f32| match percent {
+                    // The ends exactly, so nothing at the model's edges is cut by rounding.
+                    p if p <= 0.0 => bounds.min[axis],
+                    p if p >= 100.0 => bounds.max[axis],
+                    p => bounds.min[axis] + (bounds.max[axis] - bounds.min[axis]) * p / 100.0,
+                };
+                Some(fleck_viewer::Bounds {
+                    min: [0, 1, 2].map(|k| at(k, ranges[k].0)),
+                    max: [0, 1, 2].map(|k| at(k, ranges[k].1)),
+                })
+            });
+            live.viewer.set_section(section);
+        });
     }
 
     fn view(&self, name: &str) {

@@ -78,3 +78,47 @@ pub fn has_vertex(batch: &MeshBatch, expected: [f32; 3]) -> bool {
         .iter()
         .any(|&i| close(batch.positions[i as usize], expected))
 }
+
+/// A synthetic model: `count` floor elements, each a 10 × 5 grid of quads (100 triangles) in
+/// one of four materials, with vertices and faces chunked as Speckle sends them.
+pub fn synthetic_model(count: usize) -> ObjectSource {
+    let mut source = ObjectSource::new();
+    let mut elements = Vec::new();
+    for e in 0..count {
+        let (x0, y0) = ((e % 40) as f64 * 12.0, (e / 40) as f64 * 7.0);
+        let mut vertices = Vec::new();
+        for j in 0..=5 {
+            for i in 0..=10 {
+                vertices.extend([x0 + i as f64, y0 + j as f64, (i * j) as f64 * 0.01]);
+            }
+        }
+        let mut faces = Vec::new();
+        for j in 0..5 {
+            for i in 0..10 {
+                let v = j * 11 + i;
+                faces.extend([4, v, v + 1, v + 12, v + 11]);
+            }
+        }
+        let (vertices_a, vertices_b) = vertices.split_at(99);
+        source.insert(chunk(&format!("v{e}a"), json!(vertices_a)));
+        source.insert(chunk(&format!("v{e}b"), json!(vertices_b)));
+        source.insert(chunk(&format!("f{e}"), json!(faces)));
+        source.insert(json!({
+            "id": format!("m{e}"),
+            "speckle_type": "Objects.Geometry.Mesh",
+            "units": "m",
+            "vertices": refs(&[&format!("v{e}a"), &format!("v{e}b")]),
+            "faces": [r(&format!("f{e}"))],
+            "renderMaterial": material(-16777216 + (e % 4) as i64 * 40, 1.0)
+        }));
+        source.insert(json!({
+            "id": format!("e{e}"),
+            "speckle_type": "Objects.BuiltElements.Floor:Objects.BuiltElements.Revit.RevitFloor",
+            "category": "Floors",
+            "displayValue": [r(&format!("m{e}"))]
+        }));
+        elements.push(r(&format!("e{e}")));
+    }
+    source.insert(json!({ "id": "root", "speckle_type": "Base", "@Floors": elements }));
+    source
+}

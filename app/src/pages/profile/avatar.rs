@@ -7,7 +7,8 @@ use leptos::prelude::*;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 const SIDE: u32 = 256;
 
-/// What the picker is doing, apart from showing the avatar.
+/// What the picker is doing, apart from showing the avatar. Only the browser reads images.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Debug, PartialEq)]
 enum Pick {
     Idle,
