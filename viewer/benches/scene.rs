@@ -47,7 +47,7 @@ fn main() {
             .iter()
             .map(|batch| {
                 let mut added = CutVertices::for_batch(batch);
-                cut_triangles(batch, &batch.indices, &section, &mut added).len()
+                cut_triangles(batch, &batch.indices, Some(&section), &mut added).len()
             })
             .sum::<usize>()
     });

@@ -23,6 +23,14 @@ pub struct ObjectRange {
     pub index_count: u32,
 }
 
+impl ObjectRange {
+    /// The entries this object drew.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        let start = self.first_index as usize;
+        start..start + self.index_count as usize
+    }
+}
+
 /// Indexed triangles sharing one material.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeshBatch {

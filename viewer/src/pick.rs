@@ -8,9 +8,7 @@ pub fn object_bounds(scene: &Scene, object_id: &str) -> Option<Bounds> {
     let mut bounds: Option<Bounds> = None;
     for batch in &scene.meshes {
         for range in batch.objects.iter().filter(|r| r.object_id == object_id) {
-            let start = range.first_index as usize;
-            let end = start + range.index_count as usize;
-            for &i in batch.indices.get(start..end).unwrap_or_default() {
+            for &i in batch.indices.get(range.span()).unwrap_or_default() {
                 let Some(p) = batch.positions.get(i as usize) else {
                     continue;
                 };
@@ -40,9 +38,7 @@ pub fn pick<'a>(
             if !shows(&range.object_id) {
                 continue;
             }
-            let start = range.first_index as usize;
-            let end = start + range.index_count as usize;
-            let Some(indices) = batch.indices.get(start..end) else {
+            let Some(indices) = batch.indices.get(range.span()) else {
                 continue;
             };
             for triangle in indices.chunks_exact(3) {

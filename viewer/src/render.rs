@@ -9,7 +9,7 @@ use three_d::{
 
 use crate::camera::{Orbit, FIELD_OF_VIEW};
 use crate::depth_order::{DepthOrder, Part};
-use crate::scene::{Bounds, LineBatch, MeshBatch, PointBatch, Scene};
+use crate::scene::{Bounds, LineBatch, MeshBatch, ObjectRange, PointBatch, Scene};
 use crate::section::{self, CutVertices};
 use crate::strokes::Strokes;
 
@@ -102,12 +102,13 @@ impl Renderer {
                 glass.add(batch, visibility, self.section.as_ref(), alpha);
                 continue;
             }
-            let indices = visible_indices(batch, visibility);
             let mut added = CutVertices::for_batch(batch);
-            let indices = match &self.section {
-                Some(section) => section::cut_triangles(batch, &indices, section, &mut added),
-                None => indices,
-            };
+            let indices = section::cut_triangles(
+                batch,
+                &visible_indices(batch, visibility),
+                self.section.as_ref(),
+                &mut added,
+            );
             if indices.is_empty() {
                 continue;
             }
@@ -193,16 +194,10 @@ impl Renderer {
             let mut positions = Vec::new();
             for batch in &scene.meshes {
                 for range in batch.objects.iter().filter(|r| r.object_id == id) {
-                    let start = range.first_index as usize;
-                    let end = start + range.index_count as usize;
-                    let indices = batch.indices.get(start..end).unwrap_or_default();
+                    let indices = batch.indices.get(range.span()).unwrap_or_default();
                     let mut added = CutVertices::for_batch(batch);
-                    let indices = match &self.section {
-                        Some(section) => {
-                            section::cut_triangles(batch, indices, section, &mut added)
-                        }
-                        None => indices.to_vec(),
-                    };
+                    let indices =
+                        section::cut_triangles(batch, indices, self.section.as_ref(), &mut added);
                     for i in indices {
                         let p = batch
                             .positions
@@ -322,20 +317,25 @@ impl Target for RenderTargetMultisample<[u8; 4], f32> {
     }
 }
 
+/// The spans of the objects `visibility` shows.
+fn shown<'a>(
+    objects: &'a [ObjectRange],
+    visibility: &'a dyn Visibility,
+) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+    objects
+        .iter()
+        .filter(|r| visibility.shows(&r.object_id))
+        .map(ObjectRange::span)
+}
+
 /// The batch's triangles of the objects `visibility` shows.
 fn visible_indices(batch: &MeshBatch, visibility: &dyn Visibility) -> Vec<u32> {
     if batch.objects.iter().all(|r| visibility.shows(&r.object_id)) {
         return batch.indices.clone();
     }
     let mut indices = Vec::new();
-    for range in batch
-        .objects
-        .iter()
-        .filter(|r| visibility.shows(&r.object_id))
-    {
-        let start = range.first_index as usize;
-        let end = start + range.index_count as usize;
-        indices.extend_from_slice(batch.indices.get(start..end).unwrap_or_default());
+    for span in shown(&batch.objects, visibility) {
+        indices.extend_from_slice(batch.indices.get(span).unwrap_or_default());
     }
     indices
 }
@@ -348,16 +348,10 @@ fn visible_strokes(
     width: f32,
 ) -> Strokes {
     let mut strokes = Strokes::default();
-    for range in batch
-        .objects
-        .iter()
-        .filter(|r| visibility.shows(&r.object_id))
-    {
-        let start = range.first_index as usize;
-        let end = start + range.index_count as usize;
+    for span in shown(&batch.objects, visibility) {
         for pair in batch
             .positions
-            .get(start..end)
+            .get(span)
             .unwrap_or_default()
             .chunks_exact(2)
         {
@@ -383,14 +377,8 @@ fn visible_points(
 ) -> (Strokes, Option<Vec<Srgba>>) {
     let mut strokes = Strokes::default();
     let mut colors = batch.colors.as_ref().map(|_| Vec::new());
-    for range in batch
-        .objects
-        .iter()
-        .filter(|r| visibility.shows(&r.object_id))
-    {
-        let start = range.first_index as usize;
-        let end = start + range.index_count as usize;
-        for i in start..end.min(batch.positions.len()) {
+    for span in shown(&batch.objects, visibility) {
+        for i in span.start..span.end.min(batch.positions.len()) {
             if section.is_some_and(|s| !section::contains(s, batch.positions[i])) {
                 continue;
             }
@@ -459,18 +447,9 @@ impl Glass {
     ) {
         let mut added = CutVertices::for_batch(batch);
         let mut parts = Vec::new();
-        for range in batch
-            .objects
-            .iter()
-            .filter(|r| visibility.shows(&r.object_id))
-        {
-            let start = range.first_index as usize;
-            let end = start + range.index_count as usize;
-            let indices = batch.indices.get(start..end).unwrap_or_default();
-            let indices = match section {
-                Some(section) => section::cut_triangles(batch, indices, section, &mut added),
-                None => indices.to_vec(),
-            };
+        for span in shown(&batch.objects, visibility) {
+            let indices = batch.indices.get(span).unwrap_or_default();
+            let indices = section::cut_triangles(batch, indices, section, &mut added);
             if !indices.is_empty() {
                 parts.push(indices);
             }

@@ -23,15 +23,18 @@ impl CutVertices {
     }
 }
 
-/// A batch's triangles `indices` cut by `section`: the indices to draw, into the batch's
-/// vertices followed by those in `added`, which gets the new ones. Triangles inside stay as
-/// they are; those outside go; those crossing a face are cut along it.
+/// A batch's triangles `indices` cut by `section` (all of them without one): the indices to
+/// draw, into the batch's vertices followed by those in `added`, which gets the new ones.
+/// Triangles inside stay as they are; those outside go; those crossing a face are cut along it.
 pub fn cut_triangles(
     batch: &MeshBatch,
     indices: &[u32],
-    section: &Bounds,
+    section: Option<&Bounds>,
     added: &mut CutVertices,
 ) -> Vec<u32> {
+    let Some(section) = section else {
+        return indices.to_vec();
+    };
     let mut kept = Vec::with_capacity(indices.len());
     let first_new = batch.positions.len() as u32;
     for triangle in indices.chunks_exact(3) {
@@ -223,7 +226,7 @@ mod tests {
         let outside = [[2.0, 0.1, 0.5], [3.0, 0.1, 0.5], [2.0, 0.9, 0.5]];
         let b = batch([inside, outside].concat(), false);
         let mut added = CutVertices::for_batch(&b);
-        let kept = cut_triangles(&b, &b.indices, &unit_box(), &mut added);
+        let kept = cut_triangles(&b, &b.indices, Some(&unit_box()), &mut added);
         assert_eq!(kept, vec![0, 1, 2]);
         assert!(added.positions.is_empty());
     }
@@ -237,7 +240,7 @@ mod tests {
             true,
         );
         let mut added = CutVertices::for_batch(&b);
-        let kept = cut_triangles(&b, &b.indices, &unit_box(), &mut added);
+        let kept = cut_triangles(&b, &b.indices, Some(&unit_box()), &mut added);
         let positions = [b.positions.clone(), added.positions.clone()].concat();
         assert!((area(&positions, &kept) - 1.0).abs() < 1e-5);
         assert!(kept.iter().all(|&i| i >= 3), "only new vertices are used");

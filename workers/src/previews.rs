@@ -2,7 +2,7 @@
 //! from Speckle's preview angles, and stores the PNGs (the first angle, and all of them side by
 //! side as a sprite).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use fleck_core::objects::tree;
@@ -13,6 +13,7 @@ use fleck_viewer::headless::{preview_views, Image, RenderThread};
 use fleck_viewer::{ObjectSource, Scene};
 use futures::TryStreamExt;
 use serde::Deserialize;
+use tokio::sync::OnceCell;
 
 use crate::runtime::{Handler, JobError};
 
@@ -31,25 +32,33 @@ struct Payload {
 pub struct RenderPreview {
     core: Core,
     /// One GL context per process, started by the first preview.
-    renderer: OnceLock<Result<RenderThread, String>>,
+    renderer: OnceCell<Result<RenderThread, String>>,
 }
 
 impl RenderPreview {
     pub fn new(core: Core) -> Self {
         RenderPreview {
             core,
-            renderer: OnceLock::new(),
+            renderer: OnceCell::new(),
         }
     }
 
-    fn renderer(&self) -> Result<RenderThread, JobError> {
+    /// The render thread, started by the first preview. Starting it loads the GL driver, which
+    /// takes seconds on a busy machine: that waits on a blocking thread, never on the async ones
+    /// that serve requests.
+    async fn renderer(&self) -> Result<RenderThread, JobError> {
         self.renderer
-            .get_or_init(|| {
-                RenderThread::start().map_err(|e| {
-                    tracing::error!(error = %e, "no headless GL: previews cannot be drawn");
-                    e.to_string()
-                })
+            .get_or_init(|| async {
+                match tokio::task::spawn_blocking(RenderThread::start).await {
+                    Ok(Ok(thread)) => Ok(thread),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "no headless GL: previews cannot be drawn");
+                        Err(e.to_string())
+                    }
+                    Err(e) => Err(format!("starting the render thread failed: {e}")),
+                }
             })
+            .await
             .clone()
             .map_err(JobError::Permanent)
     }
@@ -84,7 +93,7 @@ impl RenderPreview {
         if scene.is_empty() {
             tracing::info!("the model has no geometry; its preview shows an empty view");
         }
-        let renderer = self.renderer()?;
+        let renderer = self.renderer().await?;
         let scene = Arc::new(scene);
         let drawn = tokio::task::spawn_blocking(move || {
             renderer.run(move |headless| -> Result<Vec<(String, Vec<u8>)>, String> {

@@ -14,7 +14,7 @@ use crate::admin::{
     ServerInfo, Statistics, PAGE_SIZE,
 };
 use crate::pages::auth::{error_text, urlencode, FormError};
-use crate::pages::profile::{on_success, Done, Loaded};
+use crate::pages::shared::{on_success, Done, Fetched};
 use crate::projects::human_size;
 
 #[component]
@@ -76,7 +76,7 @@ fn Forbidden(signed_out: bool) -> impl IntoView {
 }
 
 #[component]
-fn ServerSettings(info: Loaded<ServerInfo>) -> impl IntoView {
+fn ServerSettings(info: Fetched<ServerInfo>) -> impl IntoView {
     let save = ServerAction::<SaveServerInfo>::new();
     on_success(save.value(), move || info.refetch());
     let pending = save.pending();
@@ -122,7 +122,7 @@ fn ServerSettings(info: Loaded<ServerInfo>) -> impl IntoView {
 }
 
 #[component]
-fn StatisticsPanel(stats: Loaded<Statistics>) -> impl IntoView {
+fn StatisticsPanel(stats: Fetched<Statistics>) -> impl IntoView {
     view! {
         <section class="panel" id="statistics" aria-labelledby="statistics-heading">
             <h2 id="statistics-heading">"Statistics"</h2>

@@ -13,7 +13,8 @@ use crate::account::{
     RevokeApp, UpdateProfile,
 };
 use crate::pages::auth::{error_text, FormError};
-use crate::session::{current_user, Outcome, ResendVerification};
+use crate::pages::shared::{on_success, Confirm, Done, Fetched};
+use crate::session::{current_user, ResendVerification};
 use crate::CurrentUser;
 
 #[component]
@@ -53,7 +54,7 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn ProfileDetails(profile: Loaded<Profile>) -> impl IntoView {
+fn ProfileDetails(profile: Fetched<Profile>) -> impl IntoView {
     let save = ServerAction::<UpdateProfile>::new();
     // The top bar shows the name: read the signed-in user again too.
     let layout_user = expect_context::<CurrentUser>();
@@ -152,7 +153,7 @@ fn PasswordChange() -> impl IntoView {
 }
 
 #[component]
-fn AuthorizedApps(apps: Loaded<Vec<AuthorizedApp>>) -> impl IntoView {
+fn AuthorizedApps(apps: Fetched<Vec<AuthorizedApp>>) -> impl IntoView {
     let revoke = ServerAction::<RevokeApp>::new();
     on_success(revoke.value(), move || apps.refetch());
     view! {
@@ -204,54 +205,4 @@ fn AppItem(app: AuthorizedApp, revoke: ServerAction<RevokeApp>) -> impl IntoView
             </Confirm>
         </li>
     }
-}
-
-// Pieces the profile and admin pages share.
-
-/// Data a page section shows, read from a server function.
-pub type Loaded<T> = Resource<Result<T, ServerFnError>>;
-
-/// Says that the last submission of a form went through.
-#[component]
-pub fn Done(
-    #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
-    message: &'static str,
-) -> impl IntoView {
-    move || {
-        matches!(result.get(), Some(Ok(Ok(_))))
-            .then(|| view! { <p class="notice ok" role="status">{message}</p> })
-    }
-}
-
-/// A button that asks before it acts: a disclosure opening onto the form with the real button,
-/// so it works before the page's script has loaded too.
-#[component]
-pub fn Confirm(label: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <details class="confirm">
-            <summary class="button small secondary">{label}</summary>
-            <div class="confirm-body">{children()}</div>
-        </details>
-    }
-}
-
-/// Runs `then` in the browser after each successful submission of a form, typically to read
-/// the changed data again. Failed submissions leave the form as the person typed it.
-pub fn on_success<T: 'static>(
-    result: impl With<Value = Option<Result<Result<T, String>, ServerFnError>>> + 'static,
-    then: impl Fn() + 'static,
-) {
-    Effect::new(move |_| {
-        if result.with(|result| matches!(result, Some(Ok(Ok(_))))) {
-            // Only a new result runs it again: what `then` reads (a form re-rendered by the
-            // refetch it starts) must not.
-            untrack(&then);
-        }
-    });
-}
-
-/// An RFC 3339 time as its date, machine-readable in `datetime`.
-pub fn day(at: &str) -> impl IntoView {
-    let date = at.get(..10).unwrap_or(at).to_string();
-    view! { <time datetime=at.to_string()>{date}</time> }
 }

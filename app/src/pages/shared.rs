@@ -1,5 +1,5 @@
-//! What the project pages share: showing a page's data or why there is none, and reloading the
-//! data after a form changed it.
+//! What the pages share: showing a page's data or why there is none, reloading the data after a
+//! form changed it, and the small pieces of forms (a confirmation step, a done message).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -110,4 +110,52 @@ fn SignInNeeded() -> impl IntoView {
             <p><a class="button" href=next>"Sign in"</a></p>
         </section>
     }
+}
+
+/// Data a page section shows, read from a server function.
+pub type Fetched<T> = Resource<Result<T, ServerFnError>>;
+
+/// Says that the last submission of a form went through.
+#[component]
+pub fn Done(
+    #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
+    message: &'static str,
+) -> impl IntoView {
+    move || {
+        matches!(result.get(), Some(Ok(Ok(_))))
+            .then(|| view! { <p class="notice ok" role="status">{message}</p> })
+    }
+}
+
+/// A button that asks before it acts: a disclosure opening onto the form with the real button,
+/// so it works before the page's script has loaded too.
+#[component]
+pub fn Confirm(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="button small secondary">{label}</summary>
+            <div class="confirm-body">{children()}</div>
+        </details>
+    }
+}
+
+/// Runs `then` in the browser after each successful submission of a form, typically to read
+/// the changed data again. Failed submissions leave the form as the person typed it.
+pub fn on_success<T: 'static>(
+    result: impl With<Value = Option<Result<Result<T, String>, ServerFnError>>> + 'static,
+    then: impl Fn() + 'static,
+) {
+    Effect::new(move |_| {
+        if result.with(|result| matches!(result, Some(Ok(Ok(_))))) {
+            // Only a new result runs it again: what `then` reads (a form re-rendered by the
+            // refetch it starts) must not.
+            untrack(&then);
+        }
+    });
+}
+
+/// An RFC 3339 time as its date, machine-readable in `datetime`.
+pub fn day(at: &str) -> impl IntoView {
+    let date = at.get(..10).unwrap_or(at).to_string();
+    view! { <time datetime=at.to_string()>{date}</time> }
 }

@@ -74,14 +74,17 @@ pub async fn register_default_apps(core: &Core) -> Result<()> {
 pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Result<Option<User>> {
     let stored = core.auth.password_hash(email).await?;
     let (user_id, hash) = match stored {
-        Some((id, Some(hash))) => (Some(id), hash),
-        _ => (None, dummy_hash().to_string()),
+        Some((id, Some(hash))) => (Some(id), Some(hash)),
+        _ => (None, None),
     };
     let password = password.to_string();
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| Error::backend("checking a password", e))?;
+    // argon2 takes tens of milliseconds of CPU (the dummy hash too, the first time): keep it
+    // off the async workers.
+    let matches = tokio::task::spawn_blocking(move || {
+        verify_password(&password, hash.as_deref().unwrap_or_else(|| dummy_hash()))
+    })
+    .await
+    .map_err(|e| Error::backend("checking a password", e))?;
     match (user_id, matches) {
         (Some(id), true) => Ok(core
             .store

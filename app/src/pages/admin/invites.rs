@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use super::role_label;
 use crate::admin::{CancelInvite, InviteToServer, PendingInvite, ResendInvite};
 use crate::pages::auth::{error_text, FormError};
-use crate::pages::profile::{day, on_success, Confirm, Done, Loaded};
+use crate::pages::shared::{day, on_success, Confirm, Done, Fetched};
 
 #[component]
-pub fn Invites(invites: Loaded<Vec<PendingInvite>>) -> impl IntoView {
+pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
     let invite = ServerAction::<InviteToServer>::new();
     let cancel = ServerAction::<CancelInvite>::new();
     let resend = ServerAction::<ResendInvite>::new();

@@ -7,14 +7,14 @@ use leptos_router::hooks::use_query_map;
 use super::Pager;
 use crate::admin::{admin_projects, AdminProject, Page};
 use crate::pages::auth::error_text;
-use crate::pages::profile::{day, Loaded};
+use crate::pages::shared::{day, Fetched};
 
 /// The page of projects the address asks for: `?projects=<search>&projects_from=<offset>`.
 #[derive(Clone, Copy)]
 pub struct ProjectList {
     search: Memo<Option<String>>,
     from: Memo<Option<i64>>,
-    page: Loaded<Page<AdminProject>>,
+    page: Fetched<Page<AdminProject>>,
 }
 
 pub fn list() -> ProjectList {

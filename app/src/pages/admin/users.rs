@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use super::{role_label, Pager};
 use crate::admin::{admin_users, AdminUser, Page, SetServerRole};
 use crate::pages::auth::{error_text, FormError};
-use crate::pages::profile::{Confirm, Done, Loaded};
+use crate::pages::shared::{Confirm, Done, Fetched};
 
 /// The roles an admin may give in the role list; archiving has its own button.
 const ROLES: [&str; 3] = ["server:admin", "server:user", "server:guest"];
@@ -19,7 +19,7 @@ const ARCHIVED: &str = "server:archived-user";
 pub struct UserList {
     search: Memo<Option<String>>,
     from: Memo<Option<i64>>,
-    page: Loaded<Page<AdminUser>>,
+    page: Fetched<Page<AdminUser>>,
 }
 
 pub fn list() -> UserList {

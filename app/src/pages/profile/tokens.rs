@@ -4,15 +4,15 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use super::{day, on_success, Confirm, Done, Loaded};
 use crate::account::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
 use crate::pages::auth::{error_text, FormError};
+use crate::pages::shared::{day, on_success, Confirm, Done, Fetched};
 
 /// The lifespan preselected for new tokens, in days.
 const DEFAULT_LIFESPAN: Option<u32> = Some(30);
 
 #[component]
-pub fn AccessTokens(tokens: Loaded<Tokens>) -> impl IntoView {
+pub fn AccessTokens(tokens: Fetched<Tokens>) -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     // The newest token stays on show until another is made, even when a later try fails.
