@@ -9,11 +9,13 @@ source "$(dirname "$0")/lib.sh"
 RUN="$FLECK_CACHE/services"
 # PostgreSQL refuses to run as root and must reach its data folder, which $HOME may hide.
 PG_DIR="${FLECK_PG_DIR:-/tmp/fleck-postgres}"
-PG_PORT="${FLECK_PG_PORT:-55432}"
-REDIS_PORT="${FLECK_REDIS_PORT:-56379}"
-S3_PORT="${FLECK_S3_PORT:-59000}"
-SMTP_PORT="${FLECK_SMTP_PORT:-51025}"
-MAILDEV_PORT="${FLECK_MAILDEV_PORT:-51080}"
+# Ports below Linux's ephemeral range (32768 and up), which outgoing connections take theirs from:
+# a server could otherwise find its port held by some client's socket.
+PG_PORT="${FLECK_PG_PORT:-25432}"
+REDIS_PORT="${FLECK_REDIS_PORT:-26379}"
+S3_PORT="${FLECK_S3_PORT:-29000}"
+SMTP_PORT="${FLECK_SMTP_PORT:-21025}"
+MAILDEV_PORT="${FLECK_MAILDEV_PORT:-21080}"
 S3_KEY=fleck-test
 S3_SECRET=fleck-test-secret-key
 

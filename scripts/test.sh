@@ -31,7 +31,8 @@ cargo build --package fleck-server --bin fleck --locked
 (cd clients/objectloader && npm ci --no-audit --no-fund --loglevel=error)
 ensure_python_venv
 
-E2E_PORT="${FLECK_E2E_PORT:-53931}"
+# Below the ephemeral port range, like the services (scripts/services.sh).
+E2E_PORT="${FLECK_E2E_PORT:-23931}"
 E2E_DIR="$(mktemp -d)"
 SERVER_PIDS=()
 stop_server() {

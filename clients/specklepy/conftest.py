@@ -1,7 +1,7 @@
 """Shared set-up for the specklepy integration tests.
 
 The tests run the real `specklepy` client against a running `fleck serve` whose base URL is in
-the environment variable FLECK_URL (e.g. http://127.0.0.1:53931). A user is registered and
+the environment variable FLECK_URL (e.g. http://127.0.0.1:23931). A user is registered and
 logged in the way specklepy's own integration tests do it: the local auth strategy's
 `/auth/local/register` redirect carries an access code, which `/auth/token` exchanges for a
 token pair on behalf of the web app. Sign-ups are rate limited per address (a few an hour), so the

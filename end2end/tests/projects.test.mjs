@@ -232,6 +232,16 @@ test('a version sent with specklepy shows in the model list, and its token is re
   await page.getByLabel('Cut the model to a box').uncheck();
   assert.ok(await drawn() >= whole * 0.95, 'without the box the whole model is drawn again');
 
+  // One object can be hidden from its properties panel, and shown again.
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.properties[data-selected]').waitFor();
+  await page.getByRole('button', { name: 'Hide object' }).click();
+  await page.locator('.properties[data-selected]').waitFor({ state: 'detached' });
+  const withoutOne = await drawn();
+  assert.ok(withoutOne < whole * 0.85 && withoutOne > 100, `the hidden object is not drawn (${withoutOne} of ${whole} pixels)`);
+  await page.getByRole('button', { name: 'Show hidden and isolated objects again' }).click();
+  assert.ok(await drawn() >= whole * 0.95, 'the hidden object is drawn again');
+
   // Lines and a block placed twice (Speckle 3 instance proxies) are drawn too; hiding the
   // instances takes the boxes away and leaves the lines.
   await page.goto(projectUrl);

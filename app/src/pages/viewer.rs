@@ -10,6 +10,37 @@ pub struct TreeEntry {
     pub id: String,
     pub name: String,
     pub category: String,
+    /// The nearest listed ancestor.
+    pub parent: Option<String>,
+}
+
+/// What is hidden or isolated: whole categories from the tree, single objects from the selection.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Shown {
+    hidden_categories: Vec<String>,
+    isolated_category: Option<String>,
+    hidden_objects: Vec<String>,
+    /// Overrides an isolated category.
+    isolated_object: Option<String>,
+}
+
+impl Shown {
+    fn object_level(&self) -> bool {
+        !self.hidden_objects.is_empty() || self.isolated_object.is_some()
+    }
+}
+
+/// The ids of `roots` and of every entry below them.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn with_descendants(entries: &[TreeEntry], roots: &[String]) -> std::collections::HashSet<String> {
+    let mut found: std::collections::HashSet<String> = roots.iter().cloned().collect();
+    // Parents come before children in the list, so one pass finds every descendant.
+    for entry in entries {
+        if entry.parent.as_ref().is_some_and(|p| found.contains(p)) {
+            found.insert(entry.id.clone());
+        }
+    }
+    found
 }
 
 /// The selected object's id and properties.
@@ -29,8 +60,7 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let status = RwSignal::new(Status::default());
     let entries = RwSignal::new(Vec::<TreeEntry>::new());
-    let hidden_categories = RwSignal::new(Vec::<String>::new());
-    let isolated_category = RwSignal::new(None::<String>);
+    let shown = RwSignal::new(Shown::default());
     let selected = RwSignal::new(None::<(String, Vec<(String, String)>)>);
     let controls = Controls::start(canvas, project_id, object_id, status, entries, selected);
     // The section box, as percentages of the model's extent along X, Y and Z.
@@ -47,10 +77,8 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
     });
     // Hiding and isolating act on categories, as the tree groups them.
     Effect::new(move |_| {
-        let hidden = hidden_categories.get();
-        let isolated = isolated_category.get();
-        let list = entries.get();
-        controls.apply_visibility(&list, &hidden, isolated.as_deref());
+        let shown = shown.get();
+        entries.with(|list| controls.apply_visibility(list, &shown));
     });
     let categories = Memo::new(move |_| {
         let mut counts: Vec<(String, usize)> = Vec::new();
@@ -120,30 +148,32 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
                             <ul class="categories">
                                 {categories.get().into_iter().map(|(category, count)| {
                                     let name = category.clone();
-                                    let shown = {
+                                    let visible = {
                                         let name = name.clone();
-                                        move || !hidden_categories.get().contains(&name)
+                                        move || !shown.with(|s| s.hidden_categories.contains(&name))
                                     };
                                     let toggle = {
                                         let name = name.clone();
-                                        move |_| hidden_categories.update(|h| {
+                                        move |_| shown.update(|s| {
+                                            let h = &mut s.hidden_categories;
                                             if let Some(i) = h.iter().position(|c| *c == name) { h.remove(i); } else { h.push(name.clone()); }
                                         })
                                     };
                                     let isolate = {
                                         let name = name.clone();
-                                        move |_| isolated_category.update(|i| {
+                                        move |_| shown.update(|s| {
+                                            let i = &mut s.isolated_category;
                                             *i = if i.as_deref() == Some(name.as_str()) { None } else { Some(name.clone()) };
                                         })
                                     };
                                     let isolated = {
                                         let name = name.clone();
-                                        Signal::derive(move || isolated_category.get().as_deref() == Some(name.as_str()))
+                                        Signal::derive(move || shown.with(|s| s.isolated_category.as_deref() == Some(name.as_str())))
                                     };
                                     let id = format!("show-{}", name.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
                                     view! {
                                         <li data-category=name.clone()>
-                                            <input type="checkbox" id=id.clone() prop:checked=shown on:change=toggle />
+                                            <input type="checkbox" id=id.clone() prop:checked=visible on:change=toggle />
                                             <label for=id>{format!("{category} ({count})")}</label>
                                             <button type="button" class="link-button" aria-pressed=move || isolated.get().to_string() on:click=isolate>
                                                 {move || if isolated.get() { "Show all" } else { "Isolate" }}
@@ -160,12 +190,32 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
                     <h3 id="properties-heading">"Selected object"</h3>
                     {move || match selected.get() {
                         None => view! { <p class="hint">"Click an object to see its properties."</p> }.into_any(),
-                        Some((id, properties)) => view! {
-                            <dl class="properties" data-selected=id.clone()>
-                                {properties.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-                            </dl>
-                        }.into_any(),
+                        Some((id, properties)) => {
+                            let (hide_id, isolate_id) = (id.clone(), id.clone());
+                            view! {
+                                <div class="object-actions">
+                                    <button type="button" class="button small secondary" on:click=move |_| {
+                                        shown.update(|s| s.hidden_objects.push(hide_id.clone()));
+                                        selected.set(None);
+                                    }>"Hide object"</button>
+                                    <button type="button" class="button small secondary" on:click=move |_| {
+                                        shown.update(|s| s.isolated_object = Some(isolate_id.clone()));
+                                    }>"Isolate object"</button>
+                                </div>
+                                <dl class="properties" data-selected=id.clone()>
+                                    {properties.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                                </dl>
+                            }.into_any()
+                        }
                     }}
+                    {move || shown.with(Shown::object_level).then(|| view! {
+                        <p>
+                            <button type="button" class="link-button" on:click=move |_| shown.update(|s| {
+                                s.hidden_objects.clear();
+                                s.isolated_object = None;
+                            })>"Show hidden and isolated objects again"</button>
+                        </p>
+                    })}
                 </section>
             </aside>
         </section>
@@ -232,7 +282,7 @@ impl Controls {
     ) -> Self {
         Controls {}
     }
-    fn apply_visibility(&self, _: &[TreeEntry], _: &[String], _: Option<&str>) {}
+    fn apply_visibility(&self, _: &[TreeEntry], _: &Shown) {}
     fn pointer_down(&self, _: &leptos::ev::PointerEvent) {}
     fn pointer_move(&self, _: &leptos::ev::PointerEvent) {}
     fn pointer_up(&self, _: &leptos::ev::PointerEvent) {}
@@ -328,6 +378,7 @@ impl Controls {
                                     id: o.id,
                                     name: o.name,
                                     category: o.category,
+                                    parent: o.parent,
                                 })
                                 .collect(),
                         );
@@ -360,20 +411,26 @@ impl Controls {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 
-    fn apply_visibility(&self, entries: &[TreeEntry], hidden: &[String], isolated: Option<&str>) {
+    fn apply_visibility(&self, entries: &[TreeEntry], shown: &Shown) {
         use std::collections::HashSet;
-        let hidden_ids: HashSet<String> = entries
+        let mut hidden_ids: HashSet<String> = entries
             .iter()
-            .filter(|e| hidden.contains(&e.category))
+            .filter(|e| shown.hidden_categories.contains(&e.category))
             .map(|e| e.id.clone())
             .collect();
-        let isolated_ids: Option<HashSet<String>> = isolated.map(|category| {
-            entries
-                .iter()
-                .filter(|e| e.category == category)
-                .map(|e| e.id.clone())
-                .collect()
-        });
+        hidden_ids.extend(with_descendants(entries, &shown.hidden_objects));
+        let isolated_ids: Option<HashSet<String>> =
+            match (&shown.isolated_object, &shown.isolated_category) {
+                (Some(object), _) => Some(with_descendants(entries, std::slice::from_ref(object))),
+                (None, Some(category)) => Some(
+                    entries
+                        .iter()
+                        .filter(|e| &e.category == category)
+                        .map(|e| e.id.clone())
+                        .collect(),
+                ),
+                (None, None) => None,
+            };
         self.with(|live| {
             live.viewer.set_hidden(hidden_ids);
             live.viewer.set_isolated(isolated_ids);
