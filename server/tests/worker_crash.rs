@@ -220,20 +220,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     // Kill worker A in the middle of a render: each worker runs one job at a time, so once two
     // previews are being drawn, A is drawing one of them.
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let mut rendering = 0;
-        for root in &roots {
-            let preview = core
-                .previews
-                .preview(&project.id, root)
-                .await
-                .unwrap()
-                .unwrap();
-            rendering += usize::from(preview.status == PreviewStatus::Rendering);
-        }
-        if rendering >= 2 {
-            break;
-        }
+    while previews_in(&core, &project.id, &roots, PreviewStatus::Rendering).await < 2 {
         assert!(
             Instant::now() < deadline,
             "the workers never started:\n{}\n{}",
@@ -247,18 +234,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
 
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let mut done = 0;
-        for root in &roots {
-            let preview = core
-                .previews
-                .preview(&project.id, root)
-                .await
-                .unwrap()
-                .unwrap();
-            if preview.status == PreviewStatus::Done {
-                done += 1;
-            }
-        }
+        let done = previews_in(&core, &project.id, &roots, PreviewStatus::Done).await;
         if done == PREVIEWS {
             break;
         }
@@ -317,4 +293,24 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     drop(api);
     core.store.close().await;
     database.drop().await;
+}
+
+/// How many of the previews of `roots` are in `status`.
+async fn previews_in(
+    core: &Core,
+    project_id: &str,
+    roots: &[String],
+    status: PreviewStatus,
+) -> usize {
+    let mut count = 0;
+    for root in roots {
+        let preview = core
+            .previews
+            .preview(project_id, root)
+            .await
+            .unwrap()
+            .unwrap();
+        count += usize::from(preview.status == status);
+    }
+    count
 }
