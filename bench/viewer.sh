@@ -3,8 +3,9 @@
 # (bench/viewer_model.py), and measures
 #   - the headless preview renderer: `fleck render` of a 100k-triangle model at 700×400;
 #   - the browser viewer in headless Chromium on software WebGL (bench/viewer.mjs): time to the
-#     first geometry and to the whole model, and the frame time while orbiting, for 1,000,000
-#     triangles in 10,000 objects and for 100,000 objects, served by `fleck serve` on this machine.
+#     first geometry and to the whole model, the frame time while orbiting and the time to the
+#     full picture once it stops, for 1,000,000 triangles in 10,000 objects and for 100,000
+#     objects, served by `fleck serve` on this machine.
 # Prints one markdown table.
 #
 # Environment: BENCH_SKIP_BUILD=1 (use what $CARGO_TARGET_DIR/release and /site hold),
@@ -47,13 +48,13 @@ SERVER_PID=$!
 for _ in $(seq 1 300); do curl -sf "$URL/readiness" >/dev/null && break; sleep 0.2; done
 
 echo
-echo "| model | first geometry | whole model | frame while orbiting |"
-echo "|---|---:|---:|---:|"
+echo "| model | first geometry | whole model | frame while orbiting | full picture after stopping |"
+echo "|---|---:|---:|---:|---:|"
 for model in 1m-tris 100k-objects; do
   read -r project model_id _ < <(cd bench && "$PY" viewer_upload.py "$URL" "$WORK/$model.json")
   result="$(node bench/viewer.mjs "$URL" "$project" "$model_id")"
   "$PY" -c 'import json, sys
 r = json.loads(sys.argv[2])
 assert not r["errors"], r["errors"]
-print("| {} | {} ms | {} ms | {} ms |".format(sys.argv[1], r["firstGeometryMs"], r["loadedMs"], r["frameMs"]))' "$model" "$result"
+print("| {} | {} ms | {} ms | {} ms | {} ms |".format(sys.argv[1], r["firstGeometryMs"], r["loadedMs"], r["frameMs"], r["settledMs"]))' "$model" "$result"
 done

@@ -27,6 +27,14 @@ pub struct Progress {
 /// time the count doubles, so rebuilding the scene costs O(n log n) over a whole load, not O(n²).
 const FIRST_REDRAW: usize = 2_000;
 
+/// A scene with more triangles than this is drawn at a lower resolution while the camera moves,
+/// so software GL (no GPU) keeps up with the pointer; the full picture follows when it stops.
+const HEAVY_SCENE: usize = 300_000;
+/// The share of each side drawn while a heavy scene moves.
+const MOVING_SCALE: f64 = 0.5;
+/// The camera counts as stopped this long after its last change.
+const SETTLE_MS: i32 = 250;
+
 struct State {
     canvas: HtmlCanvasElement,
     renderer: Renderer,
@@ -40,6 +48,12 @@ struct State {
     /// The section box, in scene coordinates.
     section: Option<Bounds>,
     marked_first_geometry: bool,
+    /// Whether the scene is big enough to draw coarser while the camera moves.
+    heavy: bool,
+    /// Whether the camera is moving; counts each change, so a settle timer knows it is stale.
+    moving: Option<u32>,
+    /// A frame is requested and not drawn yet: camera changes within it draw once.
+    frame_requested: bool,
 }
 
 impl State {
@@ -66,6 +80,7 @@ impl State {
 
     fn rebuild(&mut self) {
         self.scene = Scene::build(&self.source, &self.root);
+        self.heavy = self.scene.triangle_count() > HEAVY_SCENE;
         let shows = self.visibility();
         self.renderer.load(&self.scene, &shows);
         if self.orbit.is_none() {
@@ -76,7 +91,11 @@ impl State {
     }
 
     fn draw(&mut self) {
-        let (width, height) = self.size();
+        let (mut width, mut height) = self.size();
+        if self.heavy && self.moving.is_some() {
+            let scaled = |side: u32| ((side as f64 * MOVING_SCALE).round() as u32).max(1);
+            (width, height) = (scaled(width), scaled(height));
+        }
         if self.canvas.width() != width || self.canvas.height() != height {
             self.canvas.set_width(width);
             self.canvas.set_height(height);
@@ -126,6 +145,9 @@ impl WebViewer {
                 isolated: None,
                 selected: None,
                 section: None,
+                heavy: false,
+                moving: None,
+                frame_requested: false,
             })),
         })
     }
@@ -258,15 +280,58 @@ impl WebViewer {
         self.draw();
     }
 
+    /// Moves the camera and draws at the next animation frame: pointer events come faster than
+    /// frames, and each would otherwise draw a picture nobody sees.
     fn change_orbit(&self, change: impl FnOnce(&mut Orbit)) {
-        {
+        let (change_count, frame_requested) = {
             let mut state = self.state.borrow_mut();
             let Some(orbit) = state.orbit.as_mut() else {
                 return;
             };
             change(orbit);
+            let count = state.moving.map_or(1, |n| n.wrapping_add(1));
+            state.moving = Some(count);
+            (count, std::mem::replace(&mut state.frame_requested, true))
+        };
+        if !frame_requested {
+            let viewer = self.clone();
+            self.after_frame(move || {
+                viewer.state.borrow_mut().frame_requested = false;
+                viewer.draw();
+            });
         }
-        self.draw();
+        // When no further change comes, draw the full picture.
+        let viewer = self.clone();
+        self.after_ms(SETTLE_MS, move || {
+            let settled = {
+                let mut state = viewer.state.borrow_mut();
+                let settled = state.moving == Some(change_count);
+                if settled {
+                    state.moving = None;
+                }
+                settled && state.heavy
+            };
+            if settled {
+                viewer.draw();
+            }
+        });
+    }
+
+    fn after_frame(&self, then: impl FnOnce() + 'static) {
+        let callback = wasm_bindgen::closure::Closure::once_into_js(then);
+        if let Some(window) = web_sys::window() {
+            let _ = window.request_animation_frame(callback.unchecked_ref());
+        }
+    }
+
+    fn after_ms(&self, ms: i32, then: impl FnOnce() + 'static) {
+        let callback = wasm_bindgen::closure::Closure::once_into_js(then);
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.unchecked_ref(),
+                ms,
+            );
+        }
     }
 
     /// Turns around the target by a pointer drag of `dx`, `dy` CSS pixels.
@@ -312,11 +377,16 @@ impl WebViewer {
     /// returns its id, or `None` when nothing is there (which clears the selection).
     pub fn pick(&self, x: f64, y: f64) -> Option<String> {
         let picked = {
-            let state = self.state.borrow();
+            let mut state = self.state.borrow_mut();
             let ratio = web_sys::window()
                 .map(|w| w.device_pixel_ratio())
                 .unwrap_or(1.0);
-            let (_, height) = state.size();
+            // The camera as the full picture has it, whatever the last (coarser?) frame drew.
+            let (width, height) = state.size();
+            if let Some(orbit) = state.orbit {
+                state.renderer.set_camera(&orbit, width, height);
+            }
+            let state = &*state;
             let pixel = three_d::PhysicalPoint {
                 x: (x * ratio) as f32,
                 y: height as f32 - (y * ratio) as f32,
@@ -356,6 +426,9 @@ impl WebViewer {
     /// Draws only what lies inside `section`; `None` draws everything again. A selection
     /// outside the box is cleared.
     pub fn set_section(&self, section: Option<Bounds>) {
+        if self.state.borrow().section == section {
+            return;
+        }
         {
             let mut state = self.state.borrow_mut();
             state.section = section;
@@ -379,12 +452,18 @@ impl WebViewer {
 
     /// Hides these objects (and shows every other), keeping any isolation.
     pub fn set_hidden(&self, hidden: HashSet<String>) {
+        if self.state.borrow().hidden == hidden {
+            return;
+        }
         self.state.borrow_mut().hidden = hidden;
         self.reload_visibility();
     }
 
     /// Shows only these objects; `None` shows all again.
     pub fn set_isolated(&self, isolated: Option<HashSet<String>>) {
+        if self.state.borrow().isolated == isolated {
+            return;
+        }
         self.state.borrow_mut().isolated = isolated;
         self.reload_visibility();
     }

@@ -66,12 +66,13 @@ pub fn ModelViewer(project_id: String, object_id: String) -> impl IntoView {
     // The section box, as percentages of the model's extent along X, Y and Z.
     let section_on = RwSignal::new(false);
     let section = RwSignal::new([(0.0f32, 100.0f32); 3]);
+    // Applied again once loading finished, when the model's extent is known; not on each
+    // progress report.
+    let loaded = Memo::new(move |_| status.with(|s| s.done));
     Effect::new(move |_| {
         let on = section_on.get();
         let ranges = section.get();
-        // Applied again once loading finished, when the model's extent is known.
-        let loaded = status.with(|s| s.done);
-        if loaded || !on {
+        if loaded.get() || !on {
             controls.set_section(on.then_some(ranges));
         }
     });
