@@ -9,11 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fleck_core::auth::Actor;
-use fleck_core::authz::Visibility;
 use fleck_core::blobs::stream_from_bytes;
 use fleck_core::objects::tree;
 use fleck_core::projects::imports::{self, ImportRequest};
-use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::{attachments, versions, FileImport, ImportStatus};
 use fleck_core::queue::Job;
 use fleck_core::Core;
@@ -37,27 +35,6 @@ const CUBE_MTL: &[u8] = include_bytes!("fixtures/cube.mtl");
 const PAVILION_OBJ: &[u8] = include_bytes!("../../end2end/fixtures/pavilion.obj");
 const ASCII_STL: &[u8] = include_bytes!("fixtures/cube_ascii.stl");
 const BINARY_STL: &[u8] = include_bytes!("fixtures/cube_binary.stl");
-
-async fn project(core: &Core, actor: &Actor) -> (String, String) {
-    let project = service::create(
-        core,
-        actor,
-        NewProject {
-            name: "Imports".into(),
-            description: None,
-            visibility: Visibility::Private,
-        },
-    )
-    .await
-    .unwrap();
-    let main = core
-        .projects
-        .model_by_name(&project.id, "main")
-        .await
-        .unwrap()
-        .unwrap();
-    (project.id, main.id)
-}
 
 /// Uploads `bytes` as `name` and starts importing it into the model.
 async fn import(
@@ -147,7 +124,7 @@ async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>
         options("imports"),
     );
     let actor = support::new_user(&core).await;
-    let (project, model) = project(&core, &actor).await;
+    let (project, model) = support::new_project(&core, &actor, "Imports").await;
     // The cube's colours come from its MTL, uploaded to the project first.
     attachments::upload(
         &core,
@@ -237,7 +214,7 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
         options("imports"),
     );
     let actor = support::new_user(&core).await;
-    let (project, model) = project(&core, &actor).await;
+    let (project, model) = support::new_project(&core, &actor, "Imports").await;
     for (name, bytes, reason) in [
         ("broken.ifc", &HOUSE_IFC[..200], "IFC"),
         ("noise.stl", &b"\x01\x02\x03"[..], "STL"),
@@ -280,7 +257,7 @@ async fn an_import_whose_job_gives_up_ends_as_failed(backends: Arc<Backends>) {
     // No worker runs here: the test runs the handler with the attempts it wants to see.
     let core = backends.connect().await;
     let actor = support::new_user(&core).await;
-    let (project, model) = project(&core, &actor).await;
+    let (project, model) = support::new_project(&core, &actor, "Imports").await;
     let handler = ImportFile::new(core.clone(), Duration::from_secs(60));
 
     // Two attempts were cut off mid-conversion (their worker died): the last one gives up.

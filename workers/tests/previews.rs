@@ -8,10 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fleck_core::auth::Actor;
-use fleck_core::authz::Visibility;
 use fleck_core::objects::batch;
 use fleck_core::previews::{self, PreviewImage, PreviewStatus};
-use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::versions::{self, NewVersion};
 use fleck_core::Core;
 use fleck_viewer::headless::Image;
@@ -25,17 +23,7 @@ on_both_backend_sets!(
 
 /// A green box (quads in Speckle's face encoding) under a root, uploaded to a new project.
 async fn project_with_a_box(core: &Core, actor: &Actor) -> (String, String, String) {
-    let project = service::create(
-        core,
-        actor,
-        NewProject {
-            name: "Previewed".into(),
-            description: None,
-            visibility: Visibility::Private,
-        },
-    )
-    .await
-    .unwrap();
+    let (project, main) = support::new_project(core, actor, "Previewed").await;
     let mesh = json!({
         "id": "0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a",
         "speckle_type": "Objects.Geometry.Mesh",
@@ -54,20 +42,10 @@ async fn project_with_a_box(core: &Core, actor: &Actor) -> (String, String, Stri
     let text = json!([mesh, root]).to_string();
     let objects = batch::parse(text.as_bytes(), 1 << 20).unwrap();
     core.objects
-        .insert_objects(&project.id, objects)
+        .insert_objects(&project, objects)
         .await
         .unwrap();
-    let main = core
-        .projects
-        .model_by_name(&project.id, "main")
-        .await
-        .unwrap()
-        .unwrap();
-    (
-        project.id,
-        main.id,
-        "1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b".into(),
-    )
+    (project, main, "1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b".into())
 }
 
 async fn wait_for(core: &Core, project: &str, object: &str, status: PreviewStatus) {

@@ -11,9 +11,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use fleck_core::auth::Actor;
-use fleck_core::authz::Visibility;
 use fleck_core::objects::batch;
-use fleck_core::projects::service::{self, NewProject};
+use fleck_core::projects::service;
 use fleck_core::projects::versions::{self, NewVersion};
 use fleck_core::webhooks::{self, EventStatus, WebhookChanges};
 use fleck_core::Core;
@@ -64,33 +63,17 @@ async fn receiver(statuses: Vec<u16>) -> Receiver {
 
 /// A project with one object to make versions of.
 async fn project(core: &Core, actor: &Actor) -> (String, String) {
-    let project = service::create(
-        core,
-        actor,
-        NewProject {
-            name: "Hooked".into(),
-            description: None,
-            visibility: Visibility::Private,
-        },
-    )
-    .await
-    .unwrap();
+    let (project, main) = support::new_project(core, actor, "Hooked").await;
     let objects = batch::parse(
         br#"[{"id":"0123456789abcdef0123456789abcdef","speckle_type":"Base"}]"#,
         1 << 20,
     )
     .unwrap();
     core.objects
-        .insert_objects(&project.id, objects)
+        .insert_objects(&project, objects)
         .await
         .unwrap();
-    let main = core
-        .projects
-        .model_by_name(&project.id, "main")
-        .await
-        .unwrap()
-        .unwrap();
-    (project.id, main.id)
+    (project, main)
 }
 
 async fn new_version(core: &Core, actor: &Actor, project: &str, model: &str) {

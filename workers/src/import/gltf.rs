@@ -161,15 +161,6 @@ mod tests {
         Deadline::after(Duration::from_secs(30))
     }
 
-    fn stored(converted: &Converted) -> Vec<Value> {
-        converted
-            .objects
-            .list
-            .iter()
-            .map(|o| serde_json::from_str(&o.data).unwrap())
-            .collect()
-    }
-
     fn range(mesh: &Value, axis: usize) -> (f64, f64) {
         mesh["vertices"]
             .as_array()
@@ -184,7 +175,7 @@ mod tests {
     #[test]
     fn a_glb_node_becomes_an_element_placed_and_coloured() {
         let converted = convert("roof.glb", ROOF, deadline()).unwrap();
-        let objects = stored(&converted);
+        let objects = converted.stored();
         let mesh = &objects[0];
         assert_eq!(
             mesh["vertices"][0],
@@ -205,7 +196,7 @@ mod tests {
     fn a_gltf_with_an_embedded_buffer_places_every_use_of_a_shared_mesh() {
         let converted = convert("facade.gltf", FACADE, deadline()).unwrap();
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
-        let objects = stored(&converted);
+        let objects = converted.stored();
         let panel = |name: &str| {
             let element = objects.iter().find(|o| o["name"] == name).unwrap();
             let id = element["@displayValue"][0]["referencedId"].clone();

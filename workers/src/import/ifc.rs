@@ -621,15 +621,6 @@ mod tests {
         Deadline::after(Duration::from_secs(60))
     }
 
-    fn stored(converted: &Converted) -> Vec<Value> {
-        converted
-            .objects
-            .list
-            .iter()
-            .map(|o| serde_json::from_str::<Value>(&o.data).unwrap())
-            .collect()
-    }
-
     fn named<'a>(objects: &'a [Value], name: &str) -> &'a Value {
         objects
             .iter()
@@ -676,7 +667,7 @@ mod tests {
     fn the_spatial_tree_becomes_nested_collections() {
         let converted = convert("small_house.ifc", HOUSE, deadline()).unwrap();
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
-        let objects = stored(&converted);
+        let objects = converted.stored();
         let mut parent = objects.last().unwrap();
         assert_eq!(parent["name"], "small_house.ifc");
         for (level, kind) in [
@@ -706,7 +697,7 @@ mod tests {
     #[test]
     fn elements_carry_their_type_properties_quantities_and_materials() {
         let converted = convert("small_house.ifc", HOUSE, deadline()).unwrap();
-        let objects = stored(&converted);
+        let objects = converted.stored();
         let wall = named(&objects, "South wall");
         assert_eq!(wall["speckle_type"], "Objects.BuiltElements.IfcWall");
         assert_eq!(wall["globalId"], "3vB2YO$MX4xv5uCqZZG05x");
@@ -731,7 +722,7 @@ mod tests {
     #[test]
     fn shapes_are_placed_in_metres_with_openings_cut_and_colours_from_the_file() {
         let converted = convert("small_house.ifc", HOUSE, deadline()).unwrap();
-        let objects = stored(&converted);
+        let objects = converted.stored();
 
         let wall = meshes(&objects, named(&objects, "South wall"));
         assert_eq!(wall.len(), 1);

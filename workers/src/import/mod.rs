@@ -39,6 +39,18 @@ pub struct Converted {
     pub parser: &'static str,
 }
 
+#[cfg(test)]
+impl Converted {
+    /// Every object as stored, parsed back, for the converters' tests.
+    pub(crate) fn stored(&self) -> Vec<serde_json::Value> {
+        self.objects
+            .list
+            .iter()
+            .map(|o| serde_json::from_str(&o.data).unwrap())
+            .collect()
+    }
+}
+
 /// Why a file could not be converted, in words for the person who uploaded it.
 #[derive(Debug)]
 pub struct Failure(pub String);

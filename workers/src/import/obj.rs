@@ -135,21 +135,12 @@ mod tests {
     const CUBE: &[u8] = include_bytes!("../../tests/fixtures/cube.obj");
     const CUBE_MTL: &[u8] = include_bytes!("../../tests/fixtures/cube.mtl");
 
-    fn stored(converted: &Converted) -> Vec<Value> {
-        converted
-            .objects
-            .list
-            .iter()
-            .map(|o| serde_json::from_str(&o.data).unwrap())
-            .collect()
-    }
-
     #[test]
     fn a_cube_becomes_one_element_with_a_mesh_per_mtl_colour() {
         let libraries = HashMap::from([("cube.mtl".to_string(), CUBE_MTL.to_vec())]);
         let converted = convert("cube.obj", CUBE, &libraries).unwrap();
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
-        let objects = stored(&converted);
+        let objects = converted.stored();
         let meshes: Vec<&Value> = objects
             .iter()
             .filter(|o| o["speckle_type"] == "Objects.Geometry.Mesh")
@@ -197,7 +188,7 @@ mod tests {
     fn without_its_mtl_the_cube_is_grey_with_a_warning() {
         let converted = convert("cube.obj", CUBE, &HashMap::new()).unwrap();
         assert!(converted.warnings[0].contains("cube.mtl"));
-        let objects = stored(&converted);
+        let objects = converted.stored();
         assert!(objects
             .iter()
             .filter(|o| o["speckle_type"] == "Objects.Geometry.Mesh")
@@ -213,7 +204,7 @@ mod tests {
     fn vertex_colours_are_kept_when_there_is_no_material() {
         let obj = b"v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nf 1 2 3\n";
         let converted = convert("t.obj", obj, &HashMap::new()).unwrap();
-        let objects = stored(&converted);
+        let objects = converted.stored();
         assert_eq!(
             objects[0]["colors"],
             json!([

@@ -392,3 +392,30 @@ pub async fn new_user(core: &Core) -> fleck_core::auth::Actor {
         .unwrap();
     fleck_core::auth::Actor::from_session(user)
 }
+
+/// A new private project of `actor`'s named `name`: its id and its `main` model's id.
+pub async fn new_project(
+    core: &Core,
+    actor: &fleck_core::auth::Actor,
+    name: &str,
+) -> (String, String) {
+    use fleck_core::projects::service::{self, NewProject};
+    let project = service::create(
+        core,
+        actor,
+        NewProject {
+            name: name.into(),
+            description: None,
+            visibility: fleck_core::authz::Visibility::Private,
+        },
+    )
+    .await
+    .unwrap();
+    let main = core
+        .projects
+        .model_by_name(&project.id, "main")
+        .await
+        .unwrap()
+        .unwrap();
+    (project.id, main.id)
+}
