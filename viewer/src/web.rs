@@ -50,7 +50,8 @@ struct State {
     marked_first_geometry: bool,
     /// Whether the scene is big enough to draw coarser while the camera moves.
     heavy: bool,
-    /// Whether the camera is moving; counts each change, so a settle timer knows it is stale.
+    /// Whether a heavy scene's camera is moving; counts each change, so a settle timer knows
+    /// it is stale.
     moving: Option<u32>,
     /// A frame is requested and not drawn yet: camera changes within it draw once.
     frame_requested: bool,
@@ -92,7 +93,7 @@ impl State {
 
     fn draw(&mut self) {
         let (mut width, mut height) = self.size();
-        if self.heavy && self.moving.is_some() {
+        if self.moving.is_some() {
             let scaled = |side: u32| ((side as f64 * MOVING_SCALE).round() as u32).max(1);
             (width, height) = (scaled(width), scaled(height));
         }
@@ -281,56 +282,48 @@ impl WebViewer {
     }
 
     /// Moves the camera and draws at the next animation frame: pointer events come faster than
-    /// frames, and each would otherwise draw a picture nobody sees.
+    /// frames, and each would otherwise draw a picture nobody sees. A heavy scene is drawn
+    /// coarser until the camera has settled.
     fn change_orbit(&self, change: impl FnOnce(&mut Orbit)) {
-        let (change_count, frame_requested) = {
+        let (settling, frame_requested) = {
             let mut state = self.state.borrow_mut();
             let Some(orbit) = state.orbit.as_mut() else {
                 return;
             };
             change(orbit);
-            let count = state.moving.map_or(1, |n| n.wrapping_add(1));
-            state.moving = Some(count);
-            (count, std::mem::replace(&mut state.frame_requested, true))
+            let settling = state.heavy.then(|| {
+                let count = state.moving.map_or(1, |n| n.wrapping_add(1));
+                state.moving = Some(count);
+                count
+            });
+            (
+                settling,
+                std::mem::replace(&mut state.frame_requested, true),
+            )
         };
         if !frame_requested {
             let viewer = self.clone();
-            self.after_frame(move || {
+            after_frame(move || {
                 viewer.state.borrow_mut().frame_requested = false;
                 viewer.draw();
             });
         }
-        // When no further change comes, draw the full picture.
-        let viewer = self.clone();
-        self.after_ms(SETTLE_MS, move || {
-            let settled = {
-                let mut state = viewer.state.borrow_mut();
-                let settled = state.moving == Some(change_count);
+        if let Some(change_count) = settling {
+            // When no further change comes, draw the full picture.
+            let viewer = self.clone();
+            after_ms(SETTLE_MS, move || {
+                let settled = {
+                    let mut state = viewer.state.borrow_mut();
+                    let settled = state.moving == Some(change_count);
+                    if settled {
+                        state.moving = None;
+                    }
+                    settled
+                };
                 if settled {
-                    state.moving = None;
+                    viewer.draw();
                 }
-                settled && state.heavy
-            };
-            if settled {
-                viewer.draw();
-            }
-        });
-    }
-
-    fn after_frame(&self, then: impl FnOnce() + 'static) {
-        let callback = wasm_bindgen::closure::Closure::once_into_js(then);
-        if let Some(window) = web_sys::window() {
-            let _ = window.request_animation_frame(callback.unchecked_ref());
-        }
-    }
-
-    fn after_ms(&self, ms: i32, then: impl FnOnce() + 'static) {
-        let callback = wasm_bindgen::closure::Closure::once_into_js(then);
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                callback.unchecked_ref(),
-                ms,
-            );
+            });
         }
     }
 
@@ -480,6 +473,21 @@ impl WebViewer {
         state.renderer.load(&scene, &shows);
         state.scene = scene;
         state.draw();
+    }
+}
+
+fn after_frame(then: impl FnOnce() + 'static) {
+    let callback = wasm_bindgen::closure::Closure::once_into_js(then);
+    if let Some(window) = web_sys::window() {
+        let _ = window.request_animation_frame(callback.unchecked_ref());
+    }
+}
+
+fn after_ms(ms: i32, then: impl FnOnce() + 'static) {
+    let callback = wasm_bindgen::closure::Closure::once_into_js(then);
+    if let Some(window) = web_sys::window() {
+        let _ = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), ms);
     }
 }
 
