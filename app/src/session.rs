@@ -63,14 +63,6 @@ pub(crate) mod server {
         Ok(actor)
     }
 
-    /// The signed-in user, or an error asking to sign in.
-    pub async fn signed_in() -> Result<fleck_core::users::User, ServerFnError> {
-        match actor().await? {
-            Actor::User(principal) => Ok(principal.user),
-            Actor::Anonymous => Err(ServerFnError::new("Please sign in first.")),
-        }
-    }
-
     /// Spends a rate-limit point for the caller's address.
     pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {
         let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
@@ -311,15 +303,11 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
 
 #[server]
 pub async fn resend_verification() -> Result<Outcome, ServerFnError> {
-    use fleck_core::ratelimit::Action;
     let core = server::core()?;
-    let user = server::signed_in().await?;
+    let actor = server::actor().await?;
     server::finish(
         async {
-            core.rate_limiter
-                .spend(Action::VerificationEmail, &user.id)
-                .await?;
-            fleck_core::auth::links::send_verification(&core, &user).await?;
+            fleck_core::auth::links::request_verification(&core, &actor).await?;
             Ok(None)
         }
         .await,
@@ -398,7 +386,7 @@ pub async fn authorize_app(app_id: String, challenge: String) -> Result<Outcome,
     use fleck_core::auth::flow;
     use server::Failure;
     let core = server::core()?;
-    let user = server::signed_in().await?;
+    let actor = server::actor().await?;
     server::finish(
         async {
             let app = core
@@ -406,7 +394,7 @@ pub async fn authorize_app(app_id: String, challenge: String) -> Result<Outcome,
                 .app(&app_id)
                 .await?
                 .ok_or_else(|| Failure::User("There is no such app.".into()))?;
-            let code = flow::issue_code(&core, &app.id, &user.id, &challenge).await?;
+            let code = flow::authorize_app(&core, &actor, &app.id, &challenge).await?;
             let mut url = url::Url::parse(&app.redirect_url)
                 .map_err(|_| Failure::User("The app's redirect address is not valid.".into()))?;
             url.query_pairs_mut().append_pair("access_code", &code);

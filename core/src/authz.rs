@@ -110,10 +110,16 @@ pub enum Action {
     AdministerServer,
     /// Read server statistics.
     ReadServerStats,
+    /// Record in a project's activity that one's application loaded a version.
+    RecordReceive,
+    /// Join a project through an invitation, decline one, or leave a project.
+    ChangeOwnMembership,
+    /// Ask for a new e-mail verification link.
+    RequestVerification,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 14] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -125,6 +131,9 @@ impl Action {
         Action::InviteToServer,
         Action::AdministerServer,
         Action::ReadServerStats,
+        Action::RecordReceive,
+        Action::ChangeOwnMembership,
+        Action::RequestVerification,
     ];
 
     /// The scope a token needs for the action.
@@ -133,8 +142,10 @@ impl Action {
             Action::CreateProject
             | Action::WriteProject
             | Action::AdministerProject
-            | Action::DeleteProject => Scope::StreamsWrite,
-            Action::ReadProject => Scope::StreamsRead,
+            | Action::DeleteProject
+            | Action::ChangeOwnMembership => Scope::StreamsWrite,
+            Action::ReadProject | Action::RecordReceive => Scope::StreamsRead,
+            Action::RequestVerification => Scope::ProfileRead,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
             Action::ManageOwnTokens => Scope::TokensWrite,
             Action::ReadUsers => Scope::UsersRead,
@@ -152,6 +163,7 @@ impl Action {
                 | Action::AdministerProject
                 | Action::DeleteProject
                 | Action::InviteToProject
+                | Action::RecordReceive
         )
     }
 }
@@ -206,7 +218,15 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::ReadUsers
         | Action::InviteToServer
         | Action::AdministerServer
-        | Action::ReadServerStats => Ok(()),
+        | Action::ReadServerStats
+        | Action::ChangeOwnMembership
+        | Action::RequestVerification => Ok(()),
+        // Anyone who may read the project, with a token that may read projects: the entry
+        // names the caller, so it is not the anonymous reading of public projects.
+        Action::RecordReceive => match project {
+            Some(p) if p.visibility == Visibility::Public || p.role.is_some() => Ok(()),
+            _ => Err(deny("you are not a member of this project")),
+        },
         Action::ReadProject
         | Action::WriteProject
         | Action::AdministerProject

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use fleck_core::auth::store::{AuthStore, EmailLink, LinkKind};
 use fleck_core::auth::tokens::{self, IssuedToken};
-use fleck_core::auth::{ApiToken, AuthCode, Invite, RefreshToken, Scope, ServerApp, TokenKind};
+use fleck_core::auth::{
+    ApiToken, AuthCode, Grant, Invite, RefreshToken, Scope, ServerApp, TokenKind,
+};
 use fleck_core::db::Database;
 use fleck_core::users::{ServerRole, User, UserInput};
 
@@ -132,6 +134,16 @@ fn refresh_token(user: &User, app_id: &str) -> RefreshToken {
         app_id: app_id.into(),
         user_id: user.id.clone(),
         expires_at: now() + Duration::days(180),
+        grant: narrow_grant(),
+        replaced_at: None,
+    }
+}
+
+/// A grant that differs from the default in every part, so that storing it loses nothing.
+fn narrow_grant() -> Grant {
+    Grant {
+        scopes: Some(vec![Scope::StreamsRead, Scope::ProfileRead]),
+        projects: Some(vec!["p000000001".into(), "p000000002".into()]),
     }
 }
 
@@ -142,6 +154,7 @@ fn auth_code(user: &User, app_id: &str) -> (String, AuthCode) {
         user_id: user.id.clone(),
         challenge: fleck_core::ids::random_string(20),
         expires_at: now() + Duration::minutes(10),
+        grant: narrow_grant(),
     };
     (tokens::digest(&fleck_core::ids::random_string(42)), code)
 }
@@ -358,9 +371,27 @@ async fn auth_upserts_apps_keeping_their_tokens(db: Database) {
     assert_eq!(db.auth.api_token(&token.id).await.unwrap(), Some(token));
     assert_eq!(
         db.auth.refresh_token(&refresh.id).await.unwrap(),
-        Some(refresh)
+        Some(refresh.clone())
     );
     assert_eq!(db.auth.take_auth_code(&digest).await.unwrap(), Some(code));
+
+    // A refresh token is replaced once; a second replacement keeps the first time.
+    let at = now() - Duration::minutes(5);
+    db.auth
+        .replace_refresh_token(&refresh.id, at)
+        .await
+        .unwrap();
+    db.auth
+        .replace_refresh_token(&refresh.id, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        db.auth.refresh_token(&refresh.id).await.unwrap(),
+        Some(RefreshToken {
+            replaced_at: Some(at),
+            ..refresh
+        })
+    );
 
     assert_eq!(db.auth.app("nosuchapp").await.unwrap(), None);
     assert_eq!(db.auth.app("SCA").await.unwrap(), None, "ids are exact");

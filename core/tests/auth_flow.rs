@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
 use fleck_core::auth::tokens::{self, IssuedToken};
-use fleck_core::auth::{AuthCode, RefreshToken, Scope, TokenKind};
+use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
 use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
 
@@ -21,6 +21,8 @@ support::contract_tests! {
         flow_refuses_a_wrong_app_or_secret,
         flow_refuses_an_expired_code,
         flow_refreshes_into_a_new_working_pair,
+        flow_rotates_refresh_tokens_and_revokes_the_app_on_late_reuse,
+        flow_apps_authorized_by_a_token_reach_no_further_than_it,
         flow_refuses_tampered_and_expired_refresh_tokens,
         flow_checks_personal_token_requests,
         flow_personal_tokens_expire,
@@ -213,6 +215,7 @@ async fn flow_refuses_an_expired_code(core: Core) {
         user_id: ada.id.clone(),
         challenge: CHALLENGE.into(),
         expires_at: Utc::now() - chrono::Duration::seconds(1),
+        grant: Grant::default(),
     };
     core.auth
         .insert_auth_code(&tokens::digest(&code), &record)
@@ -244,6 +247,96 @@ async fn flow_refreshes_into_a_new_working_pair(core: Core) {
         .await
         .unwrap();
     flow::authenticate(&core, &third.token).await.unwrap();
+}
+
+async fn flow_rotates_refresh_tokens_and_revokes_the_app_on_late_reuse(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let first = log_in(&core, &ada).await;
+    let second = flow::refresh(&core, APP, APP, &first.refresh_token)
+        .await
+        .unwrap();
+    // Within the grace period the replaced token still works (a client retrying).
+    let retried = flow::refresh(&core, APP, APP, &first.refresh_token)
+        .await
+        .unwrap();
+    flow::authenticate(&core, &retried.token).await.unwrap();
+
+    // Used again later, it is a stolen copy: every token of the app for the user ends.
+    let id = &first.refresh_token[..10];
+    let stored = core.auth.refresh_token(id).await.unwrap().unwrap();
+    core.auth.delete_refresh_token(id).await.unwrap();
+    core.auth
+        .insert_refresh_token(&RefreshToken {
+            replaced_at: Some(Utc::now() - chrono::Duration::minutes(5)),
+            ..stored
+        })
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, &first.refresh_token).await,
+        "a refresh token replaced long ago",
+    );
+    for token in [&first.token, &second.token, &retried.token] {
+        assert_forbidden(
+            flow::authenticate(&core, token).await,
+            "an access token of the revoked app",
+        );
+    }
+    assert_forbidden(
+        flow::refresh(&core, APP, APP, &second.refresh_token).await,
+        "the thief's newer refresh token",
+    );
+    assert_eq!(app_tokens_of(&core, &ada).await, 0);
+}
+
+async fn flow_apps_authorized_by_a_token_reach_no_further_than_it(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let pair = log_in(&core, &ada).await;
+    let mut principal = flow::authenticate(&core, &pair.token).await.unwrap();
+    // A token that may create tokens, but only read, and only one project.
+    principal.scopes = vec![Scope::StreamsRead, Scope::ProfileRead, Scope::TokensWrite];
+    principal.projects = Some(vec!["p000000001".into()]);
+    let actor = Actor::User(Box::new(principal.clone()));
+    let code = flow::authorize_app(&core, &actor, "spklwebapp", CHALLENGE)
+        .await
+        .unwrap();
+    let web = flow::exchange_code(&core, "spklwebapp", "spklwebapp", &code, CHALLENGE)
+        .await
+        .unwrap();
+    let granted = flow::authenticate(&core, &web.token).await.unwrap();
+    assert_eq!(
+        granted.scopes,
+        vec![Scope::StreamsRead, Scope::ProfileRead, Scope::TokensWrite]
+    );
+    assert_eq!(granted.projects, principal.projects);
+    // Refreshing keeps the same reach.
+    let refreshed = flow::refresh(&core, "spklwebapp", "spklwebapp", &web.refresh_token)
+        .await
+        .unwrap();
+    let again = flow::authenticate(&core, &refreshed.token).await.unwrap();
+    assert_eq!(again.scopes, granted.scopes);
+    assert_eq!(again.projects, granted.projects);
+
+    // A token that may not create tokens cannot authorize apps at all.
+    principal.scopes = vec![Scope::ProfileRead];
+    assert_forbidden(
+        flow::authorize_app(
+            &core,
+            &Actor::User(Box::new(principal)),
+            "spklwebapp",
+            CHALLENGE,
+        )
+        .await,
+        "a profile:read token authorizing the web app",
+    );
+    assert_forbidden(
+        flow::authorize_app(&core, &Actor::Anonymous, "spklwebapp", CHALLENGE).await,
+        "an anonymous caller",
+    );
+    // A web session may.
+    flow::authorize_app(&core, &Actor::from_session(ada), "spklwebapp", CHALLENGE)
+        .await
+        .unwrap();
 }
 
 async fn flow_refuses_tampered_and_expired_refresh_tokens(core: Core) {
@@ -284,6 +377,8 @@ async fn flow_refuses_tampered_and_expired_refresh_tokens(core: Core) {
             app_id: APP.into(),
             user_id: ada.id.clone(),
             expires_at: Utc::now() - chrono::Duration::seconds(1),
+            grant: Grant::default(),
+            replaced_at: None,
         })
         .await
         .unwrap();

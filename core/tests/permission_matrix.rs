@@ -24,6 +24,10 @@ read-users                 -         +     +                 +    +        +    
 invite-to-server           -         -     -                 +    +        +           +     +     -            -
 administer-server          -         -     -                 -    -        -           -     +     -            -
 read-server-stats          -         -     -                 -    -        -           -     +     -            -
+record-receive:private     -         -     +                 -    +        +           +     -     -            -
+record-receive:public      -         +     +                 +    +        +           +     +     -            -
+change-own-membership      -         +     +                 +    +        +           +     +     -            -
+request-verification       -         +     +                 +    +        +           +     +     +            -
 ";
 
 struct Caller {
@@ -102,6 +106,9 @@ fn action(name: &str) -> Action {
         "invite-to-server" => Action::InviteToServer,
         "administer-server" => Action::AdministerServer,
         "read-server-stats" => Action::ReadServerStats,
+        "record-receive" => Action::RecordReceive,
+        "change-own-membership" => Action::ChangeOwnMembership,
+        "request-verification" => Action::RequestVerification,
         other => panic!("unknown action {other}"),
     }
 }

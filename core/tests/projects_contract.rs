@@ -551,6 +551,7 @@ async fn projects_list_a_users_projects_newest_first_with_filters_and_paging(db:
         let filter = ProjectFilter {
             search: search.map(str::to_string),
             roles,
+            ids: None,
         };
         async move {
             let listed = db.user_projects(&ada, &filter, window).await.unwrap();
@@ -620,6 +621,38 @@ async fn projects_list_a_users_projects_newest_first_with_filters_and_paging(db:
         list(Some("a"), owner, window(1, 1)).await,
         expect(&[&delta], 2)
     );
+
+    // Only some projects (a token's limit), with the other filters.
+    let only = |ids: &[&Project], search: Option<&str>| ProjectFilter {
+        search: search.map(str::to_string),
+        roles: None,
+        ids: Some(ids.iter().map(|p| p.id.clone()).collect()),
+    };
+    let limited = db
+        .projects
+        .user_projects(&ada.id, &only(&[&gamma, &beta], None), ALL)
+        .await
+        .unwrap();
+    assert_eq!(
+        limited.items,
+        vec![
+            (beta.clone(), ProjectRole::Contributor),
+            (gamma.clone(), ProjectRole::Reviewer),
+        ]
+    );
+    assert_eq!(limited.total, 2);
+    let searched = db
+        .projects
+        .user_projects(&ada.id, &only(&[&gamma, &beta], Some("alpha")), ALL)
+        .await
+        .unwrap();
+    assert_eq!(searched.total, 1);
+    let nothing = db
+        .projects
+        .user_projects(&ada.id, &only(&[], None), ALL)
+        .await
+        .unwrap();
+    assert_eq!(nothing.total, 0);
 
     // A user without projects.
     let alan = user(&db, "alan@example.com").await;

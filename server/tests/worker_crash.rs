@@ -16,7 +16,7 @@ use fleck_core::ids::new_id;
 use fleck_core::objects::batch;
 use fleck_core::previews::PreviewStatus;
 use fleck_core::projects::service::{self, NewProject};
-use fleck_core::projects::versions::{self, NewVersion};
+use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::queue::JobState;
 use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::Core;
@@ -183,7 +183,8 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .project;
     let main = core
         .projects
         .model_by_name(&project.id, "main")
@@ -201,7 +202,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
             .await
             .unwrap();
         let input = NewVersion {
-            model_id: main.id.clone(),
+            model: ModelRef::Id(main.id.clone()),
             object_id: root.clone(),
             message: None,
             source_application: None,

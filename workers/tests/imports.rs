@@ -59,7 +59,7 @@ async fn import(
         project_id: project,
         model_id: model,
         file_id: &file.id,
-        etag: file.file_hash.as_deref().unwrap_or_default(),
+        etag: file.file_hash.as_deref(),
     };
     imports::start(core, actor, request, 10 << 20)
         .await

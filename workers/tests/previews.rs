@@ -10,7 +10,7 @@ use std::time::Duration;
 use fleck_core::auth::Actor;
 use fleck_core::objects::batch;
 use fleck_core::previews::{self, PreviewImage, PreviewStatus};
-use fleck_core::projects::versions::{self, NewVersion};
+use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::Core;
 use fleck_viewer::headless::Image;
 use serde_json::json;
@@ -78,7 +78,7 @@ async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>)
         &actor,
         &project,
         NewVersion {
-            model_id: model,
+            model: ModelRef::Id(model),
             object_id: root.clone(),
             message: None,
             source_application: None,

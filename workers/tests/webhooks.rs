@@ -13,7 +13,7 @@ use axum::routing::post;
 use fleck_core::auth::Actor;
 use fleck_core::objects::batch;
 use fleck_core::projects::service;
-use fleck_core::projects::versions::{self, NewVersion};
+use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::webhooks::{self, EventStatus, WebhookChanges};
 use fleck_core::Core;
 use fleck_workers::webhooks::sign;
@@ -78,7 +78,7 @@ async fn project(core: &Core, actor: &Actor) -> (String, String) {
 
 async fn new_version(core: &Core, actor: &Actor, project: &str, model: &str) {
     let input = NewVersion {
-        model_id: model.into(),
+        model: ModelRef::Id(model.into()),
         object_id: "0123456789abcdef0123456789abcdef".into(),
         message: Some("hello".into()),
         source_application: None,

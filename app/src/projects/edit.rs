@@ -21,8 +21,8 @@ pub async fn create_project(
                 description: Some(description),
                 visibility: visibility_from(&visibility)?,
             };
-            let project = service::create(&core, &actor, input).await.map_err(fail)?;
-            go_to(&format!("/projects/{}", project.id)).await
+            let created = service::create(&core, &actor, input).await.map_err(fail)?;
+            go_to(&format!("/projects/{}", created.project.id)).await
         }
         .await,
     )

@@ -55,18 +55,16 @@ pub async fn import_file(
     model_id: String,
     file_id: String,
 ) -> Result<ImportRow, ServerFnError> {
-    use fleck_core::projects::{attachments, imports};
+    use fleck_core::projects::imports;
     let core = crate::session::server::core()?;
     let actor = crate::session::server::actor().await?;
     let limit = use_context::<ImportLimit>().map_or(u64::MAX, |l| l.0);
-    let file = attachments::find(&core, &project_id, &file_id)
-        .await
-        .map_err(crate::session::server::message)?;
+    // The page just uploaded the file itself: the stored file is the one to convert.
     let request = imports::ImportRequest {
         project_id: &project_id,
         model_id: &model_id,
         file_id: &file_id,
-        etag: file.file_hash.as_deref().unwrap_or_default(),
+        etag: None,
     };
     let import = imports::start(&core, &actor, request, limit)
         .await

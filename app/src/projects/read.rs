@@ -15,13 +15,13 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
     }
     let filter = ProjectFilter {
         search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
-        roles: None,
+        ..ProjectFilter::default()
     };
     let window = Window {
         offset: 0,
         limit: 200,
     };
-    let listed = service::of_caller(&core, &actor, &filter, window)
+    let listed = service::of_caller(&core, &actor, filter, window)
         .await
         .map_err(crate::session::server::message)?;
     let pending = invites::of_caller(&core, &actor)
@@ -32,11 +32,11 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
         invites.push(invite_card(&core, invite).await?);
     }
     let mut projects = Vec::with_capacity(listed.items.len());
-    for (project, role) in listed.items {
+    for access in listed.items {
         let latest = core
             .projects
             .project_versions(
-                &project.id,
+                &access.project.id,
                 Window {
                     offset: 0,
                     limit: 1,
@@ -44,7 +44,7 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
             )
             .await
             .map_err(crate::session::server::message)?;
-        let mut card = project_card(project, role);
+        let mut card = project_card(access);
         card.preview = latest
             .items
             .first()
@@ -78,7 +78,7 @@ pub async fn fetch_project(
     };
     if let Some(invite) = invite {
         if !is_member(&core, &actor, &id).await {
-            return invited_only(&core, &actor, &id, invite).await;
+            return invited_only(&core, &id, invite).await;
         }
     }
     let access = match service::load(&core, &actor, &id, Action::ReadProject).await {
@@ -221,11 +221,8 @@ pub(crate) mod server {
 
     /// Whether the signed-in caller is already a member of the project.
     pub async fn is_member(core: &Core, actor: &Actor, project_id: &str) -> bool {
-        let Some(principal) = actor.principal() else {
-            return false;
-        };
         matches!(
-            core.projects.role_of(project_id, &principal.user.id).await,
+            fleck_core::projects::service::role_of(core, actor, project_id).await,
             Ok(Some(_))
         )
     }
@@ -233,23 +230,15 @@ pub(crate) mod server {
     /// The project page of someone holding an invitation: the project's name and the invitation.
     pub async fn invited_only(
         core: &Core,
-        actor: &Actor,
         project_id: &str,
         invite: ProjectInvite,
     ) -> Result<Loaded<ProjectPage>, ServerFnError> {
         let Some(project) = core.projects.project(project_id).await.map_err(message)? else {
             return Ok(Loaded::NotFound("project".into()));
         };
-        let access = Access {
-            project,
-            role: None,
-        };
         let card = invite_card(core, invite).await?;
         Ok(Loaded::Found(ProjectPage {
-            project: ProjectHeader {
-                can: Abilities::default(),
-                ..header(actor, &access)
-            },
+            project: header_of(&project, None, Abilities::default()),
             models: Vec::new(),
             activity: Vec::new(),
             files: Vec::new(),
@@ -258,21 +247,22 @@ pub(crate) mod server {
     }
 
     pub fn header(actor: &Actor, access: &Access) -> ProjectHeader {
-        let p = &access.project;
+        let can = Abilities {
+            write: access.allows(actor, Action::WriteProject),
+            administer: access.allows(actor, Action::AdministerProject),
+            member: access.role.is_some(),
+        };
+        header_of(&access.project, access.role, can)
+    }
+
+    fn header_of(p: &Project, role: Option<ProjectRole>, can: Abilities) -> ProjectHeader {
         ProjectHeader {
             id: p.id.clone(),
             name: p.name.clone(),
             description: p.description.clone(),
             visibility: visibility(p),
-            role: access
-                .role
-                .map(|r| r.as_str().to_string())
-                .unwrap_or_default(),
-            can: Abilities {
-                write: access.allows(actor, Action::WriteProject),
-                administer: access.allows(actor, Action::AdministerProject),
-                member: access.role.is_some(),
-            },
+            role: role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            can,
         }
     }
 
@@ -283,10 +273,11 @@ pub(crate) mod server {
         }
     }
 
-    pub fn project_card(project: Project, role: ProjectRole) -> ProjectCard {
+    pub fn project_card(access: Access) -> ProjectCard {
+        let Access { project, role, .. } = access;
         ProjectCard {
             visibility: visibility(&project),
-            role: role_label(role.as_str()),
+            role: role_label(role.map(ProjectRole::as_str).unwrap_or_default()),
             updated: when(project.updated_at),
             id: project.id,
             name: project.name,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use super::tokens::{self, IssuedToken};
-use super::{ApiToken, AuthCode, RefreshToken, Scope, ServerApp, TokenKind};
+use super::{Actor, ApiToken, AuthCode, Grant, RefreshToken, Scope, ServerApp, TokenKind};
 use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::users::{verify_password, User};
@@ -18,6 +18,8 @@ use crate::users::{verify_password, User};
 pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// How long a refresh token stays usable.
 pub const REFRESH_LIFETIME: Duration = Duration::from_secs(180 * 24 * 3600);
+/// How long a replaced refresh token is still accepted.
+pub const REFRESH_GRACE: Duration = Duration::from_secs(60);
 
 /// The error every unusable token gets, as Speckle's clients expect it.
 pub const INVALID_TOKEN: &str = "Your token is not valid.";
@@ -104,12 +106,47 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// A single-use code that lets `app_id` obtain a token for `user_id` with the same `challenge`.
+/// A single-use code that lets `app_id` obtain a token for `user_id` with the same `challenge`,
+/// right after the user proved their password: the app gets all its scopes.
 pub async fn issue_code(
     core: &Core,
     app_id: &str,
     user_id: &str,
     challenge: &str,
+) -> Result<String> {
+    store_code(core, app_id, user_id, challenge, Grant::default()).await
+}
+
+/// The signed-in caller lets `app_id` act for them. Only a web session or a token that may
+/// create tokens (`tokens:write`) can do this, and the app's tokens never reach further than
+/// the caller's own: the scopes both have, and the caller's project limit.
+pub async fn authorize_app(
+    core: &Core,
+    actor: &Actor,
+    app_id: &str,
+    challenge: &str,
+) -> Result<String> {
+    let principal = actor
+        .principal()
+        .ok_or_else(|| Error::Forbidden("sign in to authorize an app".into()))?;
+    if !principal.via_session && !principal.has(Scope::TokensWrite) {
+        return Err(Error::Forbidden(
+            "the token may not authorize apps (tokens:write)".into(),
+        ));
+    }
+    let grant = Grant {
+        scopes: Some(principal.scopes.clone()),
+        projects: principal.projects.clone(),
+    };
+    store_code(core, app_id, &principal.user.id, challenge, grant).await
+}
+
+async fn store_code(
+    core: &Core,
+    app_id: &str,
+    user_id: &str,
+    challenge: &str,
+    grant: Grant,
 ) -> Result<String> {
     if challenge.is_empty() {
         return Err(Error::invalid("challenge", "a challenge is required"));
@@ -124,6 +161,7 @@ pub async fn issue_code(
         user_id: user_id.into(),
         challenge: challenge.into(),
         expires_at: later(CODE_LIFETIME),
+        grant,
     };
     core.auth
         .insert_auth_code(&tokens::digest(&code), &record)
@@ -166,10 +204,13 @@ pub async fn exchange_code(
     if !bool::from(record.challenge.as_bytes().ct_eq(challenge.as_bytes())) {
         return Err(Error::Forbidden("invalid challenge".into()));
     }
-    issue_pair(core, &app, &record.user_id).await
+    issue_pair(core, &app, &record.user_id, &record.grant).await
 }
 
-/// A new token pair for the holder of a valid refresh token.
+/// A new token pair for the holder of a valid refresh token, which it replaces. A replaced
+/// token still works for `REFRESH_GRACE` (a client that lost the answer may ask again); used
+/// later, it must be a copy someone else kept, and every token the app holds for the user
+/// (access and refresh) stops working.
 pub async fn refresh(
     core: &Core,
     app_id: &str,
@@ -183,14 +224,38 @@ pub async fn refresh(
     if !tokens::secret_matches(secret, &stored.digest) || stored.app_id != app.id {
         return Err(invalid());
     }
-    if stored.expires_at <= Utc::now() {
+    let now = Utc::now();
+    if stored.expires_at <= now {
         core.auth.delete_refresh_token(id).await?;
         return Err(Error::Forbidden("the refresh token has expired".into()));
     }
-    issue_pair(core, &app, &stored.user_id).await
+    let replaced_long_ago = |at: chrono::DateTime<Utc>| {
+        now - at > chrono::Duration::from_std(REFRESH_GRACE).unwrap_or_default()
+    };
+    match stored.replaced_at {
+        Some(at) if replaced_long_ago(at) => {
+            core.auth
+                .revoke_app_access(&stored.user_id, &app.id)
+                .await?;
+            tracing::warn!(user = %stored.user_id, app = %app.id, "a replaced refresh token was used again; the app's access is revoked");
+            return Err(invalid());
+        }
+        Some(_) => {}
+        None => {
+            // Two refreshes racing with one token: only one replaces it; the other is within
+            // the grace period and gets a pair too.
+            core.auth.replace_refresh_token(id, now).await?;
+        }
+    }
+    issue_pair(core, &app, &stored.user_id, &stored.grant).await
 }
 
-async fn issue_pair(core: &Core, app: &ServerApp, user_id: &str) -> Result<TokenPair> {
+async fn issue_pair(
+    core: &Core,
+    app: &ServerApp,
+    user_id: &str,
+    grant: &Grant,
+) -> Result<TokenPair> {
     let access = IssuedToken::new();
     core.auth
         .insert_api_token(&ApiToken {
@@ -201,11 +266,11 @@ async fn issue_pair(core: &Core, app: &ServerApp, user_id: &str) -> Result<Token
             name: format!("{}-token", app.name),
             kind: TokenKind::App,
             app_id: Some(app.id.clone()),
-            scopes: app.scopes.clone(),
+            scopes: grant.scopes_for(app),
             created_at: Utc::now(),
             expires_at: None,
             last_used_at: None,
-            projects: None,
+            projects: grant.projects.clone(),
         })
         .await?;
     let refresh = IssuedToken::new();
@@ -216,6 +281,8 @@ async fn issue_pair(core: &Core, app: &ServerApp, user_id: &str) -> Result<Token
             app_id: app.id.clone(),
             user_id: user_id.into(),
             expires_at: later(REFRESH_LIFETIME),
+            grant: grant.clone(),
+            replaced_at: None,
         })
         .await?;
     Ok(TokenPair {

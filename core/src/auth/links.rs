@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::store::{EmailLink, LinkKind};
-use super::tokens;
+use super::{tokens, Actor};
 use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::users::{hash_password, ServerRole, User};
@@ -40,8 +40,18 @@ fn url(core: &Core, path: &str, param: &str, token: &str) -> String {
     url.to_string()
 }
 
+/// The caller asks for a new verification link (a few an hour at most).
+pub async fn request_verification(core: &Core, actor: &Actor) -> Result<()> {
+    crate::authz::authorize(actor, crate::authz::Action::RequestVerification, None)?;
+    let user = &crate::projects::service::principal(actor)?.user;
+    core.rate_limiter
+        .spend(crate::ratelimit::Action::VerificationEmail, &user.id)
+        .await?;
+    send_verification(core, user).await
+}
+
 /// Sends `user` a new verification link; earlier ones stop working.
-pub async fn send_verification(core: &Core, user: &User) -> Result<()> {
+pub(crate) async fn send_verification(core: &Core, user: &User) -> Result<()> {
     if user.verified {
         return Err(Error::invalid("email", "this address is already verified"));
     }

@@ -86,6 +86,31 @@ pub struct ServerApp {
     pub author_id: Option<String>,
 }
 
+/// How far the tokens made from an access code or a refresh token reach: never further than
+/// the sign-in or token that approved the app.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Grant {
+    /// `None`: all the app's scopes (a password sign-in, or a row stored before grants existed).
+    pub scopes: Option<Vec<Scope>>,
+    /// The only projects the tokens may act on; `None`: any the user may.
+    pub projects: Option<Vec<String>>,
+}
+
+impl Grant {
+    /// The scopes an app's token gets under this grant.
+    pub fn scopes_for(&self, app: &ServerApp) -> Vec<Scope> {
+        match &self.scopes {
+            Some(granted) => app
+                .scopes
+                .iter()
+                .filter(|s| granted.contains(s))
+                .copied()
+                .collect(),
+            None => app.scopes.clone(),
+        }
+    }
+}
+
 /// A single-use code proving a user approved an app, bound to the app's challenge.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuthCode {
@@ -93,9 +118,11 @@ pub struct AuthCode {
     pub user_id: String,
     pub challenge: String,
     pub expires_at: DateTime<Utc>,
+    pub grant: Grant,
 }
 
-/// Lets an app get a new access token without the user logging in again.
+/// Lets an app get a new access token without the user logging in again. Each use replaces it
+/// with a new one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RefreshToken {
     pub id: String,
@@ -103,6 +130,9 @@ pub struct RefreshToken {
     pub app_id: String,
     pub user_id: String,
     pub expires_at: DateTime<Utc>,
+    pub grant: Grant,
+    /// When this token was used and replaced; `None` while it is the family's current one.
+    pub replaced_at: Option<DateTime<Utc>>,
 }
 
 /// An invitation to join the server with a role.

@@ -73,6 +73,9 @@ pub trait AuthStore: Send + Sync + 'static {
 
     async fn delete_refresh_token(&self, id: &str) -> Result<bool>;
 
+    /// Marks a refresh token replaced at `at`, unless it already was.
+    async fn replace_refresh_token(&self, id: &str, at: DateTime<Utc>) -> Result<()>;
+
     /// Stores a single-use link sent to `link.email`.
     async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()>;
 

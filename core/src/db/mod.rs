@@ -1,6 +1,7 @@
 //! The database: users, jobs, identity, projects and objects on SQLite (embedded default) or PostgreSQL,
 //! chosen by the scheme of `DATABASE_URL`.
 
+mod auth_rows;
 pub mod postgres;
 mod project_rows;
 pub mod sqlite;

@@ -20,8 +20,9 @@ pub struct ImportRequest<'a> {
     pub project_id: &'a str,
     pub model_id: &'a str,
     pub file_id: &'a str,
-    /// The ETag the blob store answered the upload with; quotes are ignored.
-    pub etag: &'a str,
+    /// The ETag the blob store answered the upload with, quotes ignored, so that a file replaced
+    /// since is not converted; `None`: the file as stored now (the web app's own upload).
+    pub etag: Option<&'a str>,
 }
 
 /// How a conversion ended, as the converter reports it.
@@ -58,7 +59,7 @@ pub async fn start(
     let mut file = attachments::find(core, project_id, file_id).await?;
     attachments::complete(core, &mut file).await?;
     let stored_etag = file.file_hash.as_deref().unwrap_or_default();
-    if unquoted(stored_etag) != unquoted(etag) {
+    if etag.is_some_and(|etag| unquoted(stored_etag) != unquoted(etag)) {
         return Err(Error::invalid(
             "etag",
             "the ETag does not match the uploaded file; upload it again",

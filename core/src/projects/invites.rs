@@ -192,10 +192,10 @@ pub async fn answer(
     token: &str,
     accept: bool,
 ) -> Result<()> {
+    let user = &members::changing_own_membership(actor, project_id)?.user;
     let invite = for_caller(core, actor, project_id, token)
         .await?
         .ok_or_else(|| Error::NotFound("invitation".into()))?;
-    let user = &principal(actor)?.user;
     if accept {
         let role = match invite.role {
             ProjectRole::Owner if user.role == ServerRole::Guest => ProjectRole::Contributor,

@@ -5,8 +5,9 @@ use serde_json::json;
 use super::activity::{self, Entry};
 use super::events::{self, Change, ProjectEvent};
 use super::service::{load, principal};
+use crate::auth::flow::Principal;
 use crate::auth::Actor;
-use crate::authz::{Action, ProjectRole};
+use crate::authz::{self, Action, ProjectRole};
 use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::users::ServerRole;
@@ -62,9 +63,25 @@ pub async fn set_role(
     Ok(())
 }
 
+/// The caller, when they may join or leave this project themselves: a token that may change
+/// projects (`streams:write`) and is not limited to other projects.
+pub(crate) fn changing_own_membership<'a>(
+    actor: &'a Actor,
+    project_id: &str,
+) -> Result<&'a Principal> {
+    authz::authorize(actor, Action::ChangeOwnMembership, None)?;
+    let caller = principal(actor)?;
+    if !caller.reaches(project_id) {
+        return Err(Error::Forbidden(
+            "your token is limited to other projects".into(),
+        ));
+    }
+    Ok(caller)
+}
+
 /// The caller leaves a project; its last owner cannot.
 pub async fn leave(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
-    let caller = principal(actor)?;
+    let caller = changing_own_membership(actor, project_id)?;
     let role = core
         .projects
         .role_of(project_id, &caller.user.id)

@@ -209,6 +209,8 @@ pub struct ProjectFilter {
     pub search: Option<String>,
     /// Only projects where the user has one of these roles.
     pub roles: Option<Vec<ProjectRole>>,
+    /// Only these projects (a token's project limit); set by the project service, not by callers.
+    pub ids: Option<Vec<String>>,
 }
 
 /// Which of a project's models to list.

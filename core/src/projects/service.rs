@@ -15,11 +15,14 @@ use crate::ids;
 /// The name of the model every project starts with; it cannot be deleted.
 pub const MAIN_MODEL: &str = "main";
 
-/// A project and the caller's relation to it, after `authz` allowed the action.
+/// A project and the caller's relation to it, after `authz` allowed at least reading it. Only
+/// this module makes one (the private field), so holding an `Access` proves the check was made:
+/// resolvers and pages may read a project's parts through it without asking again.
 #[derive(Clone, Debug)]
 pub struct Access {
     pub project: Project,
     pub role: Option<ProjectRole>,
+    _checked: (),
 }
 
 impl Access {
@@ -56,10 +59,42 @@ pub async fn load(core: &Core, actor: &Actor, project_id: &str, action: Action) 
         .project(project_id)
         .await?
         .ok_or_else(|| Error::NotFound("project".into()))?;
-    let role = role_of(core, actor, project_id).await?;
-    let access = Access { project, role };
+    checked(core, actor, project, action).await
+}
+
+/// Checks `action` on a project already read from the store.
+async fn checked(core: &Core, actor: &Actor, project: Project, action: Action) -> Result<Access> {
+    let role = role_of(core, actor, &project.id).await?;
+    let limited_elsewhere = actor
+        .principal()
+        .is_some_and(|principal| !principal.reaches(&project.id));
+    // A limited token may still read public projects, as anyone may, but acts on none but its own.
+    if limited_elsewhere && action != Action::ReadProject {
+        return Err(Error::Forbidden(
+            "your token is limited to other projects".into(),
+        ));
+    }
+    let access = Access {
+        project,
+        role,
+        _checked: (),
+    };
     authz::authorize(actor, action, Some(access.access()))?;
     Ok(access)
+}
+
+/// Public projects (Speckle's discoverable streams), most recently updated first, each with the
+/// caller's role.
+pub async fn public(core: &Core, actor: &Actor, window: Window) -> Result<Listed<Access>> {
+    let listed = core.projects.public_projects(window).await?;
+    let mut items = Vec::with_capacity(listed.items.len());
+    for project in listed.items {
+        items.push(checked(core, actor, project, Action::ReadProject).await?);
+    }
+    Ok(Listed {
+        items,
+        total: listed.total,
+    })
 }
 
 pub struct NewProject {
@@ -69,7 +104,7 @@ pub struct NewProject {
 }
 
 /// Creates a project owned by the caller, with its `main` model.
-pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Project> {
+pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Access> {
     authz::authorize(actor, Action::CreateProject, None)?;
     let principal = principal(actor)?;
     let now = super::now();
@@ -108,7 +143,11 @@ pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Pro
     )
     .await;
     events::user_projects(core, &principal.user.id, &project.id, true).await;
-    Ok(project)
+    Ok(Access {
+        project,
+        role: Some(ProjectRole::Owner),
+        _checked: (),
+    })
 }
 
 /// What to change on a project; `None` leaves a field as it is.
@@ -212,22 +251,40 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
     Ok(())
 }
 
-/// The caller's projects, most recently updated first.
+/// The caller's projects, most recently updated first; for a token limited to some projects,
+/// only those.
 pub async fn of_caller(
     core: &Core,
     actor: &Actor,
-    filter: &ProjectFilter,
+    filter: ProjectFilter,
     window: Window,
-) -> Result<Listed<(Project, ProjectRole)>> {
+) -> Result<Listed<Access>> {
     let principal = principal(actor)?;
     if !principal.has(crate::auth::Scope::StreamsRead) {
         return Err(Error::Forbidden(
             "your token lacks the streams:read scope".into(),
         ));
     }
-    core.projects
-        .user_projects(&principal.user.id, filter, window)
-        .await
+    let filter = ProjectFilter {
+        ids: principal.projects.clone(),
+        ..filter
+    };
+    let listed = core
+        .projects
+        .user_projects(&principal.user.id, &filter, window)
+        .await?;
+    Ok(Listed {
+        items: listed
+            .items
+            .into_iter()
+            .map(|(project, role)| Access {
+                project,
+                role: Some(role),
+                _checked: (),
+            })
+            .collect(),
+        total: listed.total,
+    })
 }
 
 /// Removes a project's files from the blob store (the database forgets them by cascade).

@@ -13,8 +13,15 @@ use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 
+/// Which model a new version goes to.
+pub enum ModelRef {
+    Id(String),
+    /// Speckle's legacy `commitCreate`: a branch name in any case, or else a model id.
+    NameOrId(String),
+}
+
 pub struct NewVersion {
-    pub model_id: String,
+    pub model: ModelRef,
     pub object_id: String,
     pub message: Option<String>,
     pub source_application: Option<String>,
@@ -31,7 +38,15 @@ pub async fn create(
 ) -> Result<Version> {
     load(core, actor, project_id, Action::WriteProject).await?;
     let author = principal(actor)?;
-    let model = models::find(core, project_id, &input.model_id).await?;
+    let model = match &input.model {
+        ModelRef::Id(id) => models::find(core, project_id, id).await?,
+        ModelRef::NameOrId(name) => match core.projects.model_by_name(project_id, name).await? {
+            Some(model) => model,
+            None => models::find(core, project_id, name)
+                .await
+                .map_err(|_| Error::NotFound(format!("branch {name:?}")))?,
+        },
+    };
     let root = core
         .objects
         .head(project_id, &input.object_id)
@@ -191,7 +206,7 @@ pub async fn mark_received(
     source_application: &str,
     message: Option<String>,
 ) -> Result<()> {
-    load(core, actor, project_id, Action::ReadProject).await?;
+    load(core, actor, project_id, Action::RecordReceive).await?;
     let user = principal(actor)?;
     let version = find(core, project_id, version_id).await?;
     activity::record(

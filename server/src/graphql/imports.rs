@@ -130,7 +130,7 @@ pub async fn start(ctx: &Context<'_>, input: StartFileImportInput) -> Result<Fil
         project_id: &input.project_id,
         model_id: &input.model_id,
         file_id: &input.file_id,
-        etag: &input.etag,
+        etag: Some(&input.etag),
     };
     let import = imports::start(core(ctx), actor(ctx), request, limit)
         .await

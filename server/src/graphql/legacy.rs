@@ -304,13 +304,10 @@ impl Commit {
     }
 
     async fn stream(&self, ctx: &Context<'_>) -> Result<Stream> {
-        let role = service::role_of(core(ctx), actor(ctx), &self.project.id)
+        let access = service::load(core(ctx), actor(ctx), &self.project.id, Action::ReadProject)
             .await
             .map_err(from_core)?;
-        Ok(Stream(service::Access {
-            project: self.project.clone(),
-            role,
-        }))
+        Ok(Stream(access))
     }
 }
 
@@ -400,23 +397,14 @@ impl LegacyQuery {
         cursor: Option<String>,
     ) -> Result<UserStreamCollection> {
         let window = page(limit, cursor.as_deref(), 25, 50)?;
-        let listed = core(ctx)
-            .projects
-            .public_projects(window)
+        let listed = service::public(core(ctx), actor(ctx), window)
             .await
             .map_err(from_core)?;
         let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        let mut items = Vec::with_capacity(listed.items.len());
-        for project in listed.items {
-            let role = service::role_of(core(ctx), actor(ctx), &project.id)
-                .await
-                .map_err(from_core)?;
-            items.push(Stream(service::Access { project, role }));
-        }
         Ok(UserStreamCollection {
             total_count: listed.total,
             cursor,
-            items,
+            items: listed.items.into_iter().map(Stream).collect(),
         })
     }
 
@@ -432,9 +420,9 @@ impl LegacyQuery {
         let listed = service::of_caller(
             core(ctx),
             actor(ctx),
-            &ProjectFilter {
+            ProjectFilter {
                 search: query.filter(|q| !q.trim().is_empty()),
-                roles: None,
+                ..ProjectFilter::default()
             },
             window,
         )
@@ -444,16 +432,7 @@ impl LegacyQuery {
         Ok(UserStreamCollection {
             total_count: listed.total,
             cursor,
-            items: listed
-                .items
-                .into_iter()
-                .map(|(project, role)| {
-                    Stream(service::Access {
-                        project,
-                        role: Some(role),
-                    })
-                })
-                .collect(),
+            items: listed.items.into_iter().map(Stream).collect(),
         })
     }
 }
@@ -581,7 +560,7 @@ impl LegacyMutation {
         } else {
             Visibility::Public
         };
-        let project = service::create(
+        let created = service::create(
             core(ctx),
             actor(ctx),
             service::NewProject {
@@ -592,7 +571,7 @@ impl LegacyMutation {
         )
         .await
         .map_err(from_core)?;
-        Ok(project.id)
+        Ok(created.project.id)
     }
 
     async fn stream_update(&self, ctx: &Context<'_>, stream: StreamUpdateInput) -> Result<bool> {
@@ -761,37 +740,17 @@ impl LegacyMutation {
 
     /// Creates a commit on the branch named `branchName` (or with that id); returns its id.
     async fn commit_create(&self, ctx: &Context<'_>, commit: CommitCreateInput) -> Result<String> {
-        let store = &core(ctx).projects;
-        let model = match store
-            .model_by_name(&commit.stream_id, &commit.branch_name)
-            .await
-            .map_err(from_core)?
-        {
-            Some(model) => model,
-            None => store
-                .model(&commit.stream_id, &commit.branch_name)
-                .await
-                .map_err(from_core)?
-                .ok_or_else(|| {
-                    code(
-                        format!(
-                            "Failed to find branch with name or id {}.",
-                            commit.branch_name
-                        ),
-                        "BRANCH_NOT_FOUND",
-                    )
-                })?,
-        };
         let parents = commit
             .parents
             .or(commit.previous_commit_ids)
             .unwrap_or_default();
+        let branch = commit.branch_name;
         let version = versions::create(
             core(ctx),
             actor(ctx),
             &commit.stream_id,
             versions::NewVersion {
-                model_id: model.id,
+                model: versions::ModelRef::NameOrId(branch.clone()),
                 object_id: commit.object_id,
                 message: commit.message,
                 source_application: commit.source_application,
@@ -800,7 +759,13 @@ impl LegacyMutation {
             },
         )
         .await
-        .map_err(from_core)?;
+        .map_err(|e| match e {
+            fleck_core::Error::NotFound(what) if what.starts_with("branch") => code(
+                format!("Failed to find branch with name or id {branch}."),
+                "BRANCH_NOT_FOUND",
+            ),
+            other => from_core(other),
+        })?;
         Ok(version.id)
     }
 
@@ -823,6 +788,8 @@ impl LegacyMutation {
         if commit.message.is_none() && commit.new_branch_name.is_none() {
             return Err(code("Nothing to update.", "BAD_USER_INPUT"));
         }
+        // Strangers learn nothing of a private project's branches.
+        load(ctx, &commit.stream_id, Action::WriteProject).await?;
         if let Some(branch) = &commit.new_branch_name {
             let exists = core(ctx)
                 .projects

@@ -500,9 +500,10 @@ pub async fn of_caller(
     let listed = service::of_caller(
         core(ctx),
         actor(ctx),
-        &ProjectFilter {
+        ProjectFilter {
             search: search.filter(|s| !s.trim().is_empty()),
             roles,
+            ids: None,
         },
         window,
     )
@@ -512,16 +513,7 @@ pub async fn of_caller(
     Ok(Collection {
         total_count: listed.total,
         cursor,
-        items: listed
-            .items
-            .into_iter()
-            .map(|(project, role)| {
-                Project(service::Access {
-                    project,
-                    role: Some(role),
-                })
-            })
-            .collect(),
+        items: listed.items.into_iter().map(Project).collect(),
     })
 }
 
@@ -657,7 +649,7 @@ impl ProjectMutations {
             .visibility
             .unwrap_or(ProjectVisibility::Private)
             .to_domain()?;
-        let project = service::create(
+        let created = service::create(
             core(ctx),
             actor(ctx),
             service::NewProject {
@@ -668,10 +660,7 @@ impl ProjectMutations {
         )
         .await
         .map_err(from_core)?;
-        Ok(Project(service::Access {
-            project,
-            role: Some(ProjectRole::Owner),
-        }))
+        Ok(Project(created))
     }
 
     async fn update(&self, ctx: &Context<'_>, update: ProjectUpdateInput) -> Result<Project> {

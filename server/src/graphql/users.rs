@@ -3,7 +3,6 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use fleck_core::auth::{flow, links, Scope, TokenKind};
 use fleck_core::authz::{self, Action};
-use fleck_core::ratelimit::Action as Limited;
 use fleck_core::users::ProfileUpdate;
 use fleck_core::Core;
 
@@ -152,20 +151,11 @@ pub struct UserMutation;
 impl UserMutation {
     /// Sends the caller a new e-mail verification link.
     async fn request_verification(&self, ctx: &Context<'_>) -> Result<bool> {
-        let Actor::User(principal) = ctx.data_unchecked::<Actor>() else {
+        let actor = ctx.data_unchecked::<Actor>();
+        if actor.principal().is_none() {
             return Err(unauthenticated());
-        };
-        if !principal.has(Scope::ProfileRead) {
-            return Err(forbidden(
-                "Your token may not read your profile (profile:read).",
-            ));
         }
-        let core = ctx.data_unchecked::<Core>();
-        core.rate_limiter
-            .spend(Limited::VerificationEmail, &principal.user.id)
-            .await
-            .map_err(from_core)?;
-        links::send_verification(core, &principal.user)
+        links::request_verification(ctx.data_unchecked::<Core>(), actor)
             .await
             .map_err(from_core)?;
         Ok(true)

@@ -204,7 +204,7 @@ impl VersionMutations {
             actor(ctx),
             &input.project_id,
             versions::NewVersion {
-                model_id: input.model_id,
+                model: versions::ModelRef::Id(input.model_id),
                 object_id: input.object_id,
                 message: input.message,
                 source_application: input.source_application,

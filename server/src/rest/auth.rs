@@ -7,7 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use fleck_core::auth::apps::WEB_APP;
-use fleck_core::auth::{accounts, flow, links, Scope};
+use fleck_core::auth::{accounts, flow, links};
 use fleck_core::users::UserInput;
 use fleck_core::Error;
 use serde::Deserialize;
@@ -221,9 +221,8 @@ pub async fn access_code(
     else {
         return bad("Invalid request: appId, challenge and token are required.");
     };
-    let principal = match flow::authenticate(&state.core, &token).await {
-        Ok(p) if p.has(Scope::TokensWrite) => p,
-        Ok(_) => return bad("Forbidden: the token may not create access codes (tokens:write)."),
+    let actor = match flow::authenticate(&state.core, &token).await {
+        Ok(principal) => Actor::User(Box::new(principal)),
         Err(Error::Forbidden(message)) => return bad(&message),
         Err(e) => return ApiError(e).into_response(),
     };
@@ -232,8 +231,9 @@ pub async fn access_code(
         Ok(None) => return bad("Invalid request: no such app."),
         Err(e) => return ApiError(e).into_response(),
     };
-    let code = match flow::issue_code(&state.core, &app.id, &principal.user.id, &challenge).await {
+    let code = match flow::authorize_app(&state.core, &actor, &app.id, &challenge).await {
         Ok(code) => code,
+        Err(Error::Forbidden(message)) => return bad(&format!("Forbidden: {message}.")),
         Err(e) => return ApiError(e).into_response(),
     };
     let Ok(mut url) = url::Url::parse(&app.redirect_url) else {

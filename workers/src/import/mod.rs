@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use fleck_core::auth::Actor;
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
-use fleck_core::projects::versions::{self, NewVersion};
+use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::projects::{attachments, FileImport, ImportStatus, Window};
 use fleck_core::queue::Job;
 use fleck_core::Core;
@@ -273,7 +273,7 @@ impl ImportFile {
                     &actor,
                     &import.project_id,
                     NewVersion {
-                        model_id: import.model_id.clone(),
+                        model: ModelRef::Id(import.model_id.clone()),
                         object_id: converted.root.id,
                         message: Some(format!("File upload: {}", import.file_name)),
                         source_application: Some(format!("fleck-import:{}", import.file_type)),

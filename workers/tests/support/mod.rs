@@ -410,7 +410,8 @@ pub async fn new_project(
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+    .project;
     let main = core
         .projects
         .model_by_name(&project.id, "main")

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::PgDb;
 use crate::auth::store::{AuthStore, EmailLink, LinkKind};
 use crate::auth::{scopes, ApiToken, AuthCode, Invite, RefreshToken, ServerApp, TokenKind};
+use crate::db::auth_rows::{grant, grant_projects, grant_scopes, projects_from_db, projects_to_db};
 use crate::error::{Context, Error, Result};
 
 #[derive(sqlx::FromRow)]
@@ -39,9 +40,7 @@ impl TokenRow {
             created_at: self.created_at,
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
-            projects: self
-                .projects
-                .map(|p| serde_json::from_str(&p).unwrap_or_default()),
+            projects: projects_from_db(self.projects),
         })
     }
 }
@@ -121,7 +120,7 @@ impl AuthStore for PgDb {
         .bind(scopes::join(&token.scopes))
         .bind(token.created_at)
         .bind(token.expires_at)
-        .bind(token.projects.as_ref().map(|p| serde_json::to_string(p).unwrap_or_default()))
+        .bind(projects_to_db(token.projects.as_ref()))
         .execute(&self.pool)
         .await
         .context(|| "storing an API token".into())?;
@@ -282,8 +281,8 @@ impl AuthStore for PgDb {
 
     async fn insert_auth_code(&self, digest: &str, code: &AuthCode) -> Result<()> {
         sqlx::query(
-            "INSERT INTO auth_codes (digest, app_id, user_id, challenge, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO auth_codes (digest, app_id, user_id, challenge, created_at, expires_at, scopes, projects)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(digest)
         .bind(&code.app_id)
@@ -291,6 +290,8 @@ impl AuthStore for PgDb {
         .bind(&code.challenge)
         .bind(Utc::now())
         .bind(code.expires_at)
+        .bind(grant_scopes(&code.grant))
+        .bind(grant_projects(&code.grant))
         .execute(&self.pool)
         .await
         .context(|| "storing an access code".into())?;
@@ -298,27 +299,38 @@ impl AuthStore for PgDb {
     }
 
     async fn take_auth_code(&self, digest: &str) -> Result<Option<AuthCode>> {
-        let row: Option<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
-            "DELETE FROM auth_codes WHERE digest = $1 RETURNING app_id, user_id, challenge, expires_at",
+        type Row = (
+            String,
+            String,
+            String,
+            DateTime<Utc>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "DELETE FROM auth_codes WHERE digest = $1
+             RETURNING app_id, user_id, challenge, expires_at, scopes, projects",
         )
         .bind(digest)
         .fetch_optional(&self.pool)
         .await
         .context(|| "redeeming an access code".into())?;
-        Ok(
-            row.map(|(app_id, user_id, challenge, expires_at)| AuthCode {
+        Ok(row.map(
+            |(app_id, user_id, challenge, expires_at, scopes, projects)| AuthCode {
                 app_id,
                 user_id,
                 challenge,
                 expires_at,
-            }),
-        )
+                grant: grant(scopes, projects),
+            },
+        ))
     }
 
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
         sqlx::query(
-            "INSERT INTO refresh_tokens (id, digest, app_id, user_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO refresh_tokens
+                 (id, digest, app_id, user_id, created_at, expires_at, scopes, projects, replaced_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&token.id)
         .bind(&token.digest)
@@ -326,6 +338,9 @@ impl AuthStore for PgDb {
         .bind(&token.user_id)
         .bind(Utc::now())
         .bind(token.expires_at)
+        .bind(grant_scopes(&token.grant))
+        .bind(grant_projects(&token.grant))
+        .bind(token.replaced_at)
         .execute(&self.pool)
         .await
         .context(|| "storing a refresh token".into())?;
@@ -333,22 +348,34 @@ impl AuthStore for PgDb {
     }
 
     async fn refresh_token(&self, id: &str) -> Result<Option<RefreshToken>> {
-        let row: Option<(String, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT id, digest, app_id, user_id, expires_at FROM refresh_tokens WHERE id = $1",
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: String,
+            digest: String,
+            app_id: String,
+            user_id: String,
+            expires_at: DateTime<Utc>,
+            scopes: Option<String>,
+            projects: Option<String>,
+            replaced_at: Option<DateTime<Utc>>,
+        }
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT id, digest, app_id, user_id, expires_at, scopes, projects, replaced_at
+             FROM refresh_tokens WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await
         .context(|| "reading a refresh token".into())?;
-        Ok(
-            row.map(|(id, digest, app_id, user_id, expires_at)| RefreshToken {
-                id,
-                digest,
-                app_id,
-                user_id,
-                expires_at,
-            }),
-        )
+        Ok(row.map(|row| RefreshToken {
+            id: row.id,
+            digest: row.digest,
+            app_id: row.app_id,
+            user_id: row.user_id,
+            expires_at: row.expires_at,
+            grant: grant(row.scopes, row.projects),
+            replaced_at: row.replaced_at,
+        }))
     }
 
     async fn delete_refresh_token(&self, id: &str) -> Result<bool> {
@@ -358,6 +385,18 @@ impl AuthStore for PgDb {
             .await
             .context(|| "deleting a refresh token".into())?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn replace_refresh_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE refresh_tokens SET replaced_at = $2 WHERE id = $1 AND replaced_at IS NULL",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .context(|| "replacing a refresh token".into())?;
+        Ok(())
     }
 
     async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()> {

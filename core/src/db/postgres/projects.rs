@@ -121,6 +121,7 @@ impl ProjectStore for PgDb {
             .as_ref()
             .map(|r| r.iter().map(|r| r.as_str().to_string()).collect());
         let roles = roles.as_deref().map(list);
+        let ids = filter.ids.as_deref().map(list);
         let rows: Vec<ProjectWithRoleRow> = sqlx::query_as(
             "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at, m.role
              FROM project_members m JOIN projects p ON p.id = m.project_id
@@ -128,6 +129,7 @@ impl ProjectStore for PgDb {
                AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0
                     OR strpos(lower(p.description), lower($2)) > 0 OR p.id = $2)
                AND ($3::text[] IS NULL OR m.role = ANY($3))
+               AND ($6::text[] IS NULL OR p.id = ANY($6))
              ORDER BY p.updated_at DESC, p.id
              LIMIT $4 OFFSET $5",
         )
@@ -136,6 +138,7 @@ impl ProjectStore for PgDb {
         .bind(&roles)
         .bind(window.limit)
         .bind(window.offset)
+        .bind(&ids)
         .fetch_all(&self.pool)
         .await
         .context(|| "listing a user's projects".into())?;
@@ -145,11 +148,13 @@ impl ProjectStore for PgDb {
              WHERE m.user_id = $1
                AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0
                     OR strpos(lower(p.description), lower($2)) > 0 OR p.id = $2)
-               AND ($3::text[] IS NULL OR m.role = ANY($3))",
+               AND ($3::text[] IS NULL OR m.role = ANY($3))
+               AND ($4::text[] IS NULL OR p.id = ANY($4))",
         )
         .bind(user_id)
         .bind(&filter.search)
         .bind(&roles)
+        .bind(&ids)
         .fetch_one(&self.pool)
         .await
         .context(|| "counting a user's projects".into())?;

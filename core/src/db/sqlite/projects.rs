@@ -121,6 +121,7 @@ impl ProjectStore for SqliteDb {
             .as_ref()
             .map(|r| r.iter().map(|r| r.as_str().to_string()).collect());
         let roles = roles.as_deref().map(list);
+        let ids = filter.ids.as_deref().map(list);
         let rows: Vec<ProjectWithRoleRow> = sqlx::query_as(
             "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at, m.role
              FROM project_members m JOIN projects p ON p.id = m.project_id
@@ -128,6 +129,7 @@ impl ProjectStore for SqliteDb {
                AND ($2 IS NULL OR instr(lower(p.name), lower($2)) > 0
                     OR instr(lower(p.description), lower($2)) > 0 OR p.id = $2)
                AND ($3 IS NULL OR m.role IN (SELECT value FROM json_each($3)))
+               AND ($6 IS NULL OR p.id IN (SELECT value FROM json_each($6)))
              ORDER BY p.updated_at DESC, p.id
              LIMIT $4 OFFSET $5",
         )
@@ -136,6 +138,7 @@ impl ProjectStore for SqliteDb {
         .bind(&roles)
         .bind(window.limit)
         .bind(window.offset)
+        .bind(&ids)
         .fetch_all(&self.pool)
         .await
         .context(|| "listing a user's projects".into())?;
@@ -145,11 +148,13 @@ impl ProjectStore for SqliteDb {
              WHERE m.user_id = $1
                AND ($2 IS NULL OR instr(lower(p.name), lower($2)) > 0
                     OR instr(lower(p.description), lower($2)) > 0 OR p.id = $2)
-               AND ($3 IS NULL OR m.role IN (SELECT value FROM json_each($3)))",
+               AND ($3 IS NULL OR m.role IN (SELECT value FROM json_each($3)))
+               AND ($4 IS NULL OR p.id IN (SELECT value FROM json_each($4)))",
         )
         .bind(user_id)
         .bind(&filter.search)
         .bind(&roles)
+        .bind(&ids)
         .fetch_one(&self.pool)
         .await
         .context(|| "counting a user's projects".into())?;
