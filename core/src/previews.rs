@@ -22,6 +22,8 @@ use crate::queue::NewJob;
 
 /// The job kind that renders one object's preview.
 pub const PREVIEW_JOB: &str = "preview";
+/// The blob store folder of preview images, a subfolder per project.
+pub const PREVIEW_FOLDER: &str = "previews";
 /// The angle served when a route names none, and the one the web app shows.
 pub const DEFAULT_ANGLE: &str = "0";
 /// All angles side by side, for scrubbing through them.
@@ -129,7 +131,7 @@ pub async fn store_images(
     let mut angles = BTreeMap::new();
     for (angle, png) in images {
         let key = format!(
-            "previews/{}/{}/{angle}.png",
+            "{PREVIEW_FOLDER}/{}/{}/{angle}.png",
             preview.project_id, preview.object_id
         );
         core.blobs

@@ -21,6 +21,7 @@ support::contract_tests! {
         blobs_stream_a_large_body_in_and_out,
         blobs_overwrite_replaces_the_blob,
         blobs_delete_and_missing_keys,
+        blobs_delete_a_whole_folder,
         blobs_reject_invalid_keys,
         blobs_keep_nothing_of_a_failed_upload,
     ],
@@ -209,6 +210,21 @@ async fn blobs_delete_and_missing_keys(blobs: Arc<dyn Blobs>) {
         .expect("deleting twice is no error");
     // Only that key.
     assert_eq!(read(&blobs, "scratch/b").await.unwrap().1, b"b");
+}
+
+async fn blobs_delete_a_whole_folder(blobs: Arc<dyn Blobs>) {
+    for key in ["p/one/a", "p/one/b/c.png", "p/one-more/a", "p/two/a"] {
+        put(&blobs, key, key.as_bytes().to_vec(), None).await;
+    }
+    blobs.delete_prefix("p/one").await.unwrap();
+    assert!(read(&blobs, "p/one/a").await.is_none());
+    assert!(read(&blobs, "p/one/b/c.png").await.is_none());
+    // Only that folder: neighbours whose names start alike stay.
+    assert!(read(&blobs, "p/one-more/a").await.is_some());
+    assert!(read(&blobs, "p/two/a").await.is_some());
+    // Deleting a folder that is not there is no error.
+    blobs.delete_prefix("p/none").await.unwrap();
+    assert!(blobs.delete_prefix("../p").await.is_err());
 }
 
 async fn blobs_reject_invalid_keys(blobs: Arc<dyn Blobs>) {

@@ -53,7 +53,12 @@ pub fn too_many_requests(retry_after: std::time::Duration) -> Response {
     response
 }
 
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Whom a request's rate-limit points are counted against, for handlers that spend more than
+/// one (a GraphQL batch spends one per operation).
+#[derive(Clone, Debug)]
+pub struct Source(pub String);
+
+pub async fn limit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -69,6 +74,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         Some(Actor::User(principal)) if action != Action::Register => principal.user.id.clone(),
         _ => client_address(&request),
     };
+    request.extensions_mut().insert(Source(source.clone()));
     match state.core.rate_limiter.spend(action, &source).await {
         Ok(remaining) => {
             let mut response = next.run(request).await;

@@ -129,7 +129,12 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(object_routes())
         .merge(preview_routes())
-        .route("/graphql", get(graphql::get).post(graphql::execute))
+        .route(
+            "/graphql",
+            get(graphql::get)
+                .post(graphql::execute)
+                .layer(DefaultBodyLimit::max(graphql::BODY_LIMIT)),
+        )
         .route("/explorer", get(graphql::explorer));
     if state.core.blobs.kind() == "disk" {
         routes = routes.route(

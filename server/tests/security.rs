@@ -356,3 +356,167 @@ async fn importing_checks_access_before_the_file() {
     .unwrap();
     assert_eq!(listed.total, 0);
 }
+
+async fn post_graphql(server: &TestServer, body: Vec<u8>) -> (StatusCode, String) {
+    let response = reqwest::Client::new()
+        .post(server.at("/graphql"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+// 4. GraphQL bounds the body, the batch, the document and the cost with list sizes, and spends
+// a rate-limit point per operation.
+#[tokio::test]
+async fn graphql_requests_are_bounded() {
+    let server = TestServer::start().await;
+    let huge = format!(
+        r#"{{"query":"{{ serverInfo {{ name }} }}","variables":{{"x":"{}"}}}}"#,
+        "a".repeat(5 * 1024 * 1024)
+    );
+    let (status, _) = post_graphql(&server, huge.into_bytes()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    let long_document =
+        json!({ "query": format!("{{ serverInfo {{ name }} }} #{}", "x".repeat(70_000)) });
+    let (status, text) = post_graphql(&server, long_document.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+
+    let batch = |n: usize| {
+        serde_json::to_vec(&vec![json!({ "query": "{ serverInfo { name } }" }); n]).unwrap()
+    };
+    let (status, text) = post_graphql(&server, batch(11)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+
+    // Ten points in all (one a second, nine more a minute): a batch of ten spends them all.
+    let limited = TestServer::start_with(|mut config| {
+        let graphql = fleck_core::ratelimit::Action::Graphql;
+        config.rate_limits.set_points(graphql, Some(1), Some(9));
+        config
+    })
+    .await;
+    let (status, text) = post_graphql(&limited, batch(10)).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let (status, text) = post_graphql(&limited, batch(2)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{text}");
+
+    // Aliases of large pages cost their page sizes.
+    let fresh = server;
+    let aliases: String = (0..300)
+        .map(|i| format!("a{i}: children(limit: 1000) {{ totalCount objects {{ id data }} }} "))
+        .collect();
+    let query = format!(
+        "query($p: String!) {{ project(id: $p) {{ object(id: \"0123456789abcdef0123456789abcdef\") {{ {aliases} }} }} }}"
+    );
+    let answer = graphql(&fresh, None, &query, json!({ "p": "nosuchproject" })).await;
+    let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("complex"), "{answer}");
+}
+
+// 8. An object nested deeper than readers can parse is refused at upload.
+#[tokio::test]
+async fn objects_too_deep_to_read_back_are_refused_at_upload() {
+    let world = World::new().await;
+    let project = world.project("PRIVATE").await;
+    let deep = format!(
+        r#"[{{"id":"0123456789abcdef0123456789abcdef","a":{}1{}}}]"#,
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    let form = reqwest::multipart::Form::new().text("batch1", deep);
+    let response = reqwest::Client::new()
+        .post(world.server.at(&format!("/objects/{project}")))
+        .bearer_auth(&world.owner)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.text().await.unwrap().contains("nested"));
+}
+
+// 16. Deleting a project removes its rows first, then every file it had (uploaded, pending,
+// previews), and its upload links stop working.
+#[tokio::test]
+async fn deleting_a_project_leaves_no_files_and_no_working_links() {
+    let world = World::new().await;
+    let project = world.project("PRIVATE").await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"a file".to_vec()).file_name("notes.txt"),
+    );
+    let uploaded = reqwest::Client::new()
+        .post(world.server.at(&format!("/api/stream/{project}/blob")))
+        .bearer_auth(&world.owner)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let link = graphql(
+        &world.server,
+        Some(&world.owner),
+        "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url fileId } } }",
+        json!({ "i": { "projectId": project, "fileName": "model.ifc" } }),
+    )
+    .await;
+    let url = link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{link}"))
+        .to_string();
+    let put = |body: &'static [u8]| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .put(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert!(put(b"first try").await.is_success());
+    let files = world.server.data_dir.join("blobs/assets").join(&project);
+    assert!(files.read_dir().unwrap().count() >= 2, "both files stored");
+
+    let deleted = graphql(
+        &world.server,
+        Some(&world.owner),
+        "mutation($id: String!) { projectMutations { delete(id: $id) } }",
+        json!({ "id": project }),
+    )
+    .await;
+    assert_eq!(
+        deleted["data"]["projectMutations"]["delete"], true,
+        "{deleted}"
+    );
+    assert_eq!(put(b"after the deletion").await, StatusCode::FORBIDDEN);
+    // The in-process worker removes the files.
+    for _ in 0..100 {
+        if !files.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!files.exists(), "the project's files are gone");
+    assert!(world
+        .server
+        .core
+        .projects
+        .attachments(
+            &project,
+            None,
+            fleck_core::projects::Window {
+                offset: 0,
+                limit: 10
+            }
+        )
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+}

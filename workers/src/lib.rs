@@ -2,6 +2,7 @@
 //! each job kind has a module of its own. The same workers run inside `fleck serve` and in any
 //! number of `fleck worker` processes.
 
+pub mod files;
 pub mod import;
 pub mod mail;
 pub mod monitor;
@@ -20,7 +21,8 @@ pub use runtime::{run, Handler, JobError, Registry, WorkerOptions};
 pub const MONITOR: &str = "monitor";
 
 /// What `--only` names, as job kinds and whether the monitor runs. Besides the job kinds
-/// themselves, the plural group names `previews`, `imports`, `webhooks` and `emails` are accepted.
+/// themselves, the plural group names `previews`, `imports`, `webhooks`, `emails` and `files`
+/// (removing deleted projects' files) are accepted.
 pub fn select(only: &[String]) -> (Vec<String>, bool) {
     let monitor = only.is_empty() || only.iter().any(|o| o == MONITOR);
     let kinds = only
@@ -32,6 +34,7 @@ pub fn select(only: &[String]) -> (Vec<String>, bool) {
                 "imports" => fleck_core::projects::imports::IMPORT_JOB,
                 "webhooks" => fleck_core::webhooks::WEBHOOK_JOB,
                 "emails" => fleck_core::mail::MAIL_JOB,
+                "files" => fleck_core::projects::service::FORGET_FILES_JOB,
                 other => other,
             }
             .to_string()
@@ -62,6 +65,7 @@ impl Default for Limits {
 pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
+    registry.add(Arc::new(files::ForgetProjectFiles::new(core.clone())));
     registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
     registry.add(Arc::new(webhooks::DeliverWebhook::new(
         core.clone(),

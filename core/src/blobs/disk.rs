@@ -181,6 +181,18 @@ impl Blobs for DiskBlobs {
         Ok(())
     }
 
+    async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        check_key(prefix)?;
+        for dir in [self.data_path(prefix), self.root.join(".meta").join(prefix)] {
+            match tokio::fs::remove_dir_all(&dir).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).context(|| format!("deleting the blobs under {prefix}")),
+            }
+        }
+        Ok(())
+    }
+
     async fn presign(&self, method: Method, key: &str, expires_in: Duration) -> Result<String> {
         check_key(key)?;
         Ok(self.signer.sign(method, key, expires_in))

@@ -85,6 +85,9 @@ pub trait Blobs: Send + Sync + 'static {
     /// Removes `key`; removing a missing key is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
 
+    /// Removes every key under the folder `prefix` (`prefix/…`).
+    async fn delete_prefix(&self, prefix: &str) -> Result<()>;
+
     /// A URL that lets whoever holds it `GET` or `PUT` this one key until it expires.
     async fn presign(&self, method: Method, key: &str, expires_in: Duration) -> Result<String>;
 }

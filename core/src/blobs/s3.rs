@@ -364,6 +364,31 @@ impl Blobs for S3Blobs {
         Ok(())
     }
 
+    async fn delete_prefix(&self, prefix: &str) -> Result<()> {
+        check_key(prefix)?;
+        let folder = format!("{prefix}/");
+        let mut next = None;
+        loop {
+            let listed = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&folder)
+                .set_continuation_token(next.take())
+                .send()
+                .await
+                .map_err(|e| Error::backend(self.what("listing", &folder), describe(e)))?;
+            // One at a time: every S3 server has DeleteObject, not all take batch deletes.
+            for key in listed.contents().iter().filter_map(|o| o.key()) {
+                self.delete(key).await?;
+            }
+            match listed.next_continuation_token() {
+                Some(token) => next = Some(token.to_string()),
+                None => return Ok(()),
+            }
+        }
+    }
+
     async fn presign(&self, method: Method, key: &str, expires_in: Duration) -> Result<String> {
         check_key(key)?;
         let config =

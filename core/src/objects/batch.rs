@@ -147,6 +147,11 @@ fn object_head(raw: &RawValue, max_object_bytes: usize) -> Result<Headed, BatchE
             max_object_bytes / 1_000_000
         )));
     }
+    if nesting(text) > MAX_NESTING {
+        return Err(BatchError::BadObject(format!(
+            "Object nested deeper than {MAX_NESTING} levels of lists and objects; such an object could not be read back"
+        )));
+    }
     let head: Head = serde_json::from_str(text)
         .map_err(|e| BatchError::BadObject(format!("objects must be JSON objects ({e})")))?;
     let given = head.hash.or(head.id).map(Cow::into_owned);
@@ -176,6 +181,38 @@ fn object_head(raw: &RawValue, max_object_bytes: usize) -> Result<Headed, BatchE
         },
         rewritten,
     })
+}
+
+/// The deepest nesting of lists and objects an object may have. Readers parse objects whole
+/// (GraphQL's `data`, attribute masks, clients), and the JSON parser stops at 128 levels: an
+/// object the server accepted must stay readable.
+pub const MAX_NESTING: usize = 100;
+
+/// How deeply lists and objects nest in a JSON text (strings skipped), without parsing it.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// `{"id":"…",` spliced in front of an object's properties.
@@ -240,6 +277,24 @@ mod tests {
         assert_eq!(parsed, parse(big.as_bytes(), usize::MAX).unwrap());
         assert_eq!(parsed[0].data, big.trim()[1..big.trim().len() - 1].trim());
         assert_eq!(parsed[0].total_children_count, Some(1));
+    }
+
+    #[test]
+    fn objects_too_deep_to_read_back_are_refused() {
+        let deep = |levels: usize| {
+            format!(
+                r#"[{{"id":"{ID}","a":{}1{},"s":"[[[[{{{{"}}]"#,
+                "[".repeat(levels - 1),
+                "]".repeat(levels - 1)
+            )
+        };
+        let accepted = parse(deep(MAX_NESTING).as_bytes(), 1 << 20).unwrap();
+        // What the server accepts, a whole-object parse reads back.
+        serde_json::from_str::<serde_json::Value>(&accepted[0].data).unwrap();
+        match parse(deep(MAX_NESTING + 1).as_bytes(), 1 << 20) {
+            Err(BatchError::BadObject(message)) => assert!(message.contains("nested"), "{message}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 
     #[test]

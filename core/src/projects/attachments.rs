@@ -15,6 +15,11 @@ use crate::ids;
 /// How long a presigned upload URL works.
 pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
+/// The blob store folders that hold a project's files, each with a subfolder per project:
+/// attachments (and uploads still on their way) and preview images.
+pub const FOLDER_PREFIXES: [&str; 2] = [ATTACHMENT_FOLDER, crate::previews::PREVIEW_FOLDER];
+const ATTACHMENT_FOLDER: &str = "assets";
+
 /// The lower-cased extension of a file name; `""` without one.
 fn file_type(file_name: &str) -> String {
     match file_name.rsplit_once('.') {
@@ -37,7 +42,7 @@ fn checked_name(file_name: &str) -> Result<String> {
 fn pending(project_id: &str, user_id: &str, file_name: &str) -> Result<Attachment> {
     let id = ids::new_id();
     Ok(Attachment {
-        object_key: format!("assets/{project_id}/{id}"),
+        object_key: format!("{ATTACHMENT_FOLDER}/{project_id}/{id}"),
         id,
         project_id: project_id.to_string(),
         user_id: Some(user_id.to_string()),
@@ -102,6 +107,23 @@ pub async fn upload_url(
         .presign(Method::Put, &attachment.object_key, UPLOAD_URL_LIFETIME)
         .await?;
     Ok((attachment, url))
+}
+
+/// Whether an upload URL for `key` may still be used: an attachment waits for it. Once its
+/// project is deleted (or the upload done), the URL stops working.
+pub async fn awaits_upload(core: &Core, key: &str) -> Result<bool> {
+    let Some((project_id, id)) = key
+        .strip_prefix(ATTACHMENT_FOLDER)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return Ok(false);
+    };
+    Ok(core
+        .projects
+        .attachment(project_id, id)
+        .await?
+        .is_some_and(|a| a.object_key == key && a.status == UploadStatus::Pending))
 }
 
 /// Marks a presigned upload complete once the blob store has the file.

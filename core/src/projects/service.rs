@@ -215,7 +215,6 @@ pub async fn update(
 pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
     load(core, actor, project_id, Action::DeleteProject).await?;
     let members = core.projects.members(project_id).await?;
-    remove_attachment_files(core, project_id).await?;
     // Recorded first so that the webhooks' `stream_delete` events still describe the project;
     // the webhooks themselves outlive it until those are delivered.
     activity::record(
@@ -234,6 +233,8 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
     if !core.projects.delete_project(project_id).await? {
         return Err(Error::NotFound("project".into()));
     }
+    // Files go after the rows, so a failure leaves unreachable files, never rows without files.
+    queue_file_removal(core, project_id).await?;
     if let Err(e) = crate::webhooks::forget_deleted_project(core, project_id).await {
         tracing::warn!(error = %e, project = project_id, "could not remove a deleted project's webhooks");
     }
@@ -287,15 +288,36 @@ pub async fn of_caller(
     })
 }
 
-/// Removes a project's files from the blob store (the database forgets them by cascade).
-async fn remove_attachment_files(core: &Core, project_id: &str) -> Result<()> {
-    let all = Window {
-        offset: 0,
-        limit: i64::MAX,
-    };
-    let attachments = core.projects.attachments(project_id, None, all).await?;
-    for attachment in attachments.items {
-        core.blobs.delete(&attachment.object_key).await?;
+/// The job that removes a deleted project's files from the blob store.
+pub const FORGET_FILES_JOB: &str = "forget-project-files";
+
+/// Queues the removal of a deleted project's files (attachments, pending uploads, previews): at
+/// once, and again when every upload URL handed out before the deletion has expired, for files
+/// that arrive through one in the meantime.
+async fn queue_file_removal(core: &Core, project_id: &str) -> Result<()> {
+    for delay in [
+        std::time::Duration::ZERO,
+        super::attachments::UPLOAD_URL_LIFETIME + std::time::Duration::from_secs(60),
+    ] {
+        let mut job =
+            crate::queue::NewJob::new(FORGET_FILES_JOB, json!({ "projectId": project_id }));
+        job.delay = delay;
+        core.jobs.enqueue(job).await?;
+    }
+    Ok(())
+}
+
+/// Removes the files of a project that no longer exists (the `forget-project-files` job).
+pub async fn forget_files(core: &Core, project_id: &str) -> Result<()> {
+    if core.projects.project(project_id).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "project {project_id} still exists; its files stay"
+        )));
+    }
+    for folder in super::attachments::FOLDER_PREFIXES {
+        core.blobs
+            .delete_prefix(&format!("{folder}/{project_id}"))
+            .await?;
     }
     Ok(())
 }

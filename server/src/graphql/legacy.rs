@@ -82,6 +82,7 @@ impl Stream {
             .collect())
     }
 
+    #[graphql(complexity = "super::paging::cost(limit, 25, 500, child_complexity)")]
     async fn branches(
         &self,
         ctx: &Context<'_>,
@@ -143,6 +144,7 @@ impl Stream {
         Ok(model.map(Branch))
     }
 
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn commits(
         &self,
         ctx: &Context<'_>,
@@ -190,6 +192,7 @@ impl Stream {
         Ok(object.map(|o| SpeckleObject::new(o, &self.0.project.id)))
     }
 
+    #[graphql(complexity = "super::paging::cost(limit, 25, 200, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -246,6 +249,7 @@ impl Branch {
         Ok(user.map(super::users::LimitedUser::from))
     }
 
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn commits(
         &self,
         ctx: &Context<'_>,
@@ -390,6 +394,7 @@ impl LegacyQuery {
     }
 
     /// Public streams anyone may open, most recently updated first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 50, child_complexity)")]
     async fn discoverable_streams(
         &self,
         ctx: &Context<'_>,
@@ -409,6 +414,7 @@ impl LegacyQuery {
     }
 
     /// The caller's streams, most recently updated first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 50, child_complexity)")]
     async fn streams(
         &self,
         ctx: &Context<'_>,

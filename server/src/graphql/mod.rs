@@ -23,13 +23,14 @@ mod websocket;
 mod workspaces;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{MergedObject, Schema};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
+use async_graphql::{BatchRequest, MergedObject, Schema};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use axum::Extension;
 
 use crate::auth::Actor;
+use crate::ratelimit;
 use crate::state::AppState;
 
 pub use errors::{code, forbidden, unauthenticated};
@@ -72,23 +73,82 @@ pub fn schema(file_size_limit: u64) -> FleckSchema {
     )
     .data(imports::ImportSizeLimit(file_size_limit))
     .limit_depth(64)
-    .limit_complexity(20_000)
+    .limit_complexity(MAX_COMPLEXITY)
     .finish()
 }
 
-/// Runs a request (or a batch) with the caller and the core in the context.
+/// The largest body `POST /graphql` reads (legacy `objectCreate` sends objects through it).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// The most operations one request may batch; each spends a rate-limit point.
+const MAX_BATCH: usize = 10;
+/// The longest query document: Speckle's clients send a few kilobytes, and parsing costs memory.
+const MAX_DOCUMENT: usize = 64 * 1024;
+/// The most a query may cost: one per field, times the page size for fields under a list.
+const MAX_COMPLEXITY: usize = 200_000;
+
+/// Runs a request (or a batch) with the caller and the core in the context, once it is within
+/// the bounds on size, batch length and rate.
 pub async fn execute(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    request: GraphQLBatchRequest,
-) -> GraphQLResponse {
-    let request = request.into_inner().data(actor).data(state.core.clone());
-    let mut response = state.graphql.execute_batch(request).await;
+    Extension(source): Extension<ratelimit::Source>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(e) => return bad_request(&format!("The body is not a GraphQL request: {e}")),
+    };
+    let requests: Vec<&async_graphql::Request> = match &batch {
+        BatchRequest::Single(one) => vec![one],
+        BatchRequest::Batch(many) => many.iter().collect(),
+    };
+    if requests.is_empty() || requests.len() > MAX_BATCH {
+        return bad_request(&format!(
+            "A batch holds 1 to {MAX_BATCH} operations, not {}.",
+            requests.len()
+        ));
+    }
+    if let Some(long) = requests.iter().find(|r| r.query.len() > MAX_DOCUMENT) {
+        return bad_request(&format!(
+            "The query is {} bytes; at most {MAX_DOCUMENT} are accepted.",
+            long.query.len()
+        ));
+    }
+    // The request itself spent the first point on its way in.
+    for _ in 1..requests.len() {
+        match state
+            .core
+            .rate_limiter
+            .spend(fleck_core::ratelimit::Action::Graphql, &source.0)
+            .await
+        {
+            Ok(_) => {}
+            Err(fleck_core::Error::RateLimited { retry_after }) => {
+                return ratelimit::too_many_requests(retry_after)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count an operation against its rate limit")
+            }
+        }
+    }
+    let batch = batch.data(actor).data(state.core.clone());
+    let mut response = state.graphql.execute_batch(batch).await;
     match &mut response {
         async_graphql::BatchResponse::Single(one) => label_refused(one),
         async_graphql::BatchResponse::Batch(many) => many.iter_mut().for_each(label_refused),
     }
-    response.into()
+    GraphQLResponse::from(response).into_response()
+}
+
+/// A request refused before it ran, in GraphQL's error shape.
+fn bad_request(message: &str) -> axum::response::Response {
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
+        })),
+    )
+        .into_response()
 }
 
 /// Requests refused before running (unparsable, or invalid against the schema) get Apollo's
@@ -132,6 +192,9 @@ async fn execute_get(
         Ok(parsed) => parsed,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     };
+    if parsed.query.len() > MAX_DOCUMENT {
+        return bad_request("The query is too long.");
+    }
     let mutates = async_graphql::parser::parse_query(&parsed.query).is_ok_and(|document| {
         document
             .operations

@@ -91,6 +91,7 @@ impl Model {
             .map(|v| preview_url(core(ctx), &v.project_id, &v.id)))
     }
 
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn versions(
         &self,
         ctx: &Context<'_>,
@@ -124,6 +125,7 @@ impl Model {
     }
 
     /// Files imported into this model, newest first.
+    #[graphql(complexity = "super::paging::cost(None, 100, 100, child_complexity)")]
     async fn uploads(
         &self,
         ctx: &Context<'_>,

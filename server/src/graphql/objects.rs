@@ -56,6 +56,7 @@ impl Object {
     }
 
     /// The objects in its closure up to `depth` levels down, by id; the cursor is the last id.
+    #[graphql(complexity = "super::paging::cost(Some(limit), 100, 1000, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,

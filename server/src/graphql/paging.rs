@@ -38,3 +38,11 @@ impl Page {
         }
     }
 }
+
+/// What a list field costs in the query's complexity: its page size (`limit`, else `default`,
+/// at most `max`) times what each item's selection costs, so that aliases of large pages cannot
+/// add up to an expensive query that counts as a few fields.
+pub fn cost(limit: Option<i32>, default: i32, max: i32, child_complexity: usize) -> usize {
+    let items = limit.unwrap_or(default).clamp(1, max) as usize;
+    items.saturating_mul(child_complexity).saturating_add(1)
+}

@@ -157,6 +157,7 @@ impl Project {
         Ok(Some(pending_team(ctx, &self.0).await?.unwrap_or_default()))
     }
 
+    #[graphql(complexity = "super::paging::cost(limit, 25, 500, child_complexity)")]
     async fn models(
         &self,
         ctx: &Context<'_>,
@@ -186,6 +187,7 @@ impl Project {
     }
 
     /// Every version of the project, newest first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn versions(
         &self,
         ctx: &Context<'_>,
@@ -219,6 +221,7 @@ impl Project {
     }
 
     /// Who did what in the project, newest first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 200, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -229,6 +232,7 @@ impl Project {
     }
 
     /// Files attached to the project, newest first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn blobs(
         &self,
         ctx: &Context<'_>,

@@ -26,6 +26,7 @@ impl UserQuery {
     }
 
     /// Users whose name or e-mail contains `query` (at least 3 characters), oldest first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn user_search(
         &self,
         ctx: &Context<'_>,
@@ -249,6 +250,7 @@ impl User {
     }
 
     /// The user's projects, most recently updated first (only for the caller themself).
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,

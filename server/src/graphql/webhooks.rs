@@ -44,6 +44,7 @@ impl From<CoreWebhook> for Webhook {
 #[ComplexObject]
 impl Webhook {
     /// The latest deliveries, newest first.
+    #[graphql(complexity = "super::paging::cost(Some(limit), 25, 100, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,

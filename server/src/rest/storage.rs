@@ -67,6 +67,13 @@ pub async fn upload(
     body: Body,
 ) -> ApiResult<Response> {
     check(&state, Method::Put, &key, &query)?;
+    if !fleck_core::projects::attachments::awaits_upload(&state.core, &key).await? {
+        return Err(Error::Forbidden(
+            "this upload link no longer works: its file was already uploaded, or its project deleted"
+                .into(),
+        )
+        .into());
+    }
     let limit = state.options.file_size_limit;
     let declared = headers
         .get(header::CONTENT_LENGTH)
