@@ -1,6 +1,7 @@
 //! `Cache`: short-lived shared state — key/value with expiry, counters for rate limits and
 //! pub/sub between API replicas and workers. In-process by default, Redis in production.
 
+mod fanout;
 pub mod memory;
 pub mod redis;
 

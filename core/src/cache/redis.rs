@@ -4,17 +4,17 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::{Client, Script};
 
+use super::fanout::Fanout;
 use super::{Cache, Subscription};
 use crate::config::{redact_url, CONNECT_TIMEOUT};
 use crate::error::{Context, Error, Result};
 
 pub struct RedisCache {
-    client: Client,
     conn: ConnectionManager,
+    fanout: Fanout,
     prefix: String,
     url: String,
     incr_script: Script,
@@ -48,7 +48,7 @@ impl RedisCache {
             })?
             .context(|| format!("cannot connect to Redis at {shown}"))?;
         Ok(RedisCache {
-            client,
+            fanout: Fanout::new(client, shown.clone()),
             conn,
             prefix: prefix.to_string(),
             url: shown,
@@ -144,19 +144,6 @@ impl Cache for RedisCache {
     }
 
     async fn subscribe(&self, channel: &str) -> Result<Subscription> {
-        // Subscribing needs a connection of its own; it lives as long as the stream.
-        let mut pubsub = self
-            .client
-            .get_async_pubsub()
-            .await
-            .context(|| format!("Redis at {}: opening a subscription", self.url))?;
-        pubsub
-            .subscribe(self.key(channel))
-            .await
-            .context(|| format!("Redis at {}: SUBSCRIBE", self.url))?;
-        Ok(pubsub
-            .into_on_message()
-            .map(|message| message.get_payload_bytes().to_vec())
-            .boxed())
+        self.fanout.subscribe(&self.key(channel)).await
     }
 }
