@@ -1,0 +1,104 @@
+//! The web-facing hardening of the security review: password reset checks its link before
+//! hashing, sign-in never redirects elsewhere, security headers and the pages' nonce policy,
+//! login CSRF, client addresses behind proxies and per-account sign-in limits, and the limits on
+//! invitations and e-mail addresses.
+
+mod support;
+
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+use support::{register, TestServer};
+
+const PASSWORD: &str = "correct horse";
+
+fn client() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+/// A REST sign-in as Speckle's clients make it, with extra headers.
+async fn rest_login(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = client()
+        .post(server.at("/auth/local/login?challenge=c"))
+        .form(&[("email", email), ("password", password)]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+/// The reset token mailed to `email` after asking for one.
+async fn reset_token(server: &TestServer, email: &str) -> String {
+    let asked = client()
+        .post(server.at("/auth/pwdreset/request"))
+        .json(&json!({ "email": email }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    for _ in 0..50 {
+        for mail in server.mail_to(email).await {
+            let mail = mail
+                .replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=");
+            if let Some(start) = mail.find("/authn/reset-password?token=") {
+                return mail[start + "/authn/reset-password?token=".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no reset mail to {email}");
+}
+
+async fn finalize(server: &TestServer, token: &str, password: &str) -> (StatusCode, String) {
+    let response = client()
+        .post(server.at("/auth/pwdreset/finalize"))
+        .json(&json!({ "tokenId": token, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+// 6. The reset link is checked before the password is hashed.
+
+#[tokio::test]
+async fn password_reset_checks_the_link_before_hashing_the_password() {
+    let server = TestServer::start().await;
+    register(&server, "ada@example.com", PASSWORD).await;
+
+    // Without a valid link nothing else is looked at: the answer is about the link, not the
+    // password (which is only known after hashing work has been done).
+    let (status, body) = finalize(&server, "not-a-reset-token", "short").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("link:"), "{body}");
+    let (status, body) = finalize(&server, "not-a-reset-token", "long enough password").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("link:"), "{body}");
+
+    // A valid link with a refused password stays usable.
+    let token = reset_token(&server, "ada@example.com").await;
+    let (status, body) = finalize(&server, &token, "short").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("password:"), "{body}");
+    let (status, body) = finalize(&server, &token, "battery staple").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = finalize(&server, &token, "another password").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("link:"), "used once: {body}");
+    assert_eq!(
+        rest_login(&server, "ada@example.com", "battery staple", &[])
+            .await
+            .status(),
+        StatusCode::FOUND
+    );
+}
