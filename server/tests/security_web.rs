@@ -5,6 +5,8 @@
 
 mod support;
 
+use fleck_app::session::SignIn;
+use leptos::server_fn::ServerFn;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
@@ -28,6 +30,23 @@ async fn rest_login(
         .form(&[("email", email), ("password", password)]);
     for (name, value) in headers {
         request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+/// A plain HTML form posted to one of the web app's server functions.
+async fn form_post(
+    server: &TestServer,
+    path: &str,
+    fields: &[(&str, &str)],
+    origin: Option<&str>,
+) -> reqwest::Response {
+    let mut request = client()
+        .post(server.at(path))
+        .header("accept", "text/html")
+        .form(fields);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
     }
     request.send().await.unwrap()
 }
@@ -101,4 +120,36 @@ async fn password_reset_checks_the_link_before_hashing_the_password() {
             .status(),
         StatusCode::FOUND
     );
+}
+
+// 11. After signing in, only plain local paths are followed, and nothing panics.
+
+#[tokio::test]
+async fn sign_in_only_redirects_to_plain_local_paths() {
+    let server = TestServer::start().await;
+    register(&server, "ada@example.com", PASSWORD).await;
+    for (next, expected) in [
+        ("/projects/abc?x=1", "/projects/abc?x=1"),
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\r\n/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example", "/"),
+    ] {
+        let response = form_post(
+            &server,
+            SignIn::PATH,
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+            Some(&server.url),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::FOUND, "{next:?}");
+        assert_eq!(response.headers()["location"], expected, "{next:?}");
+        assert!(response.headers().contains_key("set-cookie"), "{next:?}");
+    }
 }
