@@ -7,10 +7,11 @@ mod support;
 
 use fleck_app::session::SignIn;
 use leptos::server_fn::ServerFn;
+use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
-use support::{register, TestServer};
+use support::{graphql, register, TestServer};
 
 const PASSWORD: &str = "correct horse";
 
@@ -152,4 +153,100 @@ async fn sign_in_only_redirects_to_plain_local_paths() {
         assert_eq!(response.headers()["location"], expected, "{next:?}");
         assert!(response.headers().contains_key("set-cookie"), "{next:?}");
     }
+}
+
+// 12. Security headers on every response; a nonce policy on the app's pages.
+
+fn assert_common_headers(headers: &HeaderMap, what: &str) {
+    assert_eq!(headers["x-frame-options"], "DENY", "{what}");
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("frame-ancestors 'none'"),
+        "{what}: {policy}"
+    );
+}
+
+/// The nonce in a page policy's `script-src`.
+fn nonce(policy: &str) -> String {
+    let start = policy.find("'nonce-").expect("a nonce in the policy") + "'nonce-".len();
+    policy[start..].split('\'').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_response_forbids_framing_and_sniffing() {
+    let server = TestServer::start().await;
+    let token = register(&server, "ada@example.com", PASSWORD).await;
+    let client = client();
+    let explorer = client
+        .get(server.at("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_common_headers(explorer.headers(), "explorer");
+    let api = client
+        .post(server.at("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ activeUser { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    assert_common_headers(api.headers(), "graphql");
+    let preview = client.get(server.at("/preview/nope")).send().await.unwrap();
+    assert_common_headers(preview.headers(), "preview");
+    let ping = client.get(server.at("/api/ping")).send().await.unwrap();
+    assert_common_headers(ping.headers(), "ping");
+    let denied = rest_login(&server, "ada@example.com", "wrong password", &[]).await;
+    assert_common_headers(denied.headers(), "an error");
+}
+
+#[tokio::test]
+async fn pages_allow_only_scripts_with_the_response_nonce() {
+    let server = TestServer::start().await;
+    let client = client();
+    let mut nonces = Vec::new();
+    // A streamed page, one with a resource (the consent page an app sends people to), a page
+    // rendered whole, and the not-found page.
+    for path in [
+        "/authn/login",
+        "/authn/verify/sca/challenge123",
+        "/projects/nope",
+        "/no/such/page",
+    ] {
+        let response = client.get(server.at(path)).send().await.unwrap();
+        assert_common_headers(response.headers(), path);
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        for directive in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "object-src 'none'",
+            "base-uri 'none'",
+        ] {
+            assert!(policy.contains(directive), "{path}: {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        let nonce = nonce(&policy);
+        assert!(nonce.len() >= 16, "{path}: {nonce}");
+        let html = response.text().await.unwrap();
+        let scripts: Vec<&str> = html
+            .match_indices("<script")
+            .map(|(at, _)| &html[at..at + html[at..].find('>').unwrap()])
+            .collect();
+        assert!(!scripts.is_empty(), "{path}: the hydration script");
+        for script in scripts {
+            assert!(
+                script.contains(&format!("nonce=\"{nonce}\"")),
+                "{path}: {script}"
+            );
+        }
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 4, "a new nonce for every response");
 }
