@@ -5,7 +5,7 @@
 
 mod support;
 
-use fleck_app::session::SignIn;
+use fleck_app::session::{SignIn, SignUp};
 use leptos::server_fn::ServerFn;
 use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
@@ -249,4 +249,89 @@ async fn pages_allow_only_scripts_with_the_response_nonce() {
     nonces.sort();
     nonces.dedup();
     assert_eq!(nonces.len(), 4, "a new nonce for every response");
+}
+
+// 13. Sign-in and sign-up refuse forms posted from other sites, cookie or not.
+
+#[tokio::test]
+async fn sign_in_and_sign_up_refuse_other_sites() {
+    let server = TestServer::start().await;
+    register(&server, "ada@example.com", PASSWORD).await;
+    let evil = "http://evil.example";
+
+    for headers in [
+        &[("origin", evil)][..],
+        &[("referer", "http://evil.example/login.html")][..],
+        &[("origin", "null")][..],
+    ] {
+        let response = rest_login(&server, "ada@example.com", PASSWORD, headers).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    // Speckle's clients send no Origin; the site's own pages send theirs.
+    let own = server.url.clone();
+    for headers in [&[][..], &[("origin", own.as_str())][..]] {
+        let response = rest_login(&server, "ada@example.com", PASSWORD, headers).await;
+        assert_eq!(response.status(), StatusCode::FOUND, "{headers:?}");
+    }
+
+    let registration = client()
+        .post(server.at("/auth/local/register?challenge=c"))
+        .header("origin", evil)
+        .form(&[
+            ("email", "eve@example.com"),
+            ("password", PASSWORD),
+            ("name", "Eve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registration.status(), StatusCode::FORBIDDEN);
+
+    let sign_in = form_post(
+        &server,
+        SignIn::PATH,
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+        Some(evil),
+    )
+    .await;
+    assert_eq!(sign_in.status(), StatusCode::FORBIDDEN);
+    assert!(!sign_in.headers().contains_key("set-cookie"));
+    let sign_up = form_post(
+        &server,
+        SignUp::PATH,
+        &[
+            ("name", "Eve"),
+            ("email", "eve@example.com"),
+            ("password", PASSWORD),
+        ],
+        Some(evil),
+    )
+    .await;
+    assert_eq!(sign_up.status(), StatusCode::FORBIDDEN);
+    assert!(!sign_up.headers().contains_key("set-cookie"));
+    assert!(
+        server
+            .core
+            .store
+            .user_by_email("eve@example.com")
+            .await
+            .unwrap()
+            .is_none(),
+        "no account was made for another site"
+    );
+
+    // From the site's own page both work.
+    let own_sign_up = form_post(
+        &server,
+        SignUp::PATH,
+        &[
+            ("name", "Grace"),
+            ("email", "grace@example.com"),
+            ("password", PASSWORD),
+        ],
+        Some(&server.url),
+    )
+    .await;
+    assert_eq!(own_sign_up.status(), StatusCode::FOUND);
+    assert!(own_sign_up.headers().contains_key("set-cookie"));
 }
