@@ -48,11 +48,9 @@ fn is_local_path(path: &str) -> bool {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use std::net::SocketAddr;
-
-    use axum::extract::ConnectInfo;
     use axum::Extension;
     use fleck_core::auth::{sessions, Actor};
+    use fleck_core::net::ClientAddress;
     use fleck_core::ratelimit::Action;
     use fleck_core::{Core, Error};
     use http::header::{HeaderValue, SET_COOKIE};
@@ -79,11 +77,12 @@ pub(crate) mod server {
         }
     }
 
-    /// Spends a rate-limit point for the caller's address.
+    /// Spends a rate-limit point for the caller's address (the server finds it, believing
+    /// `X-Forwarded-For` from trusted proxies only).
     pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {
-        let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        let address = leptos_axum::extract::<Extension<ClientAddress>>()
             .await
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .map(|Extension(address)| address.to_string())
             .unwrap_or_else(|_| "unknown".into());
         Ok(core
             .rate_limiter

@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ssr::routes(&state))
         .layer(from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), auth::identify))
+        .layer(from_fn_with_state(state.clone(), ratelimit::find_client))
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn(headers::secure))
         .layer(from_fn_with_state(state.clone(), metrics::track))

@@ -6,11 +6,12 @@
 mod support;
 
 use fleck_app::session::{SignIn, SignUp};
+use fleck_core::ratelimit::Action;
 use leptos::server_fn::ServerFn;
 use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 use support::{graphql, register, TestServer};
 
 const PASSWORD: &str = "correct horse";
@@ -334,4 +335,131 @@ async fn sign_in_and_sign_up_refuse_other_sites() {
     .await;
     assert_eq!(own_sign_up.status(), StatusCode::FOUND);
     assert!(own_sign_up.headers().contains_key("set-cookie"));
+}
+
+// 14. Client addresses behind proxies, and failed sign-ins per account.
+
+/// A failed sign-in that says it was forwarded for `forwarded`.
+async fn failed_login_from(server: &TestServer, forwarded: &str) -> StatusCode {
+    rest_login(
+        server,
+        "nobody@example.com",
+        "wrong password",
+        &[("x-forwarded-for", forwarded)],
+    )
+    .await
+    .status()
+}
+
+async fn login_limited_server(trusted: &str) -> TestServer {
+    let trusted = trusted.to_string();
+    TestServer::start_with_options(
+        |mut config| {
+            config
+                .rate_limits
+                .set_points(Action::Login, Some(1), Some(0));
+            config
+        },
+        move |mut options| {
+            options.trusted_proxies = trusted.parse().unwrap();
+            options
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_apart_only_from_trusted_proxies() {
+    let behind_proxy = login_limited_server("127.0.0.1/32, 10.0.0.0/8").await;
+    let attempt = |forwarded: &'static str| failed_login_from(&behind_proxy, forwarded);
+    assert_eq!(attempt("203.0.113.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy has its own budget…
+    assert_eq!(
+        attempt("203.0.113.2, 10.0.0.5").await,
+        StatusCode::UNAUTHORIZED
+    );
+    // …and a client cannot pick a fresh address by writing one itself: the right-most address
+    // that is not a trusted proxy is the one the proxy saw.
+    assert_eq!(
+        attempt("198.51.100.77, 203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // Without trusted proxies the header is ignored: one bucket for the connection's address.
+    let direct = login_limited_server("").await;
+    let attempt = |forwarded: &'static str| failed_login_from(&direct, forwarded);
+    assert_eq!(attempt("203.0.113.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt("203.0.113.2").await, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account_from_any_address() {
+    let server = TestServer::start_with_options(
+        |mut config| {
+            config
+                .rate_limits
+                .set_points(Action::FailedLogin, Some(3), Some(0));
+            config
+        },
+        |mut options| {
+            options.trusted_proxies = "127.0.0.1".parse().unwrap();
+            options
+        },
+    )
+    .await;
+    register(&server, "ada@example.com", PASSWORD).await;
+    register(&server, "grace@example.com", PASSWORD).await;
+    // A correct password clears earlier failures.
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        let failed = rest_login(
+            &server,
+            "ada@example.com",
+            "wrong password",
+            &[("x-forwarded-for", address)],
+        )
+        .await;
+        assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
+    }
+    let fine = rest_login(&server, "ADA@example.com", PASSWORD, &[]).await;
+    assert_eq!(fine.status(), StatusCode::FOUND);
+
+    for address in ["203.0.113.3", "203.0.113.4", "203.0.113.5"] {
+        let failed = rest_login(
+            &server,
+            " Ada@Example.com",
+            "wrong password",
+            &[("x-forwarded-for", address)],
+        )
+        .await;
+        assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Three failures from three addresses: the account is locked for a while, for any address
+    // and even with the right password.
+    let locked = rest_login(
+        &server,
+        "ada@example.com",
+        PASSWORD,
+        &[("x-forwarded-for", "203.0.113.6")],
+    )
+    .await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers().contains_key("retry-after"));
+    let web = client()
+        .post(server.at(SignIn::PATH))
+        .header("origin", &server.url)
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = web.json().await.unwrap();
+    assert!(
+        answer["Err"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Too many attempts")),
+        "{answer}"
+    );
+    // Other accounts are not affected.
+    let other = rest_login(&server, "grace@example.com", PASSWORD, &[]).await;
+    assert_eq!(other.status(), StatusCode::FOUND);
 }
