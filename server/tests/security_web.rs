@@ -20,6 +20,12 @@ fn client() -> Client {
     Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
+fn code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
 /// A REST sign-in as Speckle's clients make it, with extra headers.
 async fn rest_login(
     server: &TestServer,
@@ -462,4 +468,138 @@ async fn failed_sign_ins_are_limited_per_account_from_any_address() {
     // Other accounts are not affected.
     let other = rest_login(&server, "grace@example.com", PASSWORD, &[]).await;
     assert_eq!(other.status(), StatusCode::FOUND);
+}
+
+// 17. Invitations and e-mail addresses.
+
+const SERVER_INVITE: &str =
+    "mutation($input: ServerInviteCreateInput!) { serverInviteCreate(input: $input) }";
+
+#[tokio::test]
+async fn invitation_messages_are_capped_in_characters() {
+    let server = TestServer::start().await;
+    let admin = register(&server, "admin@example.com", PASSWORD).await;
+    let refused = graphql(
+        &server,
+        Some(&admin),
+        SERVER_INVITE,
+        json!({ "input": { "email": "carol@example.com", "message": "x".repeat(1025) } }),
+    )
+    .await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+    let message = refused["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("message must be at most 1024 characters"),
+        "{message}"
+    );
+    // Characters, not bytes.
+    let sent = graphql(
+        &server,
+        Some(&admin),
+        SERVER_INVITE,
+        json!({ "input": { "email": "carol@example.com", "message": "é".repeat(1024) } }),
+    )
+    .await;
+    assert_eq!(sent["data"]["serverInviteCreate"], true, "{sent}");
+}
+
+#[tokio::test]
+async fn invitation_resends_are_limited_per_inviter() {
+    let server = TestServer::start_with(|mut config| {
+        config
+            .rate_limits
+            .set_points(Action::InviteResend, Some(2), Some(0));
+        config
+    })
+    .await;
+    let admin = register(&server, "admin@example.com", PASSWORD).await;
+    let sent = graphql(
+        &server,
+        Some(&admin),
+        SERVER_INVITE,
+        json!({ "input": { "email": "carol@example.com" } }),
+    )
+    .await;
+    assert_eq!(sent["data"]["serverInviteCreate"], true, "{sent}");
+    let id = server.core.auth.invites().await.unwrap()[0].id.clone();
+    let resend = "mutation($id: String!) { inviteResend(inviteId: $id) }";
+    for _ in 0..2 {
+        let resent = graphql(&server, Some(&admin), resend, json!({ "id": id })).await;
+        assert_eq!(resent["data"]["inviteResend"], true, "{resent}");
+    }
+    let refused = graphql(&server, Some(&admin), resend, json!({ "id": id })).await;
+    assert_eq!(code(&refused), "RATE_LIMIT_ERROR", "{refused}");
+
+    // Project invitations share the inviter's budget.
+    let project = graphql(
+        &server,
+        Some(&admin),
+        "mutation { projectMutations { create(input: { name: \"Tower\" }) { id } } }",
+        json!({}),
+    )
+    .await["data"]["projectMutations"]["create"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let invited = graphql(
+        &server,
+        Some(&admin),
+        "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: { email: \"dave@example.com\" }) { id } } } }",
+        json!({ "p": project }),
+    )
+    .await;
+    assert!(invited["errors"].is_null(), "{invited}");
+    let invite_id = server
+        .core
+        .projects
+        .project_invites(&project)
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    let refused = graphql(
+        &server,
+        Some(&admin),
+        "mutation($p: ID!, $i: String!) { projectMutations { invites { resend(projectId: $p, inviteId: $i) } } }",
+        json!({ "p": project, "i": invite_id }),
+    )
+    .await;
+    assert_eq!(code(&refused), "RATE_LIMIT_ERROR", "{refused}");
+}
+
+#[tokio::test]
+async fn addresses_with_display_names_or_several_recipients_are_refused() {
+    let server = TestServer::start().await;
+    let admin = register(&server, "admin@example.com", PASSWORD).await;
+    for email in [
+        "a@b.c<x@evil.com>",
+        "ada@example.com,eve@evil.com",
+        "Ada <ada@example.com>",
+        "\"ada\"@example.com",
+    ] {
+        let registration = client()
+            .post(server.at("/auth/local/register?challenge=c"))
+            .form(&[("email", email), ("password", PASSWORD), ("name", "Eve")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registration.status(), StatusCode::BAD_REQUEST, "{email:?}");
+        let body: Value = registration.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not an e-mail address"),
+            "{body}"
+        );
+        let invite = graphql(
+            &server,
+            Some(&admin),
+            SERVER_INVITE,
+            json!({ "input": { "email": email } }),
+        )
+        .await;
+        assert_eq!(code(&invite), "BAD_USER_INPUT", "{email:?}: {invite}");
+    }
+    assert_eq!(server.core.store.count_users().await.unwrap(), 1);
 }
