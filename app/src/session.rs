@@ -28,23 +28,29 @@ pub struct AppDetails {
 /// change. Failures of the server itself are `ServerFnError`s around it.
 pub type Outcome = Result<Option<String>, String>;
 
-/// Only local paths are followed after signing in, so links cannot send people elsewhere.
+/// Only plain local paths are followed after signing in, so links cannot send people elsewhere:
+/// one leading `/` (not `//` or `/\`, which browsers read as another host), and only visible
+/// ASCII, as browsers drop tabs and line breaks (`/\t/evil.example` becomes `//evil.example`)
+/// and a line break cannot go into a `Location` header.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_string()
-        }
+        Some(path) if is_local_path(path) => path.to_string(),
         _ => "/".to_string(),
     }
 }
 
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.bytes().all(|b| b.is_ascii_graphic())
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use std::net::SocketAddr;
-
-    use axum::extract::ConnectInfo;
     use axum::Extension;
     use fleck_core::auth::{sessions, Actor};
+    use fleck_core::net::ClientAddress;
     use fleck_core::ratelimit::Action;
     use fleck_core::{Core, Error};
     use http::header::{HeaderValue, SET_COOKIE};
@@ -63,11 +69,12 @@ pub(crate) mod server {
         Ok(actor)
     }
 
-    /// Spends a rate-limit point for the caller's address.
+    /// Spends a rate-limit point for the caller's address (the server finds it, believing
+    /// `X-Forwarded-For` from trusted proxies only).
     pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {
-        let address = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        let address = leptos_axum::extract::<Extension<ClientAddress>>()
             .await
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .map(|Extension(address)| address.to_string())
             .unwrap_or_else(|_| "unknown".into());
         Ok(core
             .rate_limiter
@@ -87,6 +94,10 @@ pub(crate) mod server {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
         if plain_form {
+            // `redirect` panics on a value a header cannot hold; answer an error instead.
+            if http::HeaderValue::from_str(path).is_err() {
+                return Err(ServerFnError::new("The next page's address is not valid.").into());
+            }
             leptos_axum::redirect(path);
         }
         Ok(Some(path.to_string()))
@@ -415,5 +426,27 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(
+            safe_next(Some("/projects/1?tab=a%20b#v")),
+            "/projects/1?tab=a%20b#v"
+        );
+    }
+
+    #[test]
+    fn control_characters_and_spaces_are_refused() {
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}x",
+            "/\u{7f}x",
+            "/\u{a0}/evil.example",
+            "/caf\u{e9}",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
     }
 }

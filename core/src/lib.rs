@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod mail;
 pub mod monitor;
+pub mod net;
 pub mod objects;
 pub mod previews;
 pub mod projects;

@@ -21,10 +21,15 @@ pub enum Action {
     ObjectUpload,
     /// Asking for another verification e-mail.
     VerificationEmail,
+    /// Failed sign-ins to one account (counted per e-mail address, whatever the caller's
+    /// address), on top of `Login` per address.
+    FailedLogin,
+    /// Mailing an invitation again (per inviter).
+    InviteResend,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 9] = [
         Action::AllRequests,
         Action::Graphql,
         Action::Login,
@@ -32,6 +37,8 @@ impl Action {
         Action::TokenCreate,
         Action::ObjectUpload,
         Action::VerificationEmail,
+        Action::FailedLogin,
+        Action::InviteResend,
     ];
 
     /// The name in Speckle's `RATELIMIT_<NAME>` and `RATELIMIT_BURST_<NAME>` variables.
@@ -44,6 +51,8 @@ impl Action {
             Action::TokenCreate => "TOKEN_CREATE",
             Action::ObjectUpload => "POST_OBJECTS_STREAMID",
             Action::VerificationEmail => "EMAIL_VERIFICATION",
+            Action::FailedLogin => "FAILED_LOGIN",
+            Action::InviteResend => "INVITE_RESEND",
         }
     }
 
@@ -61,6 +70,8 @@ impl Action {
             Action::TokenCreate => (limit(10, 60), limit(50, 3600)),
             Action::ObjectUpload => (limit(6, 1), limit(400, 60)),
             Action::VerificationEmail => (limit(3, 600), limit(10, 24 * 3600)),
+            Action::FailedLogin => (limit(10, 900), limit(20, 24 * 3600)),
+            Action::InviteResend => (limit(5, 600), limit(20, 24 * 3600)),
         }
     }
 }
@@ -120,24 +131,66 @@ impl RateLimiter {
         RateLimiter { cache, limits }
     }
 
-    /// Spends one point of `action` for `source` (a user id or an IP address). Returns the
-    /// points left in the regular window, or `RateLimited` with when to try again.
+    fn keys(action: Action, source: &str) -> (String, String) {
+        (
+            format!("ratelimit:{}:{source}", action.env_name()),
+            format!("ratelimit:BURST_{}:{source}", action.env_name()),
+        )
+    }
+
+    /// Spends one point of `action` for `source` (a user id, an IP address, an account's
+    /// e-mail). Returns the points left in the regular window, or `RateLimited` with when to
+    /// try again.
     pub async fn spend(&self, action: Action, source: &str) -> Result<i64> {
         if !self.limits.enabled {
             return Ok(i64::MAX);
         }
         let (regular, burst) = self.limits.of(action);
-        let key = format!("ratelimit:{}:{source}", action.env_name());
+        let (key, burst_key) = Self::keys(action, source);
         let used = self.cache.incr(&key, 1, regular.window).await?;
         if used <= regular.points {
             return Ok(regular.points - used);
         }
-        let burst_key = format!("ratelimit:BURST_{}:{source}", action.env_name());
         let burst_used = self.cache.incr(&burst_key, 1, burst.window).await?;
         if burst_used <= burst.points {
             return Ok(0);
         }
-        let retry_after = self.cache.ttl(&key).await?.unwrap_or(regular.window);
+        self.refused(&key, regular).await
+    }
+
+    /// `RateLimited` when spending a point of `action` for `source` would be refused, without
+    /// spending it: for limits on failures, whose points are spent only when an attempt fails.
+    pub async fn check(&self, action: Action, source: &str) -> Result<()> {
+        if !self.limits.enabled {
+            return Ok(());
+        }
+        let (regular, burst) = self.limits.of(action);
+        let (key, burst_key) = Self::keys(action, source);
+        if self.count(&key).await? < regular.points || self.count(&burst_key).await? < burst.points
+        {
+            return Ok(());
+        }
+        self.refused(&key, regular).await
+    }
+
+    /// Forgets what `source` spent on `action` (a successful sign-in clears the failures).
+    pub async fn reset(&self, action: Action, source: &str) -> Result<()> {
+        let (key, burst_key) = Self::keys(action, source);
+        self.cache.delete(&key).await?;
+        self.cache.delete(&burst_key).await?;
+        Ok(())
+    }
+
+    async fn count(&self, key: &str) -> Result<i64> {
+        let value = self.cache.get(key).await?;
+        Ok(value
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0))
+    }
+
+    async fn refused<T>(&self, key: &str, regular: Limit) -> Result<T> {
+        let retry_after = self.cache.ttl(key).await?.unwrap_or(regular.window);
         Err(Error::RateLimited {
             retry_after: retry_after.max(Duration::from_secs(1)),
         })
@@ -177,6 +230,39 @@ mod tests {
         // Sources and actions are counted apart.
         assert!(limiter.spend(Action::Login, "5.6.7.8").await.is_ok());
         assert!(limiter.spend(Action::Register, "1.2.3.4").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn check_refuses_what_spend_would_refuse_without_spending() {
+        let mut limits = RateLimits::default();
+        limits.set_points(Action::FailedLogin, Some(2), Some(1));
+        let limiter = RateLimiter::new(Arc::new(MemoryCache::new()), limits);
+        let ada = "ada@example.com";
+        for _ in 0..5 {
+            assert!(
+                limiter.check(Action::FailedLogin, ada).await.is_ok(),
+                "checks spend nothing"
+            );
+        }
+        for _ in 0..3 {
+            limiter.check(Action::FailedLogin, ada).await.unwrap();
+            limiter.spend(Action::FailedLogin, ada).await.unwrap();
+        }
+        assert!(matches!(
+            limiter.check(Action::FailedLogin, ada).await,
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(matches!(
+            limiter.spend(Action::FailedLogin, ada).await,
+            Err(Error::RateLimited { .. })
+        ));
+        // Other accounts are counted apart, and a reset clears both windows.
+        assert!(limiter
+            .check(Action::FailedLogin, "grace@example.com")
+            .await
+            .is_ok());
+        limiter.reset(Action::FailedLogin, ada).await.unwrap();
+        assert!(limiter.check(Action::FailedLogin, ada).await.is_ok());
     }
 
     #[tokio::test]

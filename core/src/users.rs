@@ -191,20 +191,15 @@ impl ProfileUpdate {
     }
 }
 
+/// The one check of e-mail addresses, for accounts and invitations alike: trimmed and
+/// lower-cased, and a plain `local@domain` — one `@`; a local part of letters, digits, dots and
+/// `!#$%&'*+-/=?^_`{|}~` (no leading, trailing or double dot); a domain of at least two
+/// dot-separated labels of letters, digits and inner hyphens, not ending in a number. Quoted
+/// local parts, comments, display names (`a@b.c<x@evil.com>`), lists, spaces and control
+/// characters are refused.
 pub fn normalize_email(raw: &str) -> Result<String> {
     let email = raw.trim().to_lowercase();
-    let valid = email.len() <= 320
-        && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
-            None => false,
-        }
-        && !email.chars().any(char::is_whitespace);
-    if valid {
+    if valid_email(&email) {
         Ok(email)
     } else {
         Err(Error::invalid(
@@ -212,6 +207,33 @@ pub fn normalize_email(raw: &str) -> Result<String> {
             format!("{raw:?} is not an e-mail address"),
         ))
     }
+}
+
+fn valid_email(email: &str) -> bool {
+    const LOCAL_SYMBOLS: &str = "!#$%&'*+-/=?^_`{|}~.";
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    let local_ok = (1..=64).contains(&local.len())
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || LOCAL_SYMBOLS.contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.chars().count())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.chars().all(|c| c.is_ascii_digit()));
+    email.len() <= 254 && local_ok && domain_ok
 }
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -267,8 +289,48 @@ mod tests {
             "@example.com",
             "ada@example",
             "a da@example.com",
+            "a@b.c<x@evil.com>",
+            "ada@example.com<x@evil.com>",
+            "Ada <ada@example.com>",
+            "ada@example.com,eve@evil.com",
+            "ada@example.com;eve@evil.com",
+            "\"ada\"@example.com",
+            "ada@@example.com",
+            "ada@exa@mple.com",
+            "ada\t@example.com",
+            "ada@example.com\r\nBcc: eve@evil.com",
+            "ada\u{0}@example.com",
+            "ada(comment)@example.com",
+            "ada@[127.0.0.1]",
+            "ada@127.0.0.1",
+            "ada@-example.com",
+            "ada@example-.com",
+            "ada@exa_mple.com",
+            "ada@example..com",
+            "ada@.example.com",
+            "ada@example.com.",
+            ".ada@example.com",
+            "ada.@example.com",
+            "a..da@example.com",
+            "ada\\@example.com",
         ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert!(normalize_email(&long_local).is_err());
+        for good in [
+            "ada@example.com",
+            "ada.lovelace+fleck@mail.example.co.uk",
+            "o'brien@example.ie",
+            "x_y-z@sub-domain.example.org",
+            "1234@example.com",
+            "jos\u{e9}@b\u{fc}ro.example",
+        ] {
+            assert_eq!(
+                normalize_email(good).unwrap(),
+                good.to_lowercase(),
+                "{good:?}"
+            );
         }
     }
 

@@ -29,6 +29,7 @@ support::contract_tests! {
         auth_ends_only_that_users_app_sessions,
         auth_reads_password_hashes_whatever_the_email_case,
         auth_email_links_work_once_and_only_as_their_kind,
+        auth_reads_email_links_without_using_them,
         auth_deletes_only_that_users_links_of_one_kind,
         auth_marks_verified_only_while_the_email_matches,
         auth_replaces_password_hashes,
@@ -591,6 +592,38 @@ async fn auth_reads_password_hashes_whatever_the_email_case(db: Database) {
         None
     );
     assert_eq!(db.auth.password_hash("").await.unwrap(), None);
+}
+
+async fn auth_reads_email_links_without_using_them(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (reset, reset_link) = email_link(&ada, "ada@example.com");
+    db.auth
+        .insert_link(LinkKind::ResetPassword, &reset, &reset_link)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.auth.link(LinkKind::VerifyEmail, &reset).await.unwrap(),
+        None,
+        "only as its kind"
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            db.auth.link(LinkKind::ResetPassword, &reset).await.unwrap(),
+            Some(reset_link.clone())
+        );
+    }
+    assert_eq!(
+        db.auth
+            .take_link(LinkKind::ResetPassword, &reset)
+            .await
+            .unwrap(),
+        Some(reset_link),
+        "reading left it in place"
+    );
+    assert_eq!(
+        db.auth.link(LinkKind::ResetPassword, &reset).await.unwrap(),
+        None
+    );
 }
 
 async fn auth_email_links_work_once_and_only_as_their_kind(db: Database) {

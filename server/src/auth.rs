@@ -1,7 +1,8 @@
 //! Who is calling: a bearer token (API clients) or the web app's session cookie becomes an
 //! `Actor` in the request's extensions. A token that is present but unusable ends the request
 //! with Speckle's 403, on every route. Cookie-authenticated requests that change state must come
-//! from the same origin (CSRF protection on top of `SameSite=Lax`).
+//! from the same origin (CSRF protection on top of `SameSite=Lax`), and so must every form that
+//! signs someone in, cookie or not (login CSRF).
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -56,6 +57,34 @@ fn same_origin(headers: &HeaderMap) -> bool {
     })
 }
 
+/// Whether the browser says the request comes from another site: it names a source (`Origin`,
+/// or without one `Referer`) that is not this host. Clients that are not browsers (specklepy,
+/// the connectors) name none.
+fn from_another_site(headers: &HeaderMap) -> bool {
+    let names_a_source =
+        headers.contains_key(header::ORIGIN) || headers.contains_key(header::REFERER);
+    names_a_source && !same_origin(headers)
+}
+
+/// The routes that sign someone in or create an account, starting a session: the REST login
+/// flow and the web app's server functions.
+fn signs_in(path: &str) -> bool {
+    use fleck_app::session::{ResetPassword, SignIn, SignUp};
+    use leptos::server_fn::ServerFn;
+    matches!(
+        path,
+        "/auth/local/login" | "/auth/local/register" | "/auth/pwdreset/finalize"
+    ) || [SignIn::PATH, SignUp::PATH, ResetPassword::PATH].contains(&path)
+}
+
+fn not_from_this_site() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Json(serde_json::json!({ "error": "This request did not come from this site's pages." })),
+    )
+        .into_response()
+}
+
 pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let actor = match bearer(request.headers()) {
         Some(token) => match flow::authenticate(&state.core, token).await {
@@ -86,13 +115,12 @@ pub async fn identify(State(state): State<AppState>, mut request: Request, next:
     );
     let via_cookie = actor.principal().is_some_and(|p| p.via_session);
     if via_cookie && changes_state && !same_origin(request.headers()) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(
-                serde_json::json!({ "error": "This request did not come from this site's pages." }),
-            ),
-        )
-            .into_response();
+        return not_from_this_site();
+    }
+    // Signing in needs no cookie, but a page of another site must not sign its visitor in to
+    // an account of its choosing.
+    if changes_state && signs_in(request.uri().path()) && from_another_site(request.headers()) {
+        return not_from_this_site();
     }
     request.extensions_mut().insert(actor);
     next.run(request).await
@@ -130,6 +158,39 @@ mod tests {
         ])));
         assert!(!same_origin(&headers(&[("host", "127.0.0.1:3000")])));
         assert!(!same_origin(&headers(&[("host", "h"), ("origin", "null")])));
+    }
+
+    #[test]
+    fn only_a_named_foreign_source_is_another_site() {
+        assert!(from_another_site(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example")
+        ])));
+        assert!(from_another_site(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("referer", "http://evil.example/login.html")
+        ])));
+        assert!(from_another_site(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "null")
+        ])));
+        assert!(!from_another_site(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        // Speckle's clients send neither header.
+        assert!(!from_another_site(&headers(&[("host", "127.0.0.1:3000")])));
+    }
+
+    #[test]
+    fn sign_in_routes_include_the_server_functions() {
+        use leptos::server_fn::ServerFn;
+        assert!(signs_in("/auth/local/login"));
+        assert!(signs_in("/auth/local/register"));
+        assert!(signs_in(fleck_app::session::SignIn::PATH));
+        assert!(signs_in(fleck_app::session::SignUp::PATH));
+        assert!(!signs_in("/auth/token"));
+        assert!(!signs_in("/graphql"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod graphql;
+pub mod headers;
 pub mod logging;
 pub mod metrics;
 pub mod ops;

@@ -1,5 +1,6 @@
 //! Applies the per-action rate limits to every request: by user when authenticated, otherwise by
 //! client address. Over the limit: 429 with `Retry-After` and Speckle's `RATE_LIMIT_ERROR` body.
+//! The client address is the connection's, or behind a trusted proxy the one it forwards.
 
 use std::net::SocketAddr;
 
@@ -8,6 +9,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use fleck_core::net::ClientAddress;
 use fleck_core::ratelimit::Action;
 use fleck_core::Error;
 use serde_json::json;
@@ -28,12 +30,35 @@ fn action(method: &Method, route: &str) -> Action {
     }
 }
 
-/// The caller's address, as the connection shows it.
+/// Middleware: finds the caller's address once ([`ClientAddress`] in the request's extensions)
+/// for the rate limits here and in the web app's server functions.
+pub async fn find_client(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    if let Some(peer) = peer {
+        let forwarded = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let client = state.options.trusted_proxies.client(peer, forwarded);
+        request.extensions_mut().insert(client);
+    }
+    next.run(request).await
+}
+
+/// The caller's address, as `find_client` found it.
 pub fn client_address(request: &Request) -> String {
     request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .get::<ClientAddress>()
+        .map(ClientAddress::to_string)
         .unwrap_or_else(|| "unknown".into())
 }
 

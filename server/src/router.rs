@@ -13,7 +13,7 @@ use tracing::Level;
 
 use crate::rest::storage;
 use crate::state::AppState;
-use crate::{auth, graphql, metrics, ops, ratelimit, rest, ssr};
+use crate::{auth, graphql, headers, metrics, ops, ratelimit, rest, ssr};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -146,7 +146,9 @@ pub fn router(state: AppState) -> Router {
         .merge(ssr::routes(&state))
         .layer(from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(from_fn_with_state(state.clone(), auth::identify))
+        .layer(from_fn_with_state(state.clone(), ratelimit::find_client))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(headers::secure))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request

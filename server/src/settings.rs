@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use clap::Args;
 use fleck_core::config::{Config, RedisConfig, S3Config};
+use fleck_core::net::TrustedProxies;
 use fleck_core::ratelimit::{Action, RateLimits};
 use serde::Deserialize;
 
@@ -123,6 +124,10 @@ pub struct Settings {
     #[arg(long, env = "RATELIMITER_ENABLED", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub rate_limits: Option<bool>,
 
+    /// Proxies whose X-Forwarded-For is believed, as comma-separated addresses or networks, e.g. 10.0.0.0/8,fd00::/8 [trusted_proxies; default: none, the connection's address is the client's]
+    #[arg(long, env = "FLECK_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+
     /// Largest accepted blob upload in MiB [file_size_limit_mb; default 100]
     #[arg(long, env = "FLECK_FILE_SIZE_LIMIT_MB", global = true)]
     pub file_size_limit_mb: Option<u64>,
@@ -160,6 +165,8 @@ pub struct ServerOptions {
     pub object_size_limit: u64,
     /// Bytes one upload batch may have, compressed and uncompressed.
     pub upload_batch_limit: u64,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 macro_rules! first_set {
@@ -188,7 +195,7 @@ impl Settings {
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
             shutdown_timeout, worker_concurrency, job_lease_seconds, import_timeout_seconds,
             webhook_allow_private, monitor_interval_seconds,
-            rate_limits, file_size_limit_mb,
+            rate_limits, trusted_proxies, file_size_limit_mb,
             max_object_size_mb, max_object_upload_file_size_mb,
         ))
     }
@@ -235,6 +242,12 @@ impl Settings {
             None => stored_secret(&data_dir)?,
         };
         let site_dir = self.site_dir.unwrap_or_else(default_site_dir);
+        let trusted_proxies: TrustedProxies = match &self.trusted_proxies {
+            Some(list) => list
+                .parse()
+                .map_err(|e| anyhow::anyhow!("FLECK_TRUSTED_PROXIES: {e}"))?,
+            None => TrustedProxies::default(),
+        };
         let config = Config {
             rate_limits: rate_limits(self.rate_limits.unwrap_or(true))?,
             public_url,
@@ -268,6 +281,7 @@ impl Settings {
             file_size_limit: self.file_size_limit_mb.unwrap_or(100) * 1024 * 1024,
             object_size_limit: self.max_object_size_mb.unwrap_or(100) * 1_000_000,
             upload_batch_limit: self.max_object_upload_file_size_mb.unwrap_or(100) * 1024 * 1024,
+            trusted_proxies,
         };
         Ok((config, options))
     }
@@ -401,6 +415,25 @@ mod tests {
         let typo = dir.path().join("typo.toml");
         std::fs::write(&typo, "databse_url = \"x\"\n").unwrap();
         assert!(Settings::default().with_file(Some(&typo)).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = |list: &str| Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            trusted_proxies: Some(list.into()),
+            ..Default::default()
+        };
+        let (_, options) = settings("10.0.0.0/8, 192.0.2.1").resolve().unwrap();
+        assert!(options
+            .trusted_proxies
+            .contains("10.2.3.4".parse().unwrap()));
+        assert!(!options
+            .trusted_proxies
+            .contains("11.2.3.4".parse().unwrap()));
+        let err = settings("10.0.0.0/8, lb.internal").resolve().unwrap_err();
+        assert!(err.to_string().contains("FLECK_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

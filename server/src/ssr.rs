@@ -3,7 +3,8 @@
 use axum::Router;
 use fleck_app::projects::imports::ImportLimit;
 use fleck_app::{shell, App};
-use leptos::prelude::provide_context;
+use leptos::config::LeptosOptions;
+use leptos::prelude::{provide_context, IntoView};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::state::AppState;
@@ -20,7 +21,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 provide_context(core.clone());
                 provide_context(ImportLimit(file_size_limit));
             },
-            move || shell(leptos.clone()),
+            move || page(leptos.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(page))
+}
+
+/// The app's document, with the Content-Security-Policy for the nonce of this response.
+fn page(options: LeptosOptions) -> impl IntoView {
+    crate::headers::set_page_policy();
+    shell(options)
 }

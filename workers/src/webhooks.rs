@@ -330,10 +330,16 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
+    // IPv4-mapped (::ffff:0:0/96) reaches the IPv4 address in its last 32 bits.
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_public_v4(v4);
     }
     let segments = ip.segments();
+    // IPv4-translated (::ffff:0:0:0/96, SIIT) too.
+    if segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        let [.., hi, lo] = segments;
+        return is_public_v4(Ipv4Addr::from(((hi as u32) << 16) | lo as u32));
+    }
     // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         let [.., hi, lo] = segments;
@@ -350,8 +356,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || ip.is_multicast()
         || (segments[0] == 0x2001 && segments[1] == 0) // Teredo tunnels
         || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard-only
+        || (segments[0] == 0x64 && segments[1] == 0xff9b && segments[2] == 1) // local-use NAT64 (64:ff9b:1::/48): translates to any address the operator chose
         || (segments[0] & 0xfe00) == 0xfc00 // unique local
         || (segments[0] & 0xffc0) == 0xfe80 // link-local
+        || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside some networks)
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
         || segments[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
 }
@@ -384,6 +392,18 @@ mod tests {
             "2002:c0a8:101::1",
             "2001:0:4136:e378::1",
             "ff02::1",
+            // local-use NAT64, whatever IPv4 address it carries
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1:ffff::808:808",
+            // site-local
+            "fec0::1",
+            "feff:ffff::1",
+            // IPv4-mapped and -translated private addresses
+            "::ffff:0:0",
+            "::ffff:192.168.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a00:1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -393,6 +413,8 @@ mod tests {
             "2606:4700::1111",
             "::ffff:1.1.1.1",
             "2002:101:101::1",
+            "::ffff:0:101:101",
+            "64:ff9b::808:808",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }

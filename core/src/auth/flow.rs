@@ -12,6 +12,7 @@ use super::tokens::{self, IssuedToken};
 use super::{Actor, ApiToken, AuthCode, Grant, RefreshToken, Scope, ServerApp, TokenKind};
 use crate::backends::Core;
 use crate::error::{Error, Result};
+use crate::ratelimit::Action;
 use crate::users::{verify_password, User};
 
 /// How long an access code may wait to be exchanged.
@@ -72,8 +73,13 @@ pub async fn register_default_apps(core: &Core) -> Result<()> {
 
 /// The active user with this e-mail and password. `None` for any mismatch, unknown e-mail
 /// included, and for archived accounts; it takes as long either way so responses do not reveal
-/// which addresses have accounts.
+/// which addresses have accounts. Failed attempts count per account (`FailedLogin`), known or
+/// not, so guessing one account's password from many addresses ends in `RateLimited` too; a
+/// correct password clears the count.
 pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Result<Option<User>> {
+    let account =
+        crate::users::normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+    tolerate_cache(core.rate_limiter.check(Action::FailedLogin, &account).await)?;
     let stored = core.auth.password_hash(email).await?;
     let (user_id, hash) = match stored {
         Some((id, Some(hash))) => (Some(id), Some(hash)),
@@ -88,12 +94,34 @@ pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Resu
     .await
     .map_err(|e| Error::backend("checking a password", e))?;
     match (user_id, matches) {
-        (Some(id), true) => Ok(core
-            .store
-            .user_by_id(&id)
-            .await?
-            .filter(|user| user.role != crate::users::ServerRole::Archived)),
-        _ => Ok(None),
+        (Some(id), true) => {
+            tolerate_cache(core.rate_limiter.reset(Action::FailedLogin, &account).await)?;
+            Ok(core
+                .store
+                .user_by_id(&id)
+                .await?
+                .filter(|user| user.role != crate::users::ServerRole::Archived))
+        }
+        _ => {
+            // Over the limit already (another attempt raced this one): the next check refuses.
+            match core.rate_limiter.spend(Action::FailedLogin, &account).await {
+                Ok(_) | Err(Error::RateLimited { .. }) => {}
+                Err(e) => tolerate_cache(Err(e))?,
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Lets sign-in go on without its per-account limit while the cache cannot be reached, as the
+/// server does for every other limit; refusals pass through.
+fn tolerate_cache(outcome: Result<()>) -> Result<()> {
+    match outcome {
+        Err(e @ Error::Backend { .. }) => {
+            tracing::warn!(error = %e, "cannot count failed sign-ins");
+            Ok(())
+        }
+        other => other,
     }
 }
 

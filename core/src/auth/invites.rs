@@ -12,6 +12,27 @@ use crate::users::{normalize_email, ServerRole};
 /// Where invitation links point: the web app's sign-up page.
 pub const REGISTER_PAGE: &str = "/authn/register";
 
+/// The most characters an invitation's personal message may have.
+pub const MESSAGE_LIMIT: usize = 1024;
+
+/// An invitation's personal message, trimmed (`None` when empty), for invitations to the server
+/// and to projects alike: at most `MESSAGE_LIMIT` characters.
+pub fn checked_message(message: Option<String>) -> Result<Option<String>> {
+    let message = message
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
+    if message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MESSAGE_LIMIT)
+    {
+        return Err(Error::invalid(
+            "message",
+            format!("the message must be at most {MESSAGE_LIMIT} characters"),
+        ));
+    }
+    Ok(message)
+}
+
 /// Invites `email` to the server with `role`. Users invite as users or guests; only admins invite
 /// admins; guests only when guest mode is on.
 pub async fn create(
@@ -50,12 +71,7 @@ pub async fn create(
             "{email} already has an account on this server"
         )));
     }
-    let message = message
-        .map(|m| m.trim().to_string())
-        .filter(|m| !m.is_empty());
-    if message.as_ref().is_some_and(|m| m.chars().count() > 1024) {
-        return Err(Error::invalid("message", "must be at most 1024 characters"));
-    }
+    let message = checked_message(message)?;
     let token = crate::ids::random_string(tokens::SECRET_LEN);
     let invite = Invite {
         id: crate::ids::new_id(),
@@ -110,9 +126,13 @@ async fn manageable(core: &Core, actor: &Principal, id: &str) -> Result<Invite> 
     Ok(invite)
 }
 
-/// Mails the invite again with a new link; the old link stops working.
+/// Mails the invite again with a new link; the old link stops working. Limited per inviter
+/// (`InviteResend`), as each one sends a mail.
 pub async fn resend(core: &Core, actor: &Principal, id: &str) -> Result<()> {
     let invite = manageable(core, actor, id).await?;
+    core.rate_limiter
+        .spend(crate::ratelimit::Action::InviteResend, &actor.user.id)
+        .await?;
     let token = crate::ids::random_string(tokens::SECRET_LEN);
     core.auth
         .replace_invite_token(&invite.id, &tokens::digest(&token))
@@ -124,4 +144,29 @@ pub async fn cancel(core: &Core, actor: &Principal, id: &str) -> Result<()> {
     let invite = manageable(core, actor, id).await?;
     core.auth.delete_invite(&invite.id).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_trimmed_and_capped_in_characters() {
+        assert_eq!(checked_message(None).unwrap(), None);
+        assert_eq!(checked_message(Some("  ".into())).unwrap(), None);
+        assert_eq!(
+            checked_message(Some(" Welcome! ".into()))
+                .unwrap()
+                .as_deref(),
+            Some("Welcome!")
+        );
+        let longest = "é".repeat(MESSAGE_LIMIT);
+        assert_eq!(
+            checked_message(Some(longest.clone())).unwrap(),
+            Some(longest)
+        );
+        let err = checked_message(Some("x".repeat(MESSAGE_LIMIT + 1))).unwrap_err();
+        assert!(matches!(err, Error::Invalid { ref field, .. } if field == "message"));
+        assert!(err.to_string().contains("1024"), "{err}");
+    }
 }

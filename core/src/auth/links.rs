@@ -63,19 +63,14 @@ pub(crate) async fn send_verification(core: &Core, user: &User) -> Result<()> {
     Ok(())
 }
 
-/// Takes a link by its token: it works once and until it expires. `what` names the link in
-/// the messages ("verification", "reset").
-async fn use_link(core: &Core, kind: LinkKind, token: &str, what: &str) -> Result<EmailLink> {
-    let link = core
-        .auth
-        .take_link(kind, &tokens::digest(token))
-        .await?
-        .ok_or_else(|| {
-            Error::invalid(
-                "link",
-                format!("this {what} link is invalid or was already used"),
-            )
-        })?;
+/// The link, when it can still be used; otherwise why not (unknown, used, expired).
+fn usable(link: Option<EmailLink>, what: &str) -> Result<EmailLink> {
+    let link = link.ok_or_else(|| {
+        Error::invalid(
+            "link",
+            format!("this {what} link is invalid or was already used"),
+        )
+    })?;
     if link.expires_at <= Utc::now() {
         return Err(Error::invalid(
             "link",
@@ -83,6 +78,19 @@ async fn use_link(core: &Core, kind: LinkKind, token: &str, what: &str) -> Resul
         ));
     }
     Ok(link)
+}
+
+/// Takes a link by its token: it works once and until it expires. `what` names the link in
+/// the messages ("verification", "reset").
+async fn use_link(core: &Core, kind: LinkKind, token: &str, what: &str) -> Result<EmailLink> {
+    let link = core.auth.take_link(kind, &tokens::digest(token)).await?;
+    usable(link, what)
+}
+
+/// Checks a link by its token without using it up.
+async fn check_link(core: &Core, kind: LinkKind, token: &str, what: &str) -> Result<EmailLink> {
+    let link = core.auth.link(kind, &tokens::digest(token)).await?;
+    usable(link, what)
 }
 
 /// Uses a verification link; returns the now verified user.
@@ -124,6 +132,9 @@ pub async fn request_password_reset(core: &Core, email: &str) -> Result<()> {
 /// app tokens, refresh tokens, pending codes); personal access tokens stay, as their owner made
 /// them.
 pub async fn reset_password(core: &Core, token: &str, password: &str) -> Result<User> {
+    // The link first: hashing costs 19 MiB and tens of milliseconds, which nobody without a
+    // valid link may spend. The link stays usable when the new password is refused.
+    check_link(core, LinkKind::ResetPassword, token, "reset").await?;
     let password = password.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await

@@ -79,6 +79,9 @@ pub trait AuthStore: Send + Sync + 'static {
     /// Stores a single-use link sent to `link.email`.
     async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()>;
 
+    /// The link with this digest, left in place (to check it before doing costly work).
+    async fn link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>>;
+
     /// Removes and returns a link: it works once.
     async fn take_link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>>;
 

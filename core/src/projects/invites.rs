@@ -38,6 +38,7 @@ pub async fn create(
     let access = load(core, actor, project_id, Action::InviteToProject).await?;
     let inviter = principal(actor)?;
     let role = input.role.unwrap_or(ProjectRole::Contributor);
+    let message = crate::auth::invites::checked_message(input.message)?;
     let invitee_user = match (&input.user_id, &input.email) {
         (Some(user_id), _) => Some(
             core.store
@@ -100,10 +101,7 @@ pub async fn create(
         server_role,
         inviter_id: inviter.user.id.clone(),
         token: ids::random_string(TOKEN_LEN),
-        message: input
-            .message
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty()),
+        message,
         created_at: super::now(),
     };
     core.projects.insert_project_invite(&invite).await?;
@@ -131,10 +129,17 @@ pub async fn create(
     Ok(invite)
 }
 
-/// Mails an invitation again (owners).
+/// Mails an invitation again (owners), limited per inviter (`InviteResend`), as each one sends
+/// a mail.
 pub async fn resend(core: &Core, actor: &Actor, project_id: &str, invite_id: &str) -> Result<()> {
     let access = load(core, actor, project_id, Action::InviteToProject).await?;
     let invite = of_project(core, project_id, invite_id).await?;
+    core.rate_limiter
+        .spend(
+            crate::ratelimit::Action::InviteResend,
+            &principal(actor)?.user.id,
+        )
+        .await?;
     let to = match &invite.invitee {
         Invitee::Email(email) => email.clone(),
         Invitee::User(id) => {

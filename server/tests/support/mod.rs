@@ -88,6 +88,14 @@ impl TestServer {
 
     /// A server whose configuration `adjust` may change (e.g. point blobs at S3).
     pub async fn start_with(adjust: impl FnOnce(Config) -> Config) -> Self {
+        Self::start_with_options(adjust, |options| options).await
+    }
+
+    /// A server whose backends' configuration and server options may both change.
+    pub async fn start_with_options(
+        adjust: impl FnOnce(Config) -> Config,
+        adjust_options: impl FnOnce(ServerOptions) -> ServerOptions,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
@@ -106,8 +114,9 @@ impl TestServer {
             file_size_limit: 1024 * 1024,
             object_size_limit: 1_000_000,
             upload_batch_limit: 2 * 1024 * 1024,
+            trusted_proxies: Default::default(),
         };
-        let state = AppState::new(core.clone(), options);
+        let state = AppState::new(core.clone(), adjust_options(options));
         let shutdown = state.shutdown.clone();
         // Workers in the same process, as `fleck serve` runs them, so queued mail goes out.
         let workers = fleck_workers::WorkerOptions {

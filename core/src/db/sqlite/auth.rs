@@ -409,6 +409,22 @@ impl AuthStore for SqliteDb {
         Ok(())
     }
 
+    async fn link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT user_id, email, expires_at FROM email_links WHERE digest = $1 AND kind = $2",
+        )
+        .bind(digest)
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .context(|| "reading an e-mail link".into())?;
+        Ok(row.map(|(user_id, email, expires_at)| EmailLink {
+            user_id,
+            email,
+            expires_at: from_millis(expires_at),
+        }))
+    }
+
     async fn take_link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
         let row: Option<(String, String, i64)> = sqlx::query_as(
             "DELETE FROM email_links WHERE digest = $1 AND kind = $2 RETURNING user_id, email, expires_at",
