@@ -83,6 +83,21 @@ async fn checked(core: &Core, actor: &Actor, project: Project, action: Action) -
     Ok(access)
 }
 
+/// Whether a subscriber may still hear about a project: its token still works and it may still
+/// read the project. A deleted project still counts, so that subscribers hear of the deletion.
+pub async fn still_readable(core: &Core, actor: &Actor, project_id: &str) -> Result<bool> {
+    if let Some(principal) = actor.principal() {
+        if !crate::auth::flow::still_valid(core, principal).await? {
+            return Ok(false);
+        }
+    }
+    match load(core, actor, project_id, Action::ReadProject).await {
+        Ok(_) | Err(Error::NotFound(_)) => Ok(true),
+        Err(Error::Forbidden(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Public projects (Speckle's discoverable streams), most recently updated first, each with the
 /// caller's role.
 pub async fn public(core: &Core, actor: &Actor, window: Window) -> Result<Listed<Access>> {

@@ -34,6 +34,7 @@ use crate::ratelimit;
 use crate::state::AppState;
 
 pub use errors::{code, forbidden, unauthenticated};
+pub use websocket::OpenSockets;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
