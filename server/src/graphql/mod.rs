@@ -1,5 +1,7 @@
 //! GraphQL at `/graphql`, with Speckle's names, nullability and error codes. One module per
-//! area; resolvers stay thin and call `fleck_core`.
+//! area; resolvers translate arguments and answers and leave every decision and write to the
+//! services of `fleck_core`. Requests are bounded before they run (`execute`): body, document
+//! length, batch length, and a cost in which list fields count their page sizes.
 
 mod activity;
 mod attachments;
