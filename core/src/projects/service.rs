@@ -16,13 +16,13 @@ use crate::ids;
 pub const MAIN_MODEL: &str = "main";
 
 /// A project and the caller's relation to it, after `authz` allowed at least reading it. Only
-/// this module makes one (the private field), so holding an `Access` proves the check was made:
-/// resolvers and pages may read a project's parts through it without asking again.
+/// `core` makes one (`non_exhaustive`), and only this module does, so holding an `Access` proves
+/// the check was made: resolvers and pages may read a project's parts without asking again.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Access {
     pub project: Project,
     pub role: Option<ProjectRole>,
-    _checked: (),
 }
 
 impl Access {
@@ -74,11 +74,7 @@ async fn checked(core: &Core, actor: &Actor, project: Project, action: Action) -
             "your token is limited to other projects".into(),
         ));
     }
-    let access = Access {
-        project,
-        role,
-        _checked: (),
-    };
+    let access = Access { project, role };
     authz::authorize(actor, action, Some(access.access()))?;
     Ok(access)
 }
@@ -161,7 +157,6 @@ pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Acc
     Ok(Access {
         project,
         role: Some(ProjectRole::Owner),
-        _checked: (),
     })
 }
 
@@ -296,7 +291,6 @@ pub async fn of_caller(
             .map(|(project, role)| Access {
                 project,
                 role: Some(role),
-                _checked: (),
             })
             .collect(),
         total: listed.total,

@@ -36,6 +36,17 @@ pub async fn create(
     project_id: &str,
     input: NewVersion,
 ) -> Result<Version> {
+    create_with_id(core, actor, project_id, ids::new_id(), input).await
+}
+
+/// `create`, with an id reserved earlier (a model ingestion's).
+pub(crate) async fn create_with_id(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    id: String,
+    input: NewVersion,
+) -> Result<Version> {
     load(core, actor, project_id, Action::WriteProject).await?;
     let author = principal(actor)?;
     let model = match &input.model {
@@ -65,7 +76,7 @@ pub async fn create(
         ));
     }
     let version = Version {
-        id: ids::new_id(),
+        id,
         project_id: project_id.to_string(),
         model_id: model.id.clone(),
         referenced_object: root.id,

@@ -7,6 +7,7 @@ mod activity;
 mod attachments;
 mod errors;
 mod imports;
+mod ingestions;
 mod invites;
 mod legacy;
 mod models;
@@ -75,6 +76,9 @@ pub fn schema(file_size_limit: u64) -> FleckSchema {
         subscriptions::SubscriptionRoot,
     )
     .data(imports::ImportSizeLimit(file_size_limit))
+    // Clients select statuses through these interfaces; no field returns them directly.
+    .register_output_type::<ingestions::HasStatus>()
+    .register_output_type::<ingestions::HasProgressMessage>()
     .limit_depth(64)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()

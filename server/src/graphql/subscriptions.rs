@@ -14,7 +14,13 @@ use std::sync::Arc;
 
 use fleck_core::auth::flow;
 
+use fleck_core::ingestions::service as ingestion_service;
+
 use super::errors::{code, from_core, unauthenticated};
+use super::ingestions::{
+    ModelIngestion, ModelIngestionReference, ProjectModelIngestionSubscriptionInput,
+    ProjectModelIngestionUpdatedMessage, ProjectModelIngestionUpdatedMessageType,
+};
 use super::models::Model;
 use super::projects::{actor, core, load, Project};
 use super::scalars::JsonObject;
@@ -341,6 +347,48 @@ impl SubscriptionRoot {
                 }
             }
         }))
+    }
+
+    /// Model ingestions of the project changed: one, or any of a model's; only messages of
+    /// `messageType` when given.
+    async fn project_model_ingestion_updated(
+        &self,
+        ctx: &Context<'_>,
+        input: ProjectModelIngestionSubscriptionInput,
+    ) -> Result<impl Stream<Item = ProjectModelIngestionUpdatedMessage>> {
+        let wanted = input.message_type;
+        let reference = input.ingestion_reference;
+        Ok(project_events(ctx, &input.project_id).await?.filter_map(
+            move |(event, core, actor, project_id)| {
+                let reference = reference.clone();
+                async move {
+                    let ProjectEvent::Ingestion {
+                        ingestion_id,
+                        model_id,
+                        news,
+                    } = event
+                    else {
+                        return None;
+                    };
+                    let kind = ProjectModelIngestionUpdatedMessageType::from(news);
+                    let about = match &reference {
+                        ModelIngestionReference::IngestionId(id) => id.0 == ingestion_id,
+                        ModelIngestionReference::ModelId(id) => id.0 == model_id,
+                    };
+                    if !about || wanted.is_some_and(|wanted| wanted != kind) {
+                        return None;
+                    }
+                    let ingestion =
+                        ingestion_service::find(&core, &actor, &project_id, &ingestion_id)
+                            .await
+                            .ok()?;
+                    Some(ProjectModelIngestionUpdatedMessage {
+                        model_ingestion: ModelIngestion(ingestion),
+                        kind,
+                    })
+                }
+            },
+        ))
     }
 
     /// Legacy: a version was created on the stream, as JSON.
