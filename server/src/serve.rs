@@ -112,6 +112,7 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
 fn limits(options: &ServerOptions) -> fleck_workers::Limits {
     fleck_workers::Limits {
         import_timeout: options.import_timeout,
+        import_size_limit: options.file_size_limit,
         webhook_allow_private: options.webhook_allow_private,
     }
 }
