@@ -49,6 +49,8 @@ pub struct Limits {
     pub import_size_limit: u64,
     /// Whether webhooks may call private, loopback and link-local addresses.
     pub webhook_allow_private: bool,
+    /// What one preview may read, draw and take.
+    pub previews: previews::PreviewLimits,
 }
 
 impl Default for Limits {
@@ -57,6 +59,7 @@ impl Default for Limits {
             import_timeout: Duration::from_secs(600),
             import_size_limit: import::DEFAULT_SIZE_LIMIT,
             webhook_allow_private: false,
+            previews: previews::PreviewLimits::default(),
         }
     }
 }
@@ -65,7 +68,9 @@ impl Default for Limits {
 pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
-    registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
+    registry.add(Arc::new(
+        previews::RenderPreview::new(core.clone()).with_limits(limits.previews),
+    ));
     registry.add(Arc::new(webhooks::DeliverWebhook::new(
         core.clone(),
         limits.webhook_allow_private,
