@@ -21,10 +21,12 @@ pub enum Action {
     ObjectUpload,
     /// Asking for another verification e-mail.
     VerificationEmail,
+    /// An anonymous caller's request that queues a preview render (Fleck's own).
+    PreviewRequest,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::AllRequests,
         Action::Graphql,
         Action::Login,
@@ -32,6 +34,7 @@ impl Action {
         Action::TokenCreate,
         Action::ObjectUpload,
         Action::VerificationEmail,
+        Action::PreviewRequest,
     ];
 
     /// The name in Speckle's `RATELIMIT_<NAME>` and `RATELIMIT_BURST_<NAME>` variables.
@@ -44,6 +47,7 @@ impl Action {
             Action::TokenCreate => "TOKEN_CREATE",
             Action::ObjectUpload => "POST_OBJECTS_STREAMID",
             Action::VerificationEmail => "EMAIL_VERIFICATION",
+            Action::PreviewRequest => "PREVIEW_REQUEST",
         }
     }
 
@@ -61,6 +65,7 @@ impl Action {
             Action::TokenCreate => (limit(10, 60), limit(50, 3600)),
             Action::ObjectUpload => (limit(6, 1), limit(400, 60)),
             Action::VerificationEmail => (limit(3, 600), limit(10, 24 * 3600)),
+            Action::PreviewRequest => (limit(10, 60), limit(100, 3600)),
         }
     }
 }

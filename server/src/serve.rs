@@ -103,6 +103,7 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
     WorkerOptions {
         name: format!("{}-{}", hostname(), std::process::id()),
         concurrency: options.worker_concurrency,
+        slots: options.worker_slots.clone(),
         lease: options.job_lease,
         shutdown_grace: options.shutdown_timeout,
         ..WorkerOptions::default()

@@ -238,7 +238,7 @@ impl<'a> Walker<'a> {
                 "the model has more than {} objects",
                 self.limits.max_objects.unwrap_or_default()
             ))
-        } else if (self.walked - 1) % DEADLINE_EVERY == 0
+        } else if (self.walked - 1).is_multiple_of(DEADLINE_EVERY)
             && self
                 .limits
                 .deadline
