@@ -48,15 +48,21 @@ pub fn select(only: &[String]) -> (Vec<String>, bool) {
 pub struct Limits {
     /// Longest a file import may convert.
     pub import_timeout: Duration,
+    /// Largest file, in bytes, an import reads (the imported file and each library it names).
+    pub import_size_limit: u64,
     /// Whether webhooks may call private, loopback and link-local addresses.
     pub webhook_allow_private: bool,
+    /// What one preview may read, draw and take.
+    pub previews: previews::PreviewLimits,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             import_timeout: Duration::from_secs(600),
+            import_size_limit: import::DEFAULT_SIZE_LIMIT,
             webhook_allow_private: false,
+            previews: previews::PreviewLimits::default(),
         }
     }
 }
@@ -66,14 +72,16 @@ pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
     registry.add(Arc::new(files::ForgetProjectFiles::new(core.clone())));
-    registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
+    registry.add(Arc::new(
+        previews::RenderPreview::new(core.clone()).with_limits(limits.previews),
+    ));
     registry.add(Arc::new(webhooks::DeliverWebhook::new(
         core.clone(),
         limits.webhook_allow_private,
     )));
-    registry.add(Arc::new(import::ImportFile::new(
-        core.clone(),
-        limits.import_timeout,
-    )));
+    registry.add(Arc::new(
+        import::ImportFile::new(core.clone(), limits.import_timeout)
+            .with_size_limit(limits.import_size_limit),
+    ));
     registry
 }
