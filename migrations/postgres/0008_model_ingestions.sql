@@ -19,3 +19,15 @@ CREATE TABLE model_ingestions (
     updated_at             TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX model_ingestions_project ON model_ingestions (project_id, created_at);
+
+-- Files a version was sent as (Speckle's parquet bundles), in the blob store under object_key.
+CREATE TABLE version_artifacts (
+    project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    version_id TEXT NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    object_key TEXT NOT NULL,
+    size       BIGINT NOT NULL,
+    etag       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (project_id, version_id, name)
+);

@@ -50,7 +50,21 @@ fn object_routes() -> Router<AppState> {
             post(objects::object_stream).layer(id_lists),
         )
         .merge(attachment_routes())
+        .merge(ingestion_routes())
         .layer(CorsLayer::permissive())
+}
+
+/// Model ingestions' uploads and a version's files (Speckle's v2 bundle routes).
+fn ingestion_routes() -> Router<AppState> {
+    use rest::ingestions;
+    let ingestion = "/api/v2/projects/{project_id}/modelingestion/{ingestion_id}/uploads";
+    Router::new()
+        .route(&format!("{ingestion}/sign"), post(ingestions::sign))
+        .route(&format!("{ingestion}/complete"), post(ingestions::complete))
+        .route(
+            "/api/v2/projects/{project_id}/models/{model_id}/versions/{version_id}/artifacts",
+            get(ingestions::artifacts),
+        )
 }
 
 /// Files attached to projects (Speckle's blob routes).

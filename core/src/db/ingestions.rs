@@ -2,7 +2,7 @@
 //! expands `ingestion_store!` with its pool and its own time type.
 
 use crate::db::project_rows::StoredTime;
-use crate::ingestions::{Ingestion, IngestionStatus, SourceData};
+use crate::ingestions::{Artifact, Ingestion, IngestionStatus, SourceData};
 
 pub const INGESTION_COLUMNS: &str = "id, project_id, model_id, user_id, status, progress_message, progress, error_reason, cancellation_requested, version_id, source_data, max_idle_seconds, created_at, updated_at";
 
@@ -52,6 +52,39 @@ impl<T: StoredTime> From<IngestionRow<T>> for Ingestion {
             max_idle_seconds: r.max_idle_seconds,
             created_at: r.created_at.into_utc(),
             updated_at: r.updated_at.into_utc(),
+        }
+    }
+}
+
+pub const INSERT_ARTIFACT: &str = "INSERT INTO version_artifacts
+     (project_id, version_id, name, object_key, size, etag, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub const SELECT_ARTIFACTS: &str =
+    "SELECT project_id, version_id, name, object_key, size, etag, created_at
+     FROM version_artifacts WHERE project_id = $1 AND version_id = $2 ORDER BY name";
+
+#[derive(sqlx::FromRow)]
+pub struct ArtifactRow<T> {
+    project_id: String,
+    version_id: String,
+    name: String,
+    object_key: String,
+    size: i64,
+    etag: String,
+    created_at: T,
+}
+
+impl<T: StoredTime> From<ArtifactRow<T>> for Artifact {
+    fn from(r: ArtifactRow<T>) -> Self {
+        Artifact {
+            project_id: r.project_id,
+            version_id: r.version_id,
+            name: r.name,
+            object_key: r.object_key,
+            size: r.size,
+            etag: r.etag,
+            created_at: r.created_at.into_utc(),
         }
     }
 }
@@ -129,6 +162,50 @@ macro_rules! ingestion_store {
                     .await
                     .context(|| "updating a model ingestion".into())?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_artifacts(
+                &self,
+                artifacts: &[$crate::ingestions::Artifact],
+            ) -> $crate::error::Result<()> {
+                use $crate::error::Context;
+                let mut tx = self
+                    .pool
+                    .begin()
+                    .await
+                    .context(|| "recording a version's files".into())?;
+                for a in artifacts {
+                    sqlx::query($crate::db::ingestions::INSERT_ARTIFACT)
+                        .bind(&a.project_id)
+                        .bind(&a.version_id)
+                        .bind(&a.name)
+                        .bind(&a.object_key)
+                        .bind(a.size)
+                        .bind(&a.etag)
+                        .bind($to_db(a.created_at))
+                        .execute(&mut *tx)
+                        .await
+                        .context(|| "recording a version's file".into())?;
+                }
+                tx.commit()
+                    .await
+                    .context(|| "recording a version's files".into())
+            }
+
+            async fn artifacts(
+                &self,
+                project_id: &str,
+                version_id: &str,
+            ) -> $crate::error::Result<Vec<$crate::ingestions::Artifact>> {
+                use $crate::error::Context;
+                let rows: Vec<$crate::db::ingestions::ArtifactRow<$time>> =
+                    sqlx::query_as($crate::db::ingestions::SELECT_ARTIFACTS)
+                        .bind(project_id)
+                        .bind(version_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .context(|| "listing a version's files".into())?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
         }
     };

@@ -3,6 +3,7 @@
 //! cancels it). Each change is recorded in the project's activity, reaches webhooks and is
 //! published to `projectModelIngestionUpdated` subscribers.
 
+pub mod bundles;
 pub mod service;
 
 use async_trait::async_trait;
@@ -96,4 +97,22 @@ pub trait IngestionStore: Send + Sync + 'static {
     /// Saves an ingestion's new state, unless it was already finished (`success`, `failed`, …)
     /// by someone else meanwhile; `true` when saved.
     async fn update_open_ingestion(&self, ingestion: &Ingestion) -> Result<bool>;
+
+    /// Records the files a version was sent as (once its version exists).
+    async fn insert_artifacts(&self, artifacts: &[Artifact]) -> Result<()>;
+
+    /// A version's files, by name.
+    async fn artifacts(&self, project_id: &str, version_id: &str) -> Result<Vec<Artifact>>;
+}
+
+/// One file of a version's bundle, in the blob store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Artifact {
+    pub project_id: String,
+    pub version_id: String,
+    pub name: String,
+    pub object_key: String,
+    pub size: i64,
+    pub etag: String,
+    pub created_at: DateTime<Utc>,
 }

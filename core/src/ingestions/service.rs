@@ -201,6 +201,27 @@ pub async fn complete_with_version(
 ) -> Result<(Ingestion, Version)> {
     load(core, actor, project_id, Action::WriteProject).await?;
     let ingestion = open(core, project_id, id).await?;
+    finish_with_version(
+        core,
+        actor,
+        ingestion,
+        root_object_id,
+        version_message,
+        None,
+    )
+    .await
+}
+
+/// Creates the ingestion's version under its reserved id, then marks the ingestion a success.
+pub(crate) async fn finish_with_version(
+    core: &Core,
+    actor: &Actor,
+    ingestion: Ingestion,
+    root_object_id: String,
+    version_message: Option<String>,
+    total_children_count: Option<i64>,
+) -> Result<(Ingestion, Version)> {
+    let (project_id, id) = (ingestion.project_id.as_str(), ingestion.id.as_str());
     let version = versions::create_with_id(
         core,
         actor,
@@ -212,7 +233,7 @@ pub async fn complete_with_version(
             message: version_message,
             source_application: Some(ingestion.source.source_application_slug.clone())
                 .filter(|s| !s.is_empty()),
-            total_children_count: None,
+            total_children_count,
             parents: Vec::new(),
         },
     )
@@ -250,14 +271,15 @@ async fn change(
     Ok(ingestion)
 }
 
-async fn stored(core: &Core, project_id: &str, id: &str) -> Result<Ingestion> {
+pub(crate) async fn stored(core: &Core, project_id: &str, id: &str) -> Result<Ingestion> {
     core.ingestions
         .ingestion(project_id, id)
         .await?
         .ok_or_else(|| Error::NotFound("model ingestion".into()))
 }
 
-async fn open(core: &Core, project_id: &str, id: &str) -> Result<Ingestion> {
+/// An ingestion that still runs, or why it cannot change.
+pub(crate) async fn open(core: &Core, project_id: &str, id: &str) -> Result<Ingestion> {
     let ingestion = stored(core, project_id, id).await?;
     if !ingestion.status.is_open() {
         return Err(finished(&ingestion));

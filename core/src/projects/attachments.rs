@@ -18,7 +18,11 @@ pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// The blob store folders that hold a project's files, each with a subfolder per project:
 /// attachments (and uploads still on their way) and preview images.
-pub const FOLDER_PREFIXES: [&str; 2] = [ATTACHMENT_FOLDER, crate::previews::PREVIEW_FOLDER];
+pub const FOLDER_PREFIXES: [&str; 3] = [
+    ATTACHMENT_FOLDER,
+    crate::previews::PREVIEW_FOLDER,
+    crate::ingestions::bundles::BUNDLE_FOLDER,
+];
 const ATTACHMENT_FOLDER: &str = "assets";
 
 /// The lower-cased extension of a file name; `""` without one.
@@ -136,9 +140,12 @@ pub async fn upload_url(
     Ok((attachment, url))
 }
 
-/// Whether an upload URL for `key` may still be used: an attachment waits for it. Once its
-/// project is deleted (or the upload done), the URL stops working.
+/// Whether an upload URL for `key` may still be used: an attachment (or a bundle's ingestion)
+/// waits for it. Once its project is deleted (or the upload done), the URL stops working.
 pub async fn awaits_upload(core: &Core, key: &str) -> Result<bool> {
+    if key.starts_with(crate::ingestions::bundles::BUNDLE_FOLDER) {
+        return crate::ingestions::bundles::awaits_upload(core, key).await;
+    }
     let Some((project_id, id)) = key
         .strip_prefix(ATTACHMENT_FOLDER)
         .and_then(|rest| rest.strip_prefix('/'))
