@@ -65,6 +65,14 @@ fn ingestion_routes() -> Router<AppState> {
             "/api/v2/projects/{project_id}/models/{model_id}/versions/{version_id}/artifacts",
             get(ingestions::artifacts),
         )
+        .route(
+            "/api/v1/projects/{project_id}/modelingestion/{ingestion_id}/uploads/sign",
+            post(ingestions::sign_objects_file),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/modelingestion/{ingestion_id}/uploads/process",
+            post(ingestions::process_objects_file),
+        )
 }
 
 /// Files attached to projects (Speckle's blob routes).

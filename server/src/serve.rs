@@ -115,6 +115,7 @@ fn limits(options: &ServerOptions) -> fleck_workers::Limits {
         import_timeout: options.import_timeout,
         import_size_limit: options.file_size_limit,
         webhook_allow_private: options.webhook_allow_private,
+        object_size_limit: options.object_size_limit,
         ..fleck_workers::Limits::default()
     }
 }

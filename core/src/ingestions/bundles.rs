@@ -28,7 +28,7 @@ pub fn root_id(project_id: &str, model_id: &str, version_id: &str) -> String {
     format!("bundle.{project_id}.{model_id}.{version_id}")
 }
 
-fn object_key(project_id: &str, ingestion_id: &str, name: &str) -> String {
+pub(crate) fn object_key(project_id: &str, ingestion_id: &str, name: &str) -> String {
     format!("{BUNDLE_FOLDER}/{project_id}/{ingestion_id}/{name}")
 }
 

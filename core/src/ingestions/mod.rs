@@ -4,6 +4,7 @@
 //! published to `projectModelIngestionUpdated` subscribers.
 
 pub mod bundles;
+pub mod objects_file;
 pub mod service;
 
 use async_trait::async_trait;

@@ -1,11 +1,14 @@
 //! The REST half of model ingestions: Speckle's v2 bundle uploads (`send3`: sign a URL per
-//! file, complete with their ETags) and a version's files for `receive3`.
+//! file, complete with their ETags), a version's files for `receive3`, and the v1 objects-file
+//! upload of the .NET SDK's send pipeline (sign, PUT, process).
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use fleck_core::ingestions::bundles::{self, Completion};
+use fleck_core::ingestions::objects_file;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -80,4 +83,44 @@ pub async fn artifacts(
         .map(|(name, url)| json!({ "name": name, "url": url }))
         .collect();
     Ok(Json(json!({ "files": files })))
+}
+
+/// `POST /api/v1/projects/{project}/modelingestion/{ingestion}/uploads/sign` (the .NET SDK's
+/// send pipeline): one presigned `PUT` for the ingestion's objects file.
+pub async fn sign_objects_file(
+    State(state): State<AppState>,
+    Path((project_id, ingestion_id)): Path<(String, String)>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<Json<Value>> {
+    let (url, key) = objects_file::sign(&state.core, &actor, &project_id, &ingestion_id).await?;
+    Ok(Json(
+        json!({ "url": url, "key": key, "additionalRequestHeaders": {} }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ProcessRequest {
+    etag: String,
+}
+
+/// `POST …/uploads/process {"etag"}`: queues the uploaded file's ingestion; the client follows
+/// it through the ingestion's status.
+pub async fn process_objects_file(
+    State(state): State<AppState>,
+    Path((project_id, ingestion_id)): Path<(String, String)>,
+    Extension(actor): Extension<Actor>,
+    Json(request): Json<ProcessRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let ingestion = objects_file::process(
+        &state.core,
+        &actor,
+        &project_id,
+        &ingestion_id,
+        &request.etag,
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "ingestionId": ingestion.id, "status": ingestion.status.as_str() })),
+    ))
 }
