@@ -243,3 +243,54 @@ async fn bad_files_fail_the_ingestion_with_the_reason() {
         assert!(why.contains(reason), "{reason}: {why}");
     }
 }
+
+#[tokio::test]
+async fn clients_see_a_speckle_version_and_cors_for_token_calls() {
+    let server = TestServer::start().await;
+    let info = graphql(
+        &server,
+        None,
+        "{ serverInfo { version fleckVersion } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(info["data"]["serverInfo"]["version"], "2026.9.0");
+    assert_eq!(
+        info["data"]["serverInfo"]["fleckVersion"],
+        env!("CARGO_PKG_VERSION")
+    );
+    // Speckle's viewer on another site asks before it sends a token.
+    for path in [
+        "/graphql",
+        "/objects/p/o/single",
+        "/api/v2/projects/p/models/m/versions/v/artifacts",
+    ] {
+        let preflight = reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, server.at(path))
+            .header("origin", "https://viewer.example")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            preflight.status().is_success(),
+            "{path}: {}",
+            preflight.status()
+        );
+        let headers = preflight.headers();
+        assert_eq!(headers["access-control-allow-origin"], "*", "{path}");
+        let allowed = headers["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(allowed.contains("authorization"), "{path}: {allowed}");
+        assert!(
+            !headers.contains_key("access-control-allow-credentials"),
+            "{path}: never with the cookie"
+        );
+    }
+}
