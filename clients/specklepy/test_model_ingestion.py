@@ -8,8 +8,16 @@ ingestion changes no more, a reader cannot start one, and subscribers hear each 
 the right message type.
 """
 
+import time
+from pathlib import Path
+
 import pytest
+import requests
 from conftest import create_project, send_object
+from specklepy.api.inputs.file_import_inputs import (
+    GenerateFileUploadUrlInput,
+    StartFileImportInput,
+)
 from specklepy.api.enums import ProjectModelIngestionUpdatedMessageType as MessageType
 from specklepy.api.inputs.model_ingestion_inputs import (
     ModelIngestionCancelledInput,
@@ -217,3 +225,61 @@ def test_subscribers_hear_each_change(url, user, client, project, model):
             assert asked.model_ingestion.cancellation_requested is True
 
     run(scenario)
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "workers" / "tests" / "fixtures"
+
+
+def ended(client, project_id, ingestion_id, timeout=60.0):
+    """The ingestion once it has ended (Fleck's importer runs in the server's workers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ingestion = client.model_ingestion.get_ingestion(project_id, ingestion_id)
+        if ingestion.status_data.status.value not in ("queued", "processing"):
+            return ingestion
+        assert time.monotonic() < deadline, f"the ingestion did not end: {ingestion!r}"
+        time.sleep(0.2)
+
+
+def start_file_ingestion(client, project, model, path: Path):
+    target = client.file_import.generate_upload_url(
+        GenerateFileUploadUrlInput(project_id=project.id, file_name=path.name)
+    )
+    uploaded = client.file_import.upload_file(path, target.url)
+    return client.file_import.start_file_ingestion(
+        StartFileImportInput(
+            project_id=project.id,
+            model_id=model.id,
+            file_id=target.file_id,
+            etag=uploaded.etag,
+        )
+    )
+
+
+def test_an_ifc_file_ingestion_becomes_the_reserved_version(client, project, model):
+    ingestion = start_file_ingestion(client, project, model, FIXTURES / "small_house.ifc")
+    reserved = client.model_ingestion.get_reserved_version_id(project.id, ingestion.id)
+    done = ended(client, project.id, ingestion.id)
+    assert done.status_data.status.value == "success", done
+    assert done.status_data.version_id == reserved
+    version = client.version.get(reserved, project.id)
+    assert version.referenced_object
+
+
+def test_a_broken_file_ingestion_fails_with_the_reason(url, user, client, project, model, tmp_path):
+    broken = tmp_path / "broken.ifc"
+    broken.write_text("ISO-10303-21;\nthis is not IFC\n")
+    ingestion = start_file_ingestion(client, project, model, broken)
+    done = ended(client, project.id, ingestion.id)
+    assert done.status_data.status.value == "failed", done
+    answer = requests.post(
+        f"{url}/graphql",
+        json={
+            "query": "query($p: String!, $i: ID!) { project(id: $p) { ingestion(id: $i) {"
+            " statusData { ... on ModelIngestionFailedStatus { errorReason } } } } }",
+            "variables": {"p": project.id, "i": ingestion.id},
+        },
+        headers={"Authorization": f"Bearer {user.token}"},
+        timeout=30,
+    ).json()
+    assert answer["data"]["project"]["ingestion"]["statusData"]["errorReason"], answer

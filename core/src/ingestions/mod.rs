@@ -4,6 +4,7 @@
 //! published to `projectModelIngestionUpdated` subscribers.
 
 pub mod bundles;
+pub mod files;
 pub mod objects_file;
 pub mod service;
 

@@ -50,6 +50,17 @@ pub async fn start(
     request: ImportRequest<'_>,
     size_limit: u64,
 ) -> Result<FileImport> {
+    start_for(core, actor, request, size_limit, None).await
+}
+
+/// `start`, reporting to a model ingestion (`startFileIngestion`) when one is given.
+pub(crate) async fn start_for(
+    core: &Core,
+    actor: &Actor,
+    request: ImportRequest<'_>,
+    size_limit: u64,
+    ingestion_id: Option<&str>,
+) -> Result<FileImport> {
     let ImportRequest {
         project_id,
         model_id,
@@ -101,7 +112,7 @@ pub async fn start(
     core.projects.save_file_import(&import).await?;
     let mut job = NewJob::new(
         IMPORT_JOB,
-        json!({ "projectId": import.project_id, "fileImportId": import.id }),
+        json!({ "projectId": import.project_id, "fileImportId": import.id, "ingestionId": ingestion_id }),
     );
     // A conversion that fails on a file fails again; retries are for crashed workers.
     job.max_attempts = 3;

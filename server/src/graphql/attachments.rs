@@ -145,6 +145,15 @@ impl FileUploadMutations {
         super::imports::start(ctx, input).await
     }
 
+    /// Converts an uploaded file into a version of a model, followed as a model ingestion.
+    async fn start_file_ingestion(
+        &self,
+        ctx: &Context<'_>,
+        input: super::imports::StartFileImportInput,
+    ) -> Result<super::ingestions::ModelIngestion> {
+        super::imports::start_ingestion(ctx, input).await
+    }
+
     /// How a conversion ended, reported by the converter.
     async fn finish_file_import(
         &self,

@@ -124,18 +124,35 @@ pub struct StartFileImportInput {
     etag: String,
 }
 
+impl StartFileImportInput {
+    fn request(&self) -> ImportRequest<'_> {
+        ImportRequest {
+            project_id: &self.project_id,
+            model_id: &self.model_id,
+            file_id: &self.file_id,
+            etag: Some(&self.etag),
+        }
+    }
+}
+
 pub async fn start(ctx: &Context<'_>, input: StartFileImportInput) -> Result<FileUpload> {
     let limit = ctx.data_unchecked::<ImportSizeLimit>().0;
-    let request = ImportRequest {
-        project_id: &input.project_id,
-        model_id: &input.model_id,
-        file_id: &input.file_id,
-        etag: Some(&input.etag),
-    };
-    let import = imports::start(core(ctx), actor(ctx), request, limit)
+    let import = imports::start(core(ctx), actor(ctx), input.request(), limit)
         .await
         .map_err(from_core)?;
     Ok(import.into())
+}
+
+/// `startFileIngestion`: the same conversion, followed as a model ingestion.
+pub async fn start_ingestion(
+    ctx: &Context<'_>,
+    input: StartFileImportInput,
+) -> Result<super::ingestions::ModelIngestion> {
+    let limit = ctx.data_unchecked::<ImportSizeLimit>().0;
+    fleck_core::ingestions::files::start(core(ctx), actor(ctx), input.request(), limit)
+        .await
+        .map(super::ingestions::ModelIngestion)
+        .map_err(from_core)
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]

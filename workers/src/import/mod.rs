@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fleck_core::auth::Actor;
+use fleck_core::ingestions::files;
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::projects::{FileImport, ImportStatus};
@@ -156,6 +157,9 @@ where
 struct Payload {
     project_id: String,
     file_import_id: String,
+    /// The model ingestion the import reports to (`startFileIngestion`).
+    #[serde(default)]
+    ingestion_id: Option<String>,
 }
 
 /// Errors of the stores: worth another attempt when a backend failed, final otherwise (the
@@ -247,7 +251,7 @@ impl ImportFile {
     }
 
     /// Converts the import's file and records the outcome; errors are the stores'.
-    async fn import(&self, import: FileImport) -> Result<(), JobError> {
+    async fn import(&self, import: FileImport, ingestion: Option<&str>) -> Result<(), JobError> {
         let core = &self.core;
         // The version is the importing user's, as if they had sent it themselves.
         let user = core
@@ -257,6 +261,25 @@ impl ImportFile {
             .map_err(job_error)?
             .ok_or_else(|| JobError::Permanent("the importing user's account is gone".into()))?;
         let actor = Actor::from_session(user);
+        if let Some(ingestion) = ingestion {
+            let message = format!("Converting {}", import.file_name);
+            let going = files::converting(core, &actor, &import.project_id, ingestion, message)
+                .await
+                .map_err(job_error)?;
+            if !going {
+                let reason = "The import was cancelled.".to_string();
+                imports::conclude(
+                    core,
+                    &import.project_id,
+                    &import.id,
+                    ImportOutcome::Failed { reason },
+                    None,
+                )
+                .await
+                .map_err(job_error)?;
+                return Ok(());
+            }
+        }
 
         let started = Instant::now();
         let kind = import.file_type.to_lowercase();
@@ -293,20 +316,32 @@ impl ImportFile {
                     .insert_objects(&import.project_id, converted.objects.list)
                     .await
                     .map_err(job_error)?;
-                let version = versions::create(
-                    core,
-                    &actor,
-                    &import.project_id,
-                    NewVersion {
-                        model: ModelRef::Id(import.model_id.clone()),
-                        object_id: converted.root.id,
-                        message: Some(format!("File upload: {}", import.file_name)),
-                        source_application: Some(format!("fleck-import:{}", import.file_type)),
-                        total_children_count: None,
-                        parents: Vec::new(),
-                    },
-                )
-                .await
+                let message = format!("File upload: {}", import.file_name);
+                let version = match ingestion {
+                    Some(ingestion) => {
+                        let (project, root) = (&import.project_id, converted.root.id);
+                        files::converted(core, &actor, project, ingestion, root, message).await
+                    }
+                    None => {
+                        versions::create(
+                            core,
+                            &actor,
+                            &import.project_id,
+                            NewVersion {
+                                model: ModelRef::Id(import.model_id.clone()),
+                                object_id: converted.root.id,
+                                message: Some(message),
+                                source_application: Some(format!(
+                                    "fleck-import:{}",
+                                    import.file_type
+                                )),
+                                total_children_count: None,
+                                parents: Vec::new(),
+                            },
+                        )
+                        .await
+                    }
+                }
                 .map_err(job_error)?;
                 performance["versionId"] = json!(version.id);
                 warnings.extend(converted.warnings);
@@ -319,6 +354,11 @@ impl ImportFile {
         performance["durationSeconds"] = json!(started.elapsed().as_secs_f64());
         if let ImportOutcome::Failed { reason } = &outcome {
             tracing::info!(file = %import.file_name, %reason, "the file could not be imported");
+            if let Some(ingestion) = ingestion {
+                files::failed(core, &actor, &import.project_id, ingestion, reason.clone())
+                    .await
+                    .map_err(job_error)?;
+            }
         }
         let recorded = imports::conclude(
             core,
@@ -373,12 +413,19 @@ impl Handler for ImportFile {
         else {
             return Ok(());
         };
-        let Err(error) = self.import(import).await else {
+        let ingestion = payload.ingestion_id.as_deref();
+        let Err(error) = self.import(import, ingestion).await else {
             return Ok(());
         };
         let settled = match &error {
             JobError::Permanent(why) => {
                 let reason = format!("The import could not be finished: {why}.");
+                if let Some(ingestion) = ingestion {
+                    let ended = files::abandoned(core, project_id, ingestion, &reason).await;
+                    if let Err(e) = ended {
+                        tracing::warn!(error = %e, "cannot record that the ingestion failed");
+                    }
+                }
                 imports::abandon(core, project_id, import_id, &reason).await
             }
             JobError::Retry(_) if last_attempt => {
