@@ -4,10 +4,10 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::invites;
 use fleck_core::authz::Action;
 use fleck_core::users::ServerRole;
-use fleck_core::Core;
 
+use super::context::{allow, core};
 use super::errors::from_core;
-use super::users::{allow, LimitedUser};
+use super::users::LimitedUser;
 
 #[derive(InputObject)]
 pub struct ServerInviteCreateInput {
@@ -35,7 +35,7 @@ impl InviteQuery {
         token: Option<String>,
     ) -> Result<Option<ServerInvite>> {
         let Some(token) = token else { return Ok(None) };
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let Some(invite) = invites::by_token(core, &token).await.map_err(from_core)? else {
             return Ok(None);
         };
@@ -68,7 +68,7 @@ impl InviteMutation {
             Some(role) => role.parse().map_err(from_core)?,
             None => ServerRole::User,
         };
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         invites::create(core, principal, &input.email, role, input.message)
             .await
             .map_err(from_core)?;
@@ -78,7 +78,7 @@ impl InviteMutation {
     /// Mails an invitation again, with a new link.
     async fn invite_resend(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
         let principal = allow(ctx, Action::InviteToServer)?;
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         invites::resend(core, principal, &invite_id)
             .await
             .map_err(from_core)?;
@@ -88,7 +88,7 @@ impl InviteMutation {
     /// Cancels an invitation (its inviter or an admin).
     async fn invite_delete(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
         let principal = allow(ctx, Action::InviteToServer)?;
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         invites::cancel(core, principal, &invite_id)
             .await
             .map_err(from_core)?;

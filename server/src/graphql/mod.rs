@@ -3,6 +3,7 @@
 
 mod activity;
 mod attachments;
+mod context;
 mod errors;
 mod imports;
 mod invites;

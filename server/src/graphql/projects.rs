@@ -2,13 +2,12 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use fleck_core::auth::Actor;
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::projects::{
     self as domain, invites, members, service, Invitee, ProjectFilter, ProjectInvite,
 };
-use fleck_core::Core;
 
+use super::context::{actor, core, load};
 use super::errors::{code, from_core};
 use super::models::{Model, ModelCollection, ProjectModelsFilter};
 use super::objects::Object as SpeckleObject;
@@ -16,24 +15,6 @@ use super::paging::{page, Page};
 use super::permissions::{check, PermissionCheckResult};
 use super::users::LimitedUser;
 use super::versions::{Version, VersionCollection};
-
-pub fn core<'a>(ctx: &Context<'a>) -> &'a Core {
-    ctx.data_unchecked::<Core>()
-}
-
-pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
-    ctx.data_unchecked::<Actor>()
-}
-
-/// Loads a project for `action`, with Speckle's error codes.
-pub async fn load(ctx: &Context<'_>, id: &str, action: Action) -> Result<service::Access> {
-    service::load(core(ctx), actor(ctx), id, action)
-        .await
-        .map_err(|e| match e {
-            fleck_core::Error::NotFound(_) => code("Project not found", "STREAM_NOT_FOUND"),
-            other => from_core(other),
-        })
-}
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectVisibility {

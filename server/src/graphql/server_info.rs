@@ -4,12 +4,11 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::Scope as CoreScope;
 use fleck_core::settings::ServerSettings;
 use fleck_core::users::ServerRole;
-use fleck_core::Core;
 
 use fleck_core::authz::Action;
 
+use super::context::{allow, core};
 use super::errors::from_core;
-use super::users::allow;
 
 #[derive(Default)]
 pub struct ServerInfoQuery;
@@ -17,7 +16,7 @@ pub struct ServerInfoQuery;
 #[Object]
 impl ServerInfoQuery {
     async fn server_info(&self, ctx: &Context<'_>) -> Result<ServerInfo> {
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         Ok(ServerInfo {
             settings: core.store.server_settings().await.map_err(from_core)?,
             canonical_url: core
@@ -166,7 +165,7 @@ impl ServerInfoMutation {
         info: ServerInfoUpdateInput,
     ) -> Result<bool> {
         allow(ctx, Action::AdministerServer)?;
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let current = core.store.server_settings().await.map_err(from_core)?;
         let updated = ServerSettings {
             name: info.name,

@@ -9,9 +9,10 @@ use fleck_core::projects::{models, service, versions};
 use fleck_core::Core;
 use futures::{Stream, StreamExt};
 
+use super::context::{actor, core, load};
 use super::errors::{from_core, unauthenticated};
 use super::models::Model;
-use super::projects::{actor, core, load, Project};
+use super::projects::Project;
 use super::scalars::JsonObject;
 use super::versions::Version;
 

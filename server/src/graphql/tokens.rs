@@ -6,11 +6,10 @@ use async_graphql::{Context, InputObject, Object, Result};
 use fleck_core::auth::{flow, tokens, Scope, TokenKind};
 use fleck_core::authz::Action;
 use fleck_core::ratelimit::Action as Limited;
-use fleck_core::Core;
 
+use super::context::{allow, core};
 use super::errors::{code, from_core};
 use super::scalars::BigInt;
-use super::users::allow;
 
 #[derive(InputObject)]
 pub struct ApiTokenCreateInput {
@@ -87,7 +86,7 @@ impl TokenMutation {
             }
             (asked, _) => asked,
         };
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         core.rate_limiter
             .spend(Limited::TokenCreate, &principal.user.id)
             .await
@@ -109,7 +108,7 @@ impl TokenMutation {
     async fn api_token_revoke(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
         let principal = allow(ctx, Action::ManageOwnTokens)?;
         let id: String = token.trim().chars().take(tokens::ID_LEN).collect();
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let stored = core.auth.api_token(&id).await.map_err(from_core)?;
         match stored {
             Some(stored)
