@@ -160,11 +160,9 @@ pub async fn update_profile(
     bio: String,
     avatar: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::auth::Scope;
-    use fleck_core::users::ProfileUpdate;
-    let core = core()?;
-    let principal = server::principal_with(Scope::ProfileWrite).await?;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::users::{self, ProfileUpdate};
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             let update = ProfileUpdate {
@@ -172,11 +170,10 @@ pub async fn update_profile(
                 company: Some(company),
                 bio: Some(bio),
                 avatar: Some(avatar),
-            }
-            .checked()?;
-            core.store
-                .update_profile(&principal.user.id, &update)
-                .await?;
+            };
+            users::update_profile(&core, &actor, update)
+                .await
+                .map_err(server::refusal)?;
             Ok(None)
         }
         .await,

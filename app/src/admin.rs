@@ -183,23 +183,22 @@ pub async fn admin_users(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminUser>, ServerFnError> {
-    use fleck_core::authz::Action;
+    use crate::session::server::{actor, core};
     use fleck_core::store::Page as Window;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
+    let (core, actor) = (core()?, actor().await?);
     let offset = from.unwrap_or(0).max(0);
     // One row more than shown tells whether another page follows.
-    let mut found = core
-        .store
-        .list_users(
-            server::search(search).as_deref(),
-            Window {
-                limit: PAGE_SIZE + 1,
-                offset,
-            },
-        )
-        .await
-        .map_err(crate::account::server::refused)?;
+    let mut found = fleck_core::users::list(
+        &core,
+        &actor,
+        server::search(search).as_deref(),
+        Window {
+            limit: PAGE_SIZE + 1,
+            offset,
+        },
+    )
+    .await
+    .map_err(crate::account::server::refused)?;
     let next = (found.len() as i64 > PAGE_SIZE).then_some(offset + PAGE_SIZE);
     found.truncate(PAGE_SIZE as usize);
     Ok(Page {
@@ -221,18 +220,16 @@ pub async fn admin_users(
 /// Changes a user's server role (`archived` archives them); core refuses to demote the last admin.
 #[server]
 pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::authz::Action;
-    use fleck_core::users::ServerRole;
-    server::allowed(Action::AdministerServer).await?;
-    let core = core()?;
+    use crate::account::server::refusal;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::users::{self, ServerRole};
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             let role: ServerRole = role.parse()?;
-            core.store
-                .set_server_role(&user_id, role)
+            users::set_server_role(&core, &actor, &user_id, role)
                 .await
-                .map_err(crate::account::server::refusal)?;
+                .map_err(refusal)?;
             Ok(None)
         }
         .await,

@@ -116,10 +116,12 @@ pub enum Action {
     ChangeOwnMembership,
     /// Ask for a new e-mail verification link.
     RequestVerification,
+    /// Change one's own name, company, bio and avatar.
+    UpdateOwnProfile,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -134,6 +136,7 @@ impl Action {
         Action::RecordReceive,
         Action::ChangeOwnMembership,
         Action::RequestVerification,
+        Action::UpdateOwnProfile,
     ];
 
     /// The scope a token needs for the action.
@@ -146,6 +149,7 @@ impl Action {
             | Action::ChangeOwnMembership => Scope::StreamsWrite,
             Action::ReadProject | Action::RecordReceive => Scope::StreamsRead,
             Action::RequestVerification => Scope::ProfileRead,
+            Action::UpdateOwnProfile => Scope::ProfileWrite,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
             Action::ManageOwnTokens => Scope::TokensWrite,
             Action::ReadUsers => Scope::UsersRead,
@@ -220,7 +224,8 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::AdministerServer
         | Action::ReadServerStats
         | Action::ChangeOwnMembership
-        | Action::RequestVerification => Ok(()),
+        | Action::RequestVerification
+        | Action::UpdateOwnProfile => Ok(()),
         // Anyone who may read the project, with a token that may read projects: the entry
         // names the caller, so it is not the anonymous reading of public projects.
         Action::RecordReceive => match project {

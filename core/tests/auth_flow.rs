@@ -1,5 +1,7 @@
 //! The login flow and bearer authentication (`fleck_core::auth::flow`) on a whole `Core`: the
-//! embedded backends (SQLite) and the production ones (PostgreSQL and Redis).
+//! embedded backends (SQLite) and the production ones (PostgreSQL and Redis). Then the account
+//! and server services every transport shares (server roles, profiles, tokens, settings), each
+//! against callers who must be refused: anonymous, plain users, narrow and project-limited tokens.
 
 mod support;
 
@@ -9,7 +11,8 @@ use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
 use fleck_core::auth::tokens::{self, IssuedToken};
 use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
-use fleck_core::users::{ServerRole, User, UserInput};
+use fleck_core::operator::{self, Operator};
+use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
 
 support::contract_tests! {
@@ -29,6 +32,8 @@ support::contract_tests! {
         flow_refuses_tokens_of_archived_users,
         flow_logout_revokes_the_token_and_its_refresh_token,
         flow_checks_credentials,
+        accounts_server_roles_change_by_admins_and_the_operator_keeping_an_admin,
+        accounts_profiles_change_only_for_their_owner_with_profile_write,
     ],
 }
 
@@ -58,6 +63,23 @@ fn assert_forbidden<T: std::fmt::Debug>(result: fleck_core::Result<T>, what: &st
         Err(Error::Forbidden(_)) => {}
         other => panic!("{what}: expected Forbidden, got {other:?}"),
     }
+}
+
+/// `user` signed in through the web app (every scope).
+fn session(user: &User) -> Actor {
+    Actor::from_session(user.clone())
+}
+
+/// `user` through a personal token with `scopes`, limited to `projects` when given.
+fn token(user: &User, scopes: &[Scope], projects: Option<&[&str]>) -> Actor {
+    Actor::User(Box::new(flow::Principal {
+        user: user.clone(),
+        token_id: "t000000000".into(),
+        scopes: scopes.to_vec(),
+        app_id: None,
+        via_session: false,
+        projects: projects.map(|ids| ids.iter().map(|id| id.to_string()).collect()),
+    }))
 }
 
 #[track_caller]
@@ -590,5 +612,145 @@ async fn flow_checks_credentials(core: Core) {
             .unwrap(),
         None,
         "a user without a password"
+    );
+}
+
+async fn accounts_server_roles_change_by_admins_and_the_operator_keeping_an_admin(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let bob = user(&core, "bob@example.com").await;
+    assert_eq!(ada.role, ServerRole::Admin, "the first user is admin");
+
+    // Only admins change roles: not anonymous callers, not users, not an admin's token
+    // without `server:setup`.
+    for (caller, who) in [
+        (Actor::Anonymous, "anonymous"),
+        (session(&bob), "a user"),
+        (
+            token(&ada, &[Scope::ProfileRead], None),
+            "a token without server:setup",
+        ),
+    ] {
+        assert_forbidden(
+            users::set_server_role(&core, &caller, &bob.id, ServerRole::Admin).await,
+            who,
+        );
+    }
+    assert_eq!(
+        core.store.user_by_id(&bob.id).await.unwrap().unwrap().role,
+        ServerRole::User
+    );
+
+    // The last admin stays admin, whoever asks: an admin (themself) or the operator.
+    let operator = Operator::command_line();
+    assert!(matches!(
+        users::set_server_role(&core, &session(&ada), &ada.id, ServerRole::User).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        operator::set_server_role(&core, &operator, "ada@example.com", ServerRole::Guest).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        operator::set_server_role(&core, &operator, "nobody@example.com", ServerRole::User).await,
+        Err(Error::NotFound(_))
+    ));
+
+    // With a second admin, the first may step down; the operator finds people by id too.
+    let promoted = users::set_server_role(&core, &session(&ada), &bob.id, ServerRole::Admin)
+        .await
+        .unwrap();
+    assert_eq!(promoted.role, ServerRole::Admin);
+    let demoted = operator::set_server_role(&core, &operator, &ada.id, ServerRole::Guest)
+        .await
+        .unwrap();
+    assert_eq!(demoted.role, ServerRole::Guest);
+    assert_forbidden(
+        users::set_server_role(&core, &session(&demoted), &bob.id, ServerRole::User).await,
+        "a former admin",
+    );
+
+    // Archiving works through the same write, and an archived user's token stops working.
+    let carol = user(&core, "carol@example.com").await;
+    let carol_token = flow::create_personal_token(
+        &core,
+        &carol,
+        "ci",
+        &[Scope::StreamsRead],
+        Scope::ALL,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    users::set_server_role(&core, &session(&promoted), &carol.id, ServerRole::Archived)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::authenticate(&core, &carol_token).await,
+        "an archived user's token",
+    );
+
+    // The admin pages' list of users is for admins only.
+    let page = fleck_core::store::Page::default();
+    assert_eq!(
+        users::list(&core, &session(&promoted), None, page)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_forbidden(
+        users::list(&core, &session(&demoted), None, page).await,
+        "a guest",
+    );
+    assert_eq!(
+        operator::list_users(&core, &operator, Some("carol"), page)
+            .await
+            .unwrap()[0]
+            .id,
+        carol.id
+    );
+}
+
+async fn accounts_profiles_change_only_for_their_owner_with_profile_write(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let update = || ProfileUpdate {
+        name: Some("  Ada Lovelace ".into()),
+        company: Some("Analytical Engines".into()),
+        bio: None,
+        avatar: None,
+    };
+    assert_forbidden(
+        users::update_profile(&core, &Actor::Anonymous, update()).await,
+        "anonymous",
+    );
+    assert_forbidden(
+        users::update_profile(&core, &token(&ada, &[Scope::ProfileRead], None), update()).await,
+        "a token without profile:write",
+    );
+    assert_invalid(
+        users::update_profile(
+            &core,
+            &session(&ada),
+            ProfileUpdate {
+                name: Some(" ".into()),
+                ..Default::default()
+            },
+        )
+        .await,
+        "name",
+    );
+
+    // A token limited to some projects may still change its owner's profile, and only theirs.
+    let limited = token(&ada, &[Scope::ProfileWrite], Some(&["p000000000"]));
+    let updated = users::update_profile(&core, &limited, update())
+        .await
+        .unwrap();
+    assert_eq!(updated.id, ada.id);
+    assert_eq!(updated.name, "Ada Lovelace");
+    assert_eq!(updated.company.as_deref(), Some("Analytical Engines"));
+    assert_eq!(
+        core.store.user_by_id(&ada.id).await.unwrap().unwrap(),
+        updated
     );
 }

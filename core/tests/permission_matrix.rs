@@ -28,6 +28,7 @@ record-receive:private     -         -     +                 -    +        +    
 record-receive:public      -         +     +                 +    +        +           +     +     -            -
 change-own-membership      -         +     +                 +    +        +           +     +     -            -
 request-verification       -         +     +                 +    +        +           +     +     +            -
+update-own-profile         -         +     +                 +    +        +           +     +     -            -
 ";
 
 struct Caller {
@@ -108,6 +109,7 @@ fn action(name: &str) -> Action {
         "read-server-stats" => Action::ReadServerStats,
         "record-receive" => Action::RecordReceive,
         "change-own-membership" => Action::ChangeOwnMembership,
+        "update-own-profile" => Action::UpdateOwnProfile,
         "request-verification" => Action::RequestVerification,
         other => panic!("unknown action {other}"),
     }

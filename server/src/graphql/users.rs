@@ -104,23 +104,20 @@ pub struct ActiveUserMutations;
 impl ActiveUserMutations {
     /// Changes the caller's profile.
     async fn update(&self, ctx: &Context<'_>, user: UserUpdateInput) -> Result<User> {
-        let principal = require(ctx, Scope::ProfileWrite)?;
+        let actor = signed_in(ctx)?;
         let update = ProfileUpdate {
             name: user.name,
             company: user.company,
             bio: user.bio,
             avatar: user.avatar,
-        }
-        .checked()
-        .map_err(from_core)?;
-        let core = core(ctx);
-        let updated = core
-            .store
-            .update_profile(&principal.user.id, &update)
+        };
+        let updated = fleck_core::users::update_profile(core(ctx), actor, update)
             .await
             .map_err(from_core)?;
         Ok(User {
-            show_email: principal.has(Scope::ProfileEmail),
+            show_email: actor
+                .principal()
+                .is_some_and(|p| p.has(Scope::ProfileEmail)),
             user: updated,
         })
     }
@@ -149,12 +146,10 @@ impl UserMutation {
         ctx: &Context<'_>,
         user_role_input: UserRoleInput,
     ) -> Result<bool> {
-        allow(ctx, Action::AdministerServer)?;
+        let actor = signed_in(ctx)?;
         let role: fleck_core::users::ServerRole =
             user_role_input.role.parse().map_err(from_core)?;
-        let core = core(ctx);
-        core.store
-            .set_server_role(&user_role_input.id, role)
+        fleck_core::users::set_server_role(core(ctx), actor, &user_role_input.id, role)
             .await
             .map_err(from_core)?;
         Ok(true)
