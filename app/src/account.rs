@@ -311,16 +311,10 @@ pub async fn create_token(
 ) -> Result<Created, ServerFnError> {
     use crate::session::server::{actor, core, set_cookie, Failure};
     use fleck_core::auth::{flow, Scope};
-    use fleck_core::authz::{self, Action};
-    use fleck_core::ratelimit::Action as Limited;
     let core = core()?;
     let actor = actor().await?;
     server::answer(
         async {
-            authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refusal)?;
-            let Some(principal) = actor.principal() else {
-                return Err(Failure::User("Please sign in first.".into()));
-            };
             let scopes = scopes
                 .unwrap_or_default()
                 .iter()
@@ -333,20 +327,15 @@ pub async fn create_token(
                     _ => return Err(Failure::User("Choose a lifespan from the list.".into())),
                 },
             };
-            core.rate_limiter
-                .spend(Limited::TokenCreate, &principal.user.id)
-                .await?;
-            let token = flow::create_personal_token(
-                &core,
-                &principal.user,
-                &name,
-                &scopes,
-                &principal.scopes,
+            let request = flow::TokenRequest {
+                name,
+                scopes,
                 lifespan,
-                principal.projects.clone(),
-            )
-            .await
-            .map_err(server::refusal)?;
+                projects: None,
+            };
+            let token = flow::create_own_token(&core, &actor, request)
+                .await
+                .map_err(server::refusal)?;
             if server::plain_form().await {
                 set_cookie(&new_token_cookie(&core, &token, 120))?;
             }
@@ -360,29 +349,14 @@ pub async fn create_token(
 #[server]
 pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
     use crate::session::server::{actor, core, finish, Failure};
-    use fleck_core::auth::TokenKind;
-    use fleck_core::authz::{self, Action};
+    use fleck_core::auth::flow;
     let core = core()?;
     let actor = actor().await?;
-    finish(
-        async {
-            authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refusal)?;
-            let Some(principal) = actor.principal() else {
-                return Err(Failure::User("Please sign in first.".into()));
-            };
-            match core.auth.api_token(&id).await? {
-                Some(stored)
-                    if stored.owner_id == principal.user.id
-                        && stored.kind == TokenKind::Personal =>
-                {
-                    core.auth.delete_api_token(&id).await?;
-                    Ok(None)
-                }
-                _ => Err(Failure::User("There is no such token.".into())),
-            }
-        }
-        .await,
-    )
+    finish(match flow::revoke_own_token(&core, &actor, &id).await {
+        Ok(()) => Ok(None),
+        Err(fleck_core::Error::NotFound(_)) => Err(Failure::User("There is no such token.".into())),
+        Err(other) => Err(server::refusal(other)),
+    })
 }
 
 #[server]

@@ -220,7 +220,7 @@ pub(crate) async fn change_server_role(
 /// Changes the caller's own profile (`profile:write`); see `ProfileUpdate` for the fields.
 pub async fn update_profile(core: &Core, actor: &Actor, update: ProfileUpdate) -> Result<User> {
     authz::authorize(actor, Action::UpdateOwnProfile, None)?;
-    let user_id = &crate::projects::service::principal(actor)?.user.id;
+    let user_id = &actor.signed_in()?.user.id;
     core.store.update_profile(user_id, &update.checked()?).await
 }
 

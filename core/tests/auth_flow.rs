@@ -11,7 +11,9 @@ use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
 use fleck_core::auth::tokens::{self, IssuedToken};
 use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
+use fleck_core::authz::Visibility;
 use fleck_core::operator::{self, Operator};
+use fleck_core::projects::service;
 use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
 
@@ -34,6 +36,7 @@ support::contract_tests! {
         flow_checks_credentials,
         accounts_server_roles_change_by_admins_and_the_operator_keeping_an_admin,
         accounts_profiles_change_only_for_their_owner_with_profile_write,
+        accounts_personal_tokens_are_made_and_revoked_by_their_owner_only,
     ],
 }
 
@@ -753,4 +756,103 @@ async fn accounts_profiles_change_only_for_their_owner_with_profile_write(core: 
         core.store.user_by_id(&ada.id).await.unwrap().unwrap(),
         updated
     );
+}
+
+async fn accounts_personal_tokens_are_made_and_revoked_by_their_owner_only(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let bob = user(&core, "bob@example.com").await;
+    let guest = user(&core, "guest@example.com").await;
+    let guest = users::set_server_role(&core, &session(&ada), &guest.id, ServerRole::Guest)
+        .await
+        .unwrap();
+    let request = |projects: Option<Vec<String>>| flow::TokenRequest {
+        name: "ci".into(),
+        scopes: vec![Scope::StreamsRead],
+        lifespan: None,
+        projects,
+    };
+
+    for (caller, who) in [
+        (Actor::Anonymous, "anonymous"),
+        (session(&guest), "a guest"),
+        (
+            token(&ada, &[Scope::StreamsRead], None),
+            "a token without tokens:write",
+        ),
+    ] {
+        assert_forbidden(
+            flow::create_own_token(&core, &caller, request(None)).await,
+            who,
+        );
+    }
+
+    // A token limited to a project makes tokens limited to it, never to others.
+    let project = |name: &str| service::NewProject {
+        name: name.into(),
+        description: None,
+        visibility: Visibility::Private,
+    };
+    let mine = service::create(&core, &session(&ada), project("mine"))
+        .await
+        .unwrap();
+    let other = service::create(&core, &session(&ada), project("other"))
+        .await
+        .unwrap();
+    let limited = token(
+        &ada,
+        &[Scope::StreamsRead, Scope::TokensWrite],
+        Some(&[mine.project.id.as_str()]),
+    );
+    assert_forbidden(
+        flow::create_own_token(
+            &core,
+            &limited,
+            request(Some(vec![other.project.id.clone()])),
+        )
+        .await,
+        "a limited token reaching further",
+    );
+    let inherited = flow::create_own_token(&core, &limited, request(None))
+        .await
+        .unwrap();
+    let principal = flow::authenticate(&core, &inherited).await.unwrap();
+    assert_eq!(principal.projects, Some(vec![mine.project.id.clone()]));
+    assert_eq!(principal.scopes, vec![Scope::StreamsRead]);
+
+    // Only the owner revokes a personal token, given whole or by its id; app tokens and
+    // others' tokens are not found.
+    let made = flow::create_own_token(&core, &session(&ada), request(None))
+        .await
+        .unwrap();
+    let id = &made[..tokens::ID_LEN];
+    assert!(matches!(
+        flow::revoke_own_token(&core, &session(&bob), &made).await,
+        Err(Error::NotFound(_))
+    ));
+    assert_forbidden(
+        flow::revoke_own_token(&core, &Actor::Anonymous, id).await,
+        "anonymous",
+    );
+    assert_forbidden(
+        flow::revoke_own_token(&core, &token(&ada, &[Scope::TokensRead], None), id).await,
+        "a token without tokens:write",
+    );
+    flow::authenticate(&core, &made).await.unwrap();
+    flow::revoke_own_token(&core, &session(&ada), id)
+        .await
+        .unwrap();
+    assert_forbidden(flow::authenticate(&core, &made).await, "a revoked token");
+    assert!(matches!(
+        flow::revoke_own_token(&core, &session(&ada), id).await,
+        Err(Error::NotFound(_))
+    ));
+    let app = log_in(&core, &ada).await;
+    assert!(matches!(
+        flow::revoke_own_token(&core, &session(&ada), &app.token).await,
+        Err(Error::NotFound(_))
+    ));
+    flow::authenticate(&core, &app.token).await.unwrap();
+    flow::revoke_own_token(&core, &session(&ada), &inherited)
+        .await
+        .unwrap();
 }

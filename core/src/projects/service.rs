@@ -323,9 +323,7 @@ pub async fn forget_files(core: &Core, project_id: &str) -> Result<()> {
 }
 
 pub(crate) fn principal(actor: &Actor) -> Result<&Principal> {
-    actor
-        .principal()
-        .ok_or_else(|| Error::Forbidden("sign in to do this".into()))
+    actor.signed_in()
 }
 
 fn checked_description(description: Option<String>) -> Result<String> {
