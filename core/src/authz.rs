@@ -100,6 +100,8 @@ pub enum Action {
     DeleteProject,
     /// Invite people to a project.
     InviteToProject,
+    /// See who was invited to a project and has not answered yet.
+    ReadProjectInvites,
     /// Create, list and revoke one's own access tokens.
     ManageOwnTokens,
     /// Read other users' profiles, search users.
@@ -121,13 +123,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
         Action::AdministerProject,
         Action::DeleteProject,
         Action::InviteToProject,
+        Action::ReadProjectInvites,
         Action::ManageOwnTokens,
         Action::ReadUsers,
         Action::InviteToServer,
@@ -147,7 +150,9 @@ impl Action {
             | Action::AdministerProject
             | Action::DeleteProject
             | Action::ChangeOwnMembership => Scope::StreamsWrite,
-            Action::ReadProject | Action::RecordReceive => Scope::StreamsRead,
+            Action::ReadProject | Action::ReadProjectInvites | Action::RecordReceive => {
+                Scope::StreamsRead
+            }
             Action::RequestVerification => Scope::ProfileRead,
             Action::UpdateOwnProfile => Scope::ProfileWrite,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
@@ -167,6 +172,7 @@ impl Action {
                 | Action::AdministerProject
                 | Action::DeleteProject
                 | Action::InviteToProject
+                | Action::ReadProjectInvites
                 | Action::RecordReceive
         )
     }
@@ -236,7 +242,8 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::WriteProject
         | Action::AdministerProject
         | Action::DeleteProject
-        | Action::InviteToProject => {
+        | Action::InviteToProject
+        | Action::ReadProjectInvites => {
             let role = project.and_then(|p| p.role);
             // Admins may delete any project (moderation); everything else needs membership.
             if action == Action::DeleteProject && server_role == ServerRole::Admin {
@@ -244,7 +251,8 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
             }
             let needed = match action {
                 Action::ReadProject => ProjectRole::Reviewer,
-                Action::WriteProject => ProjectRole::Contributor,
+                // Speckle's `invitedTeam`: the team's contributors and owners.
+                Action::WriteProject | Action::ReadProjectInvites => ProjectRole::Contributor,
                 _ => ProjectRole::Owner,
             };
             if action == Action::InviteToProject && !server_role.at_least(ServerRole::User) {

@@ -11,9 +11,9 @@ use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
 use fleck_core::auth::tokens::{self, IssuedToken};
 use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
-use fleck_core::authz::Visibility;
+use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
-use fleck_core::projects::service;
+use fleck_core::projects::{invites, service, Invitee};
 use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
 
@@ -37,6 +37,7 @@ support::contract_tests! {
         accounts_server_roles_change_by_admins_and_the_operator_keeping_an_admin,
         accounts_profiles_change_only_for_their_owner_with_profile_write,
         accounts_personal_tokens_are_made_and_revoked_by_their_owner_only,
+        projects_show_pending_invitations_to_contributors_and_owners_only,
     ],
 }
 
@@ -855,4 +856,96 @@ async fn accounts_personal_tokens_are_made_and_revoked_by_their_owner_only(core:
     flow::revoke_own_token(&core, &session(&ada), &inherited)
         .await
         .unwrap();
+}
+
+async fn projects_show_pending_invitations_to_contributors_and_owners_only(core: Core) {
+    let owner = user(&core, "ada@example.com").await;
+    let contributor = user(&core, "bob@example.com").await;
+    let reviewer = user(&core, "carol@example.com").await;
+    let outsider = user(&core, "dave@example.com").await;
+    let mut projects = Vec::new();
+    for visibility in [Visibility::Private, Visibility::Public] {
+        let created = service::create(
+            &core,
+            &session(&owner),
+            service::NewProject {
+                name: format!("{visibility:?}"),
+                description: None,
+                visibility,
+            },
+        )
+        .await
+        .unwrap();
+        let id = created.project.id;
+        for (member, role) in [
+            (&contributor, ProjectRole::Contributor),
+            (&reviewer, ProjectRole::Reviewer),
+        ] {
+            core.projects
+                .set_member(&id, &member.id, role)
+                .await
+                .unwrap();
+        }
+        invites::create(
+            &core,
+            &session(&owner),
+            &id,
+            invites::NewInvite {
+                email: Some("eve@example.com".into()),
+                user_id: None,
+                role: None,
+                server_role: None,
+                message: None,
+            },
+        )
+        .await
+        .unwrap();
+        projects.push((visibility, id));
+    }
+
+    for (visibility, id) in &projects {
+        let other = &projects.iter().find(|(_, p)| p != id).unwrap().1;
+        // What the caller sees of the project's pending invitations; `None` when nothing,
+        // whether the project itself is hidden from them or only its invitations are.
+        let pending = |actor: Actor| {
+            let core = core.clone();
+            let id = id.clone();
+            async move {
+                match service::load(&core, &actor, &id, Action::ReadProject).await {
+                    Ok(access) => invites::pending(&core, &actor, &access).await.unwrap(),
+                    Err(Error::Forbidden(_)) => None,
+                    Err(e) => panic!("loading the project: {e}"),
+                }
+            }
+        };
+        for (actor, who) in [
+            (session(&owner), "the owner"),
+            (session(&contributor), "a contributor"),
+            // Seeing them is reading: a read-only token will do.
+            (
+                token(&contributor, &[Scope::StreamsRead], None),
+                "a contributor's read token",
+            ),
+        ] {
+            let seen = pending(actor).await.expect(who);
+            assert_eq!(seen.len(), 1, "{who} on the {visibility:?} project");
+            assert_eq!(seen[0].invitee, Invitee::Email("eve@example.com".into()));
+        }
+        for (actor, who) in [
+            (session(&reviewer), "a reviewer"),
+            (session(&outsider), "an outsider"),
+            (Actor::Anonymous, "anonymous"),
+            // The owner's token limited to another project acts here as a stranger.
+            (
+                token(&owner, Scope::ALL, Some(&[other.as_str()])),
+                "a token limited to another project",
+            ),
+        ] {
+            assert_eq!(
+                pending(actor).await,
+                None,
+                "{who} on the {visibility:?} project"
+            );
+        }
+    }
 }

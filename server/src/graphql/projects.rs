@@ -321,19 +321,17 @@ impl ProjectPermissionChecks {
 }
 
 /// A project's pending invitations as its team sees them (tokens hidden); `None` for callers
-/// below contributor.
+/// core does not show them to (below contributor).
 pub async fn pending_team(
     ctx: &Context<'_>,
     access: &service::Access,
 ) -> Result<Option<Vec<PendingStreamCollaborator>>> {
-    if !access.allows(actor(ctx), Action::WriteProject) {
-        return Ok(None);
-    }
-    let invites = core(ctx)
-        .projects
-        .project_invites(&access.project.id)
+    let Some(invites) = invites::pending(core(ctx), actor(ctx), access)
         .await
-        .map_err(from_core)?;
+        .map_err(from_core)?
+    else {
+        return Ok(None);
+    };
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {
         pending
