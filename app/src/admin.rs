@@ -122,12 +122,9 @@ pub async fn admin_access() -> Result<Access, ServerFnError> {
 
 #[server]
 pub async fn admin_server_info() -> Result<ServerInfo, ServerFnError> {
-    use fleck_core::authz::Action;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
-    let settings = core
-        .store
-        .server_settings()
+    use crate::session::server::{actor, core};
+    let (core, actor) = (core()?, actor().await?);
+    let settings = fleck_core::settings::for_admin(&core, &actor)
         .await
         .map_err(crate::account::server::refused)?;
     Ok(ServerInfo {
@@ -153,27 +150,24 @@ pub async fn save_server_info(
     invite_only: Option<String>,
     guest_mode: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::authz::Action;
-    use fleck_core::settings::ServerSettings;
-    server::allowed(Action::AdministerServer).await?;
-    let core = core()?;
+    use crate::account::server::refusal;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::settings::{self, SettingsUpdate};
+    let (core, actor) = (core()?, actor().await?);
+    let update = SettingsUpdate {
+        name,
+        company: Some(company),
+        description: Some(description),
+        admin_contact: Some(admin_contact),
+        terms_of_service: Some(terms_of_service),
+        invite_only: Some(invite_only.is_some()),
+        guest_mode: Some(guest_mode.is_some()),
+    };
     finish(
-        async {
-            let settings = ServerSettings {
-                name,
-                company: Some(company),
-                description: Some(description),
-                admin_contact: Some(admin_contact),
-                terms_of_service: Some(terms_of_service),
-                invite_only: invite_only.is_some(),
-                guest_mode: guest_mode.is_some(),
-            }
-            .checked()?;
-            core.store.update_server_settings(&settings).await?;
-            Ok(None)
-        }
-        .await,
+        settings::update(&core, &actor, update)
+            .await
+            .map(|_| None)
+            .map_err(refusal),
     )
 }
 

@@ -14,6 +14,7 @@ use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
 use fleck_core::projects::{invites, service, Invitee};
+use fleck_core::settings::{self, SettingsUpdate};
 use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
 
@@ -38,6 +39,7 @@ support::contract_tests! {
         accounts_profiles_change_only_for_their_owner_with_profile_write,
         accounts_personal_tokens_are_made_and_revoked_by_their_owner_only,
         projects_show_pending_invitations_to_contributors_and_owners_only,
+        accounts_server_settings_change_by_admins_only,
     ],
 }
 
@@ -948,4 +950,57 @@ async fn projects_show_pending_invitations_to_contributors_and_owners_only(core:
             );
         }
     }
+}
+
+async fn accounts_server_settings_change_by_admins_only(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let bob = user(&core, "bob@example.com").await;
+    let before = settings::current(&core).await.unwrap();
+    let update = || SettingsUpdate {
+        name: " Fleck of Ada ".into(),
+        company: Some("".into()),
+        description: Some("Models".into()),
+        invite_only: Some(true),
+        ..Default::default()
+    };
+    for (caller, who) in [
+        (Actor::Anonymous, "anonymous"),
+        (session(&bob), "a user"),
+        (
+            token(&ada, &[Scope::StreamsRead], None),
+            "a token without server:setup",
+        ),
+    ] {
+        assert_forbidden(settings::update(&core, &caller, update()).await, who);
+        assert_forbidden(settings::for_admin(&core, &caller).await, who);
+    }
+    assert_eq!(settings::current(&core).await.unwrap(), before);
+
+    let saved = settings::update(&core, &session(&ada), update())
+        .await
+        .unwrap();
+    assert_eq!(saved.name, "Fleck of Ada");
+    assert_eq!(saved.company, None, "an empty text clears it");
+    assert_eq!(saved.description.as_deref(), Some("Models"));
+    assert!(saved.invite_only);
+    assert_eq!(
+        saved.guest_mode, before.guest_mode,
+        "a switch left out stays"
+    );
+    assert_eq!(
+        settings::for_admin(&core, &session(&ada)).await.unwrap(),
+        saved
+    );
+    assert_invalid(
+        settings::update(
+            &core,
+            &session(&ada),
+            SettingsUpdate {
+                name: " ".into(),
+                ..Default::default()
+            },
+        )
+        .await,
+        "name",
+    );
 }

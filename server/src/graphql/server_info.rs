@@ -2,12 +2,10 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::Scope as CoreScope;
-use fleck_core::settings::ServerSettings;
+use fleck_core::settings::{self, ServerSettings};
 use fleck_core::users::ServerRole;
 
-use fleck_core::authz::Action;
-
-use super::context::{allow, core};
+use super::context::{core, signed_in};
 use super::errors::from_core;
 
 #[derive(Default)]
@@ -18,7 +16,7 @@ impl ServerInfoQuery {
     async fn server_info(&self, ctx: &Context<'_>) -> Result<ServerInfo> {
         let core = core(ctx);
         Ok(ServerInfo {
-            settings: core.store.server_settings().await.map_err(from_core)?,
+            settings: settings::current(core).await.map_err(from_core)?,
             canonical_url: core
                 .config
                 .public_url
@@ -164,22 +162,16 @@ impl ServerInfoMutation {
         ctx: &Context<'_>,
         info: ServerInfoUpdateInput,
     ) -> Result<bool> {
-        allow(ctx, Action::AdministerServer)?;
-        let core = core(ctx);
-        let current = core.store.server_settings().await.map_err(from_core)?;
-        let updated = ServerSettings {
+        let update = settings::SettingsUpdate {
             name: info.name,
             company: info.company,
             description: info.description,
             admin_contact: info.admin_contact,
             terms_of_service: info.terms_of_service,
-            invite_only: info.invite_only.unwrap_or(current.invite_only),
-            guest_mode: info.guest_mode_enabled.unwrap_or(current.guest_mode),
-        }
-        .checked()
-        .map_err(from_core)?;
-        core.store
-            .update_server_settings(&updated)
+            invite_only: info.invite_only,
+            guest_mode: info.guest_mode_enabled,
+        };
+        settings::update(core(ctx), signed_in(ctx)?, update)
             .await
             .map_err(from_core)?;
         Ok(true)
