@@ -13,7 +13,7 @@ use fleck_core::auth::tokens::{self, IssuedToken};
 use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
-use fleck_core::projects::{invites, service, Invitee};
+use fleck_core::projects::{invites, members, service, Invitee};
 use fleck_core::settings::{self, SettingsUpdate};
 use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
@@ -40,6 +40,7 @@ support::contract_tests! {
         accounts_personal_tokens_are_made_and_revoked_by_their_owner_only,
         projects_show_pending_invitations_to_contributors_and_owners_only,
         accounts_server_settings_change_by_admins_only,
+        projects_members_may_leave_except_the_only_owner,
     ],
 }
 
@@ -1003,4 +1004,75 @@ async fn accounts_server_settings_change_by_admins_only(core: Core) {
         .await,
         "name",
     );
+}
+
+async fn projects_members_may_leave_except_the_only_owner(core: Core) {
+    let owner = user(&core, "ada@example.com").await;
+    let contributor = user(&core, "bob@example.com").await;
+    let outsider = user(&core, "carol@example.com").await;
+    let new = |name: &str| service::NewProject {
+        name: name.into(),
+        description: None,
+        visibility: Visibility::Public,
+    };
+    let id = service::create(&core, &session(&owner), new("kept"))
+        .await
+        .unwrap()
+        .project
+        .id;
+    let elsewhere = service::create(&core, &session(&owner), new("elsewhere"))
+        .await
+        .unwrap()
+        .project
+        .id;
+    core.projects
+        .set_member(&id, &contributor.id, ProjectRole::Contributor)
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        members::may_leave(&core, &session(&owner), &id).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        members::may_leave(&core, &session(&outsider), &id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert_forbidden(
+        members::may_leave(&core, &Actor::Anonymous, &id).await,
+        "anonymous",
+    );
+    assert_forbidden(
+        members::may_leave(
+            &core,
+            &token(&contributor, &[Scope::StreamsRead], None),
+            &id,
+        )
+        .await,
+        "a token without streams:write",
+    );
+    assert_forbidden(
+        members::may_leave(
+            &core,
+            &token(&contributor, Scope::ALL, Some(&[elsewhere.as_str()])),
+            &id,
+        )
+        .await,
+        "a token limited to another project",
+    );
+    let contributing = session(&contributor);
+    let leaving = members::may_leave(&core, &contributing, &id).await.unwrap();
+    assert_eq!(leaving.user.id, contributor.id);
+
+    // With a second owner, the first may leave, and leaving is what `may_leave` allowed.
+    core.projects
+        .set_member(&id, &contributor.id, ProjectRole::Owner)
+        .await
+        .unwrap();
+    members::leave(&core, &session(&owner), &id).await.unwrap();
+    assert_eq!(core.projects.role_of(&id, &owner.id).await.unwrap(), None);
+    assert!(matches!(
+        members::leave(&core, &session(&contributor), &id).await,
+        Err(Error::Conflict(_))
+    ));
 }

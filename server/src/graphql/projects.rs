@@ -294,29 +294,13 @@ impl ProjectPermissionChecks {
         check(&self.0, actor(ctx), Action::WriteProject)
     }
 
-    /// Members may leave, except a project's only owner.
+    /// Members may leave, except a project's only owner (core's `members::may_leave`).
     async fn can_leave(&self, ctx: &Context<'_>) -> Result<PermissionCheckResult> {
-        let Some(role) = self.0.role else {
-            return Ok(PermissionCheckResult::denied(
-                "you are not a member of this project",
-            ));
-        };
-        if role == ProjectRole::Owner {
-            let owners = core(ctx)
-                .projects
-                .members(&self.0.project.id)
-                .await
-                .map_err(from_core)?
-                .iter()
-                .filter(|m| m.role == ProjectRole::Owner)
-                .count();
-            if owners <= 1 {
-                return Ok(PermissionCheckResult::denied(
-                    "the only owner cannot leave; make someone else owner first",
-                ));
-            }
+        match members::may_leave(core(ctx), actor(ctx), &self.0.project.id).await {
+            Ok(_) => Ok(PermissionCheckResult::ok()),
+            Err(e @ fleck_core::Error::Backend { .. }) => Err(from_core(e)),
+            Err(refusal) => Ok(PermissionCheckResult::denied(&refusal.to_string())),
         }
-        Ok(PermissionCheckResult::ok())
     }
 }
 
