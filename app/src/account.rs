@@ -361,13 +361,10 @@ pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
 
 #[server]
 pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
-    use crate::session::server::core;
-    use fleck_core::auth::Scope;
-    let core = core()?;
-    let principal = server::principal_with(Scope::AppsRead).await?;
-    let apps = core
-        .auth
-        .authorized_apps(&principal.user.id)
+    use crate::session::server::{actor, core};
+    use fleck_core::auth::apps;
+    let (core, actor) = (core()?, actor().await?);
+    let apps = apps::authorized_by_caller(&core, &actor)
         .await
         .map_err(server::refused)?;
     Ok(apps
@@ -383,18 +380,14 @@ pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
 /// Ends an app's access to the caller's account: its tokens stop working.
 #[server]
 pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::auth::Scope;
-    let core = core()?;
-    let principal = server::principal_with(Scope::AppsWrite).await?;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::auth::apps;
+    let (core, actor) = (core()?, actor().await?);
     finish(
-        async {
-            core.auth
-                .revoke_app_access(&principal.user.id, &app_id)
-                .await?;
-            Ok(None)
-        }
-        .await,
+        apps::revoke_access(&core, &actor, &app_id)
+            .await
+            .map(|()| None)
+            .map_err(server::refusal),
     )
 }
 

@@ -120,10 +120,14 @@ pub enum Action {
     RequestVerification,
     /// Change one's own name, company, bio and avatar.
     UpdateOwnProfile,
+    /// See which apps one has let act for one.
+    ReadOwnApps,
+    /// End an app's access to one's account.
+    RevokeOwnApps,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -140,6 +144,8 @@ impl Action {
         Action::ChangeOwnMembership,
         Action::RequestVerification,
         Action::UpdateOwnProfile,
+        Action::ReadOwnApps,
+        Action::RevokeOwnApps,
     ];
 
     /// The scope a token needs for the action.
@@ -155,6 +161,8 @@ impl Action {
             }
             Action::RequestVerification => Scope::ProfileRead,
             Action::UpdateOwnProfile => Scope::ProfileWrite,
+            Action::ReadOwnApps => Scope::AppsRead,
+            Action::RevokeOwnApps => Scope::AppsWrite,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
             Action::ManageOwnTokens => Scope::TokensWrite,
             Action::ReadUsers => Scope::UsersRead,
@@ -231,7 +239,9 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::ReadServerStats
         | Action::ChangeOwnMembership
         | Action::RequestVerification
-        | Action::UpdateOwnProfile => Ok(()),
+        | Action::UpdateOwnProfile
+        | Action::ReadOwnApps
+        | Action::RevokeOwnApps => Ok(()),
         // Anyone who may read the project, with a token that may read projects: the entry
         // names the caller, so it is not the anonymous reading of public projects.
         Action::RecordReceive => match project {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
 use fleck_core::auth::tokens::{self, IssuedToken};
-use fleck_core::auth::{Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
+use fleck_core::auth::{apps, Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
 use fleck_core::projects::{invites, members, service, Invitee};
@@ -41,6 +41,7 @@ support::contract_tests! {
         projects_show_pending_invitations_to_contributors_and_owners_only,
         accounts_server_settings_change_by_admins_only,
         projects_members_may_leave_except_the_only_owner,
+        accounts_apps_are_listed_and_revoked_by_their_user_only,
     ],
 }
 
@@ -1075,4 +1076,58 @@ async fn projects_members_may_leave_except_the_only_owner(core: Core) {
         members::leave(&core, &session(&contributor), &id).await,
         Err(Error::Conflict(_))
     ));
+}
+
+async fn accounts_apps_are_listed_and_revoked_by_their_user_only(core: Core) {
+    let ada = user(&core, "ada@example.com").await;
+    let bob = user(&core, "bob@example.com").await;
+    let pair = log_in(&core, &ada).await;
+    let app_ids = |listed: Vec<fleck_core::auth::ServerApp>| {
+        listed.into_iter().map(|app| app.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        app_ids(
+            apps::authorized_by_caller(&core, &session(&ada))
+                .await
+                .unwrap()
+        ),
+        vec![APP.to_string()]
+    );
+    assert!(apps::authorized_by_caller(&core, &session(&bob))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_forbidden(
+        apps::authorized_by_caller(&core, &Actor::Anonymous).await,
+        "anonymous",
+    );
+    assert_forbidden(
+        apps::authorized_by_caller(&core, &token(&ada, &[Scope::StreamsRead], None)).await,
+        "a token without apps:read",
+    );
+    assert_forbidden(
+        apps::revoke_access(&core, &token(&ada, &[Scope::AppsRead], None), APP).await,
+        "a token without apps:write",
+    );
+    assert_forbidden(
+        apps::revoke_access(&core, &Actor::Anonymous, APP).await,
+        "anonymous",
+    );
+
+    // Bob revoking the app ends his access only; Ada's ends hers.
+    apps::revoke_access(&core, &session(&bob), APP)
+        .await
+        .unwrap();
+    flow::authenticate(&core, &pair.token).await.unwrap();
+    apps::revoke_access(&core, &session(&ada), APP)
+        .await
+        .unwrap();
+    assert_forbidden(
+        flow::authenticate(&core, &pair.token).await,
+        "a revoked app's token",
+    );
+    assert!(apps::authorized_by_caller(&core, &session(&ada))
+        .await
+        .unwrap()
+        .is_empty());
 }

@@ -31,6 +31,8 @@ record-receive:public         -         +     +                 +    +        + 
 change-own-membership         -         +     +                 +    +        +           +     +     -            -
 request-verification          -         +     +                 +    +        +           +     +     +            -
 update-own-profile            -         +     +                 +    +        +           +     +     -            -
+read-own-apps                 -         +     +                 +    +        +           +     +     -            -
+revoke-own-apps               -         +     +                 +    +        +           +     +     -            -
 ";
 
 struct Caller {
@@ -113,6 +115,8 @@ fn action(name: &str) -> Action {
         "record-receive" => Action::RecordReceive,
         "change-own-membership" => Action::ChangeOwnMembership,
         "update-own-profile" => Action::UpdateOwnProfile,
+        "read-own-apps" => Action::ReadOwnApps,
+        "revoke-own-apps" => Action::RevokeOwnApps,
         "request-verification" => Action::RequestVerification,
         other => panic!("unknown action {other}"),
     }

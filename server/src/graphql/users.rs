@@ -1,7 +1,7 @@
 //! `activeUser` and `otherUser`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use fleck_core::auth::{links, Scope, TokenKind};
+use fleck_core::auth::{apps, links, Scope, TokenKind};
 use fleck_core::authz::Action;
 use fleck_core::users::ProfileUpdate;
 
@@ -211,11 +211,8 @@ impl User {
 
     /// The apps this user has let act for them (`apps:read`).
     async fn authorized_apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<ServerAppListItem>>> {
-        require(ctx, Scope::AppsRead)?;
-        let core = core(ctx);
-        let apps = core
-            .auth
-            .authorized_apps(&self.user.id)
+        self.only_self(ctx)?;
+        let apps = apps::authorized_by_caller(core(ctx), signed_in(ctx)?)
             .await
             .map_err(from_core)?;
         Ok(Some(apps.into_iter().map(ServerAppListItem).collect()))
@@ -421,10 +418,7 @@ pub struct AppMutation;
 impl AppMutation {
     /// Ends an app's access to the caller's account (its tokens stop working).
     async fn app_revoke_access(&self, ctx: &Context<'_>, app_id: String) -> Result<Option<bool>> {
-        let principal = require(ctx, Scope::AppsWrite)?;
-        let core = core(ctx);
-        core.auth
-            .revoke_app_access(&principal.user.id, &app_id)
+        apps::revoke_access(core(ctx), signed_in(ctx)?, &app_id)
             .await
             .map_err(from_core)?;
         Ok(Some(true))
