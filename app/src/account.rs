@@ -188,34 +188,20 @@ pub async fn change_password(
     password: String,
     confirm: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish, start_session, Failure};
-    use fleck_core::auth::{flow, sessions, Scope};
-    use fleck_core::ratelimit::Action as Limited;
-    let core = core()?;
-    let principal = server::principal_with(Scope::ProfileWrite).await?;
-    let user = principal.user;
+    use crate::session::server::{actor, core, finish, start_session, Failure};
+    use fleck_core::auth::accounts;
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             if password != confirm {
                 return Err(Failure::User("The two new passwords differ.".into()));
             }
-            // Guesses at the current password count like sign-in attempts.
-            core.rate_limiter.spend(Limited::Login, &user.id).await?;
-            let matches = flow::check_credentials(&core, &user.email, &current)
-                .await?
-                .is_some_and(|found| found.id == user.id);
-            if !matches {
-                return Err(Failure::User("Your current password is not right.".into()));
-            }
-            // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-            let hash =
-                tokio::task::spawn_blocking(move || fleck_core::users::hash_password(&password))
-                    .await
-                    .map_err(|e| ServerFnError::new(e.to_string()))??;
-            core.auth.set_password_hash(&user.id, &hash).await?;
-            sessions::end_all(&core, &user.id).await?;
-            if principal.via_session {
-                start_session(&core, &user).await?;
+            accounts::change_password(&core, &actor, &current, &password)
+                .await
+                .map_err(server::refusal)?;
+            // This browser stays signed in, with a new session.
+            if let Some(principal) = actor.principal().filter(|p| p.via_session) {
+                start_session(&core, &principal.user).await?;
             }
             Ok(None)
         }

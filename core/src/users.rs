@@ -294,6 +294,15 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::backend("hashing a password", e.to_string()))
 }
 
+/// `hash_password` on a blocking thread: argon2 takes tens of milliseconds of CPU by design,
+/// which must not stall the async workers.
+pub async fn hash_password_off_workers(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| Error::backend("hashing a password", e))?
+}
+
 /// Constant-time check of a password against a stored argon2 hash.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)

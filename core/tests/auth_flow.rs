@@ -10,7 +10,9 @@ use std::time::Duration;
 use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
 use fleck_core::auth::tokens::{self, IssuedToken};
-use fleck_core::auth::{apps, Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind};
+use fleck_core::auth::{
+    accounts, apps, sessions, Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind,
+};
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
 use fleck_core::projects::{invites, members, service, Invitee};
@@ -42,6 +44,7 @@ support::contract_tests! {
         accounts_server_settings_change_by_admins_only,
         projects_members_may_leave_except_the_only_owner,
         accounts_apps_are_listed_and_revoked_by_their_user_only,
+        accounts_passwords_change_with_the_current_one,
     ],
 }
 
@@ -1130,4 +1133,72 @@ async fn accounts_apps_are_listed_and_revoked_by_their_user_only(core: Core) {
         .await
         .unwrap()
         .is_empty());
+}
+
+async fn accounts_passwords_change_with_the_current_one(core: Core) {
+    let input = UserInput {
+        email: "ada@example.com".into(),
+        name: "Ada".into(),
+        company: None,
+        password: Some("correct horse battery".into()),
+    };
+    let ada = core
+        .store
+        .create_user(input.into_new_user().unwrap(), ServerRole::User)
+        .await
+        .unwrap();
+    let browser = sessions::start(&core, &ada).await.unwrap();
+    let pair = log_in(&core, &ada).await;
+
+    assert_forbidden(
+        accounts::change_password(&core, &Actor::Anonymous, "correct horse battery", "x").await,
+        "anonymous",
+    );
+    assert_forbidden(
+        accounts::change_password(
+            &core,
+            &token(&ada, &[Scope::ProfileRead], None),
+            "correct horse battery",
+            "a new long password",
+        )
+        .await,
+        "a token without profile:write",
+    );
+    assert_invalid(
+        accounts::change_password(&core, &session(&ada), "wrong horse", "a new long password")
+            .await,
+        "current",
+    );
+    assert_invalid(
+        accounts::change_password(&core, &session(&ada), "correct horse battery", "short").await,
+        "password",
+    );
+    assert!(sessions::user(&core, &browser).await.unwrap().is_some());
+
+    accounts::change_password(
+        &core,
+        &session(&ada),
+        "correct horse battery",
+        "a new long password",
+    )
+    .await
+    .unwrap();
+    let signs_in = |password: &'static str| {
+        let core = core.clone();
+        async move {
+            flow::check_credentials(&core, "ada@example.com", password)
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(signs_in("a new long password").await);
+    assert!(!signs_in("correct horse battery").await);
+    assert!(
+        sessions::user(&core, &browser).await.unwrap().is_none(),
+        "web sessions end"
+    );
+    flow::authenticate(&core, &pair.token)
+        .await
+        .expect("app tokens keep working");
 }
