@@ -234,10 +234,11 @@ pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, S
 #[server]
 pub async fn server_invites() -> Result<Vec<PendingInvite>, ServerFnError> {
     use crate::account::server::refused;
-    use fleck_core::authz::Action;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
-    let invites = core.auth.invites().await.map_err(refused)?;
+    use crate::session::server::{actor, core};
+    let (core, actor) = (core()?, actor().await?);
+    let invites = fleck_core::auth::invites::pending(&core, &actor)
+        .await
+        .map_err(refused)?;
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {
         let inviter = core
@@ -266,16 +267,14 @@ pub async fn invite_to_server(
     message: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
     use crate::account::server::refusal;
-    use crate::session::server::{core, finish};
+    use crate::session::server::{actor, core, finish};
     use fleck_core::auth::invites;
-    use fleck_core::authz::Action;
     use fleck_core::users::ServerRole;
-    let principal = server::allowed(Action::InviteToServer).await?;
-    let core = core()?;
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             let role: ServerRole = role.parse()?;
-            invites::create(&core, &principal, &email, role, message)
+            invites::create(&core, &actor, &email, role, message)
                 .await
                 .map_err(refusal)?;
             Ok(None)
@@ -287,19 +286,14 @@ pub async fn invite_to_server(
 #[server]
 pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
     use crate::account::server::refusal;
-    use crate::session::server::{core, finish};
+    use crate::session::server::{actor, core, finish};
     use fleck_core::auth::invites;
-    use fleck_core::authz::Action;
-    let principal = server::allowed(Action::InviteToServer).await?;
-    let core = core()?;
+    let (core, actor) = (core()?, actor().await?);
     finish(
-        async {
-            invites::cancel(&core, &principal, &id)
-                .await
-                .map_err(refusal)?;
-            Ok(None)
-        }
-        .await,
+        invites::cancel(&core, &actor, &id)
+            .await
+            .map(|()| None)
+            .map_err(refusal),
     )
 }
 
@@ -307,19 +301,14 @@ pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
 #[server]
 pub async fn resend_invite(id: String) -> Result<Outcome, ServerFnError> {
     use crate::account::server::refusal;
-    use crate::session::server::{core, finish};
+    use crate::session::server::{actor, core, finish};
     use fleck_core::auth::invites;
-    use fleck_core::authz::Action;
-    let principal = server::allowed(Action::InviteToServer).await?;
-    let core = core()?;
+    let (core, actor) = (core()?, actor().await?);
     finish(
-        async {
-            invites::resend(&core, &principal, &id)
-                .await
-                .map_err(refusal)?;
-            Ok(None)
-        }
-        .await,
+        invites::resend(&core, &actor, &id)
+            .await
+            .map(|()| None)
+            .map_err(refusal),
     )
 }
 
@@ -329,20 +318,16 @@ pub async fn admin_projects(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminProject>, ServerFnError> {
-    use fleck_core::authz::{Action, Visibility};
-    use fleck_core::projects::Window;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
+    use crate::session::server::{actor, core};
+    use fleck_core::authz::Visibility;
+    use fleck_core::projects::{service, Window};
+    let (core, actor) = (core()?, actor().await?);
     let offset = from.unwrap_or(0).max(0);
-    let listed = core
-        .projects
-        .all_projects(
-            server::search(search).as_deref(),
-            Window {
-                offset,
-                limit: PAGE_SIZE,
-            },
-        )
+    let window = Window {
+        offset,
+        limit: PAGE_SIZE,
+    };
+    let listed = service::all(&core, &actor, server::search(search).as_deref(), window)
         .await
         .map_err(crate::account::server::refused)?;
     let next = (offset + PAGE_SIZE < listed.total).then_some(offset + PAGE_SIZE);

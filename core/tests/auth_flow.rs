@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use fleck_core::auth::flow::{self, TokenPair};
+use fleck_core::auth::invites as auth_invites;
 use fleck_core::auth::tokens::{self, IssuedToken};
 use fleck_core::auth::{
     accounts, apps, sessions, Actor, AuthCode, Grant, RefreshToken, Scope, TokenKind,
@@ -45,6 +46,7 @@ support::contract_tests! {
         projects_members_may_leave_except_the_only_owner,
         accounts_apps_are_listed_and_revoked_by_their_user_only,
         accounts_passwords_change_with_the_current_one,
+        accounts_server_invitations_are_sent_by_users_and_managed_by_inviters_or_admins,
     ],
 }
 
@@ -1201,4 +1203,100 @@ async fn accounts_passwords_change_with_the_current_one(core: Core) {
     flow::authenticate(&core, &pair.token)
         .await
         .expect("app tokens keep working");
+}
+
+async fn accounts_server_invitations_are_sent_by_users_and_managed_by_inviters_or_admins(
+    core: Core,
+) {
+    let admin = user(&core, "ada@example.com").await;
+    let bob = user(&core, "bob@example.com").await;
+    let carol = user(&core, "carol@example.com").await;
+    let guest = user(&core, "guest@example.com").await;
+    let guest = users::set_server_role(&core, &session(&admin), &guest.id, ServerRole::Guest)
+        .await
+        .unwrap();
+    let invite = |actor: Actor, email: &'static str, role: ServerRole| {
+        let core = core.clone();
+        async move { auth_invites::create(&core, &actor, email, role, None).await }
+    };
+    for (caller, who) in [
+        (Actor::Anonymous, "anonymous"),
+        (session(&guest), "a guest"),
+        (
+            token(&bob, &[Scope::StreamsRead], None),
+            "a token without users:invite",
+        ),
+    ] {
+        assert_forbidden(
+            invite(caller, "eve@example.com", ServerRole::User).await,
+            who,
+        );
+    }
+    assert_forbidden(
+        invite(session(&bob), "eve@example.com", ServerRole::Admin).await,
+        "a user inviting an admin",
+    );
+    let sent = invite(session(&bob), "eve@example.com", ServerRole::User)
+        .await
+        .unwrap();
+
+    // The list is the admins'; resending and cancelling, the inviter's or an admin's.
+    assert_forbidden(auth_invites::pending(&core, &session(&bob)).await, "a user");
+    let listed = auth_invites::pending(&core, &session(&admin))
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        vec![&sent.id]
+    );
+    assert_forbidden(
+        auth_invites::resend(&core, &session(&carol), &sent.id).await,
+        "another user resending",
+    );
+    assert_forbidden(
+        auth_invites::cancel(&core, &session(&carol), &sent.id).await,
+        "another user cancelling",
+    );
+    assert_forbidden(
+        auth_invites::cancel(&core, &Actor::Anonymous, &sent.id).await,
+        "anonymous",
+    );
+    auth_invites::resend(&core, &session(&bob), &sent.id)
+        .await
+        .unwrap();
+    auth_invites::cancel(&core, &session(&admin), &sent.id)
+        .await
+        .unwrap();
+    assert!(auth_invites::pending(&core, &session(&admin))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The admin pages' list of every project is the admins' too.
+    let window = fleck_core::projects::Window {
+        offset: 0,
+        limit: 10,
+    };
+    service::create(
+        &core,
+        &session(&bob),
+        service::NewProject {
+            name: "bob's".into(),
+            description: None,
+            visibility: Visibility::Private,
+        },
+    )
+    .await
+    .unwrap();
+    assert_forbidden(
+        service::all(&core, &session(&bob), None, window).await,
+        "a user",
+    );
+    assert_eq!(
+        service::all(&core, &session(&admin), None, window)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 }

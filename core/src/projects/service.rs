@@ -288,6 +288,18 @@ pub async fn of_caller(
     })
 }
 
+/// Every project on the server whose name contains `search`, most recently updated first, for
+/// the admin pages (admins only; a moderator's list, not access to the projects).
+pub async fn all(
+    core: &Core,
+    actor: &Actor,
+    search: Option<&str>,
+    window: Window,
+) -> Result<Listed<Project>> {
+    authz::authorize(actor, Action::AdministerServer, None)?;
+    core.projects.all_projects(search, window).await
+}
+
 /// The job that removes a deleted project's files from the blob store.
 pub const FORGET_FILES_JOB: &str = "forget-project-files";
 

@@ -2,10 +2,9 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::invites;
-use fleck_core::authz::Action;
 use fleck_core::users::ServerRole;
 
-use super::context::{allow, core};
+use super::context::{core, signed_in};
 use super::errors::from_core;
 use super::users::LimitedUser;
 
@@ -63,13 +62,13 @@ impl InviteMutation {
         ctx: &Context<'_>,
         input: ServerInviteCreateInput,
     ) -> Result<bool> {
-        let principal = allow(ctx, Action::InviteToServer)?;
+        let actor = signed_in(ctx)?;
         let role: ServerRole = match input.server_role {
             Some(role) => role.parse().map_err(from_core)?,
             None => ServerRole::User,
         };
         let core = core(ctx);
-        invites::create(core, principal, &input.email, role, input.message)
+        invites::create(core, actor, &input.email, role, input.message)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -77,9 +76,7 @@ impl InviteMutation {
 
     /// Mails an invitation again, with a new link.
     async fn invite_resend(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
-        let principal = allow(ctx, Action::InviteToServer)?;
-        let core = core(ctx);
-        invites::resend(core, principal, &invite_id)
+        invites::resend(core(ctx), signed_in(ctx)?, &invite_id)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -87,9 +84,7 @@ impl InviteMutation {
 
     /// Cancels an invitation (its inviter or an admin).
     async fn invite_delete(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
-        let principal = allow(ctx, Action::InviteToServer)?;
-        let core = core(ctx);
-        invites::cancel(core, principal, &invite_id)
+        invites::cancel(core(ctx), signed_in(ctx)?, &invite_id)
             .await
             .map_err(from_core)?;
         Ok(true)
