@@ -137,6 +137,21 @@ pub fn default_apps(public_url: &url::Url) -> Vec<ServerApp> {
         .collect()
 }
 
+/// The apps the caller has let act for them (`apps:read`).
+pub async fn authorized_by_caller(core: &Core, actor: &Actor) -> Result<Vec<ServerApp>> {
+    authz::authorize(actor, Action::ReadOwnApps, None)?;
+    core.auth.authorized_apps(&actor.signed_in()?.user.id).await
+}
+
+/// Ends an app's access to the caller's account (`apps:write`): its tokens and refresh tokens
+/// stop working.
+pub async fn revoke_access(core: &Core, actor: &Actor, app_id: &str) -> Result<()> {
+    authz::authorize(actor, Action::RevokeOwnApps, None)?;
+    core.auth
+        .revoke_app_access(&actor.signed_in()?.user.id, app_id)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,19 +171,4 @@ mod tests {
         assert_eq!(find("spklwebapp").scopes, Scope::ALL);
         assert!(!find("sdui").trust_by_default);
     }
-}
-
-/// The apps the caller has let act for them (`apps:read`).
-pub async fn authorized_by_caller(core: &Core, actor: &Actor) -> Result<Vec<ServerApp>> {
-    authz::authorize(actor, Action::ReadOwnApps, None)?;
-    core.auth.authorized_apps(&actor.signed_in()?.user.id).await
-}
-
-/// Ends an app's access to the caller's account (`apps:write`): its tokens and refresh tokens
-/// stop working.
-pub async fn revoke_access(core: &Core, actor: &Actor, app_id: &str) -> Result<()> {
-    authz::authorize(actor, Action::RevokeOwnApps, None)?;
-    core.auth
-        .revoke_app_access(&actor.signed_in()?.user.id, app_id)
-        .await
 }

@@ -19,6 +19,9 @@ pub const MAIN_MODEL: &str = "main";
 /// this module makes one (the private field), so holding an `Access` proves the check was made:
 /// resolvers and pages may read a project's parts through it without asking again.
 #[derive(Clone, Debug)]
+// `#[non_exhaustive]` would let the rest of the crate make one; the private field lets only
+// this module.
+#[allow(clippy::manual_non_exhaustive)]
 pub struct Access {
     pub project: Project,
     pub role: Option<ProjectRole>,
