@@ -1,5 +1,6 @@
 //! Fleck's web app: pages and components rendered on the server and hydrated in the browser.
-//! Server functions call `fleck_core` services; they never touch SQL or a backend directly.
+//! Server functions call `fleck_core` services for every decision and write; what they read
+//! beyond that, they read for a project the services let them see (`projects::service::Access`).
 
 // The pages nest deeply typed views; the optimised WebAssembly build needs more room to lay them out.
 #![recursion_limit = "256"]

@@ -1,6 +1,8 @@
-//! Who may do what: the one place Fleck's access rules live. REST handlers, GraphQL resolvers and
-//! server functions describe the action and the resource and ask `authorize`; nothing else
-//! decides access.
+//! Who may do what: the permission matrix. The services in `core` describe the action and the
+//! resource and ask `authorize`; for projects they go through `projects::service::load`, which
+//! adds the token's project limit and the caller's role. Rules about one's own things (a model's
+//! or version's author, one's own membership) sit beside their service. REST handlers, GraphQL
+//! resolvers and server functions decide nothing themselves.
 //!
 //! A request is allowed when three things hold: the caller's token carries the action's scope
 //! (web sessions carry every scope), the caller's server role is high enough, and, for project

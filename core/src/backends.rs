@@ -17,6 +17,7 @@ use crate::cache::Cache;
 use crate::config::Config;
 use crate::db;
 use crate::error::Result;
+use crate::ingestions::IngestionStore;
 use crate::mail::outbox::Outbox;
 use crate::mail::smtp::Smtp;
 use crate::mail::{parse_from, Mailer};
@@ -40,6 +41,7 @@ pub struct Core {
     pub projects: Arc<dyn ProjectStore>,
     pub previews: Arc<dyn PreviewStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub ingestions: Arc<dyn IngestionStore>,
     pub objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
@@ -98,6 +100,7 @@ impl Core {
             projects: database.projects,
             previews: database.previews,
             webhooks: database.webhooks,
+            ingestions: database.ingestions,
             objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,

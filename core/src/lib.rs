@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod ingestions;
 pub mod mail;
 pub mod monitor;
 pub mod net;

@@ -84,6 +84,16 @@ pub trait PreviewStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// `request_preview`, unless the project has `max_unfinished` previews pending or
+    /// rendering already; `false` then too.
+    async fn request_preview_within(
+        &self,
+        project_id: &str,
+        object_id: &str,
+        at: DateTime<Utc>,
+        max_unfinished: i64,
+    ) -> Result<bool>;
+
     async fn preview(&self, project_id: &str, object_id: &str) -> Result<Option<Preview>>;
 
     /// Writes the preview's status, attempts, angles and error.
@@ -93,6 +103,39 @@ pub trait PreviewStore: Send + Sync + 'static {
     async fn preview_counts(&self) -> Result<Vec<(PreviewStatus, i64)>>;
 }
 
+/// Previews that anonymous callers may have waiting (pending or rendering) in one project; past
+/// it they get the "pending" picture and nothing more is queued until the project's previews are
+/// drawn. Signed-in callers, and new versions, are not held to it.
+pub const ANONYMOUS_UNFINISHED_PER_PROJECT: i64 = 10;
+
+/// Who asks for a preview image: what they may queue depends on it.
+#[derive(Clone, Copy, Debug)]
+pub enum Requester<'a> {
+    /// A signed-in user (or the server itself).
+    SignedIn,
+    /// Someone without an account, at this address; their requests that would queue a render
+    /// spend `Action::PreviewRequest` points and are held to `ANONYMOUS_UNFINISHED_PER_PROJECT`.
+    Anonymous { address: &'a str },
+}
+
+impl<'a> Requester<'a> {
+    pub fn of(actor: &Actor, address: &'a str) -> Self {
+        match actor {
+            Actor::Anonymous => Requester::Anonymous { address },
+            Actor::User(_) => Requester::SignedIn,
+        }
+    }
+}
+
+fn preview_job(project_id: &str, object_id: &str) -> NewJob {
+    let mut job = NewJob::new(
+        PREVIEW_JOB,
+        json!({ "projectId": project_id, "objectId": object_id }),
+    );
+    job.max_attempts = 3;
+    job
+}
+
 /// Asks for a preview of `object_id` unless it has one or one is on its way.
 pub async fn request(core: &Core, project_id: &str, object_id: &str) -> Result<()> {
     if core
@@ -100,12 +143,50 @@ pub async fn request(core: &Core, project_id: &str, object_id: &str) -> Result<(
         .request_preview(project_id, object_id, Utc::now())
         .await?
     {
-        let mut job = NewJob::new(
-            PREVIEW_JOB,
-            json!({ "projectId": project_id, "objectId": object_id }),
-        );
-        job.max_attempts = 3;
-        core.jobs.enqueue(job).await?;
+        core.jobs
+            .enqueue(preview_job(project_id, object_id))
+            .await?;
+    }
+    Ok(())
+}
+
+/// `request` on behalf of `requester`: an anonymous one spends a point of their address's
+/// preview allowance (`RateLimited` when it is used up), and queues nothing while the project
+/// has `ANONYMOUS_UNFINISHED_PER_PROJECT` previews waiting. A preview already queued or drawn
+/// is never queued again, and costs nothing.
+pub async fn request_as(
+    core: &Core,
+    requester: Requester<'_>,
+    project_id: &str,
+    object_id: &str,
+) -> Result<()> {
+    let Requester::Anonymous { address } = requester else {
+        return request(core, project_id, object_id).await;
+    };
+    if core
+        .previews
+        .preview(project_id, object_id)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    core.rate_limiter
+        .spend(crate::ratelimit::Action::PreviewRequest, address)
+        .await?;
+    if core
+        .previews
+        .request_preview_within(
+            project_id,
+            object_id,
+            Utc::now(),
+            ANONYMOUS_UNFINISHED_PER_PROJECT,
+        )
+        .await?
+    {
+        core.jobs
+            .enqueue(preview_job(project_id, object_id))
+            .await?;
     }
     Ok(())
 }
@@ -181,8 +262,19 @@ pub async fn image(
     object_id: &str,
     angle: &str,
 ) -> Result<PreviewImage> {
+    image_for(core, Requester::SignedIn, project_id, object_id, angle).await
+}
+
+/// `image` for `requester`, who is held to what they may queue (see `request_as`).
+pub async fn image_for(
+    core: &Core,
+    requester: Requester<'_>,
+    project_id: &str,
+    object_id: &str,
+    angle: &str,
+) -> Result<PreviewImage> {
     let Some(preview) = core.previews.preview(project_id, object_id).await? else {
-        request(core, project_id, object_id).await?;
+        request_as(core, requester, project_id, object_id).await?;
         return Ok(PreviewImage::Pending);
     };
     match preview.status {
@@ -201,12 +293,9 @@ pub async fn image(
             preview.status = PreviewStatus::Pending;
             preview.updated_at = Utc::now();
             core.previews.save_preview(&preview).await?;
-            let mut job = NewJob::new(
-                PREVIEW_JOB,
-                json!({ "projectId": project_id, "objectId": object_id }),
-            );
-            job.max_attempts = 3;
-            core.jobs.enqueue(job).await?;
+            core.jobs
+                .enqueue(preview_job(project_id, object_id))
+                .await?;
             Ok(PreviewImage::Pending)
         }
     }

@@ -26,10 +26,12 @@ pub enum Action {
     FailedLogin,
     /// Mailing an invitation again (per inviter).
     InviteResend,
+    /// An anonymous caller's request that queues a preview render (Fleck's own).
+    PreviewRequest,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::AllRequests,
         Action::Graphql,
         Action::Login,
@@ -39,6 +41,7 @@ impl Action {
         Action::VerificationEmail,
         Action::FailedLogin,
         Action::InviteResend,
+        Action::PreviewRequest,
     ];
 
     /// The name in Speckle's `RATELIMIT_<NAME>` and `RATELIMIT_BURST_<NAME>` variables.
@@ -53,6 +56,7 @@ impl Action {
             Action::VerificationEmail => "EMAIL_VERIFICATION",
             Action::FailedLogin => "FAILED_LOGIN",
             Action::InviteResend => "INVITE_RESEND",
+            Action::PreviewRequest => "PREVIEW_REQUEST",
         }
     }
 
@@ -72,6 +76,7 @@ impl Action {
             Action::VerificationEmail => (limit(3, 600), limit(10, 24 * 3600)),
             Action::FailedLogin => (limit(10, 900), limit(20, 24 * 3600)),
             Action::InviteResend => (limit(5, 600), limit(20, 24 * 3600)),
+            Action::PreviewRequest => (limit(10, 60), limit(100, 3600)),
         }
     }
 }

@@ -17,6 +17,7 @@ support::contract_tests! {
         cache_sets_if_absent,
         cache_counts_in_fixed_windows,
         cache_delivers_messages_to_every_subscriber_in_order,
+        cache_channels_nobody_hears_can_be_heard_again,
     ],
 }
 
@@ -225,4 +226,27 @@ async fn cache_delivers_messages_to_every_subscriber_in_order(cache: Arc<dyn Cac
         b"hello"
     );
     assert_receives_nothing(&mut second, "second, after another channel's message").await;
+}
+
+async fn cache_channels_nobody_hears_can_be_heard_again(cache: Arc<dyn Cache>) {
+    // Many listeners of many channels (Redis: all on one connection).
+    let mut many = Vec::new();
+    for i in 0..40 {
+        many.push(cache.subscribe(&format!("busy-{}", i % 8)).await.unwrap());
+    }
+    let only = cache.subscribe("lonely").await.unwrap();
+    drop(only);
+    // This message finds nobody; the channel may be given up.
+    cache.publish("lonely", b"unheard").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut again = cache.subscribe("lonely").await.unwrap();
+    cache.publish("lonely", b"heard").await.unwrap();
+    assert_eq!(next_message(&mut again, "a new listener").await, b"heard");
+    cache.publish("busy-3", b"busy").await.unwrap();
+    for (i, subscription) in many.iter_mut().enumerate().filter(|(i, _)| i % 8 == 3) {
+        assert_eq!(
+            next_message(subscription, &format!("listener {i}")).await,
+            b"busy"
+        );
+    }
 }

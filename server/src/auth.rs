@@ -38,7 +38,7 @@ pub fn invalid_token() -> Response {
 
 /// Whether the browser says the request comes from a page of this same site: its `Origin`
 /// (or, without one, its `Referer`) names the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };

@@ -1,4 +1,6 @@
-//! Maps `fleck_core::Error` to HTTP responses, once, for every REST handler.
+//! Maps `fleck_core::Error` to HTTP responses for the REST handlers. The object routes and the
+//! login flow answer in the shapes Speckle's clients parse there (`rest::objects::Refusal`, the
+//! login redirects), built from the same statuses.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

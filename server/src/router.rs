@@ -17,6 +17,19 @@ use crate::{auth, graphql, headers, metrics, ops, ratelimit, rest, ssr};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// CORS for the API: any origin may call it with a token (as Speckle's viewer and scripts do
+/// from their own sites), never with credentials, so the cookie session stays same-site. The
+/// requested headers are echoed: a `*` would not cover `Authorization` under the Fetch standard.
+fn api_cors() -> CorsLayer {
+    use tower_http::cors::{AllowHeaders, AllowMethods, Any};
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(Any)
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
 /// Speckle's object transport, open to any origin (the viewer and scripts call it from anywhere;
 /// access is by token, never by cookie alone).
 fn object_routes() -> Router<AppState> {
@@ -50,7 +63,30 @@ fn object_routes() -> Router<AppState> {
             post(objects::object_stream).layer(id_lists),
         )
         .merge(attachment_routes())
-        .layer(CorsLayer::permissive())
+        .merge(ingestion_routes())
+        .layer(api_cors())
+}
+
+/// Model ingestions' uploads and a version's files (Speckle's v2 bundle routes).
+fn ingestion_routes() -> Router<AppState> {
+    use rest::ingestions;
+    let ingestion = "/api/v2/projects/{project_id}/modelingestion/{ingestion_id}/uploads";
+    Router::new()
+        .route(&format!("{ingestion}/sign"), post(ingestions::sign))
+        .route(&format!("{ingestion}/complete"), post(ingestions::complete))
+        .route(
+            "/api/v2/projects/{project_id}/models/{model_id}/versions/{version_id}/artifacts",
+            get(ingestions::artifacts),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/modelingestion/{ingestion_id}/uploads/sign",
+            post(ingestions::sign_objects_file),
+        )
+        .route(
+            "/api/v1/projects/{project_id}/modelingestion/{ingestion_id}/uploads/process",
+            post(ingestions::process_objects_file),
+        )
+        .layer(api_cors())
 }
 
 /// Files attached to projects (Speckle's blob routes).
@@ -101,7 +137,7 @@ fn preview_routes() -> Router<AppState> {
             "/preview/{project_id}/objects/{id}/{angle}",
             get(previews::object),
         )
-        .layer(CorsLayer::permissive())
+        .layer(api_cors())
 }
 
 /// Largest body of the routes that take a list of object ids (Speckle's MAX_REQUEST_BODY_SIZE_MB).
@@ -129,11 +165,15 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(object_routes())
         .merge(preview_routes())
-        .route(
-            "/graphql",
-            get(graphql::get)
-                .post(graphql::execute)
-                .layer(DefaultBodyLimit::max(graphql::BODY_LIMIT)),
+        .merge(
+            Router::new()
+                .route(
+                    "/graphql",
+                    get(graphql::get)
+                        .post(graphql::execute)
+                        .layer(DefaultBodyLimit::max(graphql::BODY_LIMIT)),
+                )
+                .layer(api_cors()),
         )
         .route("/explorer", get(graphql::explorer));
     if state.core.blobs.kind() == "disk" {

@@ -103,6 +103,7 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
     WorkerOptions {
         name: format!("{}-{}", hostname(), std::process::id()),
         concurrency: options.worker_concurrency,
+        slots: options.worker_slots.clone(),
         lease: options.job_lease,
         shutdown_grace: options.shutdown_timeout,
         ..WorkerOptions::default()
@@ -112,7 +113,10 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
 fn limits(options: &ServerOptions) -> fleck_workers::Limits {
     fleck_workers::Limits {
         import_timeout: options.import_timeout,
+        import_size_limit: options.file_size_limit,
         webhook_allow_private: options.webhook_allow_private,
+        object_size_limit: options.object_size_limit,
+        ..fleck_workers::Limits::default()
     }
 }
 

@@ -100,9 +100,25 @@ pub struct Settings {
     #[arg(long, env = "FLECK_SHUTDOWN_TIMEOUT", global = true)]
     pub shutdown_timeout: Option<u64>,
 
-    /// Jobs each worker process runs at once [worker_concurrency; default 4]
+    /// Jobs of one kind each worker process runs at once, for a kind without a setting of its own below [worker_concurrency; default 1]
     #[arg(long, env = "FLECK_WORKER_CONCURRENCY", global = true)]
     pub worker_concurrency: Option<usize>,
+
+    /// Previews each worker process draws at once [preview_concurrency; default 1]
+    #[arg(long, env = "FLECK_PREVIEW_CONCURRENCY", global = true)]
+    pub preview_concurrency: Option<usize>,
+
+    /// File imports each worker process converts at once [import_concurrency; default 1]
+    #[arg(long, env = "FLECK_IMPORT_CONCURRENCY", global = true)]
+    pub import_concurrency: Option<usize>,
+
+    /// Webhook deliveries each worker process makes at once [webhook_concurrency; default 4]
+    #[arg(long, env = "FLECK_WEBHOOK_CONCURRENCY", global = true)]
+    pub webhook_concurrency: Option<usize>,
+
+    /// E-mails each worker process sends at once [email_concurrency; default 2]
+    #[arg(long, env = "FLECK_EMAIL_CONCURRENCY", global = true)]
+    pub email_concurrency: Option<usize>,
 
     /// Seconds a claimed job stays its worker's without a heartbeat; a crashed worker's jobs run again after this [job_lease_seconds; default 60]
     #[arg(long, env = "FLECK_JOB_LEASE_SECONDS", global = true)]
@@ -155,7 +171,10 @@ pub struct ServerOptions {
     pub bind: SocketAddr,
     pub site_dir: PathBuf,
     pub shutdown_timeout: std::time::Duration,
+    /// Jobs of a kind not in `worker_slots` a worker process runs at once.
     pub worker_concurrency: usize,
+    /// Jobs of each kind a worker process runs at once, by job kind.
+    pub worker_slots: std::collections::HashMap<String, usize>,
     pub job_lease: std::time::Duration,
     pub import_timeout: std::time::Duration,
     pub webhook_allow_private: bool,
@@ -193,7 +212,8 @@ impl Settings {
             bind, public_url, data_dir, database_url, database_max_connections, redis_url,
             redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
-            shutdown_timeout, worker_concurrency, job_lease_seconds, import_timeout_seconds,
+            shutdown_timeout, worker_concurrency, preview_concurrency, import_concurrency,
+            webhook_concurrency, email_concurrency, job_lease_seconds, import_timeout_seconds,
             webhook_allow_private, monitor_interval_seconds,
             rate_limits, trusted_proxies, file_size_limit_mb,
             max_object_size_mb, max_object_upload_file_size_mb,
@@ -269,7 +289,28 @@ impl Settings {
             bind,
             site_dir,
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout.unwrap_or(30)),
-            worker_concurrency: self.worker_concurrency.unwrap_or(4).max(1),
+            worker_concurrency: self.worker_concurrency.unwrap_or(1).max(1),
+            worker_slots: [
+                (
+                    fleck_core::previews::PREVIEW_JOB,
+                    self.preview_concurrency,
+                    1,
+                ),
+                (
+                    fleck_core::projects::imports::IMPORT_JOB,
+                    self.import_concurrency,
+                    1,
+                ),
+                (
+                    fleck_core::webhooks::WEBHOOK_JOB,
+                    self.webhook_concurrency,
+                    4,
+                ),
+                (fleck_core::mail::MAIL_JOB, self.email_concurrency, 2),
+            ]
+            .into_iter()
+            .map(|(kind, set, default)| (kind.to_string(), set.unwrap_or(default).max(1)))
+            .collect(),
             job_lease: std::time::Duration::from_secs(self.job_lease_seconds.unwrap_or(60).max(3)),
             import_timeout: std::time::Duration::from_secs(
                 self.import_timeout_seconds.unwrap_or(600).max(1),

@@ -19,6 +19,8 @@ pub struct AppState {
     pub graphql: crate::graphql::FleckSchema,
     /// Cancelled when shutdown begins; readiness then answers 503 so load balancers move on.
     pub shutdown: CancellationToken,
+    /// Open GraphQL WebSockets per caller.
+    pub sockets: crate::graphql::OpenSockets,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             leptos,
             shutdown: CancellationToken::new(),
+            sockets: Default::default(),
         }
     }
 }

@@ -148,3 +148,63 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
         "nothing half-written is kept"
     );
 }
+
+/// An upload link signed for a length takes a body of that length only, on both stores; the
+/// attachments service signs the length a client states and hands out links that work for
+/// 15 minutes, not an hour.
+async fn length_bound_upload(server: &TestServer) {
+    let blobs = &server.core.blobs;
+    let client = reqwest::Client::new();
+    let key = format!("assets/{}/model.ifc", support::random_name("p"));
+    let body = vec![7u8; 4096];
+    let url = blobs
+        .presign_upload(&key, Some(body.len() as u64), Duration::from_secs(300))
+        .await
+        .unwrap();
+    for wrong in [vec![7u8; 4095], vec![7u8; 4097], vec![7u8; 64 * 1024]] {
+        let put = client.put(&url).body(wrong.clone()).send().await.unwrap();
+        assert_eq!(put.status(), 403, "{} bytes", wrong.len());
+        assert!(blobs.head(&key).await.unwrap().is_none(), "nothing stored");
+    }
+    let put = client.put(&url).body(body.clone()).send().await.unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    assert_eq!(blobs.head(&key).await.unwrap().unwrap().size, 4096);
+    // Once stored, the same link cannot put a larger file in its place.
+    let swap = client.put(&url).body(vec![8u8; 8192]).send().await.unwrap();
+    assert_eq!(swap.status(), 403);
+    assert_eq!(blobs.head(&key).await.unwrap().unwrap().size, 4096);
+}
+
+#[tokio::test]
+async fn disk_upload_links_hold_the_body_to_the_signed_length() {
+    let server = TestServer::start().await;
+    length_bound_upload(&server).await;
+    let url = server
+        .core
+        .blobs
+        .presign_upload("assets/p/f", Some(10), Duration::from_secs(1))
+        .await
+        .unwrap();
+    // The signed length cannot be edited out of the link.
+    let stripped = url.replace("&length=10", "");
+    let put = reqwest::Client::new()
+        .put(&stripped)
+        .body(vec![1u8; 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 403);
+}
+
+#[tokio::test]
+async fn s3_upload_links_hold_the_body_to_the_signed_length() {
+    let Some(s3) = support::s3_config() else {
+        return;
+    };
+    let server = TestServer::start_with(|mut config| {
+        config.s3 = Some(s3);
+        config
+    })
+    .await;
+    length_bound_upload(&server).await;
+}

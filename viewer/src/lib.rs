@@ -40,6 +40,6 @@ pub use material::argb_to_rgba;
 pub use objects::ObjectSource;
 pub use properties::properties;
 pub use scene::{
-    Bounds, BuildReport, LineBatch, Material, MeshBatch, ObjectRange, PointBatch, Scene,
-    SceneObject,
+    Bounds, BuildLimits, BuildReport, LineBatch, Material, MeshBatch, ObjectRange, PointBatch,
+    Scene, SceneObject,
 };

@@ -18,6 +18,7 @@ use crate::objects::ObjectSource;
 pub use crate::batches::{Bounds, LineBatch, MeshBatch, ObjectRange, PointBatch};
 pub use crate::material::Material;
 pub use crate::report::BuildReport;
+pub use crate::walk::BuildLimits;
 
 /// One object of the model tree, for a tree panel and for hiding or isolating by type or
 /// category. Every object reached from the root is listed once, parents before children,
@@ -60,7 +61,12 @@ impl Scene {
     /// so far: references that have not arrived are skipped (and counted), so a scene can be
     /// rebuilt as objects stream in.
     pub fn build(source: &ObjectSource, root_id: &str) -> Scene {
-        crate::walk::build(source, root_id)
+        crate::walk::build(source, root_id, BuildLimits::default())
+    }
+
+    /// `build` held to `limits`: see [`BuildLimits`] for what happens at each.
+    pub fn build_within(source: &ObjectSource, root_id: &str, limits: BuildLimits) -> Scene {
+        crate::walk::build(source, root_id, limits)
     }
 
     /// The listed object with this id.

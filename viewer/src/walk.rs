@@ -36,6 +36,40 @@ use crate::transform::{read_transform, units_of, Transform};
 /// Deeper trees than this are taken as broken rather than risking the stack.
 const MAX_DEPTH: usize = 200;
 
+/// Limits on what one scene build expands and draws, so that a model made to blow up (blocks of
+/// blocks of blocks, each placed a thousand times) cannot take all memory or time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuildLimits {
+    /// Instances placed inside instances' definitions, at most this deep; deeper ones are
+    /// skipped as malformed.
+    pub max_instance_depth: usize,
+    /// Instances expanded in the whole build; the ones after are skipped as malformed.
+    pub max_instances: usize,
+    /// Objects walked; past it the build stops and says so in [`BuildReport::stopped`].
+    pub max_objects: Option<usize>,
+    /// Triangles, line segments and points drawn; past it the build stops likewise.
+    pub max_primitives: Option<usize>,
+    /// When the build stops likewise. Only where the platform has a clock (not in the
+    /// browser, where the viewer never sets it).
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl Default for BuildLimits {
+    /// What any scene is held to: instance nesting and expansion; no size or time limit.
+    fn default() -> Self {
+        BuildLimits {
+            max_instance_depth: 16,
+            max_instances: 100_000,
+            max_objects: None,
+            max_primitives: None,
+            deadline: None,
+        }
+    }
+}
+
+/// How often (in objects walked) the deadline is looked at.
+const DEADLINE_EVERY: usize = 256;
+
 /// Lines and points with no colour of their own or inherited.
 const DEFAULT_LINE_COLOR: [u8; 4] = [40, 40, 40, 255];
 
@@ -70,9 +104,13 @@ const SKIPPED_KEYS: &[&str] = &[
     "groupProxies",
 ];
 
-pub(crate) fn build(source: &ObjectSource, root_id: &str) -> Scene {
+pub(crate) fn build(source: &ObjectSource, root_id: &str, limits: BuildLimits) -> Scene {
     let mut walker = Walker {
         source,
+        limits,
+        walked: 0,
+        primitives: 0,
+        instances: 0,
         proxies: Proxies::default(),
         batches: Batches::default(),
         objects: Vec::new(),
@@ -117,6 +155,8 @@ struct Context<'a> {
     owner: Option<Owner<'a>>,
     scope: u32,
     depth: usize,
+    /// Instances on the path that placed this object.
+    instance_depth: usize,
 }
 
 impl Context<'_> {
@@ -128,6 +168,7 @@ impl Context<'_> {
         owner: None,
         scope: 0,
         depth: 0,
+        instance_depth: 0,
     };
 }
 
@@ -140,6 +181,11 @@ enum Children {
 
 struct Walker<'a> {
     source: &'a ObjectSource,
+    limits: BuildLimits,
+    /// Objects walked, primitives drawn and instances expanded so far.
+    walked: usize,
+    primitives: usize,
+    instances: usize,
     proxies: Proxies<'a>,
     batches: Batches,
     objects: Vec<SceneObject>,
@@ -181,7 +227,47 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Whether the build has stopped at a limit; checks the object and time limits first.
+    fn stopped(&mut self) -> bool {
+        if self.report.stopped.is_some() {
+            return true;
+        }
+        self.walked += 1;
+        let why = if self.limits.max_objects.is_some_and(|max| self.walked > max) {
+            Some(format!(
+                "the model has more than {} objects",
+                self.limits.max_objects.unwrap_or_default()
+            ))
+        } else if (self.walked - 1).is_multiple_of(DEADLINE_EVERY)
+            && self
+                .limits
+                .deadline
+                .is_some_and(|deadline| std::time::Instant::now() >= deadline)
+        {
+            Some("building the scene took longer than its time limit".to_owned())
+        } else {
+            None
+        };
+        self.report.stopped = why;
+        self.report.stopped.is_some()
+    }
+
+    /// Counts `drawn` primitives; past the limit the build stops.
+    fn count_primitives(&mut self, drawn: usize) {
+        self.primitives += drawn;
+        if let Some(max) = self.limits.max_primitives {
+            if self.primitives > max && self.report.stopped.is_none() {
+                self.report.stopped = Some(format!(
+                    "the model has more than {max} triangles, line segments and points"
+                ));
+            }
+        }
+    }
+
     fn visit_object(&mut self, object: &'a Map<String, Value>, ctx: &Context<'a>) {
+        if self.stopped() {
+            return;
+        }
         let speckle_type = str_field(object, "speckle_type").unwrap_or("Base");
         let kind = kind_of(speckle_type);
         // Definitions are templates, drawn only through the instances that place them.
@@ -294,12 +380,27 @@ impl<'a> Walker<'a> {
             Some(transform) => read_transform(self.source, transform, ctx.units),
             None => Ok(Transform::IDENTITY),
         };
-        match local {
+        let id = str_field(instance, "id");
+        let expanded = if ctx.instance_depth >= self.limits.max_instance_depth {
+            let why = format!(
+                "instances nested more than {} deep",
+                self.limits.max_instance_depth
+            );
+            Err(Skip::malformed(why))
+        } else if self.instances >= self.limits.max_instances {
+            let why = format!("more than {} instances", self.limits.max_instances);
+            Err(Skip::malformed(why))
+        } else {
+            self.instances += 1;
+            local
+        };
+        match expanded {
             Ok(local) => {
                 let placed = Context {
                     transform: ctx.transform.then_inner(&local),
                     owner: Some(owner),
                     scope: self.new_scope(),
+                    instance_depth: ctx.instance_depth + 1,
                     ..*ctx
                 };
                 match kind {
@@ -307,7 +408,7 @@ impl<'a> Walker<'a> {
                     InstanceKind::Proxy => self.draw_proxy_definition(instance, &placed),
                 }
             }
-            Err(skip) => self.report.record(skip, str_field(instance, "id")),
+            Err(skip) => self.report.record(skip, id),
         }
         for key in ["elements", "@elements"] {
             if let Some(elements) = instance.get(key) {
@@ -419,11 +520,14 @@ impl<'a> Walker<'a> {
     fn draw_mesh(&mut self, mesh: &'a Map<String, Value>, ctx: &Context<'a>, owner: Owner<'a>) {
         let material = ctx.material.unwrap_or(Material::DEFAULT);
         let drawn = self.mesh.read(self.source, mesh, ctx.units).and_then(|()| {
+            let triangles = self.mesh.triangles.len();
             self.batches
                 .add_mesh(&mut self.mesh, &ctx.transform, material, owner)
+                .map(|()| triangles)
         });
-        if let Err(skip) = drawn {
-            self.report.record(skip, str_field(mesh, "id"));
+        match drawn {
+            Ok(triangles) => self.count_primitives(triangles),
+            Err(skip) => self.report.record(skip, str_field(mesh, "id")),
         }
     }
 
@@ -438,11 +542,14 @@ impl<'a> Walker<'a> {
         let color = self.line_color(curve, ctx);
         let drawn =
             read_curve(self.source, curve, kind, ctx.units, &mut self.positions).and_then(|()| {
+                let segments = self.positions.len() / 2;
                 self.batches
                     .add_segments(&mut self.positions, &ctx.transform, color, owner)
+                    .map(|()| segments)
             });
-        if let Err(skip) = drawn {
-            self.report.record(skip, str_field(curve, "id"));
+        match drawn {
+            Ok(segments) => self.count_primitives(segments),
+            Err(skip) => self.report.record(skip, str_field(curve, "id")),
         }
     }
 
@@ -467,6 +574,7 @@ impl<'a> Walker<'a> {
             point_from(object, ctx.units).map(|point| self.positions.push(point))
         };
         let color = self.line_color(object, ctx);
+        let points = self.positions.len();
         let drawn = read.and_then(|()| {
             self.batches.add_points(
                 &mut self.positions,
@@ -476,8 +584,9 @@ impl<'a> Walker<'a> {
                 owner,
             )
         });
-        if let Err(skip) = drawn {
-            self.report.record(skip, str_field(object, "id"));
+        match drawn {
+            Ok(()) => self.count_primitives(points),
+            Err(skip) => self.report.record(skip, str_field(object, "id")),
         }
     }
 

@@ -257,3 +257,95 @@ fn broken_transforms_skip_the_instance_only() {
     assert_eq!(scene.triangle_count(), 1);
     assert_eq!(scene.report.malformed, 1);
 }
+
+/// A block whose definition holds a triangle and an instance of the next block, `levels` deep.
+fn nested_blocks(levels: usize) -> Vec<serde_json::Value> {
+    let mut objects = vec![root(&["i0"]), triangle("t")];
+    for level in 0..levels {
+        let mut geometry = vec![r("t")];
+        if level + 1 < levels {
+            geometry.push(r(&format!("i{}", level + 1)));
+        }
+        objects.push(json!({
+            "id": format!("i{level}"),
+            "speckle_type": "Objects.Other.Instance:Objects.Other.BlockInstance",
+            "transform": translation(0.0, 0.0, 1.0),
+            "definition": r(&format!("d{level}"))
+        }));
+        objects.push(json!({
+            "id": format!("d{level}"),
+            "speckle_type": "Objects.Other.BlockDefinition",
+            "geometry": geometry
+        }));
+    }
+    objects
+}
+
+#[test]
+fn instances_nested_deeper_than_sixteen_are_skipped() {
+    let scene = build(nested_blocks(16));
+    assert_eq!(scene.report.problems(), 0, "{:?}", scene.report);
+    assert_eq!(scene.triangle_count(), 16);
+
+    let scene = build(nested_blocks(40));
+    assert_eq!(scene.triangle_count(), 16, "levels past 16 are not drawn");
+    assert_eq!(scene.report.malformed, 1, "{:?}", scene.report);
+    assert!(
+        scene.report.messages[0].contains("nested more than 16 deep"),
+        "{:?}",
+        scene.report
+    );
+}
+
+#[test]
+fn instances_placing_instances_stop_expanding_at_the_instance_limit() {
+    // Each definition places ten instances of the next one: 10^6 instances of the last
+    // level, each drawing one triangle, unless the expansion is capped. (Instances are
+    // distinct objects: one object reached twice in one scope is drawn once anyway.)
+    let levels = 6;
+    let placed =
+        |level: usize| -> Vec<String> { (0..10).map(|k| format!("i{level}_{k}")).collect() };
+    let top = placed(0);
+    let mut objects = vec![
+        root(&top.iter().map(String::as_str).collect::<Vec<_>>()),
+        triangle("t"),
+    ];
+    for level in 0..levels {
+        for id in placed(level) {
+            objects.push(json!({
+                "id": id,
+                "speckle_type": "Objects.Other.Instance:Objects.Other.BlockInstance",
+                "transform": translation(1.0, 0.0, 0.0),
+                "definition": r(&format!("d{level}"))
+            }));
+        }
+        let geometry: Vec<serde_json::Value> = if level + 1 < levels {
+            placed(level + 1).iter().map(|id| r(id)).collect()
+        } else {
+            vec![r("t")]
+        };
+        objects.push(json!({
+            "id": format!("d{level}"),
+            "speckle_type": "Objects.Other.BlockDefinition",
+            "geometry": geometry
+        }));
+    }
+    let limits = fleck_viewer::BuildLimits::default();
+    let scene = build(objects);
+    assert!(
+        scene.triangle_count() <= limits.max_instances,
+        "{} triangles",
+        scene.triangle_count()
+    );
+    assert!(scene.triangle_count() > 0);
+    assert!(scene.report.malformed > 0, "{:?}", scene.report);
+    assert!(
+        scene
+            .report
+            .messages
+            .iter()
+            .any(|m| m.contains(&format!("more than {} instances", limits.max_instances))),
+        "{:?}",
+        scene.report.messages
+    );
+}

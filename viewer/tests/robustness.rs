@@ -142,3 +142,37 @@ fn builds_a_100k_triangle_model() {
         [39.0 * 12.0 + 10.0, 24.0 * 7.0 + 5.0]
     );
 }
+
+#[test]
+fn a_build_held_to_limits_stops_there_and_says_why() {
+    let source = common::synthetic_model(50);
+    let whole = fleck_viewer::Scene::build(&source, "root");
+    assert_eq!(whole.triangle_count(), 50 * 100);
+    assert_eq!(whole.report.stopped, None);
+
+    let limits = |max_objects, max_primitives, deadline| fleck_viewer::BuildLimits {
+        max_objects,
+        max_primitives,
+        deadline,
+        ..fleck_viewer::BuildLimits::default()
+    };
+    // Each floor is an element and its mesh: the build stops after ten elements' worth.
+    let few = fleck_viewer::Scene::build_within(&source, "root", limits(Some(21), None, None));
+    let why = few.report.stopped.clone().expect("stopped");
+    assert!(why.contains("more than 21 objects"), "{why}");
+    assert_eq!(few.triangle_count(), 10 * 100);
+
+    let small = fleck_viewer::Scene::build_within(&source, "root", limits(None, Some(250), None));
+    let why = small.report.stopped.clone().expect("stopped");
+    assert!(why.contains("more than 250 triangles"), "{why}");
+    assert_eq!(
+        small.triangle_count(),
+        300,
+        "the mesh that crossed the limit is the last"
+    );
+
+    let past = std::time::Instant::now();
+    let late = fleck_viewer::Scene::build_within(&source, "root", limits(None, None, Some(past)));
+    let why = late.report.stopped.clone().expect("stopped");
+    assert!(why.contains("time limit"), "{why}");
+}

@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod import;
+pub mod ingest;
 pub mod mail;
 pub mod monitor;
 pub mod previews;
@@ -21,8 +22,9 @@ pub use runtime::{run, Handler, JobError, Registry, WorkerOptions};
 pub const MONITOR: &str = "monitor";
 
 /// What `--only` names, as job kinds and whether the monitor runs. Besides the job kinds
-/// themselves, the plural group names `previews`, `imports`, `webhooks`, `emails` and `files`
-/// (removing deleted projects' files) are accepted.
+/// themselves, the plural group names `previews`, `imports`, `webhooks`, `emails`, `files`
+/// (removing deleted projects' files) and `ingestions` (objects files sent by connectors) are
+/// accepted.
 pub fn select(only: &[String]) -> (Vec<String>, bool) {
     let monitor = only.is_empty() || only.iter().any(|o| o == MONITOR);
     let kinds = only
@@ -35,6 +37,7 @@ pub fn select(only: &[String]) -> (Vec<String>, bool) {
                 "webhooks" => fleck_core::webhooks::WEBHOOK_JOB,
                 "emails" => fleck_core::mail::MAIL_JOB,
                 "files" => fleck_core::projects::service::FORGET_FILES_JOB,
+                "ingestions" => fleck_core::ingestions::objects_file::INGEST_JOB,
                 other => other,
             }
             .to_string()
@@ -48,15 +51,24 @@ pub fn select(only: &[String]) -> (Vec<String>, bool) {
 pub struct Limits {
     /// Longest a file import may convert.
     pub import_timeout: Duration,
+    /// Largest file, in bytes, an import reads (the imported file and each library it names).
+    pub import_size_limit: u64,
     /// Whether webhooks may call private, loopback and link-local addresses.
     pub webhook_allow_private: bool,
+    /// What one preview may read, draw and take.
+    pub previews: previews::PreviewLimits,
+    /// Largest object, in bytes, an objects file may hold.
+    pub object_size_limit: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             import_timeout: Duration::from_secs(600),
+            import_size_limit: import::DEFAULT_SIZE_LIMIT,
             webhook_allow_private: false,
+            previews: previews::PreviewLimits::default(),
+            object_size_limit: 100_000_000,
         }
     }
 }
@@ -66,14 +78,20 @@ pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
     registry.add(Arc::new(files::ForgetProjectFiles::new(core.clone())));
-    registry.add(Arc::new(previews::RenderPreview::new(core.clone())));
+    registry.add(Arc::new(ingest::IngestObjects::new(
+        core.clone(),
+        usize::try_from(limits.object_size_limit).unwrap_or(usize::MAX),
+    )));
+    registry.add(Arc::new(
+        previews::RenderPreview::new(core.clone()).with_limits(limits.previews),
+    ));
     registry.add(Arc::new(webhooks::DeliverWebhook::new(
         core.clone(),
         limits.webhook_allow_private,
     )));
-    registry.add(Arc::new(import::ImportFile::new(
-        core.clone(),
-        limits.import_timeout,
-    )));
+    registry.add(Arc::new(
+        import::ImportFile::new(core.clone(), limits.import_timeout)
+            .with_size_limit(limits.import_size_limit),
+    ));
     registry
 }

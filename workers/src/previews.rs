@@ -3,6 +3,7 @@
 //! side as a sprite).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use fleck_core::objects::tree;
@@ -10,7 +11,7 @@ use fleck_core::previews::{self, DEFAULT_ANGLE, PREVIEW_JOB, SPRITE_ANGLE};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 use fleck_viewer::headless::{preview_views, Image, RenderThread};
-use fleck_viewer::{ObjectSource, Scene};
+use fleck_viewer::{BuildLimits, ObjectSource, Scene};
 use futures::TryStreamExt;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
@@ -29,8 +30,38 @@ struct Payload {
     object_id: String,
 }
 
+/// What one preview may take. A model past any of these fails its preview with the reason
+/// (retrying cannot help) instead of taking the worker's memory or time.
+#[derive(Clone, Copy, Debug)]
+pub struct PreviewLimits {
+    /// Objects read from the store.
+    pub max_objects: usize,
+    /// Bytes of stored JSON read.
+    pub max_bytes: u64,
+    /// Triangles, line segments and points drawn.
+    pub max_primitives: usize,
+    /// Reading, building and drawing together.
+    pub time_limit: Duration,
+}
+
+impl Default for PreviewLimits {
+    fn default() -> Self {
+        PreviewLimits {
+            max_objects: 1_000_000,
+            max_bytes: 1024 * 1024 * 1024,
+            max_primitives: 20_000_000,
+            time_limit: Duration::from_secs(300),
+        }
+    }
+}
+
+fn too_large(why: impl std::fmt::Display) -> JobError {
+    JobError::Permanent(format!("the model is too large to preview: {why}"))
+}
+
 pub struct RenderPreview {
     core: Core,
+    limits: PreviewLimits,
     /// One GL context per process, started by the first preview.
     renderer: OnceCell<Result<RenderThread, String>>,
 }
@@ -39,8 +70,14 @@ impl RenderPreview {
     pub fn new(core: Core) -> Self {
         RenderPreview {
             core,
+            limits: PreviewLimits::default(),
             renderer: OnceCell::new(),
         }
+    }
+
+    pub fn with_limits(mut self, limits: PreviewLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The render thread, started by the first preview. Starting it loads the GL driver, which
@@ -63,20 +100,57 @@ impl RenderPreview {
             .map_err(JobError::Permanent)
     }
 
-    /// The PNGs of the object's tree, by angle name.
+    /// The PNGs of the object's tree, by angle name, within the time limit.
     async fn draw(
         &self,
         project_id: &str,
         object_id: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
-        let rows = tree::whole(self.core.objects.clone(), project_id, object_id)
+        let limit = self.limits.time_limit;
+        let deadline = std::time::Instant::now() + limit;
+        match tokio::time::timeout(limit, self.draw_until(project_id, object_id, deadline)).await {
+            Ok(drawn) => drawn,
+            Err(_) => Err(too_large(format!(
+                "drawing it took longer than the limit of {} s",
+                limit.as_secs()
+            ))),
+        }
+    }
+
+    async fn draw_until(
+        &self,
+        project_id: &str,
+        object_id: &str,
+        deadline: std::time::Instant,
+    ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
+        let limits = self.limits;
+        let mut rows = tree::whole(self.core.objects.clone(), project_id, object_id)
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?
             .ok_or_else(|| JobError::Permanent("the object is not in the project".into()))?;
-        let chunks: Vec<Vec<(String, String)>> = rows
-            .try_collect()
+        // Counted as they arrive, so an enormous tree is refused before it is all in memory.
+        let (mut chunks, mut objects, mut bytes) = (Vec::new(), 0usize, 0u64);
+        while let Some(chunk) = rows
+            .try_next()
             .await
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+            .map_err(|e| JobError::Retry(e.to_string()))?
+        {
+            objects += chunk.len();
+            bytes += chunk.iter().map(|(_, json)| json.len() as u64).sum::<u64>();
+            if objects > limits.max_objects {
+                return Err(too_large(format!(
+                    "it has more than {} objects",
+                    limits.max_objects
+                )));
+            }
+            if bytes > limits.max_bytes {
+                return Err(too_large(format!(
+                    "its objects take more than {} MiB",
+                    limits.max_bytes / (1024 * 1024)
+                )));
+            }
+            chunks.push(chunk);
+        }
         let root = object_id.to_string();
         let scene = tokio::task::spawn_blocking(move || {
             let mut source = ObjectSource::new();
@@ -86,10 +160,20 @@ impl RenderPreview {
                     source.insert(object);
                 }
             }
-            Scene::build(&source, &root)
+            drop(chunks);
+            let limits = BuildLimits {
+                max_objects: Some(limits.max_objects),
+                max_primitives: Some(limits.max_primitives),
+                deadline: Some(deadline),
+                ..BuildLimits::default()
+            };
+            Scene::build_within(&source, &root, limits)
         })
         .await
         .map_err(|e| JobError::Permanent(format!("building the scene failed: {e}")))?;
+        if let Some(why) = &scene.report.stopped {
+            return Err(too_large(why));
+        }
         if scene.is_empty() {
             tracing::info!("the model has no geometry; its preview shows an empty view");
         }

@@ -1,6 +1,7 @@
-//! The job runtime: `concurrency` slots each claim a job, run its handler while a heartbeat keeps
-//! the lease alive, and record the outcome. Idle slots sleep until a job is announced on the
-//! cache's pub/sub channel or the poll interval passes, whichever comes first.
+//! The job runtime: each job kind has slots of its own (`WorkerOptions::slots`) that claim only
+//! that kind's jobs, run its handler while a heartbeat keeps the lease alive, and record the
+//! outcome. Idle slots sleep until a job of their kind is announced on the cache's pub/sub
+//! channel or the poll interval passes, whichever comes first.
 //!
 //! On shutdown a running job gets `shutdown_grace` to finish; after that it is handed back to the
 //! queue for another worker, without using up an attempt.
@@ -79,8 +80,12 @@ impl Registry {
 pub struct WorkerOptions {
     /// Names this worker in the job table and logs.
     pub name: String,
-    /// Jobs run at the same time by this process.
+    /// Jobs of one kind run at the same time by this process, for a kind not in `slots`.
     pub concurrency: usize,
+    /// Jobs of each kind run at the same time by this process. Every kind has slots of its
+    /// own that take only its jobs, so slow jobs of one kind (webhooks to a slow endpoint,
+    /// a heavy preview) never hold up another kind's.
+    pub slots: HashMap<String, usize>,
     /// How long a claimed job stays ours without a heartbeat.
     pub lease: Duration,
     /// Longest sleep between looks at the queue when no wake-up arrives.
@@ -93,11 +98,34 @@ impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
             name: format!("worker-{}", std::process::id()),
-            concurrency: 4,
+            concurrency: 1,
+            slots: default_slots(),
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(10),
         }
+    }
+}
+
+/// Slots per job kind unless configured: previews and imports are heavy (memory, CPU), one at a
+/// time; webhooks mostly wait on other servers; mail is quick but must not wait behind them.
+pub fn default_slots() -> HashMap<String, usize> {
+    HashMap::from([
+        (fleck_core::previews::PREVIEW_JOB.to_string(), 1),
+        (fleck_core::projects::imports::IMPORT_JOB.to_string(), 1),
+        (fleck_core::webhooks::WEBHOOK_JOB.to_string(), 4),
+        (fleck_core::mail::MAIL_JOB.to_string(), 2),
+    ])
+}
+
+impl WorkerOptions {
+    /// The slots of job kind `kind`.
+    pub fn slots_of(&self, kind: &str) -> usize {
+        self.slots
+            .get(kind)
+            .copied()
+            .unwrap_or(self.concurrency)
+            .max(1)
     }
 }
 
@@ -112,27 +140,37 @@ pub async fn run(
     if kinds.is_empty() {
         return;
     }
-    tracing::info!(worker = %options.name, kinds = %kinds.join(","), concurrency = options.concurrency, "worker started");
-    let wake = Arc::new(Notify::new());
+    let slots_per_kind: Vec<String> = kinds
+        .iter()
+        .map(|kind| format!("{kind}={}", options.slots_of(kind)))
+        .collect();
+    tracing::info!(worker = %options.name, slots = %slots_per_kind.join(","), "worker started");
+    let wakes: Arc<HashMap<String, Arc<Notify>>> = Arc::new(
+        kinds
+            .iter()
+            .map(|kind| (kind.clone(), Arc::new(Notify::new())))
+            .collect(),
+    );
     let listener = tokio::spawn(listen_for_jobs(
         core.clone(),
-        wake.clone(),
+        wakes.clone(),
         shutdown.clone(),
     ));
-    let slots: Vec<_> = (0..options.concurrency.max(1))
-        .map(|slot| {
+    let mut slots = Vec::new();
+    for kind in &kinds {
+        for slot in 0..options.slots_of(kind) {
             let slot = Slot {
                 queue: core.queue.clone(),
                 registry: registry.clone(),
-                kinds: kinds.clone(),
-                name: format!("{}/{slot}", options.name),
+                kinds: vec![kind.clone()],
+                name: format!("{}/{kind}/{slot}", options.name),
                 options: options.clone(),
-                wake: wake.clone(),
+                wake: wakes[kind].clone(),
                 shutdown: shutdown.clone(),
             };
-            tokio::spawn(slot.run())
-        })
-        .collect();
+            slots.push(tokio::spawn(slot.run()));
+        }
+    }
     for slot in slots {
         let _ = slot.await;
     }
@@ -140,13 +178,21 @@ pub async fn run(
     tracing::info!(worker = %options.name, "worker stopped");
 }
 
-/// Turns job announcements on the cache's pub/sub into wake-ups of idle slots.
-async fn listen_for_jobs(core: Core, wake: Arc<Notify>, shutdown: CancellationToken) {
+/// Turns job announcements on the cache's pub/sub into wake-ups of the idle slots of the
+/// announced kind.
+async fn listen_for_jobs(
+    core: Core,
+    wakes: Arc<HashMap<String, Arc<Notify>>>,
+    shutdown: CancellationToken,
+) {
     while !shutdown.is_cancelled() {
         match core.cache.subscribe(JOBS_CHANNEL).await {
             Ok(mut messages) => {
-                while let Some(_kind) = messages.next().await {
-                    wake.notify_waiters();
+                while let Some(kind) = messages.next().await {
+                    // A kind this process does not run wakes no one.
+                    if let Some(wake) = std::str::from_utf8(&kind).ok().and_then(|k| wakes.get(k)) {
+                        wake.notify_waiters();
+                    }
                 }
                 tracing::warn!("job announcements stopped; resubscribing");
             }

@@ -12,7 +12,7 @@ use fleck_core::auth::Actor;
 use fleck_core::blobs::stream_from_bytes;
 use fleck_core::objects::tree;
 use fleck_core::projects::imports::{self, ImportRequest};
-use fleck_core::projects::{attachments, versions, FileImport, ImportStatus};
+use fleck_core::projects::{attachments, versions, Attachment, FileImport, ImportStatus};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 use fleck_viewer::{ObjectSource, Scene};
@@ -25,6 +25,8 @@ on_both_backend_sets!(
     every_format_becomes_a_version_the_viewer_draws,
     a_damaged_file_fails_its_import_with_a_reason,
     an_import_whose_job_gives_up_ends_as_failed,
+    a_file_replaced_after_the_start_or_over_the_limit_fails_its_import,
+    an_obj_reads_only_the_mtl_uploaded_along_with_it,
 );
 
 const HOUSE_IFC: &[u8] = include_bytes!("fixtures/small_house.ifc");
@@ -307,6 +309,162 @@ async fn an_import_whose_job_gives_up_ends_as_failed(backends: Arc<Backends>) {
             .status,
         ImportStatus::Failed
     );
+}
+
+async fn a_file_replaced_after_the_start_or_over_the_limit_fails_its_import(
+    backends: Arc<Backends>,
+) {
+    let core = backends.connect().await;
+    let actor = support::new_user(&core).await;
+    let (project, model) = support::new_project(&core, &actor, "Imports").await;
+    let handler = ImportFile::new(core.clone(), Duration::from_secs(60));
+
+    // Uploaded, started, then swapped in the blob store for a larger file (as a second PUT to
+    // a presigned URL would): the import converts nothing.
+    let started = import(&core, &actor, &project, &model, "swap.stl", ASCII_STL).await;
+    let file = attachments::find(&core, &project, &started.id)
+        .await
+        .unwrap();
+    let mut larger = ASCII_STL.to_vec();
+    larger.extend_from_slice(ASCII_STL);
+    core.blobs
+        .put(&file.object_key, stream_from_bytes(larger), None)
+        .await
+        .unwrap();
+    handler.run(&job(&project, &started.id, 1)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed, "{done:?}");
+    let message = done.message.unwrap();
+    assert!(message.contains("swap.stl was replaced"), "{message}");
+    assert!(done.version_id.is_none());
+
+    // Swapped for one of the same size but other bytes: the ETag tells.
+    let started = import(&core, &actor, &project, &model, "same.stl", ASCII_STL).await;
+    let file = attachments::find(&core, &project, &started.id)
+        .await
+        .unwrap();
+    let mut other = ASCII_STL.to_vec();
+    other[0] = b'S';
+    core.blobs
+        .put(&file.object_key, stream_from_bytes(other), None)
+        .await
+        .unwrap();
+    handler.run(&job(&project, &started.id, 1)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed, "{done:?}");
+    assert!(done.message.unwrap().contains("replaced"));
+
+    // A file over the converter's limit is not read, and the import says why; retrying cannot
+    // help, so the job is done with it.
+    let small = ImportFile::new(core.clone(), Duration::from_secs(60)).with_size_limit(1024);
+    assert!(ASCII_STL.len() > 1024);
+    let started = import(&core, &actor, &project, &model, "big.stl", ASCII_STL).await;
+    small.run(&job(&project, &started.id, 1)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed, "{done:?}");
+    let message = done.message.unwrap();
+    assert!(
+        message.contains("big.stl is 2 KiB") && message.contains("at most 1 KiB"),
+        "{message}"
+    );
+
+    // Unchanged and within the limit, the same file converts.
+    let started = import(&core, &actor, &project, &model, "fine.stl", ASCII_STL).await;
+    handler.run(&job(&project, &started.id, 1)).await.unwrap();
+    let done = imports::find(&core, &project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Succeeded, "{done:?}");
+}
+
+async fn an_obj_reads_only_the_mtl_uploaded_along_with_it(backends: Arc<Backends>) {
+    let core = backends.connect().await;
+    let actor = support::new_user(&core).await;
+    let other = support::new_user(&core).await;
+    let (project, model) = support::new_project(&core, &actor, "Imports").await;
+    let handler = ImportFile::new(core.clone(), Duration::from_secs(60));
+    let upload = |name: &'static str, bytes: &'static [u8]| {
+        let (core, actor, project) = (core.clone(), actor.clone(), project.clone());
+        async move {
+            attachments::upload(
+                &core,
+                &actor,
+                &project,
+                name,
+                None,
+                stream_from_bytes(bytes.to_vec()),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // The cube, naming `library` as its material library.
+    let cube_naming = |library: &str| {
+        String::from_utf8_lossy(CUBE_OBJ)
+            .replace("mtllib cube.mtl", &format!("mtllib {library}"))
+            .into_bytes()
+    };
+    let convert = |name: &'static str, obj: Vec<u8>| {
+        let (core, actor, project, model, handler) = (
+            core.clone(),
+            actor.clone(),
+            project.clone(),
+            model.clone(),
+            &handler,
+        );
+        async move {
+            let started = import(&core, &actor, &project, &model, name, &obj).await;
+            handler.run(&job(&project, &started.id, 1)).await.unwrap();
+            let done = imports::find(&core, &project, &started.id).await.unwrap();
+            assert_eq!(done.status, ImportStatus::Succeeded, "{name}: {done:?}");
+            let scene = scene_of(&core, &project, done.version_id.as_ref().unwrap()).await;
+            (colours(&scene), done.message.unwrap_or_default())
+        }
+    };
+    let red = [0xCC, 0x22, 0x22];
+
+    // Any attachment of the project could be named: a file of another type is never read as
+    // a material library, whatever it holds.
+    upload("notes.txt", CUBE_MTL).await;
+    let (drawn, message) = convert("notes.obj", cube_naming("notes.txt")).await;
+    assert!(!drawn.contains(&red), "{drawn:?}");
+    assert!(message.contains("notes.txt"), "{message}");
+
+    // Another member's library of that name is not the importer's upload.
+    let mut theirs = upload("theirs.mtl", CUBE_MTL).await;
+    theirs.user_id = Some(actor_id(&other).to_string());
+    recorded_anew(&core, theirs, CUBE_MTL).await;
+    let (drawn, message) = convert("theirs.obj", cube_naming("theirs.mtl")).await;
+    assert!(!drawn.contains(&red), "{drawn:?}");
+    assert!(message.contains("theirs.mtl"), "{message}");
+
+    // One uploaded long before the OBJ belongs to another upload.
+    let mut old = upload("old.mtl", CUBE_MTL).await;
+    old.created_at -= chrono::Duration::hours(2);
+    recorded_anew(&core, old, CUBE_MTL).await;
+    let (drawn, _) = convert("old.obj", cube_naming("old.mtl")).await;
+    assert!(!drawn.contains(&red), "{drawn:?}");
+
+    // The importer's own, uploaded along with the OBJ, colours it.
+    upload("mine.mtl", CUBE_MTL).await;
+    let (drawn, message) = convert("mine.obj", cube_naming("mine.mtl")).await;
+    assert!(drawn.contains(&red), "{drawn:?}");
+    assert!(message.is_empty(), "{message}");
+}
+
+/// Replaces an uploaded file's record with `changed` under a new id (a record's uploader and
+/// time are never updated in place), its blob holding `bytes`.
+async fn recorded_anew(core: &Core, mut changed: Attachment, bytes: &[u8]) {
+    core.blobs.delete(&changed.object_key).await.unwrap();
+    core.projects
+        .delete_attachment(&changed.project_id, &changed.id)
+        .await
+        .unwrap();
+    changed.id = fleck_core::ids::new_id();
+    changed.object_key = format!("assets/{}/{}", changed.project_id, changed.id);
+    core.blobs
+        .put(&changed.object_key, stream_from_bytes(bytes.to_vec()), None)
+        .await
+        .unwrap();
+    core.projects.save_attachment(&changed).await.unwrap();
 }
 
 fn actor_id(actor: &Actor) -> &str {

@@ -11,14 +11,18 @@ use fleck_core::auth::Actor;
 use fleck_core::objects::batch;
 use fleck_core::previews::{self, PreviewImage, PreviewStatus};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
+use fleck_core::queue::Job;
 use fleck_core::Core;
 use fleck_viewer::headless::Image;
+use fleck_workers::previews::{PreviewLimits, RenderPreview};
+use fleck_workers::{Handler, JobError};
 use serde_json::json;
 use support::{on_both_backend_sets, options, Backends, Worker};
 
 on_both_backend_sets!(
     a_new_version_gets_a_preview_showing_the_model,
     a_preview_of_a_missing_object_fails_with_its_reason,
+    a_model_past_the_preview_limits_fails_with_the_reason,
 );
 
 /// A green box (quads in Speckle's face encoding) under a root, uploaded to a new project.
@@ -154,4 +158,70 @@ async fn a_preview_of_a_missing_object_fails_with_its_reason(backends: Arc<Backe
         PreviewImage::Failed
     );
     worker.stop().await;
+}
+
+async fn a_model_past_the_preview_limits_fails_with_the_reason(backends: Arc<Backends>) {
+    // No worker: the handler runs here, and no model gets as far as the GL context.
+    let core = backends.connect().await;
+    let actor = support::new_user(&core).await;
+    let (project, _, root) = project_with_a_box(&core, &actor).await;
+    let job = Job {
+        id: 1,
+        kind: fleck_core::previews::PREVIEW_JOB.into(),
+        payload: json!({ "projectId": project, "objectId": root }),
+        attempt: 1,
+        max_attempts: 3,
+        retry_base: Duration::from_secs(1),
+        lease_token: "test".into(),
+    };
+    let limited = |limits: PreviewLimits| RenderPreview::new(core.clone()).with_limits(limits);
+    let cases = [
+        (
+            PreviewLimits {
+                max_objects: 1,
+                ..PreviewLimits::default()
+            },
+            "more than 1 objects",
+        ),
+        (
+            PreviewLimits {
+                max_bytes: 100,
+                ..PreviewLimits::default()
+            },
+            "more than 0 MiB",
+        ),
+        (
+            // The box is twelve triangles.
+            PreviewLimits {
+                max_primitives: 5,
+                ..PreviewLimits::default()
+            },
+            "more than 5 triangles",
+        ),
+        (
+            PreviewLimits {
+                time_limit: Duration::ZERO,
+                ..PreviewLimits::default()
+            },
+            // Whichever notices first: the scene build, or the job's own timer.
+            "took longer than",
+        ),
+    ];
+    for (limits, reason) in cases {
+        previews::request(&core, &project, &root).await.unwrap();
+        let error = limited(limits).run(&job).await.unwrap_err();
+        assert!(matches!(error, JobError::Permanent(_)), "{error}");
+        let preview = core
+            .previews
+            .preview(&project, &root)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(preview.status, PreviewStatus::Failed, "{reason}");
+        let error = preview.error.unwrap();
+        assert!(
+            error.contains("too large to preview") && error.contains(reason),
+            "{error}"
+        );
+    }
 }

@@ -25,6 +25,7 @@ on_both_backend_sets!(
     private_addresses_are_refused_unless_allowed,
     a_webhook_that_keeps_failing_is_disabled_and_its_owner_told,
     a_deleted_projects_webhooks_hear_of_it_then_go,
+    slow_webhooks_fill_only_their_own_slots_and_mail_goes_out_promptly,
 );
 
 /// A receiver on loopback that answers with `statuses` in turn (the last one from then on) and
@@ -349,5 +350,93 @@ async fn a_deleted_projects_webhooks_hear_of_it_then_go(backends: Arc<Backends>)
     wait_until!("the webhook is gone", {
         core.webhooks.webhook(&id).await.unwrap().is_none()
     });
+    worker.stop().await;
+}
+
+/// A receiver on loopback that takes `delay` to answer each request; counts the requests it
+/// is answering and the most it answered at once.
+struct SlowReceiver {
+    url: String,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    most: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+async fn slow_receiver(delay: Duration) -> SlowReceiver {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, top) = (in_flight.clone(), most.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let (now, top) = (now.clone(), top.clone());
+            async move {
+                let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+                top.fetch_max(current, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    SlowReceiver {
+        url,
+        in_flight,
+        most,
+    }
+}
+
+async fn slow_webhooks_fill_only_their_own_slots_and_mail_goes_out_promptly(
+    backends: Arc<Backends>,
+) {
+    use std::sync::atomic::Ordering;
+    let core = backends.connect().await;
+    let actor = support::new_user(&core).await;
+    let (project, model) = project(&core, &actor).await;
+    let slow = slow_receiver(Duration::from_secs(8)).await;
+    // Ten webhooks, so one version queues ten deliveries to the slow endpoint.
+    for _ in 0..10 {
+        hook(&core, &actor, &project, &slow.url).await;
+    }
+    let worker = worker(&core, true);
+    new_version(&core, &actor, &project, &model).await;
+
+    // Every webhook slot is taken by the slow endpoint.
+    let webhook_slots = fleck_workers::runtime::default_slots()[fleck_core::webhooks::WEBHOOK_JOB];
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while slow.in_flight.load(Ordering::SeqCst) < webhook_slots {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} deliveries started",
+            slow.in_flight.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Mail has slots of its own: it goes out while the webhooks wait.
+    let email = fleck_core::mail::Email {
+        to: "Ada <ada@example.com>".into(),
+        subject: "Your invitation".into(),
+        text: "Join us.".into(),
+        html: None,
+    };
+    let enqueued = std::time::Instant::now();
+    let id = email.enqueue(&core.jobs).await.unwrap();
+    let job = support::wait_until_finished(&core, id, Duration::from_secs(20)).await;
+    let took = enqueued.elapsed();
+    assert_eq!(job.state, fleck_core::queue::JobState::Succeeded, "{job:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the e-mail waited {took:?} behind the webhooks"
+    );
+    assert_eq!(
+        slow.in_flight.load(Ordering::SeqCst),
+        webhook_slots,
+        "the deliveries were still under way"
+    );
+    assert!(slow.most.load(Ordering::SeqCst) <= webhook_slots);
     worker.stop().await;
 }

@@ -19,6 +19,8 @@ use crate::users::{verify_password, User};
 pub const CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// How long a refresh token stays usable.
 pub const REFRESH_LIFETIME: Duration = Duration::from_secs(180 * 24 * 3600);
+/// The most projects one token may be limited to.
+pub const MAX_TOKEN_PROJECTS: usize = 100;
 /// How long a replaced refresh token is still accepted.
 pub const REFRESH_GRACE: Duration = Duration::from_secs(60);
 
@@ -351,10 +353,10 @@ pub async fn create_personal_token(
         )));
     }
     if let Some(projects) = &projects {
-        if projects.is_empty() {
+        if projects.is_empty() || projects.len() > MAX_TOKEN_PROJECTS {
             return Err(Error::invalid(
                 "limitResources",
-                "list at least one project",
+                format!("list 1 to {MAX_TOKEN_PROJECTS} projects"),
             ));
         }
         for project in projects {
@@ -484,6 +486,22 @@ pub async fn authenticate(core: &Core, token: &str) -> Result<Principal> {
         via_session: false,
         projects: stored.projects,
     })
+}
+
+/// Whether a principal authenticated earlier (a WebSocket's, kept for the socket's life) may
+/// still act: its token is neither revoked nor expired, and its owner is not archived.
+pub async fn still_valid(core: &Core, principal: &Principal) -> Result<bool> {
+    if !principal.via_session {
+        match core.auth.api_token(&principal.token_id).await? {
+            Some(token) if token.expires_at.is_none_or(|at| at > Utc::now()) => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(core
+        .store
+        .user_by_id(&principal.user.id)
+        .await?
+        .is_some_and(|user| user.role != crate::users::ServerRole::Archived))
 }
 
 /// Revokes a token (and a refresh token, when given) presented by its holder.

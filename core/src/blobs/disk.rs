@@ -197,4 +197,16 @@ impl Blobs for DiskBlobs {
         check_key(key)?;
         Ok(self.signer.sign(method, key, expires_in))
     }
+
+    async fn presign_upload(
+        &self,
+        key: &str,
+        length: Option<u64>,
+        expires_in: Duration,
+    ) -> Result<String> {
+        check_key(key)?;
+        Ok(self
+            .signer
+            .sign_with_length(Method::Put, key, length, expires_in))
+    }
 }

@@ -34,17 +34,34 @@ pub struct Blob {
 impl Blob {
     /// The whole body in memory: for small blobs such as preview images.
     pub async fn bytes(self) -> Result<Vec<u8>> {
+        match self.bytes_at_most(u64::MAX).await? {
+            Some(bytes) => Ok(bytes),
+            None => Err(Error::backend(
+                "reading a blob",
+                "the blob is larger than memory can hold",
+            )),
+        }
+    }
+
+    /// The whole body in memory, unless it turns out longer than `limit` bytes (whatever its
+    /// metadata said): then `None`, having read no more than `limit` bytes and a chunk.
+    pub async fn bytes_at_most(self, limit: u64) -> Result<Option<Vec<u8>>> {
         use futures::TryStreamExt;
-        let mut bytes = Vec::with_capacity(self.info.size as usize);
+        // The recorded size is a hint only; a body may be longer than its metadata says.
+        let hint = self.info.size.min(limit).min(64 * 1024 * 1024);
+        let mut bytes = Vec::with_capacity(hint as usize);
         let mut body = self.body;
         while let Some(chunk) = body
             .try_next()
             .await
             .map_err(|e| Error::backend("reading a blob", e))?
         {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Ok(None);
+            }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(bytes)
+        Ok(Some(bytes))
     }
 }
 
@@ -90,6 +107,15 @@ pub trait Blobs: Send + Sync + 'static {
 
     /// A URL that lets whoever holds it `GET` or `PUT` this one key until it expires.
     async fn presign(&self, method: Method, key: &str, expires_in: Duration) -> Result<String>;
+
+    /// A URL to `PUT` this one key until it expires; with `length`, only a body of exactly that
+    /// many bytes is accepted through it (the length is part of the signature).
+    async fn presign_upload(
+        &self,
+        key: &str,
+        length: Option<u64>,
+        expires_in: Duration,
+    ) -> Result<String>;
 }
 
 /// Keys are `/`-separated segments of letters, digits, `.`, `_` and `-`, none starting with `.`:
@@ -123,7 +149,34 @@ pub fn stream_from_bytes(bytes: impl Into<Bytes>) -> BlobStream {
 
 #[cfg(test)]
 mod tests {
-    use super::check_key;
+    use super::*;
+
+    fn blob(chunks: &[&'static [u8]], size: u64) -> Blob {
+        let chunks: Vec<std::io::Result<Bytes>> =
+            chunks.iter().map(|c| Ok(Bytes::from_static(c))).collect();
+        Blob {
+            info: BlobInfo {
+                size,
+                etag: String::new(),
+                content_type: None,
+            },
+            body: Box::pin(futures::stream::iter(chunks)),
+        }
+    }
+
+    #[tokio::test]
+    async fn reading_stops_at_the_limit_whatever_the_metadata_says() {
+        let read = blob(&[b"abc", b"def"], 6).bytes_at_most(6).await.unwrap();
+        assert_eq!(read.as_deref(), Some(&b"abcdef"[..]));
+        // The metadata claims 3 bytes; the body goes on.
+        assert_eq!(
+            blob(&[b"abc", b"def"], 3).bytes_at_most(5).await.unwrap(),
+            None
+        );
+        // A claimed size far beyond the limit allocates nothing of the sort.
+        let huge = blob(&[b"abc"], 5 << 40).bytes_at_most(10).await.unwrap();
+        assert_eq!(huge.as_deref(), Some(&b"abc"[..]));
+    }
 
     #[test]
     fn keys_cannot_escape_the_store() {

@@ -2,6 +2,7 @@
 //! chosen by the scheme of `DATABASE_URL`.
 
 mod auth_rows;
+mod ingestions;
 pub mod postgres;
 mod project_rows;
 pub mod sqlite;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use crate::auth::store::AuthStore;
 use crate::config::redact_url;
 use crate::error::{Error, Result};
+use crate::ingestions::IngestionStore;
 use crate::objects::ObjectStore;
 use crate::previews::PreviewStore;
 use crate::projects::ProjectStore;
@@ -28,11 +30,19 @@ pub struct Database {
     pub objects: Arc<dyn ObjectStore>,
     pub previews: Arc<dyn PreviewStore>,
     pub webhooks: Arc<dyn WebhookStore>,
+    pub ingestions: Arc<dyn IngestionStore>,
 }
 
 impl Database {
     fn from_impl<
-        T: Store + Queue + AuthStore + ProjectStore + ObjectStore + PreviewStore + WebhookStore,
+        T: Store
+            + Queue
+            + AuthStore
+            + ProjectStore
+            + ObjectStore
+            + PreviewStore
+            + WebhookStore
+            + IngestionStore,
     >(
         db: T,
     ) -> Self {
@@ -44,7 +54,8 @@ impl Database {
             projects: db.clone(),
             objects: db.clone(),
             previews: db.clone(),
-            webhooks: db,
+            webhooks: db.clone(),
+            ingestions: db,
         }
     }
 }

@@ -96,6 +96,14 @@ pub fn parse_owned(bytes: Vec<u8>, max_object_bytes: usize) -> Result<Vec<NewObj
     Ok(vec![head.with_data(data)])
 }
 
+/// One object's JSON text (a line of an objects file), checked as an object in a batch is.
+pub fn parse_one(text: String, max_object_bytes: usize) -> Result<NewObject, BatchError> {
+    let raw: &RawValue = serde_json::from_str(&text)
+        .map_err(|e| BatchError::BadObject(format!("not JSON ({e})")))?;
+    let head = object_head(raw, max_object_bytes)?;
+    Ok(head.with_data(text))
+}
+
 fn array(bytes: &[u8]) -> Result<Vec<&RawValue>, BatchError> {
     serde_json::from_slice(bytes).map_err(|e| match serde_json::from_slice::<IgnoredAny>(bytes) {
         Ok(_) => BatchError::NotAnArray,

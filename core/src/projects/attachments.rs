@@ -8,16 +8,21 @@ use super::{Attachment, Listed, UploadStatus, Window};
 use crate::auth::Actor;
 use crate::authz::Action;
 use crate::backends::Core;
-use crate::blobs::{Blob, BlobStream, Method};
+use crate::blobs::{Blob, BlobStream};
 use crate::error::{Error, Result};
 use crate::ids;
 
-/// How long a presigned upload URL works.
-pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(60 * 60);
+/// How long a presigned upload URL works: long enough to start a large upload, short enough
+/// that a URL handed out for one file is soon of no use for putting another in its place.
+pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// The blob store folders that hold a project's files, each with a subfolder per project:
 /// attachments (and uploads still on their way) and preview images.
-pub const FOLDER_PREFIXES: [&str; 2] = [ATTACHMENT_FOLDER, crate::previews::PREVIEW_FOLDER];
+pub const FOLDER_PREFIXES: [&str; 3] = [
+    ATTACHMENT_FOLDER,
+    crate::previews::PREVIEW_FOLDER,
+    crate::ingestions::bundles::BUNDLE_FOLDER,
+];
 const ATTACHMENT_FOLDER: &str = "assets";
 
 /// The lower-cased extension of a file name; `""` without one.
@@ -92,26 +97,55 @@ pub async fn upload(
     Ok(attachment)
 }
 
+/// What a client asks to upload with a presigned URL.
+pub struct UploadRequest<'a> {
+    pub project_id: &'a str,
+    pub file_name: &'a str,
+    /// The file's exact length in bytes, when the client says it: the URL then accepts only a
+    /// body of that length, and a file over `size_limit` is refused before anything is reserved.
+    /// Speckle's clients do not say it; their uploads are held to the size and ETag recorded
+    /// when an import starts instead.
+    pub file_size: Option<u64>,
+}
+
 /// Reserves an attachment and returns it with a URL the client `PUT`s the file to.
 pub async fn upload_url(
     core: &Core,
     actor: &Actor,
-    project_id: &str,
-    file_name: &str,
+    request: UploadRequest<'_>,
+    size_limit: u64,
 ) -> Result<(Attachment, String)> {
+    let UploadRequest {
+        project_id,
+        file_name,
+        file_size,
+    } = request;
     load(core, actor, project_id, Action::WriteProject).await?;
+    if let Some(size) = file_size.filter(|&size| size > size_limit) {
+        return Err(Error::invalid(
+            "fileSize",
+            format!(
+                "the file is {} MiB; files may be at most {} MiB",
+                size.div_ceil(1024 * 1024),
+                size_limit / (1024 * 1024)
+            ),
+        ));
+    }
     let attachment = pending(project_id, &principal(actor)?.user.id, file_name)?;
     core.projects.save_attachment(&attachment).await?;
     let url = core
         .blobs
-        .presign(Method::Put, &attachment.object_key, UPLOAD_URL_LIFETIME)
+        .presign_upload(&attachment.object_key, file_size, UPLOAD_URL_LIFETIME)
         .await?;
     Ok((attachment, url))
 }
 
-/// Whether an upload URL for `key` may still be used: an attachment waits for it. Once its
-/// project is deleted (or the upload done), the URL stops working.
+/// Whether an upload URL for `key` may still be used: an attachment (or a bundle's ingestion)
+/// waits for it. Once its project is deleted (or the upload done), the URL stops working.
 pub async fn awaits_upload(core: &Core, key: &str) -> Result<bool> {
+    if key.starts_with(crate::ingestions::bundles::BUNDLE_FOLDER) {
+        return crate::ingestions::bundles::awaits_upload(core, key).await;
+    }
     let Some((project_id, id)) = key
         .strip_prefix(ATTACHMENT_FOLDER)
         .and_then(|rest| rest.strip_prefix('/'))

@@ -29,6 +29,19 @@ pub enum ProjectEvent {
         model_id: String,
         change: Change,
     },
+    Ingestion {
+        ingestion_id: String,
+        model_id: String,
+        news: IngestionNews,
+    },
+}
+
+/// What happened to a model ingestion, as `projectModelIngestionUpdated` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IngestionNews {
+    Created,
+    Updated,
+    CancellationRequested,
 }
 
 /// A project was added to or removed from a user's list.

@@ -2,10 +2,16 @@
 //! import and queues a `file-import` job; the converter (a worker, or an external importer
 //! acting through the API) reports back with `finish`.
 
+use std::time::Duration;
+
+use md5::{Digest, Md5};
 use serde_json::json;
 
 use super::service::{load, principal};
-use super::{attachments, models, versions, FileImport, ImportStatus, Listed, Window};
+use super::{
+    attachments, models, versions, Attachment, FileImport, ImportStatus, Listed, UploadStatus,
+    Window,
+};
 use crate::auth::Actor;
 use crate::authz::Action;
 use crate::backends::Core;
@@ -223,6 +229,146 @@ pub async fn find(core: &Core, project_id: &str, id: &str) -> Result<FileImport>
         .file_import(project_id, id)
         .await?
         .ok_or_else(|| Error::NotFound("file import".into()))
+}
+
+/// How long before the imported file itself a material library (an OBJ's `.mtl`) may have been
+/// uploaded to count as part of the same upload.
+pub const COMPANION_WINDOW: Duration = Duration::from_secs(60 * 60);
+
+const MIB: u64 = 1024 * 1024;
+
+/// The file an import converts, read whole, but only as it was when the import was started: a
+/// file replaced since (a different size or ETag than recorded then), or one larger than
+/// `size_limit`, is refused with `Error::Invalid` whose reason says so in words for the person
+/// who imported it. Never reads more than `size_limit` bytes. `NotFound` when the file is gone.
+pub async fn read_file(core: &Core, import: &FileImport, size_limit: u64) -> Result<Vec<u8>> {
+    let file = attachments::find(core, &import.project_id, &import.id).await?;
+    read_recorded(core, &file, import.file_size, size_limit).await
+}
+
+/// The bytes of a completed upload as recorded (`recorded_size`, and the ETag kept as the
+/// file's hash), read with a cap of `size_limit`.
+async fn read_recorded(
+    core: &Core,
+    file: &Attachment,
+    recorded_size: i64,
+    size_limit: u64,
+) -> Result<Vec<u8>> {
+    let changed = || {
+        Error::invalid(
+            "file",
+            format!(
+                "{} was replaced after the import was started; upload it again and start a new import",
+                file.file_name
+            ),
+        )
+    };
+    let too_large = |size: u64| {
+        Error::invalid(
+            "file",
+            format!(
+                "{} is {}; files to import may be at most {}",
+                file.file_name,
+                human_size(size),
+                human_size(size_limit)
+            ),
+        )
+    };
+    let blob = core
+        .blobs
+        .get(&file.object_key)
+        .await?
+        .ok_or_else(|| Error::NotFound("file".into()))?;
+    let recorded_size = u64::try_from(recorded_size).unwrap_or_default();
+    let recorded_etag = file.file_hash.as_deref().map(unquoted);
+    if blob.info.size != recorded_size
+        || recorded_etag.is_some_and(|etag| etag != unquoted(&blob.info.etag))
+    {
+        return Err(changed());
+    }
+    if recorded_size > size_limit {
+        return Err(too_large(recorded_size));
+    }
+    // Never more than was recorded, nor more than the limit, whatever the store says now.
+    let bytes = blob
+        .bytes_at_most(recorded_size)
+        .await?
+        .ok_or_else(changed)?;
+    if bytes.len() as u64 != recorded_size {
+        return Err(changed());
+    }
+    // A single-part ETag is the content's MD5: the bytes read must be the ones recorded.
+    if let Some(etag) = recorded_etag.filter(|etag| is_md5(etag)) {
+        if !hex::encode(Md5::digest(&bytes)).eq_ignore_ascii_case(etag) {
+            return Err(changed());
+        }
+    }
+    Ok(bytes)
+}
+
+/// Bytes in whole MiB, or KiB below one MiB (rounded up, so nothing over a limit reads as it).
+fn human_size(bytes: u64) -> String {
+    if bytes >= MIB {
+        format!("{} MiB", bytes.div_ceil(MIB))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    }
+}
+
+fn is_md5(etag: &str) -> bool {
+    etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A file of type `file_type` (a lower-case extension) that the imported file names, such as
+/// the `.mtl` material library an OBJ names with `mtllib`, as long as it belongs to the same
+/// upload as the imported file: a completed upload of the same project with exactly that name
+/// (case aside) and type, by the user who imports, uploaded at most [`COMPANION_WINDOW`] before
+/// the imported file and no later than the import was started. Any other attachment of the
+/// project (another member's, an older one, one of another type) is never read on an import's
+/// behalf. `None` when there is no such file; `Error::Invalid` when it is larger than
+/// `size_limit` or was replaced.
+pub async fn companion_file(
+    core: &Core,
+    import: &FileImport,
+    file_name: &str,
+    file_type: &str,
+    size_limit: u64,
+) -> Result<Option<Vec<u8>>> {
+    let wanted_type = file_type.to_lowercase();
+    let named_type = file_name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_lowercase());
+    if named_type.as_deref() != Some(wanted_type.as_str()) {
+        return Ok(None);
+    }
+    let imported = attachments::find(core, &import.project_id, &import.id).await?;
+    let window = chrono::Duration::from_std(COMPANION_WINDOW).unwrap_or_default();
+    let earliest = imported.created_at - window;
+    let listed = core
+        .projects
+        .attachments(
+            &import.project_id,
+            Some(file_name),
+            Window {
+                offset: 0,
+                limit: 100,
+            },
+        )
+        .await?;
+    // Newest first; file names compare as Windows and macOS do, ignoring case.
+    let Some(file) = listed.items.into_iter().find(|f| {
+        f.id != imported.id
+            && f.file_name.eq_ignore_ascii_case(file_name)
+            && f.file_type == wanted_type
+            && f.status == UploadStatus::Completed
+            && f.user_id.as_deref() == Some(import.user_id.as_str())
+            && f.created_at >= earliest
+            && f.created_at <= import.created_at
+    }) else {
+        return Ok(None);
+    };
+    let size = file.file_size.unwrap_or_default();
+    read_recorded(core, &file, size, size_limit).await.map(Some)
 }
 
 fn unquoted(etag: &str) -> &str {

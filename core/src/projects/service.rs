@@ -16,16 +16,13 @@ use crate::ids;
 pub const MAIN_MODEL: &str = "main";
 
 /// A project and the caller's relation to it, after `authz` allowed at least reading it. Only
-/// this module makes one (the private field), so holding an `Access` proves the check was made:
-/// resolvers and pages may read a project's parts through it without asking again.
+/// `core` makes one (`non_exhaustive`), and only this module does, so holding an `Access` proves
+/// the check was made: resolvers and pages may read a project's parts without asking again.
 #[derive(Clone, Debug)]
-// `#[non_exhaustive]` would let the rest of the crate make one; the private field lets only
-// this module.
-#[allow(clippy::manual_non_exhaustive)]
+#[non_exhaustive]
 pub struct Access {
     pub project: Project,
     pub role: Option<ProjectRole>,
-    _checked: (),
 }
 
 impl Access {
@@ -77,13 +74,24 @@ async fn checked(core: &Core, actor: &Actor, project: Project, action: Action) -
             "your token is limited to other projects".into(),
         ));
     }
-    let access = Access {
-        project,
-        role,
-        _checked: (),
-    };
+    let access = Access { project, role };
     authz::authorize(actor, action, Some(access.access()))?;
     Ok(access)
+}
+
+/// Whether a subscriber may still hear about a project: its token still works and it may still
+/// read the project. A deleted project still counts, so that subscribers hear of the deletion.
+pub async fn still_readable(core: &Core, actor: &Actor, project_id: &str) -> Result<bool> {
+    if let Some(principal) = actor.principal() {
+        if !crate::auth::flow::still_valid(core, principal).await? {
+            return Ok(false);
+        }
+    }
+    match load(core, actor, project_id, Action::ReadProject).await {
+        Ok(_) | Err(Error::NotFound(_)) => Ok(true),
+        Err(Error::Forbidden(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Public projects (Speckle's discoverable streams), most recently updated first, each with the
@@ -149,7 +157,6 @@ pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Acc
     Ok(Access {
         project,
         role: Some(ProjectRole::Owner),
-        _checked: (),
     })
 }
 
@@ -284,7 +291,6 @@ pub async fn of_caller(
             .map(|(project, role)| Access {
                 project,
                 role: Some(role),
-                _checked: (),
             })
             .collect(),
         total: listed.total,

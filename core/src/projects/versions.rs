@@ -36,6 +36,17 @@ pub async fn create(
     project_id: &str,
     input: NewVersion,
 ) -> Result<Version> {
+    create_with_id(core, actor, project_id, ids::new_id(), input).await
+}
+
+/// `create`, with an id reserved earlier (a model ingestion's).
+pub(crate) async fn create_with_id(
+    core: &Core,
+    actor: &Actor,
+    project_id: &str,
+    id: String,
+    input: NewVersion,
+) -> Result<Version> {
     load(core, actor, project_id, Action::WriteProject).await?;
     let author = principal(actor)?;
     let model = match &input.model {
@@ -47,16 +58,24 @@ pub async fn create(
                 .map_err(|_| Error::NotFound(format!("branch {name:?}")))?,
         },
     };
-    let root = core
-        .objects
-        .head(project_id, &input.object_id)
-        .await?
-        .ok_or_else(|| {
-            Error::invalid(
-                "objectId",
-                "no object with this id was uploaded to the project",
-            )
-        })?;
+    // A bundle's version points at its files (`bundle.{project}.{model}.{version}`), not at an
+    // object; only a bundle upload completing knows its version id before the version exists.
+    let bundle = crate::ingestions::bundles::root_id(project_id, &model.id, &id);
+    let (referenced_object, children) = if input.object_id == bundle {
+        (bundle, None)
+    } else {
+        let root = core
+            .objects
+            .head(project_id, &input.object_id)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid(
+                    "objectId",
+                    "no object with this id was uploaded to the project",
+                )
+            })?;
+        (root.id, root.total_children_count)
+    };
     let message = input.message.filter(|m| !m.is_empty());
     if message.as_ref().is_some_and(|m| m.chars().count() > 65_536) {
         return Err(Error::invalid(
@@ -65,17 +84,14 @@ pub async fn create(
         ));
     }
     let version = Version {
-        id: ids::new_id(),
+        id,
         project_id: project_id.to_string(),
         model_id: model.id.clone(),
-        referenced_object: root.id,
+        referenced_object,
         author_id: Some(author.user.id.clone()),
         message,
         source_application: input.source_application.filter(|s| !s.is_empty()),
-        total_children_count: input
-            .total_children_count
-            .or(root.total_children_count)
-            .or(Some(0)),
+        total_children_count: input.total_children_count.or(children).or(Some(0)),
         parents: input.parents,
         created_at: super::now(),
     };

@@ -26,7 +26,7 @@ pub use dispatch::{dispatch, DELIVERY_ATTEMPTS, RETRY_BASE, WEBHOOK_JOB};
 
 /// The events a webhook may subscribe to (Speckle's `WebhookTriggers`, plus the activity
 /// actions Fleck records that Speckle also lets a webhook match).
-pub const TRIGGERS: [&str; 17] = [
+pub const TRIGGERS: [&str; 19] = [
     "stream_update",
     "stream_delete",
     "branch_create",
@@ -44,6 +44,8 @@ pub const TRIGGERS: [&str; 17] = [
     "stream_permissions_remove",
     "stream_invite_sent",
     "stream_invite_declined",
+    "model_ingestion_created",
+    "model_ingestion_updated",
 ];
 
 /// Most webhooks one project may have.

@@ -90,6 +90,9 @@ pub async fn one(ctx: &Context<'_>, project_id: &str, id: &str) -> Result<Option
 pub struct GenerateFileUploadUrlInput {
     project_id: String,
     file_name: String,
+    /// The file's exact length in bytes (Fleck's addition, optional): the URL then accepts only
+    /// a body of that length.
+    file_size: Option<u64>,
 }
 
 #[derive(SimpleObject)]
@@ -118,10 +121,15 @@ impl FileUploadMutations {
         ctx: &Context<'_>,
         input: GenerateFileUploadUrlInput,
     ) -> Result<GenerateFileUploadUrlOutput> {
-        let (attachment, url) =
-            attachments::upload_url(core(ctx), actor(ctx), &input.project_id, &input.file_name)
-                .await
-                .map_err(from_core)?;
+        let limit = ctx.data_unchecked::<super::imports::ImportSizeLimit>().0;
+        let request = attachments::UploadRequest {
+            project_id: &input.project_id,
+            file_name: &input.file_name,
+            file_size: input.file_size,
+        };
+        let (attachment, url) = attachments::upload_url(core(ctx), actor(ctx), request, limit)
+            .await
+            .map_err(from_core)?;
         Ok(GenerateFileUploadUrlOutput {
             url,
             file_id: attachment.id,

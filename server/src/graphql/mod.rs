@@ -1,11 +1,14 @@
 //! GraphQL at `/graphql`, with Speckle's names, nullability and error codes. One module per
-//! area; resolvers stay thin and call `fleck_core`.
+//! area; resolvers translate arguments and answers and leave every decision and write to the
+//! services of `fleck_core`. Requests are bounded before they run (`execute`): body, document
+//! length, batch length, and a cost in which list fields count their page sizes.
 
 mod activity;
 mod attachments;
 mod context;
 mod errors;
 mod imports;
+mod ingestions;
 mod invites;
 mod legacy;
 mod models;
@@ -35,6 +38,7 @@ use crate::ratelimit;
 use crate::state::AppState;
 
 pub use errors::{code, forbidden, unauthenticated};
+pub use websocket::OpenSockets;
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -73,6 +77,9 @@ pub fn schema(file_size_limit: u64) -> FleckSchema {
         subscriptions::SubscriptionRoot,
     )
     .data(imports::ImportSizeLimit(file_size_limit))
+    // Clients select statuses through these interfaces; no field returns them directly.
+    .register_output_type::<ingestions::HasStatus>()
+    .register_output_type::<ingestions::HasProgressMessage>()
     .limit_depth(64)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()

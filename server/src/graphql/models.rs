@@ -159,6 +159,11 @@ impl ModelPermissionChecks<'_> {
         check(&self.0.access, actor(ctx), Action::WriteProject)
     }
 
+    /// Whether the caller may send a new version through a model ingestion.
+    async fn can_create_ingestion(&self, ctx: &Context<'_>) -> PermissionCheckResult {
+        check(&self.0.access, actor(ctx), Action::WriteProject)
+    }
+
     /// Its author (with write access) or an owner; never `main`.
     async fn can_delete(&self, ctx: &Context<'_>) -> PermissionCheckResult {
         let write = check(&self.0.access, actor(ctx), Action::WriteProject);

@@ -149,6 +149,15 @@ impl Project {
         ModelCollection::load(ctx, &self.0, cursor, limit, filter).await
     }
 
+    /// A model ingestion of this project.
+    async fn ingestion(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<super::ingestions::ModelIngestion> {
+        super::ingestions::find(ctx, self.id(), &id).await
+    }
+
     async fn model(&self, ctx: &Context<'_>, id: String) -> Result<Model> {
         let model = domain::models::find(core(ctx), self.id(), &id)
             .await
@@ -683,6 +692,10 @@ impl ProjectMutations {
             .await
             .map_err(from_core)?;
         Ok(true)
+    }
+
+    async fn model_ingestion_mutations(&self) -> super::ingestions::ModelIngestionMutations {
+        super::ingestions::ModelIngestionMutations
     }
 
     async fn invites(&self) -> ProjectInviteMutations {

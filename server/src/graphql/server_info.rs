@@ -8,6 +8,9 @@ use fleck_core::users::ServerRole;
 use super::context::{core, signed_in};
 use super::errors::from_core;
 
+/// See `ServerInfo.version`.
+pub const SPECKLE_COMPATIBLE_VERSION: &str = "2026.9.0";
+
 #[derive(Default)]
 pub struct ServerInfoQuery;
 
@@ -104,7 +107,15 @@ impl ServerInfo {
         &self.canonical_url
     }
 
+    /// The Speckle server version whose API Fleck speaks: clients parse it and turn features
+    /// on by it (the model-ingestion API, reserved version ids and bundles of 2026.9, which the
+    /// .NET SDK wants at least 3.0.3 for).
     async fn version(&self) -> &str {
+        SPECKLE_COMPATIBLE_VERSION
+    }
+
+    /// Fleck's own version.
+    async fn fleck_version(&self) -> &str {
         env!("CARGO_PKG_VERSION")
     }
 

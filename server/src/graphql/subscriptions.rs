@@ -9,8 +9,19 @@ use fleck_core::projects::{models, service, versions};
 use fleck_core::Core;
 use futures::{Stream, StreamExt};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use fleck_core::auth::flow;
+
+use fleck_core::ingestions::service as ingestion_service;
+
 use super::context::{actor, core, load};
-use super::errors::{from_core, unauthenticated};
+use super::errors::{code, from_core, unauthenticated};
+use super::ingestions::{
+    ModelIngestion, ModelIngestionReference, ProjectModelIngestionSubscriptionInput,
+    ProjectModelIngestionUpdatedMessage, ProjectModelIngestionUpdatedMessageType,
+};
 use super::models::Model;
 use super::projects::Project;
 use super::scalars::JsonObject;
@@ -91,6 +102,73 @@ fn version_kind(change: Change) -> ProjectVersionsUpdatedMessageType {
     }
 }
 
+/// The most subscriptions one WebSocket may hold at once.
+pub const MAX_PER_SOCKET: usize = 50;
+
+/// The subscriptions a WebSocket holds, in its connection data.
+#[derive(Clone, Default)]
+pub struct SocketSubscriptions(Arc<AtomicUsize>);
+
+/// One subscription counted against its socket's budget for as long as it lives.
+struct Held(Arc<AtomicUsize>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl SocketSubscriptions {
+    fn hold(&self) -> Result<Held> {
+        if self.0.fetch_add(1, Ordering::SeqCst) >= MAX_PER_SOCKET {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+            return Err(code(
+                format!("A connection may hold at most {MAX_PER_SOCKET} subscriptions."),
+                "TOO_MANY_SUBSCRIPTIONS",
+            ));
+        }
+        Ok(Held(self.0.clone()))
+    }
+}
+
+/// The messages of one channel, counted against the socket's budget while the stream lives;
+/// they end once the subscriber's token stops working or `still_allowed` says no.
+async fn listen<F, Fut>(
+    ctx: &Context<'_>,
+    channel: &str,
+    still_allowed: F,
+) -> Result<impl Stream<Item = Vec<u8>>>
+where
+    F: Fn(Core, Actor) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = fleck_core::Result<bool>> + Send,
+{
+    let held = ctx
+        .data_opt::<SocketSubscriptions>()
+        .map(SocketSubscriptions::hold)
+        .transpose()?;
+    let core = core(ctx).clone();
+    let actor = actor(ctx).clone();
+    let messages = core.cache.subscribe(channel).await.map_err(from_core)?;
+    let still_allowed = Arc::new(still_allowed);
+    Ok(messages
+        .then(move |message| {
+            let (core, actor, still_allowed) = (core.clone(), actor.clone(), still_allowed.clone());
+            async move {
+                // A store that cannot answer now ends nobody's subscription.
+                let allowed = still_allowed(core, actor).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "cannot recheck a subscriber's access");
+                    true
+                });
+                (message, allowed)
+            }
+        })
+        .take_while(|(_, allowed)| std::future::ready(*allowed))
+        .map(move |(message, _)| {
+            let _counted = &held;
+            message
+        }))
+}
+
 /// The events of one project the subscriber may read, with what they need to reload entities.
 async fn project_events(
     ctx: &Context<'_>,
@@ -100,16 +178,37 @@ async fn project_events(
     let core = core(ctx).clone();
     let actor = actor(ctx).clone();
     let project_id = project_id.to_string();
-    let messages = core
-        .cache
-        .subscribe(&events::project_channel(&project_id))
-        .await
-        .map_err(from_core)?;
+    let id = project_id.clone();
+    let messages = listen(
+        ctx,
+        &events::project_channel(&project_id),
+        move |core, actor| {
+            let id = id.clone();
+            async move { service::still_readable(&core, &actor, &id).await }
+        },
+    )
+    .await?;
     Ok(messages.filter_map(move |message| {
         let event = serde_json::from_slice::<ProjectEvent>(&message).ok();
         let extra = (core.clone(), actor.clone(), project_id.clone());
         async move { event.map(|e| (e, extra.0, extra.1, extra.2)) }
     }))
+}
+
+/// The messages about the caller's list of projects, while their token works.
+async fn user_events(ctx: &Context<'_>) -> Result<impl Stream<Item = UserProjectsEvent>> {
+    let Some(principal) = actor(ctx).principal() else {
+        return Err(unauthenticated());
+    };
+    let channel = events::user_channel(&principal.user.id);
+    let messages = listen(ctx, &channel, |core, actor| async move {
+        match actor.principal() {
+            Some(principal) => flow::still_valid(&core, principal).await,
+            None => Ok(false),
+        }
+    })
+    .await?;
+    Ok(messages.filter_map(|message| async move { serde_json::from_slice(&message).ok() }))
 }
 
 #[derive(Default)]
@@ -224,21 +323,12 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = UserProjectsUpdatedMessage>> {
-        let Some(principal) = actor(ctx).principal() else {
-            return Err(unauthenticated());
-        };
         let core = core(ctx).clone();
         let actor = actor(ctx).clone();
-        let messages = core
-            .cache
-            .subscribe(&events::user_channel(&principal.user.id))
-            .await
-            .map_err(from_core)?;
-        Ok(messages.filter_map(move |message| {
+        Ok(user_events(ctx).await?.then(move |event| {
             let core = core.clone();
             let actor = actor.clone();
             async move {
-                let event: UserProjectsEvent = serde_json::from_slice(&message).ok()?;
                 let project = if event.added {
                     service::load(&core, &actor, &event.project_id, Action::ReadProject)
                         .await
@@ -247,7 +337,7 @@ impl SubscriptionRoot {
                 } else {
                     None
                 };
-                Some(UserProjectsUpdatedMessage {
+                UserProjectsUpdatedMessage {
                     id: event.project_id,
                     kind: if event.added {
                         UserProjectsUpdatedMessageType::Added
@@ -255,9 +345,51 @@ impl SubscriptionRoot {
                         UserProjectsUpdatedMessageType::Removed
                     },
                     project,
-                })
+                }
             }
         }))
+    }
+
+    /// Model ingestions of the project changed: one, or any of a model's; only messages of
+    /// `messageType` when given.
+    async fn project_model_ingestion_updated(
+        &self,
+        ctx: &Context<'_>,
+        input: ProjectModelIngestionSubscriptionInput,
+    ) -> Result<impl Stream<Item = ProjectModelIngestionUpdatedMessage>> {
+        let wanted = input.message_type;
+        let reference = input.ingestion_reference;
+        Ok(project_events(ctx, &input.project_id).await?.filter_map(
+            move |(event, core, actor, project_id)| {
+                let reference = reference.clone();
+                async move {
+                    let ProjectEvent::Ingestion {
+                        ingestion_id,
+                        model_id,
+                        news,
+                    } = event
+                    else {
+                        return None;
+                    };
+                    let kind = ProjectModelIngestionUpdatedMessageType::from(news);
+                    let about = match &reference {
+                        ModelIngestionReference::IngestionId(id) => id.0 == ingestion_id,
+                        ModelIngestionReference::ModelId(id) => id.0 == model_id,
+                    };
+                    if !about || wanted.is_some_and(|wanted| wanted != kind) {
+                        return None;
+                    }
+                    let ingestion =
+                        ingestion_service::find(&core, &actor, &project_id, &ingestion_id)
+                            .await
+                            .ok()?;
+                    Some(ProjectModelIngestionUpdatedMessage {
+                        model_ingestion: ModelIngestion(ingestion),
+                        kind,
+                    })
+                }
+            },
+        ))
     }
 
     /// Legacy: a version was created on the stream, as JSON.
@@ -501,16 +633,7 @@ async fn user_stream_events(
     ctx: &Context<'_>,
     added: bool,
 ) -> Result<impl Stream<Item = Option<JsonObject>>> {
-    let Some(principal) = actor(ctx).principal() else {
-        return Err(unauthenticated());
-    };
-    let messages = core(ctx)
-        .cache
-        .subscribe(&events::user_channel(&principal.user.id))
-        .await
-        .map_err(from_core)?;
-    Ok(messages.filter_map(move |message| async move {
-        let event: UserProjectsEvent = serde_json::from_slice(&message).ok()?;
+    Ok(user_events(ctx).await?.filter_map(move |event| async move {
         (event.added == added)
             .then(|| Some(JsonObject(serde_json::json!({ "id": event.project_id }))))
     }))

@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod auth;
+pub mod ingestions;
 pub mod input;
 pub mod objects;
 pub mod previews;

@@ -1,11 +1,13 @@
 //! Preview images on Speckle's routes (services.md §1.4). They always answer with a PNG, so an
 //! `<img>` never breaks: the rendered preview, or a placeholder saying why there is none.
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, Extensions, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use fleck_core::previews::{self, PreviewImage, Subject, DEFAULT_ANGLE};
+use fleck_core::previews::{self, PreviewImage, Requester, Subject, DEFAULT_ANGLE};
 use fleck_core::Error;
 
 use crate::auth::Actor;
@@ -20,49 +22,73 @@ const FAILED: &[u8] = include_bytes!("../../assets/previews/preview_error.png");
 pub async fn project(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
+    extensions: Extensions,
     Path(path): Path<Vec<String>>,
 ) -> Response {
     let (project_id, angle) = split(&path);
-    serve(&state, &actor, project_id, Subject::Project, angle).await
+    let caller = Caller::new(&actor, &extensions);
+    serve(&state, &caller, project_id, Subject::Project, angle).await
 }
 
 /// `GET /preview/{project_id}/branches/{model_name}[/{angle}]`: a model's latest version.
 pub async fn model(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
+    extensions: Extensions,
     Path(path): Path<Vec<String>>,
 ) -> Response {
-    nested(&state, &actor, &path, |n| Subject::Model(n)).await
+    let caller = Caller::new(&actor, &extensions);
+    nested(&state, &caller, &path, |n| Subject::Model(n)).await
 }
 
 /// `GET /preview/{project_id}/commits/{version_id}[/{angle}]`.
 pub async fn version(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
+    extensions: Extensions,
     Path(path): Path<Vec<String>>,
 ) -> Response {
-    nested(&state, &actor, &path, |n| Subject::Version(n)).await
+    let caller = Caller::new(&actor, &extensions);
+    nested(&state, &caller, &path, |n| Subject::Version(n)).await
 }
 
 /// `GET /preview/{project_id}/objects/{object_id}[/{angle}]`.
 pub async fn object(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
+    extensions: Extensions,
     Path(path): Path<Vec<String>>,
 ) -> Response {
-    nested(&state, &actor, &path, |n| Subject::Object(n)).await
+    let caller = Caller::new(&actor, &extensions);
+    nested(&state, &caller, &path, |n| Subject::Object(n)).await
 }
 
 /// A route of the form `/preview/{project_id}/<keyword>/{name_or_id}[/{angle}]`.
+/// Who asks: their identity decides access, and with their address what they may queue.
+struct Caller<'a> {
+    actor: &'a Actor,
+    address: String,
+}
+
+impl<'a> Caller<'a> {
+    fn new(actor: &'a Actor, extensions: &Extensions) -> Self {
+        let address = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Caller { actor, address }
+    }
+}
+
 async fn nested(
     state: &AppState,
-    actor: &Actor,
+    caller: &Caller<'_>,
     path: &[String],
     subject: fn(&str) -> Subject<'_>,
 ) -> Response {
     let (project_id, rest) = (&path[0], &path[1..]);
     let (name_or_id, angle) = split(rest);
-    serve(state, actor, project_id, subject(name_or_id), angle).await
+    serve(state, caller, project_id, subject(name_or_id), angle).await
 }
 
 /// The first path segment, and the angle after it (`"0"` when absent).
@@ -74,12 +100,12 @@ fn split(path: &[String]) -> (&str, &str) {
 
 async fn serve(
     state: &AppState,
-    actor: &Actor,
+    caller: &Caller<'_>,
     project_id: &str,
     subject: Subject<'_>,
     angle: &str,
 ) -> Response {
-    let mut response = answer(state, actor, project_id, subject, angle).await;
+    let mut response = answer(state, caller, project_id, subject, angle).await;
     // Pages on other origins may show previews (the images carry no secrets beyond the model).
     response.headers_mut().insert(
         "cross-origin-resource-policy",
@@ -90,18 +116,20 @@ async fn serve(
 
 async fn answer(
     state: &AppState,
-    actor: &Actor,
+    caller: &Caller<'_>,
     project_id: &str,
     subject: Subject<'_>,
     angle: &str,
 ) -> Response {
+    let actor = caller.actor;
     let object_id = match previews::subject_object(&state.core, actor, project_id, subject).await {
         Ok(id) => id,
         Err(Error::Forbidden(_)) => return placeholder(UNAUTHORIZED, None),
         Err(Error::NotFound(_)) => return placeholder(NOT_FOUND, Some("OBJECT_NOT_FOUND")),
         Err(e) => return failure(e),
     };
-    match previews::image(&state.core, project_id, &object_id, angle).await {
+    let requester = Requester::of(actor, &caller.address);
+    match previews::image_for(&state.core, requester, project_id, &object_id, angle).await {
         Ok(PreviewImage::Png(png)) => (
             [
                 (header::CONTENT_TYPE, "image/png"),
@@ -121,6 +149,8 @@ async fn answer(
             .into_response(),
         Ok(PreviewImage::Failed) => placeholder(FAILED, Some("PREVIEW_NOT_FOUND")),
         Ok(PreviewImage::NoSuchAngle) => placeholder(FAILED, Some("ANGLE_NOT_FOUND")),
+        // An anonymous caller asking for too many renders.
+        Err(Error::RateLimited { retry_after }) => crate::ratelimit::too_many_requests(retry_after),
         Err(e) => failure(e),
     }
 }

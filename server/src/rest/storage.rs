@@ -1,11 +1,14 @@
 //! Signed blob URLs of the disk blob store (`/storage/{key}?method=…&expires=…&signature=…`):
 //! what an S3 presigned URL is when blobs live on local disk. Mounted only with disk blobs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use fleck_core::blobs::Method;
+use fleck_core::blobs::{BlobStream, Method};
 use fleck_core::Error;
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
@@ -17,6 +20,8 @@ use crate::state::AppState;
 pub struct Signature {
     method: String,
     expires: i64,
+    /// The exact body length an upload link was signed for, if it was.
+    length: Option<u64>,
     signature: String,
 }
 
@@ -24,10 +29,13 @@ fn check(state: &AppState, method: Method, key: &str, query: &Signature) -> ApiR
     if query.method != method.as_str() {
         return Err(Error::Forbidden("this link is for another method".into()).into());
     }
-    state
-        .core
-        .signer
-        .verify(method, key, query.expires, &query.signature)?;
+    state.core.signer.verify_with_length(
+        method,
+        key,
+        query.expires,
+        query.length,
+        &query.signature,
+    )?;
     Ok(())
 }
 
@@ -79,6 +87,17 @@ pub async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // A link signed for a length takes a body of that length only, as S3 does.
+    let wrong_length = || {
+        ApiError(Error::Forbidden(
+            "the body's length is not the one this link was signed for".into(),
+        ))
+    };
+    if let Some(length) = query.length {
+        if declared != Some(length) {
+            return Err(wrong_length());
+        }
+    }
     if declared.is_some_and(|len| len > limit) {
         return Ok(too_large(limit));
     }
@@ -105,6 +124,11 @@ pub async fn upload(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
+    // The declared length is checked above; a body that ends up another length is not stored.
+    let stream = match query.length {
+        Some(length) => exactly(stream, length),
+        None => stream,
+    };
     match state.core.blobs.put(&key, stream, content_type).await {
         Ok(info) => {
             let etag = HeaderValue::from_str(&format!("\"{}\"", info.etag)).map_err(|_| {
@@ -122,8 +146,41 @@ pub async fn upload(
         {
             Ok(too_large(limit))
         }
+        Err(Error::Backend { cause, .. })
+            if cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::InvalidData) =>
+        {
+            Err(wrong_length())
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `body`, failing (so that nothing is stored) unless it is exactly `length` bytes long.
+fn exactly(body: BlobStream, length: u64) -> BlobStream {
+    fn wrong() -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the body is not the length the link was signed for",
+        )
+    }
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = received.clone();
+    let counted = body.map(move |chunk| {
+        let chunk = chunk?;
+        let size = chunk.len() as u64;
+        if counter.fetch_add(size, Ordering::Relaxed) + size > length {
+            return Err(wrong());
+        }
+        Ok(chunk)
+    });
+    // Polled once the body has ended: a body that came up short fails too.
+    let end = futures::stream::once(async move {
+        (received.load(Ordering::Relaxed) != length).then(|| Err(wrong()))
+    })
+    .filter_map(futures::future::ready);
+    counted.chain(end).boxed()
 }
 
 fn too_large(limit: u64) -> Response {

@@ -107,6 +107,7 @@ impl TestServer {
             site_dir: dir.path().join("site"),
             shutdown_timeout: Duration::from_secs(5),
             worker_concurrency: 1,
+            worker_slots: Default::default(),
             job_lease: Duration::from_secs(60),
             import_timeout: Duration::from_secs(60),
             webhook_allow_private: true,

@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use fleck_core::auth::Actor;
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
-use fleck_core::projects::{attachments, FileImport, ImportStatus, Window};
+use fleck_core::projects::{FileImport, ImportStatus};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 use serde::Deserialize;
@@ -169,64 +169,81 @@ fn job_error(error: fleck_core::Error) -> JobError {
     }
 }
 
+/// The largest file an import reads unless told otherwise, as `FLECK_FILE_SIZE_LIMIT_MB`'s default.
+pub const DEFAULT_SIZE_LIMIT: u64 = 100 * 1024 * 1024;
+
+/// The most material libraries one OBJ may name; any beyond are left out with a warning.
+pub const MAX_MATERIAL_LIBRARIES: usize = 16;
+
 pub struct ImportFile {
     core: Core,
     timeout: Duration,
+    size_limit: u64,
+}
+
+/// Errors of reading the import's files: a file refused as it is (too large, replaced since the
+/// import started) fails the import with the reason; a missing one fails the job for good.
+fn read_error(error: fleck_core::Error) -> Result<Failure, JobError> {
+    match error {
+        fleck_core::Error::Invalid { reason, .. } => {
+            Ok(Failure(format!("The file cannot be imported: {reason}.")))
+        }
+        fleck_core::Error::NotFound(_) => {
+            Err(JobError::Permanent("the uploaded file was deleted".into()))
+        }
+        other => Err(job_error(other)),
+    }
 }
 
 impl ImportFile {
     pub fn new(core: Core, timeout: Duration) -> Self {
-        ImportFile { core, timeout }
+        ImportFile {
+            core,
+            timeout,
+            size_limit: DEFAULT_SIZE_LIMIT,
+        }
     }
 
-    async fn file_bytes(&self, project_id: &str, file_id: &str) -> Result<Vec<u8>, JobError> {
-        let file = attachments::find(&self.core, project_id, file_id)
-            .await
-            .map_err(|e| match e {
-                fleck_core::Error::NotFound(_) => {
-                    JobError::Permanent("the uploaded file was deleted".into())
-                }
-                other => job_error(other),
-            })?;
-        let blob = self
-            .core
-            .blobs
-            .get(&file.object_key)
-            .await
-            .map_err(job_error)?
-            .ok_or_else(|| JobError::Permanent("the uploaded file is gone from storage".into()))?;
-        blob.bytes().await.map_err(job_error)
+    /// Reads no file (the imported one, or a library it names) larger than `limit` bytes.
+    pub fn with_size_limit(mut self, limit: u64) -> Self {
+        self.size_limit = limit;
+        self
     }
 
-    /// The project's latest uploads of the `.mtl` files an OBJ names, by lower-case file name.
-    async fn material_libraries(&self, project_id: &str, obj: &[u8]) -> HashMap<String, Vec<u8>> {
+    /// The uploaded material libraries an OBJ names that belong to its upload, by lower-case
+    /// file name (which ones do is `imports::companion_file`'s to say), and warnings about any
+    /// that could not be used.
+    async fn material_libraries(
+        &self,
+        import: &FileImport,
+        obj: &[u8],
+    ) -> Result<(HashMap<String, Vec<u8>>, Vec<String>), JobError> {
         let mut found = HashMap::new();
-        for library in obj::material_libraries(obj) {
-            let window = Window {
-                offset: 0,
-                limit: 20,
-            };
-            let Ok(listed) = self
-                .core
-                .projects
-                .attachments(project_id, Some(&library), window)
+        let mut warnings = Vec::new();
+        let named = obj::material_libraries(obj);
+        if named.len() > MAX_MATERIAL_LIBRARIES {
+            warnings.push(format!(
+                "the OBJ names {} material libraries; only the first {MAX_MATERIAL_LIBRARIES} are read",
+                named.len()
+            ));
+        }
+        for library in named.into_iter().take(MAX_MATERIAL_LIBRARIES) {
+            match imports::companion_file(&self.core, import, &library, "mtl", self.size_limit)
                 .await
-            else {
-                continue;
-            };
-            // Newest first; file names compare as Windows and macOS do, ignoring case.
-            let Some(file) = listed
-                .items
-                .into_iter()
-                .find(|f| f.file_name.eq_ignore_ascii_case(&library))
-            else {
-                continue;
-            };
-            if let Ok(bytes) = self.file_bytes(project_id, &file.id).await {
-                found.insert(library.to_lowercase(), bytes);
+            {
+                Ok(Some(bytes)) => {
+                    found.insert(library.to_lowercase(), bytes);
+                }
+                Ok(None) => {}
+                Err(error) => match read_error(error) {
+                    // The OBJ converts without it, and says why it is grey.
+                    Ok(Failure(why)) => warnings.push(format!("{library} was not used: {why}")),
+                    Err(JobError::Permanent(_)) => {}
+                    Err(retry) => return Err(retry),
+                },
             }
         }
-        found
+        Ok((found, warnings))
     }
 
     /// Converts the import's file and records the outcome; errors are the stores'.
@@ -243,17 +260,25 @@ impl ImportFile {
 
         let started = Instant::now();
         let kind = import.file_type.to_lowercase();
-        let bytes = self.file_bytes(&import.project_id, &import.id).await?;
-        let libraries = match kind.as_str() {
-            "obj" => self.material_libraries(&import.project_id, &bytes).await,
-            _ => HashMap::new(),
+        let read = match imports::read_file(core, &import, self.size_limit).await {
+            Ok(bytes) => Ok(bytes),
+            Err(error) => Err(read_error(error)?),
+        };
+        let (libraries, mut warnings) = match (&read, kind.as_str()) {
+            (Ok(bytes), "obj") => self.material_libraries(&import, bytes).await?,
+            _ => (HashMap::new(), Vec::new()),
         };
         let downloaded = started.elapsed();
         let name = import.file_name.clone();
-        let converted = run_converter(self.timeout, move |deadline| {
-            convert(&name, &kind, &bytes, &libraries, deadline)
-        })
-        .await;
+        let converted = match read {
+            Ok(bytes) => {
+                run_converter(self.timeout, move |deadline| {
+                    convert(&name, &kind, &bytes, &libraries, deadline)
+                })
+                .await
+            }
+            Err(failure) => Err(failure),
+        };
         let parsed = started.elapsed() - downloaded;
         let mut performance = json!({
             "downloadDurationSeconds": downloaded.as_secs_f64(),
@@ -284,9 +309,10 @@ impl ImportFile {
                 .await
                 .map_err(job_error)?;
                 performance["versionId"] = json!(version.id);
+                warnings.extend(converted.warnings);
                 ImportOutcome::Succeeded {
                     version_id: version.id,
-                    warnings: converted.warnings,
+                    warnings,
                 }
             }
         };

@@ -55,7 +55,7 @@ pub fn convert(
             for library in material_libraries(bytes) {
                 if !libraries.contains_key(&library.to_lowercase()) {
                     warnings.push(format!(
-                        "{library} was not uploaded to the project, so the model is grey; upload it and import again for its colours"
+                        "{library} was not uploaded along with the OBJ file, so the model is grey; upload it just before the OBJ file and import that again for its colours"
                     ));
                 } else {
                     warnings.push(format!("{library} is not a readable material library"));

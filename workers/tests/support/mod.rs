@@ -172,12 +172,14 @@ where
     }
 }
 
-/// Options for a test runtime: one slot, and a poll interval far longer than any test, so a job
-/// that starts promptly was started by a wake-up, not by a poll.
+/// Options for a test runtime: Fleck's slots per job kind and one slot for any other kind, and
+/// a poll interval far longer than any test, so a job that starts promptly was started by a
+/// wake-up, not by a poll.
 pub fn options(name: &str) -> WorkerOptions {
     WorkerOptions {
         name: name.into(),
         concurrency: 1,
+        slots: fleck_workers::runtime::default_slots(),
         lease: Duration::from_secs(10),
         poll_interval: Duration::from_secs(30),
         shutdown_grace: Duration::from_secs(1),

@@ -56,6 +56,30 @@ impl PreviewStore for PgDb {
         Ok(inserted.rows_affected() == 1)
     }
 
+    async fn request_preview_within(
+        &self,
+        project_id: &str,
+        object_id: &str,
+        at: DateTime<Utc>,
+        max_unfinished: i64,
+    ) -> Result<bool> {
+        let inserted = sqlx::query(
+            "INSERT INTO object_previews (project_id, object_id, status, created_at, updated_at)
+             SELECT $1, $2, 0, $3, $3 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $1)
+                AND (SELECT count(*) FROM object_previews
+                     WHERE project_id = $1 AND status IN (0, 1)) < $4
+             ON CONFLICT (project_id, object_id) DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(object_id)
+        .bind(at)
+        .bind(max_unfinished)
+        .execute(&self.pool)
+        .await
+        .context(|| "asking for a preview".into())?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
     async fn preview(&self, project_id: &str, object_id: &str) -> Result<Option<Preview>> {
         let row: Option<PreviewRow> = sqlx::query_as(
             "SELECT project_id, object_id, status, attempts, angles::text AS angles, error, created_at, updated_at

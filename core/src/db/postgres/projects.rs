@@ -938,3 +938,5 @@ async fn insert_model(conn: &mut sqlx::PgConnection, model: &Model) -> Result<()
     })?;
     Ok(())
 }
+
+crate::db::ingestions::ingestion_store!(PgDb, Time, to_db);

@@ -942,3 +942,5 @@ async fn insert_model(conn: &mut sqlx::SqliteConnection, model: &Model) -> Resul
     })?;
     Ok(())
 }
+
+crate::db::ingestions::ingestion_store!(SqliteDb, i64, to_db);
