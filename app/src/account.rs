@@ -160,11 +160,9 @@ pub async fn update_profile(
     bio: String,
     avatar: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::auth::Scope;
-    use fleck_core::users::ProfileUpdate;
-    let core = core()?;
-    let principal = server::principal_with(Scope::ProfileWrite).await?;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::users::{self, ProfileUpdate};
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             let update = ProfileUpdate {
@@ -172,11 +170,10 @@ pub async fn update_profile(
                 company: Some(company),
                 bio: Some(bio),
                 avatar: Some(avatar),
-            }
-            .checked()?;
-            core.store
-                .update_profile(&principal.user.id, &update)
-                .await?;
+            };
+            users::update_profile(&core, &actor, update)
+                .await
+                .map_err(server::refusal)?;
             Ok(None)
         }
         .await,
@@ -191,34 +188,20 @@ pub async fn change_password(
     password: String,
     confirm: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish, start_session, Failure};
-    use fleck_core::auth::{flow, sessions, Scope};
-    use fleck_core::ratelimit::Action as Limited;
-    let core = core()?;
-    let principal = server::principal_with(Scope::ProfileWrite).await?;
-    let user = principal.user;
+    use crate::session::server::{actor, core, finish, start_session, Failure};
+    use fleck_core::auth::accounts;
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             if password != confirm {
                 return Err(Failure::User("The two new passwords differ.".into()));
             }
-            // Guesses at the current password count like sign-in attempts.
-            core.rate_limiter.spend(Limited::Login, &user.id).await?;
-            let matches = flow::check_credentials(&core, &user.email, &current)
-                .await?
-                .is_some_and(|found| found.id == user.id);
-            if !matches {
-                return Err(Failure::User("Your current password is not right.".into()));
-            }
-            // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-            let hash =
-                tokio::task::spawn_blocking(move || fleck_core::users::hash_password(&password))
-                    .await
-                    .map_err(|e| ServerFnError::new(e.to_string()))??;
-            core.auth.set_password_hash(&user.id, &hash).await?;
-            sessions::end_all(&core, &user.id).await?;
-            if principal.via_session {
-                start_session(&core, &user).await?;
+            accounts::change_password(&core, &actor, &current, &password)
+                .await
+                .map_err(server::refusal)?;
+            // This browser stays signed in, with a new session.
+            if let Some(principal) = actor.principal().filter(|p| p.via_session) {
+                start_session(&core, &principal.user).await?;
             }
             Ok(None)
         }
@@ -314,16 +297,10 @@ pub async fn create_token(
 ) -> Result<Created, ServerFnError> {
     use crate::session::server::{actor, core, set_cookie, Failure};
     use fleck_core::auth::{flow, Scope};
-    use fleck_core::authz::{self, Action};
-    use fleck_core::ratelimit::Action as Limited;
     let core = core()?;
     let actor = actor().await?;
     server::answer(
         async {
-            authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refusal)?;
-            let Some(principal) = actor.principal() else {
-                return Err(Failure::User("Please sign in first.".into()));
-            };
             let scopes = scopes
                 .unwrap_or_default()
                 .iter()
@@ -336,20 +313,15 @@ pub async fn create_token(
                     _ => return Err(Failure::User("Choose a lifespan from the list.".into())),
                 },
             };
-            core.rate_limiter
-                .spend(Limited::TokenCreate, &principal.user.id)
-                .await?;
-            let token = flow::create_personal_token(
-                &core,
-                &principal.user,
-                &name,
-                &scopes,
-                &principal.scopes,
+            let request = flow::TokenRequest {
+                name,
+                scopes,
                 lifespan,
-                principal.projects.clone(),
-            )
-            .await
-            .map_err(server::refusal)?;
+                projects: None,
+            };
+            let token = flow::create_own_token(&core, &actor, request)
+                .await
+                .map_err(server::refusal)?;
             if server::plain_form().await {
                 set_cookie(&new_token_cookie(&core, &token, 120))?;
             }
@@ -363,40 +335,22 @@ pub async fn create_token(
 #[server]
 pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
     use crate::session::server::{actor, core, finish, Failure};
-    use fleck_core::auth::TokenKind;
-    use fleck_core::authz::{self, Action};
+    use fleck_core::auth::flow;
     let core = core()?;
     let actor = actor().await?;
-    finish(
-        async {
-            authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refusal)?;
-            let Some(principal) = actor.principal() else {
-                return Err(Failure::User("Please sign in first.".into()));
-            };
-            match core.auth.api_token(&id).await? {
-                Some(stored)
-                    if stored.owner_id == principal.user.id
-                        && stored.kind == TokenKind::Personal =>
-                {
-                    core.auth.delete_api_token(&id).await?;
-                    Ok(None)
-                }
-                _ => Err(Failure::User("There is no such token.".into())),
-            }
-        }
-        .await,
-    )
+    finish(match flow::revoke_own_token(&core, &actor, &id).await {
+        Ok(()) => Ok(None),
+        Err(fleck_core::Error::NotFound(_)) => Err(Failure::User("There is no such token.".into())),
+        Err(other) => Err(server::refusal(other)),
+    })
 }
 
 #[server]
 pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
-    use crate::session::server::core;
-    use fleck_core::auth::Scope;
-    let core = core()?;
-    let principal = server::principal_with(Scope::AppsRead).await?;
-    let apps = core
-        .auth
-        .authorized_apps(&principal.user.id)
+    use crate::session::server::{actor, core};
+    use fleck_core::auth::apps;
+    let (core, actor) = (core()?, actor().await?);
+    let apps = apps::authorized_by_caller(&core, &actor)
         .await
         .map_err(server::refused)?;
     Ok(apps
@@ -412,18 +366,14 @@ pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
 /// Ends an app's access to the caller's account: its tokens stop working.
 #[server]
 pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::auth::Scope;
-    let core = core()?;
-    let principal = server::principal_with(Scope::AppsWrite).await?;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::auth::apps;
+    let (core, actor) = (core()?, actor().await?);
     finish(
-        async {
-            core.auth
-                .revoke_app_access(&principal.user.id, &app_id)
-                .await?;
-            Ok(None)
-        }
-        .await,
+        apps::revoke_access(&core, &actor, &app_id)
+            .await
+            .map(|()| None)
+            .map_err(server::refusal),
     )
 }
 

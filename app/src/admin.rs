@@ -122,12 +122,9 @@ pub async fn admin_access() -> Result<Access, ServerFnError> {
 
 #[server]
 pub async fn admin_server_info() -> Result<ServerInfo, ServerFnError> {
-    use fleck_core::authz::Action;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
-    let settings = core
-        .store
-        .server_settings()
+    use crate::session::server::{actor, core};
+    let (core, actor) = (core()?, actor().await?);
+    let settings = fleck_core::settings::for_admin(&core, &actor)
         .await
         .map_err(crate::account::server::refused)?;
     Ok(ServerInfo {
@@ -153,27 +150,24 @@ pub async fn save_server_info(
     invite_only: Option<String>,
     guest_mode: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::authz::Action;
-    use fleck_core::settings::ServerSettings;
-    server::allowed(Action::AdministerServer).await?;
-    let core = core()?;
+    use crate::account::server::refusal;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::settings::{self, SettingsUpdate};
+    let (core, actor) = (core()?, actor().await?);
+    let update = SettingsUpdate {
+        name,
+        company: Some(company),
+        description: Some(description),
+        admin_contact: Some(admin_contact),
+        terms_of_service: Some(terms_of_service),
+        invite_only: Some(invite_only.is_some()),
+        guest_mode: Some(guest_mode.is_some()),
+    };
     finish(
-        async {
-            let settings = ServerSettings {
-                name,
-                company: Some(company),
-                description: Some(description),
-                admin_contact: Some(admin_contact),
-                terms_of_service: Some(terms_of_service),
-                invite_only: invite_only.is_some(),
-                guest_mode: guest_mode.is_some(),
-            }
-            .checked()?;
-            core.store.update_server_settings(&settings).await?;
-            Ok(None)
-        }
-        .await,
+        settings::update(&core, &actor, update)
+            .await
+            .map(|_| None)
+            .map_err(refusal),
     )
 }
 
@@ -183,23 +177,22 @@ pub async fn admin_users(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminUser>, ServerFnError> {
-    use fleck_core::authz::Action;
+    use crate::session::server::{actor, core};
     use fleck_core::store::Page as Window;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
+    let (core, actor) = (core()?, actor().await?);
     let offset = from.unwrap_or(0).max(0);
     // One row more than shown tells whether another page follows.
-    let mut found = core
-        .store
-        .list_users(
-            server::search(search).as_deref(),
-            Window {
-                limit: PAGE_SIZE + 1,
-                offset,
-            },
-        )
-        .await
-        .map_err(crate::account::server::refused)?;
+    let mut found = fleck_core::users::list(
+        &core,
+        &actor,
+        server::search(search).as_deref(),
+        Window {
+            limit: PAGE_SIZE + 1,
+            offset,
+        },
+    )
+    .await
+    .map_err(crate::account::server::refused)?;
     let next = (found.len() as i64 > PAGE_SIZE).then_some(offset + PAGE_SIZE);
     found.truncate(PAGE_SIZE as usize);
     Ok(Page {
@@ -221,18 +214,16 @@ pub async fn admin_users(
 /// Changes a user's server role (`archived` archives them); core refuses to demote the last admin.
 #[server]
 pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{core, finish};
-    use fleck_core::authz::Action;
-    use fleck_core::users::ServerRole;
-    server::allowed(Action::AdministerServer).await?;
-    let core = core()?;
+    use crate::account::server::refusal;
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::users::{self, ServerRole};
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             let role: ServerRole = role.parse()?;
-            core.store
-                .set_server_role(&user_id, role)
+            users::set_server_role(&core, &actor, &user_id, role)
                 .await
-                .map_err(crate::account::server::refusal)?;
+                .map_err(refusal)?;
             Ok(None)
         }
         .await,
@@ -243,10 +234,11 @@ pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, S
 #[server]
 pub async fn server_invites() -> Result<Vec<PendingInvite>, ServerFnError> {
     use crate::account::server::refused;
-    use fleck_core::authz::Action;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
-    let invites = core.auth.invites().await.map_err(refused)?;
+    use crate::session::server::{actor, core};
+    let (core, actor) = (core()?, actor().await?);
+    let invites = fleck_core::auth::invites::pending(&core, &actor)
+        .await
+        .map_err(refused)?;
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {
         let inviter = core
@@ -275,16 +267,14 @@ pub async fn invite_to_server(
     message: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
     use crate::account::server::refusal;
-    use crate::session::server::{core, finish};
+    use crate::session::server::{actor, core, finish};
     use fleck_core::auth::invites;
-    use fleck_core::authz::Action;
     use fleck_core::users::ServerRole;
-    let principal = server::allowed(Action::InviteToServer).await?;
-    let core = core()?;
+    let (core, actor) = (core()?, actor().await?);
     finish(
         async {
             let role: ServerRole = role.parse()?;
-            invites::create(&core, &principal, &email, role, message)
+            invites::create(&core, &actor, &email, role, message)
                 .await
                 .map_err(refusal)?;
             Ok(None)
@@ -296,19 +286,14 @@ pub async fn invite_to_server(
 #[server]
 pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
     use crate::account::server::refusal;
-    use crate::session::server::{core, finish};
+    use crate::session::server::{actor, core, finish};
     use fleck_core::auth::invites;
-    use fleck_core::authz::Action;
-    let principal = server::allowed(Action::InviteToServer).await?;
-    let core = core()?;
+    let (core, actor) = (core()?, actor().await?);
     finish(
-        async {
-            invites::cancel(&core, &principal, &id)
-                .await
-                .map_err(refusal)?;
-            Ok(None)
-        }
-        .await,
+        invites::cancel(&core, &actor, &id)
+            .await
+            .map(|()| None)
+            .map_err(refusal),
     )
 }
 
@@ -316,19 +301,14 @@ pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
 #[server]
 pub async fn resend_invite(id: String) -> Result<Outcome, ServerFnError> {
     use crate::account::server::refusal;
-    use crate::session::server::{core, finish};
+    use crate::session::server::{actor, core, finish};
     use fleck_core::auth::invites;
-    use fleck_core::authz::Action;
-    let principal = server::allowed(Action::InviteToServer).await?;
-    let core = core()?;
+    let (core, actor) = (core()?, actor().await?);
     finish(
-        async {
-            invites::resend(&core, &principal, &id)
-                .await
-                .map_err(refusal)?;
-            Ok(None)
-        }
-        .await,
+        invites::resend(&core, &actor, &id)
+            .await
+            .map(|()| None)
+            .map_err(refusal),
     )
 }
 
@@ -338,20 +318,16 @@ pub async fn admin_projects(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminProject>, ServerFnError> {
-    use fleck_core::authz::{Action, Visibility};
-    use fleck_core::projects::Window;
-    server::allowed(Action::AdministerServer).await?;
-    let core = crate::session::server::core()?;
+    use crate::session::server::{actor, core};
+    use fleck_core::authz::Visibility;
+    use fleck_core::projects::{service, Window};
+    let (core, actor) = (core()?, actor().await?);
     let offset = from.unwrap_or(0).max(0);
-    let listed = core
-        .projects
-        .all_projects(
-            server::search(search).as_deref(),
-            Window {
-                offset,
-                limit: PAGE_SIZE,
-            },
-        )
+    let window = Window {
+        offset,
+        limit: PAGE_SIZE,
+    };
+    let listed = service::all(&core, &actor, server::search(search).as_deref(), window)
         .await
         .map_err(crate::account::server::refused)?;
     let next = (offset + PAGE_SIZE < listed.total).then_some(offset + PAGE_SIZE);

@@ -102,6 +102,8 @@ pub enum Action {
     DeleteProject,
     /// Invite people to a project.
     InviteToProject,
+    /// See who was invited to a project and has not answered yet.
+    ReadProjectInvites,
     /// Create, list and revoke one's own access tokens.
     ManageOwnTokens,
     /// Read other users' profiles, search users.
@@ -118,16 +120,23 @@ pub enum Action {
     ChangeOwnMembership,
     /// Ask for a new e-mail verification link.
     RequestVerification,
+    /// Change one's own name, company, bio and avatar.
+    UpdateOwnProfile,
+    /// See which apps one has let act for one.
+    ReadOwnApps,
+    /// End an app's access to one's account.
+    RevokeOwnApps,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 18] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
         Action::AdministerProject,
         Action::DeleteProject,
         Action::InviteToProject,
+        Action::ReadProjectInvites,
         Action::ManageOwnTokens,
         Action::ReadUsers,
         Action::InviteToServer,
@@ -136,6 +145,9 @@ impl Action {
         Action::RecordReceive,
         Action::ChangeOwnMembership,
         Action::RequestVerification,
+        Action::UpdateOwnProfile,
+        Action::ReadOwnApps,
+        Action::RevokeOwnApps,
     ];
 
     /// The scope a token needs for the action.
@@ -146,8 +158,13 @@ impl Action {
             | Action::AdministerProject
             | Action::DeleteProject
             | Action::ChangeOwnMembership => Scope::StreamsWrite,
-            Action::ReadProject | Action::RecordReceive => Scope::StreamsRead,
+            Action::ReadProject | Action::ReadProjectInvites | Action::RecordReceive => {
+                Scope::StreamsRead
+            }
             Action::RequestVerification => Scope::ProfileRead,
+            Action::UpdateOwnProfile => Scope::ProfileWrite,
+            Action::ReadOwnApps => Scope::AppsRead,
+            Action::RevokeOwnApps => Scope::AppsWrite,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
             Action::ManageOwnTokens => Scope::TokensWrite,
             Action::ReadUsers => Scope::UsersRead,
@@ -165,6 +182,7 @@ impl Action {
                 | Action::AdministerProject
                 | Action::DeleteProject
                 | Action::InviteToProject
+                | Action::ReadProjectInvites
                 | Action::RecordReceive
         )
     }
@@ -222,7 +240,10 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::AdministerServer
         | Action::ReadServerStats
         | Action::ChangeOwnMembership
-        | Action::RequestVerification => Ok(()),
+        | Action::RequestVerification
+        | Action::UpdateOwnProfile
+        | Action::ReadOwnApps
+        | Action::RevokeOwnApps => Ok(()),
         // Anyone who may read the project, with a token that may read projects: the entry
         // names the caller, so it is not the anonymous reading of public projects.
         Action::RecordReceive => match project {
@@ -233,7 +254,8 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::WriteProject
         | Action::AdministerProject
         | Action::DeleteProject
-        | Action::InviteToProject => {
+        | Action::InviteToProject
+        | Action::ReadProjectInvites => {
             let role = project.and_then(|p| p.role);
             // Admins may delete any project (moderation); everything else needs membership.
             if action == Action::DeleteProject && server_role == ServerRole::Admin {
@@ -241,7 +263,8 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
             }
             let needed = match action {
                 Action::ReadProject => ProjectRole::Reviewer,
-                Action::WriteProject => ProjectRole::Contributor,
+                // Speckle's `invitedTeam`: the team's contributors and owners.
+                Action::WriteProject | Action::ReadProjectInvites => ProjectRole::Contributor,
                 _ => ProjectRole::Owner,
             };
             if action == Action::InviteToProject && !server_role.at_least(ServerRole::User) {

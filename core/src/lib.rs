@@ -15,6 +15,7 @@ pub mod mail;
 pub mod monitor;
 pub mod net;
 pub mod objects;
+pub mod operator;
 pub mod previews;
 pub mod projects;
 pub mod queue;

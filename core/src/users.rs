@@ -10,6 +10,9 @@ use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Actor;
+use crate::authz::{self, Action};
+use crate::backends::Core;
 use crate::error::{Error, Result};
 
 pub const MINIMUM_PASSWORD_LENGTH: usize = 8;
@@ -191,6 +194,47 @@ impl ProfileUpdate {
     }
 }
 
+/// Changes a user's server role (admins only); `Archived` archives them, so their tokens and
+/// sessions stop working. The server's last admin cannot be demoted.
+pub async fn set_server_role(
+    core: &Core,
+    actor: &Actor,
+    user_id: &str,
+    role: ServerRole,
+) -> Result<User> {
+    authz::authorize(actor, Action::AdministerServer, None)?;
+    change_server_role(core, user_id, role).await
+}
+
+/// The one write of server roles, for admins (`set_server_role`) and the server's operator
+/// (`operator::set_server_role`). The store refuses to demote the last admin inside the update
+/// itself, so the rule holds when two admins demote each other at the same moment.
+pub(crate) async fn change_server_role(
+    core: &Core,
+    user_id: &str,
+    role: ServerRole,
+) -> Result<User> {
+    core.store.set_server_role(user_id, role).await
+}
+
+/// Changes the caller's own profile (`profile:write`); see `ProfileUpdate` for the fields.
+pub async fn update_profile(core: &Core, actor: &Actor, update: ProfileUpdate) -> Result<User> {
+    authz::authorize(actor, Action::UpdateOwnProfile, None)?;
+    let user_id = &actor.signed_in()?.user.id;
+    core.store.update_profile(user_id, &update.checked()?).await
+}
+
+/// Users whose name or e-mail contains `search`, oldest first, for the admin pages.
+pub async fn list(
+    core: &Core,
+    actor: &Actor,
+    search: Option<&str>,
+    page: crate::store::Page,
+) -> Result<Vec<User>> {
+    authz::authorize(actor, Action::AdministerServer, None)?;
+    core.store.list_users(search, page).await
+}
+
 /// The one check of e-mail addresses, for accounts and invitations alike: trimmed and
 /// lower-cased, and a plain `local@domain` — one `@`; a local part of letters, digits, dots and
 /// `!#$%&'*+-/=?^_`{|}~` (no leading, trailing or double dot); a domain of at least two
@@ -248,6 +292,15 @@ pub fn hash_password(password: &str) -> Result<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| Error::backend("hashing a password", e.to_string()))
+}
+
+/// `hash_password` on a blocking thread: argon2 takes tens of milliseconds of CPU by design,
+/// which must not stall the async workers.
+pub async fn hash_password_off_workers(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| Error::backend("hashing a password", e))?
 }
 
 /// Constant-time check of a password against a stored argon2 hash.

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context as _};
 use clap::Subcommand;
-use fleck_core::mail::Email;
+use fleck_core::operator::{self, Operator};
 use fleck_core::store::Page;
 use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::Core;
@@ -54,6 +54,7 @@ pub enum AdminCommand {
 
 impl AdminCommand {
     pub async fn run(self, core: &Core) -> anyhow::Result<()> {
+        let operator = Operator::command_line();
         match self {
             AdminCommand::CreateUser {
                 email,
@@ -74,7 +75,7 @@ impl AdminCommand {
                     company: None,
                     password,
                 };
-                let user = core.store.create_user(input.into_new_user()?, role).await?;
+                let user = operator::create_user(core, &operator, input, role).await?;
                 println!(
                     "created {} <{}> with id {} as {}",
                     user.name, user.email, user.id, user.role
@@ -82,8 +83,7 @@ impl AdminCommand {
             }
             AdminCommand::SetRole { user, role } => {
                 let role: ServerRole = role.parse()?;
-                let found = find_user(core, &user).await?;
-                let updated = core.store.set_server_role(&found.id, role).await?;
+                let updated = operator::set_server_role(core, &operator, &user, role).await?;
                 println!(
                     "{} <{}> is now {}",
                     updated.name, updated.email, updated.role
@@ -95,23 +95,17 @@ impl AdminCommand {
                 offset,
                 json,
             } => {
-                let users = core
-                    .store
-                    .list_users(search.as_deref(), Page { limit, offset })
-                    .await?;
+                let users = operator::list_users(
+                    core,
+                    &operator,
+                    search.as_deref(),
+                    Page { limit, offset },
+                )
+                .await?;
                 print_users(&users, json)?;
             }
             AdminCommand::SendTestEmail { to } => {
-                let email = Email {
-                    to: to.clone(),
-                    subject: "Fleck test e-mail".into(),
-                    text: format!(
-                        "This message from {} shows that its mail settings work.",
-                        core.config.public_url
-                    ),
-                    html: None,
-                };
-                core.mailer.send(&email).await?;
+                operator::send_test_email(core, &operator, &to).await?;
                 println!("sent a test e-mail to {to} through {}", core.mailer.kind());
             }
             AdminCommand::Check => {
@@ -142,15 +136,6 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-async fn find_user(core: &Core, user: &str) -> anyhow::Result<User> {
-    let found = if user.contains('@') {
-        core.store.user_by_email(user).await?
-    } else {
-        core.store.user_by_id(user).await?
-    };
-    found.with_context(|| format!("no user {user}"))
 }
 
 fn print_users(users: &[User], json: bool) -> anyhow::Result<()> {

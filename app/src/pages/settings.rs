@@ -53,7 +53,8 @@ fn SettingsBody(page: Page) -> impl IntoView {
         <ProjectHeading project=project.clone() current="settings" />
         {administer.then(|| view! { <General project=project.clone() /> })}
         <Team project_id=project.id.clone() members administer />
-        {administer.then(|| view! { <Invitations project_id=project.id.clone() pending /> })}
+        {administer.then(|| view! { <Invitations project_id=project.id.clone() /> })}
+        {(!pending.is_empty()).then(|| view! { <Pending project_id=project.id.clone() pending administer /> })}
         {administer.then(|| view! { <WebhooksPanel project_id=project.id.clone() /> })}
         {is_member.then(|| view! { <Leave project_id=project.id.clone() /> })}
         {administer.then(|| view! { <DangerZone project=project.clone() /> })}
@@ -163,17 +164,16 @@ fn MemberLine(member: MemberRow, project_id: String, administer: bool) -> impl I
 }
 
 #[component]
-fn Invitations(project_id: String, pending: Vec<PendingRow>) -> impl IntoView {
+fn Invitations(project_id: String) -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     after(Signal::derive(move || invite.value().get()));
     let sending = invite.pending();
     let sent = move || matches!(invite.value().get(), Some(Ok(Ok(None))));
-    let form_project_id = project_id.clone();
     view! {
         <section class="panel" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite people"</h2>
             <ActionForm action=invite>
-                <input type="hidden" name="project_id" value=form_project_id />
+                <input type="hidden" name="project_id" value=project_id />
                 <label for="invite-email">"E-mail address"</label>
                 <input id="invite-email" type="email" name="email" required autocomplete="off" />
                 <label for="invite-role">"Role"</label>
@@ -188,30 +188,40 @@ fn Invitations(project_id: String, pending: Vec<PendingRow>) -> impl IntoView {
                 </button>
                 {move || sent().then(|| view! { <span class="saved" role="status">" Invitation sent."</span> })}
             </ActionForm>
-            {(!pending.is_empty()).then(|| view! {
-                <h3>"Waiting for an answer"</h3>
-                <ul class="pending">
-                    {pending.into_iter().map(|row| view! { <PendingLine row project_id=project_id.clone() /> }).collect_view()}
-                </ul>
-            })}
+        </section>
+    }
+}
+
+/// Invitations waiting for an answer, which core shows the project's contributors and owners;
+/// owners may cancel them.
+#[component]
+fn Pending(project_id: String, pending: Vec<PendingRow>, administer: bool) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="pending-heading">
+            <h2 id="pending-heading">"Waiting for an answer"</h2>
+            <ul class="pending">
+                {pending.into_iter().map(|row| view! { <PendingLine row project_id=project_id.clone() administer /> }).collect_view()}
+            </ul>
         </section>
     }
 }
 
 #[component]
-fn PendingLine(row: PendingRow, project_id: String) -> impl IntoView {
+fn PendingLine(row: PendingRow, project_id: String, administer: bool) -> impl IntoView {
     let cancel = ServerAction::<CancelInvite>::new();
     after(Signal::derive(move || cancel.value().get()));
     view! {
         <li data-pending=row.who.clone()>
             {format!("{} · {}", row.who, row.role)}
-            " "
-            <ActionForm action=cancel attr:class="inline">
-                <input type="hidden" name="project_id" value=project_id />
-                <input type="hidden" name="invite_id" value=row.id.clone() />
-                <button class="link-button" type="submit">"Cancel invitation"</button>
-            </ActionForm>
-            <FormError result=Signal::derive(move || cancel.value().get()) />
+            {administer.then(|| view! {
+                " "
+                <ActionForm action=cancel attr:class="inline">
+                    <input type="hidden" name="project_id" value=project_id />
+                    <input type="hidden" name="invite_id" value=row.id.clone() />
+                    <button class="link-button" type="submit">"Cancel invitation"</button>
+                </ActionForm>
+                <FormError result=Signal::derive(move || cancel.value().get()) />
+            })}
         </li>
     }
 }

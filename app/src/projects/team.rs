@@ -11,7 +11,7 @@ pub async fn fetch_settings(id: String) -> Result<Loaded<SettingsPage>, ServerFn
     use crate::projects::{role_label, MemberRow, PendingRow};
     use crate::session::server::message;
     use fleck_core::authz::Action;
-    use fleck_core::projects::{service, Invitee};
+    use fleck_core::projects::{invites, service, Invitee};
     let (core, actor) = context().await?;
     let access = match service::load(&core, &actor, &id, Action::ReadProject).await {
         Ok(access) => access,
@@ -22,13 +22,10 @@ pub async fn fetch_settings(id: String) -> Result<Loaded<SettingsPage>, ServerFn
         .map(|p| p.user.id.clone())
         .unwrap_or_default();
     let members = core.projects.members(&id).await.map_err(message)?;
-    let administer = access.allows(&actor, Action::AdministerProject);
-    // Who else was invited is the owners' business.
-    let invites = if administer {
-        core.projects.project_invites(&id).await.map_err(message)?
-    } else {
-        Vec::new()
-    };
+    let invites = invites::pending(&core, &actor, &access)
+        .await
+        .map_err(message)?
+        .unwrap_or_default();
     let mut authors = Authors::new(&core);
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {

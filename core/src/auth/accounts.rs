@@ -1,8 +1,32 @@
 //! Creating accounts: the one place registration rules live, for the REST API and the web app.
 
+use super::{flow, sessions, Actor};
+use crate::authz::{self, Action};
 use crate::backends::Core;
 use crate::error::{Error, Result};
-use crate::users::{ServerRole, User, UserInput};
+use crate::ratelimit::Action as Limited;
+use crate::users::{hash_password_off_workers, ServerRole, User, UserInput};
+
+/// Sets a new password for the caller once they gave the current one (`profile:write`). Wrong
+/// guesses count like failed sign-ins (`Login`). Every web session of the account ends, so
+/// other browsers are signed out; app and personal tokens keep working.
+pub async fn change_password(core: &Core, actor: &Actor, current: &str, new: &str) -> Result<()> {
+    authz::authorize(actor, Action::UpdateOwnProfile, None)?;
+    let user = &actor.signed_in()?.user;
+    core.rate_limiter.spend(Limited::Login, &user.id).await?;
+    let matches = flow::check_credentials(core, &user.email, current)
+        .await?
+        .is_some_and(|found| found.id == user.id);
+    if !matches {
+        return Err(Error::invalid(
+            "current",
+            "your current password is not right",
+        ));
+    }
+    let hash = hash_password_off_workers(new).await?;
+    core.auth.set_password_hash(&user.id, &hash).await?;
+    sessions::end_all(core, &user.id).await
+}
 
 /// Registers a new user with a password: the password hashed (off the async workers: argon2 is
 /// slow by design), the first user made admin, and a verification e-mail queued. With an

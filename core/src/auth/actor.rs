@@ -17,6 +17,12 @@ impl Actor {
         }
     }
 
+    /// The caller's principal; `Forbidden` for anonymous callers.
+    pub fn signed_in(&self) -> crate::Result<&Principal> {
+        self.principal()
+            .ok_or_else(|| crate::Error::Forbidden("sign in to do this".into()))
+    }
+
     /// The user's principal when they are signed in through the web app's session cookie,
     /// which carries every scope (like the web app's own tokens).
     pub fn from_session(user: crate::users::User) -> Self {

@@ -390,6 +390,65 @@ pub async fn create_personal_token(
     Ok(issued.token())
 }
 
+/// A personal access token as its owner asks for it.
+#[derive(Clone, Debug, Default)]
+pub struct TokenRequest {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// `None`: never expires.
+    pub lifespan: Option<Duration>,
+    /// The only projects the token may act on; `None`: as many as the token asking for it.
+    pub projects: Option<Vec<String>>,
+}
+
+/// Creates a personal access token for the caller and returns it (shown once). It needs
+/// `ManageOwnTokens` and spends a `TokenCreate` point; the new token's scopes must be within the
+/// caller's, and a caller whose token is limited to some projects only makes tokens limited to
+/// those (or fewer).
+pub async fn create_own_token(core: &Core, actor: &Actor, request: TokenRequest) -> Result<String> {
+    crate::authz::authorize(actor, crate::authz::Action::ManageOwnTokens, None)?;
+    let principal = actor.signed_in()?;
+    let projects = match (request.projects, &principal.projects) {
+        (None, inherited) => inherited.clone(),
+        (Some(asked), Some(reachable)) if asked.iter().any(|p| !reachable.contains(p)) => {
+            return Err(Error::Forbidden(
+                "your token cannot grant access to projects it cannot reach".into(),
+            ))
+        }
+        (asked, _) => asked,
+    };
+    core.rate_limiter
+        .spend(Action::TokenCreate, &principal.user.id)
+        .await?;
+    create_personal_token(
+        core,
+        &principal.user,
+        &request.name,
+        &request.scopes,
+        &principal.scopes,
+        request.lifespan,
+        projects,
+    )
+    .await
+}
+
+/// Revokes one of the caller's personal tokens, given whole or by its id (`ManageOwnTokens`).
+/// Anyone else's token, an app's token or an unknown one is `NotFound` alike.
+pub async fn revoke_own_token(core: &Core, actor: &Actor, token: &str) -> Result<()> {
+    crate::authz::authorize(actor, crate::authz::Action::ManageOwnTokens, None)?;
+    let owner = actor.signed_in()?;
+    let id: String = token.trim().chars().take(tokens::ID_LEN).collect();
+    match core.auth.api_token(&id).await? {
+        Some(stored) if stored.owner_id == owner.user.id && stored.kind == TokenKind::Personal => {
+            if core.auth.delete_api_token(&id).await? {
+                return Ok(());
+            }
+            Err(Error::NotFound("token".into()))
+        }
+        _ => Err(Error::NotFound("token".into())),
+    }
+}
+
 /// The principal behind a bearer token; `Forbidden(INVALID_TOKEN)` for any token that is
 /// malformed, unknown, revoked, expired, or whose owner is archived.
 pub async fn authenticate(core: &Core, token: &str) -> Result<Principal> {

@@ -4,7 +4,8 @@
 use chrono::Utc;
 
 use super::flow::Principal;
-use super::{tokens, Invite};
+use super::{tokens, Actor, Invite};
+use crate::authz::{self, Action};
 use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::users::{normalize_email, ServerRole};
@@ -33,20 +34,17 @@ pub fn checked_message(message: Option<String>) -> Result<Option<String>> {
     Ok(message)
 }
 
-/// Invites `email` to the server with `role`. Users invite as users or guests; only admins invite
-/// admins; guests only when guest mode is on.
+/// Invites `email` to the server with `role` (`InviteToServer`: users and admins, with
+/// `users:invite`). Users invite as users or guests; only admins invite admins; guests only when
+/// guest mode is on.
 pub async fn create(
     core: &Core,
-    inviter: &Principal,
+    actor: &Actor,
     email: &str,
     role: ServerRole,
     message: Option<String>,
 ) -> Result<Invite> {
-    if !inviter.user.role.at_least(ServerRole::User) {
-        return Err(Error::Forbidden(
-            "guests cannot invite people to the server".into(),
-        ));
-    }
+    let inviter = inviting(actor)?;
     match role {
         ServerRole::Admin if inviter.user.role != ServerRole::Admin => {
             return Err(Error::Forbidden("only admins can invite admins".into()))
@@ -111,8 +109,25 @@ pub async fn by_token(core: &Core, token: &str) -> Result<Option<Invite>> {
         .await
 }
 
+/// The caller, when `authz` lets them invite people to the server.
+fn inviting(actor: &Actor) -> Result<&Principal> {
+    authz::authorize(actor, Action::InviteToServer, None)?;
+    actor.signed_in()
+}
+
+/// Every pending invitation to the server, newest first, for the admin pages.
+pub async fn pending(core: &Core, actor: &Actor) -> Result<Vec<Invite>> {
+    authz::authorize(actor, Action::AdministerServer, None)?;
+    core.auth.invites().await
+}
+
 /// Whether `actor` may resend or cancel the invite: its inviter, or an admin.
-async fn manageable(core: &Core, actor: &Principal, id: &str) -> Result<Invite> {
+async fn manageable<'a>(
+    core: &Core,
+    actor: &'a Actor,
+    id: &str,
+) -> Result<(&'a Principal, Invite)> {
+    let actor = inviting(actor)?;
     let invite = core
         .auth
         .invite(id)
@@ -123,13 +138,13 @@ async fn manageable(core: &Core, actor: &Principal, id: &str) -> Result<Invite> 
             "only the inviter or an admin can change this invite".into(),
         ));
     }
-    Ok(invite)
+    Ok((actor, invite))
 }
 
 /// Mails the invite again with a new link; the old link stops working. Limited per inviter
 /// (`InviteResend`), as each one sends a mail.
-pub async fn resend(core: &Core, actor: &Principal, id: &str) -> Result<()> {
-    let invite = manageable(core, actor, id).await?;
+pub async fn resend(core: &Core, actor: &Actor, id: &str) -> Result<()> {
+    let (actor, invite) = manageable(core, actor, id).await?;
     core.rate_limiter
         .spend(crate::ratelimit::Action::InviteResend, &actor.user.id)
         .await?;
@@ -140,8 +155,9 @@ pub async fn resend(core: &Core, actor: &Principal, id: &str) -> Result<()> {
     send(core, &invite, &actor.user.name, &token).await
 }
 
-pub async fn cancel(core: &Core, actor: &Principal, id: &str) -> Result<()> {
-    let invite = manageable(core, actor, id).await?;
+/// Withdraws an invitation (its inviter or an admin).
+pub async fn cancel(core: &Core, actor: &Actor, id: &str) -> Result<()> {
+    let (_, invite) = manageable(core, actor, id).await?;
     core.auth.delete_invite(&invite.id).await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::store::{EmailLink, LinkKind};
 use super::{tokens, Actor};
 use crate::backends::Core;
 use crate::error::{Error, Result};
-use crate::users::{hash_password, ServerRole, User};
+use crate::users::{hash_password_off_workers, ServerRole, User};
 
 pub const VERIFY_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const RESET_LIFETIME: Duration = Duration::from_secs(3600);
@@ -135,10 +135,7 @@ pub async fn reset_password(core: &Core, token: &str, password: &str) -> Result<
     // The link first: hashing costs 19 MiB and tens of milliseconds, which nobody without a
     // valid link may spend. The link stays usable when the new password is refused.
     check_link(core, LinkKind::ResetPassword, token, "reset").await?;
-    let password = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| Error::backend("hashing a password", e))??;
+    let hash = hash_password_off_workers(password).await?;
     let link = use_link(core, LinkKind::ResetPassword, token, "reset").await?;
     core.auth.set_password_hash(&link.user_id, &hash).await?;
     core.auth

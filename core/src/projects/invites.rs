@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::activity::{self, Entry};
 use super::members;
-use super::service::{load, principal};
+use super::service::{load, principal, Access};
 use super::{Invitee, ProjectInvite};
 use crate::auth::{emails, Actor};
 use crate::authz::{Action, ProjectRole};
@@ -160,6 +160,23 @@ pub async fn cancel(core: &Core, actor: &Actor, project_id: &str, invite_id: &st
     of_project(core, project_id, invite_id).await?;
     core.projects.delete_project_invite(invite_id).await?;
     Ok(())
+}
+
+/// A project's pending invitations (tokens included: callers show them only to invitees), for
+/// those `authz` lets see them (`ReadProjectInvites`: the project's contributors and owners, as
+/// Speckle's `invitedTeam`); `None` for everyone else.
+pub async fn pending(
+    core: &Core,
+    actor: &Actor,
+    access: &Access,
+) -> Result<Option<Vec<ProjectInvite>>> {
+    if !access.allows(actor, Action::ReadProjectInvites) {
+        return Ok(None);
+    }
+    core.projects
+        .project_invites(&access.project.id)
+        .await
+        .map(Some)
 }
 
 /// The invitation `token` stands for, when it is addressed to the caller; `None` otherwise.

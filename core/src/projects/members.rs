@@ -79,8 +79,13 @@ pub(crate) fn changing_own_membership<'a>(
     Ok(caller)
 }
 
-/// The caller leaves a project; its last owner cannot.
-pub async fn leave(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
+/// Whether the caller may leave a project: members may, with a token that may change their
+/// memberships, except the project's only owner. `Ok` with the caller, or the refusal.
+pub async fn may_leave<'a>(
+    core: &Core,
+    actor: &'a Actor,
+    project_id: &str,
+) -> Result<&'a Principal> {
     let caller = changing_own_membership(actor, project_id)?;
     let role = core
         .projects
@@ -90,6 +95,12 @@ pub async fn leave(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
     if role == ProjectRole::Owner {
         keep_an_owner(core, project_id).await?;
     }
+    Ok(caller)
+}
+
+/// The caller leaves a project; its last owner cannot.
+pub async fn leave(core: &Core, actor: &Actor, project_id: &str) -> Result<()> {
+    let caller = may_leave(core, actor, project_id).await?;
     core.projects
         .remove_member(project_id, &caller.user.id)
         .await?;

@@ -3,8 +3,8 @@
 use async_graphql::{Context, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use super::context::core;
 use super::errors::{code, from_core};
-use super::projects::core;
 use super::scalars::JsonObject;
 
 #[derive(SimpleObject)]

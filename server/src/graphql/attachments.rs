@@ -5,9 +5,9 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use fleck_core::projects::{attachments, Attachment};
 
+use super::context::{actor, core};
 use super::errors::from_core;
 use super::paging::{page, Page};
-use super::projects::{actor, core};
 
 #[derive(SimpleObject)]
 pub struct BlobMetadata {

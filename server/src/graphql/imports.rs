@@ -7,9 +7,9 @@ use fleck_core::projects::imports::{self, ImportOutcome, ImportRequest};
 use fleck_core::projects::FileImport;
 use serde_json::json;
 
+use super::context::{actor, core};
 use super::errors::from_core;
 use super::paging::{page, Page};
-use super::projects::{actor, core};
 
 /// The largest file an import accepts, in bytes (the server's file size limit).
 pub struct ImportSizeLimit(pub u64);

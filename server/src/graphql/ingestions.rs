@@ -10,8 +10,8 @@ use fleck_core::ingestions::service::{self, NewIngestion};
 use fleck_core::ingestions::{Ingestion, IngestionStatus, SourceData};
 use fleck_core::projects::events::IngestionNews;
 
+use super::context::{actor, core};
 use super::errors::from_core;
-use super::projects::{actor, core};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "ModelIngestionStatus", rename_items = "camelCase")]

@@ -2,12 +2,11 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::invites;
-use fleck_core::authz::Action;
 use fleck_core::users::ServerRole;
-use fleck_core::Core;
 
+use super::context::{core, signed_in};
 use super::errors::from_core;
-use super::users::{allow, LimitedUser};
+use super::users::LimitedUser;
 
 #[derive(InputObject)]
 pub struct ServerInviteCreateInput {
@@ -35,7 +34,7 @@ impl InviteQuery {
         token: Option<String>,
     ) -> Result<Option<ServerInvite>> {
         let Some(token) = token else { return Ok(None) };
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let Some(invite) = invites::by_token(core, &token).await.map_err(from_core)? else {
             return Ok(None);
         };
@@ -63,13 +62,13 @@ impl InviteMutation {
         ctx: &Context<'_>,
         input: ServerInviteCreateInput,
     ) -> Result<bool> {
-        let principal = allow(ctx, Action::InviteToServer)?;
+        let actor = signed_in(ctx)?;
         let role: ServerRole = match input.server_role {
             Some(role) => role.parse().map_err(from_core)?,
             None => ServerRole::User,
         };
-        let core = ctx.data_unchecked::<Core>();
-        invites::create(core, principal, &input.email, role, input.message)
+        let core = core(ctx);
+        invites::create(core, actor, &input.email, role, input.message)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -77,9 +76,7 @@ impl InviteMutation {
 
     /// Mails an invitation again, with a new link.
     async fn invite_resend(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
-        let principal = allow(ctx, Action::InviteToServer)?;
-        let core = ctx.data_unchecked::<Core>();
-        invites::resend(core, principal, &invite_id)
+        invites::resend(core(ctx), signed_in(ctx)?, &invite_id)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -87,9 +84,7 @@ impl InviteMutation {
 
     /// Cancels an invitation (its inviter or an admin).
     async fn invite_delete(&self, ctx: &Context<'_>, invite_id: String) -> Result<bool> {
-        let principal = allow(ctx, Action::InviteToServer)?;
-        let core = ctx.data_unchecked::<Core>();
-        invites::cancel(core, principal, &invite_id)
+        invites::cancel(core(ctx), signed_in(ctx)?, &invite_id)
             .await
             .map_err(from_core)?;
         Ok(true)

@@ -8,10 +8,10 @@ use fleck_core::projects::{
     self as domain, members, models, service, versions, ModelFilter, ProjectFilter,
 };
 
+use super::context::{actor, core, load};
 use super::errors::{code, from_core};
 use super::objects::Object as SpeckleObject;
 use super::paging::{page, Page};
-use super::projects::{actor, core, load};
 
 pub struct Stream(service::Access);
 

@@ -5,6 +5,7 @@
 
 mod activity;
 mod attachments;
+mod context;
 mod errors;
 mod imports;
 mod ingestions;

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use fleck_core::authz::Action;
 use fleck_core::projects::{self as domain, service, ModelFilter};
 
+use super::context::{actor, core, load};
 use super::errors::from_core;
 use super::paging::{page, Page};
 use super::permissions::{check, PermissionCheckResult};
-use super::projects::{actor, core, load};
 use super::users::LimitedUser;
 use super::versions::{preview_url, Version, VersionCollection};
 

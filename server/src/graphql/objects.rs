@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use fleck_core::authz::Action;
 use fleck_core::objects::{batch, StoredObject};
 
+use super::context::{core, load};
 use super::errors::{code, from_core};
-use super::projects::{core, load};
 use super::scalars::JsonObject;
 
 /// Objects one `objectCreate` call may hold (Speckle's MAX_BATCH_SIZE).

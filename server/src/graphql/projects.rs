@@ -2,13 +2,12 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use fleck_core::auth::Actor;
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::projects::{
     self as domain, invites, members, service, Invitee, ProjectFilter, ProjectInvite,
 };
-use fleck_core::Core;
 
+use super::context::{actor, core, load};
 use super::errors::{code, from_core};
 use super::models::{Model, ModelCollection, ProjectModelsFilter};
 use super::objects::Object as SpeckleObject;
@@ -16,24 +15,6 @@ use super::paging::{page, Page};
 use super::permissions::{check, PermissionCheckResult};
 use super::users::LimitedUser;
 use super::versions::{Version, VersionCollection};
-
-pub fn core<'a>(ctx: &Context<'a>) -> &'a Core {
-    ctx.data_unchecked::<Core>()
-}
-
-pub fn actor<'a>(ctx: &Context<'a>) -> &'a Actor {
-    ctx.data_unchecked::<Actor>()
-}
-
-/// Loads a project for `action`, with Speckle's error codes.
-pub async fn load(ctx: &Context<'_>, id: &str, action: Action) -> Result<service::Access> {
-    service::load(core(ctx), actor(ctx), id, action)
-        .await
-        .map_err(|e| match e {
-            fleck_core::Error::NotFound(_) => code("Project not found", "STREAM_NOT_FOUND"),
-            other => from_core(other),
-        })
-}
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ProjectVisibility {
@@ -322,46 +303,28 @@ impl ProjectPermissionChecks {
         check(&self.0, actor(ctx), Action::WriteProject)
     }
 
-    /// Members may leave, except a project's only owner.
+    /// Members may leave, except a project's only owner (core's `members::may_leave`).
     async fn can_leave(&self, ctx: &Context<'_>) -> Result<PermissionCheckResult> {
-        let Some(role) = self.0.role else {
-            return Ok(PermissionCheckResult::denied(
-                "you are not a member of this project",
-            ));
-        };
-        if role == ProjectRole::Owner {
-            let owners = core(ctx)
-                .projects
-                .members(&self.0.project.id)
-                .await
-                .map_err(from_core)?
-                .iter()
-                .filter(|m| m.role == ProjectRole::Owner)
-                .count();
-            if owners <= 1 {
-                return Ok(PermissionCheckResult::denied(
-                    "the only owner cannot leave; make someone else owner first",
-                ));
-            }
+        match members::may_leave(core(ctx), actor(ctx), &self.0.project.id).await {
+            Ok(_) => Ok(PermissionCheckResult::ok()),
+            Err(e @ fleck_core::Error::Backend { .. }) => Err(from_core(e)),
+            Err(refusal) => Ok(PermissionCheckResult::denied(&refusal.to_string())),
         }
-        Ok(PermissionCheckResult::ok())
     }
 }
 
 /// A project's pending invitations as its team sees them (tokens hidden); `None` for callers
-/// below contributor.
+/// core does not show them to (below contributor).
 pub async fn pending_team(
     ctx: &Context<'_>,
     access: &service::Access,
 ) -> Result<Option<Vec<PendingStreamCollaborator>>> {
-    if !access.allows(actor(ctx), Action::WriteProject) {
-        return Ok(None);
-    }
-    let invites = core(ctx)
-        .projects
-        .project_invites(&access.project.id)
+    let Some(invites) = invites::pending(core(ctx), actor(ctx), access)
         .await
-        .map_err(from_core)?;
+        .map_err(from_core)?
+    else {
+        return Ok(None);
+    };
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {
         pending

@@ -2,14 +2,11 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use fleck_core::auth::Scope as CoreScope;
-use fleck_core::settings::ServerSettings;
+use fleck_core::settings::{self, ServerSettings};
 use fleck_core::users::ServerRole;
-use fleck_core::Core;
 
-use fleck_core::authz::Action;
-
+use super::context::{core, signed_in};
 use super::errors::from_core;
-use super::users::allow;
 
 /// See `ServerInfo.version`.
 pub const SPECKLE_COMPATIBLE_VERSION: &str = "2026.9.0";
@@ -20,9 +17,9 @@ pub struct ServerInfoQuery;
 #[Object]
 impl ServerInfoQuery {
     async fn server_info(&self, ctx: &Context<'_>) -> Result<ServerInfo> {
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         Ok(ServerInfo {
-            settings: core.store.server_settings().await.map_err(from_core)?,
+            settings: settings::current(core).await.map_err(from_core)?,
             canonical_url: core
                 .config
                 .public_url
@@ -176,22 +173,16 @@ impl ServerInfoMutation {
         ctx: &Context<'_>,
         info: ServerInfoUpdateInput,
     ) -> Result<bool> {
-        allow(ctx, Action::AdministerServer)?;
-        let core = ctx.data_unchecked::<Core>();
-        let current = core.store.server_settings().await.map_err(from_core)?;
-        let updated = ServerSettings {
+        let update = settings::SettingsUpdate {
             name: info.name,
             company: info.company,
             description: info.description,
             admin_contact: info.admin_contact,
             terms_of_service: info.terms_of_service,
-            invite_only: info.invite_only.unwrap_or(current.invite_only),
-            guest_mode: info.guest_mode_enabled.unwrap_or(current.guest_mode),
-        }
-        .checked()
-        .map_err(from_core)?;
-        core.store
-            .update_server_settings(&updated)
+            invite_only: info.invite_only,
+            guest_mode: info.guest_mode_enabled,
+        };
+        settings::update(core(ctx), signed_in(ctx)?, update)
             .await
             .map_err(from_core)?;
         Ok(true)

@@ -16,13 +16,14 @@ use fleck_core::auth::flow;
 
 use fleck_core::ingestions::service as ingestion_service;
 
+use super::context::{actor, core, load};
 use super::errors::{code, from_core, unauthenticated};
 use super::ingestions::{
     ModelIngestion, ModelIngestionReference, ProjectModelIngestionSubscriptionInput,
     ProjectModelIngestionUpdatedMessage, ProjectModelIngestionUpdatedMessageType,
 };
 use super::models::Model;
-use super::projects::{actor, core, load, Project};
+use super::projects::Project;
 use super::scalars::JsonObject;
 use super::versions::Version;
 

@@ -3,14 +3,11 @@
 use std::time::Duration;
 
 use async_graphql::{Context, InputObject, Object, Result};
-use fleck_core::auth::{flow, tokens, Scope, TokenKind};
-use fleck_core::authz::Action;
-use fleck_core::ratelimit::Action as Limited;
-use fleck_core::Core;
+use fleck_core::auth::{flow, Scope};
 
+use super::context::{core, signed_in};
 use super::errors::{code, from_core};
 use super::scalars::BigInt;
-use super::users::allow;
 
 #[derive(InputObject)]
 pub struct ApiTokenCreateInput {
@@ -47,7 +44,7 @@ impl TokenMutation {
         ctx: &Context<'_>,
         token: ApiTokenCreateInput,
     ) -> Result<String> {
-        let principal = allow(ctx, Action::ManageOwnTokens)?;
+        let actor = signed_in(ctx)?;
         let scopes = token
             .scopes
             .iter()
@@ -76,48 +73,23 @@ impl TokenMutation {
             }
             None => None,
         };
-        // A limited token can only make tokens limited the same way or more.
-        let projects = match (projects, &principal.projects) {
-            (None, inherited) => inherited.clone(),
-            (Some(asked), Some(allowed)) if asked.iter().any(|p| !allowed.contains(p)) => {
-                return Err(code(
-                    "Your token cannot grant access to projects it cannot reach.",
-                    "FORBIDDEN",
-                ))
-            }
-            (asked, _) => asked,
-        };
-        let core = ctx.data_unchecked::<Core>();
-        core.rate_limiter
-            .spend(Limited::TokenCreate, &principal.user.id)
-            .await
-            .map_err(from_core)?;
-        flow::create_personal_token(
-            core,
-            &principal.user,
-            &token.name,
-            &scopes,
-            &principal.scopes,
+        let request = flow::TokenRequest {
+            name: token.name,
+            scopes,
             lifespan,
             projects,
-        )
-        .await
-        .map_err(from_core)
+        };
+        flow::create_own_token(core(ctx), actor, request)
+            .await
+            .map_err(from_core)
     }
 
     /// Revokes one of the caller's tokens, given whole or by its 10-character id.
     async fn api_token_revoke(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
-        let principal = allow(ctx, Action::ManageOwnTokens)?;
-        let id: String = token.trim().chars().take(tokens::ID_LEN).collect();
-        let core = ctx.data_unchecked::<Core>();
-        let stored = core.auth.api_token(&id).await.map_err(from_core)?;
-        match stored {
-            Some(stored)
-                if stored.owner_id == principal.user.id && stored.kind == TokenKind::Personal =>
-            {
-                core.auth.delete_api_token(&id).await.map_err(from_core)
-            }
-            _ => Err(code("No such token.", "NOT_FOUND_ERROR")),
+        match flow::revoke_own_token(core(ctx), signed_in(ctx)?, &token).await {
+            Ok(()) => Ok(true),
+            Err(fleck_core::Error::NotFound(_)) => Err(code("No such token.", "NOT_FOUND_ERROR")),
+            Err(other) => Err(from_core(other)),
         }
     }
 }

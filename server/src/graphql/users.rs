@@ -1,12 +1,12 @@
 //! `activeUser` and `otherUser`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use fleck_core::auth::{flow, links, Scope, TokenKind};
-use fleck_core::authz::{self, Action};
+use fleck_core::auth::{apps, links, Scope, TokenKind};
+use fleck_core::authz::Action;
 use fleck_core::users::ProfileUpdate;
-use fleck_core::Core;
 
-use super::errors::{forbidden, from_core, unauthenticated};
+use super::context::{actor, allow, core, require, signed_in};
+use super::errors::{forbidden, from_core};
 use crate::auth::Actor;
 
 #[derive(Default)]
@@ -16,7 +16,7 @@ pub struct UserQuery;
 impl UserQuery {
     /// The caller; `null` when anonymous or when the token may not read the profile.
     async fn active_user(&self, ctx: &Context<'_>) -> Option<User> {
-        match ctx.data_unchecked::<Actor>() {
+        match actor(ctx) {
             Actor::User(principal) if principal.has(Scope::ProfileRead) => Some(User {
                 show_email: principal.has(Scope::ProfileEmail),
                 user: principal.user.clone(),
@@ -46,7 +46,7 @@ impl UserQuery {
         }
         let limit = i64::from(limit.unwrap_or(25).clamp(1, 100));
         let offset: i64 = cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let found = core
             .store
             .list_users(
@@ -77,29 +77,10 @@ impl UserQuery {
 
     /// Another user's public profile; `null` when there is no such user.
     async fn other_user(&self, ctx: &Context<'_>, id: String) -> Result<Option<LimitedUser>> {
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let user = core.store.user_by_id(&id).await.map_err(from_core)?;
         Ok(user.map(LimitedUser))
     }
-}
-
-/// The caller when signed in with `scope`; the error clients expect otherwise.
-pub fn require<'a>(ctx: &'a Context<'_>, scope: Scope) -> Result<&'a flow::Principal> {
-    match ctx.data_unchecked::<Actor>() {
-        Actor::Anonymous => Err(unauthenticated()),
-        Actor::User(principal) if principal.has(scope) => Ok(principal),
-        Actor::User(_) => Err(forbidden(format!("Your token lacks the {scope} scope."))),
-    }
-}
-
-/// The caller when `authz` allows `action` outside any project; its refusal otherwise.
-pub fn allow<'a>(ctx: &'a Context<'_>, action: Action) -> Result<&'a flow::Principal> {
-    let actor = ctx.data_unchecked::<Actor>();
-    let Some(principal) = actor.principal() else {
-        return Err(unauthenticated());
-    };
-    authz::authorize(actor, action, None).map_err(from_core)?;
-    Ok(principal)
 }
 
 #[derive(InputObject)]
@@ -123,23 +104,20 @@ pub struct ActiveUserMutations;
 impl ActiveUserMutations {
     /// Changes the caller's profile.
     async fn update(&self, ctx: &Context<'_>, user: UserUpdateInput) -> Result<User> {
-        let principal = require(ctx, Scope::ProfileWrite)?;
+        let actor = signed_in(ctx)?;
         let update = ProfileUpdate {
             name: user.name,
             company: user.company,
             bio: user.bio,
             avatar: user.avatar,
-        }
-        .checked()
-        .map_err(from_core)?;
-        let core = ctx.data_unchecked::<Core>();
-        let updated = core
-            .store
-            .update_profile(&principal.user.id, &update)
+        };
+        let updated = fleck_core::users::update_profile(core(ctx), actor, update)
             .await
             .map_err(from_core)?;
         Ok(User {
-            show_email: principal.has(Scope::ProfileEmail),
+            show_email: actor
+                .principal()
+                .is_some_and(|p| p.has(Scope::ProfileEmail)),
             user: updated,
         })
     }
@@ -152,11 +130,7 @@ pub struct UserMutation;
 impl UserMutation {
     /// Sends the caller a new e-mail verification link.
     async fn request_verification(&self, ctx: &Context<'_>) -> Result<bool> {
-        let actor = ctx.data_unchecked::<Actor>();
-        if actor.principal().is_none() {
-            return Err(unauthenticated());
-        }
-        links::request_verification(ctx.data_unchecked::<Core>(), actor)
+        links::request_verification(core(ctx), signed_in(ctx)?)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -172,12 +146,10 @@ impl UserMutation {
         ctx: &Context<'_>,
         user_role_input: UserRoleInput,
     ) -> Result<bool> {
-        allow(ctx, Action::AdministerServer)?;
+        let actor = signed_in(ctx)?;
         let role: fleck_core::users::ServerRole =
             user_role_input.role.parse().map_err(from_core)?;
-        let core = ctx.data_unchecked::<Core>();
-        core.store
-            .set_server_role(&user_role_input.id, role)
+        fleck_core::users::set_server_role(core(ctx), actor, &user_role_input.id, role)
             .await
             .map_err(from_core)?;
         Ok(true)
@@ -192,7 +164,7 @@ pub struct User {
 impl User {
     /// Lists of projects and invitations are the caller's own business.
     fn only_self(&self, ctx: &Context<'_>) -> Result<()> {
-        match ctx.data_unchecked::<Actor>().principal() {
+        match actor(ctx).principal() {
             Some(p) if p.user.id == self.user.id => Ok(()),
             _ => Err(forbidden("Only the user themself can see this.")),
         }
@@ -239,11 +211,8 @@ impl User {
 
     /// The apps this user has let act for them (`apps:read`).
     async fn authorized_apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<ServerAppListItem>>> {
-        require(ctx, Scope::AppsRead)?;
-        let core = ctx.data_unchecked::<Core>();
-        let apps = core
-            .auth
-            .authorized_apps(&self.user.id)
+        self.only_self(ctx)?;
+        let apps = apps::authorized_by_caller(core(ctx), signed_in(ctx)?)
             .await
             .map_err(from_core)?;
         Ok(Some(apps.into_iter().map(ServerAppListItem).collect()))
@@ -293,7 +262,7 @@ impl User {
     /// The user's personal access tokens (`tokens:read`).
     async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiTokenItem>> {
         require(ctx, Scope::TokensRead)?;
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let tokens = core
             .auth
             .api_tokens_of(&self.user.id, TokenKind::Personal)
@@ -415,7 +384,7 @@ impl ServerAppListItem {
         let Some(author_id) = &self.0.author_id else {
             return Ok(None);
         };
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let author = core.store.user_by_id(author_id).await.map_err(from_core)?;
         Ok(author.map(|u| AppAuthor {
             id: u.id,
@@ -432,7 +401,7 @@ pub struct AppQuery;
 impl AppQuery {
     /// The apps people can authorize on this server.
     async fn apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<Option<ServerAppListItem>>>> {
-        let core = ctx.data_unchecked::<Core>();
+        let core = core(ctx);
         let apps = core.auth.public_apps().await.map_err(from_core)?;
         Ok(Some(
             apps.into_iter()
@@ -449,10 +418,7 @@ pub struct AppMutation;
 impl AppMutation {
     /// Ends an app's access to the caller's account (its tokens stop working).
     async fn app_revoke_access(&self, ctx: &Context<'_>, app_id: String) -> Result<Option<bool>> {
-        let principal = require(ctx, Scope::AppsWrite)?;
-        let core = ctx.data_unchecked::<Core>();
-        core.auth
-            .revoke_app_access(&principal.user.id, &app_id)
+        apps::revoke_access(core(ctx), signed_in(ctx)?, &app_id)
             .await
             .map_err(from_core)?;
         Ok(Some(true))

@@ -6,11 +6,11 @@ use fleck_core::authz::Action;
 use fleck_core::projects::{self as domain, service, versions, Listed, Window};
 use fleck_core::Core;
 
+use super::context::{actor, core, load};
 use super::errors::from_core;
 use super::models::Model;
 use super::paging::Page;
 use super::permissions::{check, PermissionCheckResult};
-use super::projects::{actor, core, load};
 use super::users::LimitedUser;
 
 /// Where a version's preview image is served (Speckle's preview route).

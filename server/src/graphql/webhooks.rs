@@ -9,8 +9,8 @@ use fleck_core::webhooks::{
     WebhookEvent as CoreEvent,
 };
 
+use super::context::{actor, core};
 use super::errors::from_core;
-use super::projects::{actor, core};
 
 #[derive(SimpleObject)]
 #[graphql(complex)]
