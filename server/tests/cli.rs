@@ -265,16 +265,8 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
         .unwrap();
     wait_until_ready(&base).await;
 
-    // The same secret lets the test sign an upload link the server accepts.
-    let signer = fleck_core::blobs::signing::UrlSigner::new(
-        "a-secret-shared-with-the-test-0123456789",
-        base.parse().unwrap(),
-    );
-    let url = signer.sign(
-        fleck_core::blobs::Method::Put,
-        "blobs/p/slow.bin",
-        Duration::from_secs(60),
-    );
+    // An upload link as a client gets one: an account, a project, a file reserved in it.
+    let url = upload_link(&base).await;
     // A body that trickles in over about a second.
     let chunks = futures::stream::unfold(0, |n| async move {
         if n == 10 {
@@ -285,7 +277,7 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
     });
     let upload = tokio::spawn(
         reqwest::Client::new()
-            .put(url)
+            .put(url.clone())
             .body(reqwest::Body::wrap_stream(chunks))
             .send(),
     );
@@ -306,12 +298,82 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
         .expect("the server exits after draining")
         .unwrap();
     assert!(status.success(), "{status}");
+    let key = url::Url::parse(&url)
+        .unwrap()
+        .path()
+        .trim_start_matches("/storage/")
+        .to_string();
     assert_eq!(
-        std::fs::metadata(dir.path().join("blobs/blobs/p/slow.bin"))
+        std::fs::metadata(dir.path().join("blobs").join(key))
             .unwrap()
             .len(),
         10_000
     );
+}
+
+/// Registers a user on the server at `base`, makes a project and reserves a file in it;
+/// the file's upload link.
+async fn upload_link(base: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let registered = http
+        .post(format!("{base}/auth/local/register?challenge=c"))
+        .form(&[
+            ("email", "slow@example.com"),
+            ("password", "correct horse"),
+            ("name", "Slow"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(registered.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "access_code")
+        .unwrap()
+        .1
+        .into_owned();
+    let pair: serde_json::Value = http
+        .post(format!("{base}/auth/token"))
+        .json(&serde_json::json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = pair["token"].as_str().unwrap();
+    let graphql = |query: &'static str, variables: serde_json::Value| {
+        http.post(format!("{base}/graphql"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let created: serde_json::Value = graphql(
+        "mutation { projectMutations { create(input: {name: \"slow\"}) { id } } }",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let project = created["data"]["projectMutations"]["create"]["id"].clone();
+    let link: serde_json::Value = graphql(
+        "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url } } }",
+        serde_json::json!({ "i": { "projectId": project, "fileName": "slow.bin" } }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{link}"))
+        .to_string()
 }
 
 fn free_port() -> u16 {
