@@ -69,7 +69,7 @@ pub const LIFESPANS: [(Option<u32>, &str); 5] = [
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use fleck_core::auth::flow::Principal;
+    use fleck_core::auth::Principal;
     use fleck_core::auth::{Actor, Scope};
     use fleck_core::Error;
     use leptos::prelude::ServerFnError;

@@ -82,7 +82,7 @@ pub struct Statistics {
 
 #[cfg(feature = "ssr")]
 mod server {
-    use fleck_core::auth::flow::Principal;
+    use fleck_core::auth::Principal;
     use fleck_core::authz::{self, Action};
     use leptos::prelude::ServerFnError;
 

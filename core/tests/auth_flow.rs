@@ -85,7 +85,7 @@ fn session(user: &User) -> Actor {
 
 /// `user` through a personal token with `scopes`, limited to `projects` when given.
 fn token(user: &User, scopes: &[Scope], projects: Option<&[&str]>) -> Actor {
-    Actor::User(Box::new(flow::Principal {
+    Actor::User(Box::new(fleck_core::auth::Principal {
         user: user.clone(),
         token_id: "t000000000".into(),
         scopes: scopes.to_vec(),

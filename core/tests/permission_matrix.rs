@@ -3,8 +3,7 @@
 //! rules compute it, so a deliberate change of rules is a change of this table.
 
 use chrono::Utc;
-use fleck_core::auth::flow::Principal;
-use fleck_core::auth::{Actor, Scope};
+use fleck_core::auth::{Actor, Principal, Scope};
 use fleck_core::authz::{authorize, Action, ProjectAccess, ProjectRole, Visibility};
 use fleck_core::users::{ServerRole, User};
 

@@ -9,9 +9,53 @@ use fleck_core::blobs::Method;
 use md5::{Digest, Md5};
 use support::TestServer;
 
+/// The blob key of a file reserved in a fresh project, as `generateUploadUrl` reserves one: the
+/// disk store's upload links work only for such keys.
+async fn reserved_key(server: &TestServer) -> String {
+    use fleck_core::auth::Actor;
+    use fleck_core::projects::{attachments, service};
+    let user = server
+        .core
+        .store
+        .create_user(
+            fleck_core::users::UserInput {
+                email: format!("{}@example.com", support::random_name("u")),
+                name: "Uploader".into(),
+                company: None,
+                password: None,
+            }
+            .into_new_user()
+            .unwrap(),
+            fleck_core::users::ServerRole::User,
+        )
+        .await
+        .unwrap();
+    let actor = Actor::from_session(user);
+    let project = service::create(
+        &server.core,
+        &actor,
+        service::NewProject {
+            name: "uploads".into(),
+            description: None,
+            visibility: fleck_core::authz::Visibility::Private,
+        },
+    )
+    .await
+    .unwrap();
+    let request = attachments::UploadRequest {
+        project_id: &project.project.id,
+        file_name: "model.ifc",
+        file_size: None,
+    };
+    let (attachment, _) = attachments::upload_url(&server.core, &actor, request, u64::MAX)
+        .await
+        .unwrap();
+    attachment.object_key
+}
+
 async fn presigned_round_trip(server: &TestServer) {
     let blobs = &server.core.blobs;
-    let key = format!("blobs/{}/model.ifc", support::random_name("p"));
+    let key = reserved_key(server).await;
     let body = "ISO-10303-21;\nHEADER;\n".repeat(500);
     let client = reqwest::Client::new();
 
@@ -55,7 +99,7 @@ async fn presigned_round_trip(server: &TestServer) {
     assert_eq!(got.text().await.unwrap(), body);
 
     // A link for one key opens no other.
-    let other = get_url.replace("model.ifc", "other.ifc");
+    let other = get_url.replace(&key, &format!("{key}0"));
     assert!(!client
         .get(&other)
         .send()
@@ -132,8 +176,9 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
     );
 
     // The test server accepts at most 1 MiB.
+    let big = reserved_key(&server).await;
     let put = blobs
-        .presign(Method::Put, "blobs/p/big.bin", Duration::from_secs(60))
+        .presign(Method::Put, &big, Duration::from_secs(60))
         .await
         .unwrap();
     let too_big = client
@@ -144,8 +189,17 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
         .unwrap();
     assert_eq!(too_big.status(), 413);
     assert!(
-        blobs.head("blobs/p/big.bin").await.unwrap().is_none(),
+        blobs.head(&big).await.unwrap().is_none(),
         "nothing half-written is kept"
+    );
+    // A link for a key no upload waits for (no such file, or its project deleted) is refused.
+    let stray = blobs
+        .presign(Method::Put, "assets/p/stray", Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.put(&stray).body("x").send().await.unwrap().status(),
+        403
     );
 }
 
@@ -155,7 +209,7 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
 async fn length_bound_upload(server: &TestServer) {
     let blobs = &server.core.blobs;
     let client = reqwest::Client::new();
-    let key = format!("assets/{}/model.ifc", support::random_name("p"));
+    let key = reserved_key(server).await;
     let body = vec![7u8; 4096];
     let url = blobs
         .presign_upload(&key, Some(body.len() as u64), Duration::from_secs(300))

@@ -9,7 +9,9 @@ use serde::Serialize;
 use subtle::ConstantTimeEq;
 
 use super::tokens::{self, IssuedToken};
-use super::{Actor, ApiToken, AuthCode, Grant, RefreshToken, Scope, ServerApp, TokenKind};
+use super::{
+    Actor, ApiToken, AuthCode, Grant, Principal, RefreshToken, Scope, ServerApp, TokenKind,
+};
 use crate::backends::Core;
 use crate::error::{Error, Result};
 use crate::ratelimit::Action;
@@ -26,33 +28,6 @@ pub const REFRESH_GRACE: Duration = Duration::from_secs(60);
 
 /// The error every unusable token gets, as Speckle's clients expect it.
 pub const INVALID_TOKEN: &str = "Your token is not valid.";
-
-/// Who is making a request with a valid token, and what the token allows.
-#[derive(Clone, Debug)]
-pub struct Principal {
-    pub user: User,
-    /// Empty for web sessions.
-    pub token_id: String,
-    pub scopes: Vec<Scope>,
-    pub app_id: Option<String>,
-    /// Signed in through the web app's cookie: state changes need a same-origin request.
-    pub via_session: bool,
-    /// The only projects this token may act on; `None`: any the user may.
-    pub projects: Option<Vec<String>>,
-}
-
-impl Principal {
-    pub fn has(&self, scope: Scope) -> bool {
-        self.scopes.contains(&scope)
-    }
-
-    /// Whether the token may act on this project at all (tokens can be limited to some).
-    pub fn reaches(&self, project_id: &str) -> bool {
-        self.projects
-            .as_ref()
-            .is_none_or(|projects| projects.iter().any(|p| p == project_id))
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

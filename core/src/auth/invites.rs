@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::flow::Principal;
+use super::Principal;
 use super::{tokens, Actor, Invite};
 use crate::authz::{self, Action};
 use crate::backends::Core;

@@ -16,7 +16,7 @@ pub mod tokens;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use actor::Actor;
+pub use actor::{Actor, Principal};
 pub use scopes::Scope;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ use serde_json::json;
 use super::activity::{self, Entry};
 use super::events::{self, Change, ProjectEvent};
 use super::service::{load, principal};
-use crate::auth::flow::Principal;
 use crate::auth::Actor;
+use crate::auth::Principal;
 use crate::authz::{self, Action, ProjectRole};
 use crate::backends::Core;
 use crate::error::{Error, Result};
@@ -148,7 +148,7 @@ async fn keep_an_owner(core: &Core, project_id: &str) -> Result<()> {
 async fn log_change(
     core: &Core,
     project_id: &str,
-    caller: &crate::auth::flow::Principal,
+    caller: &crate::auth::Principal,
     user_id: &str,
     role: Option<ProjectRole>,
 ) {

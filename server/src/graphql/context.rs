@@ -3,7 +3,7 @@
 //! clients expect. Resolvers use these and nothing else to reach the context.
 
 use async_graphql::{Context, Result};
-use fleck_core::auth::flow::Principal;
+use fleck_core::auth::Principal;
 use fleck_core::auth::{Actor, Scope};
 use fleck_core::authz::{self, Action};
 use fleck_core::projects::service;
