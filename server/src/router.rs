@@ -31,10 +31,10 @@ fn api_cors() -> CorsLayer {
 }
 
 /// Speckle's object transport, open to any origin (the viewer and scripts call it from anywhere;
-/// access is by token, never by cookie alone).
+/// access is by token, never by cookie alone). The routes taking lists of ids read their bodies
+/// themselves, bounding the bytes, the ids and each id's length as the body arrives.
 fn object_routes() -> Router<AppState> {
     use rest::objects;
-    let id_lists = DefaultBodyLimit::max(ID_LIST_LIMIT);
     Router::new()
         .route(
             "/objects/{project_id}",
@@ -46,21 +46,15 @@ fn object_routes() -> Router<AppState> {
             "/objects/{project_id}/{object_id}/single",
             get(objects::single),
         )
-        .route(
-            "/api/getobjects/{project_id}",
-            post(objects::get_objects).layer(id_lists),
-        )
-        .route(
-            "/api/diff/{project_id}",
-            post(objects::diff).layer(id_lists),
-        )
+        .route("/api/getobjects/{project_id}", post(objects::get_objects))
+        .route("/api/diff/{project_id}", post(objects::diff))
         .route(
             "/api/v2/projects/{project_id}/object-stream",
-            post(objects::object_stream).layer(id_lists),
+            post(objects::object_stream),
         )
         .route(
             "/api/v2/projects/{project_id}/object-stream/",
-            post(objects::object_stream).layer(id_lists),
+            post(objects::object_stream),
         )
         .merge(attachment_routes())
         .merge(ingestion_routes())
@@ -139,9 +133,6 @@ fn preview_routes() -> Router<AppState> {
         )
         .layer(api_cors())
 }
-
-/// Largest body of the routes that take a list of object ids (Speckle's MAX_REQUEST_BODY_SIZE_MB).
-const ID_LIST_LIMIT: usize = 100 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new()

@@ -17,14 +17,16 @@ use fleck_core::objects::{batch, tree};
 use fleck_core::projects::service;
 use fleck_core::Error;
 use futures::{StreamExt, TryStreamExt};
-use serde::Deserialize;
 use serde_json::json;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::auth::Actor;
-use crate::rest::input::FormOrJson;
 use crate::state::AppState;
+use idlist::IdList;
+use json::Problem;
 
+mod idlist;
+mod json;
 mod mask;
 
 /// A refusal in the object routes' own format: a status and a message.
@@ -36,13 +38,18 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// Bad input in a JSON body, in the shape of Speckle's default error handler.
-pub struct InputError(String);
+/// Bad input in a request body, in the shape of Speckle's default error handler.
+pub struct InputError(StatusCode, String);
 
 impl IntoResponse for InputError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "message": self.0, "code": "BAD_REQUEST_ERROR" } });
-        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        let code = match self.0 {
+            StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
+            _ => "BAD_REQUEST_ERROR",
+        };
+        let body = json!({ "error": { "message": self.1, "code": code } });
+        (self.0, Json(body)).into_response()
     }
 }
 
@@ -336,17 +343,87 @@ pub async fn single(
     )
 }
 
-/// The body of `getobjects` and `diff`: a JSON array of ids, itself sent as a string.
-#[derive(Deserialize)]
-pub struct IdList {
-    objects: String,
+/// What a list route's body is, from its `Content-Type`.
+enum ListBody {
+    Form,
+    Json,
 }
 
-impl IdList {
-    fn ids(&self) -> Result<Vec<String>, InputError> {
-        serde_json::from_str(&self.objects)
-            .map_err(|e| InputError(format!("objects must be a JSON array of object ids: {e}")))
+impl ListBody {
+    fn of(headers: &HeaderMap) -> Result<Self, InputError> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if content_type.starts_with("application/json") {
+            Ok(ListBody::Json)
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            Ok(ListBody::Form)
+        } else {
+            Err(InputError(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Expected `Content-Type: application/x-www-form-urlencoded` or `application/json`"
+                    .into(),
+            ))
+        }
     }
+
+    /// The ids of `getobjects` and `diff`: a JSON array of ids, itself sent as a string in the
+    /// form field or JSON field `objects`.
+    async fn read(self, body: Body) -> Result<IdList, InputError> {
+        let read = match self {
+            ListBody::Form => idlist::decode_body(body, idlist::FormIds::default()).await,
+            ListBody::Json => idlist::decode_body(body, idlist::JsonIds::default()).await,
+        };
+        read.map_err(|e| {
+            let status = match e.problem {
+                Problem::Syntax | Problem::Ids => StatusCode::BAD_REQUEST,
+                Problem::Shape => StatusCode::UNPROCESSABLE_ENTITY,
+                Problem::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            };
+            let message = match e.problem {
+                Problem::Syntax | Problem::Shape => format!("Invalid request body: {}", e.message),
+                _ => e.message,
+            };
+            InputError(status, message)
+        })
+    }
+}
+
+/// The objects among `ids` (positions `order`) that the project has, in chunks of
+/// `tree::CHUNK` ids, each ordered by id; the next chunk is read while one is written out.
+fn listed_rows(
+    store: std::sync::Arc<fleck_core::objects::Objects>,
+    project_id: String,
+    ids: std::sync::Arc<IdList>,
+    order: Vec<u32>,
+) -> tree::Rows {
+    let order = std::sync::Arc::new(order);
+    let starts = (0..order.len()).step_by(tree::CHUNK);
+    futures::stream::iter(starts)
+        .map(move |start| {
+            let (store, project_id) = (store.clone(), project_id.clone());
+            let (ids, order) = (ids.clone(), order.clone());
+            async move {
+                let end = (start + tree::CHUNK).min(order.len());
+                let chunk: Vec<String> = order
+                    .get(start..end)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&i| ids.get(i as usize).to_string())
+                    .collect();
+                store.objects_json(&project_id, &chunk).await
+            }
+        })
+        .buffered(2)
+        .boxed()
+}
+
+/// The distinct ids in id order, sorted off the async workers.
+async fn sorted(ids: std::sync::Arc<IdList>) -> Result<Vec<u32>, Refusal> {
+    tokio::task::spawn_blocking(move || ids.sorted_unique())
+        .await
+        .map_err(|e| Refusal::from(Error::backend("sorting object ids", e)))
 }
 
 /// `POST /api/getobjects/{project_id}`: the listed objects the project has.
@@ -354,101 +431,143 @@ pub async fn get_objects(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     Extension(actor): Extension<Actor>,
-    headers: HeaderMap,
-    FormOrJson(body): FormOrJson<IdList>,
+    request: Request,
 ) -> Result<Response, Response> {
     service::load(&state.core, &actor, &project_id, Action::ReadProject)
         .await
         .map_err(|e| Refusal::from(e).into_response())?;
-    let mut ids = body.ids().map_err(IntoResponse::into_response)?;
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = tree::rows(state.core.objects.clone(), project_id, ids);
-    Ok(gzipped_rows(rows, Format::of(&headers), None))
+    let (parts, body) = request.into_parts();
+    let format = ListBody::of(&parts.headers).map_err(IntoResponse::into_response)?;
+    let ids = std::sync::Arc::new(
+        format
+            .read(body)
+            .await
+            .map_err(IntoResponse::into_response)?,
+    );
+    let order = sorted(ids.clone())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let rows = listed_rows(state.core.objects.clone(), project_id, ids, order);
+    Ok(gzipped_rows(rows, Format::of(&parts.headers), None))
 }
 
 /// Ids looked up at once by `diff`.
 const DIFF_CHUNK: usize = 10_000;
 
-/// `POST /api/diff/{project_id}`: `{id: true|false}` for every listed id. Needs write access,
-/// as it tells what a project holds.
+/// `POST /api/diff/{project_id}`: `{id: true|false}` for every listed id, in the order asked.
+/// Needs write access, as it tells what a project holds.
 pub async fn diff(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     Extension(actor): Extension<Actor>,
-    FormOrJson(body): FormOrJson<IdList>,
+    request: Request,
 ) -> Result<Response, Response> {
     writable(&state, &actor, &project_id)
         .await
         .map_err(IntoResponse::into_response)?;
-    let ids = body.ids().map_err(IntoResponse::into_response)?;
-    let mut found = std::collections::HashSet::with_capacity(ids.len());
-    for chunk in ids.chunks(DIFF_CHUNK) {
+    let (parts, body) = request.into_parts();
+    let format = ListBody::of(&parts.headers).map_err(IntoResponse::into_response)?;
+    let ids = format
+        .read(body)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    // Every lookup is done before answering, so a failing database still gets a 500.
+    let mut found = vec![false; ids.len()];
+    for start in (0..ids.len()).step_by(DIFF_CHUNK) {
+        let end = (start + DIFF_CHUNK).min(ids.len());
+        let chunk: Vec<String> = (start..end).map(|i| ids.get(i).to_string()).collect();
         let existing = state
             .core
             .objects
-            .existing_ids(&project_id, chunk)
+            .existing_ids(&project_id, &chunk)
             .await
             .map_err(|e| Refusal::from(e).into_response())?;
-        found.extend(existing);
-    }
-    // Written out directly, in the order asked: a map type would allocate and sort 100k entries.
-    let mut json = Vec::with_capacity(ids.len() * 44 + 2);
-    json.push(b'{');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            json.push(b',');
+        let existing: std::collections::HashSet<&str> =
+            existing.iter().map(String::as_str).collect();
+        for (i, id) in (start..end).zip(&chunk) {
+            if existing.contains(id.as_str()) {
+                if let Some(flag) = found.get_mut(i) {
+                    *flag = true;
+                }
+            }
         }
-        serde_json::to_writer(&mut json, id).unwrap_or_default();
-        json.extend_from_slice(if found.contains(id) {
-            b":true"
-        } else {
-            b":false"
-        });
     }
-    json.push(b'}');
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut gzip, &json)
-        .and_then(|_| gzip.finish())
-        .map(|body| {
-            (
-                [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (header::CONTENT_ENCODING, "gzip"),
-                ],
-                body,
-            )
-                .into_response()
-        })
-        .map_err(|e| Refusal::from(Error::backend("compressing a diff", e)).into_response())
-}
-
-/// The body of the modern object stream: ids, and optionally which top-level keys to keep.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct StreamRequest {
-    object_ids: Vec<String>,
-    attribute_mask: Option<mask::Mask>,
+    // Written out a chunk at a time as it is gzipped: a million ids are 40 MB of JSON.
+    let ids = std::sync::Arc::new(ids);
+    let count = ids.len();
+    let pieces = futures::stream::iter((0..count).step_by(DIFF_CHUNK)).map(move |start| {
+        let end = (start + DIFF_CHUNK).min(count);
+        let mut json = Vec::with_capacity((end - start) * (ids.get(start).len() + 10) + 2);
+        for i in start..end {
+            json.push(if i == 0 { b'{' } else { b',' });
+            serde_json::to_writer(&mut json, ids.get(i)).unwrap_or_default();
+            json.extend_from_slice(if found.get(i).copied().unwrap_or(false) {
+                b":true"
+            } else {
+                b":false"
+            });
+        }
+        Ok::<_, std::io::Error>(Bytes::from(json))
+    });
+    let close: &'static [u8] = if count == 0 { b"{}" } else { b"}" };
+    let body = pieces.chain(futures::stream::once(async move {
+        Ok(Bytes::from_static(close))
+    }));
+    let gzip = GzipEncoder::with_quality(StreamReader::new(body), Level::Fastest);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ],
+        Body::from_stream(ReaderStream::with_capacity(gzip, 64 * 1024)),
+    )
+        .into_response())
 }
 
 /// `POST /api/v2/projects/{project_id}/object-stream`: `id\tjson\n` lines for the listed ids.
+/// The body is `{"objectIds": [...], "attributeMask"?: {"include"|"exclude": [...]}}`, strictly.
 pub async fn object_stream(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
     Extension(actor): Extension<Actor>,
-    body: Result<Json<StreamRequest>, axum::extract::rejection::JsonRejection>,
+    request: Request,
 ) -> Result<Response, Refusal> {
     service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
-    let Json(request) = body.map_err(|e| bad_request(e.body_text()))?;
-    if request.object_ids.is_empty() {
-        return Err(bad_request("objectIds must list at least one id"));
+    let (parts, body) = request.into_parts();
+    if !is_json(&parts.headers) {
+        return Err(bad_request(
+            "Expected request with `Content-Type: application/json`",
+        ));
     }
-    if let Some(mask) = &request.attribute_mask {
+    let request = idlist::decode_body(body, idlist::StreamIds::default())
+        .await
+        .map_err(|e| match e.problem {
+            Problem::TooLarge => Refusal(StatusCode::PAYLOAD_TOO_LARGE, e.message),
+            _ => bad_request(format!("Invalid request body: {}", e.message)),
+        })?;
+    if let Some(mask) = &request.mask {
         mask.check().map_err(bad_request)?;
     }
-    let mut ids = request.object_ids;
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = tree::rows(state.core.objects.clone(), project_id, ids);
-    Ok(gzipped_rows(rows, Format::Lines, request.attribute_mask))
+    let ids = std::sync::Arc::new(request.ids);
+    let order = sorted(ids.clone()).await?;
+    let rows = listed_rows(state.core.objects.clone(), project_id, ids, order);
+    Ok(gzipped_rows(rows, Format::Lines, request.mask))
+}
+
+/// `application/json` or another JSON type (`application/…+json`), as axum's `Json` accepts.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
