@@ -366,7 +366,15 @@ async fn registry_only_keeps_the_named_kinds() {
     registry.add(Probe::new(Behaviour::Succeed, &Log::new()));
     assert_eq!(
         registry.kinds(),
-        ["file-import", "mail", "preview", PROBE, "webhook"]
+        [
+            "file-import",
+            "forget-project-files",
+            "ingest-objects",
+            "mail",
+            "preview",
+            PROBE,
+            "webhook"
+        ]
     );
 
     // `--only` takes the kinds, or their group names.
@@ -397,7 +405,9 @@ async fn registry_only_names_the_known_kinds_for_an_unknown_one() {
 
     assert!(error.contains("\"nope\""), "{error}");
     assert!(
-        error.contains("known kinds: file-import, mail, preview, webhook"),
+        error.contains(
+            "known kinds: file-import, forget-project-files, ingest-objects, mail, preview, webhook"
+        ),
         "{error}"
     );
 }
