@@ -104,13 +104,20 @@ fn ModelBody(page: Page) -> impl IntoView {
     }
 }
 
-/// Chooses the version the 3D view shows; a plain form, so it works before the script loads.
+/// Chooses the version the 3D view shows; a plain form, so it works before the script loads
+/// (with its button). Once hydrated, choosing submits it: no inline handler, which the page's
+/// Content-Security-Policy would refuse.
 #[component]
 fn VersionPicker(versions: Vec<VersionRow>, shown: String) -> impl IntoView {
+    let submit = |ev: leptos::ev::Event| {
+        if let Some(form) = event_target::<web_sys::HtmlSelectElement>(&ev).form() {
+            let _ = form.submit();
+        }
+    };
     view! {
         <form method="get" class="version-picker">
             <label for="version-picker">"Version"</label>
-            <select id="version-picker" name="version" onchange="this.form.submit()">
+            <select id="version-picker" name="version" on:change=submit>
                 {versions.into_iter().map(|v| {
                     let label = format!("{} · {} · {}", if v.message.is_empty() { "No message" } else { &v.message }, v.author, v.created);
                     view! { <option value=v.id.clone() selected=v.id == shown>{label}</option> }
