@@ -3,6 +3,7 @@
 //! stream both ways, a batch or a chunk of rows at a time, so memory stays flat at any size.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use async_compression::tokio::bufread::GzipEncoder;
 use async_compression::Level;
@@ -393,12 +394,12 @@ impl ListBody {
 /// The objects among `ids` (positions `order`) that the project has, in chunks of
 /// `tree::CHUNK` ids, each ordered by id; the next chunk is read while one is written out.
 fn listed_rows(
-    store: std::sync::Arc<fleck_core::objects::Objects>,
+    store: Arc<fleck_core::objects::Objects>,
     project_id: String,
-    ids: std::sync::Arc<IdList>,
+    ids: Arc<IdList>,
     order: Vec<u32>,
 ) -> tree::Rows {
-    let order = std::sync::Arc::new(order);
+    let order = Arc::new(order);
     let starts = (0..order.len()).step_by(tree::CHUNK);
     futures::stream::iter(starts)
         .map(move |start| {
@@ -420,7 +421,7 @@ fn listed_rows(
 }
 
 /// The distinct ids in id order, sorted off the async workers.
-async fn sorted(ids: std::sync::Arc<IdList>) -> Result<Vec<u32>, Refusal> {
+async fn sorted(ids: Arc<IdList>) -> Result<Vec<u32>, Refusal> {
     tokio::task::spawn_blocking(move || ids.sorted_unique())
         .await
         .map_err(|e| Refusal::from(Error::backend("sorting object ids", e)))
@@ -438,7 +439,7 @@ pub async fn get_objects(
         .map_err(|e| Refusal::from(e).into_response())?;
     let (parts, body) = request.into_parts();
     let format = ListBody::of(&parts.headers).map_err(IntoResponse::into_response)?;
-    let ids = std::sync::Arc::new(
+    let ids = Arc::new(
         format
             .read(body)
             .await
@@ -493,7 +494,7 @@ pub async fn diff(
         }
     }
     // Written out a chunk at a time as it is gzipped: a million ids are 40 MB of JSON.
-    let ids = std::sync::Arc::new(ids);
+    let ids = Arc::new(ids);
     let count = ids.len();
     let pieces = futures::stream::iter((0..count).step_by(DIFF_CHUNK)).map(move |start| {
         let end = (start + DIFF_CHUNK).min(count);
@@ -548,7 +549,7 @@ pub async fn object_stream(
     if let Some(mask) = &request.mask {
         mask.check().map_err(bad_request)?;
     }
-    let ids = std::sync::Arc::new(request.ids);
+    let ids = Arc::new(request.ids);
     let order = sorted(ids.clone()).await?;
     let rows = listed_rows(state.core.objects.clone(), project_id, ids, order);
     Ok(gzipped_rows(rows, Format::Lines, request.mask))
