@@ -1,14 +1,13 @@
 """One test per specklepy resource method of clients.md §4, each called through specklepy's real
 client method, so that every GraphQL operation specklepy sends is sent to `fleck serve` at least
 once. Success is asserted with a plausible result, except where clients.md §6 says a server
-without workspaces and ingestion must refuse: the workspace operations,
-`project.create_in_workspace` and `active_user.get_workspaces` raise some GraphQL error,
-`active_user.get_active_workspace` returns None, and `model.can_create_model_ingestion` fails
-validation with GRAPHQL_VALIDATION_FAILED.
+without workspaces must refuse: the workspace operations, `project.create_in_workspace` and
+`active_user.get_workspaces` raise some GraphQL error, and `active_user.get_active_workspace`
+returns None.
 
 The four non-ingestion subscriptions are covered by test_subscriptions.py; the ingestion API
-(model_ingestion.*, the ingestion subscription, `file_import.start_file_ingestion`) is not part
-of the public profile and is not called here. The file imports below are finished through
+(model_ingestion.*, the ingestion subscription, `file_import.start_file_ingestion`) by
+test_model_ingestion.py and test_bundles.py. The file imports below are finished through
 `finish_file_import_job` as an external converter would.
 """
 
@@ -300,9 +299,7 @@ def test_model_get_permissions(client, project, model):
 
 
 def test_model_can_create_model_ingestion(client, project, model):
-    with pytest.raises(SpeckleException) as raised:
-        client.model.can_create_model_ingestion(project.id, model.id)
-    assert "GRAPHQL_VALIDATION_FAILED" in str(raised.value), str(raised.value)
+    assert client.model.can_create_model_ingestion(project.id, model.id).authorized
 
 
 # --- version ---------------------------------------------------------------------------------
