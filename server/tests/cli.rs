@@ -314,62 +314,22 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
 /// Registers a user on the server at `base`, makes a project and reserves a file in it;
 /// the file's upload link.
 async fn upload_link(base: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let registered = http
-        .post(format!("{base}/auth/local/register?challenge=c"))
-        .form(&[
-            ("email", "slow@example.com"),
-            ("password", "correct horse"),
-            ("name", "Slow"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let location = url::Url::parse(registered.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "access_code")
-        .unwrap()
-        .1
-        .into_owned();
-    let pair: serde_json::Value = http
-        .post(format!("{base}/auth/token"))
-        .json(&serde_json::json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = pair["token"].as_str().unwrap();
-    let graphql = |query: &'static str, variables: serde_json::Value| {
-        http.post(format!("{base}/graphql"))
-            .bearer_auth(token)
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
-            .send()
-    };
-    let created: serde_json::Value = graphql(
+    let token = support::register_at(base, "slow@example.com", "correct horse").await;
+    let created = support::graphql_at(
+        base,
+        Some(&token),
         "mutation { projectMutations { create(input: {name: \"slow\"}) { id } } }",
         serde_json::json!({}),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     let project = created["data"]["projectMutations"]["create"]["id"].clone();
-    let link: serde_json::Value = graphql(
+    let link = support::graphql_at(
+        base,
+        Some(&token),
         "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url } } }",
         serde_json::json!({ "i": { "projectId": project, "fileName": "slow.bin" } }),
     )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    .await;
     link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
         .as_str()
         .unwrap_or_else(|| panic!("{link}"))

@@ -179,12 +179,17 @@ use std::future::IntoFuture;
 
 /// Registers a user through `/auth/local/register` and returns their web app token.
 pub async fn register(server: &TestServer, email: &str, password: &str) -> String {
+    register_at(&server.url, email, password).await
+}
+
+/// `register` on the server at `base` (one this test did not start in-process).
+pub async fn register_at(base: &str, email: &str, password: &str) -> String {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let response = client
-        .post(server.at("/auth/local/register?challenge=c"))
+        .post(format!("{base}/auth/local/register?challenge=c"))
         .form(&[
             ("email", email),
             ("password", password),
@@ -201,7 +206,7 @@ pub async fn register(server: &TestServer, email: &str, password: &str) -> Strin
         .1
         .into_owned();
     let pair: serde_json::Value = client
-        .post(server.at("/auth/token"))
+        .post(format!("{base}/auth/token"))
         .json(&serde_json::json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
         .send()
         .await
@@ -219,8 +224,18 @@ pub async fn graphql(
     query: &str,
     variables: serde_json::Value,
 ) -> serde_json::Value {
+    graphql_at(&server.url, token, query, variables).await
+}
+
+/// `graphql` on the server at `base`.
+pub async fn graphql_at(
+    base: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> serde_json::Value {
     let mut request = reqwest::Client::new()
-        .post(server.at("/graphql"))
+        .post(format!("{base}/graphql"))
         .json(&serde_json::json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
