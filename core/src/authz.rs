@@ -104,8 +104,10 @@ pub enum Action {
     InviteToProject,
     /// See who was invited to a project and has not answered yet.
     ReadProjectInvites,
-    /// Create, list and revoke one's own access tokens.
+    /// Create and revoke one's own access tokens.
     ManageOwnTokens,
+    /// List one's own access tokens.
+    ReadOwnTokens,
     /// Read other users' profiles, search users.
     ReadUsers,
     /// Invite people to the server.
@@ -129,7 +131,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -138,6 +140,7 @@ impl Action {
         Action::InviteToProject,
         Action::ReadProjectInvites,
         Action::ManageOwnTokens,
+        Action::ReadOwnTokens,
         Action::ReadUsers,
         Action::InviteToServer,
         Action::AdministerServer,
@@ -167,6 +170,7 @@ impl Action {
             Action::RevokeOwnApps => Scope::AppsWrite,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
             Action::ManageOwnTokens => Scope::TokensWrite,
+            Action::ReadOwnTokens => Scope::TokensRead,
             Action::ReadUsers => Scope::UsersRead,
             Action::AdministerServer => Scope::ServerSetup,
             Action::ReadServerStats => Scope::ServerStats,
@@ -235,6 +239,7 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         }
         Action::CreateProject
         | Action::ManageOwnTokens
+        | Action::ReadOwnTokens
         | Action::ReadUsers
         | Action::InviteToServer
         | Action::AdministerServer
