@@ -27,7 +27,7 @@ mod websocket;
 mod workspaces;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, MergedObject, Schema};
+use async_graphql::{BatchRequest, MergedObject, MergedSubscription, Schema};
 use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
@@ -67,14 +67,17 @@ pub struct Mutation(
     webhooks::WebhookMutation,
 );
 
-pub type FleckSchema = Schema<Query, Mutation, subscriptions::SubscriptionRoot>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(subscriptions::SubscriptionRoot, legacy::LegacySubscription);
+
+pub type FleckSchema = Schema<Query, Mutation, Subscription>;
 
 /// `file_size_limit`: the largest file an import accepts, in bytes.
 pub fn schema(file_size_limit: u64) -> FleckSchema {
     Schema::build(
         Query::default(),
         Mutation::default(),
-        subscriptions::SubscriptionRoot,
+        Subscription::default(),
     )
     .data(imports::ImportSizeLimit(file_size_limit))
     // Clients select statuses through these interfaces; no field returns them directly.
