@@ -14,6 +14,7 @@ use crate::blobs::Blobs;
 use crate::cache::memory::MemoryCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::Cache;
+use crate::comments::CommentStore;
 use crate::config::Config;
 use crate::db;
 use crate::error::Result;
@@ -42,6 +43,7 @@ pub struct Core {
     pub previews: Arc<dyn PreviewStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub ingestions: Arc<dyn IngestionStore>,
+    pub comments: Arc<dyn CommentStore>,
     pub objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
@@ -101,6 +103,7 @@ impl Core {
             previews: database.previews,
             webhooks: database.webhooks,
             ingestions: database.ingestions,
+            comments: database.comments,
             objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,

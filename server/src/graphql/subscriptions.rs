@@ -170,7 +170,7 @@ where
 }
 
 /// The events of one project the subscriber may read, with what they need to reload entities.
-async fn project_events(
+pub(super) async fn project_events(
     ctx: &Context<'_>,
     project_id: &str,
 ) -> Result<impl Stream<Item = (ProjectEvent, Core, Actor, String)>> {
@@ -390,6 +390,16 @@ impl SubscriptionRoot {
                 }
             },
         ))
+    }
+
+    /// Comment threads of the project (only those about `target`'s resources) were created,
+    /// replied to, edited or archived.
+    async fn project_comments_updated(
+        &self,
+        ctx: &Context<'_>,
+        target: super::comments::ViewerUpdateTrackingTarget,
+    ) -> Result<impl Stream<Item = super::comments::ProjectCommentsUpdatedMessage>> {
+        super::comments::updates(ctx, target).await
     }
 
     /// Legacy: a version was created on the stream, as JSON.
