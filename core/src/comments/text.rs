@@ -102,10 +102,13 @@ pub fn plain_text(doc: &Value) -> Result<String> {
             }
             Some("hardBreak") => out.push('\n'),
             // A block below the document starts a line.
-            Some(_) if depth > 0 && node.get("content").is_some() => {
-                if !out.is_empty() && !out.ends_with('\n') {
-                    out.push('\n');
-                }
+            Some(_)
+                if depth > 0
+                    && node.get("content").is_some()
+                    && !out.is_empty()
+                    && !out.ends_with('\n') =>
+            {
+                out.push('\n');
             }
             _ => {}
         }
