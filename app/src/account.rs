@@ -212,7 +212,7 @@ pub async fn change_password(
 #[server]
 pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
     use crate::session::server::{actor, core};
-    use fleck_core::auth::{Scope, TokenKind};
+    use fleck_core::auth::Scope;
     use fleck_core::authz::{self, Action};
     let core = core()?;
     let actor = actor().await?;
@@ -220,9 +220,7 @@ pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
     let Some(principal) = actor.principal() else {
         return Err(ServerFnError::new("Please sign in first."));
     };
-    let stored = core
-        .auth
-        .api_tokens_of(&principal.user.id, TokenKind::Personal)
+    let stored = fleck_core::auth::flow::own_tokens(&core, &actor)
         .await
         .map_err(server::refused)?;
     let just_created =

@@ -241,9 +241,7 @@ pub async fn server_invites() -> Result<Vec<PendingInvite>, ServerFnError> {
         .map_err(refused)?;
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {
-        let inviter = core
-            .store
-            .user_by_id(&invite.inviter_id)
+        let inviter = fleck_core::users::by_id(&core, &invite.inviter_id)
             .await
             .map_err(refused)?
             .map(|u| u.name)

@@ -220,9 +220,7 @@ pub async fn invite_details(token: String) -> Result<Option<Invitation>, ServerF
     else {
         return Ok(None);
     };
-    let inviter = core
-        .store
-        .user_by_id(&invite.inviter_id)
+    let inviter = fleck_core::users::by_id(&core, &invite.inviter_id)
         .await
         .map_err(server::message)?
         .map(|u| u.name)
@@ -363,9 +361,7 @@ pub async fn reset_password(
 #[server]
 pub async fn app_request(app_id: String) -> Result<AppDetails, ServerFnError> {
     let core = server::core()?;
-    let app = core
-        .auth
-        .app(&app_id)
+    let app = fleck_core::auth::apps::find(&core, &app_id)
         .await
         .map_err(server::message)?
         .ok_or_else(|| ServerFnError::new(format!("There is no app {app_id:?} on this server.")))?;
@@ -400,9 +396,7 @@ pub async fn authorize_app(app_id: String, challenge: String) -> Result<Outcome,
     let actor = server::actor().await?;
     server::finish(
         async {
-            let app = core
-                .auth
-                .app(&app_id)
+            let app = fleck_core::auth::apps::find(&core, &app_id)
                 .await?
                 .ok_or_else(|| Failure::User("There is no such app.".into()))?;
             let code = flow::authorize_app(&core, &actor, &app.id, &challenge).await?;

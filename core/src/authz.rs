@@ -106,8 +106,10 @@ pub enum Action {
     InviteToProject,
     /// See who was invited to a project and has not answered yet.
     ReadProjectInvites,
-    /// Create, list and revoke one's own access tokens.
+    /// Create and revoke one's own access tokens.
     ManageOwnTokens,
+    /// List one's own access tokens.
+    ReadOwnTokens,
     /// Read other users' profiles, search users.
     ReadUsers,
     /// Invite people to the server.
@@ -137,7 +139,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -146,6 +148,7 @@ impl Action {
         Action::InviteToProject,
         Action::ReadProjectInvites,
         Action::ManageOwnTokens,
+        Action::ReadOwnTokens,
         Action::ReadUsers,
         Action::InviteToServer,
         Action::AdministerServer,
@@ -183,6 +186,7 @@ impl Action {
             Action::RevokeOwnApps => Scope::AppsWrite,
             Action::InviteToProject | Action::InviteToServer => Scope::UsersInvite,
             Action::ManageOwnTokens => Scope::TokensWrite,
+            Action::ReadOwnTokens => Scope::TokensRead,
             Action::ReadUsers => Scope::UsersRead,
             Action::AdministerServer => Scope::ServerSetup,
             Action::ReadServerStats => Scope::ServerStats,
@@ -254,6 +258,7 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         }
         Action::CreateProject
         | Action::ManageOwnTokens
+        | Action::ReadOwnTokens
         | Action::ReadUsers
         | Action::InviteToServer
         | Action::AdministerServer

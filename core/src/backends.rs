@@ -36,15 +36,15 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub struct Core {
     pub config: Arc<Config>,
-    pub store: Arc<dyn Store>,
-    pub queue: Arc<dyn Queue>,
-    pub auth: Arc<dyn AuthStore>,
-    pub projects: Arc<dyn ProjectStore>,
-    pub previews: Arc<dyn PreviewStore>,
-    pub webhooks: Arc<dyn WebhookStore>,
-    pub ingestions: Arc<dyn IngestionStore>,
-    pub comments: Arc<dyn CommentStore>,
-    pub objects: Arc<Objects>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) queue: Arc<dyn Queue>,
+    pub(crate) auth: Arc<dyn AuthStore>,
+    pub(crate) projects: Arc<dyn ProjectStore>,
+    pub(crate) previews: Arc<dyn PreviewStore>,
+    pub(crate) webhooks: Arc<dyn WebhookStore>,
+    pub(crate) ingestions: Arc<dyn IngestionStore>,
+    pub(crate) comments: Arc<dyn CommentStore>,
+    pub(crate) objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
     pub cache: Arc<dyn Cache>,
@@ -72,9 +72,11 @@ impl Core {
     pub async fn connect(config: Config) -> Result<Self> {
         let database = db::connect(&config.database_url, config.database_max_connections).await?;
         database.store.migrate().await?;
-        let core = Self::with_database(config, database).await?;
-        crate::auth::flow::register_default_apps(&core).await?;
-        Ok(core)
+        // The default apps, brought up to date with this server's public URL.
+        for app in crate::auth::apps::default_apps(&config.public_url) {
+            database.auth.upsert_app(&app).await?;
+        }
+        Self::with_database(config, database).await
     }
 
     /// Like `connect`, but leaves the database schema alone (for workers started before `migrate`).
@@ -111,6 +113,38 @@ impl Core {
             signer,
             config: Arc::new(config),
         })
+    }
+
+    /// The database implementation in use: `sqlite` or `postgres`.
+    pub fn database_kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    /// Every project's objects, for tests that arrange stored objects directly.
+    #[cfg(feature = "testing")]
+    pub fn objects(&self) -> &Arc<Objects> {
+        &self.objects
+    }
+
+    /// Closes the database pool once every request and job is done with it.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// The stores behind the services, for tests that arrange or inspect stored state directly.
+    #[cfg(feature = "testing")]
+    pub fn database(&self) -> db::Database {
+        db::Database {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            auth: self.auth.clone(),
+            projects: self.projects.clone(),
+            objects: self.objects.store().clone(),
+            previews: self.previews.clone(),
+            webhooks: self.webhooks.clone(),
+            ingestions: self.ingestions.clone(),
+            comments: self.comments.clone(),
+        }
     }
 
     /// Pings every backend at once; used by `/readiness` and the home page.

@@ -64,7 +64,8 @@ async fn user(core: &Core, email: &str) -> User {
     }
     .into_new_user()
     .expect("valid user input");
-    core.store
+    core.database()
+        .store
         .create_user(new_user, ServerRole::User)
         .await
         .unwrap_or_else(|e| panic!("creating {email}: {e}"))
@@ -128,7 +129,8 @@ async fn log_in(core: &Core, user: &User) -> TokenPair {
 }
 
 async fn app_scopes(core: &Core, app_id: &str) -> Vec<Scope> {
-    core.auth
+    core.database()
+        .auth
         .app(app_id)
         .await
         .unwrap()
@@ -137,7 +139,8 @@ async fn app_scopes(core: &Core, app_id: &str) -> Vec<Scope> {
 }
 
 async fn app_tokens_of(core: &Core, user: &User) -> usize {
-    core.auth
+    core.database()
+        .auth
         .api_tokens_of(&user.id, TokenKind::App)
         .await
         .unwrap()
@@ -167,6 +170,7 @@ async fn flow_exchanges_a_code_for_a_token_with_the_apps_scopes(core: Core) {
 
     // The token is stored as an app token of Ada's, its use recorded.
     let stored = core
+        .database()
         .auth
         .api_token(&principal.token_id)
         .await
@@ -266,7 +270,8 @@ async fn flow_refuses_an_expired_code(core: Core) {
         expires_at: Utc::now() - chrono::Duration::seconds(1),
         grant: Grant::default(),
     };
-    core.auth
+    core.database()
+        .auth
         .insert_auth_code(&tokens::digest(&code), &record)
         .await
         .unwrap();
@@ -312,9 +317,16 @@ async fn flow_rotates_refresh_tokens_and_revokes_the_app_on_late_reuse(core: Cor
 
     // Used again later, it is a stolen copy: every token of the app for the user ends.
     let id = &first.refresh_token[..10];
-    let stored = core.auth.refresh_token(id).await.unwrap().unwrap();
-    core.auth.delete_refresh_token(id).await.unwrap();
-    core.auth
+    let stored = core
+        .database()
+        .auth
+        .refresh_token(id)
+        .await
+        .unwrap()
+        .unwrap();
+    core.database().auth.delete_refresh_token(id).await.unwrap();
+    core.database()
+        .auth
         .insert_refresh_token(&RefreshToken {
             replaced_at: Some(Utc::now() - chrono::Duration::minutes(5)),
             ..stored
@@ -419,7 +431,8 @@ async fn flow_refuses_tampered_and_expired_refresh_tokens(core: Core) {
 
     // An expired refresh token is refused and removed.
     let issued = IssuedToken::new();
-    core.auth
+    core.database()
+        .auth
         .insert_refresh_token(&RefreshToken {
             id: issued.id.clone(),
             digest: issued.digest(),
@@ -435,7 +448,14 @@ async fn flow_refuses_tampered_and_expired_refresh_tokens(core: Core) {
         flow::refresh(&core, APP, APP, &issued.token()).await,
         "an expired refresh token",
     );
-    assert_eq!(core.auth.refresh_token(&issued.id).await.unwrap(), None);
+    assert_eq!(
+        core.database()
+            .auth
+            .refresh_token(&issued.id)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn flow_checks_personal_token_requests(core: Core) {
@@ -466,6 +486,7 @@ async fn flow_checks_personal_token_requests(core: Core) {
         "name",
     );
     assert!(core
+        .database()
         .auth
         .api_tokens_of(&ada.id, TokenKind::Personal)
         .await
@@ -485,6 +506,7 @@ async fn flow_checks_personal_token_requests(core: Core) {
     assert_eq!(principal.scopes, [Scope::StreamsRead, Scope::StreamsWrite]);
 
     let listed = core
+        .database()
         .auth
         .api_tokens_of(&ada.id, TokenKind::Personal)
         .await
@@ -515,7 +537,7 @@ async fn flow_personal_tokens_expire(core: Core) {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_forbidden(flow::authenticate(&core, &token).await, "an expired token");
     assert_eq!(
-        core.auth.api_token(id).await.unwrap(),
+        core.database().auth.api_token(id).await.unwrap(),
         None,
         "the expired token is removed"
     );
@@ -539,7 +561,8 @@ async fn flow_refuses_tokens_of_archived_users(core: Core) {
     flow::authenticate(&core, &personal).await.unwrap();
     flow::authenticate(&core, &pair.token).await.unwrap();
 
-    core.store
+    core.database()
+        .store
         .set_server_role(&bob.id, ServerRole::Archived)
         .await
         .unwrap();
@@ -609,6 +632,7 @@ async fn flow_checks_credentials(core: Core) {
     .into_new_user()
     .unwrap();
     let ada = core
+        .database()
         .store
         .create_user(new_user, ServerRole::User)
         .await
@@ -663,7 +687,13 @@ async fn accounts_server_roles_change_by_admins_and_the_operator_keeping_an_admi
         );
     }
     assert_eq!(
-        core.store.user_by_id(&bob.id).await.unwrap().unwrap().role,
+        core.database()
+            .store
+            .user_by_id(&bob.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
         ServerRole::User
     );
 
@@ -764,7 +794,12 @@ async fn accounts_profiles_change_only_for_their_owner_with_profile_write(core: 
     assert_eq!(updated.name, "Ada Lovelace");
     assert_eq!(updated.company.as_deref(), Some("Analytical Engines"));
     assert_eq!(
-        core.store.user_by_id(&ada.id).await.unwrap().unwrap(),
+        core.database()
+            .store
+            .user_by_id(&ada.id)
+            .await
+            .unwrap()
+            .unwrap(),
         updated
     );
 }
@@ -866,7 +901,8 @@ async fn projects_show_pending_invitations_to_contributors_and_owners_only(core:
             (&contributor, ProjectRole::Contributor),
             (&reviewer, ProjectRole::Reviewer),
         ] {
-            core.projects
+            core.database()
+                .projects
                 .set_member(&id, &member.id, role)
                 .await
                 .unwrap();
@@ -994,7 +1030,8 @@ async fn projects_members_may_leave_except_the_only_owner(core: Core) {
     let outsider = user(&core, "carol@example.com").await;
     let id = project(&core, &owner, "kept", Visibility::Public).await;
     let elsewhere = project(&core, &owner, "elsewhere", Visibility::Public).await;
-    core.projects
+    core.database()
+        .projects
         .set_member(&id, &contributor.id, ProjectRole::Contributor)
         .await
         .unwrap();
@@ -1034,12 +1071,20 @@ async fn projects_members_may_leave_except_the_only_owner(core: Core) {
     assert_eq!(leaving.user.id, contributor.id);
 
     // With a second owner, the first may leave, and leaving is what `may_leave` allowed.
-    core.projects
+    core.database()
+        .projects
         .set_member(&id, &contributor.id, ProjectRole::Owner)
         .await
         .unwrap();
     members::leave(&core, &session(&owner), &id).await.unwrap();
-    assert_eq!(core.projects.role_of(&id, &owner.id).await.unwrap(), None);
+    assert_eq!(
+        core.database()
+            .projects
+            .role_of(&id, &owner.id)
+            .await
+            .unwrap(),
+        None
+    );
     assert!(matches!(
         members::leave(&core, &session(&contributor), &id).await,
         Err(Error::Conflict(_))
@@ -1108,6 +1153,7 @@ async fn accounts_passwords_change_with_the_current_one(core: Core) {
         password: Some("correct horse battery".into()),
     };
     let ada = core
+        .database()
         .store
         .create_user(input.into_new_user().unwrap(), ServerRole::User)
         .await

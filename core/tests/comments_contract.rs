@@ -31,7 +31,8 @@ support::contract_tests! {
 }
 
 async fn user(core: &Core, name: &str) -> User {
-    core.store
+    core.database()
+        .store
         .create_user(
             NewUser {
                 id: fleck_core::ids::new_id(),
@@ -88,6 +89,7 @@ async fn project(core: &Core, owner: &User, visibility: Visibility) -> Fixture {
     .unwrap();
     let project = created.project.id.clone();
     let model = core
+        .database()
         .projects
         .model_by_name(&project, "main")
         .await
@@ -107,7 +109,11 @@ async fn project(core: &Core, owner: &User, visibility: Visibility) -> Fixture {
             parents: vec![],
             created_at: Utc::now() + chrono::Duration::milliseconds(n),
         };
-        core.projects.create_version(&version).await.unwrap();
+        core.database()
+            .projects
+            .create_version(&version)
+            .await
+            .unwrap();
         versions.push(version);
     }
     Fixture {
@@ -179,7 +185,8 @@ fn assert_invalid<T: std::fmt::Debug>(result: fleck_core::Result<T>, field: &str
 }
 
 async fn queued_mail(core: &Core) -> i64 {
-    core.queue
+    core.database()
+        .queue
         .counts()
         .await
         .unwrap()
@@ -320,6 +327,7 @@ async fn comments_pin_threads_to_versions_models_and_objects(core: Core) {
 
     // Each creation is in the activity log, as webhooks hear it.
     let activity = core
+        .database()
         .projects
         .project_activity(&f.project, None, 10)
         .await
@@ -337,7 +345,8 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
     let owner = user(&core, "Ada").await;
     let reviewer = user(&core, "Bo").await;
     let f = project(&core, &owner, Visibility::Private).await;
-    core.projects
+    core.database()
+        .projects
         .set_member(&f.project, &reviewer.id, ProjectRole::Reviewer)
         .await
         .unwrap();
@@ -478,6 +487,7 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
     assert_eq!(ids(&live.items), [&thread.id]);
 
     let actions: Vec<String> = core
+        .database()
         .projects
         .project_activity(&f.project, None, 20)
         .await
@@ -585,7 +595,8 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
     let reviewer = user(&core, "Bo").await;
     let outsider = user(&core, "Cy").await;
     let f = project(&core, &owner, Visibility::Private).await;
-    core.projects
+    core.database()
+        .projects
         .set_member(&f.project, &reviewer.id, ProjectRole::Reviewer)
         .await
         .unwrap();

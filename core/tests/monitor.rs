@@ -29,6 +29,7 @@ support::contract_tests! {
 /// a preview and a queued job.
 async fn fill(core: &Core) {
     let ada = core
+        .database()
         .store
         .create_user(
             UserInput {
@@ -63,11 +64,16 @@ async fn fill(core: &Core) {
         updated_at: at,
     };
     let main = model("main");
-    core.projects
+    core.database()
+        .projects
         .create_project(&project, &ada.id, &main)
         .await
         .unwrap();
-    core.projects.create_model(&model("walls")).await.unwrap();
+    core.database()
+        .projects
+        .create_model(&model("walls"))
+        .await
+        .unwrap();
 
     let objects: Vec<NewObject> = (0..3)
         .map(|i| {
@@ -81,11 +87,12 @@ async fn fill(core: &Core) {
         })
         .collect();
     let root = objects[0].id.clone();
-    core.objects
+    core.objects()
         .insert_objects(&project.id, objects)
         .await
         .unwrap();
-    core.projects
+    core.database()
+        .projects
         .create_version(&Version {
             id: new_id(),
             project_id: project.id.clone(),
@@ -102,7 +109,8 @@ async fn fill(core: &Core) {
         .unwrap();
 
     let file_id = random_string(10);
-    core.projects
+    core.database()
+        .projects
         .save_attachment(&Attachment {
             object_key: format!("{}/{file_id}", project.id),
             file_name: "tower.ifc".into(),
@@ -118,7 +126,8 @@ async fn fill(core: &Core) {
         })
         .await
         .unwrap();
-    core.projects
+    core.database()
+        .projects
         .save_file_import(&FileImport {
             id: file_id,
             project_id: project.id.clone(),
@@ -137,6 +146,7 @@ async fn fill(core: &Core) {
         .await
         .unwrap();
     assert!(core
+        .database()
         .previews
         .request_preview(&project.id, &root, at)
         .await

@@ -21,6 +21,7 @@ invite-to-project:private     -         -     -                 -    -        - 
 read-project-invites:private  -         -     +                 -    -        +           +     -     -            -
 read-project-invites:public   -         -     +                 -    -        +           +     -     -            -
 manage-own-tokens             -         -     -                 +    +        +           +     +     -            -
+read-own-tokens               -         +     +                 +    +        +           +     +     -            -
 read-users                    -         +     +                 +    +        +           +     +     -            -
 invite-to-server              -         -     -                 +    +        +           +     +     -            -
 administer-server             -         -     -                 -    -        -           -     +     -            -
@@ -114,6 +115,7 @@ fn action(name: &str) -> Action {
         "invite-to-project" => Action::InviteToProject,
         "read-project-invites" => Action::ReadProjectInvites,
         "manage-own-tokens" => Action::ManageOwnTokens,
+        "read-own-tokens" => Action::ReadOwnTokens,
         "read-users" => Action::ReadUsers,
         "invite-to-server" => Action::InviteToServer,
         "administer-server" => Action::AdministerServer,

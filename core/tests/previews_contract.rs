@@ -23,6 +23,7 @@ support::contract_tests! {
 /// A public project of a new user's.
 async fn public_project(core: &Core) -> String {
     let user = core
+        .database()
         .store
         .create_user(
             NewUser {
@@ -52,7 +53,8 @@ async fn public_project(core: &Core) -> String {
 
 /// Preview jobs waiting in the queue.
 async fn queued_previews(core: &Core) -> i64 {
-    core.queue
+    core.database()
+        .queue
         .counts()
         .await
         .unwrap()
@@ -80,7 +82,12 @@ async fn previews_anonymous_requests_queue_a_bounded_number_per_project(core: Co
     }
     assert_eq!(queued_previews(&core).await, limit as i64);
     for n in 0..limit + 5 {
-        let recorded = core.previews.preview(&project, &object(n)).await.unwrap();
+        let recorded = core
+            .database()
+            .previews
+            .preview(&project, &object(n))
+            .await
+            .unwrap();
         assert_eq!(recorded.is_some(), n < limit, "object {n}");
     }
     // Asking again for one already queued queues nothing more.

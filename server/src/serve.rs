@@ -64,7 +64,7 @@ pub async fn serve(
             tracing::warn!("workers did not stop within the shutdown timeout");
         }
     }
-    core.store.close().await;
+    core.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -95,7 +95,7 @@ pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> 
     if let Some(monitor) = monitor {
         let _ = monitor.await;
     }
-    core.store.close().await;
+    core.close().await;
     Ok(())
 }
 
@@ -130,7 +130,7 @@ fn hostname() -> String {
 
 fn log_backends(core: &Core) {
     tracing::info!(
-        database = core.store.kind(),
+        database = core.database_kind(),
         blobs = core.blobs.kind(),
         cache = core.cache.kind(),
         mail = core.mailer.kind(),

@@ -50,9 +50,16 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
         parents: vec![],
         created_at: chrono::Utc::now(),
     };
-    server.core.projects.create_version(&version).await.unwrap();
     server
         .core
+        .database()
+        .projects
+        .create_version(&version)
+        .await
+        .unwrap();
+    server
+        .core
+        .database()
         .projects
         .set_member(
             &project,

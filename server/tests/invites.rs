@@ -114,6 +114,7 @@ async fn an_invitation_opens_an_invite_only_server() {
 
     let bob = server
         .core
+        .database()
         .store
         .user_by_email("bob@example.com")
         .await
@@ -171,6 +172,7 @@ async fn invitations_follow_the_role_rules() {
     sign_up(&server, "boss@example.com", Some(&token)).await;
     let boss = server
         .core
+        .database()
         .store
         .user_by_email("boss@example.com")
         .await
@@ -289,6 +291,7 @@ async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_serv
     );
     let carol = server
         .core
+        .database()
         .store
         .user_by_email("carol@example.com")
         .await
@@ -298,6 +301,7 @@ async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_serv
     assert_eq!(
         server
             .core
+            .database()
             .projects
             .role_of(&project, &carol.id)
             .await
@@ -307,6 +311,7 @@ async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_serv
     assert!(
         server
             .core
+            .database()
             .projects
             .project_invites(&project)
             .await

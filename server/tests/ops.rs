@@ -229,12 +229,14 @@ async fn fill(server: &TestServer, token: &str) {
         .to_string();
     let core = &server.core;
     let ada = core
+        .database()
         .store
         .user_by_email("ada@example.com")
         .await
         .unwrap()
         .unwrap();
     let main = core
+        .database()
         .projects
         .model_by_name(&project_id, "main")
         .await
@@ -253,12 +255,13 @@ async fn fill(server: &TestServer, token: &str) {
         })
         .collect();
     let root = objects[0].id.clone();
-    core.objects
+    core.objects()
         .insert_objects(&project_id, objects)
         .await
         .unwrap();
     let at = now();
-    core.projects
+    core.database()
+        .projects
         .create_version(&Version {
             id: new_id(),
             project_id: project_id.clone(),
@@ -274,7 +277,8 @@ async fn fill(server: &TestServer, token: &str) {
         .await
         .unwrap();
     let file_id = new_id();
-    core.projects
+    core.database()
+        .projects
         .save_attachment(&Attachment {
             object_key: format!("{project_id}/{file_id}"),
             file_name: "tower.ifc".into(),
@@ -290,7 +294,8 @@ async fn fill(server: &TestServer, token: &str) {
         })
         .await
         .unwrap();
-    core.projects
+    core.database()
+        .projects
         .save_file_import(&FileImport {
             id: file_id,
             project_id: project_id.clone(),
@@ -308,7 +313,8 @@ async fn fill(server: &TestServer, token: &str) {
         })
         .await
         .unwrap();
-    core.previews
+    core.database()
+        .previews
         .request_preview(&project_id, &root, at)
         .await
         .unwrap();

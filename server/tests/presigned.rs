@@ -16,6 +16,7 @@ async fn reserved_key(server: &TestServer) -> String {
     use fleck_core::projects::{attachments, service};
     let user = server
         .core
+        .database()
         .store
         .create_user(
             fleck_core::users::UserInput {

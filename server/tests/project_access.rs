@@ -109,10 +109,16 @@ impl World {
             register(&server, "contributor@example.com", "password-contributor").await;
         let core = &server.core;
         let user = |email: &'static str| async move {
-            core.store.user_by_email(email).await.unwrap().unwrap()
+            core.database()
+                .store
+                .user_by_email(email)
+                .await
+                .unwrap()
+                .unwrap()
         };
         let guest_user = user("guest@example.com").await;
-        core.store
+        core.database()
+            .store
             .set_server_role(&guest_user.id, ServerRole::Guest)
             .await
             .unwrap();
@@ -151,7 +157,11 @@ impl World {
         )
         .await
         .unwrap();
-        core.auth.delete_api_token(&revoked[..10]).await.unwrap();
+        core.database()
+            .auth
+            .delete_api_token(&revoked[..10])
+            .await
+            .unwrap();
         let members = vec![
             (guest_user.id, ProjectRole::Contributor),
             (user("reviewer@example.com").await.id, ProjectRole::Reviewer),
@@ -192,6 +202,7 @@ impl World {
         for (user, role) in &self.members {
             self.server
                 .core
+                .database()
                 .projects
                 .set_member(&id, user, *role)
                 .await
@@ -273,7 +284,7 @@ async fn attempt(world: &World, caller: Caller, check: Check, project: &str) -> 
             let main = world
                 .server
                 .core
-                .projects
+                .database().projects
                 .model_by_name(project, "main")
                 .await
                 .unwrap()

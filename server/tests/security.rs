@@ -50,7 +50,13 @@ impl World {
     /// A personal token of `email` with these scopes, limited to `projects` when given.
     async fn token(&self, email: &str, scopes: &[Scope], projects: Option<Vec<String>>) -> String {
         let core = &self.server.core;
-        let user = core.store.user_by_email(email).await.unwrap().unwrap();
+        let user = core
+            .database()
+            .store
+            .user_by_email(email)
+            .await
+            .unwrap()
+            .unwrap();
         flow::create_personal_token(core, &user, "t", scopes, Scope::ALL, None, projects)
             .await
             .unwrap()
@@ -173,6 +179,7 @@ async fn membership_changes_and_receipts_need_the_tokens_scopes() {
     assert!(invited["errors"].is_null(), "{invited}");
     let core = &world.server.core;
     let invite = core
+        .database()
         .projects
         .project_invites(&project)
         .await
@@ -328,6 +335,7 @@ async fn importing_checks_access_before_the_file() {
     let main = world
         .server
         .core
+        .database()
         .projects
         .model_by_name(&project, "main")
         .await
@@ -506,6 +514,7 @@ async fn deleting_a_project_leaves_no_files_and_no_working_links() {
     assert!(world
         .server
         .core
+        .database()
         .projects
         .attachments(
             &project,

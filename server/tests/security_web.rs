@@ -319,6 +319,7 @@ async fn sign_in_and_sign_up_refuse_other_sites() {
     assert!(
         server
             .core
+            .database()
             .store
             .user_by_email("eve@example.com")
             .await
@@ -521,7 +522,9 @@ async fn invitation_resends_are_limited_per_inviter() {
     )
     .await;
     assert_eq!(sent["data"]["serverInviteCreate"], true, "{sent}");
-    let id = server.core.auth.invites().await.unwrap()[0].id.clone();
+    let id = server.core.database().auth.invites().await.unwrap()[0]
+        .id
+        .clone();
     let resend = "mutation($id: String!) { inviteResend(inviteId: $id) }";
     for _ in 0..2 {
         let resent = graphql(&server, Some(&admin), resend, json!({ "id": id })).await;
@@ -551,6 +554,7 @@ async fn invitation_resends_are_limited_per_inviter() {
     assert!(invited["errors"].is_null(), "{invited}");
     let invite_id = server
         .core
+        .database()
         .projects
         .project_invites(&project)
         .await
@@ -601,5 +605,5 @@ async fn addresses_with_display_names_or_several_recipients_are_refused() {
         .await;
         assert_eq!(code(&invite), "BAD_USER_INPUT", "{email:?}: {invite}");
     }
-    assert_eq!(server.core.store.count_users().await.unwrap(), 1);
+    assert_eq!(server.core.database().store.count_users().await.unwrap(), 1);
 }

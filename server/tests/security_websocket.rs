@@ -230,12 +230,14 @@ async fn subscriptions_end_when_access_is_gone() {
     let project = project(&server, &owner).await;
     let core = &server.core;
     let member = core
+        .database()
         .store
         .user_by_email("member@example.com")
         .await
         .unwrap()
         .unwrap();
-    core.projects
+    core.database()
+        .projects
         .set_member(&project, &member.id, ProjectRole::Reviewer)
         .await
         .unwrap();
@@ -267,7 +269,11 @@ async fn subscriptions_end_when_access_is_gone() {
     assert_eq!(next(&mut removed_socket).await.unwrap()["type"], "next");
     assert_eq!(next(&mut revoked_socket).await.unwrap()["type"], "next");
 
-    core.auth.delete_api_token(&revoked[..10]).await.unwrap();
+    core.database()
+        .auth
+        .delete_api_token(&revoked[..10])
+        .await
+        .unwrap();
     rename(&server, &owner, &project, "second").await;
     let ended = next(&mut revoked_socket).await.expect("an answer");
     assert_eq!(

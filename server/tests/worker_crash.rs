@@ -158,6 +158,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     });
     let core = Core::connect(config).await.unwrap();
     let user = core
+        .database()
         .store
         .create_user(
             NewUser {
@@ -186,6 +187,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     .unwrap()
     .project;
     let main = core
+        .database()
         .projects
         .model_by_name(&project.id, "main")
         .await
@@ -194,7 +196,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     let mut roots = Vec::new();
     for seed in 0..PREVIEWS {
         let (root, objects) = model(seed);
-        core.objects
+        core.objects()
             .insert_objects(
                 &project.id,
                 batch::parse(objects.as_bytes(), 1 << 24).unwrap(),
@@ -248,7 +250,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     }
 
     // Every preview job succeeded once; none is left or failed.
-    let counts = core.queue.counts().await.unwrap();
+    let counts = core.database().queue.counts().await.unwrap();
     let previews: Vec<_> = counts.iter().filter(|c| c.kind == "preview").collect();
     assert_eq!(previews.len(), 1, "{counts:?}");
     assert_eq!(
@@ -269,6 +271,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     let mut retried = 0;
     for root in &roots {
         let preview = core
+            .database()
             .previews
             .preview(&project.id, root)
             .await
@@ -292,7 +295,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
 
     drop(survivor);
     drop(api);
-    core.store.close().await;
+    core.database().store.close().await;
     database.drop().await;
 }
 
@@ -306,6 +309,7 @@ async fn previews_in(
     let mut count = 0;
     for root in roots {
         let preview = core
+            .database()
             .previews
             .preview(project_id, root)
             .await

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fleck_core::objects::tree;
 use fleck_core::previews::{self, DEFAULT_ANGLE, PREVIEW_JOB, SPRITE_ANGLE};
 use fleck_core::queue::Job;
 use fleck_core::Core;
@@ -124,7 +123,7 @@ impl RenderPreview {
         deadline: std::time::Instant,
     ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
         let limits = self.limits;
-        let mut rows = tree::whole(self.core.objects.clone(), project_id, object_id)
+        let mut rows = previews::object_tree(&self.core, project_id, object_id)
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?
             .ok_or_else(|| JobError::Permanent("the object is not in the project".into()))?;

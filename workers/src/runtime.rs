@@ -160,7 +160,7 @@ pub async fn run(
     for kind in &kinds {
         for slot in 0..options.slots_of(kind) {
             let slot = Slot {
-                queue: core.queue.clone(),
+                queue: core.jobs.queue().clone(),
                 registry: registry.clone(),
                 kinds: vec![kind.clone()],
                 name: format!("{}/{kind}/{slot}", options.name),

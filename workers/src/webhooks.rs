@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fleck_core::queue::Job;
-use fleck_core::webhooks::{self, EventStatus, WebhookAttempt, EXCERPT_CHARS, WEBHOOK_JOB};
+use fleck_core::webhooks::delivery::{self, Attempt, Finished, Outcome};
+use fleck_core::webhooks::{EXCERPT_CHARS, WEBHOOK_JOB};
 use fleck_core::Core;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -34,24 +35,16 @@ struct Payload {
     event_id: String,
 }
 
-/// How one attempt went.
-struct Attempt {
+/// How one attempt went, before it is timed.
+struct Answer {
     code: Option<u16>,
     excerpt: Option<String>,
     outcome: Outcome,
 }
 
-enum Outcome {
-    Delivered,
-    /// Worth trying again later.
-    Retry(String),
-    /// Trying again cannot help.
-    Refused(String),
-}
-
-impl Attempt {
+impl Answer {
     fn failed(outcome: Outcome) -> Self {
-        Attempt {
+        Answer {
             code: None,
             excerpt: None,
             outcome,
@@ -92,12 +85,12 @@ impl DeliverWebhook {
             .ok_or_else(|| Outcome::Retry(format!("{host} has no address")))
     }
 
-    async fn attempt(&self, url: &str, secret: &str, body: String) -> Attempt {
+    async fn attempt(&self, url: &str, secret: &str, body: String) -> Answer {
         let Ok(parsed) = url::Url::parse(url) else {
-            return Attempt::failed(Outcome::Refused(format!("{url} is not a URL")));
+            return Answer::failed(Outcome::Refused(format!("{url} is not a URL")));
         };
         let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) else {
-            return Attempt::failed(Outcome::Refused(format!("{url} names no host")));
+            return Answer::failed(Outcome::Refused(format!("{url} names no host")));
         };
         let host = host
             .trim_start_matches('[')
@@ -105,7 +98,7 @@ impl DeliverWebhook {
             .to_string();
         let address = match self.address(&host, port).await {
             Ok(address) => address,
-            Err(outcome) => return Attempt::failed(outcome),
+            Err(outcome) => return Answer::failed(outcome),
         };
         // Connect to the address checked above, not to whatever a second lookup (or a proxy's)
         // would answer.
@@ -118,7 +111,7 @@ impl DeliverWebhook {
         {
             Ok(client) => client,
             Err(e) => {
-                return Attempt::failed(Outcome::Retry(format!("cannot make an HTTP client: {e}")))
+                return Answer::failed(Outcome::Retry(format!("cannot make an HTTP client: {e}")))
             }
         };
         let response = client
@@ -137,7 +130,7 @@ impl DeliverWebhook {
                 } else {
                     format!("cannot reach {host}: {}", error_chain(&e))
                 };
-                return Attempt::failed(Outcome::Retry(why));
+                return Answer::failed(Outcome::Retry(why));
             }
         };
         let status = response.status().as_u16();
@@ -161,19 +154,11 @@ impl DeliverWebhook {
             )),
             _ => Outcome::Refused(format!("HTTP response code: {status}")),
         };
-        Attempt {
+        Answer {
             code: Some(status),
             excerpt: Some(excerpt).filter(|e| !e.is_empty()),
             outcome,
         }
-    }
-
-    /// Once an event is done with, a deleted project's webhooks may go.
-    async fn forget_if_deleted(&self, project_id: &str) -> Result<(), fleck_core::Error> {
-        if self.core.projects.project(project_id).await?.is_none() {
-            webhooks::forget_deleted_project(&self.core, project_id).await?;
-        }
-        Ok(())
     }
 }
 
@@ -199,100 +184,32 @@ impl Handler for DeliverWebhook {
         let payload: Payload = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobError::Permanent(format!("not a webhook job: {e}")))?;
         let retry = |e: fleck_core::Error| JobError::Retry(e.to_string());
-        let store = &self.core.webhooks;
-        let Some(mut event) = store
-            .webhook_event(&payload.event_id)
+        let Some(delivery) = delivery::begin(&self.core, &payload.event_id)
             .await
             .map_err(retry)?
         else {
             return Ok(());
         };
-        if matches!(event.status, EventStatus::Delivered | EventStatus::Failed) {
-            // Done with already (this job ran before and lost its lease at the very end).
-            return Ok(());
-        }
-        let Some(webhook) = store.webhook(&event.webhook_id).await.map_err(retry)? else {
-            return Ok(());
-        };
-        if !webhook.enabled {
-            event.status = EventStatus::Failed;
-            event.status_info = "Webhook disabled".into();
-            event.updated_at = fleck_core::projects::now();
-            store.save_webhook_event(&event).await.map_err(retry)?;
-            self.forget_if_deleted(&webhook.project_id)
-                .await
-                .map_err(retry)?;
-            return Ok(());
-        }
-        event.status = EventStatus::Sending;
-        event.attempts += 1;
-        event.updated_at = fleck_core::projects::now();
-        store.save_webhook_event(&event).await.map_err(retry)?;
-
-        let body = json!({ "payload": event.payload }).to_string();
-        let secret = webhook.secret.clone().unwrap_or_default();
+        let body = json!({ "payload": delivery.event.payload }).to_string();
+        let secret = delivery.webhook.secret.clone().unwrap_or_default();
         let started_at = fleck_core::projects::now();
         let clock = Instant::now();
-        let attempt = self.attempt(&webhook.url, &secret, body).await;
-        let error = match &attempt.outcome {
-            Outcome::Delivered => None,
-            Outcome::Retry(why) | Outcome::Refused(why) => Some(why.clone()),
+        let answer = self.attempt(&delivery.webhook.url, &secret, body).await;
+        let attempt = Attempt {
+            code: answer.code,
+            excerpt: answer.excerpt,
+            outcome: answer.outcome,
+            started_at,
+            duration: clock.elapsed(),
         };
-        store
-            .add_webhook_attempt(&WebhookAttempt {
-                event_id: event.id.clone(),
-                attempt: event.attempts,
-                response_code: attempt.code.map(i64::from),
-                response_excerpt: attempt.excerpt.clone(),
-                error,
-                started_at,
-                duration_ms: clock.elapsed().as_millis().try_into().unwrap_or(i64::MAX),
-            })
+        match delivery::finish(&self.core, delivery, attempt, job.attempt, job.max_attempts)
             .await
-            .map_err(retry)?;
-        event.response_code = attempt.code.map(i64::from);
-        event.response_excerpt = attempt.excerpt;
-        event.updated_at = fleck_core::projects::now();
-        let will_retry = job.attempt < job.max_attempts;
-        let result = match attempt.outcome {
-            Outcome::Delivered => {
-                event.status = EventStatus::Delivered;
-                event.status_info = "Webhook called".into();
-                Ok(())
-            }
-            Outcome::Retry(why) if will_retry => {
-                event.status = EventStatus::Pending;
-                event.status_info = format!(
-                    "{why}; trying again (attempt {} of {})",
-                    job.attempt, job.max_attempts
-                );
-                Err(JobError::Retry(why))
-            }
-            Outcome::Retry(why) | Outcome::Refused(why) => {
-                event.status = EventStatus::Failed;
-                event.status_info = why.clone();
-                Err(JobError::Permanent(why))
-            }
-        };
-        store.save_webhook_event(&event).await.map_err(retry)?;
-        match event.status {
-            EventStatus::Delivered => webhooks::record_success(&self.core, &webhook.id)
-                .await
-                .map_err(retry)?,
-            EventStatus::Failed => {
-                if webhooks::record_failure(&self.core, &webhook.id, &event.status_info)
-                    .await
-                    .map_err(retry)?
-                {
-                    tracing::warn!(webhook = %webhook.id, url = %webhook.url, "webhook disabled after repeated failures");
-                }
-            }
-            EventStatus::Pending | EventStatus::Sending => return result,
+            .map_err(retry)?
+        {
+            Finished::Delivered => Ok(()),
+            Finished::Again(why) => Err(JobError::Retry(why)),
+            Finished::Failed(why) => Err(JobError::Permanent(why)),
         }
-        self.forget_if_deleted(&webhook.project_id)
-            .await
-            .map_err(retry)?;
-        result
     }
 }
 

@@ -72,6 +72,7 @@ async fn finished(core: &Core, project: &str, id: &str) -> FileImport {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let import = core
+            .database()
             .projects
             .file_import(project, id)
             .await
@@ -94,7 +95,7 @@ async fn finished(core: &Core, project: &str, id: &str) -> FileImport {
 /// The scene the viewer builds of a version's object tree.
 async fn scene_of(core: &Core, project: &str, version_id: &str) -> Scene {
     let version = versions::find(core, project, version_id).await.unwrap();
-    let rows = tree::whole(core.objects.clone(), project, &version.referenced_object)
+    let rows = tree::whole(core.objects().clone(), project, &version.referenced_object)
         .await
         .unwrap()
         .unwrap();
@@ -454,7 +455,8 @@ async fn an_obj_reads_only_the_mtl_uploaded_along_with_it(backends: Arc<Backends
 /// time are never updated in place), its blob holding `bytes`.
 async fn recorded_anew(core: &Core, mut changed: Attachment, bytes: &[u8]) {
     core.blobs.delete(&changed.object_key).await.unwrap();
-    core.projects
+    core.database()
+        .projects
         .delete_attachment(&changed.project_id, &changed.id)
         .await
         .unwrap();
@@ -464,7 +466,11 @@ async fn recorded_anew(core: &Core, mut changed: Attachment, bytes: &[u8]) {
         .put(&changed.object_key, stream_from_bytes(bytes.to_vec()), None)
         .await
         .unwrap();
-    core.projects.save_attachment(&changed).await.unwrap();
+    core.database()
+        .projects
+        .save_attachment(&changed)
+        .await
+        .unwrap();
 }
 
 fn actor_id(actor: &Actor) -> &str {

@@ -71,7 +71,7 @@ async fn two_monitor_loops_collect_once_per_interval_between_them(backends: Arc<
 async fn a_failed_round_does_not_stop_the_loop(backends: Arc<Backends>) {
     let core = backends.connect().await;
     // Every query fails from here on.
-    core.store.close().await;
+    core.database().store.close().await;
     let shutdown = CancellationToken::new();
     let running = tokio::spawn(run(
         core.clone(),

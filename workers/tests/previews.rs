@@ -45,7 +45,7 @@ async fn project_with_a_box(core: &Core, actor: &Actor) -> (String, String, Stri
     });
     let text = json!([mesh, root]).to_string();
     let objects = batch::parse(text.as_bytes(), 1 << 20).unwrap();
-    core.objects
+    core.objects()
         .insert_objects(&project, objects)
         .await
         .unwrap();
@@ -55,7 +55,12 @@ async fn project_with_a_box(core: &Core, actor: &Actor) -> (String, String, Stri
 async fn wait_for(core: &Core, project: &str, object: &str, status: PreviewStatus) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let preview = core.previews.preview(project, object).await.unwrap();
+        let preview = core
+            .database()
+            .previews
+            .preview(project, object)
+            .await
+            .unwrap();
         if preview.as_ref().map(|p| p.status) == Some(status) {
             return;
         }
@@ -144,6 +149,7 @@ async fn a_preview_of_a_missing_object_fails_with_its_reason(backends: Arc<Backe
     )
     .await;
     let preview = core
+        .database()
         .previews
         .preview(&project, "ffffffffffffffffffffffffffffffff")
         .await
@@ -212,6 +218,7 @@ async fn a_model_past_the_preview_limits_fails_with_the_reason(backends: Arc<Bac
         let error = limited(limits).run(&job).await.unwrap_err();
         assert!(matches!(error, JobError::Permanent(_)), "{error}");
         let preview = core
+            .database()
             .previews
             .preview(&project, &root)
             .await

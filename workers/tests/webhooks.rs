@@ -70,7 +70,7 @@ async fn project(core: &Core, actor: &Actor) -> (String, String) {
         1 << 20,
     )
     .unwrap();
-    core.objects
+    core.objects()
         .insert_objects(&project, objects)
         .await
         .unwrap();
@@ -333,7 +333,13 @@ async fn a_deleted_projects_webhooks_hear_of_it_then_go(backends: Arc<Backends>)
 
     // Deleted before a worker runs: the webhook outlives the project while its event waits.
     service::delete(&core, &actor, &project).await.unwrap();
-    assert!(core.webhooks.webhook(&id).await.unwrap().is_some());
+    assert!(core
+        .database()
+        .webhooks
+        .webhook(&id)
+        .await
+        .unwrap()
+        .is_some());
 
     let worker = worker(&core, true);
     wait_until!("the deletion was heard of", {
@@ -348,7 +354,12 @@ async fn a_deleted_projects_webhooks_hear_of_it_then_go(backends: Arc<Backends>)
         "the event still describes the project"
     );
     wait_until!("the webhook is gone", {
-        core.webhooks.webhook(&id).await.unwrap().is_none()
+        core.database()
+            .webhooks
+            .webhook(&id)
+            .await
+            .unwrap()
+            .is_none()
     });
     worker.stop().await;
 }

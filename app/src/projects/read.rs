@@ -33,10 +33,9 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
     }
     let mut projects = Vec::with_capacity(listed.items.len());
     for access in listed.items {
-        let latest = core
-            .projects
-            .project_versions(
-                &access.project.id,
+        let latest = access
+            .versions(
+                &core,
                 Window {
                     offset: 0,
                     limit: 1,
@@ -85,10 +84,9 @@ pub async fn fetch_project(
         Ok(access) => access,
         Err(e) => return refused(&actor, e),
     };
-    let models = core
-        .projects
+    let models = access
         .models(
-            &id,
+            &core,
             &ModelFilter::default(),
             Window {
                 offset: 0,
@@ -102,9 +100,8 @@ pub async fn fetch_project(
     for model in models.items {
         rows.push(model_row(&core, &actor, &access, &mut authors, model).await?);
     }
-    let activity = core
-        .projects
-        .project_activity(&id, None, 20)
+    let (activity, _) = access
+        .activity(&core, None, 20)
         .await
         .map_err(crate::session::server::message)?;
     let mut activity_rows = Vec::with_capacity(activity.len());
@@ -151,10 +148,10 @@ pub async fn fetch_model(
         Err(e) => return refused(&actor, e),
     };
     let changeable = models::may_change_own_or_any(&actor, &access, model.author_id.as_deref());
-    let versions = core
-        .projects
-        .model_versions(
-            &model.id,
+    let versions = access
+        .versions_of(
+            &core,
+            &model,
             &[],
             false,
             Window {
@@ -189,7 +186,7 @@ pub(crate) mod server {
     use fleck_core::authz::{Action, ProjectRole};
     use fleck_core::projects::service::Access;
     use fleck_core::projects::{
-        models, Activity, Attachment, Model, Project, ProjectInvite, Version, Window,
+        models, Activity, Attachment, Model, Project, ProjectInvite, Version,
     };
     use fleck_core::{Core, Error};
     use leptos::prelude::*;
@@ -233,7 +230,10 @@ pub(crate) mod server {
         project_id: &str,
         invite: ProjectInvite,
     ) -> Result<Loaded<ProjectPage>, ServerFnError> {
-        let Some(project) = core.projects.project(project_id).await.map_err(message)? else {
+        let project = fleck_core::projects::invites::project_of(core, &invite)
+            .await
+            .map_err(message)?;
+        let Some(project) = project.filter(|p| p.id == project_id) else {
             return Ok(Loaded::NotFound("project".into()));
         };
         let card = invite_card(core, invite).await?;
@@ -290,16 +290,12 @@ pub(crate) mod server {
         core: &Core,
         invite: ProjectInvite,
     ) -> Result<InviteCard, ServerFnError> {
-        let project_name = core
-            .projects
-            .project(&invite.project_id)
+        let project_name = fleck_core::projects::invites::project_of(core, &invite)
             .await
             .map_err(message)?
             .map(|p| p.name)
             .unwrap_or_default();
-        let inviter = core
-            .store
-            .user_by_id(&invite.inviter_id)
+        let inviter = fleck_core::users::by_id(core, &invite.inviter_id)
             .await
             .map_err(message)?
             .map(|u| u.name)
@@ -334,10 +330,7 @@ pub(crate) mod server {
             if let Some(name) = self.names.get(id) {
                 return Ok(name.clone());
             }
-            let name = self
-                .core
-                .store
-                .user_by_id(id)
+            let name = fleck_core::users::by_id(self.core, id)
                 .await
                 .map_err(message)?
                 .map(|u| u.name)
@@ -372,21 +365,11 @@ pub(crate) mod server {
         authors: &mut Authors<'_>,
         model: Model,
     ) -> Result<ModelRow, ServerFnError> {
-        let latest = core
-            .projects
-            .model_versions(
-                &model.id,
-                &[],
-                false,
-                Window {
-                    offset: 0,
-                    limit: 1,
-                },
-            )
+        let (latest, versions) = access
+            .latest_version_of(core, &model)
             .await
             .map_err(message)?;
-        let versions = latest.total;
-        let latest = match latest.items.into_iter().next() {
+        let latest = match latest {
             Some(v) => Some(version_row(actor, access, authors, v).await?),
             None => None,
         };

@@ -21,7 +21,7 @@ pub async fn fetch_settings(id: String) -> Result<Loaded<SettingsPage>, ServerFn
         .principal()
         .map(|p| p.user.id.clone())
         .unwrap_or_default();
-    let members = core.projects.members(&id).await.map_err(message)?;
+    let members = access.members(&core).await.map_err(message)?;
     let invites = invites::pending(&core, &actor, &access)
         .await
         .map_err(message)?

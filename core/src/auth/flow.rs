@@ -40,14 +40,6 @@ fn later(lifetime: Duration) -> chrono::DateTime<Utc> {
     Utc::now() + chrono::Duration::from_std(lifetime).unwrap_or_default()
 }
 
-/// Registers the default apps, or brings them up to date with this server's public URL.
-pub async fn register_default_apps(core: &Core) -> Result<()> {
-    for app in super::apps::default_apps(&core.config.public_url) {
-        core.auth.upsert_app(&app).await?;
-    }
-    Ok(())
-}
-
 /// The active user with this e-mail and password. `None` for any mismatch, unknown e-mail
 /// included, and for archived accounts; it takes as long either way so responses do not reveal
 /// which addresses have accounts. Failed attempts count per account (`FailedLogin`), known or
@@ -422,6 +414,15 @@ pub async fn revoke_own_token(core: &Core, actor: &Actor, token: &str) -> Result
         }
         _ => Err(Error::NotFound("token".into())),
     }
+}
+
+/// The caller's personal access tokens (`ReadOwnTokens`).
+pub async fn own_tokens(core: &Core, actor: &Actor) -> Result<Vec<ApiToken>> {
+    crate::authz::authorize(actor, crate::authz::Action::ReadOwnTokens, None)?;
+    let owner = actor.signed_in()?;
+    core.auth
+        .api_tokens_of(&owner.user.id, TokenKind::Personal)
+        .await
 }
 
 /// The principal behind a bearer token; `Forbidden(INVALID_TOKEN)` for any token that is

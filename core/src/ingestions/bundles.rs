@@ -16,17 +16,12 @@ use crate::error::{Error, Result};
 use crate::projects::service::load;
 use crate::projects::{versions, Version};
 
-/// The blob store folder of bundle files, a subfolder per project.
-pub const BUNDLE_FOLDER: &str = "bundles";
+use super::BUNDLE_FOLDER;
+
 /// The most files one version may be sent as.
 pub const MAX_FILES: usize = 64;
 /// How long upload and download links work.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(15 * 60);
-
-/// The root id of a version sent as a bundle.
-pub fn root_id(project_id: &str, model_id: &str, version_id: &str) -> String {
-    format!("bundle.{project_id}.{model_id}.{version_id}")
-}
 
 pub(crate) fn object_key(project_id: &str, ingestion_id: &str, name: &str) -> String {
     format!("{BUNDLE_FOLDER}/{project_id}/{ingestion_id}/{name}")
@@ -116,7 +111,8 @@ pub async fn complete(
     load(core, actor, project_id, Action::WriteProject).await?;
     let ingestion = service::open(core, project_id, ingestion_id).await?;
     checked_count(completion.etags.len())?;
-    let expected_root = root_id(project_id, &ingestion.model_id, &ingestion.version_id);
+    let expected_root =
+        super::bundle_root_id(project_id, &ingestion.model_id, &ingestion.version_id);
     if completion.root_id != expected_root {
         return Err(Error::invalid(
             "rootId",

@@ -14,6 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+/// The blob store folder of bundle files, a subfolder per project.
+pub const BUNDLE_FOLDER: &str = "bundles";
+
+/// The root id of a version sent as a bundle (what specklepy's legacy `receive` recognises).
+pub fn bundle_root_id(project_id: &str, model_id: &str, version_id: &str) -> String {
+    format!("bundle.{project_id}.{model_id}.{version_id}")
+}
+
 /// Where an ingestion stands; the names are the lower-case ones clients read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IngestionStatus {

@@ -4,7 +4,10 @@
 
 pub mod batch;
 pub mod codec;
+mod project;
 pub mod tree;
+
+pub use project::{store, ProjectObjects};
 
 use std::sync::Arc;
 
@@ -101,6 +104,12 @@ pub struct Objects {
 }
 
 impl Objects {
+    /// The store the objects are kept in, for tests that inspect it.
+    #[cfg(feature = "testing")]
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
         Objects {
             store,

@@ -1,29 +1,14 @@
 //! Files attached to a project (Speckle's "blobs"): uploaded through the server or straight to
 //! the blob store with a presigned URL, listed, downloaded and deleted, each checked by `authz`.
 
-use std::time::Duration;
-
 use super::service::{load, principal};
-use super::{Attachment, Listed, UploadStatus, Window};
+use super::{Attachment, Listed, UploadStatus, Window, ATTACHMENT_FOLDER, UPLOAD_URL_LIFETIME};
 use crate::auth::Actor;
 use crate::authz::Action;
 use crate::backends::Core;
 use crate::blobs::{Blob, BlobStream};
 use crate::error::{Error, Result};
 use crate::ids;
-
-/// How long a presigned upload URL works: long enough to start a large upload, short enough
-/// that a URL handed out for one file is soon of no use for putting another in its place.
-pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
-
-/// The blob store folders that hold a project's files, each with a subfolder per project:
-/// attachments (and uploads still on their way) and preview images.
-pub const FOLDER_PREFIXES: [&str; 3] = [
-    ATTACHMENT_FOLDER,
-    crate::previews::PREVIEW_FOLDER,
-    crate::ingestions::bundles::BUNDLE_FOLDER,
-];
-const ATTACHMENT_FOLDER: &str = "assets";
 
 /// The lower-cased extension of a file name; `""` without one.
 fn file_type(file_name: &str) -> String {
@@ -144,7 +129,7 @@ pub async fn upload_url(
 /// Whether an upload URL for `key` may still be used: an attachment (or a bundle's ingestion)
 /// waits for it. Once its project is deleted (or the upload done), the URL stops working.
 pub async fn awaits_upload(core: &Core, key: &str) -> Result<bool> {
-    if key.starts_with(crate::ingestions::bundles::BUNDLE_FOLDER) {
+    if key.starts_with(crate::ingestions::BUNDLE_FOLDER) {
         return crate::ingestions::bundles::awaits_upload(core, key).await;
     }
     let Some((project_id, id)) = key

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::activity::{self, Entry};
 use super::members;
 use super::service::{load, principal, Access};
-use super::{Invitee, ProjectInvite};
+use super::{Invitee, Project, ProjectInvite};
 use crate::auth::{emails, Actor};
 use crate::authz::{Action, ProjectRole};
 use crate::backends::Core;
@@ -194,6 +194,12 @@ pub async fn for_caller(
         None => false,
     };
     Ok((invite.project_id == project_id && addressed).then_some(invite))
+}
+
+/// The project an invitation is to, as its invitee sees it before joining; `None` once the
+/// project is gone.
+pub async fn project_of(core: &Core, invite: &ProjectInvite) -> Result<Option<Project>> {
+    core.projects.project(&invite.project_id).await
 }
 
 /// Invitations the caller can act on: those to their account, and to their address once verified.

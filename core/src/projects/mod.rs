@@ -9,6 +9,7 @@ pub mod invites;
 pub mod members;
 pub mod models;
 pub mod names;
+mod reads;
 pub mod service;
 pub mod versions;
 
@@ -19,6 +20,21 @@ use serde::{Deserialize, Serialize};
 use crate::authz::{ProjectRole, Visibility};
 use crate::error::Result;
 use crate::users::{ServerRole, User};
+
+/// How long a presigned upload URL works: long enough to start a large upload, short enough
+/// that a URL handed out for one file is soon of no use for putting another in its place.
+pub const UPLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The blob store folder of attachments (and uploads still on their way).
+pub const ATTACHMENT_FOLDER: &str = "assets";
+
+/// The blob store folders that hold a project's files, each with a subfolder per project:
+/// attachments, preview images and bundles.
+pub const FOLDER_PREFIXES: [&str; 3] = [
+    ATTACHMENT_FOLDER,
+    crate::previews::PREVIEW_FOLDER,
+    crate::ingestions::BUNDLE_FOLDER,
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {

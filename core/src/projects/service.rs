@@ -319,7 +319,7 @@ pub const FORGET_FILES_JOB: &str = "forget-project-files";
 async fn queue_file_removal(core: &Core, project_id: &str) -> Result<()> {
     for delay in [
         std::time::Duration::ZERO,
-        super::attachments::UPLOAD_URL_LIFETIME + std::time::Duration::from_secs(60),
+        super::UPLOAD_URL_LIFETIME + std::time::Duration::from_secs(60),
     ] {
         let mut job =
             crate::queue::NewJob::new(FORGET_FILES_JOB, json!({ "projectId": project_id }));
@@ -336,7 +336,7 @@ pub async fn forget_files(core: &Core, project_id: &str) -> Result<()> {
             "project {project_id} still exists; its files stay"
         )));
     }
-    for folder in super::attachments::FOLDER_PREFIXES {
+    for folder in super::FOLDER_PREFIXES {
         core.blobs
             .delete_prefix(&format!("{folder}/{project_id}"))
             .await?;

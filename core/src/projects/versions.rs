@@ -60,7 +60,7 @@ pub(crate) async fn create_with_id(
     };
     // A bundle's version points at its files (`bundle.{project}.{model}.{version}`), not at an
     // object; only a bundle upload completing knows its version id before the version exists.
-    let bundle = crate::ingestions::bundles::root_id(project_id, &model.id, &id);
+    let bundle = crate::ingestions::bundle_root_id(project_id, &model.id, &id);
     let (referenced_object, children) = if input.object_id == bundle {
         (bundle, None)
     } else {

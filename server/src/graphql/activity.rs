@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use fleck_core::projects::service;
 
 use super::context::core;
 use super::errors::{code, from_core};
@@ -31,7 +32,7 @@ pub struct ActivityCollection {
 impl ActivityCollection {
     pub async fn load(
         ctx: &Context<'_>,
-        project_id: &str,
+        access: &service::Access,
         limit: Option<i32>,
         cursor: Option<String>,
     ) -> Result<Self> {
@@ -42,13 +43,8 @@ impl ActivityCollection {
                     .map_err(|_| code("invalid cursor", "BAD_USER_INPUT"))
             })
             .transpose()?;
-        let store = &core(ctx).projects;
-        let rows = store
-            .project_activity(project_id, before, limit)
-            .await
-            .map_err(from_core)?;
-        let total_count = store
-            .count_project_activity(project_id)
+        let (rows, total_count) = access
+            .activity(core(ctx), before, limit)
             .await
             .map_err(from_core)?;
         let cursor = (rows.len() as i64 == limit)

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use fleck_core::projects::{attachments, Attachment};
+use fleck_core::projects::{attachments, service, Attachment};
 
 use super::context::{actor, core};
 use super::errors::from_core;
@@ -52,19 +52,24 @@ pub struct BlobMetadataCollection {
 /// `Project.blobs`: completed files, newest first, optionally by a part of their name.
 pub async fn list(
     ctx: &Context<'_>,
-    project_id: &str,
+    access: &service::Access,
     query: Option<String>,
     limit: Option<i32>,
     cursor: Option<String>,
 ) -> Result<BlobMetadataCollection> {
     let window = page(limit, cursor.as_deref(), 25, 100)?;
     let query = query.filter(|q| !q.trim().is_empty());
-    let listed = attachments::list(core(ctx), actor(ctx), project_id, query.as_deref(), window)
-        .await
-        .map_err(from_core)?;
-    let total_size = core(ctx)
-        .projects
-        .attachments_size(project_id)
+    let listed = attachments::list(
+        core(ctx),
+        actor(ctx),
+        &access.project.id,
+        query.as_deref(),
+        window,
+    )
+    .await
+    .map_err(from_core)?;
+    let total_size = access
+        .attachments_size(core(ctx))
         .await
         .map_err(from_core)?;
     let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
@@ -77,12 +82,12 @@ pub async fn list(
 }
 
 /// `Project.blob`: one file's record; `null` when there is none.
-pub async fn one(ctx: &Context<'_>, project_id: &str, id: &str) -> Result<Option<BlobMetadata>> {
-    let attachment = core(ctx)
-        .projects
-        .attachment(project_id, id)
-        .await
-        .map_err(from_core)?;
+pub async fn one(
+    ctx: &Context<'_>,
+    access: &service::Access,
+    id: &str,
+) -> Result<Option<BlobMetadata>> {
+    let attachment = access.attachment(core(ctx), id).await.map_err(from_core)?;
     Ok(attachment.map(BlobMetadata::from))
 }
 

@@ -3,13 +3,12 @@
 //! clients expect. Resolvers use these and nothing else to reach the context.
 
 use async_graphql::{Context, Result};
-use fleck_core::auth::Principal;
-use fleck_core::auth::{Actor, Scope};
-use fleck_core::authz::{self, Action};
+use fleck_core::auth::Actor;
+use fleck_core::authz::Action;
 use fleck_core::projects::service;
 use fleck_core::Core;
 
-use super::errors::{code, forbidden, from_core, unauthenticated};
+use super::errors::{code, from_core, unauthenticated};
 
 pub fn core<'a>(ctx: &Context<'a>) -> &'a Core {
     ctx.data_unchecked::<Core>()
@@ -37,23 +36,4 @@ pub async fn load(ctx: &Context<'_>, id: &str, action: Action) -> Result<service
             fleck_core::Error::NotFound(_) => code("Project not found", "STREAM_NOT_FOUND"),
             other => from_core(other),
         })
-}
-
-/// The caller when signed in with `scope`; the error clients expect otherwise.
-pub fn require<'a>(ctx: &'a Context<'_>, scope: Scope) -> Result<&'a Principal> {
-    match actor(ctx) {
-        Actor::Anonymous => Err(unauthenticated()),
-        Actor::User(principal) if principal.has(scope) => Ok(principal),
-        Actor::User(_) => Err(forbidden(format!("Your token lacks the {scope} scope."))),
-    }
-}
-
-/// The caller when `authz` allows `action` outside any project; its refusal otherwise.
-pub fn allow<'a>(ctx: &'a Context<'_>, action: Action) -> Result<&'a Principal> {
-    let actor = actor(ctx);
-    let Some(principal) = actor.principal() else {
-        return Err(unauthenticated());
-    };
-    authz::authorize(actor, action, None).map_err(from_core)?;
-    Ok(principal)
 }

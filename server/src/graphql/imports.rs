@@ -46,12 +46,11 @@ impl FileUpload {
         let Some(model_id) = &self.model_id else {
             return Ok(None);
         };
-        let model = core(ctx)
-            .projects
-            .model(&self.project_id, model_id)
-            .await
-            .map_err(from_core)?;
-        Ok(model.map(|m| m.name))
+        match fleck_core::projects::models::find(core(ctx), &self.project_id, model_id).await {
+            Ok(model) => Ok(Some(model.name)),
+            Err(fleck_core::Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(from_core(e)),
+        }
     }
 
     /// The legacy name of `modelName`.

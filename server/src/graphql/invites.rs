@@ -38,9 +38,7 @@ impl InviteQuery {
         let Some(invite) = invites::by_token(core, &token).await.map_err(from_core)? else {
             return Ok(None);
         };
-        let inviter = core
-            .store
-            .user_by_id(&invite.inviter_id)
+        let inviter = fleck_core::users::by_id(core, &invite.inviter_id)
             .await
             .map_err(from_core)?;
         Ok(inviter.map(|inviter| ServerInvite {

@@ -47,9 +47,10 @@ impl Stream {
 
     /// Bytes of object JSON the stream holds.
     async fn size(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let (_, bytes) = core(ctx)
-            .objects
-            .object_totals(&self.0.project.id)
+        let (_, bytes) = self
+            .0
+            .objects(core(ctx))
+            .totals()
             .await
             .map_err(from_core)?;
         Ok(Some(bytes.to_string()))
@@ -64,11 +65,7 @@ impl Stream {
     }
 
     async fn collaborators(&self, ctx: &Context<'_>) -> Result<Vec<StreamCollaborator>> {
-        let members = core(ctx)
-            .projects
-            .members(&self.0.project.id)
-            .await
-            .map_err(from_core)?;
+        let members = self.0.members(core(ctx)).await.map_err(from_core)?;
         Ok(members
             .into_iter()
             .map(|m| StreamCollaborator {
@@ -90,16 +87,20 @@ impl Stream {
         cursor: Option<String>,
     ) -> Result<BranchCollection> {
         let window = page(limit, cursor.as_deref(), 25, 500)?;
-        let listed = core(ctx)
-            .projects
-            .models(&self.0.project.id, &ModelFilter::default(), window)
+        let listed = self
+            .0
+            .models(core(ctx), &ModelFilter::default(), window)
             .await
             .map_err(from_core)?;
         let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
         Ok(BranchCollection {
             total_count: listed.total,
             cursor,
-            items: listed.items.into_iter().map(Branch).collect(),
+            items: listed
+                .items
+                .into_iter()
+                .map(|model| Branch(model, self.0.clone()))
+                .collect(),
         })
     }
 
@@ -136,12 +137,12 @@ impl Stream {
         ctx: &Context<'_>,
         #[graphql(default = "main")] name: String,
     ) -> Result<Option<Branch>> {
-        let model = core(ctx)
-            .projects
-            .model_by_name(&self.0.project.id, &name)
+        let model = self
+            .0
+            .model_by_name(core(ctx), &name)
             .await
             .map_err(from_core)?;
-        Ok(model.map(Branch))
+        Ok(model.map(|model| Branch(model, self.0.clone())))
     }
 
     #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
@@ -152,22 +153,23 @@ impl Stream {
         cursor: Option<String>,
     ) -> Result<CommitCollection> {
         let window = page(limit, cursor.as_deref(), 25, 100)?;
-        let listed = core(ctx)
-            .projects
-            .project_versions(&self.0.project.id, window)
+        let listed = self
+            .0
+            .versions(core(ctx), window)
             .await
             .map_err(from_core)?;
-        CommitCollection::build(ctx, &self.0.project, listed, window).await
+        CommitCollection::build(ctx, &self.0, listed, window).await
     }
 
     /// A commit by id; the latest one without an id.
     async fn commit(&self, ctx: &Context<'_>, id: Option<String>) -> Result<Option<Commit>> {
-        let store = &core(ctx).projects;
+        let core = core(ctx);
         let version = match id {
-            Some(id) => store.version(&self.0.project.id, &id).await,
-            None => store
-                .project_versions(
-                    &self.0.project.id,
+            Some(id) => self.0.version(core, &id).await,
+            None => self
+                .0
+                .versions(
+                    core,
                     domain::Window {
                         offset: 0,
                         limit: 1,
@@ -178,18 +180,15 @@ impl Stream {
         }
         .map_err(from_core)?;
         match version {
-            Some(version) => Ok(Some(Commit::build(ctx, &self.0.project, version).await?)),
+            Some(version) => Ok(Some(Commit::build(ctx, &self.0, version).await?)),
             None => Ok(None),
         }
     }
 
     async fn object(&self, ctx: &Context<'_>, id: String) -> Result<Option<SpeckleObject>> {
-        let object = core(ctx)
-            .objects
-            .object(&self.0.project.id, &id)
-            .await
-            .map_err(from_core)?;
-        Ok(object.map(|o| SpeckleObject::new(o, &self.0.project.id)))
+        let objects = self.0.objects(core(ctx));
+        let object = objects.object(&id).await.map_err(from_core)?;
+        Ok(object.map(|o| SpeckleObject::new(o, objects)))
     }
 
     #[graphql(complexity = "super::paging::cost(limit, 25, 200, child_complexity)")]
@@ -199,7 +198,7 @@ impl Stream {
         limit: Option<i32>,
         cursor: Option<String>,
     ) -> Result<super::activity::ActivityCollection> {
-        super::activity::ActivityCollection::load(ctx, &self.0.project.id, limit, cursor).await
+        super::activity::ActivityCollection::load(ctx, &self.0, limit, cursor).await
     }
 
     /// Pending invitations; `null` for callers below contributor.
@@ -221,7 +220,8 @@ pub struct StreamCollaborator {
     server_role: String,
 }
 
-pub struct Branch(domain::Model);
+/// A model, with the access to its project that reaching it proved.
+pub struct Branch(domain::Model, service::Access);
 
 #[Object]
 impl Branch {
@@ -245,7 +245,9 @@ impl Branch {
         let Some(id) = &self.0.author_id else {
             return Ok(None);
         };
-        let user = core(ctx).store.user_by_id(id).await.map_err(from_core)?;
+        let user = fleck_core::users::by_id(core(ctx), id)
+            .await
+            .map_err(from_core)?;
         Ok(user.map(super::users::LimitedUser::from))
     }
 
@@ -257,18 +259,12 @@ impl Branch {
         cursor: Option<String>,
     ) -> Result<CommitCollection> {
         let window = page(limit, cursor.as_deref(), 25, 100)?;
-        let listed = core(ctx)
-            .projects
-            .model_versions(&self.0.id, &[], false, window)
+        let listed = self
+            .1
+            .versions_of(core(ctx), &self.0, &[], false, window)
             .await
             .map_err(from_core)?;
-        let project = core(ctx)
-            .projects
-            .project(&self.0.project_id)
-            .await
-            .map_err(from_core)?
-            .ok_or_else(|| code("Stream not found", "STREAM_NOT_FOUND"))?;
-        CommitCollection::build(ctx, &project, listed, window).await
+        CommitCollection::build(ctx, &self.1, listed, window).await
     }
 }
 
@@ -298,36 +294,37 @@ pub struct Commit {
     #[graphql(skip)]
     model: Option<domain::Model>,
     #[graphql(skip)]
-    project: domain::Project,
+    access: service::Access,
 }
 
 #[async_graphql::ComplexObject]
 impl Commit {
     async fn branch(&self) -> Option<Branch> {
-        self.model.clone().map(Branch)
+        self.model
+            .clone()
+            .map(|model| Branch(model, self.access.clone()))
     }
 
-    async fn stream(&self, ctx: &Context<'_>) -> Result<Stream> {
-        let access = service::load(core(ctx), actor(ctx), &self.project.id, Action::ReadProject)
-            .await
-            .map_err(from_core)?;
-        Ok(Stream(access))
+    async fn stream(&self) -> Stream {
+        Stream(self.access.clone())
     }
 }
 
 impl Commit {
     async fn build(
         ctx: &Context<'_>,
-        project: &domain::Project,
+        access: &service::Access,
         version: domain::Version,
     ) -> Result<Self> {
+        let project = &access.project;
         let author = match &version.author_id {
-            Some(id) => core(ctx).store.user_by_id(id).await.map_err(from_core)?,
+            Some(id) => fleck_core::users::by_id(core(ctx), id)
+                .await
+                .map_err(from_core)?,
             None => None,
         };
-        let branch = core(ctx)
-            .projects
-            .model(&project.id, &version.model_id)
+        let branch = access
+            .model(core(ctx), &version.model_id)
             .await
             .map_err(from_core)?;
         Ok(Commit {
@@ -338,7 +335,7 @@ impl Commit {
             total_children_count: version.total_children_count,
             branch_name: branch.as_ref().map(|b| b.name.clone()),
             model: branch,
-            project: project.clone(),
+            access: access.clone(),
             parents: Some(version.parents),
             author_name: author.as_ref().map(|a| a.name.clone()),
             author_avatar: author.as_ref().and_then(|a| a.avatar.clone()),
@@ -360,14 +357,14 @@ pub struct CommitCollection {
 impl CommitCollection {
     async fn build(
         ctx: &Context<'_>,
-        project: &domain::Project,
+        access: &service::Access,
         listed: domain::Listed<domain::Version>,
         window: domain::Window,
     ) -> Result<Self> {
         let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
         let mut items = Vec::with_capacity(listed.items.len());
         for version in listed.items {
-            items.push(Commit::build(ctx, project, version).await?);
+            items.push(Commit::build(ctx, access, version).await?);
         }
         Ok(CommitCollection {
             total_count: listed.total,
@@ -795,11 +792,10 @@ impl LegacyMutation {
             return Err(code("Nothing to update.", "BAD_USER_INPUT"));
         }
         // Strangers learn nothing of a private project's branches.
-        load(ctx, &commit.stream_id, Action::WriteProject).await?;
+        let access = load(ctx, &commit.stream_id, Action::WriteProject).await?;
         if let Some(branch) = &commit.new_branch_name {
-            let exists = core(ctx)
-                .projects
-                .model_by_name(&commit.stream_id, branch)
+            let exists = access
+                .model_by_name(core(ctx), branch)
                 .await
                 .map_err(from_core)?
                 .is_some();

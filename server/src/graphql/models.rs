@@ -77,9 +77,7 @@ impl Model {
         let Some(author) = &self.model.author_id else {
             return Ok(None);
         };
-        let user = core(ctx)
-            .store
-            .user_by_id(author)
+        let user = fleck_core::users::by_id(core(ctx), author)
             .await
             .map_err(from_core)?;
         Ok(user.map(LimitedUser::from))
@@ -87,23 +85,12 @@ impl Model {
 
     /// The preview of the latest version; `null` while the model has none.
     async fn preview_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let latest = core(ctx)
-            .projects
-            .model_versions(
-                &self.model.id,
-                &[],
-                false,
-                domain::Window {
-                    offset: 0,
-                    limit: 1,
-                },
-            )
+        let (latest, _) = self
+            .access
+            .latest_version_of(core(ctx), &self.model)
             .await
             .map_err(from_core)?;
-        Ok(latest
-            .items
-            .first()
-            .map(|v| preview_url(core(ctx), &v.project_id, &v.id)))
+        Ok(latest.map(|v| preview_url(core(ctx), &v.project_id, &v.id)))
     }
 
     #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
@@ -116,10 +103,11 @@ impl Model {
     ) -> Result<VersionCollection> {
         let window = page(limit, cursor.as_deref(), 25, 100)?;
         let filter = filter.unwrap_or_default();
-        let listed = core(ctx)
-            .projects
-            .model_versions(
-                &self.model.id,
+        let listed = self
+            .access
+            .versions_of(
+                core(ctx),
+                &self.model,
                 filter.priority_ids.as_deref().unwrap_or_default(),
                 filter.priority_ids_only.unwrap_or(false),
                 window,
@@ -234,10 +222,9 @@ impl ModelCollection {
     ) -> Result<Self> {
         let window = page(limit, cursor.as_deref(), 25, MAX_PAGE)?;
         let filter = filter.unwrap_or_default();
-        let listed = core(ctx)
-            .projects
+        let listed = access
             .models(
-                &access.project.id,
+                core(ctx),
                 &ModelFilter {
                     search: filter.search.filter(|s| !s.trim().is_empty()),
                     ids: filter.ids,

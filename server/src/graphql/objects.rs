@@ -3,26 +3,24 @@
 use async_graphql::{Context, InputObject, Object as GqlObject, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use fleck_core::authz::Action;
-use fleck_core::objects::{batch, StoredObject};
+use fleck_core::objects::{batch, ProjectObjects, StoredObject};
 
-use super::context::{core, load};
+use super::context::{actor, core, load};
 use super::errors::{code, from_core};
 use super::scalars::JsonObject;
 
 /// Objects one `objectCreate` call may hold (Speckle's MAX_BATCH_SIZE).
 const CREATE_LIMIT: usize = 250;
 
+/// An object, with the project's objects its children are read from.
 pub struct Object {
     object: StoredObject,
-    project_id: String,
+    objects: ProjectObjects,
 }
 
 impl Object {
-    pub fn new(object: StoredObject, project_id: &str) -> Self {
-        Object {
-            object,
-            project_id: project_id.to_string(),
-        }
+    pub fn new(object: StoredObject, objects: ProjectObjects) -> Self {
+        Object { object, objects }
     }
 }
 
@@ -59,7 +57,6 @@ impl Object {
     #[graphql(complexity = "super::paging::cost(Some(limit), 100, 1000, child_complexity)")]
     async fn children(
         &self,
-        ctx: &Context<'_>,
         #[graphql(default = 100)] limit: i32,
         #[graphql(default = 50)] depth: i32,
         cursor: Option<String>,
@@ -77,13 +74,8 @@ impl Object {
             .collect();
         let mut objects = Vec::with_capacity(ids.len());
         for id in &ids {
-            if let Some(object) = core(ctx)
-                .objects
-                .object(&self.project_id, id)
-                .await
-                .map_err(from_core)?
-            {
-                objects.push(Object::new(object, &self.project_id));
+            if let Some(object) = self.objects.object(id).await.map_err(from_core)? {
+                objects.push(Object::new(object, self.objects.clone()));
             }
         }
         let more = start + ids.len() < total_count as usize;
@@ -141,7 +133,7 @@ impl ObjectMutation {
         ctx: &Context<'_>,
         object_input: ObjectCreateInput,
     ) -> Result<Vec<Option<String>>> {
-        load(ctx, &object_input.stream_id, Action::WriteProject).await?;
+        let access = load(ctx, &object_input.stream_id, Action::WriteProject).await?;
         if object_input.objects.len() > CREATE_LIMIT {
             return Err(code(
                 format!("At most {CREATE_LIMIT} objects at once; upload larger batches over REST."),
@@ -158,9 +150,7 @@ impl ObjectMutation {
         let objects = batch::parse(array.as_bytes(), usize::MAX)
             .map_err(|e| code(e.to_string(), "BAD_USER_INPUT"))?;
         let ids = objects.iter().map(|o| Some(o.id.clone())).collect();
-        core(ctx)
-            .objects
-            .insert_objects(&object_input.stream_id, objects)
+        fleck_core::objects::store(core(ctx), actor(ctx), &access, objects)
             .await
             .map_err(from_core)?;
         Ok(ids)

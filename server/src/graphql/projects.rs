@@ -102,11 +102,7 @@ impl Project {
 
     /// The applications versions were sent from.
     async fn source_apps(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        core(ctx)
-            .projects
-            .source_apps(self.id())
-            .await
-            .map_err(from_core)
+        self.0.source_apps(core(ctx)).await.map_err(from_core)
     }
 
     /// Always `null`: this server has no workspaces.
@@ -115,11 +111,7 @@ impl Project {
     }
 
     async fn team(&self, ctx: &Context<'_>) -> Result<Vec<ProjectCollaborator>> {
-        let members = core(ctx)
-            .projects
-            .members(self.id())
-            .await
-            .map_err(from_core)?;
+        let members = self.0.members(core(ctx)).await.map_err(from_core)?;
         Ok(members
             .into_iter()
             .map(|m| ProjectCollaborator {
@@ -167,9 +159,9 @@ impl Project {
 
     /// A model by its full name, in any case.
     async fn model_by_name(&self, ctx: &Context<'_>, name: String) -> Result<Model> {
-        let model = core(ctx)
-            .projects
-            .model_by_name(self.id(), &name)
+        let model = self
+            .0
+            .model_by_name(core(ctx), &name)
             .await
             .map_err(from_core)?
             .ok_or_else(|| code("Model not found", "NOT_FOUND_ERROR"))?;
@@ -185,9 +177,9 @@ impl Project {
         cursor: Option<String>,
     ) -> Result<VersionCollection> {
         let window = page(limit, cursor.as_deref(), 25, 100)?;
-        let listed = core(ctx)
-            .projects
-            .project_versions(self.id(), window)
+        let listed = self
+            .0
+            .versions(core(ctx), window)
             .await
             .map_err(from_core)?;
         Ok(VersionCollection::new(listed, window, &self.0))
@@ -202,12 +194,9 @@ impl Project {
 
     /// An object of the project; `null` when it has none with this id.
     async fn object(&self, ctx: &Context<'_>, id: String) -> Result<Option<SpeckleObject>> {
-        let object = core(ctx)
-            .objects
-            .object(self.id(), &id)
-            .await
-            .map_err(from_core)?;
-        Ok(object.map(|o| SpeckleObject::new(o, self.id())))
+        let objects = self.0.objects(core(ctx));
+        let object = objects.object(&id).await.map_err(from_core)?;
+        Ok(object.map(|o| SpeckleObject::new(o, objects)))
     }
 
     /// Who did what in the project, newest first.
@@ -218,7 +207,7 @@ impl Project {
         limit: Option<i32>,
         cursor: Option<String>,
     ) -> Result<super::activity::ActivityCollection> {
-        super::activity::ActivityCollection::load(ctx, self.id(), limit, cursor).await
+        super::activity::ActivityCollection::load(ctx, &self.0, limit, cursor).await
     }
 
     /// Files attached to the project, newest first.
@@ -230,7 +219,7 @@ impl Project {
         limit: Option<i32>,
         cursor: Option<String>,
     ) -> Result<super::attachments::BlobMetadataCollection> {
-        super::attachments::list(ctx, self.id(), query, limit, cursor).await
+        super::attachments::list(ctx, &self.0, query, limit, cursor).await
     }
 
     async fn blob(
@@ -238,7 +227,7 @@ impl Project {
         ctx: &Context<'_>,
         id: String,
     ) -> Result<Option<super::attachments::BlobMetadata>> {
-        super::attachments::one(ctx, self.id(), &id).await
+        super::attachments::one(ctx, &self.0, &id).await
     }
 
     async fn permissions(&self) -> ProjectPermissionChecks {
@@ -376,15 +365,16 @@ impl PendingStreamCollaborator {
         project_name: &str,
         show_token: bool,
     ) -> Result<Self> {
-        let store = &core(ctx).store;
-        let inviter = store
-            .user_by_id(&invite.inviter_id)
+        let core = core(ctx);
+        let inviter = fleck_core::users::by_id(core, &invite.inviter_id)
             .await
             .map_err(from_core)?
             .ok_or_else(|| code("The inviter no longer exists", "NOT_FOUND_ERROR"))?;
         let (user, title) = match &invite.invitee {
             Invitee::User(id) => {
-                let user = store.user_by_id(id).await.map_err(from_core)?;
+                let user = fleck_core::users::by_id(core, id)
+                    .await
+                    .map_err(from_core)?;
                 let title = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
                 (user.map(LimitedUser::from), title)
             }
@@ -525,9 +515,7 @@ pub async fn invites_of_caller(ctx: &Context<'_>) -> Result<Vec<PendingStreamCol
         .map_err(from_core)?;
     let mut pending = Vec::with_capacity(invites.len());
     for invite in invites {
-        let Some(project) = core(ctx)
-            .projects
-            .project(&invite.project_id)
+        let Some(project) = invites::project_of(core(ctx), &invite)
             .await
             .map_err(from_core)?
         else {
@@ -563,9 +551,7 @@ impl ProjectQuery {
         let Some(invite) = invite else {
             return Ok(None);
         };
-        let Some(project) = core(ctx)
-            .projects
-            .project(&project_id)
+        let Some(project) = invites::project_of(core(ctx), &invite)
             .await
             .map_err(from_core)?
         else {

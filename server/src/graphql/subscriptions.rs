@@ -457,14 +457,17 @@ impl SubscriptionRoot {
         stream_id: String,
     ) -> Result<impl Stream<Item = Option<JsonObject>>> {
         Ok(project_events(ctx, &stream_id).await?.filter_map(
-            |(event, core, _, project_id)| async move {
+            |(event, core, actor, project_id)| async move {
                 let ProjectEvent::Project {
                     change: Change::Updated,
                 } = event
                 else {
                     return None;
                 };
-                let project = core.projects.project(&project_id).await.ok()??;
+                let project = service::load(&core, &actor, &project_id, Action::ReadProject)
+                    .await
+                    .ok()?
+                    .project;
                 Some(Some(JsonObject(serde_json::json!({
                     "id": project.id,
                     "name": project.name,

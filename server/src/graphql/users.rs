@@ -1,11 +1,10 @@
 //! `activeUser` and `otherUser`.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
-use fleck_core::auth::{apps, links, Scope, TokenKind};
-use fleck_core::authz::Action;
+use fleck_core::auth::{apps, links, Scope};
 use fleck_core::users::ProfileUpdate;
 
-use super::context::{actor, allow, core, require, signed_in};
+use super::context::{actor, core, signed_in};
 use super::errors::{forbidden, from_core};
 use crate::auth::Actor;
 
@@ -36,39 +35,22 @@ impl UserQuery {
         archived: Option<bool>,
         email_only: Option<bool>,
     ) -> Result<UserSearchResultCollection> {
-        allow(ctx, Action::ReadUsers)?;
-        let query = query.trim().to_string();
-        if query.chars().count() < 3 {
-            return Err(super::errors::code(
-                "Search query must be at least 3 characters.",
-                "BAD_USER_INPUT",
-            ));
-        }
+        // Anonymous callers are told to sign in, as Speckle's clients expect.
+        signed_in(ctx)?;
         let limit = i64::from(limit.unwrap_or(25).clamp(1, 100));
         let offset: i64 = cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
-        let core = core(ctx);
-        let found = core
-            .store
-            .list_users(
-                Some(&query),
-                fleck_core::store::Page {
-                    limit: limit + 1,
-                    offset,
-                },
-            )
-            .await
-            .map_err(from_core)?;
-        let more = found.len() as i64 > limit;
-        let items: Vec<LimitedUser> = found
-            .into_iter()
-            .take(limit as usize)
-            .filter(|u| {
-                archived.unwrap_or(false) || u.role != fleck_core::users::ServerRole::Archived
-            })
-            // With emailOnly, only an exact address matches, so names cannot be used to probe addresses.
-            .filter(|u| !email_only.unwrap_or(false) || u.email == query.to_lowercase())
-            .map(LimitedUser)
-            .collect();
+        let found = fleck_core::users::search(
+            core(ctx),
+            actor(ctx),
+            &query,
+            archived.unwrap_or(false),
+            email_only.unwrap_or(false),
+            fleck_core::store::Page { limit, offset },
+        )
+        .await
+        .map_err(from_core)?;
+        let more = found.more;
+        let items: Vec<LimitedUser> = found.users.into_iter().map(LimitedUser).collect();
         Ok(UserSearchResultCollection {
             cursor: more.then(|| (offset + limit).to_string()),
             items,
@@ -78,7 +60,9 @@ impl UserQuery {
     /// Another user's public profile; `null` when there is no such user.
     async fn other_user(&self, ctx: &Context<'_>, id: String) -> Result<Option<LimitedUser>> {
         let core = core(ctx);
-        let user = core.store.user_by_id(&id).await.map_err(from_core)?;
+        let user = fleck_core::users::by_id(core, &id)
+            .await
+            .map_err(from_core)?;
         Ok(user.map(LimitedUser))
     }
 }
@@ -270,11 +254,8 @@ impl User {
 
     /// The user's personal access tokens (`tokens:read`).
     async fn api_tokens(&self, ctx: &Context<'_>) -> Result<Vec<ApiTokenItem>> {
-        require(ctx, Scope::TokensRead)?;
-        let core = core(ctx);
-        let tokens = core
-            .auth
-            .api_tokens_of(&self.user.id, TokenKind::Personal)
+        self.only_self(ctx)?;
+        let tokens = fleck_core::auth::flow::own_tokens(core(ctx), actor(ctx))
             .await
             .map_err(from_core)?;
         Ok(tokens
@@ -394,7 +375,9 @@ impl ServerAppListItem {
             return Ok(None);
         };
         let core = core(ctx);
-        let author = core.store.user_by_id(author_id).await.map_err(from_core)?;
+        let author = fleck_core::users::by_id(core, author_id)
+            .await
+            .map_err(from_core)?;
         Ok(author.map(|u| AppAuthor {
             id: u.id,
             name: u.name,
@@ -411,7 +394,9 @@ impl AppQuery {
     /// The apps people can authorize on this server.
     async fn apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<Option<ServerAppListItem>>>> {
         let core = core(ctx);
-        let apps = core.auth.public_apps().await.map_err(from_core)?;
+        let apps = fleck_core::auth::apps::public(core)
+            .await
+            .map_err(from_core)?;
         Ok(Some(
             apps.into_iter()
                 .map(|a| Some(ServerAppListItem(a)))

@@ -84,9 +84,7 @@ impl Version {
         let Some(author) = &self.version.author_id else {
             return Ok(None);
         };
-        let user = core(ctx)
-            .store
-            .user_by_id(author)
+        let user = fleck_core::users::by_id(core(ctx), author)
             .await
             .map_err(from_core)?;
         Ok(user.map(LimitedUser::from))

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use fleck_core::auth::apps::WEB_APP;
+use fleck_core::auth::apps::{self, WEB_APP};
 use fleck_core::auth::{accounts, flow, links};
 use fleck_core::users::UserInput;
 use fleck_core::Error;
@@ -226,7 +226,7 @@ pub async fn access_code(
         Err(Error::Forbidden(message)) => return bad(&message),
         Err(e) => return ApiError(e).into_response(),
     };
-    let app = match state.core.auth.app(&app_id).await {
+    let app = match apps::find(&state.core, &app_id).await {
         Ok(Some(app)) => app,
         Ok(None) => return bad("Invalid request: no such app."),
         Err(e) => return ApiError(e).into_response(),

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use bytes::Bytes;
 use fleck_core::authz::Action;
-use fleck_core::objects::{batch, tree};
+use fleck_core::objects::{self, batch, tree, ProjectObjects};
 use fleck_core::projects::service;
 use fleck_core::Error;
 use futures::{StreamExt, TryStreamExt};
@@ -79,9 +79,13 @@ impl From<Error> for Refusal {
 
 /// Checks write access; as in Speckle, a missing project is refused like a forbidden one, so
 /// writers cannot probe which ids exist.
-async fn writable(state: &AppState, actor: &Actor, project_id: &str) -> Result<(), Refusal> {
+async fn writable(
+    state: &AppState,
+    actor: &Actor,
+    project_id: &str,
+) -> Result<service::Access, Refusal> {
     match service::load(&state.core, actor, project_id, Action::WriteProject).await {
-        Ok(_) => Ok(()),
+        Ok(access) => Ok(access),
         Err(Error::NotFound(_)) => Err(Refusal(
             StatusCode::UNAUTHORIZED,
             "you do not have write access to this project".into(),
@@ -102,7 +106,7 @@ pub async fn upload(
     Extension(actor): Extension<Actor>,
     request: Request,
 ) -> Result<StatusCode, Refusal> {
-    writable(&state, &actor, &project_id).await?;
+    let access = writable(&state, &actor, &project_id).await?;
     let mut multipart = Multipart::from_request(request, &state)
         .await
         .map_err(|_| {
@@ -146,11 +150,7 @@ pub async fn upload(
         })
         .await
         .map_err(|e| Refusal::from(Error::backend("parsing an object batch", e)))??;
-        state
-            .core
-            .objects
-            .insert_objects(&project_id, objects)
-            .await?;
+        objects::store(&state.core, &actor, &access, objects).await?;
     }
     Ok(StatusCode::CREATED)
 }
@@ -317,8 +317,8 @@ pub async fn download(
     Extension(actor): Extension<Actor>,
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
-    service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
-    let rows = tree::whole(state.core.objects.clone(), &project_id, &object_id).await?;
+    let access = service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
+    let rows = access.objects(&state.core).tree(&object_id).await?;
     Ok(match rows {
         Some(rows) => gzipped_rows(rows, Format::of(&headers), None),
         None => object_not_found(),
@@ -331,9 +331,9 @@ pub async fn single(
     Path((project_id, object_id)): Path<(String, String)>,
     Extension(actor): Extension<Actor>,
 ) -> Result<Response, Refusal> {
-    service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
+    let access = service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
     Ok(
-        match state.core.objects.object(&project_id, &object_id).await? {
+        match access.objects(&state.core).object(&object_id).await? {
             Some(object) => (
                 [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
                 object.data,
@@ -393,17 +393,12 @@ impl ListBody {
 
 /// The objects among `ids` (positions `order`) that the project has, in chunks of
 /// `tree::CHUNK` ids, each ordered by id; the next chunk is read while one is written out.
-fn listed_rows(
-    store: Arc<fleck_core::objects::Objects>,
-    project_id: String,
-    ids: Arc<IdList>,
-    order: Vec<u32>,
-) -> tree::Rows {
+fn listed_rows(objects: ProjectObjects, ids: Arc<IdList>, order: Vec<u32>) -> tree::Rows {
     let order = Arc::new(order);
     let starts = (0..order.len()).step_by(tree::CHUNK);
     futures::stream::iter(starts)
         .map(move |start| {
-            let (store, project_id) = (store.clone(), project_id.clone());
+            let objects = objects.clone();
             let (ids, order) = (ids.clone(), order.clone());
             async move {
                 let end = (start + tree::CHUNK).min(order.len());
@@ -413,7 +408,7 @@ fn listed_rows(
                     .iter()
                     .map(|&i| ids.get(i as usize).to_string())
                     .collect();
-                store.objects_json(&project_id, &chunk).await
+                objects.json(&chunk).await
             }
         })
         .buffered(2)
@@ -434,7 +429,7 @@ pub async fn get_objects(
     Extension(actor): Extension<Actor>,
     request: Request,
 ) -> Result<Response, Response> {
-    service::load(&state.core, &actor, &project_id, Action::ReadProject)
+    let access = service::load(&state.core, &actor, &project_id, Action::ReadProject)
         .await
         .map_err(|e| Refusal::from(e).into_response())?;
     let (parts, body) = request.into_parts();
@@ -448,7 +443,7 @@ pub async fn get_objects(
     let order = sorted(ids.clone())
         .await
         .map_err(IntoResponse::into_response)?;
-    let rows = listed_rows(state.core.objects.clone(), project_id, ids, order);
+    let rows = listed_rows(access.objects(&state.core), ids, order);
     Ok(gzipped_rows(rows, Format::of(&parts.headers), None))
 }
 
@@ -463,9 +458,10 @@ pub async fn diff(
     Extension(actor): Extension<Actor>,
     request: Request,
 ) -> Result<Response, Response> {
-    writable(&state, &actor, &project_id)
+    let objects = writable(&state, &actor, &project_id)
         .await
-        .map_err(IntoResponse::into_response)?;
+        .map_err(IntoResponse::into_response)?
+        .objects(&state.core);
     let (parts, body) = request.into_parts();
     let format = ListBody::of(&parts.headers).map_err(IntoResponse::into_response)?;
     let ids = format
@@ -477,10 +473,8 @@ pub async fn diff(
     for start in (0..ids.len()).step_by(DIFF_CHUNK) {
         let end = (start + DIFF_CHUNK).min(ids.len());
         let chunk: Vec<String> = (start..end).map(|i| ids.get(i).to_string()).collect();
-        let existing = state
-            .core
-            .objects
-            .existing_ids(&project_id, &chunk)
+        let existing = objects
+            .existing_ids(&chunk)
             .await
             .map_err(|e| Refusal::from(e).into_response())?;
         let existing: std::collections::HashSet<&str> =
@@ -533,7 +527,7 @@ pub async fn object_stream(
     Extension(actor): Extension<Actor>,
     request: Request,
 ) -> Result<Response, Refusal> {
-    service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
+    let access = service::load(&state.core, &actor, &project_id, Action::ReadProject).await?;
     let (parts, body) = request.into_parts();
     if !is_json(&parts.headers) {
         return Err(bad_request(
@@ -551,7 +545,7 @@ pub async fn object_stream(
     }
     let ids = Arc::new(request.ids);
     let order = sorted(ids.clone()).await?;
-    let rows = listed_rows(state.core.objects.clone(), project_id, ids, order);
+    let rows = listed_rows(access.objects(&state.core), ids, order);
     Ok(gzipped_rows(rows, Format::Lines, request.mask))
 }
 

@@ -19,10 +19,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fleck_core::auth::Actor;
+use fleck_core::authz::Action;
 use fleck_core::ingestions::files;
+use fleck_core::objects;
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
-use fleck_core::projects::{FileImport, ImportStatus};
+use fleck_core::projects::{service, FileImport, ImportStatus};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 use serde::Deserialize;
@@ -254,9 +256,7 @@ impl ImportFile {
     async fn import(&self, import: FileImport, ingestion: Option<&str>) -> Result<(), JobError> {
         let core = &self.core;
         // The version is the importing user's, as if they had sent it themselves.
-        let user = core
-            .store
-            .user_by_id(&import.user_id)
+        let user = fleck_core::users::by_id(core, &import.user_id)
             .await
             .map_err(job_error)?
             .ok_or_else(|| JobError::Permanent("the importing user's account is gone".into()))?;
@@ -312,8 +312,10 @@ impl ImportFile {
             Ok(converted) => {
                 performance["parser"] = json!(converted.parser);
                 performance["objects"] = json!(converted.objects.list.len());
-                core.objects
-                    .insert_objects(&import.project_id, converted.objects.list)
+                let access = service::load(core, &actor, &import.project_id, Action::WriteProject)
+                    .await
+                    .map_err(job_error)?;
+                objects::store(core, &actor, &access, converted.objects.list)
                     .await
                     .map_err(job_error)?;
                 let message = format!("File upload: {}", import.file_name);
@@ -388,11 +390,11 @@ impl Handler for ImportFile {
         let core = &self.core;
         let (project_id, import_id) = (&payload.project_id, &payload.file_import_id);
         let last_attempt = job.attempt >= job.max_attempts;
-        let before = core
-            .projects
-            .file_import(project_id, import_id)
-            .await
-            .map_err(job_error)?;
+        let before = match imports::find(core, project_id, import_id).await {
+            Ok(import) => Some(import),
+            Err(fleck_core::Error::NotFound(_)) => None,
+            Err(e) => return Err(job_error(e)),
+        };
         if last_attempt
             && job.attempt > 1
             && before.is_some_and(|i| i.status == ImportStatus::Converting)

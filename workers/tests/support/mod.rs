@@ -368,7 +368,8 @@ pub async fn wait_until_finished(core: &Core, id: i64, within: Duration) -> JobR
 
 /// The job's row as the queue reports it.
 pub async fn record(core: &Core, id: i64) -> JobRecord {
-    core.queue
+    core.database()
+        .queue
         .job(id)
         .await
         .expect("reading the job")
@@ -378,6 +379,7 @@ pub async fn record(core: &Core, id: i64) -> JobRecord {
 /// A fresh, verified user acting through a web session.
 pub async fn new_user(core: &Core) -> fleck_core::auth::Actor {
     let user = core
+        .database()
         .store
         .create_user(
             fleck_core::users::NewUser {
@@ -415,6 +417,7 @@ pub async fn new_project(
     .unwrap()
     .project;
     let main = core
+        .database()
         .projects
         .model_by_name(&project.id, "main")
         .await

@@ -1,10 +1,11 @@
 //! The apps every Speckle-compatible server has, with the ids, secrets and redirect URLs that
 //! Speckle's connectors and SDKs are built with. Registered (and brought up to date) at start-up.
 
-use super::{Actor, Scope, ServerApp};
-use crate::authz::{self, Action};
-use crate::backends::Core;
-use crate::error::Result;
+use super::{Scope, ServerApp};
+
+mod service;
+
+pub use service::*;
 
 /// The web app's own id; its tokens carry every scope.
 pub const WEB_APP: &str = "spklwebapp";
@@ -135,21 +136,6 @@ pub fn default_apps(public_url: &url::Url) -> Vec<ServerApp> {
             author_id: None,
         })
         .collect()
-}
-
-/// The apps the caller has let act for them (`apps:read`).
-pub async fn authorized_by_caller(core: &Core, actor: &Actor) -> Result<Vec<ServerApp>> {
-    authz::authorize(actor, Action::ReadOwnApps, None)?;
-    core.auth.authorized_apps(&actor.signed_in()?.user.id).await
-}
-
-/// Ends an app's access to the caller's account (`apps:write`): its tokens and refresh tokens
-/// stop working.
-pub async fn revoke_access(core: &Core, actor: &Actor, app_id: &str) -> Result<()> {
-    authz::authorize(actor, Action::RevokeOwnApps, None)?;
-    core.auth
-        .revoke_app_access(&actor.signed_in()?.user.id, app_id)
-        .await
 }
 
 #[cfg(test)]

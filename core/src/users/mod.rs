@@ -10,10 +10,11 @@ use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Actor;
-use crate::authz::{self, Action};
-use crate::backends::Core;
 use crate::error::{Error, Result};
+
+mod service;
+
+pub use service::*;
 
 pub const MINIMUM_PASSWORD_LENGTH: usize = 8;
 
@@ -192,47 +193,6 @@ impl ProfileUpdate {
         }
         Ok(self)
     }
-}
-
-/// Changes a user's server role (admins only); `Archived` archives them, so their tokens and
-/// sessions stop working. The server's last admin cannot be demoted.
-pub async fn set_server_role(
-    core: &Core,
-    actor: &Actor,
-    user_id: &str,
-    role: ServerRole,
-) -> Result<User> {
-    authz::authorize(actor, Action::AdministerServer, None)?;
-    change_server_role(core, user_id, role).await
-}
-
-/// The one write of server roles, for admins (`set_server_role`) and the server's operator
-/// (`operator::set_server_role`). The store refuses to demote the last admin inside the update
-/// itself, so the rule holds when two admins demote each other at the same moment.
-pub(crate) async fn change_server_role(
-    core: &Core,
-    user_id: &str,
-    role: ServerRole,
-) -> Result<User> {
-    core.store.set_server_role(user_id, role).await
-}
-
-/// Changes the caller's own profile (`profile:write`); see `ProfileUpdate` for the fields.
-pub async fn update_profile(core: &Core, actor: &Actor, update: ProfileUpdate) -> Result<User> {
-    authz::authorize(actor, Action::UpdateOwnProfile, None)?;
-    let user_id = &actor.signed_in()?.user.id;
-    core.store.update_profile(user_id, &update.checked()?).await
-}
-
-/// Users whose name or e-mail contains `search`, oldest first, for the admin pages.
-pub async fn list(
-    core: &Core,
-    actor: &Actor,
-    search: Option<&str>,
-    page: crate::store::Page,
-) -> Result<Vec<User>> {
-    authz::authorize(actor, Action::AdministerServer, None)?;
-    core.store.list_users(search, page).await
 }
 
 /// The one check of e-mail addresses, for accounts and invitations alike: trimmed and
