@@ -86,6 +86,8 @@ pub struct ProjectAccess {
     pub visibility: Visibility,
     /// The caller's role on the project; `None` when not a member.
     pub role: Option<ProjectRole>,
+    /// Whether signed-in strangers may comment on the project (public projects only).
+    pub allow_public_comments: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -128,10 +130,16 @@ pub enum Action {
     ReadOwnApps,
     /// End an app's access to one's account.
     RevokeOwnApps,
+    /// Start comment threads, reply, and edit or archive one's own comments.
+    Comment,
+    /// Attach files to a project (comment attachments, on the blob routes).
+    AttachFiles,
+    /// Archive anyone's comment threads.
+    ModerateComments,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 22] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -151,6 +159,9 @@ impl Action {
         Action::UpdateOwnProfile,
         Action::ReadOwnApps,
         Action::RevokeOwnApps,
+        Action::Comment,
+        Action::AttachFiles,
+        Action::ModerateComments,
     ];
 
     /// The scope a token needs for the action.
@@ -160,10 +171,15 @@ impl Action {
             | Action::WriteProject
             | Action::AdministerProject
             | Action::DeleteProject
-            | Action::ChangeOwnMembership => Scope::StreamsWrite,
-            Action::ReadProject | Action::ReadProjectInvites | Action::RecordReceive => {
-                Scope::StreamsRead
-            }
+            | Action::ChangeOwnMembership
+            | Action::AttachFiles => Scope::StreamsWrite,
+            // Speckle's comment operations ask only for reading, so the tokens its viewer and
+            // connectors hold can comment.
+            Action::ReadProject
+            | Action::ReadProjectInvites
+            | Action::RecordReceive
+            | Action::Comment
+            | Action::ModerateComments => Scope::StreamsRead,
             Action::RequestVerification => Scope::ProfileRead,
             Action::UpdateOwnProfile => Scope::ProfileWrite,
             Action::ReadOwnApps => Scope::AppsRead,
@@ -188,6 +204,9 @@ impl Action {
                 | Action::InviteToProject
                 | Action::ReadProjectInvites
                 | Action::RecordReceive
+                | Action::Comment
+                | Action::AttachFiles
+                | Action::ModerateComments
         )
     }
 }
@@ -255,12 +274,23 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
             Some(p) if p.visibility == Visibility::Public || p.role.is_some() => Ok(()),
             _ => Err(deny("you are not a member of this project")),
         },
+        // Reviewers and up; on a public project that allows it, any signed-in user. Files go
+        // with comments, so whoever may comment may attach them.
+        Action::Comment | Action::AttachFiles => match project {
+            Some(p) if p.role.is_some() => Ok(()),
+            Some(p) if p.visibility == Visibility::Public && p.allow_public_comments => Ok(()),
+            Some(p) if p.visibility == Visibility::Public => Err(deny(
+                "this project does not allow comments from non-members",
+            )),
+            _ => Err(deny("you are not a member of this project")),
+        },
         Action::ReadProject
         | Action::WriteProject
         | Action::AdministerProject
         | Action::DeleteProject
         | Action::InviteToProject
-        | Action::ReadProjectInvites => {
+        | Action::ReadProjectInvites
+        | Action::ModerateComments => {
             let role = project.and_then(|p| p.role);
             // Admins may delete any project (moderation); everything else needs membership.
             if action == Action::DeleteProject && server_role == ServerRole::Admin {

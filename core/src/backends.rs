@@ -14,6 +14,7 @@ use crate::blobs::Blobs;
 use crate::cache::memory::MemoryCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::Cache;
+use crate::comments::CommentStore;
 use crate::config::Config;
 use crate::db;
 use crate::error::Result;
@@ -42,6 +43,7 @@ pub struct Core {
     pub(crate) previews: Arc<dyn PreviewStore>,
     pub(crate) webhooks: Arc<dyn WebhookStore>,
     pub(crate) ingestions: Arc<dyn IngestionStore>,
+    pub(crate) comments: Arc<dyn CommentStore>,
     pub(crate) objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
@@ -103,6 +105,7 @@ impl Core {
             previews: database.previews,
             webhooks: database.webhooks,
             ingestions: database.ingestions,
+            comments: database.comments,
             objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,
@@ -140,6 +143,7 @@ impl Core {
             previews: self.previews.clone(),
             webhooks: self.webhooks.clone(),
             ingestions: self.ingestions.clone(),
+            comments: self.comments.clone(),
         }
     }
 

@@ -7,8 +7,8 @@ use fleck_core::auth::{Actor, Principal, Scope};
 use fleck_core::authz::{authorize, Action, ProjectAccess, ProjectRole, Visibility};
 use fleck_core::users::{ServerRole, User};
 
-/// Columns: the callers. Rows: actions; `private`/`public` is the project's visibility.
-/// `+` allowed, `-` refused.
+/// Columns: the callers. Rows: actions; `private`/`public` is the project's visibility,
+/// `open` a public project that allows comments from non-members. `+` allowed, `-` refused.
 const EXPECTED: &str = "
 action                        anonymous guest guest-contributor user reviewer contributor owner admin narrow-token archived-owner
 create-project                -         -     -                 +    +        +           +     +     -            -
@@ -33,6 +33,13 @@ request-verification          -         +     +                 +    +        + 
 update-own-profile            -         +     +                 +    +        +           +     +     -            -
 read-own-apps                 -         +     +                 +    +        +           +     +     -            -
 revoke-own-apps               -         +     +                 +    +        +           +     +     -            -
+comment:private               -         -     +                 -    +        +           +     -     -            -
+comment:public                -         -     +                 -    +        +           +     -     -            -
+comment:open                  -         +     +                 +    +        +           +     +     -            -
+attach-files:private          -         -     +                 -    +        +           +     -     -            -
+attach-files:open             -         +     +                 +    +        +           +     +     -            -
+moderate-comments:private     -         -     -                 -    -        -           +     -     -            -
+moderate-comments:open        -         -     -                 -    -        -           +     -     -            -
 ";
 
 struct Caller {
@@ -119,6 +126,9 @@ fn action(name: &str) -> Action {
         "read-own-apps" => Action::ReadOwnApps,
         "revoke-own-apps" => Action::RevokeOwnApps,
         "request-verification" => Action::RequestVerification,
+        "comment" => Action::Comment,
+        "attach-files" => Action::AttachFiles,
+        "moderate-comments" => Action::ModerateComments,
         other => panic!("unknown action {other}"),
     }
 }
@@ -134,10 +144,11 @@ fn every_action_for_every_caller_matches_the_table() {
     for line in lines {
         let mut cells = line.split_whitespace();
         let row = cells.next().unwrap();
-        let (name, visibility) = match row.split_once(':') {
-            Some((name, "public")) => (name, Visibility::Public),
-            Some((name, _)) => (name, Visibility::Private),
-            None => (row, Visibility::Private),
+        let (name, visibility, allow_public_comments) = match row.split_once(':') {
+            Some((name, "public")) => (name, Visibility::Public, false),
+            Some((name, "open")) => (name, Visibility::Public, true),
+            Some((name, _)) => (name, Visibility::Private, false),
+            None => (row, Visibility::Private, false),
         };
         let action = action(name);
         covered.insert(action);
@@ -147,6 +158,7 @@ fn every_action_for_every_caller_matches_the_table() {
             let project = action.on_project().then_some(ProjectAccess {
                 visibility,
                 role: caller.project_role,
+                allow_public_comments,
             });
             let allowed = authorize(&caller.actor, action, project).is_ok();
             let mark = if allowed { "+" } else { "-" };
@@ -175,6 +187,7 @@ fn refusals_say_why() {
         Some(ProjectAccess {
             visibility: Visibility::Private,
             role: Some(ProjectRole::Owner),
+            allow_public_comments: false,
         }),
     )
     .unwrap_err();
@@ -185,6 +198,7 @@ fn refusals_say_why() {
         Some(ProjectAccess {
             visibility: Visibility::Private,
             role: Some(ProjectRole::Reviewer),
+            allow_public_comments: false,
         }),
     )
     .unwrap_err();

@@ -2,6 +2,7 @@
 //! chosen by the scheme of `DATABASE_URL`.
 
 mod auth_rows;
+mod comments;
 mod ingestions;
 pub mod postgres;
 mod project_rows;
@@ -10,6 +11,7 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use crate::auth::store::AuthStore;
+use crate::comments::CommentStore;
 use crate::config::redact_url;
 use crate::error::{Error, Result};
 use crate::ingestions::IngestionStore;
@@ -31,6 +33,7 @@ pub struct Database {
     pub previews: Arc<dyn PreviewStore>,
     pub webhooks: Arc<dyn WebhookStore>,
     pub ingestions: Arc<dyn IngestionStore>,
+    pub comments: Arc<dyn CommentStore>,
 }
 
 impl Database {
@@ -42,7 +45,8 @@ impl Database {
             + ObjectStore
             + PreviewStore
             + WebhookStore
-            + IngestionStore,
+            + IngestionStore
+            + CommentStore,
     >(
         db: T,
     ) -> Self {
@@ -55,7 +59,8 @@ impl Database {
             objects: db.clone(),
             previews: db.clone(),
             webhooks: db.clone(),
-            ingestions: db,
+            ingestions: db.clone(),
+            comments: db,
         }
     }
 }

@@ -46,8 +46,9 @@ fn pending(project_id: &str, user_id: &str, file_name: &str) -> Result<Attachmen
     })
 }
 
-/// Stores one uploaded file. A body the store refuses (e.g. over the size limit) is recorded as
-/// a failed upload with the reason, as Speckle reports it.
+/// Stores one uploaded file (comment attachments: whoever may comment may attach files). A body
+/// the store refuses (e.g. over the size limit) is recorded as a failed upload with the reason,
+/// as Speckle reports it.
 pub async fn upload(
     core: &Core,
     actor: &Actor,
@@ -56,7 +57,7 @@ pub async fn upload(
     content_type: Option<&str>,
     body: BlobStream,
 ) -> Result<Attachment> {
-    load(core, actor, project_id, Action::WriteProject).await?;
+    load(core, actor, project_id, Action::AttachFiles).await?;
     let mut attachment = pending(project_id, &principal(actor)?.user.id, file_name)?;
     core.projects.save_attachment(&attachment).await?;
     match core
@@ -206,9 +207,16 @@ pub async fn unknown(
         .collect())
 }
 
+/// Deletes a file: contributors any, commenters their own.
 pub async fn delete(core: &Core, actor: &Actor, project_id: &str, id: &str) -> Result<()> {
-    load(core, actor, project_id, Action::WriteProject).await?;
+    let access = load(core, actor, project_id, Action::AttachFiles).await?;
     let attachment = find(core, project_id, id).await?;
+    let own = attachment.user_id.as_deref() == Some(principal(actor)?.user.id.as_str());
+    if !own && !access.allows(actor, Action::WriteProject) {
+        return Err(Error::Forbidden(
+            "only its uploader or the project's contributors can delete a file".into(),
+        ));
+    }
     core.blobs.delete(&attachment.object_key).await?;
     core.projects.delete_attachment(project_id, id).await?;
     Ok(())

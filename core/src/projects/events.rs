@@ -34,6 +34,20 @@ pub enum ProjectEvent {
         model_id: String,
         news: IngestionNews,
     },
+    /// A thread or a reply; `thread_id` is the thread (the comment itself for threads).
+    Comment {
+        comment_id: String,
+        thread_id: String,
+        news: CommentNews,
+    },
+}
+
+/// What happened to a comment, as `projectCommentsUpdated` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommentNews {
+    Created,
+    Updated,
+    Archived,
 }
 
 /// What happened to a model ingestion, as `projectModelIngestionUpdated` names it.

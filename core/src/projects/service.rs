@@ -30,6 +30,7 @@ impl Access {
         ProjectAccess {
             visibility: self.project.visibility,
             role: self.role,
+            allow_public_comments: self.project.allow_public_comments,
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod activity;
 mod attachments;
+mod comments;
 mod context;
 mod errors;
 mod imports;
@@ -49,6 +50,7 @@ pub struct Query(
     projects::ProjectQuery,
     workspaces::WorkspaceQuery,
     legacy::LegacyQuery,
+    comments::CommentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -65,6 +67,7 @@ pub struct Mutation(
     legacy::LegacyMutation,
     attachments::FileUploadMutation,
     webhooks::WebhookMutation,
+    comments::CommentMutation,
 );
 
 #[derive(MergedSubscription, Default)]

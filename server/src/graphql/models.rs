@@ -32,6 +32,21 @@ impl Model {
         ID(self.model.id.clone())
     }
 
+    /// Comment threads about any version of the model, most recently active first.
+    #[graphql(complexity = "super::paging::cost(Some(limit), 25, 100, child_complexity)")]
+    async fn comment_threads(
+        &self,
+        ctx: &Context<'_>,
+        cursor: Option<String>,
+        #[graphql(default = 25)] limit: i32,
+    ) -> Result<super::comments::CommentCollection> {
+        let targets = fleck_core::comments::Targets {
+            models: vec![self.model.id.clone()],
+            ..Default::default()
+        };
+        super::comments::threads_about(ctx, &self.access, targets, cursor, limit).await
+    }
+
     /// The full name, `/`-separated and lower-case.
     async fn name(&self) -> &str {
         &self.model.name

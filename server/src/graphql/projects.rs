@@ -233,6 +233,27 @@ impl Project {
     async fn permissions(&self) -> ProjectPermissionChecks {
         ProjectPermissionChecks(self.0.clone())
     }
+
+    /// Comment threads, most recently active first.
+    #[graphql(complexity = "super::paging::cost(limit, 25, 100, child_complexity)")]
+    async fn comment_threads(
+        &self,
+        ctx: &Context<'_>,
+        cursor: Option<String>,
+        limit: Option<i32>,
+        filter: Option<super::comments::ProjectCommentsFilter>,
+    ) -> Result<super::comments::ProjectCommentCollection> {
+        super::comments::project_threads(ctx, &self.0, cursor, limit, filter).await
+    }
+
+    /// A comment (thread or reply) of the project; `null` when there is none.
+    async fn comment(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> Result<Option<super::comments::Comment>> {
+        super::comments::project_comment(ctx, &self.0, &id).await
+    }
 }
 
 #[derive(SimpleObject)]
@@ -282,6 +303,10 @@ impl ProjectPermissionChecks {
     /// Loading into a connector needs contributor access, as in Speckle.
     async fn can_load(&self, ctx: &Context<'_>) -> PermissionCheckResult {
         check(&self.0, actor(ctx), Action::WriteProject)
+    }
+
+    async fn can_create_comment(&self, ctx: &Context<'_>) -> PermissionCheckResult {
+        super::comments::can_create(&self.0, actor(ctx))
     }
 
     async fn can_create_model(&self, ctx: &Context<'_>) -> PermissionCheckResult {

@@ -392,4 +392,14 @@ impl SubscriptionRoot {
             },
         ))
     }
+
+    /// Comment threads of the project (only those about `target`'s resources) were created,
+    /// replied to, edited or archived.
+    async fn project_comments_updated(
+        &self,
+        ctx: &Context<'_>,
+        target: super::comments::ViewerUpdateTrackingTarget,
+    ) -> Result<impl Stream<Item = super::comments::ProjectCommentsUpdatedMessage>> {
+        super::comments::updates(ctx, target).await
+    }
 }

@@ -194,6 +194,15 @@ impl User {
     }
 
     /// The apps this user has let act for them (`apps:read`).
+    /// Which notifications the user gets by e-mail (only for the caller themself).
+    async fn notification_preferences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<super::scalars::JsonObject> {
+        self.only_self(ctx)?;
+        super::comments::preferences(ctx).await
+    }
+
     async fn authorized_apps(&self, ctx: &Context<'_>) -> Result<Option<Vec<ServerAppListItem>>> {
         self.only_self(ctx)?;
         let apps = apps::authorized_by_caller(core(ctx), signed_in(ctx)?)

@@ -37,6 +37,21 @@ impl Version {
         ID(self.version.id.clone())
     }
 
+    /// Comment threads about this version, most recently active first.
+    #[graphql(complexity = "super::paging::cost(Some(limit), 25, 100, child_complexity)")]
+    async fn comment_threads(
+        &self,
+        ctx: &Context<'_>,
+        cursor: Option<String>,
+        #[graphql(default = 25)] limit: i32,
+    ) -> Result<super::comments::CommentCollection> {
+        let targets = fleck_core::comments::Targets {
+            versions: vec![self.version.id.clone()],
+            ..Default::default()
+        };
+        super::comments::threads_about(ctx, &self.access, targets, cursor, limit).await
+    }
+
     async fn referenced_object(&self) -> Option<&str> {
         Some(self.version.referenced_object.as_str())
     }

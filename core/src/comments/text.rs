@@ -1,0 +1,191 @@
+//! Comment bodies: ProseMirror documents (as Speckle's editor writes them) with attached files.
+//! Checked for size and shape before they are stored; their plain text is kept for previews and
+//! e-mails, and their mention nodes name the people to notify.
+
+use serde_json::Value;
+
+use super::RichText;
+use crate::error::{Error, Result};
+
+/// The largest document kept, as JSON.
+pub const MAX_DOC_BYTES: usize = 64 * 1024;
+/// The deepest nesting walked; editors nest lists a few levels, never this far.
+const MAX_DEPTH: usize = 64;
+/// The most files one comment may carry.
+pub const MAX_ATTACHMENTS: usize = 20;
+/// The most people one comment may mention.
+pub const MAX_MENTIONS: usize = 50;
+
+const SCHEMA_VERSION: &str = "1.0.0";
+const KIND: &str = "stream_comment";
+
+/// Checks a document and its attachment ids and returns the stored value and its plain text.
+/// Either may be empty, not both.
+pub fn checked(doc: Option<Value>, blob_ids: Vec<String>) -> Result<(RichText, String)> {
+    let doc = doc.filter(|d| !d.is_null());
+    if let Some(doc) = &doc {
+        if doc.get("type").and_then(Value::as_str) != Some("doc") {
+            return Err(Error::invalid(
+                "content",
+                "the text must be a rich-text document (type \"doc\")",
+            ));
+        }
+        if doc.to_string().len() > MAX_DOC_BYTES {
+            return Err(Error::invalid(
+                "content",
+                format!("the text may be at most {} KiB", MAX_DOC_BYTES / 1024),
+            ));
+        }
+    }
+    let mut blob_ids = blob_ids;
+    blob_ids.dedup();
+    if blob_ids.len() > MAX_ATTACHMENTS {
+        return Err(Error::invalid(
+            "blobIds",
+            format!("a comment may carry at most {MAX_ATTACHMENTS} files"),
+        ));
+    }
+    let raw = match &doc {
+        Some(doc) => plain_text(doc)?,
+        None => String::new(),
+    };
+    if raw.trim().is_empty() && blob_ids.is_empty() {
+        return Err(Error::invalid("content", "the comment is empty"));
+    }
+    let text = RichText {
+        version: SCHEMA_VERSION.into(),
+        kind: KIND.into(),
+        doc,
+        blob_ids,
+    };
+    Ok((text, raw))
+}
+
+/// A document holding `text` as one paragraph (legacy clients may send plain strings).
+pub fn document_of(text: &str) -> Value {
+    serde_json::json!({
+        "type": "doc",
+        "content": [{ "type": "paragraph", "content": [{ "type": "text", "text": text }] }],
+    })
+}
+
+/// The document's nodes in reading order, each with its depth; refuses documents nested
+/// deeper than `MAX_DEPTH`. Walked with a stack, so no document can exhaust the call stack.
+fn nodes(doc: &Value) -> Result<Vec<(&Value, usize)>> {
+    let mut order = Vec::new();
+    let mut stack = vec![(doc, 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(Error::invalid("content", "the text is nested too deeply"));
+        }
+        order.push((node, depth));
+        if let Some(children) = node.get("content").and_then(Value::as_array) {
+            stack.extend(children.iter().rev().map(|child| (child, depth + 1)));
+        }
+    }
+    Ok(order)
+}
+
+/// The text without formatting: blocks on lines of their own, mentions as `@name`.
+pub fn plain_text(doc: &Value) -> Result<String> {
+    let mut out = String::new();
+    for (node, depth) in nodes(doc)? {
+        match node.get("type").and_then(Value::as_str) {
+            Some("text") => out.push_str(node.get("text").and_then(Value::as_str).unwrap_or("")),
+            Some("mention") => {
+                let label = node
+                    .pointer("/attrs/label")
+                    .and_then(Value::as_str)
+                    .unwrap_or("someone");
+                out.push('@');
+                out.push_str(label);
+            }
+            Some("hardBreak") => out.push('\n'),
+            // A block below the document starts a line.
+            Some(_)
+                if depth > 0
+                    && node.get("content").is_some()
+                    && !out.is_empty()
+                    && !out.ends_with('\n') =>
+            {
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    Ok(out.trim_end().to_string())
+}
+
+/// The ids of the users a document mentions, each once, in order.
+pub fn mentions(doc: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for (node, _) in nodes(doc).unwrap_or_default() {
+        if node.get("type").and_then(Value::as_str) != Some("mention") {
+            continue;
+        }
+        if let Some(id) = node.pointer("/attrs/id").and_then(Value::as_str) {
+            if !ids.iter().any(|known| known == id) && ids.len() < MAX_MENTIONS {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Value {
+        json!({ "type": "doc", "content": [
+            { "type": "paragraph", "content": [
+                { "type": "text", "text": "Wall clashes with " },
+                { "type": "mention", "attrs": { "id": "u1", "label": "Ada" } },
+                { "type": "hardBreak" },
+                { "type": "text", "text": "see level 2" },
+            ]},
+            { "type": "paragraph", "content": [
+                { "type": "text", "text": "Thanks " },
+                { "type": "mention", "attrs": { "id": "u1", "label": "Ada" } },
+                { "type": "mention", "attrs": { "id": "u2", "label": "Bo" } },
+            ]},
+        ]})
+    }
+
+    #[test]
+    fn plain_text_keeps_lines_and_mentions() {
+        assert_eq!(
+            plain_text(&doc()).unwrap(),
+            "Wall clashes with @Ada\nsee level 2\nThanks @Ada@Bo"
+        );
+        assert_eq!(mentions(&doc()), ["u1", "u2"]);
+    }
+
+    #[test]
+    fn empty_oversized_deep_and_foreign_documents_are_refused() {
+        assert!(checked(None, vec![]).is_err());
+        assert!(checked(Some(json!({"type": "doc", "content": []})), vec![]).is_err());
+        assert!(checked(Some(json!({"type": "doc"})), vec!["b1".into()]).is_ok());
+        assert!(checked(Some(json!({"type": "paragraph"})), vec!["b1".into()]).is_err());
+        let long = document_of(&"x".repeat(MAX_DOC_BYTES));
+        assert!(checked(Some(long), vec![]).is_err());
+        let mut deep = json!({ "type": "text", "text": "deep" });
+        for _ in 0..(MAX_DEPTH + 2) {
+            deep = json!({ "type": "paragraph", "content": [deep] });
+        }
+        let deep = json!({ "type": "doc", "content": [deep] });
+        assert!(checked(Some(deep), vec![]).is_err());
+        let files: Vec<String> = (0..=MAX_ATTACHMENTS).map(|i| format!("b{i}")).collect();
+        assert!(checked(Some(document_of("hi")), files).is_err());
+    }
+
+    #[test]
+    fn checked_keeps_the_document_and_its_files() {
+        let (text, raw) = checked(Some(doc()), vec!["b1".into()]).unwrap();
+        assert_eq!(text.doc, Some(doc()));
+        assert_eq!(text.blob_ids, ["b1"]);
+        assert_eq!(text.kind, "stream_comment");
+        assert!(raw.starts_with("Wall clashes"));
+    }
+}
