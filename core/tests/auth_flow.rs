@@ -102,6 +102,7 @@ async fn project(core: &Core, owner: &User, name: &str, visibility: Visibility) 
         name: name.into(),
         description: None,
         visibility,
+        with_main_model: true,
     };
     service::create(core, &session(owner), new)
         .await

@@ -83,6 +83,7 @@ async fn project(core: &Core, owner: &User, visibility: Visibility) -> Fixture {
             name: "Tower".into(),
             description: None,
             visibility,
+            with_main_model: true,
         },
     )
     .await

@@ -66,7 +66,7 @@ async fn fill(core: &Core) {
     let main = model("main");
     core.database()
         .projects
-        .create_project(&project, &ada.id, &main)
+        .create_project(&project, &ada.id, Some(&main))
         .await
         .unwrap();
     core.database()

@@ -75,7 +75,7 @@ async fn project(db: &Database, owner: &User) -> String {
         updated_at: at,
     };
     db.projects
-        .create_project(&project, &owner.id, &main)
+        .create_project(&project, &owner.id, Some(&main))
         .await
         .expect("creating a project");
     project.id

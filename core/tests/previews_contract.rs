@@ -43,6 +43,7 @@ async fn public_project(core: &Core) -> String {
         name: "Public".into(),
         description: None,
         visibility: fleck_core::authz::Visibility::Public,
+        with_main_model: true,
     };
     service::create(core, &actor, project)
         .await

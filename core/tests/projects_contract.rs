@@ -126,7 +126,7 @@ async fn create_project_at(
     let project = project_at(name, at);
     let main = model_at(&project.id, "main", owner, at);
     db.projects
-        .create_project(&project, &owner.id, &main)
+        .create_project(&project, &owner.id, Some(&main))
         .await
         .unwrap_or_else(|e| panic!("creating project {name}: {e}"));
     (project, main)
@@ -282,7 +282,7 @@ async fn projects_create_a_project_with_its_owner_and_main_model(db: Database) {
         ..model_at(&project.id, "main", &ada, created)
     };
     db.projects
-        .create_project(&project, &ada.id, &main)
+        .create_project(&project, &ada.id, Some(&main))
         .await
         .unwrap();
 
@@ -334,7 +334,7 @@ async fn projects_create_nothing_when_a_part_fails(db: Database) {
     let orphan_main = model_at(&orphan.id, "main", &ada, now());
     let result = db
         .projects
-        .create_project(&orphan, "nosuchuser", &orphan_main)
+        .create_project(&orphan, "nosuchuser", Some(&orphan_main))
         .await;
     assert!(result.is_err(), "an unknown owner: {result:?}");
     assert_eq!(db.projects.project(&orphan.id).await.unwrap(), None);
@@ -354,7 +354,7 @@ async fn projects_create_nothing_when_a_part_fails(db: Database) {
     };
     let result = db
         .projects
-        .create_project(&clash, &ada.id, &clash_main)
+        .create_project(&clash, &ada.id, Some(&clash_main))
         .await;
     assert!(result.is_err(), "a main model with a taken id: {result:?}");
     assert_eq!(db.projects.project(&clash.id).await.unwrap(), None);

@@ -22,21 +22,7 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "correct horse").await;
     let reviewer = register(&server, "reviewer@example.com", "correct horse").await;
-    let created = graphql(
-        &server,
-        Some(&owner),
-        "mutation { projectMutations { create(input: {name: \"Tower\"}) { id models { items { id } } } } }",
-        json!({}),
-    )
-    .await;
-    let project = created["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_string();
-    let model = created["data"]["projectMutations"]["create"]["models"]["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (project, model) = support::create_project(&server, &owner, "PRIVATE").await;
     let owner_id = me(&server, &owner).await;
     let version = Version {
         id: fleck_core::ids::new_id(),

@@ -23,21 +23,7 @@ impl Sender {
     async fn new() -> Self {
         let server = TestServer::start().await;
         let token = register(&server, "connector@example.com", "correct horse").await;
-        let created = graphql(
-            &server,
-            Some(&token),
-            "mutation { projectMutations { create(input: {name: \"Sent\"}) { id models { items { id } } } } }",
-            json!({}),
-        )
-        .await;
-        let project = created["data"]["projectMutations"]["create"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{created}"))
-            .to_string();
-        let model = created["data"]["projectMutations"]["create"]["models"]["items"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let (project, model) = support::create_project(&server, &token, "PRIVATE").await;
         Sender {
             server,
             token,

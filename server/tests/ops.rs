@@ -7,7 +7,7 @@ use fleck_core::monitor;
 use fleck_core::objects::NewObject;
 use fleck_core::projects::{now, Attachment, FileImport, ImportStatus, UploadStatus, Version};
 use fleck_core::queue::NewJob;
-use support::{graphql, register, TestServer};
+use support::{register, TestServer};
 
 #[tokio::test]
 async fn liveness_and_readiness_report_every_backend() {
@@ -216,17 +216,7 @@ fn figures(text: &str) -> Vec<&str> {
 /// A project (made over GraphQL) with a version of two objects, an uploaded file being
 /// imported, a preview waiting to be drawn, and a job of a kind no worker runs, so it stays queued.
 async fn fill(server: &TestServer, token: &str) {
-    let answer = graphql(
-        server,
-        Some(token),
-        "mutation { projectMutations { create(input: {name: \"Tower\"}) { id } } }",
-        serde_json::json!({}),
-    )
-    .await;
-    let project_id = answer["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{answer}"))
-        .to_string();
+    let (project_id, _) = support::create_project(server, token, "PRIVATE").await;
     let core = &server.core;
     let ada = core
         .database()

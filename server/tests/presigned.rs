@@ -39,6 +39,7 @@ async fn reserved_key(server: &TestServer) -> String {
             name: "uploads".into(),
             description: None,
             visibility: fleck_core::authz::Visibility::Private,
+            with_main_model: true,
         },
     )
     .await

@@ -123,7 +123,7 @@ impl World {
             .await
             .unwrap();
         let owner_user = user("owner@example.com").await;
-        let other_project = create_project(&server, &owner, "PRIVATE").await;
+        let (other_project, _) = support::create_project(&server, &owner, "PRIVATE").await;
         let read_only = flow::create_personal_token(
             core,
             &owner_user,
@@ -198,7 +198,7 @@ impl World {
     /// A project owned by the owner, with its members and one uploaded object.
     async fn project(&self, visibility: &str) -> String {
         let owner = self.token(Caller::Owner).unwrap();
-        let id = create_project(&self.server, owner, visibility).await;
+        let (id, _) = support::create_project(&self.server, owner, visibility).await;
         for (user, role) in &self.members {
             self.server
                 .core
@@ -211,20 +211,6 @@ impl World {
         assert_eq!(upload(&self.server, Some(owner), &id).await, 201);
         id
     }
-}
-
-async fn create_project(server: &TestServer, token: &str, visibility: &str) -> String {
-    let answer = graphql(
-        server,
-        Some(token),
-        "mutation($v: ProjectVisibility) { projectMutations { create(input: {name: \"p\", visibility: $v}) { id } } }",
-        json!({ "v": visibility }),
-    )
-    .await;
-    answer["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("project created: {answer}"))
-        .to_string()
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

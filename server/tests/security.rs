@@ -34,17 +34,9 @@ impl World {
     }
 
     async fn project_of(&self, token: &str, visibility: &str) -> String {
-        let answer = graphql(
-            &self.server,
-            Some(token),
-            "mutation($v: ProjectVisibility) { projectMutations { create(input: {name: \"p\", visibility: $v}) { id } } }",
-            json!({ "v": visibility }),
-        )
-        .await;
-        answer["data"]["projectMutations"]["create"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{answer}"))
-            .to_string()
+        support::create_project(&self.server, token, visibility)
+            .await
+            .0
     }
 
     /// A personal token of `email` with these scopes, limited to `projects` when given.

@@ -9,7 +9,7 @@ use std::io::Read;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{graphql, register, TestServer};
+use support::{register, TestServer};
 
 const MAX_IDS: usize = 1_000_000;
 
@@ -25,17 +25,7 @@ impl World {
     async fn new(visibility: &str) -> Self {
         let server = TestServer::start().await;
         let owner = register(&server, "owner@example.com", "password-owner").await;
-        let answer = graphql(
-            &server,
-            Some(&owner),
-            "mutation($v: ProjectVisibility) { projectMutations { create(input: {name: \"p\", visibility: $v}) { id } } }",
-            json!({ "v": visibility }),
-        )
-        .await;
-        let project = answer["data"]["projectMutations"]["create"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{answer}"))
-            .to_string();
+        let (project, _) = support::create_project(&server, &owner, visibility).await;
         let mut objects: Vec<(String, String)> = (0..3)
             .map(|i| {
                 let id = format!("{:032x}", 0xabc0 + i);

@@ -181,6 +181,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
             name: "Crash".into(),
             description: None,
             visibility: Visibility::Public,
+            with_main_model: true,
         },
     )
     .await

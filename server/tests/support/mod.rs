@@ -243,6 +243,39 @@ pub async fn graphql_at(
     request.send().await.unwrap().json().await.unwrap()
 }
 
+/// A project of the caller's with the given visibility (`PRIVATE`, `PUBLIC`, `UNLISTED`) and a
+/// `main` model, made as a client makes them (`projectMutations.create` makes no model):
+/// `(project id, model id)`.
+pub async fn create_project(
+    server: &TestServer,
+    token: &str,
+    visibility: &str,
+) -> (String, String) {
+    let answer = graphql(
+        server,
+        Some(token),
+        "mutation($v: ProjectVisibility) { projectMutations { create(input: {name: \"p\", visibility: $v}) { id } } }",
+        serde_json::json!({ "v": visibility }),
+    )
+    .await;
+    let project = answer["data"]["projectMutations"]["create"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("project created: {answer}"))
+        .to_string();
+    let answer = graphql(
+        server,
+        Some(token),
+        "mutation($p: ID!) { modelMutations { create(input: {projectId: $p, name: \"main\"}) { id } } }",
+        serde_json::json!({ "p": project }),
+    )
+    .await;
+    let model = answer["data"]["modelMutations"]["create"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("model created: {answer}"))
+        .to_string();
+    (project, model)
+}
+
 /// A fresh, empty PostgreSQL database on the test server (`FLECK_TEST_POSTGRES_URL`).
 pub struct PgDatabase {
     pub url: String,

@@ -411,6 +411,7 @@ pub async fn new_project(
             name: name.into(),
             description: None,
             visibility: fleck_core::authz::Visibility::Private,
+            with_main_model: true,
         },
     )
     .await
