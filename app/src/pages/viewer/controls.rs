@@ -290,7 +290,7 @@ impl Controls {
 
     /// Moves the camera for arrow keys, + and - and F; whether the key was one of those.
     pub fn camera_key(&self, e: &leptos::ev::KeyboardEvent) -> bool {
-        let step: Option<Box<dyn FnOnce(&fleck_viewer::web::WebViewer)>> = match e.key().as_str() {
+        let step: Option<CameraStep> = match e.key().as_str() {
             "ArrowLeft" => Some(Box::new(|v| v.rotate(-20.0, 0.0))),
             "ArrowRight" => Some(Box::new(|v| v.rotate(20.0, 0.0))),
             "ArrowUp" => Some(Box::new(|v| v.rotate(0.0, 20.0))),
@@ -394,6 +394,10 @@ impl Controls {
             .flatten()
     }
 }
+
+/// A camera move a key makes.
+#[cfg(feature = "hydrate")]
+type CameraStep = Box<dyn FnOnce(&fleck_viewer::web::WebViewer)>;
 
 /// The page's entry for one of the scene's objects.
 #[cfg(feature = "hydrate")]
