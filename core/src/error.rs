@@ -22,8 +22,14 @@ pub enum Error {
     /// A backend (database, blob store, cache, mail server) failed; `what` says which and doing what.
     /// The message carries the cause's whole chain, so it is not exposed as `source()`
     /// (which would print every cause twice).
+    /// `unreachable`: the backend could not be reached (refused, reset, timed out, its pool
+    /// exhausted), rather than refusing what was asked; transports answer 503 then.
     #[error("{what}: {}", causes(cause.as_ref()))]
-    Backend { what: String, cause: BoxError },
+    Backend {
+        what: String,
+        cause: BoxError,
+        unreachable: bool,
+    },
 }
 
 impl Error {
@@ -35,11 +41,63 @@ impl Error {
     }
 
     pub fn backend(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        let cause = source.into();
         Error::Backend {
             what: what.into(),
-            cause: source.into(),
+            unreachable: unreachable(cause.as_ref()),
+            cause,
         }
     }
+
+    /// Whether a backend could not be reached: worth trying again shortly (HTTP 503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Error::Backend {
+                unreachable: true,
+                ..
+            }
+        )
+    }
+}
+
+/// Whether an error, or one of its causes, says a backend could not be reached.
+fn unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind as Kind;
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                Kind::ConnectionRefused
+                    | Kind::ConnectionReset
+                    | Kind::ConnectionAborted
+                    | Kind::NotConnected
+                    | Kind::BrokenPipe
+                    | Kind::TimedOut
+                    | Kind::HostUnreachable
+                    | Kind::NetworkUnreachable
+            ) {
+                return true;
+            }
+        }
+        if let Some(sql) = e.downcast_ref::<sqlx::Error>() {
+            if matches!(
+                sql,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            ) {
+                return true;
+            }
+        }
+        if let Some(redis) = e.downcast_ref::<redis::RedisError>() {
+            if redis.is_connection_refusal() || redis.is_timeout() || redis.is_connection_dropped()
+            {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// An error and its causes on one line, skipping causes whose text the previous one already says.
@@ -80,5 +138,33 @@ mod tests {
             "cannot reach Redis at redis://h:1: connection refused"
         );
         assert!(std::error::Error::source(&err).is_none());
+    }
+
+    #[test]
+    fn only_unreachable_backends_are_unavailable() {
+        let timed_out = Error::backend("reading a project", sqlx::Error::PoolTimedOut);
+        assert!(timed_out.is_unavailable());
+        let broken = Error::backend("reading a project", sqlx::Error::RowNotFound);
+        assert!(!broken.is_unavailable());
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let wrapped = Error::backend("storing a blob", Box::new(Wrapper(refused)) as BoxError);
+        assert!(wrapped.is_unavailable(), "causes count too");
+        assert!(!Error::NotFound("x".into()).is_unavailable());
+    }
+
+    /// An error whose cause is another, as client libraries wrap transport errors.
+    #[derive(Debug)]
+    struct Wrapper(std::io::Error);
+
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("dispatch failure")
+        }
+    }
+
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
     }
 }

@@ -23,6 +23,9 @@ impl IntoResponse for ApiError {
         if let Error::RateLimited { retry_after } = &self.0 {
             return crate::ratelimit::too_many_requests(*retry_after);
         }
+        if self.0.is_unavailable() {
+            return unavailable(&self.0);
+        }
         let status = match &self.0 {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -41,4 +44,18 @@ impl IntoResponse for ApiError {
         };
         (status, Json(json!({ "error": message }))).into_response()
     }
+}
+
+/// 503 for a backend that could not be reached, with when to try again; the details (hosts,
+/// the library's words) go to the log only.
+pub fn unavailable(error: &Error) -> Response {
+    tracing::error!(error = %error, "a backend is unreachable");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "5")],
+        Json(json!({
+            "error": "A service this server depends on is unreachable; try again in a few seconds."
+        })),
+    )
+        .into_response()
 }

@@ -26,6 +26,13 @@ pub fn from_core(error: fleck_core::Error) -> Error {
             "You have sent too many requests. You are being rate limited. Please try again later.",
             "RATE_LIMIT_ERROR",
         ),
+        e @ E::Backend { .. } if e.is_unavailable() => {
+            tracing::error!(error = %e, "GraphQL request failed: a backend is unreachable");
+            code(
+                "A service this server depends on is unreachable; try again in a few seconds.",
+                "SERVICE_UNAVAILABLE",
+            )
+        }
         e @ E::Backend { .. } => {
             tracing::error!(error = %e, "GraphQL request failed");
             code(

@@ -66,6 +66,14 @@ impl From<Error> for Refusal {
             ),
             e @ Error::Invalid { .. } => Refusal(StatusCode::BAD_REQUEST, e.to_string()),
             e @ Error::Conflict(_) => Refusal(StatusCode::CONFLICT, e.to_string()),
+            e @ Error::Backend { .. } if e.is_unavailable() => {
+                tracing::error!(error = %e, "object request failed: a backend is unreachable");
+                Refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "A service this server depends on is unreachable; try again in a few seconds."
+                        .into(),
+                )
+            }
             e @ Error::Backend { .. } => {
                 tracing::error!(error = %e, "object request failed");
                 Refusal(
