@@ -99,7 +99,7 @@ async fn send(
     let mut stored = Vec::new();
     let mut closure = BTreeMap::new();
     let mut members = Vec::new();
-    let mut add = |mut value: Value, speckle_type: &str, stored: &mut Vec<NewObject>| {
+    let add = |mut value: Value, speckle_type: &str, stored: &mut Vec<NewObject>| {
         value["speckle_type"] = json!(speckle_type);
         let id = object_id(&value.to_string(), salt);
         value["id"] = json!(id);

@@ -33,8 +33,8 @@ pub fn changed(
 }
 
 /// The element's properties as `path → value`, objects opened into dotted paths.
-fn flatten<'a>(
-    fields: &'a Map<String, Value>,
+fn flatten(
+    fields: &Map<String, Value>,
     speckle_type: &str,
     element_ids: &HashSet<String>,
 ) -> BTreeMap<String, Value> {
