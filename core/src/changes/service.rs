@@ -22,6 +22,9 @@ use crate::projects::service::{load, Access};
 use crate::projects::{Listed, Version, Window};
 use crate::queue::NewJob;
 
+/// Longer version ids are refused before reaching the database.
+const MAX_VERSION_ID: usize = 64;
+
 /// The most listed elements one page may hold.
 pub const MAX_PAGE: i64 = 500;
 
@@ -41,6 +44,11 @@ pub async fn compare_versions(
 /// read back from the store.
 pub async fn compare_in(core: &Core, access: &Access, from: &str, to: &str) -> Result<ChangeSet> {
     let project_id = &access.project.id;
+    // Version ids are 10 characters (Speckle's) or a reserved ingestion's; nothing longer exists.
+    if let Some(long) = [from, to].into_iter().find(|id| id.len() > MAX_VERSION_ID) {
+        let start: String = long.chars().take(10).collect();
+        return Err(Error::NotFound(format!("version {start}…")));
+    }
     if let Some(set) = core.changes.change_set(project_id, from, to).await? {
         return Ok(set);
     }
@@ -131,8 +139,11 @@ pub(crate) async fn compute(
     to: &Version,
     limits: &Limits,
 ) -> Result<(ChangeSet, Vec<ElementChange>)> {
-    let old = version_elements(objects, from, limits).await?;
-    let new = version_elements(objects, to, limits).await?;
+    // Both trees at once: each is a stream of chunks, parsed off the async workers.
+    let (old, new) = tokio::try_join!(
+        version_elements(objects, from, limits),
+        version_elements(objects, to, limits)
+    )?;
     let matched = compare(&old.elements, &new.elements);
     let mut element_ids = old.element_ids;
     element_ids.extend(new.element_ids);
