@@ -81,7 +81,7 @@ enum Role {
 }
 
 /// One stored object, reduced to what deciding and comparing elements needs.
-struct Summary {
+pub struct Summary {
     id: String,
     application_id: Option<String>,
     speckle_type: String,
@@ -116,12 +116,22 @@ pub struct VersionElements {
     pub element_ids: HashSet<String>,
 }
 
-/// Reads a tree's rows into the version's elements; `what` names the version in errors.
-pub async fn read(mut rows: Rows, limits: &Limits, what: &str) -> Result<VersionElements> {
-    let mut summaries: Vec<Summary> = Vec::new();
+/// Summaries of stored objects by id. Objects never change, so the objects two versions share
+/// (most of them, usually) are read and summarized once for both.
+pub type Summaries = HashMap<String, Summary>;
+
+/// Adds the summaries of `rows` to `known`; at most `limits.max_objects` rows.
+pub async fn summarize_into(
+    mut rows: Rows,
+    known: &mut Summaries,
+    limits: &Limits,
+    what: &str,
+) -> Result<()> {
+    let mut read = 0;
     while let Some(chunk) = rows.next().await {
         let chunk = chunk?;
-        if summaries.len() + chunk.len() > limits.max_objects {
+        read += chunk.len();
+        if read > limits.max_objects {
             return Err(too_large(what, "objects", limits.max_objects));
         }
         // Parsing is CPU work: off the async workers, a chunk at a time.
@@ -133,18 +143,27 @@ pub async fn read(mut rows: Rows, limits: &Limits, what: &str) -> Result<Version
         })
         .await
         .map_err(|e| Error::backend("reading a version's objects", e))??;
-        summaries.extend(summarized);
+        known.extend(summarized.into_iter().map(|s| (s.id.clone(), s)));
     }
-    let elements = tokio::task::spawn_blocking(move || decide(summaries))
-        .await
-        .map_err(|e| Error::backend("finding a version's elements", e))?;
+    Ok(())
+}
+
+/// The elements of a version whose objects (root and closure) are `ids`, all summarized in
+/// `known` (those the project lacks are left out).
+pub fn elements_of(
+    known: &Summaries,
+    ids: &[String],
+    limits: &Limits,
+    what: &str,
+) -> Result<VersionElements> {
+    let elements = decide(ids.iter().filter_map(|id| known.get(id)).collect());
     if elements.elements.len() > limits.max_elements {
         return Err(too_large(what, "elements", limits.max_elements));
     }
     Ok(elements)
 }
 
-fn too_large(what: &str, things: &str, limit: usize) -> Error {
+pub fn too_large(what: &str, things: &str, limit: usize) -> Error {
     Error::invalid(
         "versions",
         format!("{what} has more than {limit} {things}; versions that large cannot be compared"),
@@ -153,10 +172,10 @@ fn too_large(what: &str, things: &str, limit: usize) -> Error {
 
 /// Which objects are elements, and their fingerprints with children that are elements left out
 /// (a wall's hosted window changing is the window's change, not the wall's).
-fn decide(summaries: Vec<Summary>) -> VersionElements {
+fn decide(summaries: Vec<&Summary>) -> VersionElements {
     let mut geometry = HashSet::new();
     let mut members = HashSet::new();
-    for s in &summaries {
+    for s in summaries.iter().copied() {
         for (role, child) in &s.refs {
             match role {
                 Role::Geometry => {
@@ -187,7 +206,7 @@ fn decide(summaries: Vec<Summary>) -> VersionElements {
         }
     }
     let mut content = Content {
-        by_id: summaries.iter().map(|s| (s.id.as_str(), s)).collect(),
+        by_id: summaries.iter().map(|s| (s.id.as_str(), *s)).collect(),
         known: HashMap::new(),
     };
     let mut elements: Vec<Element> = summaries
@@ -412,11 +431,11 @@ mod tests {
     use super::*;
 
     fn elements(objects: &[(&str, &str)]) -> Vec<Element> {
-        let summaries = objects
+        let summaries: Vec<Summary> = objects
             .iter()
             .map(|(id, json)| summarize(id, json).unwrap())
             .collect();
-        decide(summaries).elements
+        decide(summaries.iter().collect()).elements
     }
 
     #[test]

@@ -139,11 +139,7 @@ pub(crate) async fn compute(
     to: &Version,
     limits: &Limits,
 ) -> Result<(ChangeSet, Vec<ElementChange>)> {
-    // Both trees at once: each is a stream of chunks, parsed off the async workers.
-    let (old, new) = tokio::try_join!(
-        version_elements(objects, from, limits),
-        version_elements(objects, to, limits)
-    )?;
+    let (old, new) = both_versions(objects, from, to, limits).await?;
     let matched = compare(&old.elements, &new.elements);
     let mut element_ids = old.element_ids;
     element_ids.extend(new.element_ids);
@@ -159,11 +155,43 @@ pub(crate) async fn compute(
     Ok((set, listed))
 }
 
-async fn version_elements(
+/// Both versions' elements. The older tree is read whole; of the newer one, only the objects the
+/// older one lacks (what a send changed, usually a small part).
+async fn both_versions(
+    objects: &ProjectObjects,
+    from: &Version,
+    to: &Version,
+    limits: &Limits,
+) -> Result<(elements::VersionElements, elements::VersionElements)> {
+    let (old_ids, new_ids) = tokio::try_join!(
+        tree_ids(objects, from, limits),
+        tree_ids(objects, to, limits)
+    )?;
+    let mut known = elements::Summaries::new();
+    let (old_what, new_what) = (format!("version {}", from.id), format!("version {}", to.id));
+    elements::summarize_into(objects.rows(old_ids.clone()), &mut known, limits, &old_what).await?;
+    let missing: Vec<String> = new_ids
+        .iter()
+        .filter(|id| !known.contains_key(*id))
+        .cloned()
+        .collect();
+    elements::summarize_into(objects.rows(missing), &mut known, limits, &new_what).await?;
+    let limits = *limits;
+    tokio::task::spawn_blocking(move || {
+        let old = elements::elements_of(&known, &old_ids, &limits, &old_what)?;
+        let new = elements::elements_of(&known, &new_ids, &limits, &new_what)?;
+        Ok((old, new))
+    })
+    .await
+    .map_err(|e| Error::backend("finding the versions' elements", e))?
+}
+
+/// A version's root object id followed by its closure's.
+async fn tree_ids(
     objects: &ProjectObjects,
     version: &Version,
     limits: &Limits,
-) -> Result<elements::VersionElements> {
+) -> Result<Vec<String>> {
     let what = format!("version {}", version.id);
     if version.referenced_object.starts_with("bundle.") {
         return Err(Error::invalid(
@@ -171,8 +199,8 @@ async fn version_elements(
             format!("{what} was sent as files, not objects; it cannot be compared"),
         ));
     }
-    let rows = objects
-        .tree(&version.referenced_object)
+    let root = objects
+        .object(&version.referenced_object)
         .await?
         .ok_or_else(|| {
             Error::invalid(
@@ -180,7 +208,12 @@ async fn version_elements(
                 format!("{what} has no root object in the project"),
             )
         })?;
-    elements::read(rows, limits, &what).await
+    let mut ids = crate::objects::tree::closure_ids(&root.data)?;
+    if ids.len() >= limits.max_objects {
+        return Err(elements::too_large(&what, "objects", limits.max_objects));
+    }
+    ids.insert(0, root.id);
+    Ok(ids)
 }
 
 /// Fills in the changed properties of the changed elements whose properties differ, reading
