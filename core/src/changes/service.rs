@@ -176,14 +176,17 @@ async fn both_versions(
         .cloned()
         .collect();
     elements::summarize_into(objects.rows(missing), &mut known, limits, &new_what).await?;
-    let limits = *limits;
-    tokio::task::spawn_blocking(move || {
-        let old = elements::elements_of(&known, &old_ids, &limits, &old_what)?;
-        let new = elements::elements_of(&known, &new_ids, &limits, &new_what)?;
-        Ok((old, new))
-    })
-    .await
-    .map_err(|e| Error::backend("finding the versions' elements", e))?
+    // Each version's elements on a thread of its own.
+    let known = Arc::new(known);
+    let decide = |ids: Vec<String>, what: String| {
+        let (known, limits) = (known.clone(), *limits);
+        async move {
+            tokio::task::spawn_blocking(move || elements::elements_of(&known, &ids, &limits, &what))
+                .await
+                .map_err(|e| Error::backend("finding a version's elements", e))?
+        }
+    };
+    tokio::try_join!(decide(old_ids, old_what), decide(new_ids, new_what))
 }
 
 /// A version's root object id followed by its closure's.
