@@ -68,14 +68,26 @@ fn Layout() -> impl IntoView {
     let location = leptos_router::hooks::use_location();
     let user: CurrentUser = Resource::new(move || location.pathname.get(), |_| current_user());
     provide_context(user);
+    // Framed pages are opened directly, never reached by navigating inside the app.
+    let embedded = location.pathname.get_untracked().starts_with("/embed/");
+    // Effects run only in the browser, once the page is hydrated: tests (and scripts) wait for
+    // this mark instead of guessing how long the script takes to load.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
-            <header class="topbar">
-                <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true"></span>
-                    "Fleck"
-                </a>
-                <AccountMenu />
-            </header>
+            // A framed model (`/embed/…`) shows the view alone.
+            {(!embedded).then(|| view! {
+                <header class="topbar">
+                    <a class="brand" href="/">
+                        <span class="brand-mark" aria-hidden="true"></span>
+                        "Fleck"
+                    </a>
+                    <AccountMenu />
+                </header>
+            })}
             <main id="main">
                 <Routes fallback=NotFound>
                     // Pages with data render whole on the server (Async): they work before the
@@ -84,6 +96,7 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("/projects/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:id/models/:model_id") view=ModelPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:id/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/embed/projects/:id/models/:model_id") view=pages::embed::EmbedPage ssr=SsrMode::Async />
                     <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/authn/login") view=SignInPage />

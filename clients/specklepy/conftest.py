@@ -26,9 +26,10 @@ import requests  # noqa: E402
 from specklepy.api import operations  # noqa: E402
 from specklepy.api.client import SpeckleClient  # noqa: E402
 from specklepy.api.enums import ProjectVisibility  # noqa: E402
+from specklepy.api.inputs.model_inputs import CreateModelInput  # noqa: E402
 from specklepy.api.inputs.project_inputs import ProjectCreateInput  # noqa: E402
 from specklepy.api.inputs.version_inputs import CreateVersionInput  # noqa: E402
-from specklepy.api.models import Project, Version  # noqa: E402
+from specklepy.api.models import Model, Project, Version  # noqa: E402
 from specklepy.objects.base import Base  # noqa: E402
 from specklepy.transports.server import ServerTransport  # noqa: E402
 
@@ -146,6 +147,11 @@ def create_project(
             visibility=visibility,
         )
     )
+
+
+def create_model(client: SpeckleClient, project_id: str, name: str = "main") -> Model:
+    """A model of the project: `project.create` makes none, as on Speckle's current server."""
+    return client.model.create(CreateModelInput(name=name, project_id=project_id))
 
 
 def send_object(client: SpeckleClient, project_id: str, base: Base | None = None) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import pytest
 import requests
-from conftest import client_for, create_project, create_version
+from conftest import client_for, create_model, create_project, create_version
 from gql import gql
 from gql.transport.exceptions import TransportQueryError
 from pydantic import BaseModel
@@ -116,7 +116,7 @@ def add_reviewer(owner: SpeckleClient, reviewer: SpeckleClient, project_id: str)
 def reviewed(client, second_client):
     """A private project with a version, the second user its reviewer."""
     project = create_project(client)
-    model = client.model.get_models(project.id).items[0]
+    model = create_model(client, project.id)
     version = create_version(client, project.id, model.id)
     add_reviewer(client, second_client, project.id)
     return project, model, version
@@ -305,7 +305,7 @@ def test_legacy_comment_operations(client, reviewed):
 
 def test_strangers_comment_only_where_public_comments_are_on(client, second_client, anonymous):
     project = create_project(client, visibility=ProjectVisibility.PUBLIC)
-    model = client.model.get_models(project.id).items[0]
+    model = create_model(client, project.id)
     create_version(client, project.id, model.id)
     permission = "query($p: String!) { project(id: $p) { permissions { canCreateComment { authorized } } } }"
     assert call(second_client, permission, p=project.id)["project"]["permissions"]["canCreateComment"]["authorized"] is False

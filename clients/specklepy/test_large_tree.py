@@ -1,7 +1,7 @@
 """A 100,000-object tree through specklepy's ServerTransport: sent in specklepy's own batches
 (diff first, four upload threads), pointed at by a version, and received back identical."""
 
-from conftest import create_project, create_version
+from conftest import create_model, create_project, create_version
 from specklepy.api import operations
 from specklepy.objects.base import Base
 from specklepy.transports.memory import MemoryTransport
@@ -30,7 +30,7 @@ def test_a_100k_object_tree_round_trips(client):
     object_id = operations.send(
         sent, [ServerTransport(stream_id=project.id, client=client)], use_default_cache=False
     )
-    main = [m for m in client.model.get_models(project.id).items if m.name == "main"][0]
+    main = create_model(client, project.id)
     version = create_version(client, project.id, main.id, "100k objects", object_id)
     assert version.referenced_object == object_id
 

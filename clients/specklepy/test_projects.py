@@ -3,7 +3,8 @@ own integration tests use them: what `fleck serve` must answer to `client.projec
 `client.model.*`, `client.version.*`, `client.project_invite.*` and `client.active_user.*`.
 
 Checked here: creation defaults (description None comes back as "", UNLISTED is stored as
-PUBLIC, the creator is `stream:owner`, a `main` model exists), reads, updates and deletes,
+PUBLIC, the creator is `stream:owner`, no model until a client makes one, as on Speckle's
+current server), reads, updates and deletes,
 permission checks for the owner and for a stranger to a public project, the active user's
 project list with a search filter, nested and case-insensitively unique model names, versions
 on sent objects (get, list with priorityIds, update, move to a new model, mark received,
@@ -15,7 +16,7 @@ reports as a GraphQL error must make specklepy raise GraphQLException.
 from datetime import datetime
 
 import pytest
-from conftest import create_project, create_version, send_object, unique_name
+from conftest import create_model, create_project, create_version, send_object, unique_name
 from gql import gql
 from specklepy.api.client import SpeckleClient
 from specklepy.api.enums import ProjectVisibility
@@ -92,7 +93,9 @@ def project(client) -> Project:
 
 @pytest.fixture
 def public_project(client) -> Project:
-    return create_project(client, ProjectVisibility.PUBLIC)
+    project = create_project(client, ProjectVisibility.PUBLIC)
+    create_model(client, project.id)
+    return project
 
 
 @pytest.fixture
@@ -132,14 +135,23 @@ def test_project_create(client, visibility, stored):
     assert is_aware(project.created_at) and is_aware(project.updated_at)
 
 
-def test_new_project_has_a_main_model(client, project):
+def test_new_project_has_no_models(client):
+    project = create_project(client)
     result = client.project.get_with_models(project.id)
 
     assert isinstance(result, ProjectWithModels)
     assert result.id == project.id
     assert isinstance(result.models, ResourceCollection)
-    assert result.models.total_count == 1
-    [main] = result.models.items
+    assert result.models.total_count == 0
+    assert result.models.items == []
+
+
+def test_first_model_is_the_clients_to_make(client):
+    project = create_project(client)
+    made = create_model(client, project.id)
+
+    [main] = client.project.get_with_models(project.id).models.items
+    assert main.id == made.id
     assert main.name == "main"
     assert main.display_name == "main"
     assert isinstance(main.author, LimitedUser)
@@ -310,6 +322,7 @@ def test_model_create_nested_name(client, project):
 
 
 def test_model_names_are_unique_regardless_of_case(client, project):
+    create_model(client, project.id)
     client.model.create(
         CreateModelInput(name="my/nested/model", description=None, project_id=project.id)
     )
@@ -355,9 +368,8 @@ def test_get_models(client, project, model):
     result = client.model.get_models(project.id)
 
     assert isinstance(result, ResourceCollection)
-    assert result.total_count == 2
-    assert {m.id for m in result.items} >= {model.id}
-    assert {m.name for m in result.items} == {"main", model.name}
+    assert result.total_count == 1
+    assert [m.id for m in result.items] == [model.id]
 
     filtered = client.model.get_models(
         project.id, models_filter=ProjectModelsFilter(search=model.name)
@@ -389,11 +401,11 @@ def test_model_delete(client, project, model):
         client.model.get(model.id, project.id)
     with pytest.raises(GraphQLException):
         client.model.delete(delete)
-    assert list(models_by_name(client, project.id)) == ["main"]
+    assert list(models_by_name(client, project.id)) == []
 
 
-def test_main_model_cannot_be_deleted(client, project):
-    main = models_by_name(client, project.id)["main"]
+def test_a_main_model_cannot_be_deleted(client, project):
+    main = create_model(client, project.id)
 
     with pytest.raises(GraphQLException):
         client.model.delete(DeleteModelInput(id=main.id, project_id=project.id))

@@ -5,7 +5,7 @@ stored the other serves."""
 
 import os
 
-from conftest import client_for, create_project, create_version, send_object, unique_name
+from conftest import client_for, create_model, create_project, create_version, send_object, unique_name
 from specklepy.api.enums import ProjectVersionsUpdatedMessageType
 from specklepy.api.inputs.model_inputs import CreateModelInput
 from test_subscriptions import later, run, subscribed
@@ -43,6 +43,7 @@ def test_a_subscriber_on_one_replica_hears_changes_made_on_the_other(url, user, 
 def test_what_one_replica_stores_the_other_serves(url, user, client):
     other = client_for(replica_url(), user.token)
     project = create_project(client)
+    create_model(client, project.id)
     object_id = send_object(client, project.id)
     fetched = other.project.get(project.id)
     assert fetched.id == project.id

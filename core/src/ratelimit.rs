@@ -2,9 +2,14 @@
 //! production). Each action has a regular limit and a burst allowance, as Speckle's servers do:
 //! a request that exceeds the regular window may still spend from the burst window; only when
 //! both are used up is it refused with `RateLimited`.
+//!
+//! An unreachable cache must not take the API down with it: the first call that fails opens an
+//! outage of [`OUTAGE_PAUSE`], during which nothing is counted and every call is allowed at once,
+//! instead of each request waiting on the cache client's reconnects.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cache::Cache;
 use crate::error::{Error, Result};
@@ -125,15 +130,55 @@ impl RateLimits {
     }
 }
 
+/// How long limits stay off after the cache failed to answer, before it is asked again.
+pub const OUTAGE_PAUSE: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct RateLimiter {
     cache: Arc<dyn Cache>,
     limits: RateLimits,
+    /// Until when (ms since the epoch) the cache counts as unreachable; 0 when it answers.
+    outage_until: Arc<AtomicU64>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
 }
 
 impl RateLimiter {
     pub fn new(cache: Arc<dyn Cache>, limits: RateLimits) -> Self {
-        RateLimiter { cache, limits }
+        RateLimiter {
+            cache,
+            limits,
+            outage_until: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Whether limits are counted now: they are enabled and the cache is not in an outage.
+    fn counting(&self) -> bool {
+        self.limits.enabled && self.outage_until.load(Ordering::Relaxed) <= now_ms()
+    }
+
+    /// Lets a cache failure through as "not counted", opening an outage (logged once per
+    /// outage); any other outcome is returned as it is.
+    fn tolerate<T>(&self, outcome: Result<T>, uncounted: T) -> Result<T> {
+        match outcome {
+            Err(e @ Error::Backend { .. }) => {
+                let until = now_ms() + OUTAGE_PAUSE.as_millis() as u64;
+                if self.outage_until.swap(until, Ordering::Relaxed) <= now_ms() {
+                    tracing::warn!(
+                        error = %e,
+                        pause_seconds = OUTAGE_PAUSE.as_secs(),
+                        "the cache does not answer; rate limits are not counted meanwhile"
+                    );
+                }
+                Ok(uncounted)
+            }
+            other => other,
+        }
     }
 
     fn keys(action: Action, source: &str) -> (String, String) {
@@ -146,10 +191,16 @@ impl RateLimiter {
     /// Spends one point of `action` for `source` (a user id, an IP address, an account's
     /// e-mail). Returns the points left in the regular window, or `RateLimited` with when to
     /// try again.
+    /// While limits are off (disabled, or the cache unreachable) it answers `i64::MAX`.
     pub async fn spend(&self, action: Action, source: &str) -> Result<i64> {
-        if !self.limits.enabled {
+        if !self.counting() {
             return Ok(i64::MAX);
         }
+        let outcome = self.spend_counted(action, source).await;
+        self.tolerate(outcome, i64::MAX)
+    }
+
+    async fn spend_counted(&self, action: Action, source: &str) -> Result<i64> {
         let (regular, burst) = self.limits.of(action);
         let (key, burst_key) = Self::keys(action, source);
         let used = self.cache.incr(&key, 1, regular.window).await?;
@@ -166,9 +217,14 @@ impl RateLimiter {
     /// `RateLimited` when spending a point of `action` for `source` would be refused, without
     /// spending it: for limits on failures, whose points are spent only when an attempt fails.
     pub async fn check(&self, action: Action, source: &str) -> Result<()> {
-        if !self.limits.enabled {
+        if !self.counting() {
             return Ok(());
         }
+        let outcome = self.check_counted(action, source).await;
+        self.tolerate(outcome, ())
+    }
+
+    async fn check_counted(&self, action: Action, source: &str) -> Result<()> {
         let (regular, burst) = self.limits.of(action);
         let (key, burst_key) = Self::keys(action, source);
         if self.count(&key).await? < regular.points || self.count(&burst_key).await? < burst.points
@@ -180,10 +236,17 @@ impl RateLimiter {
 
     /// Forgets what `source` spent on `action` (a successful sign-in clears the failures).
     pub async fn reset(&self, action: Action, source: &str) -> Result<()> {
+        if !self.counting() {
+            return Ok(());
+        }
         let (key, burst_key) = Self::keys(action, source);
-        self.cache.delete(&key).await?;
-        self.cache.delete(&burst_key).await?;
-        Ok(())
+        let outcome = async {
+            self.cache.delete(&key).await?;
+            self.cache.delete(&burst_key).await?;
+            Ok(())
+        }
+        .await;
+        self.tolerate(outcome, ())
     }
 
     async fn count(&self, key: &str) -> Result<i64> {
@@ -211,6 +274,72 @@ mod tests {
         let mut limits = RateLimits::default();
         limits.set_points(Action::Login, Some(regular), Some(burst));
         RateLimiter::new(Arc::new(MemoryCache::new()), limits)
+    }
+
+    /// A cache that never answers, counting how often it was asked.
+    #[derive(Default)]
+    struct Unreachable(std::sync::atomic::AtomicUsize);
+
+    impl Unreachable {
+        fn fail<T>(&self) -> Result<T> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Err(Error::backend("cache", "connection refused"))
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Cache for Unreachable {
+        fn kind(&self) -> &'static str {
+            "unreachable"
+        }
+        async fn ping(&self) -> Result<()> {
+            self.fail()
+        }
+        async fn get(&self, _: &str) -> Result<Option<Vec<u8>>> {
+            self.fail()
+        }
+        async fn set(&self, _: &str, _: &[u8], _: Option<Duration>) -> Result<()> {
+            self.fail()
+        }
+        async fn set_if_absent(&self, _: &str, _: &[u8], _: Option<Duration>) -> Result<bool> {
+            self.fail()
+        }
+        async fn delete(&self, _: &str) -> Result<bool> {
+            self.fail()
+        }
+        async fn incr(&self, _: &str, _: i64, _: Duration) -> Result<i64> {
+            self.fail()
+        }
+        async fn ttl(&self, _: &str) -> Result<Option<Duration>> {
+            self.fail()
+        }
+        async fn publish(&self, _: &str, _: &[u8]) -> Result<()> {
+            self.fail()
+        }
+        async fn subscribe(&self, _: &str) -> Result<crate::cache::Subscription> {
+            self.fail()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_cache_lets_requests_through_and_is_left_alone_for_a_while() {
+        let cache = Arc::new(Unreachable::default());
+        let limiter = RateLimiter::new(cache.clone(), RateLimits::default());
+        assert_eq!(
+            limiter.spend(Action::Login, "1.2.3.4").await.unwrap(),
+            i64::MAX
+        );
+        assert!(limiter.check(Action::FailedLogin, "a@b.cd").await.is_ok());
+        assert!(limiter.reset(Action::FailedLogin, "a@b.cd").await.is_ok());
+        assert_eq!(
+            limiter.spend(Action::Graphql, "u1").await.unwrap(),
+            i64::MAX
+        );
+        assert_eq!(
+            cache.0.load(Ordering::Relaxed),
+            1,
+            "only the first call asked the cache"
+        );
     }
 
     #[tokio::test]

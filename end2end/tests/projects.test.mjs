@@ -209,9 +209,10 @@ test('a version sent with specklepy shows in the model list, and its token is re
   const box = await canvas.boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await page.locator('.properties[data-selected]').waitFor();
-  assert.match(await page.locator('.properties').innerText(), /Mesh/);
+  assert.match(await page.locator('.object-panel').innerText(), /Mesh/);
 
   // Hiding the only category empties the picture; isolating it brings it back.
+  await page.getByRole('tab', { name: 'Categories' }).click();
   const category = page.locator('.categories li', { hasText: 'Mesh' });
   await category.getByRole('checkbox').uncheck();
   await page.waitForFunction(() => true);
@@ -223,6 +224,7 @@ test('a version sent with specklepy shows in the model list, and its token is re
 
   // A section box cut to the west third of the model leaves part of it drawn.
   const whole = await drawn();
+  await page.getByRole('tab', { name: 'Section' }).click();
   await page.getByLabel('Cut the model to a box').check();
   await page.locator('#section-x-to').fill('30');
   await page.waitForFunction(() => true);
@@ -235,11 +237,11 @@ test('a version sent with specklepy shows in the model list, and its token is re
   // One object can be hidden from its properties panel, and shown again.
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await page.locator('.properties[data-selected]').waitFor();
-  await page.getByRole('button', { name: 'Hide object' }).click();
+  await page.locator('.object-panel').getByRole('button', { name: 'Hide', exact: true }).click();
   await page.locator('.properties[data-selected]').waitFor({ state: 'detached' });
   const withoutOne = await drawn();
   assert.ok(withoutOne < whole * 0.85 && withoutOne > 100, `the hidden object is not drawn (${withoutOne} of ${whole} pixels)`);
-  await page.getByRole('button', { name: 'Show hidden and isolated objects again' }).click();
+  await page.getByRole('button', { name: 'Show all', exact: true }).click();
   assert.ok(await drawn() >= whole * 0.95, 'the hidden object is drawn again');
 
   // Lines and a block placed twice (Speckle 3 instance proxies) are drawn too; hiding the
@@ -249,6 +251,7 @@ test('a version sent with specklepy shows in the model list, and its token is re
   execFileSync(python, [script, BASE_URL, token, projectId, girdersHref.split('/').pop(), 'details'], { encoding: 'utf8' });
   await page.goto(`${BASE_URL}${girdersHref}`);
   await canvas.waitFor({ timeout: 30_000 });
+  await page.getByRole('tab', { name: 'Categories' }).click();
   for (const kind of ['Polyline', 'Line', 'InstanceProxy']) {
     await page.locator(`.categories li[data-category="${kind}"]`).waitFor();
   }
@@ -337,12 +340,30 @@ test('a server admin sees the statistics and changes a user\'s server role', asy
   await page.locator('[data-stat]').first().waitFor();
   await page.getByLabel('Search users').fill(guest.email);
   await page.getByRole('button', { name: 'Search' }).first().click();
-  const row = page.locator(`tr[data-user-email="${guest.email}"]`);
+  // The list that answers the search, not the one before it (whose rows are about to go).
+  const list = page.locator(`.table-scroll[data-search="${guest.email}"][aria-busy="false"]`);
+  const row = list.locator(`tr[data-user-email="${guest.email}"]`);
   await row.waitFor();
   await row.getByRole('combobox').selectOption('server:guest');
   await row.getByRole('button', { name: 'Change' }).click();
   await page.locator(`tr[data-user-email="${guest.email}"][data-role="server:guest"]`).waitFor();
   await screenshot(page, 'admin');
+
+  // A role chosen before the page's script has loaded is kept when it loads, and its form
+  // sends it: the script is held back until the choice is made, then let through.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/pkg/fleck_bg.wasm', async (route) => { await held; await route.continue(); });
+  await page.goto(`${BASE_URL}/admin?users=${encodeURIComponent(guest.email)}`, { waitUntil: 'domcontentloaded' });
+  const early = page.locator(`tr[data-user-email="${guest.email}"]`);
+  await early.getByRole('combobox').selectOption('server:user');
+  assert.equal(await page.locator('html[data-hydrated="true"]').count(), 0, 'chosen before the page is interactive');
+  release();
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  assert.equal(await early.getByRole('combobox').inputValue(), 'server:user', 'the choice survives hydration');
+  await early.getByRole('button', { name: 'Change' }).click();
+  await page.locator(`tr[data-user-email="${guest.email}"][data-role="server:user"]`).waitFor();
+  await page.unroute('**/pkg/fleck_bg.wasm');
   assert.deepEqual(realErrors(errors), []);
   await page.close();
 });

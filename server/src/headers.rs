@@ -14,11 +14,18 @@ use axum::response::Response;
 /// What every response without a policy of its own gets: it may not be framed.
 const DEFAULT_POLICY: &str = "frame-ancestors 'none'";
 
+/// Pages other sites may frame: a public model's view alone (`/embed/projects/…`).
+pub fn framable(path: &str) -> bool {
+    path.starts_with("/embed/")
+}
+
 /// The policy of the web app's pages, rendered with `nonce`. Scripts: the app's own files, the
 /// inline scripts Leptos marks with the nonce, and WebAssembly compilation; no `eval`, no inline
 /// handlers, no other hosts. Images may also be `data:`/`blob:` (avatars, the viewer's
 /// screenshots) or an `https:` avatar address. Everything else comes from this server only.
-pub fn page_policy(nonce: &str) -> String {
+/// Only `framable` pages may be framed, by any site.
+pub fn page_policy(nonce: &str, framable: bool) -> String {
+    let ancestors = if framable { "*" } else { "'none'" };
     [
         "default-src 'self'".to_string(),
         format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
@@ -28,7 +35,7 @@ pub fn page_policy(nonce: &str) -> String {
         "font-src 'self'".to_string(),
         "object-src 'none'".to_string(),
         "base-uri 'none'".to_string(),
-        "frame-ancestors 'none'".to_string(),
+        format!("frame-ancestors {ancestors}"),
     ]
     .join("; ")
 }
@@ -42,17 +49,23 @@ pub fn set_page_policy() {
     ) else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
+    let framable = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|request| framable(request.uri.path()));
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce, framable)) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
 
 /// Middleware: adds the headers every response carries.
 pub async fn secure(request: Request, next: Next) -> Response {
+    let framed_page = framable(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // X-Frame-Options knows no "anyone"; the page's frame-ancestors says who may frame it.
+    if !framed_page {
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(
         REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
@@ -72,12 +85,20 @@ mod tests {
 
     #[test]
     fn the_page_policy_allows_only_this_site_and_the_nonce() {
-        let policy = page_policy("abc123");
+        let policy = page_policy("abc123", false);
         assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
         assert!(policy.contains("frame-ancestors 'none'"));
         assert!(policy.contains("object-src 'none'"));
         assert!(!policy.contains("unsafe-inline"), "{policy}");
         assert!(!policy.contains("'unsafe-eval'"), "{policy}");
         assert!(HeaderValue::from_str(&policy).is_ok());
+    }
+
+    #[test]
+    fn only_embedded_models_may_be_framed() {
+        assert!(page_policy("n", true).contains("frame-ancestors *"));
+        assert!(framable("/embed/projects/p/models/m"));
+        assert!(!framable("/projects/p/models/m"));
+        assert!(!framable("/authn/verify/app/challenge"));
     }
 }

@@ -111,9 +111,9 @@ pub async fn limit(State(state): State<AppState>, mut request: Request, next: Ne
             response
         }
         Err(Error::RateLimited { retry_after }) => too_many_requests(retry_after),
-        // An unreachable cache must not take the whole API down: serve without limits meanwhile.
+        // The limiter lets cache outages through itself; anything else is a bug to see.
         Err(e) => {
-            tracing::warn!(error = %e, "cannot count the request against its rate limit");
+            tracing::error!(error = %e, "cannot count the request against its rate limit");
             next.run(request).await
         }
     }

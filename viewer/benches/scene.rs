@@ -2,7 +2,7 @@
 //! the scene from Speckle objects, and cutting it to a section box (done on every box change).
 //! Prints the fastest and the median of five runs.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

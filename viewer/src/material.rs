@@ -7,6 +7,9 @@ use serde_json::{Map, Value};
 
 use crate::objects::ObjectSource;
 
+/// The opacity of non-physical elements (spaces, zones, openings).
+const SEE_THROUGH_OPACITY: f32 = 0.2;
+
 /// How a batch of meshes is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Material {
@@ -32,6 +35,17 @@ impl Material {
             1.0
         };
         let [_, r, g, b] = argb_bytes(argb);
+        Material {
+            color: [r, g, b, (opacity * 255.0).round() as u8],
+            opacity,
+        }
+    }
+
+    /// How rooms, zones and openings are drawn when shown: a glimpse of their extent that
+    /// never hides the walls behind them.
+    pub fn see_through(self) -> Self {
+        let opacity = self.opacity.min(SEE_THROUGH_OPACITY);
+        let [r, g, b, _] = self.color;
         Material {
             color: [r, g, b, (opacity * 255.0).round() as u8],
             opacity,

@@ -37,6 +37,25 @@ pub struct SceneObject {
     pub parent: Option<String>,
 }
 
+/// Categories of elements that are not built things: rooms, zones, openings and helpers (IFC
+/// and Revit names). They are drawn see-through, and the page hides them until asked.
+const NON_PHYSICAL: [&str; 9] = [
+    "IfcSpace",
+    "IfcSpatialZone",
+    "IfcZone",
+    "IfcOpeningElement",
+    "IfcOpeningStandardCase",
+    "IfcVirtualElement",
+    "Rooms",
+    "Areas",
+    "Room",
+];
+
+/// Whether objects of this category are rooms, zones, openings or other non-physical things.
+pub fn is_non_physical(category: &str) -> bool {
+    NON_PHYSICAL.contains(&category)
+}
+
 /// A Speckle model, ready to draw.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scene {

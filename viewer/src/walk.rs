@@ -157,6 +157,8 @@ struct Context<'a> {
     depth: usize,
     /// Instances on the path that placed this object.
     instance_depth: usize,
+    /// Inside a non-physical element (a space, an opening): drawn see-through.
+    see_through: bool,
 }
 
 impl Context<'_> {
@@ -169,6 +171,7 @@ impl Context<'_> {
         scope: 0,
         depth: 0,
         instance_depth: 0,
+        see_through: false,
     };
 }
 
@@ -303,6 +306,8 @@ impl<'a> Walker<'a> {
         if let Some(material) = self.own_material(object) {
             inner.material = Some(material);
         }
+        let category = str_field(object, "category").unwrap_or_else(|| short_type(speckle_type));
+        inner.see_through |= crate::scene::is_non_physical(category);
         if let (None, Some(id)) = (ctx.owner, id) {
             self.objects
                 .push(scene_object(object, id, speckle_type, ctx.parent));
@@ -519,6 +524,11 @@ impl<'a> Walker<'a> {
 
     fn draw_mesh(&mut self, mesh: &'a Map<String, Value>, ctx: &Context<'a>, owner: Owner<'a>) {
         let material = ctx.material.unwrap_or(Material::DEFAULT);
+        let material = if ctx.see_through {
+            material.see_through()
+        } else {
+            material
+        };
         let drawn = self.mesh.read(self.source, mesh, ctx.units).and_then(|()| {
             let triangles = self.mesh.triangles.len();
             self.batches

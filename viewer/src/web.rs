@@ -55,6 +55,23 @@ struct State {
     moving: Option<u32>,
     /// A frame is requested and not drawn yet: camera changes within it draw once.
     frame_requested: bool,
+    /// Called after each picture, so the page can move what it draws over the canvas.
+    after_draw: Option<Rc<dyn Fn()>>,
+    /// Draws again when the canvas changes size (window, fullscreen, panels, phone rotation).
+    resize: Option<ResizeWatch>,
+}
+
+/// A ResizeObserver on the canvas and the callback it calls; disconnected when the viewer goes,
+/// so the observer never calls a dropped callback.
+struct ResizeWatch {
+    observer: web_sys::ResizeObserver,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut()>,
+}
+
+impl Drop for ResizeWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
 }
 
 impl State {
@@ -133,9 +150,9 @@ impl WebViewer {
         #[allow(clippy::arc_with_non_send_sync)]
         let context = three_d::Context::from_gl_context(Arc::new(gl)).map_err(|e| e.to_string())?;
         let renderer = Renderer::new(context, canvas.width(), canvas.height());
-        Ok(WebViewer {
+        let viewer = WebViewer {
             state: Rc::new(RefCell::new(State {
-                canvas,
+                canvas: canvas.clone(),
                 renderer,
                 source: ObjectSource::default(),
                 root: String::new(),
@@ -149,8 +166,25 @@ impl WebViewer {
                 heavy: false,
                 moving: None,
                 frame_requested: false,
+                after_draw: None,
+                resize: None,
             })),
-        })
+        };
+        // Weak: the observer must not keep a page's viewer alive after the page has gone.
+        let weak = Rc::downgrade(&viewer.state);
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            if let Some(state) = weak.upgrade() {
+                WebViewer { state }.draw();
+            }
+        });
+        let observer =
+            web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).map_err(js_error)?;
+        observer.observe(&canvas);
+        viewer.state.borrow_mut().resize = Some(ResizeWatch {
+            observer,
+            _callback: callback,
+        });
+        Ok(viewer)
     }
 
     /// Loads the object tree under `object_id` from the server at `origin` (`""` for this page's
@@ -247,20 +281,38 @@ impl WebViewer {
     }
 
     fn redraw_scene(&self) {
-        let mut state = self.state.borrow_mut();
-        state.rebuild();
-        state.draw();
-        if !state.marked_first_geometry && !state.scene.is_empty() {
-            state.marked_first_geometry = true;
-            // For measuring: the time from opening the page to the first geometry on screen.
-            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-                let _ = performance.mark("fleck:first-geometry");
+        {
+            let mut state = self.state.borrow_mut();
+            state.rebuild();
+            state.draw();
+            if !state.marked_first_geometry && !state.scene.is_empty() {
+                state.marked_first_geometry = true;
+                // For measuring: the time from opening the page to the first geometry on screen.
+                if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = performance.mark("fleck:first-geometry");
+                }
             }
         }
+        self.drawn();
     }
 
     pub fn draw(&self) {
         self.state.borrow_mut().draw();
+        self.drawn();
+    }
+
+    /// Tells the page a picture was drawn, outside any borrow of the state, so the callback may
+    /// call the viewer again.
+    fn drawn(&self) {
+        let callback = self.state.borrow().after_draw.clone();
+        if let Some(callback) = callback {
+            callback();
+        }
+    }
+
+    /// Calls `callback` after each picture (camera moves, visibility changes, resizes).
+    pub fn on_draw(&self, callback: impl Fn() + 'static) {
+        self.state.borrow_mut().after_draw = Some(Rc::new(callback));
     }
 
     /// The scene's objects, for the page's tree.
@@ -268,8 +320,32 @@ impl WebViewer {
         self.state.borrow().scene.objects.clone()
     }
 
+    /// Every readable property of an object, flat: what a search looks through.
     pub fn properties(&self, id: &str) -> Vec<(String, String)> {
         crate::properties(&self.state.borrow().source, id)
+    }
+
+    /// An object's properties grouped by property and quantity set, for the selection panel.
+    pub fn property_groups(&self, id: &str) -> Vec<crate::properties::PropertyGroup> {
+        crate::properties::property_groups(&self.state.borrow().source, id)
+    }
+
+    /// The length units the model was sent in (the root's, else its first element's); metres
+    /// when none says.
+    pub fn model_units(&self) -> String {
+        let state = self.state.borrow();
+        let units_of = |id: &str| {
+            state
+                .source
+                .get_object(id)
+                .and_then(|o| o.get("units"))
+                .and_then(serde_json::Value::as_str)
+                .filter(|u| !u.trim().is_empty() && *u != "none")
+                .map(str::to_string)
+        };
+        units_of(&state.root)
+            .or_else(|| state.scene.objects.iter().find_map(|o| units_of(&o.id)))
+            .unwrap_or_else(|| "m".to_string())
     }
 
     pub fn orbit(&self) -> Option<Orbit> {
@@ -348,13 +424,19 @@ impl WebViewer {
         self.fit();
     }
 
-    /// Frames everything shown, or the selected object when there is one and `selection` says so.
+    /// Frames everything shown (what hiding, isolating and the section box leave), or the
+    /// selected object when there is one and `selection` says so.
     pub fn fit_to(&self, selection: bool) {
         let bounds = {
             let state = self.state.borrow();
             match (&state.selected, selection) {
                 (Some(id), true) => crate::pick::object_bounds(&state.scene, id),
-                _ => state.scene.bounds,
+                _ => crate::pick::visible_bounds(
+                    &state.scene,
+                    &|id| state.shows(id),
+                    state.section.as_ref(),
+                )
+                .or(state.scene.bounds),
             }
         };
         if let Some(crate::scene::Bounds { min, max }) = bounds {
@@ -398,6 +480,65 @@ impl WebViewer {
         };
         self.select(picked.clone());
         picked
+    }
+
+    /// The point of the model under CSS pixel (`x`, `y`), snapped to the nearest corner (or
+    /// edge) of the element there when one is within a few pixels, in scene coordinates.
+    pub fn measure_point(&self, x: f64, y: f64) -> Option<([f32; 3], crate::pick::Snap)> {
+        /// How near, in CSS pixels, a corner or edge must be to catch the pointer.
+        const SNAP_PIXELS: f64 = 10.0;
+        use three_d::InnerSpace;
+        let mut state = self.state.borrow_mut();
+        let (width, height) = state.size();
+        if let Some(orbit) = state.orbit {
+            state.renderer.set_camera(&orbit, width, height);
+        }
+        let state = &*state;
+        let ratio = device_pixel_ratio();
+        let camera = state.renderer.camera();
+        let at = |x: f64, y: f64| three_d::PhysicalPoint {
+            x: (x * ratio) as f32,
+            y: height as f32 - (y * ratio) as f32,
+        };
+        let origin = camera.position_at_pixel(at(x, y));
+        let direction = camera.view_direction_at_pixel(at(x, y));
+        let beside = camera.view_direction_at_pixel(at(x + SNAP_PIXELS, y));
+        let hit = crate::pick::nearest_hit(
+            &state.scene,
+            [origin.x, origin.y, origin.z],
+            [direction.x, direction.y, direction.z],
+            &|id| state.shows(id),
+            state.section.as_ref(),
+        )?;
+        // The width of SNAP_PIXELS at the distance of the hit.
+        let radius = hit.distance * (beside - direction).magnitude();
+        Some(crate::pick::snap(&hit, radius))
+    }
+
+    /// Where a scene point appears, in CSS pixels from the canvas' top left; `None` when it is
+    /// behind the camera.
+    pub fn screen_position(&self, point: [f32; 3]) -> Option<(f64, f64)> {
+        use three_d::InnerSpace;
+        let mut state = self.state.borrow_mut();
+        let (width, height) = state.size();
+        let orbit = state.orbit?;
+        state.renderer.set_camera(&orbit, width, height);
+        let camera = state.renderer.camera();
+        let p = three_d::Vec3::new(point[0], point[1], point[2]);
+        if (p - camera.position()).dot(camera.view_direction()) <= 0.0 {
+            return None;
+        }
+        let pixel = camera.pixel_at_position(p);
+        let ratio = device_pixel_ratio();
+        Some((
+            pixel.x as f64 / ratio,
+            (height as f64 - pixel.y as f64) / ratio,
+        ))
+    }
+
+    /// Metres of the scene's (0, 0, 0) in the world, to report coordinates as the model has them.
+    pub fn origin(&self) -> [f64; 3] {
+        self.state.borrow().scene.origin
     }
 
     pub fn select(&self, id: Option<String>) {
@@ -474,6 +615,12 @@ impl WebViewer {
         state.scene = scene;
         state.draw();
     }
+}
+
+fn device_pixel_ratio() -> f64 {
+    web_sys::window()
+        .map(|w| w.device_pixel_ratio())
+        .unwrap_or(1.0)
 }
 
 fn after_frame(then: impl FnOnce() + 'static) {

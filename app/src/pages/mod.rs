@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod auth;
 pub mod dashboard;
+pub mod embed;
 pub mod home;
 pub mod imports;
 pub mod model;

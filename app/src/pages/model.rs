@@ -6,9 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::pages::auth::FormError;
+use crate::pages::embed::embed_path;
 use crate::pages::imports::FileImports;
 use crate::pages::project::ProjectHeading;
-use crate::pages::shared::{after, show, Refresh};
+use crate::pages::shared::{after, show, Confirm, Refresh};
 use crate::pages::viewer::ModelViewer;
 use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
 use crate::projects::read::fetch_model;
@@ -59,12 +60,17 @@ fn ModelBody(page: Page) -> impl IntoView {
         <Title text=title />
         <ProjectHeading project=project.clone() current="models" />
         {match shown {
-            Some(version) => view! {
-                <div class="model-view">
-                    <VersionPicker versions=versions.clone() shown=version.id.clone() />
-                    <ModelViewer project_id=project_id.clone() object_id=version.object_id.clone() />
-                </div>
-            }.into_any(),
+            Some(version) => {
+                let embed = (project.visibility == "public")
+                    .then(|| embed_path(&project.id, &model.id, &version.id));
+                view! {
+                    <div class="model-view">
+                        <VersionPicker versions=versions.clone() shown=version.id.clone() />
+                        <ModelViewer project_id=project_id.clone() object_id=version.object_id.clone() />
+                        {embed.map(|path| view! { <EmbedSnippet path /> })}
+                    </div>
+                }.into_any()
+            }
             None => ().into_any(),
         }}
         <section class="panel" aria-labelledby="model-heading" data-model=model.name.clone()>
@@ -81,6 +87,7 @@ fn ModelBody(page: Page) -> impl IntoView {
                 }.into_any()
             } else {
                 view! {
+                    <div class="table-scroll">
                     <table class="list versions">
                         <thead>
                             <tr>
@@ -96,11 +103,33 @@ fn ModelBody(page: Page) -> impl IntoView {
                             {versions.into_iter().map(|version| view! { <VersionLine version project_id=project_id.clone() /> }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }.into_any()
             }}
         </section>
         <FileImports project_id=project.id.clone() model_id=model.id.clone() can_write=project.can.write />
         {changeable.then(|| view! { <ModelSettings project_id=project.id.clone() model /> })}
+    }
+}
+
+/// The `<iframe>` that shows this version on another site (public projects only).
+#[component]
+fn EmbedSnippet(path: String) -> impl IntoView {
+    // The address other sites reach this server at is the one this page came from.
+    let origin = RwSignal::new(String::new());
+    Effect::new(move |_| origin.set(window().location().origin().unwrap_or_default()));
+    let snippet = move || {
+        format!(
+            r#"<iframe src="{}{path}" width="960" height="600" style="border:0" allow="fullscreen" title="3D model"></iframe>"#,
+            origin.get()
+        )
+    };
+    view! {
+        <details class="embed-snippet">
+            <summary>"Embed this model on another site"</summary>
+            <label for="embed-code">"Paste this into a web page: it shows the 3D view of this version to anyone."</label>
+            <textarea id="embed-code" readonly rows="2" prop:value=snippet></textarea>
+        </details>
     }
 }
 
@@ -179,12 +208,15 @@ fn VersionActions(version: VersionRow, project_id: String) -> impl IntoView {
                 <button class="button small" type="submit">"Move"</button>
                 <FormError result=Signal::derive(move || moved.value().get()) />
             </ActionForm>
-            <ActionForm action=delete>
-                <input type="hidden" name="project_id" value=p3 />
-                <input type="hidden" name="version_id" value=v3 />
-                <button class="button small danger" type="submit">"Delete version"</button>
-                <FormError result=Signal::derive(move || delete.value().get()) />
-            </ActionForm>
+            <Confirm label="Delete version…">
+                <ActionForm action=delete>
+                    <input type="hidden" name="project_id" value=p3 />
+                    <input type="hidden" name="version_id" value=v3 />
+                    <p>"Deleting this version removes it from the model for everyone. This cannot be undone."</p>
+                    <button class="button small danger" type="submit">"Delete version"</button>
+                    <FormError result=Signal::derive(move || delete.value().get()) />
+                </ActionForm>
+            </Confirm>
         </details>
     }
 }

@@ -20,6 +20,8 @@ pub async fn create_project(
                 name,
                 description: Some(description),
                 visibility: visibility_from(&visibility)?,
+                // A model to upload into from the start, as the project page expects.
+                with_main_model: true,
             };
             let created = service::create(&core, &actor, input).await.map_err(fail)?;
             go_to(&format!("/projects/{}", created.project.id)).await

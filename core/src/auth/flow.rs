@@ -48,7 +48,9 @@ fn later(lifetime: Duration) -> chrono::DateTime<Utc> {
 pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Result<Option<User>> {
     let account =
         crate::users::normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-    tolerate_cache(core.rate_limiter.check(Action::FailedLogin, &account).await)?;
+    core.rate_limiter
+        .check(Action::FailedLogin, &account)
+        .await?;
     let stored = core.auth.password_hash(email).await?;
     let (user_id, hash) = match stored {
         Some((id, Some(hash))) => (Some(id), Some(hash)),
@@ -64,7 +66,9 @@ pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Resu
     .map_err(|e| Error::backend("checking a password", e))?;
     match (user_id, matches) {
         (Some(id), true) => {
-            tolerate_cache(core.rate_limiter.reset(Action::FailedLogin, &account).await)?;
+            core.rate_limiter
+                .reset(Action::FailedLogin, &account)
+                .await?;
             Ok(core
                 .store
                 .user_by_id(&id)
@@ -75,22 +79,10 @@ pub async fn check_credentials(core: &Core, email: &str, password: &str) -> Resu
             // Over the limit already (another attempt raced this one): the next check refuses.
             match core.rate_limiter.spend(Action::FailedLogin, &account).await {
                 Ok(_) | Err(Error::RateLimited { .. }) => {}
-                Err(e) => tolerate_cache(Err(e))?,
+                Err(e) => return Err(e),
             }
             Ok(None)
         }
-    }
-}
-
-/// Lets sign-in go on without its per-account limit while the cache cannot be reached, as the
-/// server does for every other limit; refusals pass through.
-fn tolerate_cache(outcome: Result<()>) -> Result<()> {
-    match outcome {
-        Err(e @ Error::Backend { .. }) => {
-            tracing::warn!(error = %e, "cannot count failed sign-ins");
-            Ok(())
-        }
-        other => other,
     }
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
 use super::fanout::Fanout;
@@ -21,6 +21,9 @@ pub struct RedisCache {
 }
 
 /// INCRBY that starts the key's expiry window on first use, atomically.
+/// The longest a command or a reconnect attempt waits for Redis.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
 const INCR_WITH_WINDOW: &str = r"
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < 0 then
@@ -41,12 +44,20 @@ impl RedisCache {
                 Error::backend(format!("cannot connect to Redis at {shown}"), "timed out")
             })?
             .context(|| format!("cannot connect to Redis at {shown}"))?;
-        let conn = tokio::time::timeout(CONNECT_TIMEOUT, ConnectionManager::new(client.clone()))
-            .await
-            .map_err(|_| {
-                Error::backend(format!("cannot connect to Redis at {shown}"), "timed out")
-            })?
-            .context(|| format!("cannot connect to Redis at {shown}"))?;
+        // Short timeouts and few reconnect attempts: during an outage a command fails within
+        // about a second instead of waiting out the client's default back-off.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(COMMAND_TIMEOUT);
+        let conn = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            ConnectionManager::new_with_config(client.clone(), config),
+        )
+        .await
+        .map_err(|_| Error::backend(format!("cannot connect to Redis at {shown}"), "timed out"))?
+        .context(|| format!("cannot connect to Redis at {shown}"))?;
         Ok(RedisCache {
             fanout: Fanout::new(client, shown.clone()),
             conn,

@@ -274,7 +274,13 @@ pub struct Window {
 #[async_trait]
 pub trait ProjectStore: Send + Sync + 'static {
     /// Inserts a project with its owner and its `main` model, all or nothing.
-    async fn create_project(&self, project: &Project, owner_id: &str, main: &Model) -> Result<()>;
+    /// Inserts a project, its owner and, when given, its first model, all at once.
+    async fn create_project(
+        &self,
+        project: &Project,
+        owner_id: &str,
+        first_model: Option<&Model>,
+    ) -> Result<()>;
     async fn project(&self, id: &str) -> Result<Option<Project>>;
     async fn update_project(&self, project: &Project) -> Result<()>;
     async fn delete_project(&self, id: &str) -> Result<bool>;

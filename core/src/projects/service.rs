@@ -113,9 +113,12 @@ pub struct NewProject {
     pub name: String,
     pub description: Option<String>,
     pub visibility: Visibility,
+    /// Whether it starts with a `main` model, as the legacy `streamCreate` and the web app make
+    /// it; Speckle's current `projectMutations.create` makes a project without models.
+    pub with_main_model: bool,
 }
 
-/// Creates a project owned by the caller, with its `main` model.
+/// Creates a project owned by the caller (with a `main` model when asked).
 pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Access> {
     authz::authorize(actor, Action::CreateProject, None)?;
     let principal = principal(actor)?;
@@ -129,7 +132,7 @@ pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Acc
         created_at: now,
         updated_at: now,
     };
-    let main = Model {
+    let main = input.with_main_model.then(|| Model {
         id: ids::new_id(),
         project_id: project.id.clone(),
         name: MAIN_MODEL.into(),
@@ -137,9 +140,9 @@ pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Acc
         author_id: Some(principal.user.id.clone()),
         created_at: now,
         updated_at: now,
-    };
+    });
     core.projects
-        .create_project(&project, &principal.user.id, &main)
+        .create_project(&project, &principal.user.id, main.as_ref())
         .await?;
     activity::record(
         core,

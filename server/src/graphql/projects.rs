@@ -632,7 +632,7 @@ async fn reload(ctx: &Context<'_>, id: &str) -> Result<Project> {
 
 #[Object]
 impl ProjectMutations {
-    /// Creates a project owned by the caller, with a `main` model; private unless asked otherwise.
+    /// Creates a project owned by the caller, without models; private unless asked otherwise.
     async fn create(
         &self,
         ctx: &Context<'_>,
@@ -654,6 +654,8 @@ impl ProjectMutations {
                 name: input.name.unwrap_or_else(|| "Unnamed project".into()),
                 description: input.description,
                 visibility,
+                // As Speckle's current server: clients make the models they send to.
+                with_main_model: false,
             },
         )
         .await

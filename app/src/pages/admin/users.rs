@@ -43,6 +43,13 @@ pub fn Users(users: UserList) -> impl IntoView {
     let query = use_query_map();
     let UserList { search, from, page } = users;
     let set_role = ServerAction::<SetServerRole>::new();
+    // While another page of users loads, the list on screen is the old one: its rows are
+    // about to be replaced, so a choice made in them would be lost. They wait, disabled.
+    let listing = RwSignal::new(false);
+    // Made here, not in each row: a row's own signals go with it, while the old rows' last
+    // updates (when a new list replaces them) still read them.
+    let saving = set_role.pending();
+    let busy = Signal::derive(move || saving.get() || listing.get());
     // Read the list again after every attempt: a refused change must not stay selected.
     Effect::new(move |_| {
         if set_role.version().get() > 0 {
@@ -62,13 +69,13 @@ pub fn Users(users: UserList) -> impl IntoView {
             </Form>
             <FormError result=set_role.value() />
             <Done result=set_role.value() message="The role is changed." />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Transition fallback=|| view! { <p>"Loading…"</p> } set_pending=listing>
                 {move || Suspend::new(async move {
                     match page.await {
                         Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                         Ok(page) if page.items.is_empty() => view! { <p>"No users match."</p> }.into_any(),
                         Ok(page) => view! {
-                            <UserTable users=page.items set_role attempt=set_role.version().get_untracked() />
+                            <UserTable users=page.items set_role listing busy search=search.get_untracked().unwrap_or_default() attempt=set_role.version().get_untracked() />
                             <Pager list="users" search=search.get_untracked() from=from.get_untracked() next=page.next />
                         }.into_any(),
                     }
@@ -84,10 +91,14 @@ pub fn Users(users: UserList) -> impl IntoView {
 fn UserTable(
     users: Vec<AdminUser>,
     set_role: ServerAction<SetServerRole>,
+    listing: RwSignal<bool>,
+    busy: Signal<bool>,
+    /// The search this list answers, for scripts to tell it from the list before.
+    search: String,
     attempt: usize,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" data-search=search aria-busy=move || listing.get().to_string()>
             <table class="list">
                 <caption class="visually-hidden">"Users"</caption>
                 <thead>
@@ -101,7 +112,7 @@ fn UserTable(
                 </thead>
                 <tbody>
                     <For each=move || users.clone() key=move |user| (user.id.clone(), attempt) let:user>
-                        <UserRow user set_role />
+                        <UserRow user set_role listing busy />
                     </For>
                 </tbody>
             </table>
@@ -110,8 +121,13 @@ fn UserTable(
 }
 
 #[component]
-fn UserRow(user: AdminUser, set_role: ServerAction<SetServerRole>) -> impl IntoView {
-    let pending = set_role.pending();
+fn UserRow(
+    user: AdminUser,
+    set_role: ServerAction<SetServerRole>,
+    listing: RwSignal<bool>,
+    busy: Signal<bool>,
+) -> impl IntoView {
+    let pending = move || busy.get();
     let select_id = format!("role-{}", user.id);
     let select_label = format!("Server role of {}", user.name);
     let archived = user.role == ARCHIVED;
@@ -134,14 +150,14 @@ fn UserRow(user: AdminUser, set_role: ServerAction<SetServerRole>) -> impl IntoV
                 <ActionForm action=set_role attr:class="inline role-form">
                     <input type="hidden" name="user_id" value=role_form_id />
                     <label class="visually-hidden" for=select_id.clone()>{select_label}</label>
-                    <select id=select_id name="role">
+                    <select id=select_id name="role" disabled=move || listing.get()>
                         {archived.then(|| view! { <option value=ARCHIVED selected>"Archived"</option> })}
                         {options.into_iter().map(|(role, selected)| view! {
                             <option value=role selected=selected>{role_label(role)}</option>
                         }).collect_view()}
                     </select>
                     <button class="button small" type="submit" disabled=pending>
-                        {move || if pending.get() { "Saving…" } else { "Change" }}
+                        {move || if pending() { "Saving…" } else { "Change" }}
                     </button>
                 </ActionForm>
             </td>
@@ -153,7 +169,7 @@ fn UserRow(user: AdminUser, set_role: ServerAction<SetServerRole>) -> impl IntoV
                             <input type="hidden" name="role" value=ARCHIVED />
                             <p>{warning}</p>
                             <button class="button small danger" type="submit" disabled=pending>
-                                {move || if pending.get() { "Archiving…" } else { "Archive user" }}
+                                {move || if pending() { "Archiving…" } else { "Archive user" }}
                             </button>
                         </ActionForm>
                     </Confirm>

@@ -42,7 +42,12 @@ type AttachmentRow = crate::db::project_rows::AttachmentRow<Time>;
 
 #[async_trait]
 impl ProjectStore for PgDb {
-    async fn create_project(&self, project: &Project, owner_id: &str, main: &Model) -> Result<()> {
+    async fn create_project(
+        &self,
+        project: &Project,
+        owner_id: &str,
+        first_model: Option<&Model>,
+    ) -> Result<()> {
         let what = || "creating a project".to_string();
         let mut tx = self.pool.begin().await.context(what)?;
         sqlx::query(
@@ -68,7 +73,9 @@ impl ProjectStore for PgDb {
         .execute(&mut *tx)
         .await
         .context(what)?;
-        insert_model(&mut tx, main).await?;
+        if let Some(model) = first_model {
+            insert_model(&mut tx, model).await?;
+        }
         tx.commit().await.context(what)
     }
 

@@ -138,6 +138,7 @@ impl LegacyMutation {
                 name: stream.name.unwrap_or_else(|| "Unnamed stream".into()),
                 description: stream.description,
                 visibility,
+                with_main_model: true,
             },
         )
         .await

@@ -1,0 +1,427 @@
+// The model page as a reviewer uses it, on a real two-storey IFC file (fixtures/two_storey_house.ifc,
+// written by fixtures/two_storey_house.py): readable properties, spaces hidden or see-through,
+// the spatial tree's isolate, the whole screen, measuring, finding, and a view kept in a link.
+// Screenshots of each at 1920×1080 and 390×844 go to the test artefacts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { BASE_URL, launch, openPage, screenshot, waitForMail, linkIn } from './support.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const stamp = Date.now();
+const reviewer = { name: 'Ada Reviewer', email: `ada-${stamp}@example.com`, password: 'sections and elevations' };
+let modelUrl;
+/** The reviewer's signed-in session, kept after signing up: signing in for every test would
+ * spend the sign-in rate limit the other test files need too. */
+let session;
+
+const DESKTOP = { width: 1920, height: 1080 };
+const PHONE = { width: 390, height: 844 };
+
+/** Console errors other than the browser's own notes on 4xx answers. */
+function realErrors(errors) {
+  return errors.filter((e) => !e.includes('status of 4'));
+}
+
+/** A page in a new browser context signed in as the reviewer, collecting console errors. */
+async function reviewerPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, storageState: session });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(String(error)));
+  return { page, errors };
+}
+
+/** Opens the model (with an optional `#…` view) and waits until the model is drawn. */
+async function openModel(page, fragment = '') {
+  await page.goto(`${modelUrl}${fragment}`);
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  await page.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });
+  await page.locator('.tree [data-category="IfcBuildingStorey"]').first().waitFor();
+}
+
+/** Pixels of the canvas by what they show: each wall colour, see-through red, opaque red. */
+function pixels(page) {
+  return page.evaluate(() => {
+    const source = document.querySelector('canvas.viewer-canvas');
+    const copy = document.createElement('canvas');
+    copy.width = source.width; copy.height = source.height;
+    const context = copy.getContext('2d');
+    context.drawImage(source, 0, 0);
+    const { data } = context.getImageData(0, 0, copy.width, copy.height);
+    const counts = { blue: 0, green: 0, red: 0, opaqueRed: 0, drawn: 0 };
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+      if (b > r + 60 && b > g + 30) counts.blue++;
+      if (g > r + 50 && g > b + 40) counts.green++;
+      if (r > g + 40 && r > b + 40) counts.red++;
+      if (r > 190 && g < 70 && b < 70) counts.opaqueRed++;
+      if (r < 195 || b - r > 60 || g - r > 50) counts.drawn++;
+    }
+    return counts;
+  });
+}
+
+/** Waits for the next two frames, so a change has been drawn. */
+function frames(page) {
+  return page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+/** Where a scene point (metres, Z up) appears in the canvas for the orbit in `#view=`. */
+function project(orbit, point, width, height) {
+  const [tx, ty, tz, distance, azimuth, elevation] = orbit;
+  const eye = [
+    tx + distance * Math.cos(elevation) * Math.cos(azimuth),
+    ty + distance * Math.cos(elevation) * Math.sin(azimuth),
+    tz + distance * Math.sin(elevation),
+  ];
+  const sub = (a, b) => a.map((v, i) => v - b[i]);
+  const dot = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
+  const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+  const unit = (a) => a.map((v) => v / Math.hypot(...a));
+  const forward = unit(sub([tx, ty, tz], eye));
+  const right = unit(cross(forward, [0, 0, 1]));
+  const up = cross(right, forward);
+  const d = sub(point, eye);
+  const depth = dot(d, forward);
+  const half = Math.tan(Math.PI / 8); // the viewer's 45° vertical field of view
+  const x = dot(d, right) / (depth * half * (width / height));
+  const y = dot(d, up) / (depth * half);
+  return [(x + 1) / 2 * width, (1 - y) / 2 * height];
+}
+
+test('a reviewer uploads a two-storey IFC file and the view fills the screen', async () => {
+  const { page, errors } = await openPage(browser);
+  await page.setViewportSize(DESKTOP);
+  await page.goto(`${BASE_URL}/authn/register`);
+  await page.getByLabel('Name').fill(reviewer.name);
+  await page.getByLabel('E-mail address').fill(reviewer.email);
+  await page.getByLabel('Password').fill(reviewer.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('.account .who', { hasText: reviewer.name }).waitFor({ timeout: 15_000 });
+  const mail = await waitForMail(reviewer.email, 'Verify your e-mail address for Fleck');
+  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
+  await page.getByText('Your e-mail address is verified').waitFor();
+  session = await page.context().storageState();
+
+  await page.goto(`${BASE_URL}/`);
+  await page.getByLabel('Name', { exact: true }).fill(`Two-storey house ${stamp}`);
+  await page.getByLabel('Anyone with the link').check();
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.waitForURL(/\/projects\/[^/?]+$/);
+  await page.locator('.model-line[data-model="main"] a.model-name').click();
+  await page.waitForURL(/\/models\//);
+  modelUrl = page.url().split('#')[0];
+  await page.locator('[data-empty="imports"]').waitFor();
+  const file = new URL('../fixtures/two_storey_house.ifc', import.meta.url).pathname;
+  await page.locator('[data-import-input]').setInputFiles(file);
+  await page.locator('.import[data-import="two_storey_house.ifc"][data-status="success"]').waitFor({ timeout: 90_000 });
+  await page.locator('tr[data-version]', { hasText: 'File upload: two_storey_house.ifc' }).waitFor({ timeout: 15_000 });
+
+  await openModel(page);
+  const canvas = await page.locator('canvas.viewer-canvas').boundingBox();
+  const share = (canvas.width * canvas.height) / (DESKTOP.width * DESKTOP.height);
+  assert.ok(share >= 0.7, `the view fills ${Math.round(share * 100)} % of a 1920×1080 window`);
+  assert.ok(canvas.y + canvas.height <= DESKTOP.height + 1, 'the whole view is on screen without scrolling');
+  assert.ok((await pixels(page)).drawn > 10_000, 'the model is drawn');
+  await screenshot(page, 'review-1920-whole-screen');
+
+  // The keys are one `?` away, and the view can take the whole screen.
+  await page.locator('canvas.viewer-canvas').focus();
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keys and mouse' }).waitFor();
+  await screenshot(page, 'review-1920-keys');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'Keys and mouse' }).waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Full screen' }).click();
+  await page.waitForFunction(() => document.fullscreenElement?.classList.contains('viewer'));
+  await page.waitForFunction(() => document.querySelector('canvas.viewer-canvas').height >= window.innerHeight - 2);
+  await page.getByRole('button', { name: 'Full screen' }).click();
+  await page.waitForFunction(() => !document.fullscreenElement);
+
+  // Panels fold away and come back.
+  await page.getByRole('button', { name: 'Model panel' }).click();
+  await page.locator('.model-panel .panel-body').waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Model panel' }).click();
+  await page.locator('.model-panel .tree').waitFor();
+
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  const narrow = await page.evaluate(() => document.documentElement.scrollWidth);
+  const wide = await page.evaluate((width) => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > width + 1)
+    .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}`).join(', '), PHONE.width);
+  assert.ok(narrow <= PHONE.width, `the phone page is not wider than the screen (${narrow} px: ${wide})`);
+  await screenshot(page, 'review-390-whole-screen');
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('a picked wall shows every property readable, grouped by set, identifiers last', async () => {
+  const { page, errors } = await reviewerPage();
+  await openModel(page);
+  await page.getByRole('button', { name: 'Open Ground floor', exact: true }).click();
+  await page.locator('.tree-name', { hasText: 'Ground floor south wall' }).click();
+  const panel = page.locator('.object-panel .properties[data-selected]');
+  await panel.waitFor();
+  const groups = await panel.locator('.property-group').evaluateAll((list) => list.map((g) => g.dataset.group));
+  assert.equal(groups[0], 'Element');
+  assert.equal(groups.at(-1), 'Identifiers', 'ids come last');
+  assert.ok(groups.includes('Pset_WallCommon') && groups.includes('Qto_WallBaseQuantities'), groups.join(', '));
+  const fire = panel.locator('[data-group="Pset_WallCommon"] tr[data-property="FireRating"] .property-value');
+  assert.equal(await fire.innerText(), 'REI 60');
+  // At 1280×800 every open value cell is at least 80 px wide and every name and value shows whole.
+  const cells = await panel.locator('details[open] .property-table tr').evaluateAll((rows) => rows.map((row) => {
+    const [name, value] = [row.querySelector('th'), row.querySelector('td')];
+    return {
+      property: row.dataset.property,
+      valueWidth: value.getBoundingClientRect().width,
+      nameWidth: name.getBoundingClientRect().width,
+      clipped: name.scrollWidth > name.clientWidth + 1 || value.scrollWidth > value.clientWidth + 1,
+    };
+  }));
+  assert.ok(cells.length >= 10, `${cells.length} properties listed`);
+  for (const cell of cells) {
+    assert.ok(cell.valueWidth >= 80, `${cell.property}: value cell ${cell.valueWidth} px wide`);
+    assert.ok(cell.nameWidth >= 80, `${cell.property}: name cell ${cell.nameWidth} px wide`);
+    assert.ok(!cell.clipped, `${cell.property} is shown whole`);
+  }
+  // The panel sits beside the view, not below the page's fold.
+  const box = await panel.boundingBox();
+  assert.ok(box.y < 800 / 2, `the properties start at y = ${box.y}`);
+  // Groups fold; identifiers start folded.
+  assert.equal(await panel.locator('[data-group="Identifiers"]').getAttribute('open'), null);
+  await panel.locator('[data-group="Qto_WallBaseQuantities"] > summary').click();
+  assert.equal(await panel.locator('[data-group="Qto_WallBaseQuantities"]').getAttribute('open'), null);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await fire.locator('xpath=..').getByRole('button', { name: 'Copy FireRating' }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'REI 60');
+  await screenshot(page, 'review-1280-properties');
+
+  // Picking in the view selects too.
+  const canvas = await page.locator('canvas.viewer-canvas').boundingBox();
+  await page.mouse.click(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+  await page.waitForFunction(() => document.querySelector('.properties[data-selected]')?.dataset.selected);
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('spaces are hidden until asked for, then drawn see-through', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  // Looking down into the house, so the rooms would cover the floors if drawn solid.
+  await openModel(page, '#view=5,3,1.5,22,-1.2,1.0');
+  const without = await pixels(page);
+  assert.ok(without.red < 50, `no room is drawn by default (${without.red} red pixels)`);
+  await page.getByRole('button', { name: 'Spaces' }).click();
+  await frames(page);
+  const withSpaces = await pixels(page);
+  assert.ok(withSpaces.red > 1000, `the rooms show as a red tint (${withSpaces.red} pixels)`);
+  assert.equal(withSpaces.opaqueRed, 0, 'no room is drawn opaque');
+  await screenshot(page, 'review-1920-spaces');
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  await screenshot(page, 'review-390-spaces');
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('isolating a storey in the spatial tree shows that storey only, and Fit frames it', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  const whole = await pixels(page);
+  assert.ok(whole.blue > 1000 && whole.green > 1000, `both storeys are drawn (${whole.blue} blue, ${whole.green} green)`);
+  const tree = page.locator('.model-panel .tree');
+  for (const level of ['Plot 12', 'Two-storey house', 'Ground floor', 'First floor']) {
+    await tree.locator('.tree-name', { hasText: level }).first().waitFor();
+  }
+  await tree.getByRole('button', { name: 'Isolate Ground floor', exact: true }).click();
+  await frames(page);
+  const ground = await pixels(page);
+  assert.equal(ground.green, 0, 'nothing of the first floor is drawn');
+  assert.ok(ground.blue > 1000, `the ground floor is drawn (${ground.blue} blue pixels)`);
+  await page.getByRole('button', { name: 'Fit' }).click();
+  await frames(page);
+  const fitted = await pixels(page);
+  assert.ok(fitted.blue > ground.blue * 1.2, `Fit frames the ground floor (${ground.blue} → ${fitted.blue} blue pixels)`);
+  await screenshot(page, 'review-1920-storey-isolated');
+  // Opening and closing a storey redraws its branch of the tree (and raises no error).
+  await tree.getByRole('button', { name: 'Open Ground floor', exact: true }).click();
+  await tree.locator('.tree-name', { hasText: 'Ground floor north wall' }).waitFor();
+  await tree.getByRole('button', { name: 'Open Ground floor', exact: true }).click();
+  await tree.locator('.tree-name', { hasText: 'Ground floor north wall' }).waitFor({ state: 'detached' });
+  // Hiding a storey from the tree takes it away; the category list hides it the same way.
+  await tree.getByRole('button', { name: 'Isolate Ground floor', exact: true }).click();
+  await tree.getByRole('checkbox', { name: 'Show First floor', exact: true }).uncheck();
+  await frames(page);
+  assert.equal((await pixels(page)).green, 0, 'the hidden storey is not drawn');
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  await screenshot(page, 'review-390-storey-hidden');
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('measuring between two corners of a wall gives its length to the millimetre', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  const orbit = [5, 3, 3, 25, -1.5708, 0.35];
+  await openModel(page, `#view=${orbit.join(',')}`);
+  await page.getByRole('button', { name: 'Measure' }).click();
+  const canvas = page.locator('canvas.viewer-canvas');
+  const box = await canvas.boundingBox();
+  // The first floor's south wall, top outer corners, clicked a few pixels inside the wall: the
+  // points snap to the corners.
+  const [lx, ly] = project(orbit, [0, 0, 5.8], box.width, box.height);
+  const [rx, ry] = project(orbit, [10, 0, 5.8], box.width, box.height);
+  await page.mouse.click(box.x + lx + 4, box.y + ly + 4);
+  await page.getByText('Click a second point.').waitFor();
+  await page.mouse.click(box.x + rx - 4, box.y + ry + 4);
+  const readout = page.locator('.viewer-readout[data-distance-m]');
+  await readout.waitFor();
+  const metres = Number(await readout.getAttribute('data-distance-m'));
+  assert.ok(Math.abs(metres - 10) <= 0.001, `the wall measures ${metres} m`);
+  assert.match(await readout.innerText(), /10\.000 m/);
+  assert.equal(await page.locator('.measure-overlay circle').count(), 2);
+  await screenshot(page, 'review-1920-measure');
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  await screenshot(page, 'review-390-measure');
+  await page.setViewportSize(DESKTOP);
+  await canvas.focus();
+  await page.keyboard.press('Escape');
+  await page.locator('.measure-overlay circle').first().waitFor({ state: 'detached' });
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('finding walls by a property value and isolating the results', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  await page.getByRole('tab', { name: 'Find' }).click();
+  await page.getByLabel('Find objects').fill('FireRating = REI60');
+  await page.getByRole('button', { name: 'Find', exact: true }).click();
+  const results = page.locator('.find-results[data-found]');
+  await results.waitFor();
+  assert.equal(await results.getAttribute('data-found'), '4');
+  await results.getByRole('button', { name: 'Isolate results' }).click();
+  await frames(page);
+  const only = await pixels(page);
+  assert.equal(only.green, 0, 'first-floor walls (REI 30) are not drawn');
+  assert.ok(only.blue > 1000, 'the ground-floor walls are');
+  await screenshot(page, 'review-1920-find');
+  await page.getByLabel('Find objects').fill('slab');
+  await page.getByRole('button', { name: 'Find', exact: true }).click();
+  await page.locator('.find-results[data-found="2"]').waitFor();
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  await screenshot(page, 'review-390-find');
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('a copied link restores the camera, the section box and what was hidden', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  await page.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).uncheck();
+  await page.getByRole('tab', { name: 'Section' }).click();
+  await page.getByLabel('Cut the model to a box').check();
+  await page.locator('#section-x-to').fill('50');
+  await page.locator('canvas.viewer-canvas').focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.getByRole('button', { name: 'Copy link' }).click();
+  const link = await page.locator('#view-link').inputValue();
+  assert.match(link, /#view=.*section=0,50,0,100,0,100.*hide=/);
+  await frames(page);
+  const before = await pixels(page);
+  await screenshot(page, 'review-1920-saved-view');
+
+  const { page: other, errors: otherErrors } = await reviewerPage(DESKTOP);
+  await other.goto(link);
+  await other.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });
+  assert.equal(await other.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).isChecked(), false);
+  await other.getByRole('tab', { name: 'Section' }).click();
+  assert.equal(await other.getByLabel('Cut the model to a box').isChecked(), true);
+  assert.equal(await other.locator('#section-x-to').inputValue(), '50');
+  await frames(other);
+  const after = await pixels(other);
+  assert.equal(after.green, 0, 'the hidden storey stays hidden');
+  assert.ok(Math.abs(after.blue - before.blue) <= before.blue * 0.02, `the same picture (${before.blue} and ${after.blue} blue pixels)`);
+  assert.equal(new URL(other.url()).hash.split('&')[0], new URL(link).hash.split('&')[0], 'the same camera');
+  await other.setViewportSize(PHONE);
+  await frames(other);
+  await screenshot(other, 'review-390-saved-view');
+  assert.deepEqual(realErrors(errors), []);
+  assert.deepEqual(realErrors(otherErrors), []);
+  await other.context().close();
+  await page.context().close();
+});
+
+test('a public project\'s model embeds on another site, the viewer alone', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  await page.goto(modelUrl);
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  await page.getByText('Embed this model on another site').click();
+  const snippet = await page.locator('#embed-code').inputValue();
+  const src = snippet.match(/src="([^"]+)"/)[1];
+  assert.match(src, new RegExp(`^${BASE_URL}/embed/projects/`));
+  // Other pages stay unframable; the embed page says anyone may frame it.
+  assert.equal((await fetch(modelUrl)).headers.get('x-frame-options'), 'DENY');
+  const framed = await fetch(src);
+  assert.equal(framed.headers.get('x-frame-options'), null);
+  assert.match(framed.headers.get('content-security-policy'), /frame-ancestors \*/);
+
+  // Another site's page frames it: served at `localhost`, another site than 127.0.0.1 (so no
+  // session cookie reaches the frame), and local, as browsers want a page that frames a
+  // loopback server to be.
+  const other = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(`<!doctype html><title>Portfolio</title><h1>A practice's portfolio</h1>${snippet}`);
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const { page: site, errors: siteErrors } = await openPage(browser);
+  await site.setViewportSize(DESKTOP);
+  await site.goto(`http://localhost:${other.address().port}/`);
+  const frame = site.frameLocator('iframe');
+  await frame.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });
+  assert.equal(await frame.locator('.topbar').count(), 0, 'the viewer alone, without the site\'s header');
+  const drawn = await frame.locator('canvas.viewer-canvas').evaluate((source) => {
+    const copy = document.createElement('canvas');
+    copy.width = source.width; copy.height = source.height;
+    const context = copy.getContext('2d');
+    context.drawImage(source, 0, 0);
+    const { data } = context.getImageData(0, 0, copy.width, copy.height);
+    let painted = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 2] > data[i] + 60 || data[i + 1] > data[i] + 50) painted++;
+    return painted;
+  });
+  assert.ok(drawn > 5000, `the embedded model is drawn (${drawn} pixels)`);
+  await screenshot(site, 'review-1920-embed');
+  await site.setViewportSize(PHONE);
+  await frames(site);
+  await screenshot(site, 'review-390-embed');
+  assert.deepEqual(realErrors(errors), []);
+  assert.deepEqual(realErrors(siteErrors), []);
+  await site.context().close();
+  other.close();
+  await page.context().close();
+});
+
+test('deleting a version asks first', async () => {
+  const { page, errors } = await reviewerPage();
+  await page.goto(modelUrl);
+  const row = page.locator('tr[data-version]').first();
+  await row.getByText('Edit').click();
+  const remove = row.getByRole('button', { name: 'Delete version' });
+  assert.equal(await remove.isVisible(), false, 'the delete button is behind a confirmation');
+  await row.getByText('Delete version…').click();
+  await remove.waitFor();
+  assert.match(await row.locator('.confirm-body').innerText(), /cannot be undone/);
+  await screenshot(page, 'review-delete-version-confirm');
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});

@@ -1,0 +1,183 @@
+//! E-mail verification and password reset, end to end: the mail goes through the job queue to
+//! the outbox, and its link does what it says, once.
+
+use crate::support::{register, TestServer};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+fn client() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+/// The first link in a mail's plain-text part that starts with `prefix`.
+fn link(mail: &str, prefix: &str) -> String {
+    // Quoted-printable may wrap long lines with a trailing `=`; undo that first.
+    let unwrapped = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let start = unwrapped
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} link in:\n{mail}"));
+    unwrapped[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn verified(server: &TestServer, token: &str) -> Value {
+    let body: Value = client()
+        .post(server.at("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ activeUser { verified } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["data"]["activeUser"]["verified"].clone()
+}
+
+#[tokio::test]
+async fn registration_mails_a_single_use_verification_link() {
+    let server = TestServer::start().await;
+    let token = register(&server, "ada@example.com", "correct horse").await;
+    assert_eq!(verified(&server, &token).await, false);
+
+    let mails = server.mail_to("ada@example.com").await;
+    assert_eq!(mails.len(), 1, "one verification mail");
+    assert!(mails[0].contains("Subject: Verify your e-mail address for Fleck"));
+    assert!(mails[0].contains("text/html"), "an HTML part too");
+    let url = link(&mails[0], &format!("{}/auth/verifyemail?t=", server.url));
+
+    let used = client().get(&url).send().await.unwrap();
+    assert_eq!(used.status(), StatusCode::FOUND);
+    assert!(used.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("emailverifiedstatus=true"));
+    assert_eq!(verified(&server, &token).await, true);
+
+    let again = client().get(&url).send().await.unwrap();
+    assert!(again.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("emailverifiederror="));
+}
+
+#[tokio::test]
+async fn a_new_verification_link_replaces_the_old_one() {
+    let server = TestServer::start().await;
+    let token = register(&server, "ada@example.com", "correct horse").await;
+    let first = link(
+        &server.mail_to("ada@example.com").await[0],
+        &format!("{}/auth/verifyemail?t=", server.url),
+    );
+
+    let resend: Value = client()
+        .post(server.at("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "mutation { requestVerification }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resend["data"]["requestVerification"], true, "{resend}");
+    let mut mails = Vec::new();
+    for _ in 0..50 {
+        mails = server.mail_to("ada@example.com").await;
+        if mails.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mails.len(), 2);
+    let old = client().get(&first).send().await.unwrap();
+    assert!(old.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("emailverifiederror="));
+    assert_eq!(verified(&server, &token).await, false);
+}
+
+#[tokio::test]
+async fn password_reset_sets_a_new_password_and_ends_sessions() {
+    let server = TestServer::start().await;
+    let token = register(&server, "ada@example.com", "correct horse").await;
+
+    // Unknown addresses get the same answer and no mail.
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let response = client()
+            .post(server.at("/auth/pwdreset/request"))
+            .json(&json!({ "email": email }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.text().await.unwrap(), "Password reset email sent.");
+    }
+    assert!(server.mail_to("nobody@example.com").await.is_empty());
+
+    let mails = server.mail_to("ada@example.com").await;
+    let reset = mails
+        .iter()
+        .find(|m| m.contains("Subject: Reset your Fleck password"))
+        .expect("a reset mail");
+    let url = link(
+        reset,
+        &format!("{}/authn/reset-password?token=", server.url),
+    );
+    let reset_token = url.split("token=").nth(1).unwrap().to_string();
+
+    let weak = client()
+        .post(server.at("/auth/pwdreset/finalize"))
+        .json(&json!({ "tokenId": reset_token, "password": "short" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
+
+    let done = client()
+        .post(server.at("/auth/pwdreset/finalize"))
+        .json(&json!({ "tokenId": reset_token, "password": "battery staple" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+
+    // Every earlier session ended…
+    let old_session = client()
+        .post(server.at("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ activeUser { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_session.status(), StatusCode::FORBIDDEN);
+    // …the new password works and the old one does not…
+    for (password, status) in [
+        ("battery staple", StatusCode::FOUND),
+        ("correct horse", StatusCode::UNAUTHORIZED),
+    ] {
+        let login = client()
+            .post(server.at("/auth/local/login?challenge=c"))
+            .form(&[("email", "ada@example.com"), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), status, "{password}");
+    }
+    // …and the link works once.
+    let reused = client()
+        .post(server.at("/auth/pwdreset/finalize"))
+        .json(&json!({ "tokenId": reset_token, "password": "another password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+}

@@ -1,0 +1,76 @@
+//! Rate limits over HTTP: Speckle's 429 with `Retry-After`, counted per address or per user.
+
+use crate::support::{graphql, register, TestServer};
+use fleck_core::ratelimit::Action;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn logins_over_the_limit_get_429_with_retry_after() {
+    let server = TestServer::start_with(|mut config| {
+        config
+            .rate_limits
+            .set_points(Action::Login, Some(2), Some(1));
+        config
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let attempt = || {
+        client
+            .post(server.at("/auth/local/login?challenge=c"))
+            .form(&[("email", "nobody@example.com"), ("password", "whatever1")])
+            .send()
+    };
+    let first = attempt().await.unwrap();
+    assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(first.headers()["x-ratelimit-remaining"], "1");
+    assert_eq!(attempt().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        attempt().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "the burst allowance"
+    );
+
+    let refused = attempt().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&retry_after), "{retry_after}");
+    assert!(refused.headers().contains_key("x-ratelimit-reset"));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "RATE_LIMIT_ERROR");
+
+    // Other routes keep their own budget.
+    assert_eq!(
+        client
+            .get(server.at("/liveness"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn token_creation_is_limited_per_user() {
+    let server = TestServer::start_with(|mut config| {
+        config
+            .rate_limits
+            .set_points(Action::TokenCreate, Some(1), Some(0));
+        config
+    })
+    .await;
+    let token = register(&server, "ada@example.com", "correct horse").await;
+    let create = "mutation { apiTokenCreate(token: { name: \"t\", scopes: [\"streams:read\"] }) }";
+    let first = graphql(&server, Some(&token), create, json!({})).await;
+    assert!(first["data"]["apiTokenCreate"].is_string(), "{first}");
+    let second = graphql(&server, Some(&token), create, json!({})).await;
+    assert_eq!(
+        second["errors"][0]["extensions"]["code"], "RATE_LIMIT_ERROR",
+        "{second}"
+    );
+}
