@@ -14,6 +14,7 @@ use crate::blobs::Blobs;
 use crate::cache::memory::MemoryCache;
 use crate::cache::redis::RedisCache;
 use crate::cache::Cache;
+use crate::changes::ChangeStore;
 use crate::comments::CommentStore;
 use crate::config::Config;
 use crate::db;
@@ -44,6 +45,7 @@ pub struct Core {
     pub(crate) webhooks: Arc<dyn WebhookStore>,
     pub(crate) ingestions: Arc<dyn IngestionStore>,
     pub(crate) comments: Arc<dyn CommentStore>,
+    pub(crate) changes: Arc<dyn ChangeStore>,
     pub(crate) objects: Arc<Objects>,
     pub jobs: Jobs,
     pub blobs: Arc<dyn Blobs>,
@@ -106,6 +108,7 @@ impl Core {
             webhooks: database.webhooks,
             ingestions: database.ingestions,
             comments: database.comments,
+            changes: database.changes,
             objects: Arc::new(Objects::new(database.objects)),
             blobs,
             cache,
@@ -144,6 +147,7 @@ impl Core {
             webhooks: self.webhooks.clone(),
             ingestions: self.ingestions.clone(),
             comments: self.comments.clone(),
+            changes: self.changes.clone(),
         }
     }
 

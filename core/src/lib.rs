@@ -6,6 +6,7 @@ pub mod authz;
 pub mod backends;
 pub mod blobs;
 pub mod cache;
+pub mod changes;
 pub mod comments;
 pub mod config;
 pub mod db;

@@ -2,6 +2,7 @@
 //! each job kind has a module of its own. The same workers run inside `fleck serve` and in any
 //! number of `fleck worker` processes.
 
+pub mod changes;
 pub mod files;
 pub mod import;
 pub mod ingest;
@@ -23,8 +24,8 @@ pub const MONITOR: &str = "monitor";
 
 /// What `--only` names, as job kinds and whether the monitor runs. Besides the job kinds
 /// themselves, the plural group names `previews`, `imports`, `webhooks`, `emails`, `files`
-/// (removing deleted projects' files) and `ingestions` (objects files sent by connectors) are
-/// accepted.
+/// (removing deleted projects' files), `ingestions` (objects files sent by connectors) and
+/// `changes` (what each new version changed) are accepted.
 pub fn select(only: &[String]) -> (Vec<String>, bool) {
     let monitor = only.is_empty() || only.iter().any(|o| o == MONITOR);
     let kinds = only
@@ -38,6 +39,7 @@ pub fn select(only: &[String]) -> (Vec<String>, bool) {
                 "emails" => fleck_core::mail::MAIL_JOB,
                 "files" => fleck_core::projects::service::FORGET_FILES_JOB,
                 "ingestions" => fleck_core::ingestions::objects_file::INGEST_JOB,
+                "changes" => fleck_core::changes::VERSION_CHANGES_JOB,
                 other => other,
             }
             .to_string()
@@ -78,6 +80,9 @@ pub fn registry(core: &Core, limits: &Limits) -> Registry {
     let mut registry = Registry::default();
     registry.add(Arc::new(mail::SendMail::new(core.mailer.clone())));
     registry.add(Arc::new(files::ForgetProjectFiles::new(core.clone())));
+    registry.add(Arc::new(changes::SummarizeVersionChanges::new(
+        core.clone(),
+    )));
     registry.add(Arc::new(ingest::IngestObjects::new(
         core.clone(),
         usize::try_from(limits.object_size_limit).unwrap_or(usize::MAX),

@@ -2,6 +2,7 @@
 //! chosen by the scheme of `DATABASE_URL`.
 
 mod auth_rows;
+mod changes;
 mod comments;
 mod ingestions;
 pub mod postgres;
@@ -11,6 +12,7 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use crate::auth::store::AuthStore;
+use crate::changes::ChangeStore;
 use crate::comments::CommentStore;
 use crate::config::redact_url;
 use crate::error::{Error, Result};
@@ -34,6 +36,7 @@ pub struct Database {
     pub webhooks: Arc<dyn WebhookStore>,
     pub ingestions: Arc<dyn IngestionStore>,
     pub comments: Arc<dyn CommentStore>,
+    pub changes: Arc<dyn ChangeStore>,
 }
 
 impl Database {
@@ -46,7 +49,8 @@ impl Database {
             + PreviewStore
             + WebhookStore
             + IngestionStore
-            + CommentStore,
+            + CommentStore
+            + ChangeStore,
     >(
         db: T,
     ) -> Self {
@@ -60,7 +64,8 @@ impl Database {
             previews: db.clone(),
             webhooks: db.clone(),
             ingestions: db.clone(),
-            comments: db,
+            comments: db.clone(),
+            changes: db,
         }
     }
 }

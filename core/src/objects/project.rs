@@ -50,6 +50,11 @@ impl ProjectObjects {
         self.objects.object_totals(&self.project_id).await
     }
 
+    /// Those of `ids` the project has, a chunk at a time (as `tree` reads a closure).
+    pub fn rows(&self, ids: Vec<String>) -> Rows {
+        tree::rows(self.objects.clone(), self.project_id.clone(), ids)
+    }
+
     /// The root object followed by every child in its closure; `None` without such a root.
     pub async fn tree(&self, root_id: &str) -> Result<Option<Rows>> {
         tree::whole(self.objects.clone(), &self.project_id, root_id).await

@@ -109,6 +109,8 @@ pub(crate) async fn create_with_id(
     if let Err(e) = crate::previews::request(core, project_id, &version.referenced_object).await {
         tracing::warn!(error = %e, version = %version.id, "could not queue the version's preview");
     }
+    // What changed since the model's previous version, summed up off the request path.
+    crate::changes::request_summary(core, project_id, &version.id).await;
     Ok(version)
 }
 

@@ -24,8 +24,8 @@ mod service;
 pub use service::*;
 
 /// The events a webhook may subscribe to (Speckle's `WebhookTriggers`, plus the activity
-/// actions Fleck records that Speckle also lets a webhook match).
-pub const TRIGGERS: [&str; 19] = [
+/// actions Fleck records that Speckle also lets a webhook match, and Fleck's own `commit_changes`).
+pub const TRIGGERS: [&str; 20] = [
     "stream_update",
     "stream_delete",
     "branch_create",
@@ -45,6 +45,8 @@ pub const TRIGGERS: [&str; 19] = [
     "stream_invite_declined",
     "model_ingestion_created",
     "model_ingestion_updated",
+    // Fleck's: what changed since the model's previous version (`changes::VERSION_CHANGES_ACTION`).
+    "commit_changes",
 ];
 
 /// Most webhooks one project may have.

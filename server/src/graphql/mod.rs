@@ -5,6 +5,7 @@
 
 mod activity;
 mod attachments;
+mod changes;
 mod comments;
 mod context;
 mod errors;

@@ -246,6 +246,17 @@ impl Project {
         super::comments::project_threads(ctx, &self.0, cursor, limit, filter).await
     }
 
+    /// What changed, element by element, from version `from` to version `to` of the project
+    /// (computed on first use, then kept).
+    async fn version_diff(
+        &self,
+        ctx: &Context<'_>,
+        from: ID,
+        to: ID,
+    ) -> Result<super::changes::VersionDiff> {
+        super::changes::diff(ctx, &self.0, &from, &to).await
+    }
+
     /// A comment (thread or reply) of the project; `null` when there is none.
     async fn comment(
         &self,

@@ -52,6 +52,11 @@ impl Version {
         super::comments::threads_about(ctx, &self.access, targets, cursor, limit).await
     }
 
+    /// What changed, element by element, since version `against` (usually an older one).
+    async fn changes(&self, ctx: &Context<'_>, against: ID) -> Result<super::changes::VersionDiff> {
+        super::changes::diff(ctx, &self.access, &against, &self.version.id).await
+    }
+
     async fn referenced_object(&self) -> Option<&str> {
         Some(self.version.referenced_object.as_str())
     }

@@ -948,3 +948,4 @@ async fn insert_model(conn: &mut sqlx::PgConnection, model: &Model) -> Result<()
 
 crate::db::ingestions::ingestion_store!(PgDb, Time, to_db);
 crate::db::comments::comment_store!(PgDb, sqlx::Postgres, Time, to_db);
+crate::db::changes::change_store!(PgDb, sqlx::Postgres, Time, to_db);

@@ -952,3 +952,4 @@ async fn insert_model(conn: &mut sqlx::SqliteConnection, model: &Model) -> Resul
 
 crate::db::ingestions::ingestion_store!(SqliteDb, i64, to_db);
 crate::db::comments::comment_store!(SqliteDb, sqlx::Sqlite, i64, to_db);
+crate::db::changes::change_store!(SqliteDb, sqlx::Sqlite, i64, to_db);
