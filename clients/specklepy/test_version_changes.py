@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any
 
-from conftest import create_project, create_version
+from conftest import create_model, create_project, create_version
 from gql import gql
 from specklepy.api import operations
 from specklepy.api.client import SpeckleClient
@@ -108,7 +108,7 @@ def diff(client: SpeckleClient, project_id: str, old: str, new: str) -> dict:
 
 def test_two_specklepy_sends_give_the_expected_change_set(client):
     project = create_project(client)
-    model = client.model.get_models(project.id).items[0]
+    model = create_model(client, project.id)
     v1 = create_version(client, project.id, model.id, object_id=send(client, project.id, first_model()))
     v2 = create_version(client, project.id, model.id, object_id=send(client, project.id, second_model()))
 
@@ -140,7 +140,7 @@ def test_two_specklepy_sends_give_the_expected_change_set(client):
 
 def test_each_new_version_gets_a_summary_in_the_activity(client):
     project = create_project(client)
-    model = client.model.get_models(project.id).items[0]
+    model = create_model(client, project.id)
     create_version(client, project.id, model.id, object_id=send(client, project.id, first_model()))
     v2 = create_version(client, project.id, model.id, object_id=send(client, project.id, second_model()))
     query = """query($projectId: String!) { project(id: $projectId) {

@@ -5,6 +5,8 @@ mod auth_contract;
 mod auth_flow;
 mod blobs_contract;
 mod cache_contract;
+mod changes_contract;
+mod changes_scale;
 mod comments_contract;
 mod mailer_contract;
 mod monitor;

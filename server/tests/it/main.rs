@@ -17,5 +17,6 @@ mod security_idlists;
 mod security_web;
 mod security_websocket;
 mod support;
+mod version_changes;
 mod webhooks;
 mod worker_crash;

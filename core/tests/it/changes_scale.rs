@@ -3,8 +3,6 @@
 //! changed property). Prints the time and peak memory of computing the change set on each
 //! backend. Without `FLECK_BENCH_ELEMENTS` it does nothing, so the ordinary test run skips it.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -19,8 +17,8 @@ use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::Core;
 use serde_json::json;
 
-support::contract_tests! {
-    implementations: [sqlite => support::sqlite_core, postgres => support::postgres_core],
+crate::support::contract_tests! {
+    implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
     contracts: [changes_of_two_large_versions],
 }
 
@@ -128,6 +126,7 @@ async fn changes_of_two_large_versions(core: Core) {
             name: "Bench".into(),
             description: None,
             visibility: Visibility::Private,
+            with_main_model: true,
         },
     )
     .await

@@ -3,8 +3,6 @@
 //! property, a deleted door, an added window), a re-send with new object ids and the same
 //! applicationIds, paging, who may compare, the limits, and the summary job's activity entry.
 
-mod support;
-
 use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -21,8 +19,8 @@ use fleck_core::users::{NewUser, ServerRole, User};
 use fleck_core::{Core, Error};
 use serde_json::{json, Value};
 
-support::contract_tests! {
-    implementations: [sqlite => support::sqlite_core, postgres => support::postgres_core],
+crate::support::contract_tests! {
+    implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
     contracts: [
         changes_list_moved_changed_deleted_and_added_elements,
         changes_match_a_resend_by_application_id,
@@ -157,6 +155,7 @@ async fn project(core: &Core, owner: &Actor, visibility: Visibility) -> String {
             name: "Tower".into(),
             description: None,
             visibility,
+            with_main_model: true,
         },
     )
     .await

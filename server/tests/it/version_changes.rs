@@ -2,12 +2,10 @@
 //! GraphQL, `Project.versionDiff` and `Version.changes` with counts, kinds, property changes and
 //! pages, Speckle-style error codes, and the summary the workers record for each new version.
 
-mod support;
-
 use std::io::Write;
 
+use crate::support::{graphql, register, TestServer};
 use serde_json::{json, Value};
-use support::{graphql, register, TestServer};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -92,21 +90,7 @@ const DIFF: &str = "query($p: String!, $from: ID!, $to: ID!, $kind: VersionChang
 async fn version_diff_lists_changes_with_counts_pages_and_a_summary_activity() {
     let server = TestServer::start().await;
     let token = register(&server, "owner@example.com", "correct horse").await;
-    let created = graphql(
-        &server,
-        Some(&token),
-        "mutation { projectMutations { create(input: {name: \"Tower\"}) { id models { items { id } } } } }",
-        json!({}),
-    )
-    .await;
-    let project = created["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let model_id = created["data"]["projectMutations"]["create"]["models"]["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (project, model_id) = crate::support::create_project(&server, &token, "PRIVATE").await;
     let (first, root1) = model(
         &[("a", "EI60", 0.0), ("b", "EI60", 5.0), ("c", "EI60", 9.0)],
         1,
