@@ -6,5 +6,5 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 FLECK_BENCH_ELEMENTS="${BENCH_ELEMENTS:-100000}" \
-  cargo test --release -p fleck-core --test changes_scale -- --nocapture --test-threads 1 2>&1 \
+  cargo test --release -p fleck-core --test it changes_scale:: -- --nocapture --test-threads 1 2>&1 \
   | grep -F '| ' | grep -v '^ *[0-9]* |' | sed 's/^test .* \.\.\. //'

@@ -371,6 +371,7 @@ async fn registry_only_keeps_the_named_kinds() {
             "mail",
             "preview",
             PROBE,
+            "version-changes",
             "webhook"
         ]
     );
@@ -404,7 +405,7 @@ async fn registry_only_names_the_known_kinds_for_an_unknown_one() {
     assert!(error.contains("\"nope\""), "{error}");
     assert!(
         error.contains(
-            "known kinds: file-import, forget-project-files, ingest-objects, mail, preview, webhook"
+            "known kinds: file-import, forget-project-files, ingest-objects, mail, preview, version-changes, webhook"
         ),
         "{error}"
     );
