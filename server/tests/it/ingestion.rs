@@ -278,3 +278,101 @@ async fn clients_see_a_speckle_version_and_cors_for_token_calls() {
         );
     }
 }
+
+/// Sending needs write access to the project: a reviewer, and the owner's own token limited to
+/// another project, may neither create an ingestion nor sign or process its upload.
+#[tokio::test]
+async fn readers_and_tokens_for_other_projects_cannot_send() {
+    use fleck_core::auth::{flow, Scope};
+    use fleck_core::authz::ProjectRole;
+    let sender = Sender::new().await;
+    let ingestion = sender.ingestion().await;
+    let core = &sender.server.core;
+    let reviewer_token = register(&sender.server, "reviewer@example.com", "correct horse").await;
+    let stores = core.database();
+    let reviewer = stores
+        .store
+        .user_by_email("reviewer@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    stores
+        .projects
+        .set_member(&sender.project, &reviewer.id, ProjectRole::Reviewer)
+        .await
+        .unwrap();
+    let (elsewhere, _) =
+        crate::support::create_project(&sender.server, &sender.token, "PRIVATE").await;
+    let owner = stores
+        .store
+        .user_by_email("connector@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let limited = flow::create_personal_token(
+        core,
+        &owner,
+        "elsewhere only",
+        &[Scope::StreamsRead, Scope::StreamsWrite, Scope::ProfileRead],
+        Scope::ALL,
+        None,
+        Some(vec![elsewhere]),
+    )
+    .await
+    .unwrap();
+
+    let http = reqwest::Client::new();
+    for token in [&reviewer_token, &limited] {
+        let created = graphql(
+            &sender.server,
+            Some(token),
+            "mutation($i: ModelIngestionCreateInput!) { projectMutations { modelIngestionMutations { create(input: $i) { id } } } }",
+            json!({ "i": {
+                "projectId": sender.project, "modelId": sender.model, "progressMessage": "Sending",
+                "sourceData": { "sourceApplicationSlug": "revit", "sourceApplicationVersion": "2026" },
+            } }),
+        )
+        .await;
+        assert_eq!(
+            created["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{created}"
+        );
+        let signed = http
+            .post(sender.at(&ingestion, "sign"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                signed.status(),
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+            ),
+            "sign: {}",
+            signed.status()
+        );
+        let processed = http
+            .post(sender.at(&ingestion, "process"))
+            .bearer_auth(token)
+            .json(&json!({ "etag": "\"0\"" }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                processed.status(),
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+            ),
+            "process: {}",
+            processed.status()
+        );
+    }
+    // The owner's full token still may.
+    let signed = http
+        .post(sender.at(&ingestion, "sign"))
+        .bearer_auth(&sender.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), StatusCode::OK);
+}
