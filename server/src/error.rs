@@ -46,6 +46,10 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What clients are told when a backend could not be reached (the details are logged).
+pub const UNAVAILABLE: &str =
+    "A service this server depends on is unreachable; try again in a few seconds.";
+
 /// 503 for a backend that could not be reached, with when to try again; the details (hosts,
 /// the library's words) go to the log only.
 pub fn unavailable(error: &Error) -> Response {
@@ -53,9 +57,7 @@ pub fn unavailable(error: &Error) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(axum::http::header::RETRY_AFTER, "5")],
-        Json(json!({
-            "error": "A service this server depends on is unreachable; try again in a few seconds."
-        })),
+        Json(json!({ "error": UNAVAILABLE })),
     )
         .into_response()
 }

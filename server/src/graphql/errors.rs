@@ -28,10 +28,7 @@ pub fn from_core(error: fleck_core::Error) -> Error {
         ),
         e @ E::Backend { .. } if e.is_unavailable() => {
             tracing::error!(error = %e, "GraphQL request failed: a backend is unreachable");
-            code(
-                "A service this server depends on is unreachable; try again in a few seconds.",
-                "SERVICE_UNAVAILABLE",
-            )
+            code(crate::error::UNAVAILABLE, "SERVICE_UNAVAILABLE")
         }
         e @ E::Backend { .. } => {
             tracing::error!(error = %e, "GraphQL request failed");

@@ -22,6 +22,7 @@ use serde_json::json;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::auth::Actor;
+use crate::error::UNAVAILABLE;
 use crate::state::AppState;
 use idlist::IdList;
 use json::Problem;
@@ -68,11 +69,7 @@ impl From<Error> for Refusal {
             e @ Error::Conflict(_) => Refusal(StatusCode::CONFLICT, e.to_string()),
             e @ Error::Backend { .. } if e.is_unavailable() => {
                 tracing::error!(error = %e, "object request failed: a backend is unreachable");
-                Refusal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "A service this server depends on is unreachable; try again in a few seconds."
-                        .into(),
-                )
+                Refusal(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE.into())
             }
             e @ Error::Backend { .. } => {
                 tracing::error!(error = %e, "object request failed");
