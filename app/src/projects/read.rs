@@ -100,7 +100,7 @@ pub async fn fetch_project(
     for model in models.items {
         rows.push(model_row(&core, &actor, &access, &mut authors, model).await?);
     }
-    let (activity, _) = access
+    let activity = access
         .activity(&core, None, 20)
         .await
         .map_err(crate::session::server::message)?;

@@ -73,23 +73,21 @@ impl Access {
             .await
     }
 
-    /// Activity entries before the sequence number `before` (newest first), and how many the
-    /// project has in all.
+    /// Activity entries before the sequence number `before`, newest first.
     pub async fn activity(
         &self,
         core: &Core,
         before: Option<i64>,
         limit: i64,
-    ) -> Result<(Vec<Activity>, i64)> {
-        let entries = core
-            .projects
+    ) -> Result<Vec<Activity>> {
+        core.projects
             .project_activity(&self.project.id, before, limit)
-            .await?;
-        let total = core
-            .projects
-            .count_project_activity(&self.project.id)
-            .await?;
-        Ok((entries, total))
+            .await
+    }
+
+    /// How many activity entries the project has in all.
+    pub async fn activity_count(&self, core: &Core) -> Result<i64> {
+        core.projects.count_project_activity(&self.project.id).await
     }
 
     /// Members, owners first, then by when they joined.

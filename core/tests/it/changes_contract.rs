@@ -373,7 +373,7 @@ async fn changes_summarize_each_new_version_in_a_job(core: Core) {
     )
     .await
     .unwrap();
-    let (entries, _) = access.activity(&core, None, 10).await.unwrap();
+    let entries = access.activity(&core, None, 10).await.unwrap();
     let entry = entries
         .iter()
         .find(|a| a.action_type == changes::VERSION_CHANGES_ACTION)

@@ -43,10 +43,11 @@ impl ActivityCollection {
                     .map_err(|_| code("invalid cursor", "BAD_USER_INPUT"))
             })
             .transpose()?;
-        let (rows, total_count) = access
+        let rows = access
             .activity(core(ctx), before, limit)
             .await
             .map_err(from_core)?;
+        let total_count = access.activity_count(core(ctx)).await.map_err(from_core)?;
         let cursor = (rows.len() as i64 == limit)
             .then(|| rows.last().map(|a| a.seq.to_string()))
             .flatten();
