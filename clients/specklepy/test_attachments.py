@@ -136,9 +136,10 @@ def with_query(link: str, **changes: str) -> str:
 
 
 def flipped(text: str) -> str:
-    """`text` with its last character changed (hex or base64 alike)."""
+    """`text` with its last character changed (hex or base64 alike; a digit, so a hex decoder
+    that ignores case cannot read it as the same value)."""
     last = text[-1]
-    return text[:-1] + ("A" if last != "A" else "B")
+    return text[:-1] + ("0" if last != "0" else "1")
 
 
 @dataclass

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod authz;
 pub mod backends;
 pub mod blobs;
+pub mod bundle;
 pub mod cache;
 pub mod changes;
 pub mod comments;

@@ -1,13 +1,15 @@
 """Sends a small model to a Fleck project with specklepy, as a connector would, and creates a
 version of a model. Used by the browser tests: `python send_model.py URL TOKEN PROJECT MODEL
-[boxes|details]`: three boxes (the default), or lines and a block placed twice (Speckle 3
-instance proxies). Prints the new version's id."""
+[boxes|details|bundle]`: three boxes (the default), lines and a block placed twice (Speckle 3
+instance proxies), or three boxes with properties sent as a parquet bundle (`send3`, what
+specklepy 2026.9 prefers). Prints the new version's id."""
 
 import sys
 import warnings
 
 from specklepy.api import operations
 from specklepy.api.client import SpeckleClient
+from specklepy.api.credentials import get_account_from_token
 from specklepy.api.inputs.version_inputs import CreateVersionInput
 from specklepy.objects import Base
 from specklepy.objects.geometry import Line, Mesh, Point, Polyline
@@ -55,6 +57,19 @@ def details() -> Base:
     return root
 
 
+def send_bundle(url: str, token: str, project_id: str, model_id: str) -> str:
+    from specklepy.bundle.builder import BundleBuilder
+    from specklepy.bundle.envelope_writer import Producer
+
+    builder = BundleBuilder(Producer(slug="specklepy", version="2026.9"), units="m")
+    for i in range(3):
+        block = builder.get_or_add_object(f"bundle-box-{i}")
+        block.set_properties({"Mark": f"B{i}"}, name=f"Box {i}", speckle_type="Objects.BuiltElements.Column")
+        block.add_geometry(box(2.0 * i))
+    account = get_account_from_token(token, url)
+    return operations.send3(account, project_id, model_id, builder).version_id
+
+
 def main() -> None:
     # specklepy marks the JSON transport as deprecated; it is what the connectors send today.
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -62,6 +77,9 @@ def main() -> None:
     kind = sys.argv[5] if len(sys.argv) > 5 else "boxes"
     client = SpeckleClient(host=url, use_ssl=url.startswith("https"))
     client.authenticate_with_token(token)
+    if kind == "bundle":
+        print(send_bundle(url, token, project_id, model_id))
+        return
     root = details() if kind == "details" else boxes()
     object_id = operations.send(root, [ServerTransport(project_id, client)], use_default_cache=False)
     version = client.version.create(

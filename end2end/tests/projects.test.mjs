@@ -262,6 +262,19 @@ test('a version sent with specklepy shows in the model list, and its token is re
   assert.ok(linesOnly < details * 0.7 && linesOnly > 50, `hiding the instances leaves the lines (${linesOnly} of ${details} pixels)`);
   await screenshot(page, 'model-3d-lines');
 
+  // A version sent as a parquet bundle (specklepy's send3) is drawn like any other, with the
+  // properties it was sent with.
+  const bundleVersion = execFileSync(python, [script, BASE_URL, token, projectId, modelId, 'bundle'], { encoding: 'utf8' }).trim();
+  await page.goto(`${BASE_URL}${mainHref}`);
+  await page.locator(`tr[data-version="${bundleVersion}"]`).waitFor();
+  await canvas.waitFor({ timeout: 30_000 });
+  const bundled = await drawn();
+  assert.ok(bundled > 1000, `the bundle version is drawn (${bundled} pixels)`);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.properties[data-selected]').waitFor();
+  assert.match(await page.locator('.object-panel').innerText(), /Box 1/);
+  await screenshot(page, 'model-3d-bundle');
+
   await page.goto(`${BASE_URL}/profile`);
   const tokenRow = page.locator('tr[data-token-name="specklepy in the browser tests"]');
   await tokenRow.getByText('Revoke…').click();

@@ -164,7 +164,7 @@ pub async fn fetch_model(
     let mut authors = Authors::new(&core);
     let mut rows = Vec::with_capacity(versions.items.len());
     for version in versions.items {
-        rows.push(version_row(&actor, &access, &mut authors, version).await?);
+        rows.push(version_row(&core, &actor, &access, &mut authors, version).await?);
     }
     let row = model_row(&core, &actor, &access, &mut authors, model).await?;
     Ok(Loaded::Found(ModelPage {
@@ -341,11 +341,13 @@ pub(crate) mod server {
     }
 
     pub async fn version_row(
+        core: &Core,
         actor: &Actor,
         access: &Access,
         authors: &mut Authors<'_>,
         v: Version,
     ) -> Result<VersionRow, ServerFnError> {
+        let object_id = access.drawn_root(core, &v).await.map_err(message)?;
         Ok(VersionRow {
             author: authors.name(v.author_id.as_deref()).await?,
             changeable: models::may_change_own_or_any(actor, access, v.author_id.as_deref()),
@@ -354,7 +356,7 @@ pub(crate) mod server {
             message: v.message.unwrap_or_default(),
             source_application: v.source_application.unwrap_or_default(),
             created: when(v.created_at),
-            object_id: v.referenced_object,
+            object_id,
         })
     }
 
@@ -370,7 +372,7 @@ pub(crate) mod server {
             .await
             .map_err(message)?;
         let latest = match latest {
-            Some(v) => Some(version_row(actor, access, authors, v).await?),
+            Some(v) => Some(version_row(core, actor, access, authors, v).await?),
             None => None,
         };
         Ok(ModelRow {

@@ -121,7 +121,8 @@ async fn computed(
     to: &Version,
     limits: &Limits,
 ) -> Result<ChangeSet> {
-    let (set, listed) = compute(objects, from, to, limits).await?;
+    let (from, to) = tokio::try_join!(drawn(core, from), drawn(core, to))?;
+    let (set, listed) = compute(objects, &from, &to, limits).await?;
     if core.changes.save_change_set(&set, &listed).await? {
         return Ok(set);
     }
@@ -130,6 +131,14 @@ async fn computed(
         .change_set(&set.project_id, &from.id, &to.id)
         .await?
         .unwrap_or(set))
+}
+
+/// The version as compared: one sent as a bundle through the object tree built from it.
+async fn drawn(core: &Core, version: &Version) -> Result<Version> {
+    Ok(Version {
+        referenced_object: crate::ingestions::bundles::drawn_root(core, version).await?,
+        ..version.clone()
+    })
 }
 
 /// Reads both versions' elements, matches them and lists what changed, without storing it.
@@ -196,12 +205,6 @@ async fn tree_ids(
     limits: &Limits,
 ) -> Result<Vec<String>> {
     let what = format!("version {}", version.id);
-    if version.referenced_object.starts_with("bundle.") {
-        return Err(Error::invalid(
-            "versions",
-            format!("{what} was sent as files, not objects; it cannot be compared"),
-        ));
-    }
     let root = objects
         .object(&version.referenced_object)
         .await?

@@ -739,9 +739,9 @@ pub async fn viewer_resources(core: &Core, comment: &Comment) -> Result<Vec<View
             ResourceKind::Commit => {
                 if let Some(v) = core.projects.version(&comment.project_id, &link.id).await? {
                     items.push(ViewerItem {
+                        object_id: crate::ingestions::bundles::drawn_root(core, &v).await?,
                         model_id: Some(v.model_id),
                         version_id: Some(v.id),
-                        object_id: v.referenced_object,
                     });
                 }
             }

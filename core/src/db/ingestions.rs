@@ -56,9 +56,19 @@ impl<T: StoredTime> From<IngestionRow<T>> for Ingestion {
     }
 }
 
+// A version's files are written once; a second writer of the same files (two first readers
+// of a version's bundle at once) leaves the first's rows.
 pub const INSERT_ARTIFACT: &str = "INSERT INTO version_artifacts
      (project_id, version_id, name, object_key, size, etag, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (project_id, version_id, name) DO NOTHING";
+
+pub const INSERT_DISPLAY_TREE: &str = "INSERT INTO version_display_trees
+     (project_id, version_id, object_id) VALUES ($1, $2, $3)
+     ON CONFLICT (project_id, version_id) DO NOTHING";
+
+pub const SELECT_DISPLAY_TREE: &str =
+    "SELECT object_id FROM version_display_trees WHERE project_id = $1 AND version_id = $2";
 
 pub const SELECT_ARTIFACTS: &str =
     "SELECT project_id, version_id, name, object_key, size, etag, created_at
@@ -206,6 +216,37 @@ macro_rules! ingestion_store {
                         .await
                         .context(|| "listing a version's files".into())?;
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn record_display_tree(
+                &self,
+                project_id: &str,
+                version_id: &str,
+                object_id: &str,
+            ) -> $crate::error::Result<()> {
+                use $crate::error::Context;
+                sqlx::query($crate::db::ingestions::INSERT_DISPLAY_TREE)
+                    .bind(project_id)
+                    .bind(version_id)
+                    .bind(object_id)
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "recording a bundle version's object tree".into())?;
+                Ok(())
+            }
+
+            async fn display_tree(
+                &self,
+                project_id: &str,
+                version_id: &str,
+            ) -> $crate::error::Result<Option<String>> {
+                use $crate::error::Context;
+                sqlx::query_scalar($crate::db::ingestions::SELECT_DISPLAY_TREE)
+                    .bind(project_id)
+                    .bind(version_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading a bundle version's object tree".into())
             }
         }
     };

@@ -2,19 +2,29 @@
 //! URL per file of an ingestion, puts the files straight into the blob store, and completes the
 //! ingestion with their ETags; the version then points at `bundle.{project}.{model}.{version}`
 //! and lists its files for `receive3`.
+//!
+//! Completing reads the bundle: a file that is not a readable bundle fails the ingestion with
+//! the reason and makes no version. What it reads becomes an object tree (see
+//! [`crate::bundle::tree`]) that the viewer, previews and version compare draw, so a bundle
+//! version works everywhere a version sent as objects does. The other way, a version sent as
+//! objects is written as a bundle the first time `receive3` asks for its files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
 
 use super::service::{self, finish_with_version};
 use super::Artifact;
 use crate::auth::Actor;
 use crate::authz::Action;
 use crate::backends::Core;
-use crate::blobs::Method;
+use crate::blobs::{stream_from_bytes, Method};
+use crate::bundle::{self, tree};
 use crate::error::{Error, Result};
 use crate::projects::service::load;
-use crate::projects::{versions, Version};
+use crate::projects::{models, versions, Version};
 
 use super::BUNDLE_FOLDER;
 
@@ -22,6 +32,11 @@ use super::BUNDLE_FOLDER;
 pub const MAX_FILES: usize = 64;
 /// How long upload and download links work.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// The most bytes one version's files may hold: the server reads them whole to check them and
+/// to build the version's object tree.
+pub const MAX_BUNDLE_BYTES: i64 = 1 << 30;
+/// The most objects a version may have to be written as a bundle for `receive3`.
+pub const MAX_WRITTEN_OBJECTS: usize = 1_000_000;
 
 pub(crate) fn object_key(project_id: &str, ingestion_id: &str, name: &str) -> String {
     format!("{BUNDLE_FOLDER}/{project_id}/{ingestion_id}/{name}")
@@ -148,6 +163,20 @@ pub async fn complete(
             created_at: now,
         });
     }
+    let total: i64 = artifacts.iter().map(|a| a.size).sum();
+    if total > MAX_BUNDLE_BYTES {
+        let reason = format!("the bundle's files hold {total} bytes, more than {MAX_BUNDLE_BYTES}");
+        return Err(refuse(core, actor, &ingestion, reason).await);
+    }
+    let model = models::find(core, project_id, &ingestion.model_id).await?;
+    let files = download(core, &artifacts).await?;
+    let (objects, root) = match build_tree(files, model.display_name().to_string()).await? {
+        Ok(built) => built,
+        Err(reason) => return Err(refuse(core, actor, &ingestion, reason.to_string()).await),
+    };
+    core.objects
+        .insert_objects(project_id, objects.list)
+        .await?;
     let (_, version) = finish_with_version(
         core,
         actor,
@@ -158,7 +187,92 @@ pub async fn complete(
     )
     .await?;
     core.ingestions.insert_artifacts(&artifacts).await?;
+    core.ingestions
+        .record_display_tree(project_id, &version.id, &root.id)
+        .await?;
+    if let Err(e) = crate::previews::request(core, project_id, &root.id).await {
+        tracing::warn!(error = %e, version = %version.id, "could not queue the version's preview");
+    }
+    crate::changes::request_summary(core, project_id, &version.id).await;
     Ok(version)
+}
+
+/// Fails the ingestion with `reason` and answers it to the client.
+async fn refuse(core: &Core, actor: &Actor, ingestion: &super::Ingestion, reason: String) -> Error {
+    let failed = service::fail_with_error(
+        core,
+        actor,
+        &ingestion.project_id,
+        &ingestion.id,
+        reason.clone(),
+    )
+    .await;
+    if let Err(e) = failed {
+        tracing::warn!(error = %e, ingestion = %ingestion.id, "could not mark the ingestion failed");
+    }
+    Error::invalid("files", reason)
+}
+
+async fn download(core: &Core, artifacts: &[Artifact]) -> Result<Vec<(String, Bytes)>> {
+    let mut files = Vec::with_capacity(artifacts.len());
+    for artifact in artifacts {
+        let blob = core.blobs.get(&artifact.object_key).await?.ok_or_else(|| {
+            Error::invalid("etags", format!("{} is no longer stored", artifact.name))
+        })?;
+        files.push((artifact.name.clone(), Bytes::from(blob.bytes().await?)));
+    }
+    Ok(files)
+}
+
+/// Reads the files and builds their object tree on a blocking thread; the inner error is what
+/// is wrong with the bundle.
+async fn build_tree(
+    files: Vec<(String, Bytes)>,
+    name: String,
+) -> Result<
+    std::result::Result<
+        (
+            crate::objects::build::Objects,
+            crate::objects::build::Detached,
+        ),
+        bundle::BundleError,
+    >,
+> {
+    tokio::task::spawn_blocking(move || {
+        let read = bundle::read(&files)?;
+        tree::from_bundle(&read, &name)
+    })
+    .await
+    .map_err(|e| Error::backend("reading a bundle", e))
+}
+
+/// The root of the object tree that draws `version`: its own root object, or for a version
+/// sent as a bundle the tree built from its files (built now if none is recorded yet).
+pub(crate) async fn drawn_root(core: &Core, version: &Version) -> Result<String> {
+    let bundle = super::bundle_root_id(&version.project_id, &version.model_id, &version.id);
+    if version.referenced_object != bundle {
+        return Ok(version.referenced_object.clone());
+    }
+    let (project_id, version_id) = (version.project_id.as_str(), version.id.as_str());
+    if let Some(root) = core.ingestions.display_tree(project_id, version_id).await? {
+        return Ok(root);
+    }
+    let artifacts = core.ingestions.artifacts(project_id, version_id).await?;
+    if artifacts.is_empty() {
+        return Err(Error::NotFound("bundle".into()));
+    }
+    let model = models::find(core, project_id, &version.model_id).await?;
+    let files = download(core, &artifacts).await?;
+    let (objects, root) = build_tree(files, model.display_name().to_string())
+        .await?
+        .map_err(|e| Error::invalid("bundle", e.to_string()))?;
+    core.objects
+        .insert_objects(project_id, objects.list)
+        .await?;
+    core.ingestions
+        .record_display_tree(project_id, version_id, &root.id)
+        .await?;
+    Ok(root.id)
 }
 
 /// Download URLs of a version's files; `NotFound` when it was not sent as files.
@@ -174,9 +288,10 @@ pub async fn artifacts(
     if version.model_id != model_id {
         return Err(Error::NotFound("version".into()));
     }
-    let files = core.ingestions.artifacts(project_id, version_id).await?;
+    let mut files = core.ingestions.artifacts(project_id, version_id).await?;
     if files.is_empty() {
-        return Err(Error::NotFound("bundle".into()));
+        write_bundle(core, &version).await?;
+        files = core.ingestions.artifacts(project_id, version_id).await?;
     }
     let mut urls = Vec::with_capacity(files.len());
     for file in files {
@@ -187,4 +302,58 @@ pub async fn artifacts(
         urls.push((file.name, url));
     }
     Ok(urls)
+}
+
+/// Writes a version sent as objects as bundle files and records them, for `receive3`.
+async fn write_bundle(core: &Core, version: &Version) -> Result<()> {
+    let project_id = version.project_id.as_str();
+    if version.referenced_object.starts_with("bundle.") {
+        return Err(Error::NotFound("bundle".into()));
+    }
+    let rows =
+        crate::objects::tree::whole(core.objects.clone(), project_id, &version.referenced_object)
+            .await?
+            .ok_or_else(|| Error::NotFound("bundle".into()))?;
+    let mut objects = HashMap::new();
+    let mut rows = rows;
+    while let Some(chunk) = rows.try_next().await? {
+        for (id, json) in chunk {
+            if objects.len() >= MAX_WRITTEN_OBJECTS {
+                return Err(Error::invalid(
+                    "version",
+                    format!(
+                        "more than {MAX_WRITTEN_OBJECTS} objects are too many to write as a bundle"
+                    ),
+                ));
+            }
+            let value = serde_json::from_str(&json)
+                .map_err(|e| Error::backend(format!("reading stored object {id}"), e))?;
+            objects.insert(id, value);
+        }
+    }
+    let root = version.referenced_object.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        let bundle = tree::to_bundle(&root, &objects)?;
+        bundle::write(&bundle, "bundle", "fleck")
+    })
+    .await
+    .map_err(|e| Error::backend("writing a bundle", e))?
+    .map_err(|e| Error::backend(format!("writing version {}'s bundle", version.id), e))?;
+    let now = crate::projects::now();
+    let mut artifacts = Vec::with_capacity(written.len());
+    for (name, bytes) in written {
+        let key = format!("{BUNDLE_FOLDER}/{project_id}/version-{}/{name}", version.id);
+        let size = bytes.len() as i64;
+        let stored = core.blobs.put(&key, stream_from_bytes(bytes), None).await?;
+        artifacts.push(Artifact {
+            project_id: project_id.to_string(),
+            version_id: version.id.clone(),
+            name,
+            object_key: key,
+            size,
+            etag: stored.etag,
+            created_at: now,
+        });
+    }
+    core.ingestions.insert_artifacts(&artifacts).await
 }

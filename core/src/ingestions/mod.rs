@@ -113,6 +113,17 @@ pub trait IngestionStore: Send + Sync + 'static {
 
     /// A version's files, by name.
     async fn artifacts(&self, project_id: &str, version_id: &str) -> Result<Vec<Artifact>>;
+
+    /// Records the object tree built from a bundle version (kept if one is already recorded).
+    async fn record_display_tree(
+        &self,
+        project_id: &str,
+        version_id: &str,
+        object_id: &str,
+    ) -> Result<()>;
+
+    /// The object tree built from a bundle version, once built.
+    async fn display_tree(&self, project_id: &str, version_id: &str) -> Result<Option<String>>;
 }
 
 /// One file of a version's bundle, in the blob store.

@@ -3,6 +3,7 @@
 //! is the root plus every id in its `__closure`.
 
 pub mod batch;
+pub mod build;
 pub mod codec;
 mod project;
 pub mod tree;

@@ -254,30 +254,24 @@ pub async fn subject_object(
             .await
             .map(|listed| listed.items.into_iter().next())
     };
-    match subject {
+    let version = match subject {
         // Checked, so a preview is only ever queued for an object the project has.
-        Subject::Object(id) => core
-            .objects
-            .head(project_id, id)
-            .await?
-            .map(|head| head.id)
-            .ok_or_else(nothing),
-        Subject::Version(id) => core
-            .projects
-            .version(project_id, id)
-            .await?
-            .map(|v| v.referenced_object)
-            .ok_or_else(nothing),
+        Subject::Object(id) => {
+            return core
+                .objects
+                .head(project_id, id)
+                .await?
+                .map(|head| head.id)
+                .ok_or_else(nothing)
+        }
+        Subject::Version(id) => core.projects.version(project_id, id).await?,
         Subject::Model(name) => {
             let model = core
                 .projects
                 .model_by_name(project_id, name)
                 .await?
                 .ok_or_else(nothing)?;
-            latest_of(model.id)
-                .await?
-                .map(|v| v.referenced_object)
-                .ok_or_else(nothing)
+            latest_of(model.id).await?
         }
         Subject::Project => {
             let globals = core.projects.model_by_name(project_id, "globals").await?;
@@ -290,8 +284,7 @@ pub async fn subject_object(
                 .items
                 .into_iter()
                 .find(|v| globals.as_ref().is_none_or(|g| g.id != v.model_id))
-                .map(|v| v.referenced_object)
-                .ok_or_else(nothing)
         }
-    }
+    };
+    crate::ingestions::bundles::drawn_root(core, &version.ok_or_else(nothing)?).await
 }

@@ -66,6 +66,15 @@ impl Access {
         core.projects.version(&self.project.id, id).await
     }
 
+    /// The root of the object tree that draws a version of this project: its own root, or the
+    /// tree built from its files when it was sent as a bundle.
+    pub async fn drawn_root(&self, core: &Core, version: &Version) -> Result<String> {
+        if version.project_id != self.project.id {
+            return Err(Error::NotFound("version".into()));
+        }
+        crate::ingestions::bundles::drawn_root(core, version).await
+    }
+
     /// Every version of the project, newest first.
     pub async fn versions(&self, core: &Core, window: Window) -> Result<Listed<Version>> {
         core.projects

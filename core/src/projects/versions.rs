@@ -105,12 +105,16 @@ pub(crate) async fn create_with_id(
         Change::Created,
     )
     .await;
-    // The version exists either way; a preview can still be asked for by opening its route.
-    if let Err(e) = crate::previews::request(core, project_id, &version.referenced_object).await {
-        tracing::warn!(error = %e, version = %version.id, "could not queue the version's preview");
+    // A bundle's object tree is built after this; completing the bundle asks for these then.
+    if !version.referenced_object.starts_with("bundle.") {
+        // The version exists either way; a preview can still be asked for by opening its route.
+        if let Err(e) = crate::previews::request(core, project_id, &version.referenced_object).await
+        {
+            tracing::warn!(error = %e, version = %version.id, "could not queue the version's preview");
+        }
+        // What changed since the model's previous version, summed up off the request path.
+        crate::changes::request_summary(core, project_id, &version.id).await;
     }
-    // What changed since the model's previous version, summed up off the request path.
-    crate::changes::request_summary(core, project_id, &version.id).await;
     Ok(version)
 }
 

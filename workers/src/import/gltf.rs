@@ -2,8 +2,8 @@
 //! mesh becomes an element, its triangle primitives meshes in their base colours, placed by the
 //! node hierarchy (each use of a shared mesh placed on its own). Textures are not read.
 
-use super::speckle::{collection, element, material, mesh, Detached, Objects};
 use super::{Converted, Deadline, Failure};
+use fleck_core::objects::build::{collection, element, material, mesh, Detached, Objects};
 
 type Matrix = [[f32; 4]; 4];
 

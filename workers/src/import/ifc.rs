@@ -11,8 +11,8 @@ use ifc_lite_geometry::{GeometryRouter, SubMeshCollection};
 use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
 
-use super::speckle::{collection, element, material, mesh, Detached, Objects};
 use super::{Converted, Deadline, Failure};
+use fleck_core::objects::build::{collection, element, material, mesh, Detached, Objects};
 
 /// Where an IfcRoot keeps its GlobalId and name, an IfcProduct its shape, an IfcTypeObject its
 /// property sets; relationships keep their related objects at 4 and the relating one at 5.

@@ -11,7 +11,6 @@
 mod gltf;
 mod ifc;
 mod obj;
-pub mod speckle;
 mod stl;
 
 use std::collections::HashMap;
@@ -22,6 +21,7 @@ use fleck_core::auth::Actor;
 use fleck_core::authz::Action;
 use fleck_core::ingestions::files;
 use fleck_core::objects;
+use fleck_core::objects::build::{Detached, Objects};
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::projects::{service, FileImport, ImportStatus};
@@ -31,7 +31,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::runtime::{Handler, JobError};
-use speckle::{Detached, Objects};
 
 /// A converted file: its objects (children first) and the root a version points at.
 pub struct Converted {

@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::io::{BufReader, Cursor};
 
-use super::speckle::{collection, element, material, mesh, vertex_colours, Detached, Objects};
 use super::{Converted, Failure};
+use fleck_core::objects::build::{
+    collection, element, material, mesh, vertex_colours, Detached, Objects,
+};
 
 /// The file name of a material library as written after `mtllib` (maybe with a folder).
 fn file_name(path: &str) -> &str {

@@ -2,8 +2,8 @@
 
 use std::io::Cursor;
 
-use super::speckle::{collection, element, material, mesh, Objects};
 use super::{Converted, Failure};
+use fleck_core::objects::build::{collection, element, material, mesh, Objects};
 
 pub fn convert(name: &str, bytes: &[u8]) -> Result<Converted, Failure> {
     let stl = stl_io::read_stl(&mut Cursor::new(bytes))

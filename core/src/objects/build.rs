@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use fleck_core::objects::NewObject;
+use super::NewObject;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
