@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Object-transport benchmark: builds the release `fleck`, then for each backend set starts
-# `fleck serve` on a free port with a fresh data folder (and, for PostgreSQL, a fresh database),
-# runs bench/objects.py against it, stops it, and prints one markdown table.
+# Server benchmarks: builds the release `fleck`, then for each backend set starts `fleck serve`
+# on a free port with a fresh data folder (and, for PostgreSQL, a fresh database), runs a
+# benchmark driver against it, stops it, and prints one markdown table.
 #
-#   bench/run.sh [objects.py options…]          e.g. bench/run.sh --concurrency 8
+#   bench/run.sh [driver options…]              e.g. bench/run.sh --concurrency 8
+#
+# Drivers (BENCH_DRIVER): objects.py (the default: object upload and download) and
+# ingestion.py (one model sent as JSON batches, as the .NET SDK's NDJSON file, and as a parquet
+# bundle). A driver takes --url, --objects, --label and --out, and prints a table with
+# --table-from; it finds the server's process id in BENCH_SERVER_PID.
 #
 # Environment:
-#   BENCH_OBJECTS=100000          objects per run (objects.py --objects)
+#   BENCH_DRIVER=objects.py       the driver in bench/ (objects.py, ingestion.py)
+#   BENCH_OBJECTS=100000          objects per run (the driver's --objects)
 #   BENCH_BACKENDS="sqlite postgres"
 #                                 sqlite:   embedded defaults (SQLite, disk blobs, in-process cache)
 #                                 postgres: the same with DATABASE_URL on the test PostgreSQL
@@ -25,6 +31,8 @@ N="${BENCH_OBJECTS:-100000}"
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
 PY="${BENCH_PYTHON:-$FLECK_CACHE/venv/bin/python}"
+DRIVER="$ROOT/bench/${BENCH_DRIVER:-objects.py}"
+[ -f "$DRIVER" ] || { echo "bench: no driver $DRIVER" >&2; exit 2; }
 BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release/fleck}"
 
 for backend in $BACKENDS; do
@@ -135,8 +143,8 @@ bench() { # bench NAME [VAR=VALUE…]
   say "benchmark on $name ($N objects)"
   start_server "$name" "$@" || return 1
   local rc=0 rss=
-  "$PY" "$ROOT/bench/objects.py" --url "http://127.0.0.1:$PORT" --objects "$N" --label "$name" \
-    --out "$RESULTS/$name.json" "${EXTRA[@]}" >&2 || rc=$?
+  BENCH_SERVER_PID="$SERVER_PID" "$PY" "$DRIVER" --url "http://127.0.0.1:$PORT" --objects "$N" \
+    --label "$name" --out "$RESULTS/$name.json" "${EXTRA[@]}" >&2 || rc=$?
   if [ "$rc" -ne 0 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "bench: $name failed; the server log's end:" >&2
     tail -n 40 "$RESULTS/$name.server.log" >&2
@@ -178,9 +186,9 @@ done
 
 if [ "${#DONE[@]}" -gt 0 ]; then
   {
-    echo "Object transport, $N objects of ~1.2 KB, $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "$(basename "$DRIVER"), $N objects of ~1.2 KB, $(nproc) cores, $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ)"
     echo
-    "$PY" "$ROOT/bench/objects.py" --table-from "${DONE[@]}"
+    "$PY" "$DRIVER" --table-from "${DONE[@]}"
   } | tee "$RESULTS/table.md"
   say "results in $RESULTS"
 fi
