@@ -14,9 +14,9 @@ pub async fn liveness() -> impl IntoResponse {
 }
 
 /// Every configured backend answers. 503 names the failing ones (details go to the log), and
-/// during shutdown, so traffic moves to other replicas.
+/// from SIGTERM on (the shutdown grace period, then shutdown), so traffic moves to other replicas.
 pub async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
-    if state.shutdown.is_cancelled() {
+    if state.draining.is_cancelled() || state.shutdown.is_cancelled() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "shutting down" })),

@@ -23,7 +23,11 @@ pub async fn serve(
     log_backends(&core);
     let state = AppState::new(core.clone(), options.clone());
     let shutdown = state.shutdown.clone();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(cancel_on_signal(
+        state.draining.clone(),
+        options.shutdown_grace,
+        shutdown.clone(),
+    ));
 
     let monitor = with_workers.then(|| {
         tokio::spawn(fleck_workers::monitor::run(
@@ -83,7 +87,12 @@ pub async fn work(config: Config, options: ServerOptions, only: Vec<String>) -> 
         })?;
     }
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    // No traffic to move away from a worker: it stops at once.
+    tokio::spawn(cancel_on_signal(
+        CancellationToken::new(),
+        Duration::ZERO,
+        shutdown.clone(),
+    ));
     let monitor = with_monitor.then(|| {
         tokio::spawn(fleck_workers::monitor::run(
             core.clone(),
@@ -144,7 +153,37 @@ async fn drain_deadline(shutdown: &CancellationToken, timeout: Duration) {
     tokio::time::sleep(timeout).await;
 }
 
-async fn cancel_on_signal(shutdown: CancellationToken) {
+/// On SIGTERM (an orchestrator stopping this replica), `draining` first, then `shutdown` after
+/// `grace` or a second signal; on SIGINT (someone at a terminal), `shutdown` at once.
+async fn cancel_on_signal(
+    draining: CancellationToken,
+    grace: Duration,
+    shutdown: CancellationToken,
+) {
+    match next_signal().await {
+        Signal::Terminate if !grace.is_zero() => {
+            tracing::info!(
+                seconds = grace.as_secs_f64(),
+                "draining: /readiness answers 503 while requests are still served"
+            );
+            draining.cancel();
+            tokio::select! {
+                _ = tokio::time::sleep(grace) => {}
+                _ = next_signal() => {}
+            }
+        }
+        _ => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests and jobs");
+    shutdown.cancel();
+}
+
+enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+async fn next_signal() -> Signal {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
@@ -158,9 +197,7 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
+        _ = interrupt => Signal::Interrupt,
+        _ = terminate => Signal::Terminate,
     }
-    tracing::info!("shutting down: finishing in-flight requests and jobs");
-    shutdown.cancel();
 }

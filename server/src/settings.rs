@@ -100,6 +100,10 @@ pub struct Settings {
     #[arg(long, env = "FLECK_SHUTDOWN_TIMEOUT", global = true)]
     pub shutdown_timeout: Option<u64>,
 
+    /// Seconds /readiness answers 503 after SIGTERM before the server stops taking requests, so a load balancer moves traffic away first; SIGINT skips it [shutdown_grace_seconds; default 5]
+    #[arg(long, env = "FLECK_SHUTDOWN_GRACE_SECONDS", global = true)]
+    pub shutdown_grace_seconds: Option<u64>,
+
     /// Jobs of one kind each worker process runs at once, for a kind without a setting of its own below [worker_concurrency; default 1]
     #[arg(long, env = "FLECK_WORKER_CONCURRENCY", global = true)]
     pub worker_concurrency: Option<usize>,
@@ -171,6 +175,7 @@ pub struct ServerOptions {
     pub bind: SocketAddr,
     pub site_dir: PathBuf,
     pub shutdown_timeout: std::time::Duration,
+    pub shutdown_grace: std::time::Duration,
     /// Jobs of a kind not in `worker_slots` a worker process runs at once.
     pub worker_concurrency: usize,
     /// Jobs of each kind a worker process runs at once, by job kind.
@@ -212,7 +217,7 @@ impl Settings {
             bind, public_url, data_dir, database_url, database_max_connections, redis_url,
             redis_key_prefix, s3_endpoint, s3_public_endpoint, s3_bucket, s3_region, s3_access_key,
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
-            shutdown_timeout, worker_concurrency, preview_concurrency, import_concurrency,
+            shutdown_timeout, shutdown_grace_seconds, worker_concurrency, preview_concurrency, import_concurrency,
             webhook_concurrency, email_concurrency, job_lease_seconds, import_timeout_seconds,
             webhook_allow_private, monitor_interval_seconds,
             rate_limits, trusted_proxies, file_size_limit_mb,
@@ -289,6 +294,9 @@ impl Settings {
             bind,
             site_dir,
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout.unwrap_or(30)),
+            shutdown_grace: std::time::Duration::from_secs(
+                self.shutdown_grace_seconds.unwrap_or(5),
+            ),
             worker_concurrency: self.worker_concurrency.unwrap_or(1).max(1),
             worker_slots: [
                 (

@@ -17,7 +17,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub leptos: LeptosOptions,
     pub graphql: crate::graphql::FleckSchema,
-    /// Cancelled when shutdown begins; readiness then answers 503 so load balancers move on.
+    /// Cancelled on SIGTERM, the shutdown grace period before `shutdown`: readiness answers
+    /// 503 so load balancers move traffic away while requests are still served.
+    pub draining: CancellationToken,
+    /// Cancelled when shutdown begins: the listener closes and in-flight work finishes.
     pub shutdown: CancellationToken,
     /// Open GraphQL WebSockets per caller.
     pub sockets: crate::graphql::OpenSockets,
@@ -37,6 +40,7 @@ impl AppState {
             options: Arc::new(options),
             metrics: Arc::new(Metrics::new()),
             leptos,
+            draining: CancellationToken::new(),
             shutdown: CancellationToken::new(),
             sockets: Default::default(),
         }

@@ -258,6 +258,7 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
         .env("FLECK_BIND", format!("127.0.0.1:{port}"))
         .env("FLECK_PUBLIC_URL", &base)
         .env("FLECK_SECRET", "a-secret-shared-with-the-test-0123456789")
+        .env("FLECK_SHUTDOWN_GRACE_SECONDS", "1")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -307,6 +308,39 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
             .len(),
         10_000
     );
+}
+
+#[tokio::test]
+async fn sigterm_turns_readiness_away_before_the_listener_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = tokio::process::Command::from(fleck(dir.path()))
+        .arg("serve")
+        .env("FLECK_BIND", format!("127.0.0.1:{port}"))
+        .env("FLECK_PUBLIC_URL", &base)
+        .env("FLECK_SHUTDOWN_GRACE_SECONDS", "3")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_ready(&base).await;
+    let pid = server.id().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Draining: load balancers see 503 and move away; requests already routed here still work.
+    let ready = reqwest::get(format!("{base}/readiness")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let ping = reqwest::get(format!("{base}/api/ping")).await.unwrap();
+    assert_eq!(ping.status(), 200);
+    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
+        .await
+        .expect("the server exits after the grace period")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }
 
 /// Registers a user on the server at `base`, makes a project and reserves a file in it;

@@ -106,6 +106,7 @@ impl TestServer {
             bind: addr,
             site_dir: dir.path().join("site"),
             shutdown_timeout: Duration::from_secs(5),
+            shutdown_grace: Duration::ZERO,
             worker_concurrency: 1,
             worker_slots: Default::default(),
             job_lease: Duration::from_secs(60),
