@@ -31,8 +31,9 @@ use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 use crate::webhooks::WebhookStore;
 
-/// How long a readiness check waits for one backend.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a readiness check waits for one backend; the checks run at once, so a load
+/// balancer's probe is answered within this however many backends are down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct Core {
