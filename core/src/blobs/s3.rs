@@ -86,6 +86,13 @@ where
         text = format!("{text}: {cause}");
         source = cause.source();
     }
+    // The request never got an answer: S3 is unreachable, which clients hear as a 503.
+    if matches!(
+        err,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+    ) {
+        return std::io::Error::new(std::io::ErrorKind::NotConnected, text).into();
+    }
     text.into()
 }
 
@@ -461,6 +468,15 @@ mod tests {
             bucket: config.bucket.clone(),
             endpoint: config.endpoint.clone(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_store_nobody_answers_for_is_unavailable_not_a_raw_error() {
+        let put = offline()
+            .put("k", crate::blobs::stream_from_bytes("x"), None)
+            .await;
+        let error = put.expect_err("nothing listens on port 9");
+        assert!(error.is_unavailable(), "{error}");
     }
 
     fn signed_headers(url: &str) -> String {
