@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 #[derive(Default)]
 pub struct Objects {
     pub list: Vec<NewObject>,
+    /// Vertex coordinates and face entries stored so far: what a converter's memory grows with.
+    geometry_numbers: usize,
 }
 
 /// An object already stored: what a parent needs to reference it.
@@ -29,8 +31,19 @@ impl Detached {
 }
 
 impl Objects {
+    /// Vertex coordinates and face entries of every mesh stored so far.
+    pub fn geometry_numbers(&self) -> usize {
+        self.geometry_numbers
+    }
+
     /// Stores `object` whose detached children are `children`, and returns its reference.
     pub fn store(&mut self, mut object: Map<String, Value>, children: &[&Detached]) -> Detached {
+        for key in ["vertices", "faces"] {
+            self.geometry_numbers += object
+                .get(key)
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+        }
         let mut closure = BTreeMap::new();
         for child in children {
             merge(&mut closure, &child.id, 1);

@@ -2,7 +2,7 @@
 //! mesh becomes an element, its triangle primitives meshes in their base colours, placed by the
 //! node hierarchy (each use of a shared mesh placed on its own). Textures are not read.
 
-use super::{Converted, Deadline, Failure};
+use super::{Bounds, Converted, Failure};
 use fleck_core::objects::build::{collection, element, material, mesh, Detached, Objects};
 
 type Matrix = [[f32; 4]; 4];
@@ -38,12 +38,12 @@ struct Walk<'a> {
     objects: Objects,
     elements: Vec<Detached>,
     warnings: Vec<String>,
-    deadline: Deadline,
+    bounds: Bounds,
 }
 
 impl Walk<'_> {
     fn node(&mut self, node: gltf::Node, parent: &Matrix, depth: usize) -> Result<(), Failure> {
-        self.deadline.check()?;
+        self.bounds.check()?;
         if depth > 64 {
             return Err(Failure("the node hierarchy is too deep (a cycle?)".into()));
         }
@@ -88,6 +88,7 @@ impl Walk<'_> {
                     self.objects
                         .store(mesh(&positions, &indices, Some(colour)), &[]),
                 );
+                self.bounds.check_geometry(&self.objects)?;
             }
             if !parts.is_empty() {
                 let refs: Vec<_> = parts.iter().collect();
@@ -105,7 +106,7 @@ impl Walk<'_> {
     }
 }
 
-pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted, Failure> {
+pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Failure> {
     let gltf::Gltf { document, blob } = gltf::Gltf::from_slice(bytes)
         .map_err(|e| Failure(format!("not a readable glTF file: {e}")))?;
     // Only the binary chunk of a .glb and data: URIs; never files or the network.
@@ -121,7 +122,7 @@ pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted
         objects: Objects::default(),
         elements: Vec::new(),
         warnings: Vec::new(),
-        deadline,
+        bounds,
     };
     let scene = document
         .default_scene()
@@ -157,8 +158,8 @@ mod tests {
     /// 3 m along +X by a matrix; its buffer is a `data:` URI.
     const FACADE: &[u8] = include_bytes!("../../tests/fixtures/facade.gltf");
 
-    fn deadline() -> Deadline {
-        Deadline::after(Duration::from_secs(30))
+    fn bounds() -> Bounds {
+        Bounds::after(Duration::from_secs(30))
     }
 
     fn range(mesh: &Value, axis: usize) -> (f64, f64) {
@@ -174,7 +175,7 @@ mod tests {
 
     #[test]
     fn a_glb_node_becomes_an_element_placed_and_coloured() {
-        let converted = convert("roof.glb", ROOF, deadline()).unwrap();
+        let converted = convert("roof.glb", ROOF, bounds()).unwrap();
         let objects = converted.stored();
         let mesh = &objects[0];
         assert_eq!(
@@ -194,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_gltf_with_an_embedded_buffer_places_every_use_of_a_shared_mesh() {
-        let converted = convert("facade.gltf", FACADE, deadline()).unwrap();
+        let converted = convert("facade.gltf", FACADE, bounds()).unwrap();
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
         let objects = converted.stored();
         let panel = |name: &str| {
@@ -218,14 +219,82 @@ mod tests {
         assert_eq!(root["@elements"].as_array().unwrap().len(), 2);
     }
 
+    /// A glTF whose one mesh of `triangles` triangles is placed 2^`levels` times: two nodes
+    /// per level, each with both nodes of the next level as children.
+    fn exponential(triangles: usize, levels: usize) -> Vec<u8> {
+        let mut buffer = Vec::new();
+        for i in 0..triangles * 3 {
+            for v in [i as f32, (i % 3) as f32, 0.0] {
+                buffer.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let mut nodes = Vec::new();
+        for level in 0..levels {
+            for _ in 0..2 {
+                nodes.push(if level + 1 == levels {
+                    json!({ "mesh": 0 })
+                } else {
+                    json!({ "children": [2 * (level + 1), 2 * (level + 1) + 1] })
+                });
+            }
+        }
+        let top = (triangles * 3 - 1) as f32;
+        let file = json!({
+            "asset": { "version": "2.0" },
+            "buffers": [{ "byteLength": buffer.len() }],
+            "bufferViews": [{ "buffer": 0, "byteLength": buffer.len() }],
+            "accessors": [{
+                "bufferView": 0, "componentType": 5126, "count": triangles * 3, "type": "VEC3",
+                "min": [0.0, 0.0, 0.0], "max": [top, 2.0, 0.0]
+            }],
+            "meshes": [{ "primitives": [{ "attributes": { "POSITION": 0 } }] }],
+            "nodes": nodes,
+            "scenes": [{ "nodes": [0] }],
+            "scene": 0
+        });
+        glb(serde_json::to_vec(&file).unwrap(), buffer)
+    }
+
+    /// A binary glTF: the header, then the JSON chunk and the buffer chunk, each padded to 4.
+    fn glb(mut text: Vec<u8>, mut bin: Vec<u8>) -> Vec<u8> {
+        text.resize(text.len().next_multiple_of(4), b' ');
+        bin.resize(bin.len().next_multiple_of(4), 0);
+        let total = 12 + 8 + text.len() + 8 + bin.len();
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(b"glTF");
+        out.extend_from_slice(&2u32.to_le_bytes());
+        out.extend_from_slice(&(total as u32).to_le_bytes());
+        for (kind, chunk) in [(b"JSON", &text), (b"BIN\0", &bin)] {
+            out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+            out.extend_from_slice(kind);
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+
+    #[test]
+    fn a_node_reused_under_many_parents_stops_at_the_budget() {
+        let small = bounds().with_geometry_limit(1_000_000);
+        let Err(failure) = convert("bomb", &exponential(1_000, 40), small) else {
+            panic!("an exponential node graph was converted");
+        };
+        assert!(
+            failure
+                .0
+                .contains("more geometry than an import may hold (1 million"),
+            "{}",
+            failure.0
+        );
+    }
+
     #[test]
     fn broken_or_outside_data_fails_with_a_reason() {
-        assert!(convert("x.glb", b"glTF\x02\x00\x00\x00", deadline()).is_err());
-        assert!(convert("x.gltf", b"{\"asset\":{\"version\":\"2.0\"}}", deadline()).is_err());
+        assert!(convert("x.glb", b"glTF\x02\x00\x00\x00", bounds()).is_err());
+        assert!(convert("x.gltf", b"{\"asset\":{\"version\":\"2.0\"}}", bounds()).is_err());
         let outside = String::from_utf8(FACADE.to_vec())
             .unwrap()
             .replace("data:application/octet-stream;base64,", "panel.bin#");
-        let Err(Failure(why)) = convert("x.gltf", outside.as_bytes(), deadline()) else {
+        let Err(Failure(why)) = convert("x.gltf", outside.as_bytes(), bounds()) else {
             panic!("converted")
         };
         assert!(why.contains("other files"), "{why}");

@@ -11,7 +11,7 @@ use ifc_lite_geometry::{GeometryRouter, SubMeshCollection};
 use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value};
 
-use super::{Converted, Deadline, Failure};
+use super::{Bounds, Converted, Failure};
 use fleck_core::objects::build::{collection, element, material, mesh, Detached, Objects};
 
 /// Where an IfcRoot keeps its GlobalId and name, an IfcProduct its shape, an IfcTypeObject its
@@ -58,13 +58,13 @@ struct Reader<'a> {
     relations: Relations,
     objects: Objects,
     visited: HashSet<u32>,
-    deadline: Deadline,
+    bounds: Bounds,
     /// Elements whose shape the kernel could not make, by IFC type.
     skipped: BTreeMap<String, usize>,
     elements: usize,
 }
 
-pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted, Failure> {
+pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Failure> {
     if !bytes.starts_with(b"ISO-10303-21") {
         return Err(Failure(
             "not an IFC file: it does not start with ISO-10303-21".into(),
@@ -91,7 +91,7 @@ pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted
             _ => {}
         }
     }
-    deadline.check()?;
+    bounds.check()?;
     let project = *projects
         .first()
         .ok_or_else(|| Failure("the IFC file has no IfcProject".into()))?;
@@ -156,7 +156,7 @@ pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted
             relations.material_colours.insert(material, colour);
         }
     }
-    deadline.check()?;
+    bounds.check()?;
     let router = GeometryRouter::with_units(bytes, &mut decoder);
     let mut reader = Reader {
         decoder,
@@ -164,7 +164,7 @@ pub fn convert(name: &str, bytes: &[u8], deadline: Deadline) -> Result<Converted
         relations,
         objects: Objects::default(),
         visited: HashSet::new(),
-        deadline,
+        bounds,
         skipped: BTreeMap::new(),
         elements: 0,
     };
@@ -199,7 +199,8 @@ fn is_spatial(kind: &IfcType) -> bool {
 impl Reader<'_> {
     /// The object for entity `id` and everything under it; `None` when nothing under it is drawn.
     fn node(&mut self, id: u32, depth: usize) -> Result<Option<Detached>, Failure> {
-        self.deadline.check()?;
+        self.bounds.check()?;
+        self.bounds.check_geometry(&self.objects)?;
         if depth > 32 || !self.visited.insert(id) {
             return Ok(None);
         }
@@ -617,8 +618,8 @@ mod tests {
     /// face set with a styled colour.
     const HOUSE: &[u8] = include_bytes!("../../tests/fixtures/small_house.ifc");
 
-    fn deadline() -> Deadline {
-        Deadline::after(Duration::from_secs(60))
+    fn bounds() -> Bounds {
+        Bounds::after(Duration::from_secs(60))
     }
 
     fn named<'a>(objects: &'a [Value], name: &str) -> &'a Value {
@@ -665,7 +666,7 @@ mod tests {
 
     #[test]
     fn the_spatial_tree_becomes_nested_collections() {
-        let converted = convert("small_house.ifc", HOUSE, deadline()).unwrap();
+        let converted = convert("small_house.ifc", HOUSE, bounds()).unwrap();
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
         let objects = converted.stored();
         let mut parent = objects.last().unwrap();
@@ -696,7 +697,7 @@ mod tests {
 
     #[test]
     fn elements_carry_their_type_properties_quantities_and_materials() {
-        let converted = convert("small_house.ifc", HOUSE, deadline()).unwrap();
+        let converted = convert("small_house.ifc", HOUSE, bounds()).unwrap();
         let objects = converted.stored();
         let wall = named(&objects, "South wall");
         assert_eq!(wall["speckle_type"], "Objects.BuiltElements.IfcWall");
@@ -721,7 +722,7 @@ mod tests {
 
     #[test]
     fn shapes_are_placed_in_metres_with_openings_cut_and_colours_from_the_file() {
-        let converted = convert("small_house.ifc", HOUSE, deadline()).unwrap();
+        let converted = convert("small_house.ifc", HOUSE, bounds()).unwrap();
         let objects = converted.stored();
 
         let wall = meshes(&objects, named(&objects, "South wall"));
@@ -788,13 +789,13 @@ mod tests {
 
     #[test]
     fn files_that_are_not_ifc_fail_with_a_reason() {
-        let Err(Failure(why)) = convert("x.ifc", b"hello", deadline()) else {
+        let Err(Failure(why)) = convert("x.ifc", b"hello", bounds()) else {
             panic!("converted")
         };
         assert!(why.contains("not an IFC file"));
         let truncated = &HOUSE[..HOUSE.len() / 4];
-        assert!(convert("x.ifc", truncated, deadline()).is_err());
-        let Err(Failure(why)) = convert("x.ifc", HOUSE, Deadline::after(Duration::ZERO)) else {
+        assert!(convert("x.ifc", truncated, bounds()).is_err());
+        let Err(Failure(why)) = convert("x.ifc", HOUSE, Bounds::after(Duration::ZERO)) else {
             panic!("converted")
         };
         assert!(why.contains("longer than the limit"), "{why}");

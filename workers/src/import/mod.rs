@@ -57,20 +57,33 @@ impl Converted {
 #[derive(Debug)]
 pub struct Failure(pub String);
 
-/// When a conversion has to stop. Converters that walk a model piece by piece check it as they
-/// go, so a conversion that ran out of time does not keep its thread busy long after.
+/// How far a conversion may go: until a deadline, and up to an amount of geometry. Converters
+/// that walk a model piece by piece check both as they go, so a conversion that ran out of time
+/// does not keep its thread busy long after, and a small file that unfolds into endless
+/// geometry (a glTF node reused under many parents) stops before it takes the server's memory.
 #[derive(Clone, Copy, Debug)]
-pub struct Deadline {
+pub struct Bounds {
     at: Instant,
     limit: Duration,
+    /// Vertex coordinates and face entries the converted objects may hold.
+    geometry: usize,
 }
 
-impl Deadline {
+/// The most vertex coordinates and face entries one file may convert into by default: about
+/// a gigabyte of objects at most, and far above any real file's.
+pub const DEFAULT_GEOMETRY_LIMIT: usize = 30_000_000;
+
+impl Bounds {
     pub fn after(limit: Duration) -> Self {
-        Deadline {
+        Bounds {
             at: Instant::now() + limit,
             limit,
+            geometry: DEFAULT_GEOMETRY_LIMIT,
         }
+    }
+
+    pub fn with_geometry_limit(self, geometry: usize) -> Self {
+        Bounds { geometry, ..self }
     }
 
     /// An error once the time is up.
@@ -80,6 +93,17 @@ impl Deadline {
         } else {
             Ok(())
         }
+    }
+
+    /// An error once `objects` hold more geometry than the limit.
+    pub fn check_geometry(&self, objects: &Objects) -> Result<(), Failure> {
+        if objects.geometry_numbers() > self.geometry {
+            return Err(Failure(format!(
+                "The model unfolds into more geometry than an import may hold ({} million vertex coordinates and face entries); shared parts may be placed too many times.",
+                self.geometry / 1_000_000
+            )));
+        }
+        Ok(())
     }
 
     fn exceeded(&self) -> Failure {
@@ -104,13 +128,13 @@ pub fn convert(
     file_type: &str,
     bytes: &[u8],
     libraries: &HashMap<String, Vec<u8>>,
-    deadline: Deadline,
+    bounds: Bounds,
 ) -> Result<Converted, Failure> {
     match file_type {
-        "obj" => obj::convert(file_name, bytes, libraries),
+        "obj" => obj::convert(file_name, bytes, libraries, bounds),
         "stl" => stl::convert(file_name, bytes),
-        "glb" | "gltf" => gltf::convert(file_name, bytes, deadline),
-        "ifc" => ifc::convert(file_name, bytes, deadline),
+        "glb" | "gltf" => gltf::convert(file_name, bytes, bounds),
+        "ifc" => ifc::convert(file_name, bytes, bounds),
         other => Err(Failure(format!(
             "Files of type .{other} cannot be imported; Fleck imports {}.",
             FORMATS.map(|f| format!(".{f}")).join(", ")
@@ -122,11 +146,11 @@ pub fn convert(
 /// failures of the conversion; the panic is logged for whoever runs the server.
 pub async fn run_converter<F>(limit: Duration, convert: F) -> Result<Converted, Failure>
 where
-    F: FnOnce(Deadline) -> Result<Converted, Failure> + Send + 'static,
+    F: FnOnce(Bounds) -> Result<Converted, Failure> + Send + 'static,
 {
-    let deadline = Deadline::after(limit);
+    let bounds = Bounds::after(limit);
     let work = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert(deadline)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert(bounds)))
     });
     let broken = || {
         Failure(
@@ -135,7 +159,7 @@ where
         )
     };
     match tokio::time::timeout(limit, work).await {
-        Err(_) => Err(deadline.exceeded()),
+        Err(_) => Err(bounds.exceeded()),
         Ok(Err(error)) => {
             tracing::error!(%error, "the converter's thread ended without an answer");
             Err(broken())
@@ -294,8 +318,8 @@ impl ImportFile {
         let name = import.file_name.clone();
         let converted = match read {
             Ok(bytes) => {
-                run_converter(self.timeout, move |deadline| {
-                    convert(&name, &kind, &bytes, &libraries, deadline)
+                run_converter(self.timeout, move |bounds| {
+                    convert(&name, &kind, &bytes, &libraries, bounds)
                 })
                 .await
             }
@@ -471,10 +495,10 @@ mod tests {
     async fn a_converter_past_its_time_limit_fails_and_is_told_to_stop() {
         let (told, noticed) = std::sync::mpsc::channel();
         let started = Instant::now();
-        let failed = run_converter(Duration::from_millis(50), move |deadline| {
-            // A converter walking a large model checks the deadline as it goes.
+        let failed = run_converter(Duration::from_millis(50), move |bounds| {
+            // A converter walking a large model checks the bounds as it goes.
             loop {
-                if let Err(stop) = deadline.check() {
+                if let Err(stop) = bounds.check() {
                     told.send(()).unwrap();
                     return Err(stop);
                 }
@@ -489,14 +513,13 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
         noticed
             .recv_timeout(Duration::from_secs(2))
-            .expect("the converter stopped at its deadline");
+            .expect("the converter stopped at its bounds");
     }
 
     #[test]
     fn unknown_types_are_refused_by_name() {
-        let deadline = Deadline::after(Duration::from_secs(5));
-        let Err(Failure(why)) = convert("a.dwg", "dwg", b"AC1032", &HashMap::new(), deadline)
-        else {
+        let bounds = Bounds::after(Duration::from_secs(5));
+        let Err(Failure(why)) = convert("a.dwg", "dwg", b"AC1032", &HashMap::new(), bounds) else {
             panic!("converted")
         };
         assert!(why.contains(".dwg") && why.contains(".ifc"), "{why}");

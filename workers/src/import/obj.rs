@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::{BufReader, Cursor};
 
-use super::{Converted, Failure};
+use super::{Bounds, Converted, Failure};
 use fleck_core::objects::build::{
     collection, element, material, mesh, vertex_colours, Detached, Objects,
 };
@@ -33,6 +33,7 @@ pub fn convert(
     name: &str,
     bytes: &[u8],
     libraries: &HashMap<String, Vec<u8>>,
+    bounds: Bounds,
 ) -> Result<Converted, Failure> {
     let mut warnings = Vec::new();
     let options = tobj::LoadOptions {
@@ -99,6 +100,7 @@ pub fn convert(
             shape.insert("colors".into(), vertex_colours(&m.vertex_color));
         }
         let shape = objects.store(shape, &[]);
+        bounds.check_geometry(&objects)?;
         let title = if model.name.trim().is_empty() {
             format!("object {}", index + 1)
         } else {
@@ -137,10 +139,28 @@ mod tests {
     const CUBE: &[u8] = include_bytes!("../../tests/fixtures/cube.obj");
     const CUBE_MTL: &[u8] = include_bytes!("../../tests/fixtures/cube.mtl");
 
+    fn bounds() -> Bounds {
+        Bounds::after(std::time::Duration::from_secs(30))
+    }
+
+    #[test]
+    fn millions_of_faces_over_few_vertices_stop_at_the_geometry_limit() {
+        let mut file = String::from("v 0 0 0\nv 1 0 0\nv 0 1 0\n");
+        file.push_str(&"f 1 2 3\n".repeat(100_000));
+        let small = bounds().with_geometry_limit(100_000);
+        let Err(Failure(why)) = convert("many.obj", file.as_bytes(), &HashMap::new(), small) else {
+            panic!("the faces were converted past the limit");
+        };
+        assert!(
+            why.contains("more geometry than an import may hold"),
+            "{why}"
+        );
+    }
+
     #[test]
     fn a_cube_becomes_one_element_with_a_mesh_per_mtl_colour() {
         let libraries = HashMap::from([("cube.mtl".to_string(), CUBE_MTL.to_vec())]);
-        let converted = convert("cube.obj", CUBE, &libraries).unwrap();
+        let converted = convert("cube.obj", CUBE, &libraries, bounds()).unwrap();
         assert!(converted.warnings.is_empty(), "{:?}", converted.warnings);
         let objects = converted.stored();
         let meshes: Vec<&Value> = objects
@@ -188,7 +208,7 @@ mod tests {
 
     #[test]
     fn without_its_mtl_the_cube_is_grey_with_a_warning() {
-        let converted = convert("cube.obj", CUBE, &HashMap::new()).unwrap();
+        let converted = convert("cube.obj", CUBE, &HashMap::new(), bounds()).unwrap();
         assert!(converted.warnings[0].contains("cube.mtl"));
         let objects = converted.stored();
         assert!(objects
@@ -205,7 +225,7 @@ mod tests {
     #[test]
     fn vertex_colours_are_kept_when_there_is_no_material() {
         let obj = b"v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nf 1 2 3\n";
-        let converted = convert("t.obj", obj, &HashMap::new()).unwrap();
+        let converted = convert("t.obj", obj, &HashMap::new(), bounds()).unwrap();
         let objects = converted.stored();
         assert_eq!(
             objects[0]["colors"],
@@ -219,10 +239,10 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(convert("x.obj", b"f 1 2 3\n", &HashMap::new()).is_err());
-        assert!(convert("x.obj", b"\x00\x01binary", &HashMap::new()).is_err());
-        assert!(convert("x.obj", b"v 0 0 0\nv 1 0 0\n", &HashMap::new()).is_err());
+        assert!(convert("x.obj", b"f 1 2 3\n", &HashMap::new(), bounds()).is_err());
+        assert!(convert("x.obj", b"\x00\x01binary", &HashMap::new(), bounds()).is_err());
+        assert!(convert("x.obj", b"v 0 0 0\nv 1 0 0\n", &HashMap::new(), bounds()).is_err());
         let lines = b"v 0 0 0\nv 1 0 0\nl 1 2\np 1\n";
-        assert!(convert("x.obj", lines, &HashMap::new()).is_err());
+        assert!(convert("x.obj", lines, &HashMap::new(), bounds()).is_err());
     }
 }
