@@ -1,5 +1,6 @@
-//! E-mail verification and password reset: single-use, expiring links sent by mail (through
-//! the job queue, so a slow mail server never holds up the request).
+//! E-mail verification and password reset: expiring links sent by mail (through the job queue,
+//! so a slow mail server never holds up the request). A reset link works once; a verification
+//! link until it expires or a newer one is sent.
 
 use std::time::Duration;
 
@@ -93,9 +94,11 @@ async fn check_link(core: &Core, kind: LinkKind, token: &str, what: &str) -> Res
     usable(link, what)
 }
 
-/// Uses a verification link; returns the now verified user.
+/// Uses a verification link; returns the now verified user. Verifying is idempotent, so the
+/// link keeps working until it expires or a newer one is sent: a second click (mail clients
+/// and scanners open links too) shows the address verified, not an error.
 pub async fn verify_email(core: &Core, token: &str) -> Result<User> {
-    let link = use_link(core, LinkKind::VerifyEmail, token, "verification").await?;
+    let link = check_link(core, LinkKind::VerifyEmail, token, "verification").await?;
     if !core.auth.mark_verified(&link.user_id, &link.email).await? {
         return Err(Error::invalid(
             "link",
