@@ -70,6 +70,14 @@ pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Fa
             "not an IFC file: it does not start with ISO-10303-21".into(),
         ));
     }
+    // Every STEP file ends with this line; a file without it was cut short (an interrupted
+    // export or upload), and whatever is missing would only show as a puzzling error later.
+    let end = bytes.trim_ascii_end();
+    if !end.ends_with(b"END-ISO-10303-21;") {
+        return Err(Failure(
+            "the IFC file is incomplete: it does not end with END-ISO-10303-21; it may have been cut short while exporting or uploading".into(),
+        ));
+    }
     let mut decoder = EntityDecoder::new(bytes);
     let mut scanner = EntityScanner::new(bytes);
     let mut projects = Vec::new();
@@ -794,7 +802,10 @@ mod tests {
         };
         assert!(why.contains("not an IFC file"));
         let truncated = &HOUSE[..HOUSE.len() / 4];
-        assert!(convert("x.ifc", truncated, bounds()).is_err());
+        let Err(Failure(why)) = convert("x.ifc", truncated, bounds()) else {
+            panic!("converted")
+        };
+        assert!(why.starts_with("the IFC file is incomplete"), "{why}");
         let Err(Failure(why)) = convert("x.ifc", HOUSE, Bounds::after(Duration::ZERO)) else {
             panic!("converted")
         };
