@@ -87,19 +87,7 @@ def test_a_version_sent_as_json_has_no_bundle(url, user, project):
 
 
 def test_bad_bundle_uploads_are_refused(url, user, client, project, model):
-    ingestion = client.model_ingestion.create(
-        ModelIngestionCreateInput(
-            model_id=model.id,
-            project_id=project.id,
-            progress_message="sending",
-            source_data=SourceDataInput(
-                source_application_slug="fleck-tests",
-                source_application_version="1.0",
-                file_name=None,
-                file_size_bytes=None,
-            ),
-        )
-    )
+    ingestion = start_ingestion(client, project, model)
     base = f"{url}/api/v2/projects/{project.id}/modelingestion/{ingestion.id}/uploads"
     auth = {"Authorization": f"Bearer {user.token}"}
     for files in (["../escape.parquet"], [], [f"f{i}.parquet" for i in range(65)]):

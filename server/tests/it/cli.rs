@@ -251,18 +251,7 @@ fn unreachable_backends_fail_fast_with_one_clear_line() {
 #[tokio::test]
 async fn shutdown_lets_an_in_flight_upload_finish() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = tokio::process::Command::from(fleck(dir.path()))
-        .arg("serve")
-        .env("FLECK_BIND", format!("127.0.0.1:{port}"))
-        .env("FLECK_PUBLIC_URL", &base)
-        .env("FLECK_SECRET", "a-secret-shared-with-the-test-0123456789")
-        .env("FLECK_SHUTDOWN_GRACE_SECONDS", "1")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until_ready(&base).await;
+    let (mut server, base) = serve(dir.path(), 1).await;
 
     // An upload link as a client gets one: an account, a project, a file reserved in it.
     let url = upload_link(&base).await;
@@ -313,17 +302,7 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
 #[tokio::test]
 async fn sigterm_turns_readiness_away_before_the_listener_closes() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = tokio::process::Command::from(fleck(dir.path()))
-        .arg("serve")
-        .env("FLECK_BIND", format!("127.0.0.1:{port}"))
-        .env("FLECK_PUBLIC_URL", &base)
-        .env("FLECK_SHUTDOWN_GRACE_SECONDS", "3")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until_ready(&base).await;
+    let (mut server, base) = serve(dir.path(), 3).await;
     let pid = server.id().unwrap();
     Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -366,6 +345,24 @@ async fn upload_link(base: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("{link}"))
         .to_string()
+}
+
+/// `fleck serve` on a free port, once ready, with `grace` seconds of draining after SIGTERM;
+/// the process and its base URL.
+async fn serve(dir: &std::path::Path, grace: u64) -> (tokio::process::Child, String) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = tokio::process::Command::from(fleck(dir))
+        .arg("serve")
+        .env("FLECK_BIND", format!("127.0.0.1:{port}"))
+        .env("FLECK_PUBLIC_URL", &base)
+        .env("FLECK_SECRET", "a-secret-shared-with-the-test-0123456789")
+        .env("FLECK_SHUTDOWN_GRACE_SECONDS", grace.to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_ready(&base).await;
+    (server, base)
 }
 
 fn free_port() -> u16 {
