@@ -4,9 +4,11 @@
 mod auth_rows;
 mod changes;
 mod comments;
+mod dialect;
 mod ingestions;
 pub mod postgres;
 mod project_rows;
+mod projects;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 
+use super::dialect::Dialect;
 use super::map_write_error;
 use crate::config::{redact_url, CONNECT_TIMEOUT};
 use crate::error::{Context, Error, Result};
@@ -20,7 +21,6 @@ use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 mod auth;
 mod objects;
 mod previews;
-mod projects;
 mod queue;
 mod webhooks;
 
@@ -55,6 +55,37 @@ impl PgDb {
         Ok(PgDb { pool })
     }
 }
+
+impl Dialect for PgDb {
+    type Db = sqlx::Postgres;
+    type Time = DateTime<Utc>;
+    type List = Vec<String>;
+
+    fn time(t: DateTime<Utc>) -> DateTime<Utc> {
+        t
+    }
+
+    fn list(ids: &[String]) -> Vec<String> {
+        ids.to_vec()
+    }
+
+    fn in_list(column: &str, param: &str) -> String {
+        format!("{column} = ANY({param})")
+    }
+
+    fn contains(haystack: &str, needle: &str) -> String {
+        format!("strpos({haystack}, {needle}) > 0")
+    }
+
+    fn json(param: &str) -> String {
+        format!("{param}::jsonb")
+    }
+}
+
+crate::db::projects::project_store!(PgDb);
+crate::db::ingestions::ingestion_store!(PgDb);
+crate::db::comments::comment_store!(PgDb);
+crate::db::changes::change_store!(PgDb);
 
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(lease).unwrap_or_default()

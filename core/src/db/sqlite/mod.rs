@@ -9,6 +9,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use super::dialect::Dialect;
 use super::map_write_error;
 use crate::config::CONNECT_TIMEOUT;
 use crate::error::{Context, Error, Result};
@@ -19,7 +20,6 @@ use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 mod auth;
 mod objects;
 mod previews;
-mod projects;
 mod queue;
 mod webhooks;
 
@@ -57,6 +57,37 @@ impl SqliteDb {
         Ok(SqliteDb { pool })
     }
 }
+
+impl Dialect for SqliteDb {
+    type Db = sqlx::Sqlite;
+    type Time = i64;
+    type List = String;
+
+    fn time(t: DateTime<Utc>) -> i64 {
+        millis(t)
+    }
+
+    fn list(ids: &[String]) -> String {
+        serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+    }
+
+    fn in_list(column: &str, param: &str) -> String {
+        format!("{column} IN (SELECT value FROM json_each({param}))")
+    }
+
+    fn contains(haystack: &str, needle: &str) -> String {
+        format!("instr({haystack}, {needle}) > 0")
+    }
+
+    fn json(param: &str) -> String {
+        param.to_string()
+    }
+}
+
+crate::db::projects::project_store!(SqliteDb);
+crate::db::ingestions::ingestion_store!(SqliteDb);
+crate::db::comments::comment_store!(SqliteDb);
+crate::db::changes::change_store!(SqliteDb);
 
 fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()

@@ -1,0 +1,25 @@
+//! What the two databases do differently, as each backend supplies it to the stores written once
+//! (`project_store!` and the others expand with `impl Dialect for $db` in scope): how times and
+//! lists of ids are bound, and the SQL one database spells differently from the other.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::project_rows::StoredTime;
+
+pub trait Dialect {
+    /// The sqlx database of the backend's pool.
+    type Db: sqlx::Database;
+    /// How a time is stored: SQLite Unix milliseconds, PostgreSQL `timestamptz`.
+    type Time: StoredTime;
+    /// How a list of ids is bound: SQLite a JSON array, PostgreSQL a `text[]`.
+    type List;
+
+    fn time(t: DateTime<Utc>) -> Self::Time;
+    fn list(ids: &[String]) -> Self::List;
+    /// SQL that holds where `column` is one of the ids of the list bound as `param` (`"$3"`).
+    fn in_list(column: &str, param: &str) -> String;
+    /// SQL that holds where text `needle` occurs in `haystack`.
+    fn contains(haystack: &str, needle: &str) -> String;
+    /// SQL that stores the JSON text bound as `param` in a JSON column.
+    fn json(param: &str) -> String;
+}
