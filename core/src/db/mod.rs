@@ -1,6 +1,7 @@
 //! The database: users, jobs, identity, projects and objects on SQLite (embedded default) or PostgreSQL,
 //! chosen by the scheme of `DATABASE_URL`.
 
+mod auth;
 mod auth_rows;
 mod changes;
 mod comments;
@@ -10,6 +11,7 @@ pub mod postgres;
 mod project_rows;
 mod projects;
 pub mod sqlite;
+mod webhooks;
 
 use std::sync::Arc;
 

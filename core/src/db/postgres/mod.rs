@@ -18,11 +18,9 @@ use crate::settings::ServerSettings;
 use crate::store::{Page, Store};
 use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
-mod auth;
 mod objects;
 mod previews;
 mod queue;
-mod webhooks;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -83,6 +81,8 @@ impl Dialect for PgDb {
 }
 
 crate::db::projects::project_store!(PgDb);
+crate::db::auth::auth_store!(PgDb);
+crate::db::webhooks::webhook_store!(PgDb);
 crate::db::ingestions::ingestion_store!(PgDb);
 crate::db::comments::comment_store!(PgDb);
 crate::db::changes::change_store!(PgDb);

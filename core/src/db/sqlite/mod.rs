@@ -17,11 +17,9 @@ use crate::settings::ServerSettings;
 use crate::store::{Page, Store};
 use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
-mod auth;
 mod objects;
 mod previews;
 mod queue;
-mod webhooks;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
@@ -85,6 +83,8 @@ impl Dialect for SqliteDb {
 }
 
 crate::db::projects::project_store!(SqliteDb);
+crate::db::auth::auth_store!(SqliteDb);
+crate::db::webhooks::webhook_store!(SqliteDb);
 crate::db::ingestions::ingestion_store!(SqliteDb);
 crate::db::comments::comment_store!(SqliteDb);
 crate::db::changes::change_store!(SqliteDb);
