@@ -22,35 +22,35 @@ macro_rules! auth_store {
             impl AuthStore for $db {
                 async fn insert_api_token(&self, token: &ApiToken) -> Result<()> {
                     sqlx::query(
-                    "INSERT INTO api_tokens (id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, projects)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(&token.id)
-                .bind(&token.digest)
-                .bind(&token.last_chars)
-                .bind(&token.owner_id)
-                .bind(&token.name)
-                .bind(token.kind.as_str())
-                .bind(&token.app_id)
-                .bind(scopes::join(&token.scopes))
-                .bind(Self::time(token.created_at))
-                .bind(token.expires_at.map(Self::time))
-                .bind(projects_to_db(token.projects.as_ref()))
-                .execute(&self.pool)
-                .await
-                .context(|| "storing an API token".into())?;
+                        "INSERT INTO api_tokens (id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, projects)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&token.id)
+                    .bind(&token.digest)
+                    .bind(&token.last_chars)
+                    .bind(&token.owner_id)
+                    .bind(&token.name)
+                    .bind(token.kind.as_str())
+                    .bind(&token.app_id)
+                    .bind(scopes::join(&token.scopes))
+                    .bind(Self::time(token.created_at))
+                    .bind(token.expires_at.map(Self::time))
+                    .bind(projects_to_db(token.projects.as_ref()))
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "storing an API token".into())?;
                     Ok(())
                 }
 
                 async fn api_token(&self, id: &str) -> Result<Option<ApiToken>> {
                     let row: Option<TokenRow<Time>> = sqlx::query_as(
-                    "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
-                     FROM api_tokens WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .context(|| "reading an API token".into())?;
+                        "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
+                         FROM api_tokens WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading an API token".into())?;
                     row.map(TokenRow::into_token).transpose()
                 }
 
@@ -75,14 +75,14 @@ macro_rules! auth_store {
 
                 async fn api_tokens_of(&self, owner_id: &str, kind: TokenKind) -> Result<Vec<ApiToken>> {
                     let rows: Vec<TokenRow<Time>> = sqlx::query_as(
-                    "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
-                     FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
-                )
-                .bind(owner_id)
-                .bind(kind.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .context(|| "listing API tokens".into())?;
+                        "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
+                         FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
+                    )
+                    .bind(owner_id)
+                    .bind(kind.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "listing API tokens".into())?;
                     rows.into_iter().map(TokenRow::into_token).collect()
                 }
 
@@ -108,66 +108,66 @@ macro_rules! auth_store {
 
                 async fn upsert_app(&self, app: &ServerApp) -> Result<()> {
                     sqlx::query(
-                    "INSERT INTO server_apps (id, secret, name, description, terms_url, logo, public, trust_by_default,
-                                              redirect_url, scopes, author_id, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                     ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, name = excluded.name,
-                         description = excluded.description, terms_url = excluded.terms_url, logo = excluded.logo,
-                         public = excluded.public, trust_by_default = excluded.trust_by_default,
-                         redirect_url = excluded.redirect_url, scopes = excluded.scopes",
-                )
-                .bind(&app.id)
-                .bind(&app.secret)
-                .bind(&app.name)
-                .bind(&app.description)
-                .bind(&app.terms_url)
-                .bind(&app.logo)
-                .bind(app.public)
-                .bind(app.trust_by_default)
-                .bind(&app.redirect_url)
-                .bind(scopes::join(&app.scopes))
-                .bind(&app.author_id)
-                .bind(Self::time(Utc::now()))
-                .execute(&self.pool)
-                .await
-                .context(|| format!("registering app {}", app.id))?;
+                        "INSERT INTO server_apps (id, secret, name, description, terms_url, logo, public, trust_by_default,
+                                                  redirect_url, scopes, author_id, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         ON CONFLICT (id) DO UPDATE SET secret = excluded.secret, name = excluded.name,
+                             description = excluded.description, terms_url = excluded.terms_url, logo = excluded.logo,
+                             public = excluded.public, trust_by_default = excluded.trust_by_default,
+                             redirect_url = excluded.redirect_url, scopes = excluded.scopes",
+                    )
+                    .bind(&app.id)
+                    .bind(&app.secret)
+                    .bind(&app.name)
+                    .bind(&app.description)
+                    .bind(&app.terms_url)
+                    .bind(&app.logo)
+                    .bind(app.public)
+                    .bind(app.trust_by_default)
+                    .bind(&app.redirect_url)
+                    .bind(scopes::join(&app.scopes))
+                    .bind(&app.author_id)
+                    .bind(Self::time(Utc::now()))
+                    .execute(&self.pool)
+                    .await
+                    .context(|| format!("registering app {}", app.id))?;
                     Ok(())
                 }
 
                 async fn app(&self, id: &str) -> Result<Option<ServerApp>> {
                     let row: Option<AppRow> = sqlx::query_as(
-                    "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
-                     FROM server_apps WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .context(|| "reading an app".into())?;
+                        "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
+                         FROM server_apps WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading an app".into())?;
                     Ok(row.map(ServerApp::from))
                 }
 
                 async fn public_apps(&self) -> Result<Vec<ServerApp>> {
                     let rows: Vec<AppRow> = sqlx::query_as(
-                    "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
-                     FROM server_apps WHERE public ORDER BY name, id",
-                )
-                .fetch_all(&self.pool)
-                .await
-                .context(|| "listing apps".into())?;
+                        "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
+                         FROM server_apps WHERE public ORDER BY name, id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "listing apps".into())?;
                     Ok(rows.into_iter().map(ServerApp::from).collect())
                 }
 
                 async fn authorized_apps(&self, user_id: &str) -> Result<Vec<ServerApp>> {
                     let rows: Vec<AppRow> = sqlx::query_as(
-                    "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
-                     FROM server_apps
-                     WHERE id IN (SELECT app_id FROM api_tokens WHERE owner_id = $1 AND kind = 'app')
-                     ORDER BY name, id",
-                )
-                .bind(user_id)
-                .fetch_all(&self.pool)
-                .await
-                .context(|| "listing authorized apps".into())?;
+                        "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
+                         FROM server_apps
+                         WHERE id IN (SELECT app_id FROM api_tokens WHERE owner_id = $1 AND kind = 'app')
+                         ORDER BY name, id",
+                    )
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "listing authorized apps".into())?;
                     Ok(rows.into_iter().map(ServerApp::from).collect())
                 }
 
@@ -196,20 +196,20 @@ macro_rules! auth_store {
 
                 async fn insert_auth_code(&self, digest: &str, code: &AuthCode) -> Result<()> {
                     sqlx::query(
-                    "INSERT INTO auth_codes (digest, app_id, user_id, challenge, created_at, expires_at, scopes, projects)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(digest)
-                .bind(&code.app_id)
-                .bind(&code.user_id)
-                .bind(&code.challenge)
-                .bind(Self::time(Utc::now()))
-                .bind(Self::time(code.expires_at))
-                .bind(grant_scopes(&code.grant))
-                .bind(grant_projects(&code.grant))
-                .execute(&self.pool)
-                .await
-                .context(|| "storing an access code".into())?;
+                        "INSERT INTO auth_codes (digest, app_id, user_id, challenge, created_at, expires_at, scopes, projects)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(digest)
+                    .bind(&code.app_id)
+                    .bind(&code.user_id)
+                    .bind(&code.challenge)
+                    .bind(Self::time(Utc::now()))
+                    .bind(Self::time(code.expires_at))
+                    .bind(grant_scopes(&code.grant))
+                    .bind(grant_projects(&code.grant))
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "storing an access code".into())?;
                     Ok(())
                 }
 
@@ -217,7 +217,7 @@ macro_rules! auth_store {
                     type Row = (String, String, String, Time, Option<String>, Option<String>);
                     let row: Option<Row> = sqlx::query_as(
                         "DELETE FROM auth_codes WHERE digest = $1
-                     RETURNING app_id, user_id, challenge, expires_at, scopes, projects",
+                         RETURNING app_id, user_id, challenge, expires_at, scopes, projects",
                     )
                     .bind(digest)
                     .fetch_optional(&self.pool)
@@ -236,22 +236,22 @@ macro_rules! auth_store {
 
                 async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
                     sqlx::query(
-                    "INSERT INTO refresh_tokens
-                         (id, digest, app_id, user_id, created_at, expires_at, scopes, projects, replaced_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(&token.id)
-                .bind(&token.digest)
-                .bind(&token.app_id)
-                .bind(&token.user_id)
-                .bind(Self::time(Utc::now()))
-                .bind(Self::time(token.expires_at))
-                .bind(grant_scopes(&token.grant))
-                .bind(grant_projects(&token.grant))
-                .bind(token.replaced_at.map(Self::time))
-                .execute(&self.pool)
-                .await
-                .context(|| "storing a refresh token".into())?;
+                        "INSERT INTO refresh_tokens
+                             (id, digest, app_id, user_id, created_at, expires_at, scopes, projects, replaced_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&token.id)
+                    .bind(&token.digest)
+                    .bind(&token.app_id)
+                    .bind(&token.user_id)
+                    .bind(Self::time(Utc::now()))
+                    .bind(Self::time(token.expires_at))
+                    .bind(grant_scopes(&token.grant))
+                    .bind(grant_projects(&token.grant))
+                    .bind(token.replaced_at.map(Self::time))
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "storing a refresh token".into())?;
                     Ok(())
                 }
 
@@ -269,7 +269,7 @@ macro_rules! auth_store {
                     }
                     let row: Option<Row> = sqlx::query_as(
                         "SELECT id, digest, app_id, user_id, expires_at, scopes, projects, replaced_at
-                     FROM refresh_tokens WHERE id = $1",
+                         FROM refresh_tokens WHERE id = $1",
                     )
                     .bind(id)
                     .fetch_optional(&self.pool)
@@ -310,7 +310,7 @@ macro_rules! auth_store {
                 async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()> {
                     sqlx::query(
                         "INSERT INTO email_links (digest, kind, user_id, email, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(digest)
                     .bind(kind.as_str())
@@ -326,13 +326,13 @@ macro_rules! auth_store {
 
                 async fn link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
                     let row: Option<(String, String, Time)> = sqlx::query_as(
-                    "SELECT user_id, email, expires_at FROM email_links WHERE digest = $1 AND kind = $2",
-                )
-                .bind(digest)
-                .bind(kind.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .context(|| "reading an e-mail link".into())?;
+                        "SELECT user_id, email, expires_at FROM email_links WHERE digest = $1 AND kind = $2",
+                    )
+                    .bind(digest)
+                    .bind(kind.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading an e-mail link".into())?;
                     Ok(row.map(|(user_id, email, expires_at)| EmailLink {
                         user_id,
                         email,
@@ -342,13 +342,13 @@ macro_rules! auth_store {
 
                 async fn take_link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
                     let row: Option<(String, String, Time)> = sqlx::query_as(
-                    "DELETE FROM email_links WHERE digest = $1 AND kind = $2 RETURNING user_id, email, expires_at",
-                )
-                .bind(digest)
-                .bind(kind.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .context(|| "using an e-mail link".into())?;
+                        "DELETE FROM email_links WHERE digest = $1 AND kind = $2 RETURNING user_id, email, expires_at",
+                    )
+                    .bind(digest)
+                    .bind(kind.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "using an e-mail link".into())?;
                     Ok(row.map(|(user_id, email, expires_at)| EmailLink {
                         user_id,
                         email,
@@ -388,37 +388,37 @@ macro_rules! auth_store {
 
                 async fn insert_invite(&self, invite: &Invite) -> Result<()> {
                     sqlx::query(
-                    "INSERT INTO invites (id, token_digest, email, inviter_id, server_role, message, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&invite.id)
-                .bind(&invite.token_digest)
-                .bind(&invite.email)
-                .bind(&invite.inviter_id)
-                .bind(invite.server_role.as_str())
-                .bind(&invite.message)
-                .bind(Self::time(invite.created_at))
-                .execute(&self.pool)
-                .await
-                .context(|| "storing an invite".into())?;
+                        "INSERT INTO invites (id, token_digest, email, inviter_id, server_role, message, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&invite.id)
+                    .bind(&invite.token_digest)
+                    .bind(&invite.email)
+                    .bind(&invite.inviter_id)
+                    .bind(invite.server_role.as_str())
+                    .bind(&invite.message)
+                    .bind(Self::time(invite.created_at))
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "storing an invite".into())?;
                     Ok(())
                 }
 
                 async fn invite(&self, id: &str) -> Result<Option<Invite>> {
                     let row: Option<InviteRow<Time>> = sqlx::query_as(
-                    "SELECT id, token_digest, email, inviter_id, server_role, message, created_at FROM invites WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .context(|| "reading an invite".into())?;
+                        "SELECT id, token_digest, email, inviter_id, server_role, message, created_at FROM invites WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading an invite".into())?;
                     row.map(InviteRow::into_invite).transpose()
                 }
 
                 async fn invite_by_token(&self, token_digest: &str) -> Result<Option<Invite>> {
                     let row: Option<InviteRow<Time>> = sqlx::query_as(
                         "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
-                     FROM invites WHERE token_digest = $1",
+                         FROM invites WHERE token_digest = $1",
                     )
                     .bind(token_digest)
                     .fetch_optional(&self.pool)
@@ -430,7 +430,7 @@ macro_rules! auth_store {
                 async fn invites(&self) -> Result<Vec<Invite>> {
                     let rows: Vec<InviteRow<Time>> = sqlx::query_as(
                         "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
-                     FROM invites ORDER BY created_at DESC, id",
+                         FROM invites ORDER BY created_at DESC, id",
                     )
                     .fetch_all(&self.pool)
                     .await

@@ -116,13 +116,13 @@ macro_rules! webhook_store {
                 async fn save_webhook(&self, w: &Webhook) -> Result<()> {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "INSERT INTO webhooks (id, project_id, url, description, triggers, secret, enabled,
-                                           failures, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, {triggers}, $6, $7, $8, $9, $10)
-                     ON CONFLICT (id) DO UPDATE SET
-                        url = excluded.url, description = excluded.description,
-                        triggers = excluded.triggers, secret = excluded.secret,
-                        enabled = excluded.enabled, failures = excluded.failures,
-                        updated_at = excluded.updated_at",
+                                               failures, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, {triggers}, $6, $7, $8, $9, $10)
+                         ON CONFLICT (id) DO UPDATE SET
+                            url = excluded.url, description = excluded.description,
+                            triggers = excluded.triggers, secret = excluded.secret,
+                            enabled = excluded.enabled, failures = excluded.failures,
+                            updated_at = excluded.updated_at",
                         triggers = Self::json("$5"),
                     )))
                     .bind(&w.id)
@@ -154,12 +154,12 @@ macro_rules! webhook_store {
 
                 async fn webhooks(&self, project_id: &str) -> Result<Vec<Webhook>> {
                     let rows: Vec<WebhookRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE project_id = $1 ORDER BY created_at, id"
-                )))
-                    .bind(project_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing webhooks".into())?;
+                        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE project_id = $1 ORDER BY created_at, id"
+                    )))
+                        .bind(project_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .context(|| "listing webhooks".into())?;
                     Ok(rows.into_iter().map(Webhook::from).collect())
                 }
 
@@ -218,7 +218,7 @@ macro_rules! webhook_store {
                 ) -> Result<(Vec<WebhookEvent>, i64)> {
                     let rows: Vec<EventRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE webhook_id = $1
-                     ORDER BY created_at DESC, id LIMIT $2"
+                         ORDER BY created_at DESC, id LIMIT $2"
                     )))
                     .bind(webhook_id)
                     .bind(limit)
@@ -264,7 +264,7 @@ macro_rules! webhook_store {
                         .context(|| "counting a webhook failure".into())?;
                     let disabled = sqlx::query(
                         "UPDATE webhooks SET enabled = FALSE, updated_at = $3
-                     WHERE id = $1 AND enabled AND failures >= $2",
+                         WHERE id = $1 AND enabled AND failures >= $2",
                     )
                     .bind(id)
                     .bind(disable_after)
@@ -290,12 +290,12 @@ macro_rules! webhook_store {
                 async fn add_webhook_attempt(&self, a: &WebhookAttempt) -> Result<()> {
                     sqlx::query(
                         "INSERT INTO webhook_attempts (event_id, attempt, response_code, response_excerpt,
-                                                   error, started_at, duration_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
-                     ON CONFLICT (event_id, attempt) DO UPDATE SET
-                        response_code = excluded.response_code,
-                        response_excerpt = excluded.response_excerpt, error = excluded.error,
-                        started_at = excluded.started_at, duration_ms = excluded.duration_ms",
+                                                       error, started_at, duration_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (event_id, attempt) DO UPDATE SET
+                            response_code = excluded.response_code,
+                            response_excerpt = excluded.response_excerpt, error = excluded.error,
+                            started_at = excluded.started_at, duration_ms = excluded.duration_ms",
                     )
                     .bind(&a.event_id)
                     .bind(a.attempt as i32)
@@ -313,8 +313,8 @@ macro_rules! webhook_store {
                 async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<WebhookAttempt>> {
                     let rows: Vec<AttemptRow<Time>> = sqlx::query_as(
                         "SELECT event_id, attempt, response_code, response_excerpt, error, started_at,
-                            duration_ms
-                     FROM webhook_attempts WHERE event_id = $1 ORDER BY attempt",
+                                duration_ms
+                         FROM webhook_attempts WHERE event_id = $1 ORDER BY attempt",
                     )
                     .bind(event_id)
                     .fetch_all(&self.pool)
@@ -326,11 +326,11 @@ macro_rules! webhook_store {
                 async fn delete_orphaned_webhooks(&self, project_id: &str) -> Result<u64> {
                     let done = sqlx::query(
                         "DELETE FROM webhooks
-                     WHERE project_id = $1
-                       AND NOT EXISTS (SELECT 1 FROM projects WHERE projects.id = webhooks.project_id)
-                       AND NOT EXISTS (SELECT 1 FROM webhook_events
-                                       WHERE webhook_events.webhook_id = webhooks.id
-                                         AND webhook_events.status IN (0, 1))",
+                         WHERE project_id = $1
+                           AND NOT EXISTS (SELECT 1 FROM projects WHERE projects.id = webhooks.project_id)
+                           AND NOT EXISTS (SELECT 1 FROM webhook_events
+                                           WHERE webhook_events.webhook_id = webhooks.id
+                                             AND webhook_events.status IN (0, 1))",
                     )
                     .bind(project_id)
                     .execute(&self.pool)

@@ -18,8 +18,6 @@ use crate::settings::ServerSettings;
 use crate::store::{Page, Store};
 use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
-mod objects;
-mod previews;
 mod queue;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -83,9 +81,26 @@ impl Dialect for PgDb {
 crate::db::projects::project_store!(PgDb);
 crate::db::auth::auth_store!(PgDb);
 crate::db::webhooks::webhook_store!(PgDb);
+crate::db::objects::object_store!(PgDb);
+crate::db::previews::preview_store!(PgDb);
 crate::db::ingestions::ingestion_store!(PgDb);
 crate::db::comments::comment_store!(PgDb);
 crate::db::changes::change_store!(PgDb);
+
+impl PgDb {
+    /// The ids of `ids` the project holds, gathered into one array: decoding a row per id costs
+    /// more than the lookups.
+    async fn existing_object_ids(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(array_agg(id), '{}') FROM objects WHERE project_id = $1 AND id = ANY($2)",
+        )
+        .bind(project_id)
+        .bind(ids)
+        .fetch_one(&self.pool)
+        .await
+        .context(|| format!("looking up {} object ids", ids.len()))
+    }
+}
 
 fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
     now + chrono::Duration::from_std(lease).unwrap_or_default()

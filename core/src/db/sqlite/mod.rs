@@ -17,8 +17,6 @@ use crate::settings::ServerSettings;
 use crate::store::{Page, Store};
 use crate::users::{NewUser, ProfileUpdate, ServerRole, User};
 
-mod objects;
-mod previews;
 mod queue;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -85,9 +83,28 @@ impl Dialect for SqliteDb {
 crate::db::projects::project_store!(SqliteDb);
 crate::db::auth::auth_store!(SqliteDb);
 crate::db::webhooks::webhook_store!(SqliteDb);
+crate::db::objects::object_store!(SqliteDb);
+crate::db::previews::preview_store!(SqliteDb);
 crate::db::ingestions::ingestion_store!(SqliteDb);
 crate::db::comments::comment_store!(SqliteDb);
 crate::db::changes::change_store!(SqliteDb);
+
+impl SqliteDb {
+    /// The ids of `ids` the project holds, gathered into one JSON array: decoding a row per id
+    /// costs more than the lookups.
+    async fn existing_object_ids(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>> {
+        let found: String = sqlx::query_scalar(
+            "SELECT json_group_array(id) FROM objects
+             WHERE project_id = $1 AND id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(project_id)
+        .bind(Self::list(ids))
+        .fetch_one(&self.pool)
+        .await
+        .context(|| format!("looking up {} object ids", ids.len()))?;
+        serde_json::from_str(&found).context(|| "reading found object ids".into())
+    }
+}
 
 fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
