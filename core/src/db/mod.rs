@@ -12,7 +12,9 @@ pub mod postgres;
 mod previews;
 mod project_rows;
 mod projects;
+mod queue;
 pub mod sqlite;
+mod users;
 mod webhooks;
 
 use std::sync::Arc;
