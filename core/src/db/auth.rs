@@ -8,7 +8,9 @@ macro_rules! auth_store {
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
             use $crate::auth::store::{AuthStore, EmailLink, LinkKind};
-            use $crate::auth::{scopes, ApiToken, AuthCode, Invite, RefreshToken, ServerApp, TokenKind};
+            use $crate::auth::{
+                scopes, ApiToken, AuthCode, Invite, RefreshToken, ServerApp, TokenKind,
+            };
             use $crate::db::auth_rows::{
                 grant, grant_projects, grant_scopes, projects_to_db, AppRow, InviteRow, TokenRow,
             };
@@ -73,7 +75,11 @@ macro_rules! auth_store {
                     Ok(done.rows_affected() > 0)
                 }
 
-                async fn api_tokens_of(&self, owner_id: &str, kind: TokenKind) -> Result<Vec<ApiToken>> {
+                async fn api_tokens_of(
+                    &self,
+                    owner_id: &str,
+                    kind: TokenKind,
+                ) -> Result<Vec<ApiToken>> {
                     let rows: Vec<TokenRow<Time>> = sqlx::query_as(
                         "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
                          FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
@@ -307,7 +313,12 @@ macro_rules! auth_store {
                     Ok(())
                 }
 
-                async fn insert_link(&self, kind: LinkKind, digest: &str, link: &EmailLink) -> Result<()> {
+                async fn insert_link(
+                    &self,
+                    kind: LinkKind,
+                    digest: &str,
+                    link: &EmailLink,
+                ) -> Result<()> {
                     sqlx::query(
                         "INSERT INTO email_links (digest, kind, user_id, email, created_at, expires_at)
                          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -340,7 +351,11 @@ macro_rules! auth_store {
                     }))
                 }
 
-                async fn take_link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
+                async fn take_link(
+                    &self,
+                    kind: LinkKind,
+                    digest: &str,
+                ) -> Result<Option<EmailLink>> {
                     let row: Option<(String, String, Time)> = sqlx::query_as(
                         "DELETE FROM email_links WHERE digest = $1 AND kind = $2 RETURNING user_id, email, expires_at",
                     )
@@ -367,12 +382,14 @@ macro_rules! auth_store {
                 }
 
                 async fn mark_verified(&self, user_id: &str, email: &str) -> Result<bool> {
-                    let done = sqlx::query("UPDATE users SET verified = TRUE WHERE id = $1 AND email = $2")
-                        .bind(user_id)
-                        .bind(email)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "marking an e-mail verified".into())?;
+                    let done = sqlx::query(
+                        "UPDATE users SET verified = TRUE WHERE id = $1 AND email = $2",
+                    )
+                    .bind(user_id)
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "marking an e-mail verified".into())?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -466,7 +483,10 @@ macro_rules! auth_store {
                     Ok(())
                 }
 
-                async fn password_hash(&self, email: &str) -> Result<Option<(String, Option<String>)>> {
+                async fn password_hash(
+                    &self,
+                    email: &str,
+                ) -> Result<Option<(String, Option<String>)>> {
                     sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
                         .bind(email.trim().to_lowercase())
                         .fetch_optional(&self.pool)

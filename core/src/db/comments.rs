@@ -355,7 +355,8 @@ macro_rules! comment_store {
                     thread_id: &str,
                     viewer: Option<&str>,
                     window: $crate::projects::Window,
-                ) -> $crate::error::Result<$crate::projects::Listed<$crate::comments::Comment>> {
+                ) -> $crate::error::Result<$crate::projects::Listed<$crate::comments::Comment>>
+                {
                     use $crate::error::Context;
                     let mut query =
                         sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
@@ -394,12 +395,13 @@ macro_rules! comment_store {
                     limit: i64,
                 ) -> $crate::error::Result<$crate::projects::Listed<String>> {
                     use $crate::error::Context;
-                    let items: Vec<String> = sqlx::query_scalar($crate::db::comments::REPLY_AUTHORS)
-                        .bind(thread_id)
-                        .bind(limit)
-                        .fetch_all(&self.pool)
-                        .await
-                        .context(|| "listing a thread's repliers".into())?;
+                    let items: Vec<String> =
+                        sqlx::query_scalar($crate::db::comments::REPLY_AUTHORS)
+                            .bind(thread_id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await
+                            .context(|| "listing a thread's repliers".into())?;
                     let total: i64 = sqlx::query_scalar($crate::db::comments::COUNT_REPLY_AUTHORS)
                         .bind(thread_id)
                         .fetch_one(&self.pool)
@@ -468,11 +470,12 @@ macro_rules! comment_store {
                     user_id: &str,
                 ) -> $crate::error::Result<Option<serde_json::Value>> {
                     use $crate::error::Context;
-                    let stored: Option<String> = sqlx::query_scalar($crate::db::comments::PREFERENCES)
-                        .bind(user_id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading notification preferences".into())?;
+                    let stored: Option<String> =
+                        sqlx::query_scalar($crate::db::comments::PREFERENCES)
+                            .bind(user_id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .context(|| "reading notification preferences".into())?;
                     Ok(stored.and_then(|s| serde_json::from_str(&s).ok()))
                 }
 

@@ -40,8 +40,13 @@ macro_rules! object_store {
 
             #[async_trait]
             impl ObjectStore for $db {
-                async fn insert_objects(&self, project_id: &str, objects: &[PackedObject]) -> Result<()> {
-                    // Sorted, so concurrent uploads of overlapping batches take their locks in one order.
+                async fn insert_objects(
+                    &self,
+                    project_id: &str,
+                    objects: &[PackedObject],
+                ) -> Result<()> {
+                    // Sorted, so concurrent uploads of overlapping batches take their locks in one
+                    // order.
                     let mut sorted: Vec<&PackedObject> = objects.iter().collect();
                     sorted.sort_unstable_by(|a, b| a.id.cmp(&b.id));
                     sorted.dedup_by(|a, b| a.id == b.id);
@@ -103,7 +108,11 @@ macro_rules! object_store {
                     }))
                 }
 
-                async fn packed_json(&self, project_id: &str, ids: &[String]) -> Result<Vec<PackedJson>> {
+                async fn packed_json(
+                    &self,
+                    project_id: &str,
+                    ids: &[String],
+                ) -> Result<Vec<PackedJson>> {
                     let rows: Vec<JsonRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT id, dictionary, data FROM objects WHERE project_id = $1 AND {} ORDER BY id",
                         Self::in_list("id", "$2")
@@ -123,7 +132,11 @@ macro_rules! object_store {
                         .collect())
                 }
 
-                async fn existing_ids(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>> {
+                async fn existing_ids(
+                    &self,
+                    project_id: &str,
+                    ids: &[String],
+                ) -> Result<Vec<String>> {
                     self.existing_object_ids(project_id, ids).await
                 }
 
@@ -154,7 +167,11 @@ macro_rules! object_store {
                         .context(|| "reading an object dictionary".into())
                 }
 
-                async fn save_dictionary(&self, project_id: &str, dictionary: &[u8]) -> Result<Vec<u8>> {
+                async fn save_dictionary(
+                    &self,
+                    project_id: &str,
+                    dictionary: &[u8],
+                ) -> Result<Vec<u8>> {
                     let what = || "saving an object dictionary".to_string();
                     sqlx::query(
                         "INSERT INTO object_dictionaries (project_id, data, created_at) VALUES ($1, $2, $3)

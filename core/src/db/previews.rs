@@ -90,7 +90,11 @@ macro_rules! preview_store {
                     Ok(inserted.rows_affected() == 1)
                 }
 
-                async fn preview(&self, project_id: &str, object_id: &str) -> Result<Option<Preview>> {
+                async fn preview(
+                    &self,
+                    project_id: &str,
+                    object_id: &str,
+                ) -> Result<Option<Preview>> {
                     let row: Option<PreviewRow<Time>> = sqlx::query_as(
                         "SELECT project_id, object_id, status, attempts, CAST(angles AS TEXT) AS angles, error, created_at, updated_at
                          FROM object_previews WHERE project_id = $1 AND object_id = $2",
@@ -124,11 +128,12 @@ macro_rules! preview_store {
                 }
 
                 async fn preview_counts(&self) -> Result<Vec<(PreviewStatus, i64)>> {
-                    let rows: Vec<(i16, i64)> =
-                        sqlx::query_as("SELECT status, COUNT(*) FROM object_previews GROUP BY status")
-                            .fetch_all(&self.pool)
-                            .await
-                            .context(|| "counting previews".into())?;
+                    let rows: Vec<(i16, i64)> = sqlx::query_as(
+                        "SELECT status, COUNT(*) FROM object_previews GROUP BY status",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "counting previews".into())?;
                     Ok(rows
                         .into_iter()
                         .map(|(status, count)| (PreviewStatus::from_number(status.into()), count))

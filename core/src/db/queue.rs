@@ -35,7 +35,9 @@ macro_rules! queue_store {
             use $crate::db::project_rows::StoredTime;
             use $crate::db::queue::{lease_end, JobRow};
             use $crate::error::{Context, Error, Result};
-            use $crate::queue::{after_failure, Job, JobRecord, JobState, NewJob, Queue, QueueCount};
+            use $crate::queue::{
+                after_failure, Job, JobRecord, JobState, NewJob, Queue, QueueCount,
+            };
 
             type Time = <$db as Dialect>::Time;
 
@@ -66,7 +68,8 @@ macro_rules! queue_store {
                     lease: Duration,
                 ) -> Result<Option<Job>> {
                     let now = Utc::now();
-                    // A worker that died with its last attempt leaves a job nobody may retry: fail it.
+                    // A worker that died with its last attempt leaves a job nobody may retry:
+                    // fail it.
                     sqlx::query(
                         "UPDATE jobs SET state = 'failed', lease_token = NULL, updated_at = $1,
                                 last_error = 'the worker running the last attempt stopped responding'

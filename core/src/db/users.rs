@@ -210,13 +210,18 @@ macro_rules! user_store {
                     match row {
                         Some(row) => row.into_user(),
                         None if self.user_by_id(user_id).await?.is_some() => Err(Error::Conflict(
-                            "the server must keep at least one admin; promote another user first".into(),
+                            "the server must keep at least one admin; promote another user first"
+                                .into(),
                         )),
                         None => Err(Error::NotFound(format!("user {user_id}"))),
                     }
                 }
 
-                async fn update_profile(&self, user_id: &str, update: &ProfileUpdate) -> Result<User> {
+                async fn update_profile(
+                    &self,
+                    user_id: &str,
+                    update: &ProfileUpdate,
+                ) -> Result<User> {
                     // An empty string clears an optional field; NULL leaves it as it is.
                     let row: Option<UserRow<Time>> = sqlx::query_as(
                         "UPDATE users SET

@@ -105,9 +105,13 @@ macro_rules! webhook_store {
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
             use $crate::db::dialect::Dialect;
-            use $crate::db::webhooks::{AttemptRow, EventRow, WebhookRow, EVENT_COLUMNS, WEBHOOK_COLUMNS};
+            use $crate::db::webhooks::{
+                AttemptRow, EventRow, WebhookRow, EVENT_COLUMNS, WEBHOOK_COLUMNS,
+            };
             use $crate::error::{Context, Result};
-            use $crate::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent, WebhookStore};
+            use $crate::webhooks::{
+                EventStatus, Webhook, WebhookAttempt, WebhookEvent, WebhookStore,
+            };
 
             type Time = <$db as Dialect>::Time;
 
@@ -142,9 +146,9 @@ macro_rules! webhook_store {
                 }
 
                 async fn webhook(&self, id: &str) -> Result<Option<Webhook>> {
-                    let row: Option<WebhookRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"
-                    )))
+                    let row: Option<WebhookRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(
+                        format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"),
+                    ))
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await
@@ -164,12 +168,13 @@ macro_rules! webhook_store {
                 }
 
                 async fn delete_webhook(&self, project_id: &str, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM webhooks WHERE project_id = $1 AND id = $2")
-                        .bind(project_id)
-                        .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting a webhook".into())?;
+                    let done =
+                        sqlx::query("DELETE FROM webhooks WHERE project_id = $1 AND id = $2")
+                            .bind(project_id)
+                            .bind(id)
+                            .execute(&self.pool)
+                            .await
+                            .context(|| "deleting a webhook".into())?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -225,21 +230,23 @@ macro_rules! webhook_store {
                     .fetch_all(&self.pool)
                     .await
                     .context(|| "listing webhook events".into())?;
-                    let total: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_events WHERE webhook_id = $1")
-                            .bind(webhook_id)
-                            .fetch_one(&self.pool)
-                            .await
-                            .context(|| "counting webhook events".into())?;
+                    let total: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM webhook_events WHERE webhook_id = $1",
+                    )
+                    .bind(webhook_id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .context(|| "counting webhook events".into())?;
                     Ok((rows.into_iter().map(WebhookEvent::from).collect(), total))
                 }
 
                 async fn webhook_event_counts(&self) -> Result<Vec<(EventStatus, i64)>> {
-                    let rows: Vec<(i16, i64)> =
-                        sqlx::query_as("SELECT status, COUNT(*) FROM webhook_events GROUP BY status")
-                            .fetch_all(&self.pool)
-                            .await
-                            .context(|| "counting webhook events".into())?;
+                    let rows: Vec<(i16, i64)> = sqlx::query_as(
+                        "SELECT status, COUNT(*) FROM webhook_events GROUP BY status",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "counting webhook events".into())?;
                     Ok(rows
                         .into_iter()
                         .map(|(status, count)| (EventStatus::from_number(status.into()), count))
