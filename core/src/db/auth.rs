@@ -15,7 +15,7 @@ macro_rules! auth_store {
                 grant, grant_projects, grant_scopes, projects_to_db, AppRow, InviteRow, TokenRow,
             };
             use $crate::db::dialect::Dialect;
-            use $crate::db::project_rows::StoredTime;
+            use $crate::db::dialect::StoredTime;
             use $crate::error::{Context, Result};
 
             type Time = <$db as Dialect>::Time;

@@ -3,7 +3,7 @@
 //! space-separated text, project limits as a JSON array.
 
 use crate::auth::{scopes, ApiToken, Grant, Invite, ServerApp, TokenKind};
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 use crate::error::{Error, Result};
 
 pub fn projects_to_db(projects: Option<&Vec<String>>) -> Option<String> {

@@ -2,7 +2,7 @@
 //! expands `change_store!` with its pool and its `Dialect`'s database and time type.
 
 use crate::changes::{ChangeCounts, ChangeKind, ChangeSet, ElementChange, PropertyChange};
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 
 /// Listed elements are inserted this many rows to a statement (15 parameters each keeps a
 /// statement under SQLite's 32,766 parameters).

@@ -3,7 +3,7 @@
 //! built with a `QueryBuilder`, as the resources a thread list is restricted to vary in number.
 
 use crate::comments::{Archived, Comment, Link, ResourceKind, RichText, Targets};
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 
 /// A comment's columns, then the reader's last view and the count of live replies; `$viewer`
 /// is bound where the builder puts it.

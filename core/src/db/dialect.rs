@@ -5,8 +5,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::project_rows::StoredTime;
-
 pub trait Dialect {
     /// The sqlx database of the backend's pool.
     type Db: sqlx::Database;
@@ -38,4 +36,23 @@ pub trait Dialect {
     fn contains(haystack: &str, needle: &str) -> String;
     /// SQL that stores the JSON text bound as `param` in a JSON column.
     fn json(param: &str) -> String;
+}
+
+/// A time as a database stores it.
+pub trait StoredTime {
+    fn into_utc(self) -> DateTime<Utc>;
+}
+
+/// SQLite's Unix milliseconds.
+impl StoredTime for i64 {
+    fn into_utc(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self).unwrap_or_default()
+    }
+}
+
+/// PostgreSQL's `timestamptz`.
+impl StoredTime for DateTime<Utc> {
+    fn into_utc(self) -> DateTime<Utc> {
+        self
+    }
 }

@@ -1,7 +1,7 @@
 //! The `IngestionStore`, written once: the SQL is the same on both databases, so each backend
 //! expands `ingestion_store!` with its pool and its `Dialect`'s time type.
 
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 use crate::ingestions::{Artifact, Ingestion, IngestionStatus, SourceData};
 
 pub const INGESTION_COLUMNS: &str = "id, project_id, model_id, user_id, status, progress_message, progress, error_reason, cancellation_requested, version_id, source_data, max_idle_seconds, created_at, updated_at";

@@ -32,7 +32,7 @@ macro_rules! object_store {
             use sqlx::QueryBuilder;
             use $crate::db::dialect::Dialect;
             use $crate::db::objects::{JsonRow, ObjectRow, ROWS_PER_INSERT};
-            use $crate::db::project_rows::StoredTime;
+            use $crate::db::dialect::StoredTime;
             use $crate::error::{Context, Result};
             use $crate::objects::{ObjectHead, ObjectStore, PackedJson, PackedObject};
 

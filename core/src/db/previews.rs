@@ -1,6 +1,6 @@
 //! The `PreviewStore`, written once: each backend expands `preview_store!` with its `Dialect`.
 
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 use crate::previews::{Preview, PreviewStatus};
 
 #[derive(sqlx::FromRow)]

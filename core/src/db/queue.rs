@@ -32,7 +32,7 @@ macro_rules! queue_store {
             use async_trait::async_trait;
             use chrono::Utc;
             use $crate::db::dialect::Dialect;
-            use $crate::db::project_rows::StoredTime;
+            use $crate::db::dialect::StoredTime;
             use $crate::db::queue::{lease_end, JobRow};
             use $crate::error::{Context, Error, Result};
             use $crate::queue::{

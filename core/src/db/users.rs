@@ -2,7 +2,7 @@
 //! with its `Dialect`, which also names it and supplies its migrations, its size queries and
 //! the lock that keeps "first user" and "last admin" checks apart between replicas.
 
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 use crate::error::Result;
 use crate::users::User;
 

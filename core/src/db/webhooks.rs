@@ -2,7 +2,7 @@
 //! The narrow integer columns are read and bound at PostgreSQL's widths, which SQLite's
 //! integers carry as well.
 
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 use crate::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 
 /// JSON columns are read as text on both databases.
