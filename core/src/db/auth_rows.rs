@@ -1,7 +1,10 @@
-//! How both databases store the parts of identity rows that are not plain columns: scopes as one
+//! Rows of the identity tables as both databases return them, generic over how each stores
+//! times, and how both store the parts that are not plain columns: scopes as one
 //! space-separated text, project limits as a JSON array.
 
-use crate::auth::{scopes, Grant};
+use crate::auth::{scopes, ApiToken, Grant, Invite, ServerApp, TokenKind};
+use crate::db::dialect::StoredTime;
+use crate::error::{Error, Result};
 
 pub fn projects_to_db(projects: Option<&Vec<String>>) -> Option<String> {
     projects.map(|p| serde_json::Value::from(p.clone()).to_string())
@@ -24,5 +27,99 @@ pub fn grant(scopes: Option<String>, projects: Option<String>) -> Grant {
     Grant {
         scopes: scopes.as_deref().map(scopes::split),
         projects: projects_from_db(projects),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TokenRow<T> {
+    id: String,
+    digest: String,
+    last_chars: String,
+    owner_id: String,
+    name: String,
+    kind: String,
+    app_id: Option<String>,
+    scopes: String,
+    created_at: T,
+    expires_at: Option<T>,
+    last_used_at: Option<T>,
+    projects: Option<String>,
+}
+
+impl<T: StoredTime> TokenRow<T> {
+    pub fn into_token(self) -> Result<ApiToken> {
+        Ok(ApiToken {
+            kind: TokenKind::parse(&self.kind)
+                .ok_or_else(|| Error::invalid("token kind", self.kind.clone()))?,
+            id: self.id,
+            digest: self.digest,
+            last_chars: self.last_chars,
+            owner_id: self.owner_id,
+            name: self.name,
+            app_id: self.app_id,
+            scopes: scopes::split(&self.scopes),
+            created_at: self.created_at.into_utc(),
+            expires_at: self.expires_at.map(StoredTime::into_utc),
+            last_used_at: self.last_used_at.map(StoredTime::into_utc),
+            projects: projects_from_db(self.projects),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AppRow {
+    id: String,
+    secret: String,
+    name: String,
+    description: String,
+    terms_url: Option<String>,
+    logo: Option<String>,
+    public: bool,
+    trust_by_default: bool,
+    redirect_url: String,
+    scopes: String,
+    author_id: Option<String>,
+}
+
+impl From<AppRow> for ServerApp {
+    fn from(row: AppRow) -> Self {
+        ServerApp {
+            id: row.id,
+            secret: row.secret,
+            name: row.name,
+            description: row.description,
+            terms_url: row.terms_url,
+            logo: row.logo,
+            public: row.public,
+            trust_by_default: row.trust_by_default,
+            redirect_url: row.redirect_url,
+            scopes: scopes::split(&row.scopes),
+            author_id: row.author_id,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct InviteRow<T> {
+    id: String,
+    token_digest: String,
+    email: String,
+    inviter_id: String,
+    server_role: String,
+    message: Option<String>,
+    created_at: T,
+}
+
+impl<T: StoredTime> InviteRow<T> {
+    pub fn into_invite(self) -> Result<Invite> {
+        Ok(Invite {
+            server_role: self.server_role.parse()?,
+            id: self.id,
+            token_digest: self.token_digest,
+            email: self.email,
+            inviter_id: self.inviter_id,
+            message: self.message,
+            created_at: self.created_at.into_utc(),
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! The `ChangeStore`, written once: the SQL is the same on both databases, so each backend
-//! expands `change_store!` with its pool, its sqlx database and its own time type.
+//! expands `change_store!` with its pool and its `Dialect`'s database and time type.
 
 use crate::changes::{ChangeCounts, ChangeKind, ChangeSet, ElementChange, PropertyChange};
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 
 /// Listed elements are inserted this many rows to a statement (15 parameters each keeps a
 /// statement under SQLite's 32,766 parameters).
@@ -95,105 +95,112 @@ pub fn properties_to_db(properties: &[PropertyChange]) -> String {
     serde_json::to_string(properties).unwrap_or_else(|_| "[]".into())
 }
 
-/// `impl ChangeStore for $db`, whose `pool` field is its connection pool of sqlx database
-/// `$sqlx`, and whose times are stored as `$time`, converted by `$to_db`.
+/// `impl ChangeStore for $db`, whose `pool` field is its connection pool and which implements
+/// `Dialect`.
 macro_rules! change_store {
-    ($db:ty, $sqlx:ty, $time:ty, $to_db:path) => {
-        #[async_trait::async_trait]
-        impl $crate::changes::ChangeStore for $db {
-            async fn change_set(
-                &self,
-                project_id: &str,
-                from_version_id: &str,
-                to_version_id: &str,
-            ) -> $crate::error::Result<Option<$crate::changes::ChangeSet>> {
-                use $crate::error::Context;
-                let row: Option<$crate::db::changes::SetRow<$time>> =
-                    sqlx::query_as($crate::db::changes::SELECT_SET)
-                        .bind(project_id)
-                        .bind(from_version_id)
-                        .bind(to_version_id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading a change set".into())?;
-                Ok(row.map(Into::into))
-            }
+    ($db:ty) => {
+        const _: () = {
+            use $crate::db::dialect::Dialect;
 
-            async fn save_change_set(
-                &self,
-                set: &$crate::changes::ChangeSet,
-                elements: &[$crate::changes::ElementChange],
-            ) -> $crate::error::Result<bool> {
-                use $crate::error::Context;
-                let what = || "storing a change set".to_string();
-                let mut tx = self.pool.begin().await.context(what)?;
-                let claimed = sqlx::query($crate::db::changes::INSERT_SET)
-                    .bind(&set.project_id)
-                    .bind(&set.from_version_id)
-                    .bind(&set.to_version_id)
-                    .bind(set.counts.added)
-                    .bind(set.counts.removed)
-                    .bind(set.counts.changed)
-                    .bind(set.counts.unchanged)
-                    .bind($to_db(set.computed_at))
-                    .execute(&mut *tx)
-                    .await
-                    .context(what)?;
-                if claimed.rows_affected() == 0 {
-                    return Ok(false);
-                }
-                for (chunk_index, chunk) in elements
-                    .chunks($crate::db::changes::ROWS_PER_INSERT)
-                    .enumerate()
-                {
-                    let first = chunk_index * $crate::db::changes::ROWS_PER_INSERT;
-                    let mut insert =
-                        sqlx::QueryBuilder::<$sqlx>::new($crate::db::changes::INSERT_ITEMS);
-                    insert.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
-                        row.push_bind(set.project_id.clone())
-                            .push_bind(set.from_version_id.clone())
-                            .push_bind(set.to_version_id.clone())
-                            .push_bind((first + i) as i64)
-                            .push_bind(e.kind.as_str())
-                            .push_bind(e.key.clone())
-                            .push_bind(e.application_id.clone())
-                            .push_bind(e.from_object_id.clone())
-                            .push_bind(e.to_object_id.clone())
-                            .push_bind(e.speckle_type.clone())
-                            .push_bind(e.name.clone())
-                            .push_bind(e.category.clone())
-                            .push_bind(e.geometry_changed)
-                            .push_bind($crate::db::changes::properties_to_db(&e.properties));
-                    });
-                    insert.build().execute(&mut *tx).await.context(what)?;
-                }
-                tx.commit().await.context(what)?;
-                Ok(true)
-            }
+            type Time = <$db as Dialect>::Time;
+            type Db = <$db as Dialect>::Db;
 
-            async fn element_changes(
-                &self,
-                project_id: &str,
-                from_version_id: &str,
-                to_version_id: &str,
-                kind: Option<$crate::changes::ChangeKind>,
-                window: $crate::projects::Window,
-            ) -> $crate::error::Result<Vec<$crate::changes::ElementChange>> {
-                use $crate::error::Context;
-                let rows: Vec<$crate::db::changes::ItemRow> =
-                    sqlx::query_as($crate::db::changes::SELECT_ITEMS)
-                        .bind(project_id)
-                        .bind(from_version_id)
-                        .bind(to_version_id)
-                        .bind(kind.map(|k| k.as_str()))
-                        .bind(window.limit)
-                        .bind(window.offset)
-                        .fetch_all(&self.pool)
+            #[async_trait::async_trait]
+            impl $crate::changes::ChangeStore for $db {
+                async fn change_set(
+                    &self,
+                    project_id: &str,
+                    from_version_id: &str,
+                    to_version_id: &str,
+                ) -> $crate::error::Result<Option<$crate::changes::ChangeSet>> {
+                    use $crate::error::Context;
+                    let row: Option<$crate::db::changes::SetRow<Time>> =
+                        sqlx::query_as($crate::db::changes::SELECT_SET)
+                            .bind(project_id)
+                            .bind(from_version_id)
+                            .bind(to_version_id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .context(|| "reading a change set".into())?;
+                    Ok(row.map(Into::into))
+                }
+
+                async fn save_change_set(
+                    &self,
+                    set: &$crate::changes::ChangeSet,
+                    elements: &[$crate::changes::ElementChange],
+                ) -> $crate::error::Result<bool> {
+                    use $crate::error::Context;
+                    let what = || "storing a change set".to_string();
+                    let mut tx = self.pool.begin().await.context(what)?;
+                    let claimed = sqlx::query($crate::db::changes::INSERT_SET)
+                        .bind(&set.project_id)
+                        .bind(&set.from_version_id)
+                        .bind(&set.to_version_id)
+                        .bind(set.counts.added)
+                        .bind(set.counts.removed)
+                        .bind(set.counts.changed)
+                        .bind(set.counts.unchanged)
+                        .bind(<$db as Dialect>::time(set.computed_at))
+                        .execute(&mut *tx)
                         .await
-                        .context(|| "listing a change set's elements".into())?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                        .context(what)?;
+                    if claimed.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    for (chunk_index, chunk) in elements
+                        .chunks($crate::db::changes::ROWS_PER_INSERT)
+                        .enumerate()
+                    {
+                        let first = chunk_index * $crate::db::changes::ROWS_PER_INSERT;
+                        let mut insert =
+                            sqlx::QueryBuilder::<Db>::new($crate::db::changes::INSERT_ITEMS);
+                        insert.push_values(chunk.iter().enumerate(), |mut row, (i, e)| {
+                            row.push_bind(set.project_id.clone())
+                                .push_bind(set.from_version_id.clone())
+                                .push_bind(set.to_version_id.clone())
+                                .push_bind((first + i) as i64)
+                                .push_bind(e.kind.as_str())
+                                .push_bind(e.key.clone())
+                                .push_bind(e.application_id.clone())
+                                .push_bind(e.from_object_id.clone())
+                                .push_bind(e.to_object_id.clone())
+                                .push_bind(e.speckle_type.clone())
+                                .push_bind(e.name.clone())
+                                .push_bind(e.category.clone())
+                                .push_bind(e.geometry_changed)
+                                .push_bind($crate::db::changes::properties_to_db(&e.properties));
+                        });
+                        insert.build().execute(&mut *tx).await.context(what)?;
+                    }
+                    tx.commit().await.context(what)?;
+                    Ok(true)
+                }
+
+                async fn element_changes(
+                    &self,
+                    project_id: &str,
+                    from_version_id: &str,
+                    to_version_id: &str,
+                    kind: Option<$crate::changes::ChangeKind>,
+                    window: $crate::projects::Window,
+                ) -> $crate::error::Result<Vec<$crate::changes::ElementChange>> {
+                    use $crate::error::Context;
+                    let rows: Vec<$crate::db::changes::ItemRow> =
+                        sqlx::query_as($crate::db::changes::SELECT_ITEMS)
+                            .bind(project_id)
+                            .bind(from_version_id)
+                            .bind(to_version_id)
+                            .bind(kind.map(|k| k.as_str()))
+                            .bind(window.limit)
+                            .bind(window.offset)
+                            .fetch_all(&self.pool)
+                            .await
+                            .context(|| "listing a change set's elements".into())?;
+                    Ok(rows.into_iter().map(Into::into).collect())
+                }
             }
-        }
+        };
     };
 }
 

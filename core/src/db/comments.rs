@@ -1,9 +1,9 @@
 //! The `CommentStore`, written once: the SQL is the same on both databases, so each backend
-//! expands `comment_store!` with its pool, its sqlx database and its own time type. Lists are
+//! expands `comment_store!` with its pool and its `Dialect`'s database and time type. Lists are
 //! built with a `QueryBuilder`, as the resources a thread list is restricted to vary in number.
 
 use crate::comments::{Archived, Comment, Link, ResourceKind, RichText, Targets};
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 
 /// A comment's columns, then the reader's last view and the count of live replies; `$viewer`
 /// is bound where the builder puts it.
@@ -161,330 +161,340 @@ pub fn text_to_db(text: &RichText) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "{}".into())
 }
 
-/// `impl CommentStore for $db`, whose `pool` field is its connection pool of sqlx database
-/// `$sqlx`, and whose times are stored as `$time`, converted by `$to_db`.
+/// `impl CommentStore for $db`, whose `pool` field is its connection pool and which implements
+/// `Dialect`.
 macro_rules! comment_store {
-    ($db:ty, $sqlx:ty, $time:ty, $to_db:path) => {
-        /// Restricts `c` (a thread) to the project and, when given, to threads about `targets`.
-        fn push_thread_scope(
-            query: &mut sqlx::QueryBuilder<$sqlx>,
-            project_id: &str,
-            targets: Option<&$crate::comments::Targets>,
-        ) {
-            query.push(" WHERE c.project_id = ");
-            query.push_bind(project_id.to_string());
-            query.push(" AND c.parent_id IS NULL");
-            let Some(targets) = targets else { return };
-            if targets.is_empty() {
-                query.push(" AND 1 = 0");
-                return;
-            }
-            query.push(" AND EXISTS (SELECT 1 FROM comment_links l WHERE l.comment_id = c.id AND (1 = 0");
-            if targets.project {
-                query.push(" OR l.resource_type = 'stream'");
-            }
-            for (open, ids, close) in $crate::db::comments::target_lists(targets) {
-                if ids.is_empty() {
-                    continue;
-                }
-                query.push(" OR (");
-                query.push(open);
-                let mut list = query.separated(", ");
-                for id in ids {
-                    list.push_bind(id.clone());
-                }
-                query.push(close);
-                query.push(")");
-            }
-            query.push("))");
-        }
+    ($db:ty) => {
+        const _: () = {
+            use $crate::db::dialect::Dialect;
 
-        impl $db {
-            async fn comment_links(
-                &self,
-                comments: &mut [$crate::comments::Comment],
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                if comments.is_empty() {
-                    return Ok(());
-                }
-                let mut query = sqlx::QueryBuilder::<$sqlx>::new(
-                    "SELECT comment_id, resource_type, resource_id FROM comment_links WHERE comment_id IN (",
-                );
-                let mut list = query.separated(", ");
-                for comment in comments.iter() {
-                    list.push_bind(comment.id.clone());
-                }
-                query.push(")");
-                let rows: Vec<$crate::db::comments::LinkRow> = query
-                    .build_query_as()
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "reading what comments are about".into())?;
-                $crate::db::comments::attach_links(comments, rows);
-                Ok(())
-            }
-        }
+            type Time = <$db as Dialect>::Time;
+            type Db = <$db as Dialect>::Db;
 
-        #[async_trait::async_trait]
-        impl $crate::comments::CommentStore for $db {
-            async fn insert_comment(
-                &self,
-                c: &$crate::comments::Comment,
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                let what = || "storing a comment".to_string();
-                let mut tx = self.pool.begin().await.context(what)?;
-                sqlx::query($crate::db::comments::INSERT_COMMENT)
-                    .bind(&c.id)
-                    .bind(&c.project_id)
-                    .bind(&c.author_id)
-                    .bind(&c.parent_id)
-                    .bind($crate::db::comments::text_to_db(&c.text))
-                    .bind(&c.raw_text)
-                    .bind(&c.screenshot)
-                    .bind($crate::db::comments::to_json(&c.viewer_state))
-                    .bind($crate::db::comments::to_json(&c.data))
-                    .bind(c.archived)
-                    .bind($to_db(c.created_at))
-                    .bind($to_db(c.updated_at))
-                    .execute(&mut *tx)
-                    .await
-                    .context(what)?;
-                for link in &c.links {
-                    sqlx::query($crate::db::comments::INSERT_LINK)
+            /// Restricts `c` (a thread) to the project and, when given, to threads about `targets`.
+            fn push_thread_scope(
+                query: &mut sqlx::QueryBuilder<Db>,
+                project_id: &str,
+                targets: Option<&$crate::comments::Targets>,
+            ) {
+                query.push(" WHERE c.project_id = ");
+                query.push_bind(project_id.to_string());
+                query.push(" AND c.parent_id IS NULL");
+                let Some(targets) = targets else { return };
+                if targets.is_empty() {
+                    query.push(" AND 1 = 0");
+                    return;
+                }
+                query.push(" AND EXISTS (SELECT 1 FROM comment_links l WHERE l.comment_id = c.id AND (1 = 0");
+                if targets.project {
+                    query.push(" OR l.resource_type = 'stream'");
+                }
+                for (open, ids, close) in $crate::db::comments::target_lists(targets) {
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    query.push(" OR (");
+                    query.push(open);
+                    let mut list = query.separated(", ");
+                    for id in ids {
+                        list.push_bind(id.clone());
+                    }
+                    query.push(close);
+                    query.push(")");
+                }
+                query.push("))");
+            }
+
+            impl $db {
+                async fn comment_links(
+                    &self,
+                    comments: &mut [$crate::comments::Comment],
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    if comments.is_empty() {
+                        return Ok(());
+                    }
+                    let mut query = sqlx::QueryBuilder::<Db>::new(
+                        "SELECT comment_id, resource_type, resource_id FROM comment_links WHERE comment_id IN (",
+                    );
+                    let mut list = query.separated(", ");
+                    for comment in comments.iter() {
+                        list.push_bind(comment.id.clone());
+                    }
+                    query.push(")");
+                    let rows: Vec<$crate::db::comments::LinkRow> = query
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .context(|| "reading what comments are about".into())?;
+                    $crate::db::comments::attach_links(comments, rows);
+                    Ok(())
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl $crate::comments::CommentStore for $db {
+                async fn insert_comment(
+                    &self,
+                    c: &$crate::comments::Comment,
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    let what = || "storing a comment".to_string();
+                    let mut tx = self.pool.begin().await.context(what)?;
+                    sqlx::query($crate::db::comments::INSERT_COMMENT)
                         .bind(&c.id)
-                        .bind(link.kind.as_str())
-                        .bind(&link.id)
-                        .execute(&mut *tx)
-                        .await
-                        .context(what)?;
-                }
-                if let Some(thread) = &c.parent_id {
-                    sqlx::query($crate::db::comments::TOUCH_THREAD)
                         .bind(&c.project_id)
-                        .bind(thread)
-                        .bind($to_db(c.created_at))
+                        .bind(&c.author_id)
+                        .bind(&c.parent_id)
+                        .bind($crate::db::comments::text_to_db(&c.text))
+                        .bind(&c.raw_text)
+                        .bind(&c.screenshot)
+                        .bind($crate::db::comments::to_json(&c.viewer_state))
+                        .bind($crate::db::comments::to_json(&c.data))
+                        .bind(c.archived)
+                        .bind(<$db as Dialect>::time(c.created_at))
+                        .bind(<$db as Dialect>::time(c.updated_at))
                         .execute(&mut *tx)
                         .await
                         .context(what)?;
+                    for link in &c.links {
+                        sqlx::query($crate::db::comments::INSERT_LINK)
+                            .bind(&c.id)
+                            .bind(link.kind.as_str())
+                            .bind(&link.id)
+                            .execute(&mut *tx)
+                            .await
+                            .context(what)?;
+                    }
+                    if let Some(thread) = &c.parent_id {
+                        sqlx::query($crate::db::comments::TOUCH_THREAD)
+                            .bind(&c.project_id)
+                            .bind(thread)
+                            .bind(<$db as Dialect>::time(c.created_at))
+                            .execute(&mut *tx)
+                            .await
+                            .context(what)?;
+                    }
+                    tx.commit().await.context(what)
                 }
-                tx.commit().await.context(what)
-            }
 
-            async fn comment(
-                &self,
-                project_id: &str,
-                id: &str,
-                viewer: Option<&str>,
-            ) -> $crate::error::Result<Option<$crate::comments::Comment>> {
-                use $crate::error::Context;
-                let mut query =
-                    sqlx::QueryBuilder::<$sqlx>::new($crate::db::comments::SELECT_COMMENT);
-                query.push_bind(viewer.map(str::to_string));
-                query.push(" WHERE c.project_id = ");
-                query.push_bind(project_id.to_string());
-                query.push(" AND c.id = ");
-                query.push_bind(id.to_string());
-                let row: Option<$crate::db::comments::CommentRow<$time>> = query
-                    .build_query_as()
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a comment".into())?;
-                let mut comments: Vec<$crate::comments::Comment> =
-                    row.into_iter().map(Into::into).collect();
-                self.comment_links(&mut comments).await?;
-                Ok(comments.pop())
-            }
+                async fn comment(
+                    &self,
+                    project_id: &str,
+                    id: &str,
+                    viewer: Option<&str>,
+                ) -> $crate::error::Result<Option<$crate::comments::Comment>> {
+                    use $crate::error::Context;
+                    let mut query =
+                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
+                    query.push_bind(viewer.map(str::to_string));
+                    query.push(" WHERE c.project_id = ");
+                    query.push_bind(project_id.to_string());
+                    query.push(" AND c.id = ");
+                    query.push_bind(id.to_string());
+                    let row: Option<$crate::db::comments::CommentRow<Time>> = query
+                        .build_query_as()
+                        .fetch_optional(&self.pool)
+                        .await
+                        .context(|| "reading a comment".into())?;
+                    let mut comments: Vec<$crate::comments::Comment> =
+                        row.into_iter().map(Into::into).collect();
+                    self.comment_links(&mut comments).await?;
+                    Ok(comments.pop())
+                }
 
-            async fn threads(
-                &self,
-                project_id: &str,
-                filter: &$crate::comments::ThreadFilter,
-                viewer: Option<&str>,
-                window: $crate::projects::Window,
-            ) -> $crate::error::Result<$crate::comments::ThreadPage> {
-                use $crate::error::Context;
-                let archived = $crate::db::comments::archived_condition(filter.archived);
-                let mut query =
-                    sqlx::QueryBuilder::<$sqlx>::new($crate::db::comments::SELECT_COMMENT);
-                query.push_bind(viewer.map(str::to_string));
-                push_thread_scope(&mut query, project_id, filter.about.as_ref());
-                query.push(" AND ");
-                query.push(archived);
-                query.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ");
-                query.push_bind(window.limit);
-                query.push(" OFFSET ");
-                query.push_bind(window.offset);
-                let rows: Vec<$crate::db::comments::CommentRow<$time>> = query
-                    .build_query_as()
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing comment threads".into())?;
-                let mut items: Vec<$crate::comments::Comment> =
-                    rows.into_iter().map(Into::into).collect();
-                self.comment_links(&mut items).await?;
+                async fn threads(
+                    &self,
+                    project_id: &str,
+                    filter: &$crate::comments::ThreadFilter,
+                    viewer: Option<&str>,
+                    window: $crate::projects::Window,
+                ) -> $crate::error::Result<$crate::comments::ThreadPage> {
+                    use $crate::error::Context;
+                    let archived = $crate::db::comments::archived_condition(filter.archived);
+                    let mut query =
+                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
+                    query.push_bind(viewer.map(str::to_string));
+                    push_thread_scope(&mut query, project_id, filter.about.as_ref());
+                    query.push(" AND ");
+                    query.push(archived);
+                    query.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ");
+                    query.push_bind(window.limit);
+                    query.push(" OFFSET ");
+                    query.push_bind(window.offset);
+                    let rows: Vec<$crate::db::comments::CommentRow<Time>> = query
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .context(|| "listing comment threads".into())?;
+                    let mut items: Vec<$crate::comments::Comment> =
+                        rows.into_iter().map(Into::into).collect();
+                    self.comment_links(&mut items).await?;
 
-                let mut count = sqlx::QueryBuilder::<$sqlx>::new(format!(
-                    "SELECT COALESCE(SUM(CASE WHEN {archived} THEN 1 ELSE 0 END), 0),
-                            COALESCE(SUM(CASE WHEN c.archived THEN 1 ELSE 0 END), 0)
-                     FROM comments c"
-                ));
-                push_thread_scope(&mut count, project_id, filter.about.as_ref());
-                let (total, total_archived): (i64, i64) = count
-                    .build_query_as()
-                    .fetch_one(&self.pool)
-                    .await
-                    .context(|| "counting comment threads".into())?;
-                Ok($crate::comments::ThreadPage {
-                    items,
-                    total,
-                    total_archived,
-                })
-            }
+                    let mut count = sqlx::QueryBuilder::<Db>::new(format!(
+                        "SELECT COALESCE(SUM(CASE WHEN {archived} THEN 1 ELSE 0 END), 0),
+                                COALESCE(SUM(CASE WHEN c.archived THEN 1 ELSE 0 END), 0)
+                         FROM comments c"
+                    ));
+                    push_thread_scope(&mut count, project_id, filter.about.as_ref());
+                    let (total, total_archived): (i64, i64) = count
+                        .build_query_as()
+                        .fetch_one(&self.pool)
+                        .await
+                        .context(|| "counting comment threads".into())?;
+                    Ok($crate::comments::ThreadPage {
+                        items,
+                        total,
+                        total_archived,
+                    })
+                }
 
-            async fn replies(
-                &self,
-                project_id: &str,
-                thread_id: &str,
-                viewer: Option<&str>,
-                window: $crate::projects::Window,
-            ) -> $crate::error::Result<$crate::projects::Listed<$crate::comments::Comment>> {
-                use $crate::error::Context;
-                let mut query =
-                    sqlx::QueryBuilder::<$sqlx>::new($crate::db::comments::SELECT_COMMENT);
-                query.push_bind(viewer.map(str::to_string));
-                query.push(" WHERE c.project_id = ");
-                query.push_bind(project_id.to_string());
-                query.push(" AND c.parent_id = ");
-                query.push_bind(thread_id.to_string());
-                query.push(" AND NOT c.archived ORDER BY c.created_at, c.id LIMIT ");
-                query.push_bind(window.limit);
-                query.push(" OFFSET ");
-                query.push_bind(window.offset);
-                let rows: Vec<$crate::db::comments::CommentRow<$time>> = query
-                    .build_query_as()
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing replies".into())?;
-                let total: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM comments
-                     WHERE project_id = $1 AND parent_id = $2 AND NOT archived",
-                )
-                .bind(project_id)
-                .bind(thread_id)
-                .fetch_one(&self.pool)
-                .await
-                .context(|| "counting replies".into())?;
-                Ok($crate::projects::Listed {
-                    items: rows.into_iter().map(Into::into).collect(),
-                    total,
-                })
-            }
-
-            async fn reply_authors(
-                &self,
-                thread_id: &str,
-                limit: i64,
-            ) -> $crate::error::Result<$crate::projects::Listed<String>> {
-                use $crate::error::Context;
-                let items: Vec<String> = sqlx::query_scalar($crate::db::comments::REPLY_AUTHORS)
-                    .bind(thread_id)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing a thread's repliers".into())?;
-                let total: i64 = sqlx::query_scalar($crate::db::comments::COUNT_REPLY_AUTHORS)
+                async fn replies(
+                    &self,
+                    project_id: &str,
+                    thread_id: &str,
+                    viewer: Option<&str>,
+                    window: $crate::projects::Window,
+                ) -> $crate::error::Result<$crate::projects::Listed<$crate::comments::Comment>>
+                {
+                    use $crate::error::Context;
+                    let mut query =
+                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
+                    query.push_bind(viewer.map(str::to_string));
+                    query.push(" WHERE c.project_id = ");
+                    query.push_bind(project_id.to_string());
+                    query.push(" AND c.parent_id = ");
+                    query.push_bind(thread_id.to_string());
+                    query.push(" AND NOT c.archived ORDER BY c.created_at, c.id LIMIT ");
+                    query.push_bind(window.limit);
+                    query.push(" OFFSET ");
+                    query.push_bind(window.offset);
+                    let rows: Vec<$crate::db::comments::CommentRow<Time>> = query
+                        .build_query_as()
+                        .fetch_all(&self.pool)
+                        .await
+                        .context(|| "listing replies".into())?;
+                    let total: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM comments
+                         WHERE project_id = $1 AND parent_id = $2 AND NOT archived",
+                    )
+                    .bind(project_id)
                     .bind(thread_id)
                     .fetch_one(&self.pool)
                     .await
-                    .context(|| "counting a thread's repliers".into())?;
-                Ok($crate::projects::Listed { items, total })
-            }
+                    .context(|| "counting replies".into())?;
+                    Ok($crate::projects::Listed {
+                        items: rows.into_iter().map(Into::into).collect(),
+                        total,
+                    })
+                }
 
-            async fn update_comment_text(
-                &self,
-                project_id: &str,
-                id: &str,
-                text: &$crate::comments::RichText,
-                raw_text: &str,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::error::Result<bool> {
-                use $crate::error::Context;
-                let done = sqlx::query($crate::db::comments::UPDATE_TEXT)
-                    .bind(project_id)
-                    .bind(id)
-                    .bind($crate::db::comments::text_to_db(text))
-                    .bind(raw_text)
-                    .bind($to_db(at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "editing a comment".into())?;
-                Ok(done.rows_affected() == 1)
-            }
+                async fn reply_authors(
+                    &self,
+                    thread_id: &str,
+                    limit: i64,
+                ) -> $crate::error::Result<$crate::projects::Listed<String>> {
+                    use $crate::error::Context;
+                    let items: Vec<String> =
+                        sqlx::query_scalar($crate::db::comments::REPLY_AUTHORS)
+                            .bind(thread_id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await
+                            .context(|| "listing a thread's repliers".into())?;
+                    let total: i64 = sqlx::query_scalar($crate::db::comments::COUNT_REPLY_AUTHORS)
+                        .bind(thread_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .context(|| "counting a thread's repliers".into())?;
+                    Ok($crate::projects::Listed { items, total })
+                }
 
-            async fn set_comment_archived(
-                &self,
-                project_id: &str,
-                id: &str,
-                archived: bool,
-            ) -> $crate::error::Result<bool> {
-                use $crate::error::Context;
-                let done = sqlx::query($crate::db::comments::SET_ARCHIVED)
-                    .bind(project_id)
-                    .bind(id)
-                    .bind(archived)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "archiving a comment".into())?;
-                Ok(done.rows_affected() == 1)
-            }
+                async fn update_comment_text(
+                    &self,
+                    project_id: &str,
+                    id: &str,
+                    text: &$crate::comments::RichText,
+                    raw_text: &str,
+                    at: chrono::DateTime<chrono::Utc>,
+                ) -> $crate::error::Result<bool> {
+                    use $crate::error::Context;
+                    let done = sqlx::query($crate::db::comments::UPDATE_TEXT)
+                        .bind(project_id)
+                        .bind(id)
+                        .bind($crate::db::comments::text_to_db(text))
+                        .bind(raw_text)
+                        .bind(<$db as Dialect>::time(at))
+                        .execute(&self.pool)
+                        .await
+                        .context(|| "editing a comment".into())?;
+                    Ok(done.rows_affected() == 1)
+                }
 
-            async fn mark_comment_viewed(
-                &self,
-                comment_id: &str,
-                user_id: &str,
-                at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                sqlx::query($crate::db::comments::MARK_VIEWED)
-                    .bind(comment_id)
-                    .bind(user_id)
-                    .bind($to_db(at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "marking a comment viewed".into())?;
-                Ok(())
-            }
+                async fn set_comment_archived(
+                    &self,
+                    project_id: &str,
+                    id: &str,
+                    archived: bool,
+                ) -> $crate::error::Result<bool> {
+                    use $crate::error::Context;
+                    let done = sqlx::query($crate::db::comments::SET_ARCHIVED)
+                        .bind(project_id)
+                        .bind(id)
+                        .bind(archived)
+                        .execute(&self.pool)
+                        .await
+                        .context(|| "archiving a comment".into())?;
+                    Ok(done.rows_affected() == 1)
+                }
 
-            async fn notification_preferences(
-                &self,
-                user_id: &str,
-            ) -> $crate::error::Result<Option<serde_json::Value>> {
-                use $crate::error::Context;
-                let stored: Option<String> = sqlx::query_scalar($crate::db::comments::PREFERENCES)
-                    .bind(user_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading notification preferences".into())?;
-                Ok(stored.and_then(|s| serde_json::from_str(&s).ok()))
-            }
+                async fn mark_comment_viewed(
+                    &self,
+                    comment_id: &str,
+                    user_id: &str,
+                    at: chrono::DateTime<chrono::Utc>,
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    sqlx::query($crate::db::comments::MARK_VIEWED)
+                        .bind(comment_id)
+                        .bind(user_id)
+                        .bind(<$db as Dialect>::time(at))
+                        .execute(&self.pool)
+                        .await
+                        .context(|| "marking a comment viewed".into())?;
+                    Ok(())
+                }
 
-            async fn set_notification_preferences(
-                &self,
-                user_id: &str,
-                preferences: &serde_json::Value,
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                sqlx::query($crate::db::comments::SET_PREFERENCES)
-                    .bind(user_id)
-                    .bind(preferences.to_string())
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving notification preferences".into())?;
-                Ok(())
+                async fn notification_preferences(
+                    &self,
+                    user_id: &str,
+                ) -> $crate::error::Result<Option<serde_json::Value>> {
+                    use $crate::error::Context;
+                    let stored: Option<String> =
+                        sqlx::query_scalar($crate::db::comments::PREFERENCES)
+                            .bind(user_id)
+                            .fetch_optional(&self.pool)
+                            .await
+                            .context(|| "reading notification preferences".into())?;
+                    Ok(stored.and_then(|s| serde_json::from_str(&s).ok()))
+                }
+
+                async fn set_notification_preferences(
+                    &self,
+                    user_id: &str,
+                    preferences: &serde_json::Value,
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    sqlx::query($crate::db::comments::SET_PREFERENCES)
+                        .bind(user_id)
+                        .bind(preferences.to_string())
+                        .execute(&self.pool)
+                        .await
+                        .context(|| "saving notification preferences".into())?;
+                    Ok(())
+                }
             }
-        }
+        };
     };
 }
 

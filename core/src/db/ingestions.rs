@@ -1,7 +1,7 @@
 //! The `IngestionStore`, written once: the SQL is the same on both databases, so each backend
-//! expands `ingestion_store!` with its pool and its own time type.
+//! expands `ingestion_store!` with its pool and its `Dialect`'s time type.
 
-use crate::db::project_rows::StoredTime;
+use crate::db::dialect::StoredTime;
 use crate::ingestions::{Artifact, Ingestion, IngestionStatus, SourceData};
 
 pub const INGESTION_COLUMNS: &str = "id, project_id, model_id, user_id, status, progress_message, progress, error_reason, cancellation_requested, version_id, source_data, max_idle_seconds, created_at, updated_at";
@@ -103,152 +103,158 @@ pub fn source_to_db(source: &SourceData) -> String {
     serde_json::to_string(source).unwrap_or_else(|_| "{}".into())
 }
 
-/// `impl IngestionStore for $db`, whose `pool` field is its connection pool and whose times are
-/// stored as `$time`, converted by `$to_db`.
+/// `impl IngestionStore for $db`, whose `pool` field is its connection pool and which implements
+/// `Dialect`.
 macro_rules! ingestion_store {
-    ($db:ty, $time:ty, $to_db:path) => {
-        #[async_trait::async_trait]
-        impl $crate::ingestions::IngestionStore for $db {
-            async fn insert_ingestion(
-                &self,
-                i: &$crate::ingestions::Ingestion,
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                sqlx::query($crate::db::ingestions::INSERT_INGESTION)
-                    .bind(&i.id)
-                    .bind(&i.project_id)
-                    .bind(&i.model_id)
-                    .bind(&i.user_id)
-                    .bind(i.status.as_str())
-                    .bind(&i.progress_message)
-                    .bind(i.progress)
-                    .bind(&i.error_reason)
-                    .bind(i.cancellation_requested)
-                    .bind(&i.version_id)
-                    .bind($crate::db::ingestions::source_to_db(&i.source))
-                    .bind(i.max_idle_seconds)
-                    .bind($to_db(i.created_at))
-                    .bind($to_db(i.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "storing a model ingestion".into())?;
-                Ok(())
-            }
+    ($db:ty) => {
+        const _: () = {
+            use $crate::db::dialect::Dialect;
 
-            async fn ingestion(
-                &self,
-                project_id: &str,
-                id: &str,
-            ) -> $crate::error::Result<Option<$crate::ingestions::Ingestion>> {
-                use $crate::error::Context;
-                let row: Option<$crate::db::ingestions::IngestionRow<$time>> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {} FROM model_ingestions WHERE project_id = $1 AND id = $2",
-                        $crate::db::ingestions::INGESTION_COLUMNS
-                    )))
-                    .bind(project_id)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a model ingestion".into())?;
-                Ok(row.map(Into::into))
-            }
+            type Time = <$db as Dialect>::Time;
 
-            async fn update_open_ingestion(
-                &self,
-                i: &$crate::ingestions::Ingestion,
-            ) -> $crate::error::Result<bool> {
-                use $crate::error::Context;
-                let done = sqlx::query($crate::db::ingestions::UPDATE_OPEN_INGESTION)
-                    .bind(&i.project_id)
-                    .bind(&i.id)
-                    .bind(i.status.as_str())
-                    .bind(&i.progress_message)
-                    .bind(i.progress)
-                    .bind(&i.error_reason)
-                    .bind(i.cancellation_requested)
-                    .bind($to_db(i.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "updating a model ingestion".into())?;
-                Ok(done.rows_affected() == 1)
-            }
-
-            async fn insert_artifacts(
-                &self,
-                artifacts: &[$crate::ingestions::Artifact],
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                let mut tx = self
-                    .pool
-                    .begin()
-                    .await
-                    .context(|| "recording a version's files".into())?;
-                for a in artifacts {
-                    sqlx::query($crate::db::ingestions::INSERT_ARTIFACT)
-                        .bind(&a.project_id)
-                        .bind(&a.version_id)
-                        .bind(&a.name)
-                        .bind(&a.object_key)
-                        .bind(a.size)
-                        .bind(&a.etag)
-                        .bind($to_db(a.created_at))
-                        .execute(&mut *tx)
+            #[async_trait::async_trait]
+            impl $crate::ingestions::IngestionStore for $db {
+                async fn insert_ingestion(
+                    &self,
+                    i: &$crate::ingestions::Ingestion,
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    sqlx::query($crate::db::ingestions::INSERT_INGESTION)
+                        .bind(&i.id)
+                        .bind(&i.project_id)
+                        .bind(&i.model_id)
+                        .bind(&i.user_id)
+                        .bind(i.status.as_str())
+                        .bind(&i.progress_message)
+                        .bind(i.progress)
+                        .bind(&i.error_reason)
+                        .bind(i.cancellation_requested)
+                        .bind(&i.version_id)
+                        .bind($crate::db::ingestions::source_to_db(&i.source))
+                        .bind(i.max_idle_seconds)
+                        .bind(<$db as Dialect>::time(i.created_at))
+                        .bind(<$db as Dialect>::time(i.updated_at))
+                        .execute(&self.pool)
                         .await
-                        .context(|| "recording a version's file".into())?;
+                        .context(|| "storing a model ingestion".into())?;
+                    Ok(())
                 }
-                tx.commit()
-                    .await
-                    .context(|| "recording a version's files".into())
-            }
 
-            async fn artifacts(
-                &self,
-                project_id: &str,
-                version_id: &str,
-            ) -> $crate::error::Result<Vec<$crate::ingestions::Artifact>> {
-                use $crate::error::Context;
-                let rows: Vec<$crate::db::ingestions::ArtifactRow<$time>> =
-                    sqlx::query_as($crate::db::ingestions::SELECT_ARTIFACTS)
+                async fn ingestion(
+                    &self,
+                    project_id: &str,
+                    id: &str,
+                ) -> $crate::error::Result<Option<$crate::ingestions::Ingestion>> {
+                    use $crate::error::Context;
+                    let row: Option<$crate::db::ingestions::IngestionRow<Time>> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                            "SELECT {} FROM model_ingestions WHERE project_id = $1 AND id = $2",
+                            $crate::db::ingestions::INGESTION_COLUMNS
+                        )))
+                        .bind(project_id)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .context(|| "reading a model ingestion".into())?;
+                    Ok(row.map(Into::into))
+                }
+
+                async fn update_open_ingestion(
+                    &self,
+                    i: &$crate::ingestions::Ingestion,
+                ) -> $crate::error::Result<bool> {
+                    use $crate::error::Context;
+                    let done = sqlx::query($crate::db::ingestions::UPDATE_OPEN_INGESTION)
+                        .bind(&i.project_id)
+                        .bind(&i.id)
+                        .bind(i.status.as_str())
+                        .bind(&i.progress_message)
+                        .bind(i.progress)
+                        .bind(&i.error_reason)
+                        .bind(i.cancellation_requested)
+                        .bind(<$db as Dialect>::time(i.updated_at))
+                        .execute(&self.pool)
+                        .await
+                        .context(|| "updating a model ingestion".into())?;
+                    Ok(done.rows_affected() == 1)
+                }
+
+                async fn insert_artifacts(
+                    &self,
+                    artifacts: &[$crate::ingestions::Artifact],
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    let mut tx = self
+                        .pool
+                        .begin()
+                        .await
+                        .context(|| "recording a version's files".into())?;
+                    for a in artifacts {
+                        sqlx::query($crate::db::ingestions::INSERT_ARTIFACT)
+                            .bind(&a.project_id)
+                            .bind(&a.version_id)
+                            .bind(&a.name)
+                            .bind(&a.object_key)
+                            .bind(a.size)
+                            .bind(&a.etag)
+                            .bind(<$db as Dialect>::time(a.created_at))
+                            .execute(&mut *tx)
+                            .await
+                            .context(|| "recording a version's file".into())?;
+                    }
+                    tx.commit()
+                        .await
+                        .context(|| "recording a version's files".into())
+                }
+
+                async fn artifacts(
+                    &self,
+                    project_id: &str,
+                    version_id: &str,
+                ) -> $crate::error::Result<Vec<$crate::ingestions::Artifact>> {
+                    use $crate::error::Context;
+                    let rows: Vec<$crate::db::ingestions::ArtifactRow<Time>> =
+                        sqlx::query_as($crate::db::ingestions::SELECT_ARTIFACTS)
+                            .bind(project_id)
+                            .bind(version_id)
+                            .fetch_all(&self.pool)
+                            .await
+                            .context(|| "listing a version's files".into())?;
+                    Ok(rows.into_iter().map(Into::into).collect())
+                }
+
+                async fn record_display_tree(
+                    &self,
+                    project_id: &str,
+                    version_id: &str,
+                    object_id: &str,
+                ) -> $crate::error::Result<()> {
+                    use $crate::error::Context;
+                    sqlx::query($crate::db::ingestions::INSERT_DISPLAY_TREE)
                         .bind(project_id)
                         .bind(version_id)
-                        .fetch_all(&self.pool)
+                        .bind(object_id)
+                        .execute(&self.pool)
                         .await
-                        .context(|| "listing a version's files".into())?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
+                        .context(|| "recording a bundle version's object tree".into())?;
+                    Ok(())
+                }
 
-            async fn record_display_tree(
-                &self,
-                project_id: &str,
-                version_id: &str,
-                object_id: &str,
-            ) -> $crate::error::Result<()> {
-                use $crate::error::Context;
-                sqlx::query($crate::db::ingestions::INSERT_DISPLAY_TREE)
-                    .bind(project_id)
-                    .bind(version_id)
-                    .bind(object_id)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "recording a bundle version's object tree".into())?;
-                Ok(())
+                async fn display_tree(
+                    &self,
+                    project_id: &str,
+                    version_id: &str,
+                ) -> $crate::error::Result<Option<String>> {
+                    use $crate::error::Context;
+                    sqlx::query_scalar($crate::db::ingestions::SELECT_DISPLAY_TREE)
+                        .bind(project_id)
+                        .bind(version_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .context(|| "reading a bundle version's object tree".into())
+                }
             }
-
-            async fn display_tree(
-                &self,
-                project_id: &str,
-                version_id: &str,
-            ) -> $crate::error::Result<Option<String>> {
-                use $crate::error::Context;
-                sqlx::query_scalar($crate::db::ingestions::SELECT_DISPLAY_TREE)
-                    .bind(project_id)
-                    .bind(version_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a bundle version's object tree".into())
-            }
-        }
+        };
     };
 }
 

@@ -1,13 +1,21 @@
 //! The database: users, jobs, identity, projects and objects on SQLite (embedded default) or PostgreSQL,
 //! chosen by the scheme of `DATABASE_URL`.
 
+mod auth;
 mod auth_rows;
 mod changes;
 mod comments;
+mod dialect;
 mod ingestions;
+mod objects;
 pub mod postgres;
+mod previews;
 mod project_rows;
+mod projects;
+mod queue;
 pub mod sqlite;
+mod users;
+mod webhooks;
 
 use std::sync::Arc;
 

@@ -1,34 +1,14 @@
 //! Rows of the project tables as both databases return them, generic over how each stores
 //! times (SQLite: Unix milliseconds; PostgreSQL: `timestamptz`), with their conversions.
 
-use chrono::{DateTime, Utc};
-
 use crate::authz::Visibility;
+use crate::db::dialect::StoredTime;
+use crate::db::users::UserRow;
 use crate::error::Result;
 use crate::projects::{
     Activity, Attachment, FileImport, ImportStatus, Invitee, Member, Model, Project, ProjectInvite,
     UploadStatus, Version,
 };
-use crate::users::User;
-
-/// A time as a database stores it.
-pub trait StoredTime {
-    fn into_utc(self) -> DateTime<Utc>;
-}
-
-/// SQLite's Unix milliseconds.
-impl StoredTime for i64 {
-    fn into_utc(self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self).unwrap_or_default()
-    }
-}
-
-/// PostgreSQL's `timestamptz`.
-impl StoredTime for DateTime<Utc> {
-    fn into_utc(self) -> DateTime<Utc> {
-        self
-    }
-}
 
 pub fn visibility_to_db(v: Visibility) -> &'static str {
     match v {
@@ -134,15 +114,8 @@ impl<T: StoredTime> From<VersionRow<T>> for Version {
 
 #[derive(sqlx::FromRow)]
 pub struct MemberRow<T> {
-    id: String,
-    email: String,
-    name: String,
-    bio: Option<String>,
-    company: Option<String>,
-    avatar: Option<String>,
-    server_role: String,
-    verified: bool,
-    created_at: T,
+    #[sqlx(flatten)]
+    user: UserRow<T>,
     role: String,
 }
 
@@ -150,17 +123,7 @@ impl<T: StoredTime> MemberRow<T> {
     pub fn into_member(self) -> Result<Member> {
         Ok(Member {
             role: self.role.parse()?,
-            user: User {
-                role: self.server_role.parse()?,
-                id: self.id,
-                email: self.email,
-                name: self.name,
-                bio: self.bio,
-                company: self.company,
-                avatar: self.avatar,
-                verified: self.verified,
-                created_at: self.created_at.into_utc(),
-            },
+            user: self.user.into_user()?,
         })
     }
 }

@@ -271,9 +271,21 @@ pub struct Window {
     pub limit: i64,
 }
 
+/// A project and, through the stores it is made of, all that belongs to it; one store per
+/// service module, each written once in `db/projects/`.
 #[async_trait]
-pub trait ProjectStore: Send + Sync + 'static {
-    /// Inserts a project with its owner and its `main` model, all or nothing.
+pub trait ProjectStore:
+    MemberStore
+    + ModelStore
+    + VersionStore
+    + ProjectInviteStore
+    + ActivityStore
+    + AttachmentStore
+    + ImportStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Inserts a project, its owner and, when given, its first model, all at once.
     async fn create_project(
         &self,
@@ -296,19 +308,21 @@ pub trait ProjectStore: Send + Sync + 'static {
     /// Counts of projects, models, versions and attachments, and the attachments' size, on the
     /// whole server.
     async fn totals(&self) -> Result<ProjectTotals>;
-    /// File imports on the whole server by file type and status, ordered by both.
-    async fn import_totals(&self) -> Result<Vec<ImportTotal>>;
     /// Public projects, most recently updated first (the legacy `discoverableStreams`).
     async fn public_projects(&self, window: Window) -> Result<Listed<Project>>;
-    /// The applications versions were sent from, alphabetically.
-    async fn source_apps(&self, project_id: &str) -> Result<Vec<String>>;
+}
 
+#[async_trait]
+pub trait MemberStore: Send + Sync {
     async fn role_of(&self, project_id: &str, user_id: &str) -> Result<Option<ProjectRole>>;
     /// Members, owners first, then by when they joined.
     async fn members(&self, project_id: &str) -> Result<Vec<Member>>;
     async fn set_member(&self, project_id: &str, user_id: &str, role: ProjectRole) -> Result<()>;
     async fn remove_member(&self, project_id: &str, user_id: &str) -> Result<bool>;
+}
 
+#[async_trait]
+pub trait ModelStore: Send + Sync {
     /// Fails with `Conflict` when the project has a model of that name.
     async fn create_model(&self, model: &Model) -> Result<()>;
     async fn model(&self, project_id: &str, id: &str) -> Result<Option<Model>>;
@@ -322,7 +336,10 @@ pub trait ProjectStore: Send + Sync + 'static {
         filter: &ModelFilter,
         window: Window,
     ) -> Result<Listed<Model>>;
+}
 
+#[async_trait]
+pub trait VersionStore: Send + Sync {
     /// Inserts a version and marks its model and project updated.
     async fn create_version(&self, version: &Version) -> Result<()>;
     async fn version(&self, project_id: &str, id: &str) -> Result<Option<Version>>;
@@ -341,7 +358,12 @@ pub trait ProjectStore: Send + Sync + 'static {
     /// Moves versions to another model of the same project; returns how many moved.
     async fn move_versions(&self, project_id: &str, ids: &[String], model_id: &str) -> Result<u64>;
     async fn delete_versions(&self, project_id: &str, ids: &[String]) -> Result<u64>;
+    /// The applications versions were sent from, alphabetically.
+    async fn source_apps(&self, project_id: &str) -> Result<Vec<String>>;
+}
 
+#[async_trait]
+pub trait ProjectInviteStore: Send + Sync {
     async fn insert_project_invite(&self, invite: &ProjectInvite) -> Result<()>;
     async fn project_invite(&self, id: &str) -> Result<Option<ProjectInvite>>;
     async fn project_invite_by_token(&self, token: &str) -> Result<Option<ProjectInvite>>;
@@ -349,7 +371,10 @@ pub trait ProjectStore: Send + Sync + 'static {
     /// Invitations addressed to the user or to any of `emails`.
     async fn invites_for(&self, user_id: &str, email: &str) -> Result<Vec<ProjectInvite>>;
     async fn delete_project_invite(&self, id: &str) -> Result<bool>;
+}
 
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
     async fn add_activity(&self, activity: &Activity) -> Result<()>;
     /// A project's activity, newest first, before `before` (a `seq`) when given.
     async fn project_activity(
@@ -359,7 +384,10 @@ pub trait ProjectStore: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<Activity>>;
     async fn count_project_activity(&self, project_id: &str) -> Result<i64>;
+}
 
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
     /// Inserts or replaces an attachment's record.
     async fn save_attachment(&self, attachment: &Attachment) -> Result<()>;
     async fn attachment(&self, project_id: &str, id: &str) -> Result<Option<Attachment>>;
@@ -375,7 +403,10 @@ pub trait ProjectStore: Send + Sync + 'static {
     async fn delete_attachment(&self, project_id: &str, id: &str) -> Result<bool>;
     /// Those of `ids` the project has attachments with.
     async fn known_attachments(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>>;
+}
 
+#[async_trait]
+pub trait ImportStore: Send + Sync {
     /// Inserts or updates a file import.
     async fn save_file_import(&self, import: &FileImport) -> Result<()>;
     /// Updates a file import's outcome only while it is still queued or converting, so that a
@@ -389,4 +420,6 @@ pub trait ProjectStore: Send + Sync + 'static {
         model_id: Option<&str>,
         window: Window,
     ) -> Result<Listed<FileImport>>;
+    /// File imports on the whole server by file type and status, ordered by both.
+    async fn import_totals(&self) -> Result<Vec<ImportTotal>>;
 }

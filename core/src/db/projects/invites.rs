@@ -1,0 +1,109 @@
+//! `ProjectInviteStore`, written once: invitations to a project (`projects::invites`).
+
+/// `impl ProjectInviteStore for $db`, whose `pool` field is its connection pool and which
+/// implements `Dialect`.
+macro_rules! project_invite_store {
+    ($db:ty) => {
+        const _: () = {
+            use async_trait::async_trait;
+            use $crate::db::dialect::Dialect;
+            use $crate::db::project_rows::{InviteRow, INVITE_COLUMNS};
+            use $crate::error::{Context, Result};
+            use $crate::projects::{Invitee, ProjectInvite, ProjectInviteStore};
+
+            type Time = <$db as Dialect>::Time;
+
+            #[async_trait]
+            impl ProjectInviteStore for $db {
+                async fn insert_project_invite(&self, invite: &ProjectInvite) -> Result<()> {
+                    let (user_id, email) = match &invite.invitee {
+                        Invitee::User(id) => (Some(id), None),
+                        Invitee::Email(email) => (None, Some(email)),
+                    };
+                    sqlx::query(
+                        "INSERT INTO project_invites (id, project_id, user_id, email, role, server_role, inviter_id, token, message, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(&invite.id)
+                    .bind(&invite.project_id)
+                    .bind(user_id)
+                    .bind(email)
+                    .bind(invite.role.as_str())
+                    .bind(invite.server_role.map(|r| r.as_str()))
+                    .bind(&invite.inviter_id)
+                    .bind(&invite.token)
+                    .bind(&invite.message)
+                    .bind(Self::time(invite.created_at))
+                    .execute(&self.pool)
+                    .await
+                    .context(|| "saving a project invitation".into())?;
+                    Ok(())
+                }
+
+                async fn project_invite(&self, id: &str) -> Result<Option<ProjectInvite>> {
+                    let row: Option<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(
+                        format!("SELECT {INVITE_COLUMNS} FROM project_invites WHERE id = $1"),
+                    ))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading a project invitation".into())?;
+                    row.map(InviteRow::into_invite).transpose()
+                }
+
+                async fn project_invite_by_token(
+                    &self,
+                    token: &str,
+                ) -> Result<Option<ProjectInvite>> {
+                    let row: Option<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(
+                        format!("SELECT {INVITE_COLUMNS} FROM project_invites WHERE token = $1"),
+                    ))
+                    .bind(token)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .context(|| "reading a project invitation".into())?;
+                    row.map(InviteRow::into_invite).transpose()
+                }
+
+                async fn project_invites(&self, project_id: &str) -> Result<Vec<ProjectInvite>> {
+                    let rows: Vec<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE project_id = $1 ORDER BY created_at, id"
+                    )))
+                    .bind(project_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "listing project invitations".into())?;
+                    rows.into_iter().map(InviteRow::into_invite).collect()
+                }
+
+                async fn invites_for(
+                    &self,
+                    user_id: &str,
+                    email: &str,
+                ) -> Result<Vec<ProjectInvite>> {
+                    let rows: Vec<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE user_id = $1 OR email = $2
+                                 ORDER BY created_at, id"
+                    )))
+                    .bind(user_id)
+                    .bind(email.to_lowercase())
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "listing a user's invitations".into())?;
+                    rows.into_iter().map(InviteRow::into_invite).collect()
+                }
+
+                async fn delete_project_invite(&self, id: &str) -> Result<bool> {
+                    let done = sqlx::query("DELETE FROM project_invites WHERE id = $1")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await
+                        .context(|| "deleting a project invitation".into())?;
+                    Ok(done.rows_affected() > 0)
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use project_invite_store;
