@@ -10,8 +10,9 @@
 
 The same meshes go each way (objects.py makes them). Seconds are end to end as the client sees
 them once its payload is ready; the client's own build time of a bundle is reported apart. With
-BENCH_SERVER_PID set (bench/run.sh sets it) the server's peak RSS is reset before each path and
-read after it, so each path gets its own peak.
+BENCH_SERVER_PID set (bench/run.sh sets it) the server's peak RSS is read when the path ends.
+Memory a server has once taken stays counted, so for a peak per path run each path on a fresh
+server (`bench/ingestion.sh` does): `--skip ndjson,send3`, `--skip json,send3`, …
 
     python bench/ingestion.py --url http://127.0.0.1:3000 --objects 100000 --out r.json
     python bench/ingestion.py --table-from sqlite.json postgres.json
@@ -80,6 +81,7 @@ def ingestion_status(url, token, project, ingestion):
         token,
         """query($p: String!, $i: ID!) { project(id: $p) { ingestion(id: $i) {
             statusData { ... on HasModelIngestionStatus { status }
+            ... on ModelIngestionSuccessStatus { versionId }
             ... on ModelIngestionFailedStatus { errorReason } } } } }""",
         {"p": project, "i": ingestion},
     )
@@ -111,13 +113,13 @@ def send_json(url, token, project, batches, root_batch, root_id):
     model = create_model(url, token, project, "bench json")
     t0 = time.perf_counter()
     upload(url, project, token, batches, root_batch, 4, False)
-    graphql(
+    created = graphql(
         url,
         token,
         "mutation($i: CreateVersionInput!) { versionMutations { create(input: $i) { id } } }",
         {"i": {"projectId": project, "modelId": model, "objectId": root_id}},
     )
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, created["versionMutations"]["create"]["id"]
 
 
 def ndjson_file(children, root) -> bytes:
@@ -130,7 +132,7 @@ def wait_for_success(url, token, project, ingestion):
     while True:
         status = ingestion_status(url, token, project, ingestion)
         if status["status"] == "success":
-            return
+            return status["versionId"]
         if status["status"] in ("failed", "cancelled"):
             raise RuntimeError(f"ingestion {status['status']}: {status.get('errorReason')}")
         time.sleep(0.1)
@@ -149,8 +151,8 @@ def send_ndjson(url, token, project, body):
         raise RuntimeError(f"PUT: {put.status_code} {put.text[:300]}")
     processed = requests.post(f"{base}/process", json={"etag": put.headers["etag"]}, headers=auth, timeout=60)
     expect(processed, 202, "process")
-    wait_for_success(url, token, project, ingestion)
-    return time.perf_counter() - t0
+    version = wait_for_success(url, token, project, ingestion)
+    return time.perf_counter() - t0, version
 
 
 def build_bundle(children):
@@ -191,7 +193,7 @@ def send_bundle(url, token, project, children):
     t1 = time.perf_counter()
     with ArtifactPipeline(project, ingestion, version, account, files.directory, timeout=1800) as pipeline:
         pipeline.upload_files(files.by_name, str(BundleReference(project, model, version)), files.object_count)
-    return time.perf_counter() - t1, built, size
+    return time.perf_counter() - t1, version, {"client_build_s": round(built, 2), "payload_bytes": size}
 
 
 def run(args) -> dict:
@@ -208,11 +210,8 @@ def run(args) -> dict:
 
     def measure(name, send):
         memory.reset()
-        seconds = send()
-        extra = {}
-        if isinstance(seconds, tuple):
-            seconds, built, size = seconds
-            extra = {"client_build_s": round(built, 2), "payload_bytes": size}
+        seconds, _version, *rest = send()
+        extra = rest[0] if rest else {}
         result[name] = {"seconds": round(seconds, 2), "objects_per_s": round(n / seconds), "peak_rss_mb": memory.peak_mb(), **extra}
         log(f"{name}: {seconds:.1f} s, {n / seconds:,.0f} objects/s, peak RSS {result[name]['peak_rss_mb']} MB {extra}")
 
