@@ -70,7 +70,8 @@ impl Comments {
 }
 
 /// The threads' pins and a new thread's pin, where their points appear now (redrawn with each
-/// picture); a pin opens its thread.
+/// picture); a pin opens its thread. Placed with `style:` properties, which the page's
+/// Content-Security-Policy allows (a `style` attribute it refuses).
 #[component]
 pub fn CommentPins(comments: Comments, controls: Controls, drawn: RwSignal<u32>) -> impl IntoView {
     let at = move |point: [f32; 3]| {
@@ -87,14 +88,14 @@ pub fn CommentPins(comments: Comments, controls: Controls, drawn: RwSignal<u32>)
                 let id = thread.id.clone();
                 Some(view! {
                     <button type="button" class="comment-pin" class:open=open data-thread=thread.id.clone()
-                        style=format!("left: {x:.1}px; top: {y:.1}px") aria-label=label title=thread.text.clone()
+                        style:left=format!("{x:.1}px") style:top=format!("{y:.1}px") aria-label=label title=thread.text.clone()
                         on:click=move |_| comments.open.set(Some(id.clone()))>
                         {index + 1}
                     </button>
                 })
             }).collect_view()}
             {move || comments.draft.get().and_then(|draft| at(draft.point)).map(|(x, y)| view! {
-                <span class="comment-pin draft" style=format!("left: {x:.1}px; top: {y:.1}px") aria-hidden="true">"+"</span>
+                <span class="comment-pin draft" style:left=format!("{x:.1}px") style:top=format!("{y:.1}px") aria-hidden="true">"+"</span>
             })}
         </div>
     }
