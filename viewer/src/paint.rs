@@ -127,10 +127,8 @@ impl Scene {
             let bounds = self
                 .bounds
                 .get_or_insert(crate::Bounds { min: *p, max: *p });
-            for k in 0..3 {
-                bounds.min[k] = bounds.min[k].min(p[k]);
-                bounds.max[k] = bounds.max[k].max(p[k]);
-            }
+            bounds.min = [0, 1, 2].map(|k| bounds.min[k].min(p[k]));
+            bounds.max = [0, 1, 2].map(|k| bounds.max[k].max(p[k]));
         }
     }
 }
