@@ -152,6 +152,7 @@ test('a comment pinned on an element is answered on the next version and reopens
   const threadId = await opened.getAttribute('data-open-thread');
   assert.match(page.url(), new RegExp(`thread=${threadId}`), 'the open thread is in the address');
   const pin = page.locator(`.comment-pin[data-thread="${threadId}"]`);
+  await pin.waitFor();
   const pinBox = await pin.boundingBox();
   assert.ok(Math.abs(pinBox.x + pinBox.width / 2 - (box.x + x)) < 3 && Math.abs(pinBox.y + pinBox.height / 2 - (box.y + y)) < 3,
     'the pin floats where the wall was clicked');
@@ -202,12 +203,20 @@ test('a comment pinned on an element is answered on the next version and reopens
     `the saved camera shows the pin where it was placed (${restored.x},${restored.y} vs ${pinBox.x},${pinBox.y})`);
   await screenshot(again, 'comments-1920-reopened');
 
+  // On the version it was written on, the element it is pinned on is selected too.
+  await again.goto(`${modelUrl}?version=${versions.before}#thread=${threadId}`);
+  await again.locator('.object-panel .selected-title', { hasText: 'wall-a' }).waitFor({ timeout: 60_000 });
+
   // Resolving archives it: it leaves the open threads for the resolved ones.
   await again.getByRole('button', { name: 'Resolve' }).click();
   await again.locator('.thread-filter [aria-pressed="true"]', { hasText: 'Resolved' }).waitFor();
   await again.locator(`.thread-list li[data-thread="${threadId}"]`).waitFor();
   await again.getByRole('button', { name: 'Open', exact: true }).click();
   await again.locator('[data-empty="threads"]').waitFor();
+  // The mail's link still opens it, among the resolved threads.
+  await again.goto(link);
+  await again.locator(`.thread[data-open-thread="${threadId}"] .badge`, { hasText: 'Resolved' }).waitFor({ timeout: 60_000 });
+  await again.getByRole('button', { name: 'Open again' }).waitFor();
   assert.deepEqual(realErrors(againErrors), []);
   await again.context().close();
 });

@@ -21,6 +21,8 @@ pub struct ThreadCard {
     pub pin: Option<[f32; 3]>,
     /// The view it was written in, as a view link's fragment.
     pub view: Option<String>,
+    /// The element it is pinned on.
+    pub object_id: Option<String>,
     /// Whether the caller may resolve (archive) it or open it again.
     pub can_resolve: bool,
     /// Whether something in it is newer than the caller's last look.
@@ -251,6 +253,10 @@ mod server {
                 .map(|l| l.id.clone()),
             pin: saved.and_then(state::pin_of),
             view: saved.and_then(state::view_of),
+            object_id: saved
+                .and_then(|s| s.pointer("/fleck/objectId"))
+                .and_then(|id| id.as_str())
+                .map(str::to_string),
             created: when(thread.created_at),
             replies: thread.reply_count,
             resolved: thread.archived,

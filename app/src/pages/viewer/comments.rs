@@ -31,6 +31,9 @@ pub struct Comments {
     pub draft: RwSignal<Option<Draft>>,
     /// The thread open in the panel.
     pub open: RwSignal<Option<String>>,
+    /// The thread the address named when the page opened; it may be resolved, so it is looked
+    /// for among the resolved threads too.
+    pub linked: StoredValue<Option<String>>,
     /// Whether the list shows resolved threads rather than open ones.
     pub resolved: RwSignal<bool>,
     pub threads: LocalResource<Result<Threads, ServerFnError>>,
@@ -47,6 +50,7 @@ impl Comments {
             mode: RwSignal::new(false),
             draft: RwSignal::new(None),
             open: RwSignal::new(None),
+            linked: StoredValue::new(None),
             resolved,
             threads,
         }
@@ -106,8 +110,8 @@ pub fn CommentPins(comments: Comments, controls: Controls, drawn: RwSignal<u32>)
 pub fn ThreadsPanel(
     comments: Comments,
     review: Review,
-    /// Restores a saved view (a view link's fragment).
-    restore: Callback<String>,
+    /// Restores a saved view (a view link's fragment) and selects the element pinned on.
+    restore: Callback<(String, Option<String>)>,
     /// Whether the model is loaded, so a view can be restored.
     loaded: Memo<bool>,
 ) -> impl IntoView {
@@ -121,12 +125,19 @@ pub fn ThreadsPanel(
         if !loaded.get() || restored.with_value(|r| r.as_deref() == Some(id.as_str())) {
             return;
         }
-        let Some(thread) = comments.listed().into_iter().find(|t| t.id == id) else {
+        let Some(Ok(threads)) = comments.threads.get() else {
+            return;
+        };
+        let Some(thread) = threads.items.into_iter().find(|t| t.id == id) else {
+            if comments.linked.get_value().as_deref() == Some(id.as_str()) {
+                comments.linked.set_value(None);
+                comments.resolved.set(true);
+            }
             return;
         };
         restored.set_value(Some(id));
         if let Some(view) = thread.view {
-            restore.run(view);
+            restore.run((view, thread.object_id));
         }
     });
     let review = StoredValue::new(review);
@@ -392,6 +403,7 @@ mod tests {
             version_id: version.map(str::to_string),
             pin: None,
             view: None,
+            object_id: None,
             can_resolve: false,
             unread: false,
         }

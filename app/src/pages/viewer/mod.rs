@@ -170,6 +170,7 @@ pub fn ModelViewer(
     Effect::new(move |_| {
         let link = link_in_address();
         if let Some(c) = comments {
+            c.linked.set_value(link.thread.clone());
             c.open.set(link.thread.clone());
         }
         shown.set(link.shown);
@@ -244,7 +245,8 @@ pub fn ModelViewer(
             }
         }
     });
-    let restore = Callback::new(move |fragment: String| {
+    // A thread's saved view, and the element it was pinned on selected.
+    let restore = Callback::new(move |(fragment, object): (String, Option<String>)| {
         let link = ViewLink::parse(&fragment);
         if let Some(camera) = &link.camera {
             controls.set_camera(camera);
@@ -253,6 +255,12 @@ pub fn ModelViewer(
         section_on.set(link.section.is_some());
         if let Some(ranges) = link.section {
             section.set(ranges);
+        }
+        // Another version may not have the element (its object changes with each edit).
+        let here =
+            object.filter(|id| entries.with_untracked(|list| list.iter().any(|e| &e.id == id)));
+        if here.is_some() {
+            select(here);
         }
         settled.update(|n| *n += 1);
     });
