@@ -1,8 +1,9 @@
 """Sends a small model to a Fleck project with specklepy, as a connector would, and creates a
 version of a model. Used by the browser tests: `python send_model.py URL TOKEN PROJECT MODEL
-[boxes|details|bundle]`: three boxes (the default), lines and a block placed twice (Speckle 3
-instance proxies), or three boxes with properties sent as a parquet bundle (`send3`, what
-specklepy 2026.9 prefers). Prints the new version's id."""
+[boxes|details|bundle|before|after]`: three boxes (the default), lines and a block placed twice
+(Speckle 3 instance proxies), three boxes with properties sent as a parquet bundle (`send3`, what
+specklepy 2026.9 prefers), or two sends of the same three elements that differ as a review
+compares them. Prints the new version's id."""
 
 import sys
 import warnings
@@ -30,6 +31,31 @@ def boxes() -> Base:
     root = Base()
     root["@elements"] = [box(2.0 * i) for i in range(3)]
     root["name"] = "Three boxes"
+    return root
+
+
+def element(name: str, x: float, fire_rating: str) -> Mesh:
+    """A box as a connector's element: stable applicationId, a name and a property."""
+    mesh = box(x)
+    mesh.applicationId = name
+    mesh["name"] = name
+    mesh["properties"] = {"FireRating": fire_rating}
+    return mesh
+
+
+def before() -> Base:
+    """A wall, a second wall and a door, side by side along X."""
+    root = Base()
+    root["@elements"] = [element("wall-a", 0.0, "REI 30"), element("wall-b", 2.0, "REI 30"), element("door", 4.0, "EI 30")]
+    root["name"] = "Review before"
+    return root
+
+
+def after() -> Base:
+    """`before` revised: wall-a's fire rating changed, wall-b moved, the door removed, a window added."""
+    root = Base()
+    root["@elements"] = [element("wall-a", 0.0, "REI 60"), element("wall-b", 2.5, "REI 30"), element("window", 6.0, "E 30")]
+    root["name"] = "Review after"
     return root
 
 
@@ -70,6 +96,9 @@ def send_bundle(url: str, token: str, project_id: str, model_id: str) -> str:
     return operations.send3(account, project_id, model_id, builder).version_id
 
 
+MESSAGES = {"details": "Site details from specklepy", "before": "Review before", "after": "Review after"}
+
+
 def main() -> None:
     # specklepy marks the JSON transport as deprecated; it is what the connectors send today.
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -80,14 +109,14 @@ def main() -> None:
     if kind == "bundle":
         print(send_bundle(url, token, project_id, model_id))
         return
-    root = details() if kind == "details" else boxes()
+    root = {"details": details, "before": before, "after": after}.get(kind, boxes)()
     object_id = operations.send(root, [ServerTransport(project_id, client)], use_default_cache=False)
     version = client.version.create(
         CreateVersionInput(
             object_id=object_id,
             model_id=model_id,
             project_id=project_id,
-            message="Site details from specklepy" if kind == "details" else "Three boxes from specklepy",
+            message=MESSAGES.get(kind, "Three boxes from specklepy"),
             source_application="specklepy",
         )
     )

@@ -9,6 +9,7 @@ pub mod camera;
 #[cfg(feature = "headless")]
 pub mod headless;
 pub mod objects;
+pub mod paint;
 pub mod pick;
 pub mod properties;
 #[cfg(feature = "render")]
@@ -38,6 +39,7 @@ mod walk;
 
 pub use material::argb_to_rgba;
 pub use objects::ObjectSource;
+pub use paint::Paint;
 pub use properties::properties;
 pub use scene::{
     Bounds, BuildLimits, BuildReport, LineBatch, Material, MeshBatch, ObjectRange, PointBatch,

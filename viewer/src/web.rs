@@ -12,6 +12,7 @@ use web_sys::{HtmlCanvasElement, Request, RequestInit, Response, WebGl2Rendering
 
 use crate::camera::{Orbit, StandardView};
 use crate::objects::ObjectSource;
+use crate::paint::Paint;
 use crate::pick::pick;
 use crate::render::Renderer;
 use crate::scene::{Bounds, Scene, SceneObject};
@@ -41,6 +42,10 @@ struct State {
     source: ObjectSource,
     root: String,
     scene: Scene,
+    /// Each object's colour while comparing versions; `None` draws the model's materials.
+    paint: Option<Paint>,
+    /// While comparing: the older version's root and its objects drawn beside this version's.
+    older: Option<(String, HashSet<String>)>,
     orbit: Option<Orbit>,
     hidden: HashSet<String>,
     isolated: Option<HashSet<String>>,
@@ -98,6 +103,13 @@ impl State {
 
     fn rebuild(&mut self) {
         self.scene = Scene::build(&self.source, &self.root);
+        if let Some((root, ids)) = &self.older {
+            let older = Scene::build(&self.source, root);
+            self.scene.with_objects_of(&older, ids);
+        }
+        if let Some(paint) = &self.paint {
+            self.scene = self.scene.painted(paint);
+        }
         self.heavy = self.scene.triangle_count() > HEAVY_SCENE;
         let shows = self.visibility();
         self.renderer.load(&self.scene, &shows);
@@ -157,6 +169,8 @@ impl WebViewer {
                 source: ObjectSource::default(),
                 root: String::new(),
                 scene: Scene::default(),
+                paint: None,
+                older: None,
                 marked_first_geometry: false,
                 orbit: None,
                 hidden: HashSet::new(),
@@ -196,6 +210,46 @@ impl WebViewer {
         object_id: &str,
         progress: impl Fn(Progress),
     ) -> Result<(), String> {
+        self.state.borrow_mut().root = object_id.to_string();
+        self.stream(origin, project_id, object_id, progress, true)
+            .await
+    }
+
+    /// Loads another version's tree beside the shown one, without drawing it: `compare` draws
+    /// some of its objects.
+    pub async fn load_beside(
+        &self,
+        origin: &str,
+        project_id: &str,
+        object_id: &str,
+        progress: impl Fn(Progress),
+    ) -> Result<(), String> {
+        self.stream(origin, project_id, object_id, progress, false)
+            .await
+    }
+
+    /// Draws every object in its paint colour and, from the older version loaded beside this
+    /// one, the objects `older` names (its root and their ids); `None` and `None` draw the
+    /// model as it is again.
+    pub fn compare(&self, paint: Option<Paint>, older: Option<(String, HashSet<String>)>) {
+        {
+            let mut state = self.state.borrow_mut();
+            state.paint = paint;
+            state.older = older;
+        }
+        self.redraw_scene();
+        let selected = self.state.borrow().selected.clone();
+        self.select(selected);
+    }
+
+    async fn stream(
+        &self,
+        origin: &str,
+        project_id: &str,
+        object_id: &str,
+        progress: impl Fn(Progress),
+        draw: bool,
+    ) -> Result<(), String> {
         let root = fetch_text(
             &format!("{origin}/objects/{project_id}/{object_id}/single"),
             None,
@@ -208,11 +262,7 @@ impl WebViewer {
             .and_then(|c| c.as_object())
             .map_or(0, |c| c.len())
             + 1;
-        {
-            let mut state = self.state.borrow_mut();
-            state.root = object_id.to_string();
-            state.source.insert(root);
-        }
+        self.state.borrow_mut().source.insert(root);
         progress(Progress { received: 1, total });
 
         let response = fetch(
@@ -267,12 +317,14 @@ impl WebViewer {
                 received: received.min(total),
                 total,
             });
-            if received >= next_redraw {
+            if draw && received >= next_redraw {
                 next_redraw = received * 2;
                 self.redraw_scene();
             }
         }
-        self.redraw_scene();
+        if draw {
+            self.redraw_scene();
+        }
         progress(Progress {
             received: total,
             total,
@@ -480,6 +532,33 @@ impl WebViewer {
         };
         self.select(picked.clone());
         picked
+    }
+
+    /// The element under CSS pixel (`x`, `y`) and the point of its surface there, in scene
+    /// coordinates: where a comment is pinned.
+    pub fn hit(&self, x: f64, y: f64) -> Option<(String, [f32; 3])> {
+        let mut state = self.state.borrow_mut();
+        let (width, height) = state.size();
+        if let Some(orbit) = state.orbit {
+            state.renderer.set_camera(&orbit, width, height);
+        }
+        let state = &*state;
+        let ratio = device_pixel_ratio();
+        let pixel = three_d::PhysicalPoint {
+            x: (x * ratio) as f32,
+            y: height as f32 - (y * ratio) as f32,
+        };
+        let camera = state.renderer.camera();
+        let origin = camera.position_at_pixel(pixel);
+        let direction = camera.view_direction_at_pixel(pixel);
+        crate::pick::nearest_hit(
+            &state.scene,
+            [origin.x, origin.y, origin.z],
+            [direction.x, direction.y, direction.z],
+            &|id| state.shows(id),
+            state.section.as_ref(),
+        )
+        .map(|hit| (hit.object_id.to_string(), hit.point))
     }
 
     /// The point of the model under CSS pixel (`x`, `y`), snapped to the nearest corner (or

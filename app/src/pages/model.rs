@@ -10,7 +10,7 @@ use crate::pages::embed::embed_path;
 use crate::pages::imports::FileImports;
 use crate::pages::project::ProjectHeading;
 use crate::pages::shared::{after, show, Confirm, Refresh};
-use crate::pages::viewer::ModelViewer;
+use crate::pages::viewer::{ModelViewer, Review, ReviewVersion};
 use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
 use crate::projects::read::fetch_model;
 use crate::projects::{count, preview_url, ModelPage as Page, ModelRow, VersionRow};
@@ -63,10 +63,23 @@ fn ModelBody(page: Page) -> impl IntoView {
             Some(version) => {
                 let embed = (project.visibility == "public")
                     .then(|| embed_path(&project.id, &model.id, &version.id));
+                // Newest first: the last of `total` versions is number `total`.
+                let listed = versions.iter().enumerate().map(|(i, v)| ReviewVersion {
+                    id: v.id.clone(),
+                    number: total - i as i64,
+                    object_id: v.object_id.clone(),
+                    label: if v.message.is_empty() { v.created.clone() } else { v.message.clone() },
+                }).collect();
+                let review = Review {
+                    project_id: project.id.clone(),
+                    model_id: model.id.clone(),
+                    version_id: version.id.clone(),
+                    versions: listed,
+                };
                 view! {
                     <div class="model-view">
                         <VersionPicker versions=versions.clone() shown=version.id.clone() />
-                        <ModelViewer project_id=project_id.clone() object_id=version.object_id.clone() />
+                        <ModelViewer project_id=project_id.clone() object_id=version.object_id.clone() review />
                         {embed.map(|path| view! { <EmbedSnippet path /> })}
                     </div>
                 }.into_any()

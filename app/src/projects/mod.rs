@@ -1,6 +1,8 @@
 //! Projects as the web app shows them: what the pages receive (plain, serialisable views) and
 //! the server functions that read and change them through `fleck_core`'s project services.
 
+pub mod changes;
+pub mod comments;
 pub mod edit;
 pub mod hooks;
 pub mod imports;

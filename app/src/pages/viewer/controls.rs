@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use fleck_viewer::properties::PropertyGroup;
+use fleck_viewer::Paint;
 
 use super::section::Extent;
 use super::visibility::TreeEntry;
@@ -73,6 +74,19 @@ impl Controls {
     pub fn measure_point(&self, _x: f64, _y: f64) -> Option<[f32; 3]> {
         None
     }
+    pub fn hit(&self, _x: f64, _y: f64) -> Option<(String, [f32; 3])> {
+        None
+    }
+    pub fn set_camera(&self, _camera: &str) {}
+    pub fn compare(
+        &self,
+        _older: (String, String),
+        _paint: Paint,
+        _removed: std::collections::HashSet<String>,
+        _done: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+    }
+    pub fn end_comparison(&self) {}
     pub fn screen_position(&self, _point: [f32; 3]) -> Option<(f64, f64)> {
         None
     }
@@ -365,6 +379,46 @@ impl Controls {
     pub fn measure_point(&self, x: f64, y: f64) -> Option<[f32; 3]> {
         self.with(|live| live.viewer.measure_point(x, y).map(|(p, _)| p))
             .flatten()
+    }
+
+    /// The element under the pointer and the point of its surface there.
+    pub fn hit(&self, x: f64, y: f64) -> Option<(String, [f32; 3])> {
+        self.with(|live| live.viewer.hit(x, y)).flatten()
+    }
+
+    /// Moves the camera to a view's camera (`Orbit::to_param`'s form); anything else is ignored.
+    pub fn set_camera(&self, camera: &str) {
+        if let Some(orbit) = fleck_viewer::camera::Orbit::from_param(camera) {
+            self.with(|live| live.viewer.set_orbit(orbit));
+        }
+    }
+
+    /// Loads an older version (`(project, root object)`) beside the shown one, then draws every
+    /// object in its paint and the older version's `removed` objects too; `done` hears whether
+    /// the older version loaded.
+    pub fn compare(
+        &self,
+        older: (String, String),
+        paint: Paint,
+        removed: std::collections::HashSet<String>,
+        done: impl FnOnce(Result<(), String>) + 'static,
+    ) {
+        let Some(viewer) = self.with(|live| live.viewer.clone()) else {
+            return;
+        };
+        let (project_id, root) = older;
+        leptos::task::spawn_local(async move {
+            let loaded = viewer.load_beside("", &project_id, &root, |_| {}).await;
+            if loaded.is_ok() {
+                viewer.compare(Some(paint), Some((root, removed)));
+            }
+            done(loaded);
+        });
+    }
+
+    /// Draws the shown version in its own materials again.
+    pub fn end_comparison(&self) {
+        self.with(|live| live.viewer.compare(None, None));
     }
 
     pub fn screen_position(&self, point: [f32; 3]) -> Option<(f64, f64)> {

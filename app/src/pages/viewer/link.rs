@@ -1,6 +1,7 @@
-//! A view as a link: the camera, the section box and what is hidden or isolated, kept in the
-//! address's fragment (`#view=…&section=…&hide=…`), so a copied link reopens the same view.
-//! The fragment never reaches the server.
+//! A view as a link: the camera, the section box, what is hidden or isolated and the open
+//! comment thread, kept in the address's fragment (`#view=…&section=…&hide=…&thread=…`), so a
+//! copied link reopens the same view. A thread saves its view in the same form. The fragment
+//! never reaches the server.
 
 // Only the browser reads and writes the address; the server build keeps the code for its tests.
 #![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -17,6 +18,8 @@ pub struct ViewLink {
     pub camera: Option<String>,
     pub section: Option<SectionRanges>,
     pub shown: Shown,
+    /// The comment thread open beside the view (the link in a comment's e-mail names it).
+    pub thread: Option<String>,
 }
 
 impl ViewLink {
@@ -60,6 +63,9 @@ impl ViewLink {
         if shown.spaces {
             parts.push("spaces=1".into());
         }
+        if let Some(thread) = &self.thread {
+            parts.push(format!("thread={}", encode(thread)));
+        }
         parts.join("&")
     }
 
@@ -88,6 +94,7 @@ impl ViewLink {
                     link.shown.isolated_category = Some(decode(value))
                 }
                 "spaces" => link.shown.spaces = value == "1",
+                "thread" if !value.is_empty() => link.thread = Some(decode(value)),
                 _ => {}
             }
         }
@@ -162,6 +169,7 @@ mod tests {
                 isolated_nodes: Some(vec!["storey-1".into()]),
                 spaces: true,
             },
+            thread: Some("th1234abcd".into()),
         };
         let fragment = link.to_fragment();
         assert!(fragment.starts_with("view=1.000,2.000"));

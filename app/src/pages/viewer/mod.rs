@@ -1,13 +1,16 @@
 //! The 3D view of a version on the model page, as a reviewer's tool: the canvas filling the
 //! screen with its toolbar (fit, standard views, measure, spaces, link, full screen, keys),
 //! a collapsible panel of the model's tree, categories, search and section box, and a
-//! collapsible panel of the selected object's properties. The view (camera, section box, what
-//! is hidden or isolated) lives in the address, so a copied link reopens it.
+//! collapsible panel of the selected object's properties; on the model page, comment threads
+//! pinned in the model (`comments`). The view (camera, section box, what is hidden or isolated,
+//! the open thread) lives in the address, so a copied link reopens it.
 //! Everything here runs after hydration; the server renders the frame and a loading message.
 
+mod comments;
+mod compare;
 mod controls;
 mod find;
-mod link;
+pub(crate) mod link;
 mod measure;
 mod properties;
 mod section;
@@ -16,6 +19,8 @@ mod visibility;
 
 use leptos::prelude::*;
 
+use comments::{CommentPins, Comments, Draft, ThreadsPanel};
+use compare::{Compare, ComparePanel};
 use controls::{Controls, Feeds, Status};
 use find::Find;
 use link::ViewLink;
@@ -25,6 +30,27 @@ use section::SectionBox;
 use tree::{CategoryList, SpatialTree};
 use visibility::{Shown, TreeEntry};
 
+/// What the model page tells the view about the version it shows, so it can comment on it and
+/// compare it with an earlier one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    pub project_id: String,
+    pub model_id: String,
+    pub version_id: String,
+    /// The model's versions, newest first.
+    pub versions: Vec<ReviewVersion>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReviewVersion {
+    pub id: String,
+    /// Its place in the model: the first version is 1.
+    pub number: i64,
+    /// Its root object, which the view loads.
+    pub object_id: String,
+    pub label: String,
+}
+
 /// The tabs of the model panel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
@@ -32,10 +58,24 @@ enum Tab {
     Categories,
     Find,
     Section,
+    Comments,
+    Compare,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Tree, Tab::Categories, Tab::Find, Tab::Section];
+    const ALL: [Tab; 6] = [
+        Tab::Tree,
+        Tab::Categories,
+        Tab::Find,
+        Tab::Section,
+        Tab::Comments,
+        Tab::Compare,
+    ];
+
+    /// Whether the tab is about a version on the model page, not any view.
+    fn reviews(self) -> bool {
+        matches!(self, Tab::Comments | Tab::Compare)
+    }
 
     fn label(self) -> &'static str {
         match self {
@@ -43,12 +83,14 @@ impl Tab {
             Tab::Categories => "Categories",
             Tab::Find => "Find",
             Tab::Section => "Section",
+            Tab::Comments => "Comments",
+            Tab::Compare => "Compare",
         }
     }
 }
 
 /// The keys the `?` overlay lists.
-const KEYS: [(&str, &str); 10] = [
+const KEYS: [(&str, &str); 11] = [
     ("Drag", "orbit around the model"),
     ("Right-drag or Shift + drag", "pan"),
     ("Wheel or pinch", "zoom"),
@@ -60,16 +102,19 @@ const KEYS: [(&str, &str); 10] = [
     ("+ and −", "zoom in and out"),
     ("F", "fit what is shown"),
     ("M", "measure on or off"),
+    ("C", "comment mode on or off: a click pins a comment"),
     ("Esc", "clear the measurement, close this list"),
     ("?", "show or hide this list"),
 ];
 
 /// `compact`: the panels start folded (a framed view on another site has little room).
+/// `review`: the version on the model page, which can be commented on.
 #[component]
 pub fn ModelViewer(
     project_id: String,
     object_id: String,
     #[prop(optional)] compact: bool,
+    #[prop(optional)] review: Option<Review>,
 ) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let root = NodeRef::<leptos::html::Section>::new();
@@ -110,11 +155,24 @@ pub fn ModelViewer(
         loaded.get();
         controls.extent()
     });
+    let reviewing = review.is_some();
+    let comments = review.as_ref().map(Comments::new);
+    let compare = review.as_ref().map(Compare::new);
+    let changed_properties = Signal::derive(move || {
+        let id = selected.with(|s| s.as_ref().map(|s| s.id.clone()))?;
+        compare.map(|c| c.properties_of(&id))
+    });
+    let open_thread = move || comments.and_then(|c| c.open.get());
+    let commenting = move || comments.is_some_and(|c| c.mode.get());
 
     // A link's view, once the page is interactive (never during hydration, which must match
     // what the server rendered).
     Effect::new(move |_| {
         let link = link_in_address();
+        if let Some(c) = comments {
+            c.linked.set_value(link.thread.clone());
+            c.open.set(link.thread.clone());
+        }
         shown.set(link.shown);
         if let Some(ranges) = link.section {
             section.set(ranges);
@@ -141,6 +199,7 @@ pub fn ModelViewer(
             camera: controls.camera(),
             section: section_on.get().then(|| section.get()),
             shown: shown.get(),
+            thread: open_thread(),
         };
         if loaded.get() {
             keep_in_address(&link);
@@ -177,10 +236,74 @@ pub fn ModelViewer(
         settled.update(|n| *n += 1);
     });
     let clear_measurement = Callback::new(move |()| measurement.set(Measurement::default()));
+    // Comments open in the model panel's Comments tab.
+    Effect::new(move |_| {
+        if let Some(c) = comments {
+            if c.open.get().is_some() || c.mode.get() || c.draft.with(Option::is_some) {
+                tab.set(Tab::Comments);
+                model_open.set(true);
+            }
+        }
+    });
+    // A thread's saved view, and the element it was pinned on selected.
+    let restore = Callback::new(move |(fragment, object): (String, Option<String>)| {
+        let link = ViewLink::parse(&fragment);
+        if let Some(camera) = &link.camera {
+            controls.set_camera(camera);
+        }
+        shown.set(link.shown);
+        section_on.set(link.section.is_some());
+        if let Some(ranges) = link.section {
+            section.set(ranges);
+        }
+        // Another version may not have the element (its object changes with each edit).
+        let here =
+            object.filter(|id| entries.with_untracked(|list| list.iter().any(|e| &e.id == id)));
+        if here.is_some() {
+            select(here);
+        }
+        settled.update(|n| *n += 1);
+    });
+    // One tool at a time: measuring ends comment mode.
+    Effect::new(move |_| {
+        if measuring.get() {
+            if let Some(c) = comments {
+                c.mode.set(false);
+            }
+        }
+    });
+    let toggle_comments = move || {
+        if let Some(c) = comments {
+            let on = !c.mode.get_untracked();
+            c.mode.set(on);
+            if on {
+                measuring.set(false);
+            } else {
+                c.draft.set(None);
+            }
+        }
+    };
     let on_click = move |(x, y): (f64, f64)| {
         if measuring.get_untracked() {
             if let Some(point) = controls.measure_point(x, y) {
                 measurement.update(|m| m.add(point));
+            }
+        } else if let Some(c) = comments.filter(|c| c.mode.get_untracked()) {
+            // A new thread is pinned where the click met an element, in the view seen now.
+            if let Some((object_id, point)) = controls.hit(x, y) {
+                select(Some(object_id.clone()));
+                let view = ViewLink {
+                    camera: controls.camera(),
+                    section: section_on.get_untracked().then(|| section.get_untracked()),
+                    shown: shown.get_untracked(),
+                    thread: None,
+                };
+                c.open.set(None);
+                c.draft.set(Some(Draft {
+                    point,
+                    object_id,
+                    view: view.to_fragment(),
+                }));
             }
         } else {
             select(controls.pick(x, y));
@@ -204,6 +327,10 @@ pub fn ModelViewer(
                 measuring.update(|m| *m = !*m);
                 true
             }
+            "c" | "C" if comments.is_some() => {
+                toggle_comments();
+                true
+            }
             _ => controls.camera_key(&e),
         };
         if handled {
@@ -224,6 +351,7 @@ pub fn ModelViewer(
             camera: controls.camera(),
             section: section_on.get_untracked().then(|| section.get_untracked()),
             shown: shown.get_untracked(),
+            thread: comments.and_then(|c| c.open.get_untracked()),
         };
         keep_in_address(&link);
         let href = current_address();
@@ -248,7 +376,7 @@ pub fn ModelViewer(
                 <canvas
                     node_ref=canvas
                     class="viewer-canvas"
-                    class:measuring=move || measuring.get()
+                    class:measuring=move || measuring.get() || commenting()
                     tabindex="0"
                     aria-label="3D view of the version: drag to orbit, right-drag or shift-drag to pan, wheel to zoom, click to select; arrow keys orbit, + and - zoom, F fits, ? lists the keys"
                     data-loaded=move || status.get().done.to_string()
@@ -263,6 +391,13 @@ pub fn ModelViewer(
                     on:contextmenu=move |e| e.prevent_default()
                 ></canvas>
                 <MeasureOverlay screen />
+                {comments.map(|comments| view! { <CommentPins comments controls drawn /> })}
+                {move || commenting().then(|| view! {
+                    <div class="viewer-readout" role="status">
+                        <span>"Click a point on an element to pin a comment there."</span>
+                        <button type="button" class="link-button" on:click=move |_| toggle_comments()>"Stop commenting (C)"</button>
+                    </div>
+                })}
                 {move || link_copied.get().map(|href| view! {
                     <div class="viewer-share" role="status">
                         <label for="view-link">"Link to this view (copied)"</label>
@@ -304,6 +439,16 @@ pub fn ModelViewer(
                     {camera_button("3D", "iso")}
                     <button type="button" class="button small secondary" aria-pressed=move || measuring.get().to_string()
                         on:click=move |_| measuring.update(|m| *m = !*m) title="Measure a distance (M)">"Measure"</button>
+                    {compare.map(|_| view! {
+                        <button type="button" class="button small secondary" aria-pressed=move || (tab.get() == Tab::Compare && model_open.get()).to_string()
+                            on:click=move |_| { tab.set(Tab::Compare); model_open.set(true); }
+                            title="Compare this version with an earlier one">"Compare"</button>
+                    })}
+                    {comments.map(|c| view! {
+                        <button type="button" class="button small secondary" aria-pressed=move || c.mode.get().to_string()
+                            hidden=move || !c.can_comment()
+                            on:click=move |_| toggle_comments() title="Pin a comment on an element (C)">"Comment"</button>
+                    })}
                     <button type="button" class="button small secondary" aria-pressed=move || shown.with(|s| s.spaces).to_string()
                         on:click=move |_| shown.update(|s| s.spaces = !s.spaces)
                         title="Spaces, zones and openings, drawn see-through">"Spaces"</button>
@@ -321,7 +466,7 @@ pub fn ModelViewer(
                 <aside class="viewer-panel model-panel" aria-label="Model">
                     <div class="panel-bar">
                         <div class="tabs" role="tablist">
-                            {Tab::ALL.into_iter().map(|t| view! {
+                            {Tab::ALL.into_iter().filter(|t| !t.reviews() || reviewing).map(|t| view! {
                                 <button type="button" role="tab" aria-selected=move || (tab.get() == t).to_string()
                                     on:click=move |_| { tab.set(t); model_open.set(true); }>{t.label()}</button>
                             }).collect_view()}
@@ -344,6 +489,16 @@ pub fn ModelViewer(
                         <div hidden=move || tab.get() != Tab::Section>
                             <SectionBox on=section_on ranges=section extent units />
                         </div>
+                        {comments.zip(review.clone()).map(|(comments, review)| view! {
+                            <div hidden=move || tab.get() != Tab::Comments>
+                                <ThreadsPanel comments review restore loaded />
+                            </div>
+                        })}
+                        {compare.zip(review).map(|(compare, review)| view! {
+                            <div hidden=move || tab.get() != Tab::Compare>
+                                <ComparePanel compare review controls on_select=select_and_zoom />
+                            </div>
+                        })}
                     </div>
                 </aside>
                 <aside class="viewer-panel object-panel" aria-labelledby="properties-heading" aria-live="polite">
@@ -355,7 +510,7 @@ pub fn ModelViewer(
                         </button>
                     </div>
                     <div class="panel-body" hidden=move || !object_open.get()>
-                        <PropertiesPanel selected shown on_zoom=zoom_to_selection />
+                        <PropertiesPanel selected shown on_zoom=zoom_to_selection changes=changed_properties />
                     </div>
                 </aside>
             </div>

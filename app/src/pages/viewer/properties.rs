@@ -1,10 +1,12 @@
 //! The selected object's panel: its properties grouped by property and quantity set, each
 //! group collapsible, identifiers last and closed; a copy button on every value; hide,
-//! isolate and zoom for the object.
+//! isolate and zoom for the object; while comparing versions, what changed in its properties.
 
 use leptos::prelude::*;
 
 use fleck_viewer::properties::{PropertyGroup, ELEMENT_GROUP, INTERNAL_GROUP};
+
+use crate::projects::changes::PropertyRow;
 
 use super::visibility::Shown;
 
@@ -41,6 +43,8 @@ pub fn PropertiesPanel(
     selected: RwSignal<Option<Selected>>,
     shown: RwSignal<Shown>,
     on_zoom: Callback<()>,
+    /// The selected element's property changes while comparing versions (`None` when not).
+    changes: Signal<Option<Vec<PropertyRow>>>,
 ) -> impl IntoView {
     // Which value was copied last, so its button can say so.
     let copied = RwSignal::new(None::<(String, String)>);
@@ -64,12 +68,33 @@ pub fn PropertiesPanel(
                     }>"Isolate"</button>
                     <button type="button" class="button small secondary" on:click=move |_| on_zoom.run(())>"Zoom to"</button>
                 </div>
+                {move || changes.get().filter(|c| !c.is_empty()).map(|rows| view! { <Changes rows /> })}
                 <div class="properties" data-selected=selection.id.clone()>
                     {selection.groups.into_iter().map(|group| view! { <Group group copied /> }).collect_view()}
                 </div>
             }
             .into_any()
         }
+    }
+}
+
+/// The properties that changed since the earlier version: old → new.
+#[component]
+fn Changes(rows: Vec<PropertyRow>) -> impl IntoView {
+    view! {
+        <details class="property-group changes" open data-group="Changes">
+            <summary>"Changed properties" <span class="count">{rows.len()}</span></summary>
+            <table class="property-table">
+                <tbody>
+                    {rows.into_iter().map(|row| view! {
+                        <tr data-property=row.path.clone()>
+                            <th scope="row">{row.path.clone()}</th>
+                            <td><span class="property-value"><del>{row.old}</del>" → "<ins>{row.new}</ins></span></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
     }
 }
 
