@@ -67,3 +67,31 @@ export function linkIn(mail, prefix) {
   if (start < 0) throw new Error(`no link starting with ${prefix} in:\n${mail}`);
   return text.slice(start).split(/[\s"<]/)[0].replace(/&amp;/g, '&');
 }
+
+/** Waits for the next two frames, so a change has been drawn. */
+export function frames(page) {
+  return page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
+/** Where a scene point (metres, Z up) appears in the canvas for the orbit in `#view=`. */
+export function project(orbit, point, width, height) {
+  const [tx, ty, tz, distance, azimuth, elevation] = orbit;
+  const eye = [
+    tx + distance * Math.cos(elevation) * Math.cos(azimuth),
+    ty + distance * Math.cos(elevation) * Math.sin(azimuth),
+    tz + distance * Math.sin(elevation),
+  ];
+  const sub = (a, b) => a.map((v, i) => v - b[i]);
+  const dot = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
+  const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+  const unit = (a) => a.map((v) => v / Math.hypot(...a));
+  const forward = unit(sub([tx, ty, tz], eye));
+  const right = unit(cross(forward, [0, 0, 1]));
+  const up = cross(right, forward);
+  const d = sub(point, eye);
+  const depth = dot(d, forward);
+  const half = Math.tan(Math.PI / 8); // the viewer's 45° vertical field of view
+  const x = dot(d, right) / (depth * half * (width / height));
+  const y = dot(d, up) / (depth * half);
+  return [(x + 1) / 2 * width, (1 - y) / 2 * height];
+}
