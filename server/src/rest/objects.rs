@@ -5,6 +5,8 @@
 use std::io::Read;
 use std::sync::Arc;
 
+use async_compression::tokio::bufread::GzipEncoder;
+use async_compression::Level;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -17,6 +19,7 @@ use fleck_core::projects::service;
 use fleck_core::Error;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
+use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::auth::Actor;
 use crate::error::UNAVAILABLE;
@@ -24,7 +27,6 @@ use crate::state::AppState;
 use idlist::IdList;
 use json::Problem;
 
-mod gzip;
 mod idlist;
 mod json;
 mod mask;
@@ -295,6 +297,7 @@ fn gzipped_rows(rows: tree::Rows, format: Format, mask: Option<mask::Mask>) -> R
             .boxed()
         }
     };
+    let gzip = GzipEncoder::with_quality(StreamReader::new(body), Level::Fastest);
     (
         [
             (
@@ -303,7 +306,7 @@ fn gzipped_rows(rows: tree::Rows, format: Format, mask: Option<mask::Mask>) -> R
             ),
             (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
         ],
-        gzip::gzipped(body),
+        Body::from_stream(ReaderStream::with_capacity(gzip, 64 * 1024)),
     )
         .into_response()
 }
@@ -510,12 +513,13 @@ pub async fn diff(
     let body = pieces.chain(futures::stream::once(async move {
         Ok(Bytes::from_static(close))
     }));
+    let gzip = GzipEncoder::with_quality(StreamReader::new(body), Level::Fastest);
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CONTENT_ENCODING, "gzip"),
         ],
-        gzip::gzipped(body),
+        Body::from_stream(ReaderStream::with_capacity(gzip, 64 * 1024)),
     )
         .into_response())
 }
