@@ -168,15 +168,10 @@ pub async fn complete(
         let reason = format!("the bundle's files hold {total} bytes, more than {MAX_BUNDLE_BYTES}");
         return Err(refuse(core, actor, &ingestion, reason).await);
     }
-    let model = models::find(core, project_id, &ingestion.model_id).await?;
-    let files = download(core, &artifacts).await?;
-    let (objects, root) = match build_tree(files, model.display_name().to_string()).await? {
-        Ok(built) => built,
+    let root = match store_tree(core, project_id, &ingestion.model_id, &artifacts).await? {
+        Ok(root) => root,
         Err(reason) => return Err(refuse(core, actor, &ingestion, reason.to_string()).await),
     };
-    core.objects
-        .insert_objects(project_id, objects.list)
-        .await?;
     let (_, version) = finish_with_version(
         core,
         actor,
@@ -188,9 +183,9 @@ pub async fn complete(
     .await?;
     core.ingestions.insert_artifacts(&artifacts).await?;
     core.ingestions
-        .record_display_tree(project_id, &version.id, &root.id)
+        .record_display_tree(project_id, &version.id, &root)
         .await?;
-    if let Err(e) = crate::previews::request(core, project_id, &root.id).await {
+    if let Err(e) = crate::previews::request(core, project_id, &root).await {
         tracing::warn!(error = %e, version = %version.id, "could not queue the version's preview");
     }
     crate::changes::request_summary(core, project_id, &version.id).await;
@@ -224,26 +219,33 @@ async fn download(core: &Core, artifacts: &[Artifact]) -> Result<Vec<(String, By
     Ok(files)
 }
 
-/// Reads the files and builds their object tree on a blocking thread; the inner error is what
-/// is wrong with the bundle.
-async fn build_tree(
-    files: Vec<(String, Bytes)>,
-    name: String,
-) -> Result<
-    std::result::Result<
-        (
-            crate::objects::build::Objects,
-            crate::objects::build::Detached,
-        ),
-        bundle::BundleError,
-    >,
-> {
-    tokio::task::spawn_blocking(move || {
+/// Reads the files, builds their object tree on a blocking thread, named after the model, and
+/// stores its objects; the tree's root id, or what is wrong with the bundle.
+async fn store_tree(
+    core: &Core,
+    project_id: &str,
+    model_id: &str,
+    artifacts: &[Artifact],
+) -> Result<std::result::Result<String, bundle::BundleError>> {
+    let name = models::find(core, project_id, model_id)
+        .await?
+        .display_name()
+        .to_string();
+    let files = download(core, artifacts).await?;
+    let built = tokio::task::spawn_blocking(move || {
         let read = bundle::read(&files)?;
         tree::from_bundle(&read, &name)
     })
     .await
-    .map_err(|e| Error::backend("reading a bundle", e))
+    .map_err(|e| Error::backend("reading a bundle", e))?;
+    let (objects, root) = match built {
+        Ok(built) => built,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    core.objects
+        .insert_objects(project_id, objects.list)
+        .await?;
+    Ok(Ok(root.id))
 }
 
 /// The root of the object tree that draws `version`: its own root object, or for a version
@@ -261,18 +263,13 @@ pub(crate) async fn drawn_root(core: &Core, version: &Version) -> Result<String>
     if artifacts.is_empty() {
         return Err(Error::NotFound("bundle".into()));
     }
-    let model = models::find(core, project_id, &version.model_id).await?;
-    let files = download(core, &artifacts).await?;
-    let (objects, root) = build_tree(files, model.display_name().to_string())
+    let root = store_tree(core, project_id, &version.model_id, &artifacts)
         .await?
         .map_err(|e| Error::invalid("bundle", e.to_string()))?;
-    core.objects
-        .insert_objects(project_id, objects.list)
-        .await?;
     core.ingestions
-        .record_display_tree(project_id, version_id, &root.id)
+        .record_display_tree(project_id, version_id, &root)
         .await?;
-    Ok(root.id)
+    Ok(root)
 }
 
 /// Download URLs of a version's files; `NotFound` when it was not sent as files.
