@@ -251,8 +251,7 @@ async fn store_tree(
 /// The root of the object tree that draws `version`: its own root object, or for a version
 /// sent as a bundle the tree built from its files (built now if none is recorded yet).
 pub(crate) async fn drawn_root(core: &Core, version: &Version) -> Result<String> {
-    let bundle = super::bundle_root_id(&version.project_id, &version.model_id, &version.id);
-    if version.referenced_object != bundle {
+    if !version.is_bundle() {
         return Ok(version.referenced_object.clone());
     }
     let (project_id, version_id) = (version.project_id.as_str(), version.id.as_str());
@@ -304,7 +303,7 @@ pub async fn artifacts(
 /// Writes a version sent as objects as bundle files and records them, for `receive3`.
 async fn write_bundle(core: &Core, version: &Version) -> Result<()> {
     let project_id = version.project_id.as_str();
-    if version.referenced_object.starts_with("bundle.") {
+    if version.is_bundle() {
         return Err(Error::NotFound("bundle".into()));
     }
     let rows =

@@ -80,6 +80,14 @@ pub struct Version {
     pub created_at: DateTime<Utc>,
 }
 
+impl Version {
+    /// Whether it was sent as a bundle: it points at its files, not at an object.
+    pub fn is_bundle(&self) -> bool {
+        self.referenced_object
+            == crate::ingestions::bundle_root_id(&self.project_id, &self.model_id, &self.id)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {
     pub user: User,

@@ -106,7 +106,7 @@ pub(crate) async fn create_with_id(
     )
     .await;
     // A bundle's object tree is built after this; completing the bundle asks for these then.
-    if !version.referenced_object.starts_with("bundle.") {
+    if !version.is_bundle() {
         // The version exists either way; a preview can still be asked for by opening its route.
         if let Err(e) = crate::previews::request(core, project_id, &version.referenced_object).await
         {
