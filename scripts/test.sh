@@ -54,9 +54,24 @@ start_fleck() { # start_fleck PORT LOG [VAR=VALUE…]: `fleck serve` on PORT, on
   return 1
 }
 
+# against_server NAME WHAT COMMAND…: runs a test suite against the server of NAME. When it fails
+# the server's log is printed, then the end of the suite's own output again, so that the failing
+# test is what the last lines of a CI log show.
+against_server() {
+  local name="$1" what="$2"; shift 2
+  local output="$E2E_DIR/$name.$what.out"
+  "$@" 2>&1 | tee "$output"
+  [[ "${PIPESTATUS[0]}" == 0 ]] && return 0
+  say "the server's log" >&2
+  cat "$E2E_DIR/$name.log" >&2
+  say "$what failed on $name; the end of their output again:" >&2
+  tail -n 60 "$output" >&2
+  return 1
+}
+
 browser_tests() { # browser_tests NAME EXPECTED-BACKENDS [VAR=VALUE…]
   local name="$1" backends="$2"; shift 2
-  say "browser tests on $backends"
+  say "starting fleck for the tests on $backends"
   mkdir -p "$E2E_DIR/$name"
   start_fleck "$E2E_PORT" "$E2E_DIR/$name.log" FLECK_DATA_DIR="$E2E_DIR/$name" "$@" || return 1
   # With shared backends a second replica (same database, cache, blobs and secret) shows that
@@ -73,16 +88,17 @@ browser_tests() { # browser_tests NAME EXPECTED-BACKENDS [VAR=VALUE…]
   # The tests read mail where this server sends it: the SMTP capture server or the outbox.
   local mail="E2E_OUTBOX=$E2E_DIR/$name/outbox"
   [[ "$backends" == *smtp* ]] && mail="E2E_MAILDEV_URL=$FLECK_TEST_MAILDEV_URL"
-  (cd end2end && env BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" E2E_ARTIFACTS="test-results/$name" "$mail" \
-      E2E_ADMIN_EMAIL="$admin_email" E2E_ADMIN_PASSWORD="$admin_password" E2E_PYTHON="$FLECK_CACHE/venv/bin/python" npm test) \
-    || { cat "$E2E_DIR/$name.log" >&2; return 1; }
+  say "browser tests on $backends"
+  against_server "$name" "browser tests" env -C end2end BASE_URL="http://127.0.0.1:$E2E_PORT" E2E_BACKENDS="$backends" \
+    E2E_ARTIFACTS="test-results/$name" "$mail" E2E_ADMIN_EMAIL="$admin_email" E2E_ADMIN_PASSWORD="$admin_password" \
+    E2E_PYTHON="$FLECK_CACHE/venv/bin/python" npm test || return 1
   say "specklepy tests on $backends"
-  FLECK_URL="http://127.0.0.1:$E2E_PORT" FLECK_REPLICA_URL="http://127.0.0.1:$((E2E_PORT + 1))" \
-    "$FLECK_CACHE/venv/bin/python" -m pytest -q clients/specklepy "${replica[@]}" \
-    || { cat "$E2E_DIR/$name.log" >&2; return 1; }
+  against_server "$name" "specklepy tests" env FLECK_URL="http://127.0.0.1:$E2E_PORT" \
+    FLECK_REPLICA_URL="http://127.0.0.1:$((E2E_PORT + 1))" \
+    "$FLECK_CACHE/venv/bin/python" -m pytest -q clients/specklepy "${replica[@]}" || return 1
   say "objectloader tests on $backends"
-  (cd clients/objectloader && FLECK_URL="http://127.0.0.1:$E2E_PORT" npm test) \
-    || { cat "$E2E_DIR/$name.log" >&2; return 1; }
+  against_server "$name" "objectloader tests" env -C clients/objectloader FLECK_URL="http://127.0.0.1:$E2E_PORT" npm test \
+    || return 1
   stop_server
 }
 

@@ -2,6 +2,7 @@
 //! "what do you have" diff, and downloads of one object, a whole tree or a list of ids. Bodies
 //! stream both ways, a batch or a chunk of rows at a time, so memory stays flat at any size.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -396,8 +397,8 @@ impl ListBody {
     }
 }
 
-/// The objects among `ids` (positions `order`) that the project has, in chunks of
-/// `tree::CHUNK` ids, each ordered by id; the next chunk is read while one is written out.
+/// The objects among `ids` (positions `order`) that the project has, in that order, read
+/// `tree::CHUNK` ids at a time; the next chunk is read while one is written out.
 fn listed_rows(objects: ProjectObjects, ids: Arc<IdList>, order: Vec<u32>) -> tree::Rows {
     let order = Arc::new(order);
     let starts = (0..order.len()).step_by(tree::CHUNK);
@@ -413,18 +414,25 @@ fn listed_rows(objects: ProjectObjects, ids: Arc<IdList>, order: Vec<u32>) -> tr
                     .iter()
                     .map(|&i| ids.get(i as usize).to_string())
                     .collect();
-                objects.json(&chunk).await
+                let mut found: HashMap<String, String> =
+                    objects.json(&chunk).await?.into_iter().collect();
+                Ok(chunk
+                    .into_iter()
+                    .filter_map(|id| found.remove(&id).map(|json| (id, json)))
+                    .collect())
             }
         })
         .buffered(2)
         .boxed()
 }
 
-/// The distinct ids in id order, sorted off the async workers.
-async fn sorted(ids: Arc<IdList>) -> Result<Vec<u32>, Refusal> {
-    tokio::task::spawn_blocking(move || ids.sorted_unique())
+/// The distinct ids in the order asked, found off the async workers. Loaders ask for the deepest
+/// objects first (objectloader2 sorts by closure depth) so that a parent arrives after its
+/// children; in id order it would come first and the loader would ask for the children again.
+async fn distinct(ids: Arc<IdList>) -> Result<Vec<u32>, Refusal> {
+    tokio::task::spawn_blocking(move || ids.first_occurrences())
         .await
-        .map_err(|e| Refusal::from(Error::backend("sorting object ids", e)))
+        .map_err(|e| Refusal::from(Error::backend("listing object ids", e)))
 }
 
 /// `POST /api/getobjects/{project_id}`: the listed objects the project has.
@@ -445,7 +453,7 @@ pub async fn get_objects(
             .await
             .map_err(IntoResponse::into_response)?,
     );
-    let order = sorted(ids.clone())
+    let order = distinct(ids.clone())
         .await
         .map_err(IntoResponse::into_response)?;
     let rows = listed_rows(access.objects(&state.core), ids, order);
@@ -549,7 +557,7 @@ pub async fn object_stream(
         mask.check().map_err(bad_request)?;
     }
     let ids = Arc::new(request.ids);
-    let order = sorted(ids.clone()).await?;
+    let order = distinct(ids.clone()).await?;
     let rows = listed_rows(access.objects(&state.core), ids, order);
     Ok(gzipped_rows(rows, Format::Lines, request.mask))
 }

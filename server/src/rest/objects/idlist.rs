@@ -64,13 +64,13 @@ impl IdList {
         Ok(())
     }
 
-    /// The positions of the distinct ids in id order. Sorting a million ids takes a while:
-    /// call it off the async workers.
-    pub fn sorted_unique(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| self.get(a as usize).cmp(self.get(b as usize)));
-        order.dedup_by(|a, b| self.get(*a as usize) == self.get(*b as usize));
-        order
+    /// The positions of the distinct ids, each where it is first listed. Hashing a million ids
+    /// takes a while: call it off the async workers.
+    pub fn first_occurrences(&self) -> Vec<u32> {
+        let mut seen = std::collections::HashSet::with_capacity(self.len());
+        (0..self.len() as u32)
+            .filter(|&i| seen.insert(self.get(i as usize)))
+            .collect()
     }
 }
 
@@ -999,7 +999,7 @@ mod tests {
     }
 
     #[test]
-    fn compact_lists_sort_and_drop_repeats() {
+    fn compact_lists_keep_the_order_asked_and_drop_repeats() {
         let ids = decode::<JsonIds>(r#"{"objects": "[\"c\", \"a\", \"b\", \"a\", \"\", \"c\"]"}"#)
             .unwrap();
         assert_eq!(ids, ["c", "a", "b", "a", "", "c"]);
@@ -1008,12 +1008,12 @@ mod tests {
             3,
         )
         .unwrap();
-        let sorted: Vec<&str> = list
-            .sorted_unique()
+        let distinct: Vec<&str> = list
+            .first_occurrences()
             .into_iter()
             .map(|i| list.get(i as usize))
             .collect();
-        assert_eq!(sorted, ["", "a", "b", "c"]);
+        assert_eq!(distinct, ["c", "a", "b", ""]);
     }
 
     fn stream(body: &str) -> Result<(Vec<String>, Option<String>), DecodeError> {
