@@ -1,6 +1,6 @@
 //! Matching two versions' elements and sorting them into added, removed, changed and unchanged.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashSet};
 
 use super::elements::Element;
 use super::{ChangeCounts, ChangeKind, ElementChange};
@@ -42,7 +42,7 @@ pub fn compare(from: &[Element], to: &[Element]) -> Matched {
             properties_differ: properties,
         });
     }
-    let keys: std::collections::HashSet<&str> = to.iter().map(|e| e.key.as_str()).collect();
+    let keys: HashSet<&str> = to.iter().map(|e| e.key.as_str()).collect();
     let removed: Vec<Pending> = from
         .iter()
         .filter(|e| !keys.contains(e.key.as_str()))

@@ -12,6 +12,7 @@
 
 mod compare;
 mod elements;
+mod fingerprint;
 mod properties;
 pub mod service;
 

@@ -1,6 +1,8 @@
 //! Which properties of an element differ between two of its objects, path by path.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::HashSet;
 
 use serde_json::{Map, Value};
 
@@ -94,6 +96,7 @@ fn cut(value: &Value, max_chars: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use foldhash::HashSetExt;
     use serde_json::json;
 
     fn map(v: Value) -> Map<String, Value> {
@@ -127,7 +130,7 @@ mod tests {
 
     #[test]
     fn references_to_elements_and_long_values_are_handled() {
-        let elements: HashSet<String> = ["c1".to_string(), "c2".to_string()].into();
+        let elements: HashSet<String> = ["c1".to_string(), "c2".to_string()].into_iter().collect();
         let old = map(
             json!({"elements": [{"referencedId": "c1", "speckle_type": "reference"}],
             "note": "x".repeat(2000)}),
