@@ -1,5 +1,6 @@
-// Review workflows on the model page: a comment pinned on an element of one version, answered by
-// a reviewer on the next version (the author gets the reply by mail), reopened from the mail's
+// Review workflows on the model page: a comment pinned on an element of one version, mentioning
+// a reviewer (who gets a mail), answered by the reviewer on the next version (the reply shows on
+// the author's open page without reloading, and reaches them by mail), reopened from the mail's
 // link with its saved view; and two versions compared, coloured and listed. The versions are two
 // specklepy sends of the same elements (end2end/clients/send_model.py `before` and `after`):
 // wall-a's fire rating changes, wall-b moves, the door goes and a window comes.
@@ -115,7 +116,11 @@ test('a comment pinned on an element is answered on the next version and reopens
   await page.getByRole('button', { name: 'Comment', exact: true }).click();
   await page.getByText('Click a point on an element to pin a comment there.').waitFor();
   await page.mouse.click(box.x + x, box.y + y);
-  await page.getByLabel('New comment at the pinned point').fill('Is REI 30 enough for this wall?');
+  // `@` and the start of a name offers the project's members; choosing one completes the name.
+  const commentBox = page.getByLabel('New comment at the pinned point');
+  await commentBox.fill('Is REI 30 enough for this wall? @dr');
+  await page.getByRole('list', { name: 'Members to mention' }).getByRole('button', { name: reviewer.name }).click();
+  assert.equal(await commentBox.inputValue(), `Is REI 30 enough for this wall? @${reviewer.name} `);
   const savedCamera = cameraOf(page);
   assert.ok(savedCamera, 'the view is in the address');
   await page.getByRole('button', { name: 'Post comment' }).click();
@@ -135,8 +140,10 @@ test('a comment pinned on an element is answered on the next version and reopens
   await frames(page);
   const moved = await pin.boundingBox();
   assert.ok(Math.abs(moved.x - pinBox.x) > 5, 'the pin moved with the model');
-  assert.deepEqual(realErrors(errors), []);
-  await page.context().close();
+  // The mention tells the reviewer by mail.
+  const mention = await waitForMail(reviewer.email, `${owner.name} mentioned you in ${projectName}`);
+  assert.match(mention, /Is REI 30 enough for this wall\?/);
+  assert.match(mention, /@Jane Drew/);
 
   // The reviewer sees the thread on the newer version, from another camera, badged with its version.
   const { page: review, errors: reviewErrors } = await pageOf(reviewer);
@@ -158,6 +165,12 @@ test('a comment pinned on an element is answered on the next version and reopens
   await screenshot(review, 'comments-1920-reply');
   assert.deepEqual(realErrors(reviewErrors), []);
   await review.context().close();
+
+  // The owner's page, open all along, shows the reply without being reloaded.
+  await page.locator(`.thread[data-open-thread="${threadId}"] .replies[data-replies="1"]`).waitFor({ timeout: 15_000 });
+  assert.match(await page.locator('.replies').innerText(), /REI 60 from the next issue on\./);
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
 
   // The owner is told by mail, and its link reopens the thread with its saved view.
   const mail = await waitForMail(owner.email, `${reviewer.name} replied in ${projectName}`);

@@ -34,6 +34,8 @@ pub struct ThreadCard {
 pub struct Threads {
     pub items: Vec<ThreadCard>,
     pub can_comment: bool,
+    /// The names a comment box's `@` may complete to (the project's members).
+    pub mentionable: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,9 +80,13 @@ pub async fn fetch_threads(
     for thread in page.items {
         items.push(thread_card(&actor, &access, &mut authors, thread).await?);
     }
+    let mentionable = service::mentionable(&core, &access, &actor)
+        .await
+        .map_err(message)?;
     Ok(Threads {
         items,
         can_comment: access.allows(&actor, Action::Comment),
+        mentionable: mentionable.into_iter().map(|p| p.name).collect(),
     })
 }
 
@@ -144,7 +150,7 @@ pub async fn start_thread(
             object_id.as_deref(),
         )),
         about: About::ResourceIdString(resource),
-        content: content(&text)?,
+        content: content(&core, &access, &actor, &text).await?,
         data: None,
         screenshot: None,
     };
@@ -160,15 +166,16 @@ pub async fn reply_to_thread(
     thread_id: String,
     text: String,
 ) -> Result<ReplyCard, ServerFnError> {
+    use fleck_core::authz::Action;
     use fleck_core::comments::service;
     use server::*;
-    let (core, actor) = context().await?;
+    let (core, actor, access) = project(&project_id, Action::ReadProject).await?;
     let reply = service::reply(
         &core,
         &actor,
         &project_id,
         &thread_id,
-        content(&text)?,
+        content(&core, &access, &actor, &text).await?,
         None,
     )
     .await
@@ -222,14 +229,22 @@ mod server {
         Ok((core, actor, access))
     }
 
-    /// A comment box's text as a one-paragraph document.
-    pub fn content(text: &str) -> Result<Content, ServerFnError> {
+    /// A comment box's text as a one-paragraph document, its `@Name`s of members mentions.
+    pub async fn content(
+        core: &Core,
+        access: &Access,
+        actor: &Actor,
+        text: &str,
+    ) -> Result<Content, ServerFnError> {
         let text = text.trim();
         if text.is_empty() {
             return Err(ServerFnError::new("Write something first."));
         }
+        let people = service::mentionable(core, access, actor)
+            .await
+            .map_err(message)?;
         Ok(Content {
-            doc: Some(text::document_of(text)),
+            doc: Some(text::document_mentioning(text, &people)),
             blob_ids: Vec::new(),
         })
     }

@@ -253,6 +253,27 @@ pub fn may_archive(access: &Access, actor: &Actor, comment: &Comment) -> bool {
     access.allows(actor, Action::ModerateComments) || (own && access.allows(actor, Action::Comment))
 }
 
+/// The people a comment in the project may mention: its members, for callers who may comment
+/// (none for others).
+pub async fn mentionable(
+    core: &Core,
+    access: &Access,
+    actor: &Actor,
+) -> Result<Vec<text::Mentionable>> {
+    if !access.allows(actor, Action::Comment) {
+        return Ok(Vec::new());
+    }
+    Ok(access
+        .members(core)
+        .await?
+        .into_iter()
+        .map(|m| text::Mentionable {
+            id: m.user.id,
+            name: m.user.name,
+        })
+        .collect())
+}
+
 /// Records that the caller has read a comment (a thread, for unread marks).
 pub async fn mark_viewed(
     core: &Core,

@@ -69,6 +69,70 @@ pub fn document_of(text: &str) -> Value {
     })
 }
 
+/// Someone a comment may mention: a user id and the name `@` names them by.
+pub struct Mentionable {
+    pub id: String,
+    pub name: String,
+}
+
+/// A document holding `text` as one paragraph in which each `@Name` of one of `people` (the
+/// longest name that follows the `@`, in any case, ending at a word's end) mentions them.
+pub fn document_mentioning(text: &str, people: &[Mentionable]) -> Value {
+    let mut by_length: Vec<&Mentionable> = people.iter().filter(|p| !p.name.is_empty()).collect();
+    by_length.sort_by_key(|p| std::cmp::Reverse(p.name.chars().count()));
+    let mut content = Vec::new();
+    let mut plain = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let (before, from_at) = rest.split_at(at);
+        plain.push_str(before);
+        let after = &from_at[1..];
+        let starts_word = plain.chars().last().is_none_or(|c| !c.is_alphanumeric());
+        let named = by_length
+            .iter()
+            .find_map(|person| Some((*person, named_at(after, &person.name)?)))
+            .filter(|_| starts_word);
+        match named {
+            Some((person, len)) => {
+                if !plain.is_empty() {
+                    content.push(serde_json::json!({ "type": "text", "text": plain }));
+                    plain = String::new();
+                }
+                content.push(serde_json::json!({
+                    "type": "mention",
+                    "attrs": { "id": person.id, "label": person.name },
+                }));
+                rest = &after[len..];
+            }
+            None => {
+                plain.push('@');
+                rest = after;
+            }
+        }
+    }
+    plain.push_str(rest);
+    if !plain.is_empty() {
+        content.push(serde_json::json!({ "type": "text", "text": plain }));
+    }
+    serde_json::json!({ "type": "doc", "content": [{ "type": "paragraph", "content": content }] })
+}
+
+/// The length in bytes of `name` at the start of `text`, in any case, when a word ends there.
+fn named_at(text: &str, name: &str) -> Option<usize> {
+    let mut chars = text.char_indices();
+    for expected in name.chars() {
+        let (_, c) = chars.next()?;
+        if !c.to_lowercase().eq(expected.to_lowercase()) {
+            return None;
+        }
+    }
+    match chars.next() {
+        Some((end, c)) if !c.is_alphanumeric() => Some(end),
+        Some(_) => None,
+        None => Some(text.len()),
+    }
+}
+
 /// The document's nodes in reading order, each with its depth; refuses documents nested
 /// deeper than `MAX_DEPTH`. Walked with a stack, so no document can exhaust the call stack.
 fn nodes(doc: &Value) -> Result<Vec<(&Value, usize)>> {
@@ -136,6 +200,33 @@ pub fn mentions(doc: &Value) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+    fn people() -> Vec<Mentionable> {
+        [("u1", "Jane"), ("u2", "Jane Drew"), ("u3", "Bo")]
+            .map(|(id, name)| Mentionable {
+                id: id.into(),
+                name: name.into(),
+            })
+            .into()
+    }
+
+    #[test]
+    fn at_names_of_people_become_mentions_of_the_longest_name() {
+        let doc = document_mentioning(
+            "Ask @jane drew, and @Bo. Not me@Bo nor @Bob or @nobody.",
+            &people(),
+        );
+        assert_eq!(mentions(&doc), ["u2", "u3"]);
+        assert_eq!(
+            plain_text(&doc).unwrap(),
+            "Ask @Jane Drew, and @Bo. Not me@Bo nor @Bob or @nobody."
+        );
+        let alone = document_mentioning("@Jane", &people());
+        assert_eq!(mentions(&alone), ["u1"]);
+        assert_eq!(
+            mentions(&document_mentioning("no one", &people())),
+            Vec::<String>::new()
+        );
+    }
 
     fn doc() -> Value {
         json!({ "type": "doc", "content": [

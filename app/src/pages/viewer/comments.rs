@@ -3,6 +3,10 @@
 //! Comments tab lists the model's open or resolved threads (those of other versions badged
 //! with theirs), and opening one restores its view and shows its replies, a reply box and
 //! Resolve. Who may comment, reply or resolve is core's decision, read from the server.
+//! Threads and replies others write appear within a few seconds, without reloading; `@` and a
+//! name in a comment box offers the project's members, whom the comment then notifies.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 
@@ -37,14 +41,40 @@ pub struct Comments {
     /// Whether the list shows resolved threads rather than open ones.
     pub resolved: RwSignal<bool>,
     pub threads: LocalResource<Result<Threads, ServerFnError>>,
+    /// Counts the times threads and replies are asked for again.
+    polls: RwSignal<u32>,
+    /// The threads as last answered (`None` before the first answer), changed only when an
+    /// answer differs, so that what shows them (a reply box being typed in among it) is redrawn
+    /// only then rather than at every poll.
+    shown: RwSignal<Option<Result<Threads, String>>>,
 }
+
+/// How often threads and replies are asked for again.
+const POLL: Duration = Duration::from_secs(4);
 
 impl Comments {
     pub fn new(review: &Review) -> Self {
         let resolved = RwSignal::new(false);
+        let polls = RwSignal::new(0u32);
         let (project_id, model_id) = (review.project_id.clone(), review.model_id.clone());
         let threads = LocalResource::new(move || {
+            polls.track();
             fetch_threads(project_id.clone(), model_id.clone(), resolved.get())
+        });
+        let shown = RwSignal::new(None);
+        Effect::new(move |_| {
+            let Some(now) = threads.get().map(|t| t.map_err(|e| e.to_string())) else {
+                return;
+            };
+            if shown.with_untracked(|s| s.as_ref() != Some(&now)) {
+                shown.set(Some(now));
+            }
+        });
+        // Effects run in the browser only, where the timer lives as long as the page's view.
+        Effect::new(move |_| {
+            if let Ok(timer) = set_interval_with_handle(move || polls.update(|n| *n += 1), POLL) {
+                on_cleanup(move || timer.clear());
+            }
         });
         Comments {
             mode: RwSignal::new(false),
@@ -53,23 +83,28 @@ impl Comments {
             linked: StoredValue::new(None),
             resolved,
             threads,
+            polls,
+            shown,
         }
+    }
+
+    /// The threads as answered, when they were.
+    fn answered(&self) -> Option<Threads> {
+        self.shown.get().and_then(Result::ok)
     }
 
     /// The listed threads (none while loading or after an error).
     fn listed(&self) -> Vec<ThreadCard> {
-        self.threads
-            .get()
-            .and_then(Result::ok)
-            .map(|t| t.items)
-            .unwrap_or_default()
+        self.answered().map(|t| t.items).unwrap_or_default()
+    }
+
+    /// The names `@` may complete to.
+    fn mentionable(&self) -> Vec<String> {
+        self.answered().map(|t| t.mentionable).unwrap_or_default()
     }
 
     pub fn can_comment(&self) -> bool {
-        self.threads
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|t| t.can_comment)
+        self.answered().is_some_and(|t| t.can_comment)
     }
 }
 
@@ -125,7 +160,7 @@ pub fn ThreadsPanel(
         if !loaded.get() || restored.with_value(|r| r.as_deref() == Some(id.as_str())) {
             return;
         }
-        let Some(Ok(threads)) = comments.threads.get() else {
+        let Some(threads) = comments.answered() else {
             return;
         };
         let Some(thread) = threads.items.into_iter().find(|t| t.id == id) else {
@@ -164,9 +199,9 @@ fn ThreadList(comments: Comments, review: Review) -> impl IntoView {
                 {filter(true, "Resolved")}
             </div>
             <NewThread comments review />
-            {move || match comments.threads.get() {
+            {move || match comments.shown.get() {
                 None => view! { <p class="hint" aria-busy="true">"Loading comments…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(threads)) if threads.items.is_empty() => {
                     let what = if comments.resolved.get() { "No resolved threads." } else { "No open threads." };
                     let how = threads.can_comment.then_some(" Turn on Comment and click an element to start one.");
@@ -255,6 +290,7 @@ fn NewThread(comments: Comments, review: Review) -> impl IntoView {
                     <label for="new-thread-text">"New comment at the pinned point"</label>
                     <textarea id="new-thread-text" rows="3" required prop:value=move || text.get()
                         on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                    <MentionSuggestions comments text />
                     {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <div class="form-actions">
                         <button class="button small" type="submit" disabled=move || busy.get()>"Post comment"</button>
@@ -272,7 +308,10 @@ fn ThreadView(comments: Comments, review: Review, id: String) -> impl IntoView {
     let project_id = review.project_id.clone();
     let replies_of = {
         let (project_id, id) = (project_id.clone(), id.clone());
-        LocalResource::new(move || fetch_replies(project_id.clone(), id.clone()))
+        LocalResource::new(move || {
+            comments.polls.track();
+            fetch_replies(project_id.clone(), id.clone())
+        })
     };
     let text = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -353,6 +392,7 @@ fn ThreadView(comments: Comments, review: Review, id: String) -> impl IntoView {
                             <label for="reply-text">"Reply"</label>
                             <textarea id="reply-text" rows="3" required prop:value=move || text.get()
                                 on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                            <MentionSuggestions comments text />
                             <button class="button small" type="submit" disabled=move || busy.get()>"Send reply"</button>
                         </form>
                     })}
@@ -368,6 +408,72 @@ fn ThreadView(comments: Comments, review: Review, id: String) -> impl IntoView {
             }}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </div>
+    }
+}
+
+/// Under a comment box: the members whose names match the `@name` being typed at its end; one
+/// chosen completes it. Without a match, a hint that `@` notifies.
+#[component]
+fn MentionSuggestions(comments: Comments, text: RwSignal<String>) -> impl IntoView {
+    move || {
+        let found = text.with(|t| matching(t, &comments.mentionable()));
+        if found.is_empty() {
+            return view! { <p class="hint">"Type @ and a name to notify a project member."</p> }
+                .into_any();
+        }
+        view! {
+            <ul class="mention-suggestions" aria-label="Members to mention">
+                {found.into_iter().map(|name| {
+                    let chosen = name.clone();
+                    view! {
+                        <li><button type="button" class="link-button"
+                            on:click=move |_| text.update(|t| complete(t, &chosen))>{name}</button></li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    }
+}
+
+/// The most names offered at once.
+const SUGGESTED: usize = 5;
+
+/// Where the `@name` being typed at the end of `text` starts (at its `@`), if one is.
+fn typed_mention(text: &str) -> Option<usize> {
+    let at = text.rfind('@')?;
+    let starts_word = text[..at]
+        .chars()
+        .last()
+        .is_none_or(|c| !c.is_alphanumeric());
+    let typed = &text[at + 1..];
+    (starts_word && !typed.contains('\n') && typed.chars().count() <= 60).then_some(at)
+}
+
+/// The names that the `@name` being typed is the start of (or of one of their words).
+fn matching(text: &str, names: &[String]) -> Vec<String> {
+    let Some(at) = typed_mention(text) else {
+        return Vec::new();
+    };
+    let typed = text[at + 1..].to_lowercase();
+    names
+        .iter()
+        .filter(|name| {
+            let name = name.to_lowercase();
+            name != typed
+                && (name.starts_with(&typed) || name.split(' ').any(|w| w.starts_with(&typed)))
+        })
+        .take(SUGGESTED)
+        .cloned()
+        .collect()
+}
+
+/// The text with the `@name` being typed replaced by the whole `name`.
+fn complete(text: &mut String, name: &str) {
+    if let Some(at) = typed_mention(text) {
+        text.truncate(at);
+        text.push('@');
+        text.push_str(name);
+        text.push(' ');
     }
 }
 
@@ -407,6 +513,25 @@ mod tests {
             can_resolve: false,
             unread: false,
         }
+    }
+
+    #[test]
+    fn a_typed_at_name_offers_members_and_completes_to_the_chosen_one() {
+        let names = ["Jane Drew".to_string(), "Lina Bo Bardi".to_string()];
+        assert_eq!(matching("Is this right, @ja", &names), ["Jane Drew"]);
+        assert_eq!(matching("@bo", &names), ["Lina Bo Bardi"]);
+        assert_eq!(matching("@", &names).len(), 2);
+        assert!(
+            matching("mail me@ja", &names).is_empty(),
+            "an @ inside a word names no one"
+        );
+        assert!(
+            matching("@Jane Drew ", &names).is_empty(),
+            "a finished name offers nothing"
+        );
+        let mut text = "Is this right, @ja".to_string();
+        complete(&mut text, "Jane Drew");
+        assert_eq!(text, "Is this right, @Jane Drew ");
     }
 
     #[test]
