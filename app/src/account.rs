@@ -375,6 +375,61 @@ pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
     )
 }
 
+/// Which comment e-mails the caller gets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailChoices {
+    /// When someone mentions them in a comment.
+    pub mentions: bool,
+    /// When someone replies in a thread they started or answered.
+    pub replies: bool,
+}
+
+#[server]
+pub async fn my_mail_choices() -> Result<MailChoices, ServerFnError> {
+    use crate::session::server::{actor, core};
+    use fleck_core::comments::notify;
+    let (core, actor) = (core()?, actor().await?);
+    let chosen = notify::preferences(&core, &actor)
+        .await
+        .map_err(server::refused)?;
+    let email = |kind: &str| {
+        chosen
+            .pointer(&format!("/{kind}/email"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+    };
+    Ok(MailChoices {
+        mentions: email(notify::MENTIONED),
+        replies: email(notify::REPLIED),
+    })
+}
+
+/// Saves which comment e-mails the caller gets; a box left unticked is not sent, so `None`.
+#[server]
+pub async fn save_mail_choices(
+    mentions: Option<String>,
+    replies: Option<String>,
+) -> Result<Outcome, ServerFnError> {
+    use crate::session::server::{actor, core, finish};
+    use fleck_core::comments::notify;
+    let (core, actor) = (core()?, actor().await?);
+    let choice = |ticked: Option<String>| serde_json::json!({ "email": ticked.is_some() });
+    let update = serde_json::Value::Object(
+        [
+            (notify::MENTIONED.to_string(), choice(mentions)),
+            (notify::REPLIED.to_string(), choice(replies)),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    finish(
+        notify::update_preferences(&core, &actor, update)
+            .await
+            .map(|()| None)
+            .map_err(server::refusal),
+    )
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use crate::session::server::sentence;

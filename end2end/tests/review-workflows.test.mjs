@@ -1,5 +1,5 @@
 // Review workflows on the model page: a comment pinned on an element of one version, mentioning
-// a reviewer (who gets a mail), answered by the reviewer on the next version (the reply shows on
+// a reviewer (who gets a mail, having chosen mails of mentions but not of replies), answered by the reviewer on the next version (the reply shows on
 // the author's open page without reloading, and reaches them by mail), reopened from the mail's
 // link with its saved view; and two versions compared, coloured and listed. The versions are two
 // specklepy sends of the same elements (end2end/clients/send_model.py `before` and `after`):
@@ -102,6 +102,18 @@ test('an owner sends two versions with specklepy and a reviewer joins the projec
   await reviewerPage.getByRole('button', { name: 'Accept and open the project' }).click();
   await reviewerPage.locator('.model-line[data-model="main"]').waitFor();
   await ownerPage.context().close();
+
+  // The reviewer keeps mails of mentions but not of replies (mentions still reach them below).
+  await reviewerPage.goto(`${BASE_URL}/profile`);
+  const replyMails = () => reviewerPage.getByLabel('replies in a thread I started or answered');
+  const mentionMails = () => reviewerPage.getByLabel('mentions me in a comment');
+  assert.ok(await mentionMails().isChecked() && await replyMails().isChecked(), 'every comment e-mail is on at first');
+  await replyMails().uncheck();
+  await reviewerPage.getByRole('button', { name: 'Save e-mail choices' }).click();
+  await reviewerPage.getByText('Your choices are saved.').waitFor();
+  await reviewerPage.reload();
+  assert.equal(await replyMails().isChecked(), false);
+  assert.equal(await mentionMails().isChecked(), true);
   await reviewerPage.context().close();
 });
 

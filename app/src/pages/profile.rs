@@ -1,5 +1,5 @@
-//! `/profile`: the signed-in user's profile and password, their personal access tokens and the
-//! apps they let act for them.
+//! `/profile`: the signed-in user's profile and password, the comment e-mails they get, their
+//! personal access tokens and the apps they let act for them.
 
 mod avatar;
 mod tokens;
@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::account::{
-    authorized_apps, my_profile, personal_tokens, AuthorizedApp, ChangePassword, Profile,
-    RevokeApp, UpdateProfile,
+    authorized_apps, my_mail_choices, my_profile, personal_tokens, AuthorizedApp, ChangePassword,
+    MailChoices, Profile, RevokeApp, SaveMailChoices, UpdateProfile,
 };
 use crate::pages::auth::{error_text, FormError};
 use crate::pages::shared::{on_success, Confirm, Done, Fetched};
@@ -27,6 +27,7 @@ pub fn ProfilePage() -> impl IntoView {
     let profile = Resource::new(|| (), |_| my_profile());
     let tokens = Resource::new(|| (), |_| personal_tokens());
     let apps = Resource::new(|| (), |_| authorized_apps());
+    let mails = Resource::new(|| (), |_| my_mail_choices());
     view! {
         <Title text="Your profile" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -36,6 +37,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <h1>"Your profile"</h1>
                         <ProfileDetails profile />
                         <PasswordChange />
+                        <CommentMails settings=mails />
                         <tokens::AccessTokens tokens />
                         <AuthorizedApps apps />
                     }.into_any(),
@@ -148,6 +150,40 @@ fn PasswordChange() -> impl IntoView {
                     {move || if pending.get() { "Changing…" } else { "Change password" }}
                 </button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// Which comment e-mails to get: mentions, and replies in threads one is in.
+#[component]
+fn CommentMails(settings: Fetched<MailChoices>) -> impl IntoView {
+    let save = ServerAction::<SaveMailChoices>::new();
+    on_success(save.value(), move || settings.refetch());
+    let pending = save.pending();
+    view! {
+        <section class="panel" id="comment-mails" aria-labelledby="comment-mails-heading">
+            <h2 id="comment-mails-heading">"Comment e-mails"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Ok(chosen) => view! {
+                            <ActionForm action=save attr:id="comment-mails-form">
+                                <p class="hint">"E-mail me when someone…"</p>
+                                <label class="choice"><input type="checkbox" name="mentions" value="yes" checked=chosen.mentions />
+                                    " mentions me in a comment"</label>
+                                <label class="choice"><input type="checkbox" name="replies" value="yes" checked=chosen.replies />
+                                    " replies in a thread I started or answered"</label>
+                                <FormError result=save.value() />
+                                <Done result=save.value() message="Your choices are saved." />
+                                <button class="button" type="submit" disabled=pending>
+                                    {move || if pending.get() { "Saving…" } else { "Save e-mail choices" }}
+                                </button>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }
