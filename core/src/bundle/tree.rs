@@ -27,7 +27,16 @@ const IDENTITY: Matrix = [
 
 /// The tree of a bundle, named `name`: its objects (children first) and its root.
 pub fn from_bundle(bundle: &Bundle, name: &str) -> Result<(Objects, Detached), BundleError> {
-    Builder::new(bundle)?.build(name)
+    from_bundle_into(bundle, name, Objects::default())
+}
+
+/// `from_bundle`, storing the objects in `objects` (which may hand them on as they come).
+pub fn from_bundle_into(
+    bundle: &Bundle,
+    name: &str,
+    objects: Objects,
+) -> Result<(Objects, Detached), BundleError> {
+    Builder::new(bundle, objects)?.build(name)
 }
 
 struct Builder<'a> {
@@ -36,7 +45,9 @@ struct Builder<'a> {
     geometries: HashMap<i32, &'a GeometryRow>,
     /// Relations by kind, then by source, in their order.
     edges: HashMap<(i32, i32), Vec<i32>>,
-    properties: HashMap<i32, Map<String, Json>>,
+    paths: HashMap<i32, &'a str>,
+    /// Each object's property values; made into JSON one object at a time, when it is built.
+    values: HashMap<i32, Vec<&'a Value>>,
     units: Option<String>,
     objects: Objects,
     /// Geometry already stored untransformed, by geometry index and material.
@@ -45,7 +56,7 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(bundle: &'a Bundle) -> Result<Self, BundleError> {
+    fn new(bundle: &'a Bundle, objects: Objects) -> Result<Self, BundleError> {
         let nodes = bundle.nodes.iter().map(|n| (n.id, n)).collect();
         let geometries = bundle.geometries.iter().map(|g| (g.index, g)).collect();
         let mut sorted: Vec<&Relation> = bundle.relations.iter().collect();
@@ -56,7 +67,8 @@ impl<'a> Builder<'a> {
         }
         let paths: HashMap<i32, &str> =
             bundle.paths.iter().map(|(k, p)| (*k, p.as_str())).collect();
-        let mut properties: HashMap<i32, Map<String, Json>> = HashMap::new();
+        let mut values: HashMap<i32, Vec<&Value>> = HashMap::new();
+        let mut units = None;
         for value in &bundle.values {
             let path = paths.get(&value.path).ok_or_else(|| {
                 BundleError::new(format!(
@@ -64,28 +76,21 @@ impl<'a> Builder<'a> {
                     value.path
                 ))
             })?;
-            insert_path(
-                properties.entry(value.object).or_default(),
-                path,
-                value.json(),
-            );
+            // The model's units: the first object's that has them.
+            if units.is_none() && *path == "units" {
+                units = value.text.clone().filter(|u| !u.is_empty());
+            }
+            values.entry(value.object).or_default().push(value);
         }
-        let units = properties
-            .values()
-            .find_map(|p| {
-                p.get("units")
-                    .and_then(Json::as_str)
-                    .filter(|u| !u.is_empty())
-            })
-            .map(str::to_string);
         Ok(Builder {
             bundle,
             nodes,
             geometries,
             edges,
-            properties,
+            paths,
+            values,
             units,
-            objects: Objects::default(),
+            objects,
             stored: HashMap::new(),
             placed: 0,
         })
@@ -177,7 +182,13 @@ impl<'a> Builder<'a> {
 
     /// One object: its properties, and the geometry that draws it.
     fn element(&mut self, index: i32, application_id: &str) -> Result<Detached, BundleError> {
-        let mut element = self.properties.remove(&index).unwrap_or_default();
+        let mut element = Map::new();
+        for value in self.values.remove(&index).unwrap_or_default() {
+            // Every path was found when the builder was made.
+            if let Some(path) = self.paths.get(&value.path) {
+                insert_path(&mut element, path, value.json());
+            }
+        }
         if !element.contains_key("speckle_type") {
             element.insert("speckle_type".into(), json!("Objects.Data.DataObject"));
         }

@@ -23,6 +23,7 @@ use crate::backends::Core;
 use crate::blobs::{stream_from_bytes, Method};
 use crate::bundle::{self, tree};
 use crate::error::{Error, Result};
+use crate::objects::build::Objects;
 use crate::projects::service::load;
 use crate::projects::{models, versions, Version};
 
@@ -220,7 +221,8 @@ async fn download(core: &Core, artifacts: &[Artifact]) -> Result<Vec<(String, By
 }
 
 /// Reads the files, builds their object tree on a blocking thread, named after the model, and
-/// stores its objects; the tree's root id, or what is wrong with the bundle.
+/// stores its objects a batch at a time as they are built; the tree's root id, or what is wrong
+/// with the bundle. A bundle found wrong part way leaves the objects stored so far, unreferenced.
 async fn store_tree(
     core: &Core,
     project_id: &str,
@@ -232,20 +234,23 @@ async fn store_tree(
         .display_name()
         .to_string();
     let files = download(core, artifacts).await?;
-    let built = tokio::task::spawn_blocking(move || {
+    let (batches, mut made) = tokio::sync::mpsc::channel(1);
+    let building = tokio::task::spawn_blocking(move || {
         let read = bundle::read(&files)?;
-        tree::from_bundle(&read, &name)
-    })
-    .await
-    .map_err(|e| Error::backend("reading a bundle", e))?;
-    let (objects, root) = match built {
-        Ok(built) => built,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    core.objects
-        .insert_objects(project_id, objects.list)
-        .await?;
-    Ok(Ok(root.id))
+        drop(files);
+        let objects = Objects::streaming(move |batch| batches.blocking_send(batch).is_ok());
+        let (mut objects, root) = tree::from_bundle_into(&read, &name, objects)?;
+        objects.flush();
+        Ok(root)
+    });
+    // The channel closes when the builder is done (or has failed) and drops its sender.
+    while let Some(batch) = made.recv().await {
+        core.objects.insert_objects(project_id, batch).await?;
+    }
+    let built: std::result::Result<_, bundle::BundleError> = building
+        .await
+        .map_err(|e| Error::backend("reading a bundle", e))?;
+    Ok(built.map(|root| root.id))
 }
 
 /// The root of the object tree that draws `version`: its own root object, or for a version

@@ -14,7 +14,15 @@ pub struct Objects {
     pub list: Vec<NewObject>,
     /// Vertex coordinates and face entries stored so far: what a converter's memory grows with.
     geometry_numbers: usize,
+    /// Where batches go as they fill, when the tree is stored while it is built.
+    sink: Option<Sink>,
 }
+
+/// Takes a batch of objects; false when it can take no more (its reader is gone).
+type Sink = Box<dyn FnMut(Vec<NewObject>) -> bool + Send>;
+
+/// Objects handed on at a time by `Objects::streaming`.
+const BATCH: usize = 5_000;
 
 /// An object already stored: what a parent needs to reference it.
 #[derive(Clone, Debug)]
@@ -31,6 +39,27 @@ impl Detached {
 }
 
 impl Objects {
+    /// Objects handed to `sink` a batch at a time as they are made, so that a large tree is never
+    /// held whole; `flush` hands on the last ones. Once `sink` refuses a batch, later ones are
+    /// dropped: whoever stores them has given up.
+    pub fn streaming(sink: impl FnMut(Vec<NewObject>) -> bool + Send + 'static) -> Self {
+        Objects {
+            sink: Some(Box::new(sink)),
+            ..Objects::default()
+        }
+    }
+
+    /// Hands the objects made since the last batch to the sink, if there is one.
+    pub fn flush(&mut self) {
+        let Some(sink) = &mut self.sink else {
+            return;
+        };
+        let batch = std::mem::take(&mut self.list);
+        if !batch.is_empty() && !sink(batch) {
+            self.sink = Some(Box::new(|_| false));
+        }
+    }
+
     /// Vertex coordinates and face entries of every mesh stored so far.
     pub fn geometry_numbers(&self) -> usize {
         self.geometry_numbers
@@ -71,6 +100,9 @@ impl Objects {
             total_children_count: Some(closure.len() as i64),
             data: Value::Object(object).to_string(),
         });
+        if self.list.len() >= BATCH {
+            self.flush();
+        }
         Detached { id, closure }
     }
 }
