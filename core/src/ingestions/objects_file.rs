@@ -143,7 +143,11 @@ pub async fn ingest(
     Ok(())
 }
 
-/// Streams the file into the object store; the last object's id (the root).
+/// Batches read ahead while one is stored.
+const READ_AHEAD: usize = 2;
+
+/// Streams the file into the object store; the last object's id (the root). Reading (gunzip and
+/// parsing) runs as a task of its own, a few batches ahead of storing.
 async fn store_objects(
     core: &Core,
     actor: &Actor,
@@ -163,9 +167,42 @@ async fn store_objects(
         ));
     }
     let reader = StreamReader::new(blob.body.map_err(std::io::Error::other));
-    let mut lines = BufReader::new(GzipDecoder::new(BufReader::new(reader)));
+    let lines = BufReader::new(GzipDecoder::new(BufReader::new(reader)));
+    let (batches, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let reading = tokio::spawn(read_batches(lines, max_object_bytes, batches));
+    let mut stored = 0u64;
+    // The channel closes when the reader is done or has stopped at a wrong line.
+    while let Some(batch) = read.recv().await {
+        let batch: Vec<NewObject> = batch;
+        stored += batch.len() as u64;
+        core.objects
+            .insert_objects(&ingestion.project_id, batch)
+            .await?;
+        if stored % PROGRESS_EVERY < BATCH_OBJECTS as u64 {
+            service::update_progress(
+                core,
+                actor,
+                &ingestion.project_id,
+                &ingestion.id,
+                None,
+                format!("Stored {stored} objects"),
+            )
+            .await?;
+        }
+    }
+    reading
+        .await
+        .map_err(|e| Error::backend("reading an objects file", e))?
+}
+
+/// Reads the file's objects into batches for `batches`; the last object's id.
+async fn read_batches(
+    mut lines: impl tokio::io::AsyncBufRead + Unpin,
+    max_object_bytes: usize,
+    batches: tokio::sync::mpsc::Sender<Vec<NewObject>>,
+) -> std::result::Result<String, IngestError> {
     let mut batch: Vec<NewObject> = Vec::new();
-    let (mut batch_bytes, mut stored, mut root) = (0usize, 0u64, None);
+    let (mut batch_bytes, mut root) = (0usize, None);
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -195,27 +232,16 @@ async fn store_objects(
         root = Some(object.id.clone());
         batch.push(object);
         if batch.len() >= BATCH_OBJECTS || batch_bytes >= BATCH_BYTES {
-            stored += batch.len() as u64;
-            core.objects
-                .insert_objects(&ingestion.project_id, std::mem::take(&mut batch))
-                .await?;
             batch_bytes = 0;
-            if stored % PROGRESS_EVERY < BATCH_OBJECTS as u64 {
-                service::update_progress(
-                    core,
-                    actor,
-                    &ingestion.project_id,
-                    &ingestion.id,
-                    None,
-                    format!("Stored {stored} objects"),
-                )
-                .await?;
+            if batches.send(std::mem::take(&mut batch)).await.is_err() {
+                // Storing stopped; its error is the one reported.
+                return Err(IngestError::Refused("storing the objects stopped".into()));
             }
         }
     }
-    core.objects
-        .insert_objects(&ingestion.project_id, batch)
-        .await?;
+    if !batch.is_empty() && batches.send(batch).await.is_err() {
+        return Err(IngestError::Refused("storing the objects stopped".into()));
+    }
     root.ok_or_else(|| IngestError::Refused("the objects file holds no objects".into()))
 }
 

@@ -28,8 +28,9 @@ const BATCH: usize = 5_000;
 #[derive(Clone, Debug)]
 pub struct Detached {
     pub id: String,
-    /// Everything below it, with its depth under it.
-    closure: BTreeMap<String, u32>,
+    /// Everything below it, with its depth under it. A list rather than a map: a tree keeps
+    /// one of these for every element until its parent is stored.
+    closure: Vec<(String, u32)>,
 }
 
 impl Detached {
@@ -85,25 +86,30 @@ impl Objects {
             object.insert("__closure".into(), json!(closure));
             object.insert("totalChildrenCount".into(), json!(closure.len()));
         }
-        // The id hashes the object without it, as Speckle's serializers do.
-        let text = Value::Object(object.clone()).to_string();
-        let id = hex::encode(&Sha256::digest(text.as_bytes())[..16]);
-        object.insert("id".into(), json!(id));
         let speckle_type = object
             .get("speckle_type")
             .and_then(Value::as_str)
             .unwrap_or("Base")
             .to_string();
+        // The id hashes the object without it, as Speckle's serializers do; it is then written
+        // first into that same text, rather than into a copy of the object written again.
+        let text = Value::Object(object).to_string();
+        let id = hex::encode(&Sha256::digest(text.as_bytes())[..16]);
+        let fields = text.strip_prefix('{').unwrap_or("}");
+        let separator = if fields == "}" { "" } else { "," };
         self.list.push(NewObject {
             id: id.clone(),
             speckle_type,
             total_children_count: Some(closure.len() as i64),
-            data: Value::Object(object).to_string(),
+            data: format!("{{\"id\":\"{id}\"{separator}{fields}"),
         });
         if self.list.len() >= BATCH {
             self.flush();
         }
-        Detached { id, closure }
+        Detached {
+            id,
+            closure: closure.into_iter().collect(),
+        }
     }
 }
 
