@@ -374,10 +374,13 @@ fn summarize(id: &str, json: &str) -> Result<Summary> {
 pub fn reference(value: &Value) -> Option<&str> {
     let map = value.as_object()?;
     let id = map.get("referencedId")?.as_str()?;
-    match map.get("speckle_type").and_then(Value::as_str) {
-        Some("reference") | None => Some(id),
-        Some(_) => None,
-    }
+    types_a_reference(map.get("speckle_type").and_then(Value::as_str)).then_some(id)
+}
+
+/// Whether an object with a `referencedId` and this `speckle_type` (`None`: absent or not text)
+/// is a detached child: typed "reference", or untyped.
+pub fn types_a_reference(speckle_type: Option<&str>) -> bool {
+    matches!(speckle_type, Some("reference") | None)
 }
 
 #[cfg(test)]

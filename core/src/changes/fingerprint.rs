@@ -12,6 +12,8 @@ use std::hash::{Hash, Hasher};
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::elements::types_a_reference;
+
 /// The fingerprint of the JSON text `json`, adding the ids of the detached children it holds to
 /// `refs`. A value that is itself a detached child fingerprints as nothing but that.
 pub fn of(json: &str, refs: &mut Vec<String>) -> serde_json::Result<u64> {
@@ -144,13 +146,8 @@ impl<'de> Visitor<'de> for Fingerprint<'_> {
                 Hashed::Reference(id) => refs.push(id),
             }
         }
-        // A reference: `referencedId` text, typed "reference" or untyped (as `reference` says).
         if let Some(Some(id)) = referenced_id {
-            let typed_reference = match &speckle_type {
-                Some(Some(t)) => t == "reference",
-                None | Some(None) => true,
-            };
-            if typed_reference {
+            if types_a_reference(speckle_type.flatten().as_deref()) {
                 return Ok(Hashed::Reference(id));
             }
         }

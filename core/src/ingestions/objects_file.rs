@@ -233,16 +233,25 @@ async fn read_batches(
         batch.push(object);
         if batch.len() >= BATCH_OBJECTS || batch_bytes >= BATCH_BYTES {
             batch_bytes = 0;
-            if batches.send(std::mem::take(&mut batch)).await.is_err() {
-                // Storing stopped; its error is the one reported.
-                return Err(IngestError::Refused("storing the objects stopped".into()));
-            }
+            hand_on(&batches, std::mem::take(&mut batch)).await?;
         }
     }
-    if !batch.is_empty() && batches.send(batch).await.is_err() {
-        return Err(IngestError::Refused("storing the objects stopped".into()));
+    if !batch.is_empty() {
+        hand_on(&batches, batch).await?;
     }
     root.ok_or_else(|| IngestError::Refused("the objects file holds no objects".into()))
+}
+
+/// Sends a batch to be stored; an error when storing has stopped (its own error is the one
+/// reported).
+async fn hand_on(
+    batches: &tokio::sync::mpsc::Sender<Vec<NewObject>>,
+    batch: Vec<NewObject>,
+) -> std::result::Result<(), IngestError> {
+    batches
+        .send(batch)
+        .await
+        .map_err(|_| IngestError::Refused("storing the objects stopped".into()))
 }
 
 /// `id<TAB>speckle_type<TAB>json`, the id and type matching the JSON's.
