@@ -34,8 +34,6 @@ pub struct ThreadCard {
 pub struct Threads {
     pub items: Vec<ThreadCard>,
     pub can_comment: bool,
-    /// The names a comment box's `@` may complete to (the project's members).
-    pub mentionable: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,14 +78,24 @@ pub async fn fetch_threads(
     for thread in page.items {
         items.push(thread_card(&actor, &access, &mut authors, thread).await?);
     }
-    let mentionable = service::mentionable(&core, &access, &actor)
-        .await
-        .map_err(message)?;
     Ok(Threads {
         items,
         can_comment: access.allows(&actor, Action::Comment),
-        mentionable: mentionable.into_iter().map(|p| p.name).collect(),
     })
+}
+
+/// The names a comment box's `@` may complete to: the project's members, for callers who may
+/// comment (none for others).
+#[server]
+pub async fn fetch_mentionable(project_id: String) -> Result<Vec<String>, ServerFnError> {
+    use fleck_core::authz::Action;
+    use fleck_core::comments::service;
+    use server::*;
+    let (core, actor, access) = project(&project_id, Action::ReadProject).await?;
+    let people = service::mentionable(&core, &access, &actor)
+        .await
+        .map_err(message)?;
+    Ok(people.into_iter().map(|p| p.name).collect())
 }
 
 /// A thread's replies, oldest first; reading them marks the thread read for a signed-in caller.

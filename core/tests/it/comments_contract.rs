@@ -25,6 +25,7 @@ crate::support::contract_tests! {
         comments_are_allowed_to_reviewers_and_to_strangers_only_when_public_comments_are_on,
         comments_mail_mentions_and_replies_as_each_person_wants,
         comments_refuse_bad_input,
+        comments_mention_members_only_for_those_who_may_comment,
     ],
 }
 
@@ -668,6 +669,35 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
         notify::update_preferences(&core, &bo, json!({ "newCommentReply": true })).await,
         "preferences",
     );
+}
+
+async fn comments_mention_members_only_for_those_who_may_comment(core: Core) {
+    let (owner, stranger) = (user(&core, "Ada").await, user(&core, "Stranger").await);
+    let public = project(&core, &owner, Visibility::Public).await;
+    let names = |people: Vec<fleck_core::comments::text::Mentionable>| -> Vec<String> {
+        people.into_iter().map(|p| p.name).collect()
+    };
+    let owners = access(&core, &session(&owner), &public.project).await;
+    let found = service::mentionable(&core, &owners, &session(&owner))
+        .await
+        .unwrap();
+    assert_eq!(names(found), ["Ada"]);
+    // A stranger reads the public project but may not comment on it: no one to mention.
+    let strangers = access(&core, &session(&stranger), &public.project).await;
+    let found = service::mentionable(&core, &strangers, &session(&stranger))
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    // A token limited to other projects does not get that far.
+    let elsewhere = limited(&owner, &["0000000000"]);
+    let refused = projects::load(
+        &core,
+        &elsewhere,
+        &public.project,
+        fleck_core::authz::Action::Comment,
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
 }
 
 async fn comments_refuse_bad_input(core: Core) {

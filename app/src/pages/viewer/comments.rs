@@ -11,8 +11,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::projects::comments::{
-    fetch_replies, fetch_threads, reply_to_thread, resolve_thread, start_thread, ThreadCard,
-    Threads,
+    fetch_mentionable, fetch_replies, fetch_threads, reply_to_thread, resolve_thread, start_thread,
+    ThreadCard, Threads,
 };
 
 use super::controls::Controls;
@@ -47,6 +47,8 @@ pub struct Comments {
     /// answer differs, so that what shows them (a reply box being typed in among it) is redrawn
     /// only then rather than at every poll.
     shown: RwSignal<Option<Result<Threads, String>>>,
+    /// The names `@` may complete to, asked for once (members change rarely, unlike threads).
+    mentionable: LocalResource<Result<Vec<String>, ServerFnError>>,
 }
 
 /// How often threads and replies are asked for again.
@@ -57,6 +59,10 @@ impl Comments {
         let resolved = RwSignal::new(false);
         let polls = RwSignal::new(0u32);
         let (project_id, model_id) = (review.project_id.clone(), review.model_id.clone());
+        let mentionable = {
+            let project_id = project_id.clone();
+            LocalResource::new(move || fetch_mentionable(project_id.clone()))
+        };
         let threads = LocalResource::new(move || {
             polls.track();
             fetch_threads(project_id.clone(), model_id.clone(), resolved.get())
@@ -85,6 +91,7 @@ impl Comments {
             threads,
             polls,
             shown,
+            mentionable,
         }
     }
 
@@ -100,7 +107,10 @@ impl Comments {
 
     /// The names `@` may complete to.
     fn mentionable(&self) -> Vec<String> {
-        self.answered().map(|t| t.mentionable).unwrap_or_default()
+        self.mentionable
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
     }
 
     pub fn can_comment(&self) -> bool {
