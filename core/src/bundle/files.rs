@@ -27,53 +27,90 @@ const RELATIONS: &str = ".envelope.relations.parquet";
 const META: &str = ".envelope.meta.parquet";
 const GEOMETRIES: &str = ".geometries.parquet";
 
-/// Reads a bundle from its files, each a name and its bytes.
+/// Reads a bundle from its files, each a name and its bytes. Each file is converted one record
+/// batch at a time, so that its decoded columns are never held whole beside the rows made of them.
 pub fn read(files: &[(String, Bytes)]) -> Result<Bundle, BundleError> {
-    let objects = Table::required(files, OBJECTS)?;
-    let paths = Table::required(files, PATHS)?;
-    let values = Table::required(files, VALUES)?;
-    let nodes = Table::required(files, NODES)?;
-    let relations = Table::required(files, RELATIONS)?;
     let mut bundle = Bundle {
-        objects: zip2(
-            objects.ints("object_index")?,
-            objects.texts("application_id")?,
-        )
-        .map(|(k, id)| {
-            let k = need(k, &objects, "object_index")?;
-            // An object without an application id is known by its index, as readers do.
-            Ok((k, id.unwrap_or_else(|| k.to_string())))
-        })
-        .collect::<Result<_, BundleError>>()?,
-        paths: zip2(paths.ints("path_index")?, paths.texts("path")?)
-            .map(|(k, p)| Ok((need(k, &paths, "path_index")?, need(p, &paths, "path")?)))
-            .collect::<Result<_, BundleError>>()?,
-        values: read_values(&values)?,
-        nodes: read_nodes(&nodes)?,
-        relations: read_relations(&relations)?,
+        objects: read_table(required(files, OBJECTS)?, read_objects)?,
+        paths: read_table(required(files, PATHS)?, read_paths)?,
+        values: read_table(required(files, VALUES)?, read_values)?,
+        nodes: read_table(required(files, NODES)?, read_nodes)?,
+        relations: read_table(required(files, RELATIONS)?, read_relations)?,
         geometries: Vec::new(),
     };
     // Geometry may come in shards (`….geometries.parquet`, `….geometries.1.parquet`, …).
     for (name, bytes) in files {
         if name.contains(".geometries") && name.ends_with(".parquet") {
-            let shard = Table::open(name, bytes)?;
-            let rows = zip4(
-                shard.ints("geometryIndex")?,
-                shard.blobs("content")?,
-                shard.texts("id")?,
-                shard.texts("type")?,
-            );
-            for (index, content, id, kind) in rows {
-                bundle.geometries.push(GeometryRow {
-                    index: need(index, &shard, "geometryIndex")?,
-                    content: need(content, &shard, "content")?,
-                    id: id.unwrap_or_default(),
-                    kind: kind.unwrap_or_default(),
-                });
-            }
+            let shard = read_table((name, bytes), read_geometries)?;
+            bundle.geometries.extend(shard);
         }
     }
     Ok(bundle)
+}
+
+/// The file whose name ends in `suffix`.
+fn required<'a>(
+    files: &'a [(String, Bytes)],
+    suffix: &str,
+) -> Result<(&'a str, &'a Bytes), BundleError> {
+    files
+        .iter()
+        .find(|(name, _)| name.ends_with(suffix))
+        .map(|(name, bytes)| (name.as_str(), bytes))
+        .ok_or_else(|| BundleError::new(format!("the bundle has no *{suffix} file")))
+}
+
+/// Every row of a parquet file, converted by `convert` a record batch at a time.
+fn read_table<T>(
+    (name, bytes): (&str, &Bytes),
+    convert: fn(&Table) -> Result<Vec<T>, BundleError>,
+) -> Result<Vec<T>, BundleError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        BundleError::new(format!("{name} is not a readable parquet file: {e}"))
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
+        .and_then(|builder| builder.build())
+        .map_err(|e| fail(&e))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(&e))?;
+        rows.extend(convert(&Table { name, batch })?);
+    }
+    Ok(rows)
+}
+
+fn read_objects(t: &Table) -> Result<Vec<(i32, String)>, BundleError> {
+    zip2(t.ints("object_index")?, t.texts("application_id")?)
+        .map(|(k, id)| {
+            let k = need(k, t, "object_index")?;
+            // An object without an application id is known by its index, as readers do.
+            Ok((k, id.unwrap_or_else(|| k.to_string())))
+        })
+        .collect()
+}
+
+fn read_paths(t: &Table) -> Result<Vec<(i32, String)>, BundleError> {
+    zip2(t.ints("path_index")?, t.texts("path")?)
+        .map(|(k, p)| Ok((need(k, t, "path_index")?, need(p, t, "path")?)))
+        .collect()
+}
+
+fn read_geometries(t: &Table) -> Result<Vec<GeometryRow>, BundleError> {
+    zip4(
+        t.ints("geometryIndex")?,
+        t.blobs("content")?,
+        t.texts("id")?,
+        t.texts("type")?,
+    )
+    .map(|(index, content, id, kind)| {
+        Ok(GeometryRow {
+            index: need(index, t, "geometryIndex")?,
+            content: need(content, t, "content")?,
+            id: id.unwrap_or_default(),
+            kind: kind.unwrap_or_default(),
+        })
+    })
+    .collect()
 }
 
 fn read_values(t: &Table) -> Result<Vec<Value>, BundleError> {
@@ -175,50 +212,15 @@ fn zip4<A, B, C, D>(
         .map(|(((a, b), c), d)| (a, b, c, d))
 }
 
-/// One parquet file, read whole.
-struct Table {
-    name: String,
-    batches: Vec<RecordBatch>,
-    rows: usize,
+/// One record batch of a parquet file, named after its file.
+struct Table<'a> {
+    name: &'a str,
+    batch: RecordBatch,
 }
 
-impl Table {
-    fn required(files: &[(String, Bytes)], suffix: &str) -> Result<Table, BundleError> {
-        let (name, bytes) = files
-            .iter()
-            .find(|(name, _)| name.ends_with(suffix))
-            .ok_or_else(|| BundleError::new(format!("the bundle has no *{suffix} file")))?;
-        Table::open(name, bytes)
-    }
-
-    fn open(name: &str, bytes: &Bytes) -> Result<Table, BundleError> {
-        let fail = |e: &dyn std::fmt::Display| {
-            BundleError::new(format!("{name} is not a readable parquet file: {e}"))
-        };
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())
-            .and_then(|builder| builder.build())
-            .map_err(|e| fail(&e))?;
-        let batches = reader
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| fail(&e))?;
-        let rows = batches.iter().map(RecordBatch::num_rows).sum();
-        Ok(Table {
-            name: name.to_string(),
-            batches,
-            rows,
-        })
-    }
-
+impl Table<'_> {
     fn error(&self, reason: String) -> BundleError {
         BundleError::new(format!("{}: {reason}", self.name))
-    }
-
-    /// Each batch's piece of a column, `None` when the file has no such column.
-    fn pieces(&self, column: &str) -> Option<Vec<&ArrayRef>> {
-        self.batches
-            .iter()
-            .map(|b| b.column_by_name(column))
-            .collect()
     }
 
     /// A column's values converted by `cell`, or an error naming the column and its type.
@@ -228,23 +230,22 @@ impl Table {
         required: bool,
         cell: impl Fn(&ArrayRef, usize) -> Option<Option<T>>,
     ) -> Result<Vec<Option<T>>, BundleError> {
-        let Some(pieces) = self.pieces(column).filter(|_| !self.batches.is_empty()) else {
-            if required && self.rows > 0 {
+        let rows = self.batch.num_rows();
+        let Some(piece) = self.batch.column_by_name(column) else {
+            if required && rows > 0 {
                 return Err(self.error(format!("it has no column {column}")));
             }
-            return Ok((0..self.rows).map(|_| None).collect());
+            return Ok((0..rows).map(|_| None).collect());
         };
-        let mut values = Vec::with_capacity(self.rows);
-        for piece in pieces {
-            for row in 0..piece.len() {
-                let value = cell(piece, row).ok_or_else(|| {
-                    self.error(format!(
-                        "column {column} has the unexpected type {}",
-                        piece.data_type()
-                    ))
-                })?;
-                values.push(value.filter(|_| piece.is_valid(row)));
-            }
+        let mut values = Vec::with_capacity(rows);
+        for row in 0..piece.len() {
+            let value = cell(piece, row).ok_or_else(|| {
+                self.error(format!(
+                    "column {column} has the unexpected type {}",
+                    piece.data_type()
+                ))
+            })?;
+            values.push(value.filter(|_| piece.is_valid(row)));
         }
         Ok(values)
     }

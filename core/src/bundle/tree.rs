@@ -6,7 +6,8 @@
 //! instances placed by their transforms). [`to_bundle`] goes the other way for a version sent
 //! as objects, so that `receive3` can read it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 
 use serde_json::{json, Map, Value as Json};
 
@@ -25,29 +26,33 @@ const IDENTITY: Matrix = [
     1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0,
 ];
 
-/// The tree of a bundle, named `name`: its objects (children first) and its root.
-pub fn from_bundle(bundle: &Bundle, name: &str) -> Result<(Objects, Detached), BundleError> {
-    from_bundle_into(bundle, name, Objects::default())
-}
-
-/// `from_bundle`, storing the objects in `objects` (which may hand them on as they come).
-pub fn from_bundle_into(
-    bundle: &Bundle,
+/// The tree of a bundle, named `name`, stored in `objects` (which may hand them on as they
+/// come, children first), and its root. A geometry only one object draws is freed once it is
+/// stored, and the relations once they are indexed.
+pub fn from_bundle(
+    mut bundle: Bundle,
     name: &str,
     objects: Objects,
 ) -> Result<(Objects, Detached), BundleError> {
-    Builder::new(bundle, objects)?.build(name)
+    let values = std::mem::take(&mut bundle.values);
+    let relations = std::mem::take(&mut bundle.relations);
+    let geometries = std::mem::take(&mut bundle.geometries);
+    Builder::new(&bundle, values, relations, geometries, objects)?.build(name)
 }
 
 struct Builder<'a> {
     bundle: &'a Bundle,
     nodes: HashMap<i32, &'a Node>,
-    geometries: HashMap<i32, &'a GeometryRow>,
+    geometries: HashMap<i32, GeometryRow>,
+    /// Geometries one object draws and nothing else: freed as soon as they are stored.
+    drawn_once: HashSet<i32>,
     /// Relations by kind, then by source, in their order.
     edges: HashMap<(i32, i32), Vec<i32>>,
     paths: HashMap<i32, &'a str>,
-    /// Each object's property values; made into JSON one object at a time, when it is built.
-    values: HashMap<i32, Vec<&'a Value>>,
+    /// Property values sorted by object, and where each object's are; made into JSON one object
+    /// at a time, when it is built.
+    values: Vec<Value>,
+    values_of: HashMap<i32, Range<usize>>,
     units: Option<String>,
     objects: Objects,
     /// Geometry already stored untransformed, by geometry index and material.
@@ -56,20 +61,27 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(bundle: &'a Bundle, objects: Objects) -> Result<Self, BundleError> {
+    fn new(
+        bundle: &'a Bundle,
+        mut values: Vec<Value>,
+        mut relations: Vec<Relation>,
+        geometries: Vec<GeometryRow>,
+        objects: Objects,
+    ) -> Result<Self, BundleError> {
         let nodes = bundle.nodes.iter().map(|n| (n.id, n)).collect();
-        let geometries = bundle.geometries.iter().map(|g| (g.index, g)).collect();
-        let mut sorted: Vec<&Relation> = bundle.relations.iter().collect();
-        sorted.sort_by_key(|r| r.ord.unwrap_or(0));
+        let geometries = geometries.into_iter().map(|g| (g.index, g)).collect();
+        relations.sort_by_key(|r| r.ord.unwrap_or(0));
+        let drawn_once = drawn_once(&relations);
         let mut edges: HashMap<(i32, i32), Vec<i32>> = HashMap::new();
-        for r in sorted {
+        for r in relations {
             edges.entry((r.rel, r.src)).or_default().push(r.dst);
         }
         let paths: HashMap<i32, &str> =
             bundle.paths.iter().map(|(k, p)| (*k, p.as_str())).collect();
-        let mut values: HashMap<i32, Vec<&Value>> = HashMap::new();
+        values.sort_unstable_by_key(|v| v.object);
+        let mut values_of: HashMap<i32, Range<usize>> = HashMap::new();
         let mut units = None;
-        for value in &bundle.values {
+        for (at, value) in values.iter().enumerate() {
             let path = paths.get(&value.path).ok_or_else(|| {
                 BundleError::new(format!(
                     "a property names path {}, which the bundle lacks",
@@ -80,15 +92,20 @@ impl<'a> Builder<'a> {
             if units.is_none() && *path == "units" {
                 units = value.text.clone().filter(|u| !u.is_empty());
             }
-            values.entry(value.object).or_default().push(value);
+            values_of
+                .entry(value.object)
+                .and_modify(|r| r.end = at + 1)
+                .or_insert(at..at + 1);
         }
         Ok(Builder {
             bundle,
             nodes,
             geometries,
+            drawn_once,
             edges,
             paths,
             values,
+            values_of,
             units,
             objects,
             stored: HashMap::new(),
@@ -137,8 +154,7 @@ impl<'a> Builder<'a> {
             root.insert("units".into(), json!(units));
         }
         let refs: Vec<&Detached> = top.iter().collect();
-        root.insert("@elements".into(), references(&refs));
-        let root = self.objects.store(root, &refs);
+        let root = self.objects.store_referencing(root, "@elements", &refs);
         Ok((self.objects, root))
     }
 
@@ -173,8 +189,10 @@ impl<'a> Builder<'a> {
                 json!(node.subtype.as_deref().unwrap_or("Collection")),
             );
             let refs: Vec<&Detached> = inner.iter().collect();
-            collection.insert("@elements".into(), references(&refs));
-            below.push(self.objects.store(collection, &refs));
+            below.push(
+                self.objects
+                    .store_referencing(collection, "@elements", &refs),
+            );
         }
         below.extend(elements.remove(&parent).unwrap_or_default());
         below
@@ -183,7 +201,8 @@ impl<'a> Builder<'a> {
     /// One object: its properties, and the geometry that draws it.
     fn element(&mut self, index: i32, application_id: &str) -> Result<Detached, BundleError> {
         let mut element = Map::new();
-        for value in self.values.remove(&index).unwrap_or_default() {
+        let range = self.values_of.remove(&index).unwrap_or_default();
+        for value in &self.values[range] {
             // Every path was found when the builder was made.
             if let Some(path) = self.paths.get(&value.path) {
                 insert_path(&mut element, path, value.json());
@@ -209,10 +228,12 @@ impl<'a> Builder<'a> {
             self.instance(instance, IDENTITY, material, 0, &mut display)?;
         }
         let refs: Vec<&Detached> = display.iter().collect();
-        if !refs.is_empty() {
-            element.insert("@displayValue".into(), references(&refs));
+        if refs.is_empty() {
+            return Ok(self.objects.store(element, &refs));
         }
-        Ok(self.objects.store(element, &refs))
+        Ok(self
+            .objects
+            .store_referencing(element, "@displayValue", &refs))
     }
 
     /// The material or colour node set on a whole object.
@@ -279,7 +300,15 @@ impl<'a> Builder<'a> {
                 "the bundle places more than {MAX_PLACED_GEOMETRY} geometries"
             )));
         }
-        let Some(row) = self.geometries.get(&index) else {
+        let once = self.drawn_once.contains(&index);
+        let removed;
+        let row = if once {
+            removed = self.geometries.remove(&index);
+            removed.as_ref()
+        } else {
+            self.geometries.get(&index)
+        };
+        let Some(row) = row else {
             return Err(BundleError::new(format!(
                 "geometry {index} is drawn but not in the bundle's geometries"
             )));
@@ -323,7 +352,7 @@ impl<'a> Builder<'a> {
             object.insert("renderMaterial".into(), material);
         }
         let stored = self.objects.store(object, &[]);
-        if transform.is_none() {
+        if transform.is_none() && !once {
             self.stored.insert((index, material), stored.clone());
         }
         Ok(Some(stored))
@@ -349,8 +378,20 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn references(children: &[&Detached]) -> Json {
-    Json::Array(children.iter().map(|d| d.reference()).collect())
+/// The geometries that exactly one object draws directly and no definition places.
+fn drawn_once(relations: &[Relation]) -> HashSet<i32> {
+    let mut uses: HashMap<i32, (u32, bool)> = HashMap::new();
+    for r in relations {
+        if r.rel == rel::DISPLAY || r.rel == rel::DEFINES {
+            let entry = uses.entry(r.dst).or_default();
+            entry.0 += 1;
+            entry.1 |= r.rel == rel::DEFINES;
+        }
+    }
+    uses.into_iter()
+        .filter(|(_, (count, placed))| *count == 1 && !placed)
+        .map(|(geometry, _)| geometry)
+        .collect()
 }
 
 /// Sets `a.b.c` in a nested map, as bundle readers expand property paths.
@@ -794,7 +835,7 @@ mod tests {
 
     #[test]
     fn a_bundle_becomes_collections_of_elements_with_meshes() {
-        let (objects, root) = from_bundle(&wall_bundle(), "house").unwrap();
+        let (objects, root) = from_bundle(wall_bundle(), "house", Objects::default()).unwrap();
         let all = stored(&objects);
         let root = &all[&root.id];
         assert_eq!(root["name"], "house");
@@ -815,11 +856,11 @@ mod tests {
 
     #[test]
     fn a_tree_written_as_a_bundle_reads_back_with_the_same_elements() {
-        let (objects, root) = from_bundle(&wall_bundle(), "house").unwrap();
+        let (objects, root) = from_bundle(wall_bundle(), "house", Objects::default()).unwrap();
         let bundle = to_bundle(&root.id, &stored(&objects)).unwrap();
         let ids: Vec<&str> = bundle.objects.iter().map(|o| o.1.as_str()).collect();
         assert_eq!(ids, ["wall-0", "door-0"]);
-        let (again, again_root) = from_bundle(&bundle, "house").unwrap();
+        let (again, again_root) = from_bundle(bundle, "house", Objects::default()).unwrap();
         let all = stored(&again);
         let level = &all[all[&again_root.id]["@elements"][0]["referencedId"]
             .as_str()
@@ -833,7 +874,7 @@ mod tests {
     fn missing_geometry_is_an_error_and_looping_containers_lose_no_element() {
         let mut bundle = wall_bundle();
         bundle.geometries.clear();
-        let Err(error) = from_bundle(&bundle, "m") else {
+        let Err(error) = from_bundle(bundle, "m", Objects::default()) else {
             panic!("a bundle drawing missing geometry was read");
         };
         assert!(error.to_string().contains("geometry 0"), "{error}");
@@ -856,11 +897,43 @@ mod tests {
             dst: 4,
             ord: None,
         });
-        let (objects, root) = from_bundle(&bundle, "m").unwrap();
+        let (objects, root) = from_bundle(bundle, "m", Objects::default()).unwrap();
         let all = stored(&objects);
         let top = all[&root.id]["@elements"].as_array().unwrap();
         let door = &all[top.last().unwrap()["referencedId"].as_str().unwrap()];
         assert_eq!(door["applicationId"], "door-0");
+    }
+
+    #[test]
+    fn a_geometry_two_objects_draw_is_stored_once_for_both() {
+        let mut bundle = wall_bundle();
+        bundle.relations.push(Relation {
+            rel: rel::DISPLAY,
+            src: 1,
+            dst: 0,
+            ord: Some(1),
+        });
+        let (objects, root) = from_bundle(bundle, "m", Objects::default()).unwrap();
+        let all = stored(&objects);
+        let level = &all[all[&root.id]["@elements"][0]["referencedId"]
+            .as_str()
+            .unwrap()];
+        let wall = &all[level["@elements"][0]["referencedId"].as_str().unwrap()];
+        let door = &all[all[&root.id]["@elements"][1]["referencedId"]
+            .as_str()
+            .unwrap()];
+        let drawn = |element: &Json| -> Vec<String> {
+            element["@displayValue"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["referencedId"].as_str().unwrap().to_string())
+                .collect()
+        };
+        // The door draws the shared mesh (with its own material: none) and its placed copy.
+        assert_eq!(drawn(wall).len(), 1);
+        assert_eq!(drawn(door).len(), 2);
+        assert_eq!(all[&drawn(wall)[0]]["faces"], json!([3, 0, 1, 2]));
     }
 
     #[test]
@@ -873,7 +946,7 @@ mod tests {
             dst: 3,
             ord: Some(0),
         });
-        let Err(error) = from_bundle(&bundle, "m") else {
+        let Err(error) = from_bundle(bundle, "m", Objects::default()) else {
             panic!("instances that place themselves were unfolded");
         };
         assert!(error.to_string().contains("nest deeper"), "{error}");

@@ -24,6 +24,9 @@ pub trait Dialect {
     const DATABASE_BYTES: &'static str;
     /// Each table's name and bytes, largest first.
     const TABLE_BYTES: &'static str;
+    /// Large writes worth running at once: SQLite has one writer, and a second would only wait
+    /// for the first while holding back every other write.
+    const CONCURRENT_WRITES: usize;
     /// Ends the subquery that picks the job to claim, so that concurrent claims take distinct jobs.
     const CLAIM_LOCK: &'static str;
 

@@ -40,6 +40,10 @@ macro_rules! object_store {
 
             #[async_trait]
             impl ObjectStore for $db {
+                fn concurrent_writes(&self) -> usize {
+                    <$db as Dialect>::CONCURRENT_WRITES
+                }
+
                 async fn insert_objects(
                     &self,
                     project_id: &str,

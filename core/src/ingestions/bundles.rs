@@ -239,7 +239,7 @@ async fn store_tree(
         let read = bundle::read(&files)?;
         drop(files);
         let objects = Objects::streaming(move |batch| batches.blocking_send(batch).is_ok());
-        let (mut objects, root) = tree::from_bundle_into(&read, &name, objects)?;
+        let (mut objects, root) = tree::from_bundle(read, &name, objects)?;
         objects.flush();
         Ok(root)
     });

@@ -5,9 +5,10 @@
 //! version of the root: memory stays flat whatever the file's size.
 
 use async_compression::tokio::bufread::GzipDecoder;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::io::StreamReader;
 
 use super::bundles::{object_key, LINK_LIFETIME};
@@ -168,17 +169,23 @@ async fn store_objects(
     }
     let reader = StreamReader::new(blob.body.map_err(std::io::Error::other));
     let lines = BufReader::new(GzipDecoder::new(BufReader::new(reader)));
-    let (batches, mut read) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let (batches, read) = tokio::sync::mpsc::channel(READ_AHEAD);
     let reading = tokio::spawn(read_batches(lines, max_object_bytes, batches));
+    // PostgreSQL writes two batches at a time, on two connections; SQLite one after the other.
+    let mut writes = ReceiverStream::new(read)
+        .map(|batch: Vec<NewObject>| async move {
+            let count = batch.len() as u64;
+            core.objects
+                .insert_objects(&ingestion.project_id, batch)
+                .await
+                .map(|()| count)
+        })
+        .buffer_unordered(core.objects.concurrent_writes());
     let mut stored = 0u64;
-    // The channel closes when the reader is done or has stopped at a wrong line.
-    while let Some(batch) = read.recv().await {
-        let batch: Vec<NewObject> = batch;
-        stored += batch.len() as u64;
-        core.objects
-            .insert_objects(&ingestion.project_id, batch)
-            .await?;
-        if stored % PROGRESS_EVERY < BATCH_OBJECTS as u64 {
+    // The stream ends when the reader is done or has stopped at a wrong line.
+    while let Some(count) = writes.try_next().await? {
+        stored += count;
+        if stored % PROGRESS_EVERY < count {
             service::update_progress(
                 core,
                 actor,

@@ -3,6 +3,7 @@
 //! way specklepy sends a model.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use super::NewObject;
 use serde_json::{json, Map, Value};
@@ -67,14 +68,35 @@ impl Objects {
     }
 
     /// Stores `object` whose detached children are `children`, and returns its reference.
-    pub fn store(&mut self, mut object: Map<String, Value>, children: &[&Detached]) -> Detached {
+    pub fn store(&mut self, object: Map<String, Value>, children: &[&Detached]) -> Detached {
+        self.store_with(object, None, children)
+    }
+
+    /// `store`, with `children` also referenced under `key` (such as `@elements`). The list is
+    /// written straight into the object's text: a model's root collection references every
+    /// element, and as JSON values those references would take several times the memory.
+    pub fn store_referencing(
+        &mut self,
+        object: Map<String, Value>,
+        key: &str,
+        children: &[&Detached],
+    ) -> Detached {
+        self.store_with(object, Some(key), children)
+    }
+
+    fn store_with(
+        &mut self,
+        mut object: Map<String, Value>,
+        references_key: Option<&str>,
+        children: &[&Detached],
+    ) -> Detached {
         for key in ["vertices", "faces"] {
             self.geometry_numbers += object
                 .get(key)
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
         }
-        let mut closure = BTreeMap::new();
+        let mut closure: BTreeMap<&str, u32> = BTreeMap::new();
         for child in children {
             merge(&mut closure, &child.id, 1);
             for (id, depth) in &child.closure {
@@ -82,18 +104,43 @@ impl Objects {
             }
         }
         object.remove("id");
-        if !closure.is_empty() {
-            object.insert("__closure".into(), json!(closure));
-            object.insert("totalChildrenCount".into(), json!(closure.len()));
+        if let Some(key) = references_key {
+            object.remove(key);
         }
         let speckle_type = object
             .get("speckle_type")
             .and_then(Value::as_str)
             .unwrap_or("Base")
             .to_string();
+        // The references and the closure are appended to the object's own fields as text. Ids
+        // are hex digests made here, so they need no escaping.
+        let mut text = Value::Object(object).to_string();
+        text.pop();
+        let mut separator = if text.len() > 1 { "," } else { "" };
+        if let Some(key) = references_key {
+            let _ = write!(text, "{separator}{}:[", Value::from(key));
+            for (n, child) in children.iter().enumerate() {
+                let comma = if n == 0 { "" } else { "," };
+                let _ = write!(
+                    text,
+                    "{comma}{{\"referencedId\":\"{}\",\"speckle_type\":\"reference\"}}",
+                    child.id
+                );
+            }
+            text.push(']');
+            separator = ",";
+        }
+        if !closure.is_empty() {
+            let _ = write!(text, "{separator}\"__closure\":{{");
+            for (n, (id, depth)) in closure.iter().enumerate() {
+                let comma = if n == 0 { "" } else { "," };
+                let _ = write!(text, "{comma}\"{id}\":{depth}");
+            }
+            let _ = write!(text, "}},\"totalChildrenCount\":{}", closure.len());
+        }
+        text.push('}');
         // The id hashes the object without it, as Speckle's serializers do; it is then written
         // first into that same text, rather than into a copy of the object written again.
-        let text = Value::Object(object).to_string();
         let id = hex::encode(&Sha256::digest(text.as_bytes())[..16]);
         let fields = text.strip_prefix('{').unwrap_or("}");
         let separator = if fields == "}" { "" } else { "," };
@@ -103,19 +150,20 @@ impl Objects {
             total_children_count: Some(closure.len() as i64),
             data: format!("{{\"id\":\"{id}\"{separator}{fields}"),
         });
+        let closure = closure
+            .into_iter()
+            .map(|(id, depth)| (id.to_string(), depth))
+            .collect();
         if self.list.len() >= BATCH {
             self.flush();
         }
-        Detached {
-            id,
-            closure: closure.into_iter().collect(),
-        }
+        Detached { id, closure }
     }
 }
 
-fn merge(closure: &mut BTreeMap<String, u32>, id: &str, depth: u32) {
+fn merge<'a>(closure: &mut BTreeMap<&'a str, u32>, id: &'a str, depth: u32) {
     closure
-        .entry(id.to_string())
+        .entry(id)
         .and_modify(|d| *d = (*d).min(depth))
         .or_insert(depth);
 }

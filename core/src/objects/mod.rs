@@ -72,6 +72,9 @@ pub struct PackedJson {
 /// The database side of objects; `Objects` puts compression in front of it.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + 'static {
+    /// How many `insert_objects` calls are worth running at once.
+    fn concurrent_writes(&self) -> usize;
+
     /// Inserts objects the project does not have yet; ones it has are left as they are.
     async fn insert_objects(&self, project_id: &str, objects: &[PackedObject]) -> Result<()>;
 
@@ -116,6 +119,11 @@ impl Objects {
             store,
             codec: codec::Codec::default(),
         }
+    }
+
+    /// How many `insert_objects` calls are worth running at once on this database.
+    pub fn concurrent_writes(&self) -> usize {
+        self.store.concurrent_writes()
     }
 
     /// Stores the objects the project does not have yet. Compression runs off the async

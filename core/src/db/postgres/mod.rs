@@ -53,6 +53,7 @@ impl Dialect for PgDb {
     const NAME: &'static str = "PostgreSQL";
     /// Serializes the checks that look at all users ("first user", "last admin") between replicas.
     const LOCK_USERS: Option<&'static str> = Some("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE");
+    const CONCURRENT_WRITES: usize = 2;
     const DATABASE_BYTES: &'static str = "SELECT pg_database_size(current_database())";
     /// Fleck's tables: those of the schema it migrated (the first on the search path).
     const TABLE_BYTES: &'static str =

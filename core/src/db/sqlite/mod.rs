@@ -56,6 +56,7 @@ impl Dialect for SqliteDb {
     const NAME: &'static str = "SQLite";
     /// One writer at a time: the statements that look at all users run alone.
     const LOCK_USERS: Option<&'static str> = None;
+    const CONCURRENT_WRITES: usize = 1;
     const DATABASE_BYTES: &'static str =
         "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
     /// `dbstat` (compiled into the bundled SQLite) gives each table's and index's bytes, one row
