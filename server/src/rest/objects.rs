@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use async_compression::tokio::bufread::GzipEncoder;
-use async_compression::Level;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -20,7 +18,6 @@ use fleck_core::projects::service;
 use fleck_core::Error;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
-use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::auth::Actor;
 use crate::error::UNAVAILABLE;
@@ -28,6 +25,7 @@ use crate::state::AppState;
 use idlist::IdList;
 use json::Problem;
 
+mod gzip;
 mod idlist;
 mod json;
 mod mask;
@@ -298,7 +296,6 @@ fn gzipped_rows(rows: tree::Rows, format: Format, mask: Option<mask::Mask>) -> R
             .boxed()
         }
     };
-    let gzip = GzipEncoder::with_quality(StreamReader::new(body), Level::Fastest);
     (
         [
             (
@@ -307,7 +304,7 @@ fn gzipped_rows(rows: tree::Rows, format: Format, mask: Option<mask::Mask>) -> R
             ),
             (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
         ],
-        Body::from_stream(ReaderStream::with_capacity(gzip, 64 * 1024)),
+        gzip::body(body),
     )
         .into_response()
 }
@@ -521,13 +518,12 @@ pub async fn diff(
     let body = pieces.chain(futures::stream::once(async move {
         Ok(Bytes::from_static(close))
     }));
-    let gzip = GzipEncoder::with_quality(StreamReader::new(body), Level::Fastest);
     Ok((
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::CONTENT_ENCODING, "gzip"),
         ],
-        Body::from_stream(ReaderStream::with_capacity(gzip, 64 * 1024)),
+        gzip::body(body),
     )
         .into_response())
 }

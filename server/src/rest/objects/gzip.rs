@@ -1,0 +1,101 @@
+//! Response bodies gzipped on the blocking threads. Compressing a large download on the async
+//! workers held up every other request of a two-core server: under tree downloads, GraphQL's
+//! median went from 77 ms to 1–2 s.
+
+use std::io::{self, Write};
+
+use axum::body::Body;
+use bytes::Bytes;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use futures::{Stream, StreamExt, TryStreamExt};
+
+type Encoder = GzEncoder<Vec<u8>>;
+type Compressing = tokio::task::JoinHandle<io::Result<(Bytes, Option<Encoder>)>>;
+
+enum State {
+    Start(Box<Encoder>),
+    /// A piece being compressed; the next one is fetched meanwhile.
+    Compressing(Compressing),
+    Done,
+}
+
+/// `pieces` gzipped at the fastest level as a response body. Each piece is compressed on a
+/// blocking thread while the next is fetched; no thread is held while the client is slow.
+pub fn body(pieces: impl Stream<Item = io::Result<Bytes>> + Send + 'static) -> Body {
+    let start = (
+        pieces.boxed().fuse(),
+        State::Start(Box::new(GzEncoder::new(Vec::new(), Compression::fast()))),
+    );
+    let gzipped = futures::stream::unfold(start, |(mut pieces, state)| async move {
+        let compressing = match state {
+            State::Done => return None,
+            State::Start(encoder) => {
+                let piece = pieces.next().await;
+                tokio::task::spawn_blocking(move || compress(*encoder, piece))
+            }
+            State::Compressing(compressing) => compressing,
+        };
+        let next = pieces.next().await;
+        let compressed = compressing
+            .await
+            .unwrap_or_else(|e| Err(io::Error::other(e)));
+        Some(match compressed {
+            Ok((out, Some(encoder))) => {
+                let compressing = tokio::task::spawn_blocking(move || compress(encoder, next));
+                (Ok(out), (pieces, State::Compressing(compressing)))
+            }
+            Ok((out, None)) => (Ok(out), (pieces, State::Done)),
+            Err(e) => (Err(e), (pieces, State::Done)),
+        })
+    });
+    // The encoder holds back what it has not yet compressed: no empty frames.
+    Body::from_stream(gzipped.try_filter(|out| std::future::ready(!out.is_empty())))
+}
+
+/// Compresses one piece, handing the encoder back; at the end of the pieces (`None`), finishes
+/// the stream and hands back no encoder.
+fn compress(
+    mut encoder: Encoder,
+    piece: Option<io::Result<Bytes>>,
+) -> io::Result<(Bytes, Option<Encoder>)> {
+    match piece {
+        Some(piece) => {
+            encoder.write_all(&piece?)?;
+            let out = std::mem::take(encoder.get_mut());
+            Ok((Bytes::from(out), Some(encoder)))
+        }
+        None => Ok((Bytes::from(encoder.finish()?), None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn pieces_come_out_as_one_gzip_stream() {
+        let pieces = futures::stream::iter(["[", "{\"a\":1}", ",", "{\"b\":2}", "]"])
+            .map(|p| Ok(Bytes::from_static(p.as_bytes())));
+        let bytes = axum::body::to_bytes(body(pieces), usize::MAX)
+            .await
+            .unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "[{\"a\":1},{\"b\":2}]");
+    }
+
+    #[tokio::test]
+    async fn a_failing_source_ends_the_body_with_its_error() {
+        let pieces = futures::stream::iter([
+            Ok(Bytes::from_static(b"start")),
+            Err(io::Error::other("the database went away")),
+        ]);
+        let result = axum::body::to_bytes(body(pieces), usize::MAX).await;
+        assert!(result.is_err());
+    }
+}
