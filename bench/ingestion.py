@@ -28,7 +28,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(__file__))
-from objects import authenticate, create_project, expect, generate, log, upload  # noqa: E402
+from objects import authenticate, create_project, drive, expect, generate, log, upload  # noqa: E402
 
 PATHS = ("json", "ndjson", "send3")
 
@@ -251,16 +251,7 @@ def main(argv=None) -> int:
     p.add_argument("--out")
     p.add_argument("--skip", default="", type=lambda s: [x for x in s.split(",") if x])
     p.add_argument("--table-from", nargs="+", metavar="JSON")
-    args = p.parse_args(argv)
-    if args.table_from:
-        print(table([json.load(open(f)) for f in args.table_from]))
-        return 0
-    result = run(args)
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=2)
-    print(table([result]))
-    return 0
+    return drive(p.parse_args(argv), run, table)
 
 
 if __name__ == "__main__":

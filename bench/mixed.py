@@ -11,7 +11,6 @@ figures: GraphQL p50/p95 idle and under downloads, and the downloads' megabytes 
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -21,7 +20,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(__file__))
-from objects import authenticate, create_project, generate, log, upload  # noqa: E402
+from objects import authenticate, create_project, drive, generate, log, upload  # noqa: E402
 
 QUERY = "{ activeUser { id name } }"
 
@@ -120,16 +119,7 @@ def main(argv=None) -> int:
     p.add_argument("--label", default="fleck")
     p.add_argument("--out")
     p.add_argument("--table-from", nargs="+", metavar="JSON")
-    args = p.parse_args(argv)
-    if args.table_from:
-        print(table([json.load(open(f)) for f in args.table_from]))
-        return 0
-    result = run(args)
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=2)
-    print(table([result]))
-    return 0
+    return drive(p.parse_args(argv), run, table)
 
 
 if __name__ == "__main__":

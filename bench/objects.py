@@ -780,11 +780,24 @@ def main(argv=None) -> int:
     except requests.RequestException as e:
         log(f"FAILED: {type(e).__name__}: {e}")
         return 1
-    if args.out:
-        with open(args.out, "w") as f:
+    return report(result, args.out, table)
+
+
+def report(result, out, table_of) -> int:
+    """A driver's ending: its result saved to `out` (when given) and printed as a table."""
+    if out:
+        with open(out, "w") as f:
             json.dump(result, f, indent=2)
-    print(table([result]))
+    print(table_of([result]))
     return 0
+
+
+def drive(args, run, table_of) -> int:
+    """A driver's run: the table of saved results (`--table-from`), or a new run reported."""
+    if args.table_from:
+        print(table_of([json.load(open(f)) for f in args.table_from]))
+        return 0
+    return report(run(args), args.out, table_of)
 
 
 if __name__ == "__main__":
