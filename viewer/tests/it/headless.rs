@@ -9,7 +9,12 @@ use fleck_viewer::camera::{Orbit, StandardView};
 use fleck_viewer::headless::{preview_views, Headless, Image, RenderThread};
 use serde_json::{json, Value};
 
-const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/boxes.png");
+/// The reference image, found from the directory cargo runs the test in: a test binary built in
+/// another checkout (sharing a target directory) would otherwise look in that checkout.
+fn reference() -> std::path::PathBuf {
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or(env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&root).join("tests/reference/boxes.png")
+}
 
 /// An axis-aligned box as a quad mesh (Speckle's n-gon face encoding), with a render material.
 fn cube(id: &str, min: [f64; 3], max: [f64; 3], argb: i64) -> Value {
@@ -107,19 +112,20 @@ fn a_scene_renders_like_its_reference_image() {
         "red {reddish}, blue {bluish}"
     );
 
+    let path = reference();
     if std::env::var_os("FLECK_UPDATE_REFERENCE").is_some() {
-        std::fs::create_dir_all(std::path::Path::new(REFERENCE).parent().unwrap()).unwrap();
-        std::fs::write(REFERENCE, image.png().unwrap()).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, image.png().unwrap()).unwrap();
     }
-    let reference =
-        Image::from_png(&std::fs::read(REFERENCE).expect("the reference image")).unwrap();
+    let reference = Image::from_png(&std::fs::read(&path).expect("the reference image")).unwrap();
     let share = differing_share(&image, &reference);
     if share > 0.01 {
         let actual = std::env::temp_dir().join("fleck-headless-actual.png");
         std::fs::write(&actual, image.png().unwrap()).unwrap();
         panic!(
-            "{:.2}% of pixels differ from {REFERENCE}; this render is at {}",
+            "{:.2}% of pixels differ from {}; this render is at {}",
             share * 100.0,
+            path.display(),
             actual.display()
         );
     }
