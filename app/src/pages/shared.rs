@@ -154,8 +154,28 @@ pub fn on_success<T: 'static>(
     });
 }
 
+/// A count with its noun, singular for one: "1 project", "3 projects".
+pub fn counted(count: i64, one: &str, many: &str) -> String {
+    match count {
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
 /// An RFC 3339 time as its date, machine-readable in `datetime`.
 pub fn day(at: &str) -> impl IntoView {
     let date = at.get(..10).unwrap_or(at).to_string();
     view! { <time datetime=at.to_string()>{date}</time> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(counted(1, "project", "projects"), "1 project");
+        assert_eq!(counted(0, "project", "projects"), "0 projects");
+        assert_eq!(counted(12, "object", "objects"), "12 objects");
+    }
 }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use super::Pager;
 use crate::admin::{admin_projects, AdminProject, Page};
 use crate::pages::auth::error_text;
-use crate::pages::shared::{day, Fetched};
+use crate::pages::shared::{counted, day, Fetched};
 
 /// The page of projects the address asks for: `?projects=<search>&projects_from=<offset>`.
 #[derive(Clone, Copy)]
@@ -54,7 +54,7 @@ pub fn Projects(projects: ProjectList) -> impl IntoView {
                         Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
                         Ok(page) if page.items.is_empty() => view! { <p>"No projects match."</p> }.into_any(),
                         Ok(page) => view! {
-                            <p class="hint" id="project-count">{format!("{} projects", page.total.unwrap_or_default())}</p>
+                            <p class="hint" id="project-count">{counted(page.total.unwrap_or_default(), "project", "projects")}</p>
                             <ProjectTable projects=page.items />
                             <Pager list="projects" search=search.get_untracked() from=from.get_untracked() next=page.next />
                         }.into_any(),

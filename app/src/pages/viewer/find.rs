@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::controls::Controls;
 use super::visibility::{Shown, TreeEntry};
+use crate::pages::shared::counted;
 
 /// At most this many results are listed; all of them are isolated.
 const LISTED: usize = 100;
@@ -111,7 +112,7 @@ pub fn Find(
             view! {
                 <div class="find-results" data-found=count>
                     <p>
-                        <strong>{if count == 1 { "1 object found".to_string() } else { format!("{count} objects found") }}</strong>
+                        <strong>{format!("{} found", counted(count as i64, "object", "objects"))}</strong>
                         {(count > 0).then(|| view! {
                             " · "
                             <button type="button" class="link-button" aria-pressed=move || isolated_results().to_string()
