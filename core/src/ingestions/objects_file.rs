@@ -171,7 +171,7 @@ async fn store_objects(
     let lines = BufReader::new(GzipDecoder::new(BufReader::new(reader)));
     let (batches, read) = tokio::sync::mpsc::channel(READ_AHEAD);
     let reading = tokio::spawn(read_batches(lines, max_object_bytes, batches));
-    // PostgreSQL writes two batches at a time, on two connections; SQLite one after the other.
+    // As many batches are written at once as the database takes (SQLite has one writer).
     let mut writes = ReceiverStream::new(read)
         .map(|batch: Vec<NewObject>| async move {
             let count = batch.len() as u64;

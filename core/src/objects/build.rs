@@ -112,8 +112,8 @@ impl Objects {
             .and_then(Value::as_str)
             .unwrap_or("Base")
             .to_string();
-        // The references and the closure are appended to the object's own fields as text. Ids
-        // are hex digests made here, so they need no escaping.
+        // The references and the closure are appended to the object's own fields as text, one
+        // entry at a time. Ids are hex digests made here, so they need no escaping.
         let mut text = Value::Object(object).to_string();
         text.pop();
         let mut separator = if text.len() > 1 { "," } else { "" };
@@ -121,11 +121,7 @@ impl Objects {
             let _ = write!(text, "{separator}{}:[", Value::from(key));
             for (n, child) in children.iter().enumerate() {
                 let comma = if n == 0 { "" } else { "," };
-                let _ = write!(
-                    text,
-                    "{comma}{{\"referencedId\":\"{}\",\"speckle_type\":\"reference\"}}",
-                    child.id
-                );
+                let _ = write!(text, "{comma}{}", child.reference());
             }
             text.push(']');
             separator = ",";
