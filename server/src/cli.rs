@@ -52,6 +52,12 @@ pub enum Command {
     Admin(AdminCommand),
     /// Draw a model to a PNG with the preview renderer (no server or database needed)
     Render(RenderArgs),
+    /// Run one conversion or preview for a worker, over stdin and stdout (started by workers)
+    #[command(hide = true)]
+    Sandbox {
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(fleck_workers::sandbox::child::TASKS))]
+        task: String,
+    },
 }
 
 impl Cli {
@@ -59,6 +65,7 @@ impl Cli {
         // Drawing a file needs none of the server's settings, nor valid ones.
         let command = match self.command {
             Command::Render(args) => return crate::render::render(args).await,
+            Command::Sandbox { task } => return sandbox(task).await,
             command => command,
         };
         let settings = self.settings.with_file(self.config.as_deref())?;
@@ -79,6 +86,7 @@ impl Cli {
                 Ok(())
             }
             Command::Render(args) => crate::render::render(args).await,
+            Command::Sandbox { task } => sandbox(task).await,
             Command::Admin(command) => {
                 let core = fleck_core::Core::connect(config)
                     .await
@@ -87,4 +95,11 @@ impl Cli {
             }
         }
     }
+}
+
+/// A worker's child: its limits came with its request, and its stdout carries the answer.
+async fn sandbox(task: String) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || fleck_workers::sandbox::child::run(&task))
+        .await?
+        .context("the sandboxed task failed")
 }

@@ -125,7 +125,11 @@ fn limits(options: &ServerOptions) -> fleck_workers::Limits {
         import_size_limit: options.file_size_limit,
         webhook_allow_private: options.webhook_allow_private,
         object_size_limit: options.object_size_limit,
-        ..fleck_workers::Limits::default()
+        previews: fleck_workers::previews::PreviewLimits {
+            time_limit: options.preview_timeout,
+            ..Default::default()
+        },
+        isolation: options.isolation.clone(),
     }
 }
 

@@ -3,12 +3,14 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
 use clap::Args;
 use fleck_core::config::{Config, RedisConfig, S3Config};
 use fleck_core::net::TrustedProxies;
 use fleck_core::ratelimit::{Action, RateLimits};
+use fleck_workers::sandbox::{self, ChildLimits, Isolation};
 use serde::Deserialize;
 
 /// Options shared by every command. In `fleck.toml` each has the name shown in the brackets,
@@ -132,6 +134,18 @@ pub struct Settings {
     #[arg(long, env = "FLECK_IMPORT_TIMEOUT_SECONDS", global = true)]
     pub import_timeout_seconds: Option<u64>,
 
+    /// Longest a preview may take to read, build and draw, in seconds [preview_timeout_seconds; default 300]
+    #[arg(long, env = "FLECK_PREVIEW_TIMEOUT_SECONDS", global = true)]
+    pub preview_timeout_seconds: Option<u64>,
+
+    /// Address space each converter or preview renderer process may use, in MiB; past it that process ends and its job fails with the reason [sandbox_memory_mb; default 4096]
+    #[arg(long, env = "FLECK_SANDBOX_MEMORY_MB", global = true)]
+    pub sandbox_memory_mb: Option<u64>,
+
+    /// Processor seconds each converter or preview renderer process may use, all its threads together [sandbox_cpu_seconds; default 600]
+    #[arg(long, env = "FLECK_SANDBOX_CPU_SECONDS", global = true)]
+    pub sandbox_cpu_seconds: Option<u64>,
+
     /// Let webhooks call private, loopback and link-local addresses (for receivers on the same network) [webhook_allow_private; default false]
     #[arg(long, env = "FLECK_WEBHOOK_ALLOW_PRIVATE", global = true, num_args = 0..=1, default_missing_value = "true")]
     pub webhook_allow_private: Option<bool>,
@@ -182,6 +196,9 @@ pub struct ServerOptions {
     pub worker_slots: std::collections::HashMap<String, usize>,
     pub job_lease: std::time::Duration,
     pub import_timeout: std::time::Duration,
+    pub preview_timeout: std::time::Duration,
+    /// Where converters and the preview renderer run: child processes of this binary.
+    pub isolation: Isolation,
     pub webhook_allow_private: bool,
     pub monitor_interval: std::time::Duration,
     pub file_size_limit: u64,
@@ -219,6 +236,7 @@ impl Settings {
             s3_secret_key, s3_create_bucket, smtp_url, mail_from, secret, site_dir, log, log_format,
             shutdown_timeout, shutdown_grace_seconds, worker_concurrency, preview_concurrency, import_concurrency,
             webhook_concurrency, email_concurrency, job_lease_seconds, import_timeout_seconds,
+            preview_timeout_seconds, sandbox_memory_mb, sandbox_cpu_seconds,
             webhook_allow_private, monitor_interval_seconds,
             rate_limits, trusted_proxies, file_size_limit_mb,
             max_object_size_mb, max_object_upload_file_size_mb,
@@ -323,6 +341,20 @@ impl Settings {
             import_timeout: std::time::Duration::from_secs(
                 self.import_timeout_seconds.unwrap_or(600).max(1),
             ),
+            preview_timeout: std::time::Duration::from_secs(
+                self.preview_timeout_seconds.unwrap_or(300).max(1),
+            ),
+            isolation: Isolation::Child(Arc::new(ChildLimits {
+                // The running binary, re-executed for each conversion and preview.
+                program: std::env::current_exe()
+                    .context("cannot find the fleck binary to run converters with")?,
+                memory: self
+                    .sandbox_memory_mb
+                    .map_or(sandbox::DEFAULT_MEMORY, |mb| mb.max(64) * 1024 * 1024),
+                cpu: self.sandbox_cpu_seconds.map_or(sandbox::DEFAULT_CPU, |s| {
+                    std::time::Duration::from_secs(s.max(1))
+                }),
+            })),
             webhook_allow_private: self.webhook_allow_private.unwrap_or(false),
             monitor_interval: std::time::Duration::from_secs(
                 self.monitor_interval_seconds.unwrap_or(60).max(1),

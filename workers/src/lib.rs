@@ -10,6 +10,7 @@ pub mod mail;
 pub mod monitor;
 pub mod previews;
 pub mod runtime;
+pub mod sandbox;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub struct Limits {
     pub previews: previews::PreviewLimits,
     /// Largest object, in bytes, an objects file may hold.
     pub object_size_limit: u64,
+    /// Where converters and the preview renderer run.
+    pub isolation: sandbox::Isolation,
 }
 
 impl Default for Limits {
@@ -71,6 +74,7 @@ impl Default for Limits {
             webhook_allow_private: false,
             previews: previews::PreviewLimits::default(),
             object_size_limit: 100_000_000,
+            isolation: sandbox::Isolation::InProcess,
         }
     }
 }
@@ -88,7 +92,9 @@ pub fn registry(core: &Core, limits: &Limits) -> Registry {
         usize::try_from(limits.object_size_limit).unwrap_or(usize::MAX),
     )));
     registry.add(Arc::new(
-        previews::RenderPreview::new(core.clone()).with_limits(limits.previews),
+        previews::RenderPreview::new(core.clone())
+            .with_limits(limits.previews)
+            .with_isolation(limits.isolation.clone()),
     ));
     registry.add(Arc::new(webhooks::DeliverWebhook::new(
         core.clone(),
@@ -96,7 +102,8 @@ pub fn registry(core: &Core, limits: &Limits) -> Registry {
     )));
     registry.add(Arc::new(
         import::ImportFile::new(core.clone(), limits.import_timeout)
-            .with_size_limit(limits.import_size_limit),
+            .with_size_limit(limits.import_size_limit)
+            .with_isolation(limits.isolation.clone()),
     ));
     registry
 }

@@ -350,6 +350,15 @@ async fn upload_link(base: &str) -> String {
 /// `fleck serve` on a free port, once ready, with `grace` seconds of draining after SIGTERM;
 /// the process and its base URL.
 async fn serve(dir: &std::path::Path, grace: u64) -> (tokio::process::Child, String) {
+    serve_with(dir, &[("FLECK_SHUTDOWN_GRACE_SECONDS", &grace.to_string())]).await
+}
+
+/// `fleck serve` on a free port with these variables set besides its own, once ready; the
+/// process (killed when dropped) and its base URL.
+pub(crate) async fn serve_with(
+    dir: &std::path::Path,
+    variables: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let server = tokio::process::Command::from(fleck(dir))
@@ -357,8 +366,9 @@ async fn serve(dir: &std::path::Path, grace: u64) -> (tokio::process::Child, Str
         .env("FLECK_BIND", format!("127.0.0.1:{port}"))
         .env("FLECK_PUBLIC_URL", &base)
         .env("FLECK_SECRET", "a-secret-shared-with-the-test-0123456789")
-        .env("FLECK_SHUTDOWN_GRACE_SECONDS", grace.to_string())
+        .envs(variables.iter().copied())
         .stderr(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     wait_until_ready(&base).await;

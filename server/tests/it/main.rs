@@ -12,6 +12,7 @@ mod ops;
 mod presigned;
 mod project_access;
 mod ratelimit;
+mod sandbox;
 mod security;
 mod security_idlists;
 mod security_web;

@@ -11,6 +11,7 @@
 mod gltf;
 mod ifc;
 mod obj;
+pub mod sandboxed;
 mod stl;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use fleck_core::authz::Action;
 use fleck_core::ingestions::files;
 use fleck_core::objects;
 use fleck_core::objects::build::{Detached, Objects};
+use fleck_core::objects::NewObject;
 use fleck_core::projects::imports::{self, ImportOutcome, IMPORT_JOB};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::projects::{service, FileImport, ImportStatus};
@@ -31,6 +33,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::runtime::{Handler, JobError};
+use crate::sandbox::Isolation;
+pub use sandboxed::{convert_in_child, Source};
 
 /// A converted file: its objects (children first) and the root a version points at.
 pub struct Converted {
@@ -39,6 +43,25 @@ pub struct Converted {
     pub warnings: Vec<String>,
     /// Reported as the import's parser.
     pub parser: &'static str,
+}
+
+/// A conversion as an import records it, whether it ran in this process or in a child.
+pub struct Conversion {
+    pub objects: Vec<NewObject>,
+    pub root: String,
+    pub warnings: Vec<String>,
+    pub parser: String,
+}
+
+impl From<Converted> for Conversion {
+    fn from(converted: Converted) -> Self {
+        Conversion {
+            objects: converted.objects.list,
+            root: converted.root.id,
+            warnings: converted.warnings,
+            parser: converted.parser.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -107,15 +130,27 @@ impl Bounds {
     }
 
     fn exceeded(&self) -> Failure {
-        let limit = if self.limit >= Duration::from_secs(1) {
-            format!("{} s", self.limit.as_secs())
-        } else {
-            format!("{} ms", self.limit.as_millis())
-        };
-        Failure(format!(
-            "Converting took longer than the limit of {limit}; the file may be too large or too complex."
-        ))
+        took_too_long(self.limit)
     }
+}
+
+fn took_too_long(limit: Duration) -> Failure {
+    let limit = if limit >= Duration::from_secs(1) {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} ms", limit.as_millis())
+    };
+    Failure(format!(
+        "Converting took longer than the limit of {limit}; the file may be too large or too complex."
+    ))
+}
+
+/// A converter that ended without an answer: a panic, or a crash of its process.
+fn converter_broke() -> Failure {
+    Failure(
+        "The converter failed on this file; it may be damaged or use features Fleck cannot read yet."
+            .into(),
+    )
 }
 
 /// The formats there is a converter for, by file extension.
@@ -152,17 +187,11 @@ where
     let work = tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| convert(bounds)))
     });
-    let broken = || {
-        Failure(
-            "The converter failed on this file; it may be damaged or use features Fleck cannot read yet."
-                .into(),
-        )
-    };
     match tokio::time::timeout(limit, work).await {
         Err(_) => Err(bounds.exceeded()),
         Ok(Err(error)) => {
             tracing::error!(%error, "the converter's thread ended without an answer");
-            Err(broken())
+            Err(converter_broke())
         }
         Ok(Ok(Err(panic))) => {
             let what = panic
@@ -171,7 +200,7 @@ where
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(panic = %what, "a converter panicked");
-            Err(broken())
+            Err(converter_broke())
         }
         Ok(Ok(Ok(converted))) => converted,
     }
@@ -208,6 +237,7 @@ pub struct ImportFile {
     core: Core,
     timeout: Duration,
     size_limit: u64,
+    isolation: Isolation,
 }
 
 /// Errors of reading the import's files: a file refused as it is (too large, replaced since the
@@ -230,6 +260,33 @@ impl ImportFile {
             core,
             timeout,
             size_limit: DEFAULT_SIZE_LIMIT,
+            isolation: Isolation::InProcess,
+        }
+    }
+
+    /// Converts in child processes under these limits, or in this process.
+    pub fn with_isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = isolation;
+        self
+    }
+
+    /// Converts `source` where the isolation says, within the import's time limit.
+    async fn convert(&self, source: Source) -> Result<Conversion, Failure> {
+        match &self.isolation {
+            Isolation::Child(child) => convert_in_child(child, self.timeout, source).await,
+            Isolation::InProcess => {
+                let converted = run_converter(self.timeout, move |bounds| {
+                    let Source {
+                        file_name,
+                        file_type,
+                        bytes,
+                        libraries,
+                    } = source;
+                    convert(&file_name, &file_type, &bytes, &libraries, bounds)
+                })
+                .await;
+                converted.map(Conversion::from)
+            }
         }
     }
 
@@ -315,13 +372,15 @@ impl ImportFile {
             _ => (HashMap::new(), Vec::new()),
         };
         let downloaded = started.elapsed();
-        let name = import.file_name.clone();
         let converted = match read {
             Ok(bytes) => {
-                run_converter(self.timeout, move |bounds| {
-                    convert(&name, &kind, &bytes, &libraries, bounds)
-                })
-                .await
+                let source = Source {
+                    file_name: import.file_name.clone(),
+                    file_type: kind,
+                    bytes,
+                    libraries,
+                };
+                self.convert(source).await
             }
             Err(failure) => Err(failure),
         };
@@ -334,17 +393,17 @@ impl ImportFile {
             Err(Failure(reason)) => ImportOutcome::Failed { reason },
             Ok(converted) => {
                 performance["parser"] = json!(converted.parser);
-                performance["objects"] = json!(converted.objects.list.len());
+                performance["objects"] = json!(converted.objects.len());
                 let access = service::load(core, &actor, &import.project_id, Action::WriteProject)
                     .await
                     .map_err(job_error)?;
-                objects::store(core, &actor, &access, converted.objects.list)
+                objects::store(core, &actor, &access, converted.objects)
                     .await
                     .map_err(job_error)?;
                 let message = format!("File upload: {}", import.file_name);
                 let version = match ingestion {
                     Some(ingestion) => {
-                        let (project, root) = (&import.project_id, converted.root.id);
+                        let (project, root) = (&import.project_id, converted.root);
                         files::converted(core, &actor, project, ingestion, root, message).await
                     }
                     None => {
@@ -354,7 +413,7 @@ impl ImportFile {
                             &import.project_id,
                             NewVersion {
                                 model: ModelRef::Id(import.model_id.clone()),
-                                object_id: converted.root.id,
+                                object_id: converted.root,
                                 message: Some(message),
                                 source_application: Some(format!(
                                     "fleck-import:{}",

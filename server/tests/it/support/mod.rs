@@ -111,6 +111,8 @@ impl TestServer {
             worker_slots: Default::default(),
             job_lease: Duration::from_secs(60),
             import_timeout: Duration::from_secs(60),
+            preview_timeout: Duration::from_secs(60),
+            isolation: Default::default(),
             webhook_allow_private: true,
             monitor_interval: Duration::from_secs(60),
             file_size_limit: 1024 * 1024,
@@ -252,8 +254,13 @@ pub async fn create_project(
     token: &str,
     visibility: &str,
 ) -> (String, String) {
-    let answer = graphql(
-        server,
+    create_project_at(&server.url, token, visibility).await
+}
+
+/// [`create_project`] on the server at `base`.
+pub async fn create_project_at(base: &str, token: &str, visibility: &str) -> (String, String) {
+    let answer = graphql_at(
+        base,
         Some(token),
         "mutation($v: ProjectVisibility) { projectMutations { create(input: {name: \"p\", visibility: $v}) { id } } }",
         serde_json::json!({ "v": visibility }),
@@ -263,8 +270,8 @@ pub async fn create_project(
         .as_str()
         .unwrap_or_else(|| panic!("project created: {answer}"))
         .to_string();
-    let answer = graphql(
-        server,
+    let answer = graphql_at(
+        base,
         Some(token),
         "mutation($p: ID!) { modelMutations { create(input: {projectId: $p, name: \"main\"}) { id } } }",
         serde_json::json!({ "p": project }),

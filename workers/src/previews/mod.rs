@@ -2,20 +2,24 @@
 //! from Speckle's preview angles, and stores the PNGs (the first angle, and all of them side by
 //! side as a sprite).
 
-use std::sync::Arc;
-use std::time::Duration;
+mod sandboxed;
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use fleck_core::objects::tree::Rows;
 use fleck_core::previews::{self, DEFAULT_ANGLE, PREVIEW_JOB, SPRITE_ANGLE};
 use fleck_core::queue::Job;
 use fleck_core::Core;
-use fleck_viewer::headless::{preview_views, Image, RenderThread};
+use fleck_viewer::headless::{preview_views, Headless, Image, RenderThread};
 use fleck_viewer::{BuildLimits, ObjectSource, Scene};
 use futures::TryStreamExt;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use crate::runtime::{Handler, JobError};
+use crate::sandbox::Isolation;
+pub use sandboxed::serve;
 
 /// Speckle's preview size and angle count: 24 views, 15° apart.
 pub const WIDTH: u32 = 700;
@@ -61,6 +65,7 @@ fn too_large(why: impl std::fmt::Display) -> JobError {
 pub struct RenderPreview {
     core: Core,
     limits: PreviewLimits,
+    isolation: Isolation,
     /// One GL context per process, started by the first preview.
     renderer: OnceCell<Result<RenderThread, String>>,
 }
@@ -70,8 +75,15 @@ impl RenderPreview {
         RenderPreview {
             core,
             limits: PreviewLimits::default(),
+            isolation: Isolation::InProcess,
             renderer: OnceCell::new(),
         }
+    }
+
+    /// Draws in child processes under these limits, or in this process.
+    pub fn with_isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = isolation;
+        self
     }
 
     pub fn with_limits(mut self, limits: PreviewLimits) -> Self {
@@ -79,7 +91,7 @@ impl RenderPreview {
         self
     }
 
-    /// The render thread, started by the first preview. Starting it loads the GL driver, which
+    /// The render thread of this process, started by the first preview drawn here. Starting it loads the GL driver, which
     /// takes seconds on a busy machine: that waits on a blocking thread, never on the async ones
     /// that serve requests.
     async fn renderer(&self) -> Result<RenderThread, JobError> {
@@ -105,92 +117,50 @@ impl RenderPreview {
         project_id: &str,
         object_id: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
-        let limit = self.limits.time_limit;
-        let deadline = std::time::Instant::now() + limit;
-        match tokio::time::timeout(limit, self.draw_until(project_id, object_id, deadline)).await {
-            Ok(drawn) => drawn,
-            Err(_) => Err(too_large(format!(
-                "drawing it took longer than the limit of {} s",
-                limit.as_secs()
-            ))),
-        }
-    }
-
-    async fn draw_until(
-        &self,
-        project_id: &str,
-        object_id: &str,
-        deadline: std::time::Instant,
-    ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
-        let limits = self.limits;
-        let mut rows = previews::object_tree(&self.core, project_id, object_id)
+        let rows = previews::object_tree(&self.core, project_id, object_id)
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?
             .ok_or_else(|| JobError::Permanent("the object is not in the project".into()))?;
-        // Counted as they arrive, so an enormous tree is refused before it is all in memory.
-        let (mut chunks, mut objects, mut bytes) = (Vec::new(), 0usize, 0u64);
+        let reading = Reading::new(self.limits);
+        if let Isolation::Child(child) = &self.isolation {
+            return sandboxed::draw_in_child(child, rows, reading, object_id).await;
+        }
+        let limit = self.limits.time_limit;
+        let deadline = Instant::now() + limit;
+        match tokio::time::timeout(limit, self.draw_here(rows, reading, object_id, deadline)).await
+        {
+            Ok(drawn) => drawn,
+            Err(_) => Err(took_too_long(limit)),
+        }
+    }
+
+    /// Draws in this process: builds the scene on a blocking thread, renders on the GL thread.
+    async fn draw_here(
+        &self,
+        mut rows: Rows,
+        mut reading: Reading,
+        object_id: &str,
+        deadline: Instant,
+    ) -> Result<Vec<(String, Vec<u8>)>, JobError> {
+        let mut chunks = Vec::new();
         while let Some(chunk) = rows
             .try_next()
             .await
             .map_err(|e| JobError::Retry(e.to_string()))?
         {
-            objects += chunk.len();
-            bytes += chunk.iter().map(|(_, json)| json.len() as u64).sum::<u64>();
-            if objects > limits.max_objects {
-                return Err(too_large(format!(
-                    "it has more than {} objects",
-                    limits.max_objects
-                )));
-            }
-            if bytes > limits.max_bytes {
-                return Err(too_large(format!(
-                    "its objects take more than {} MiB",
-                    limits.max_bytes / (1024 * 1024)
-                )));
-            }
+            reading.count(&chunk)?;
             chunks.push(chunk);
         }
-        let root = object_id.to_string();
+        let (root, limits) = (object_id.to_string(), self.limits);
         let scene = tokio::task::spawn_blocking(move || {
-            let mut source = ObjectSource::new();
-            for (_, json) in chunks.iter().flatten() {
-                // A stored object that is not JSON is skipped like any unreadable child.
-                if let Ok(object) = serde_json::from_str(json) {
-                    source.insert(object);
-                }
-            }
-            drop(chunks);
-            let limits = BuildLimits {
-                max_objects: Some(limits.max_objects),
-                max_primitives: Some(limits.max_primitives),
-                deadline: Some(deadline),
-                ..BuildLimits::default()
-            };
-            Scene::build_within(&source, &root, limits)
+            let objects = chunks.iter().flatten().map(|(_, json)| json.as_bytes());
+            scene_of(objects, &root, limits, deadline)
         })
         .await
-        .map_err(|e| JobError::Permanent(format!("building the scene failed: {e}")))?;
-        if let Some(why) = &scene.report.stopped {
-            return Err(too_large(why));
-        }
-        if scene.is_empty() {
-            tracing::info!("the model has no geometry; its preview shows an empty view");
-        }
+        .map_err(|e| JobError::Permanent(format!("building the scene failed: {e}")))??;
         let renderer = self.renderer().await?;
-        let scene = Arc::new(scene);
         let drawn = tokio::task::spawn_blocking(move || {
-            renderer.run(move |headless| -> Result<Vec<(String, Vec<u8>)>, String> {
-                let views = preview_views(&scene, ANGLES, WIDTH as f32 / HEIGHT as f32);
-                let images = headless
-                    .render(&scene, &views, WIDTH, HEIGHT)
-                    .map_err(|e| e.to_string())?;
-                let first = images.first().ok_or("no image was drawn")?.png();
-                let sprite = Image::sprite(&images).ok_or("no image was drawn")?.png();
-                Ok(vec![
-                    (DEFAULT_ANGLE.to_string(), first.map_err(|e| e.to_string())?),
-                    (SPRITE_ANGLE.to_string(), sprite.map_err(|e| e.to_string())?),
-                ])
-            })
+            renderer.run(move |headless| images_of(headless, &scene))
         })
         .await
         .map_err(|e| JobError::Retry(format!("the render task failed: {e}")))?;
@@ -200,6 +170,93 @@ impl RenderPreview {
             Err(e) => Err(JobError::Retry(e.to_string())),
         }
     }
+}
+
+/// Counts a tree's objects and bytes as they arrive, so an enormous tree is refused before it
+/// is all in memory.
+struct Reading {
+    limits: PreviewLimits,
+    objects: usize,
+    bytes: u64,
+}
+
+impl Reading {
+    fn new(limits: PreviewLimits) -> Self {
+        Reading {
+            limits,
+            objects: 0,
+            bytes: 0,
+        }
+    }
+
+    fn count(&mut self, chunk: &[(String, String)]) -> Result<(), JobError> {
+        self.objects += chunk.len();
+        self.bytes += chunk.iter().map(|(_, json)| json.len() as u64).sum::<u64>();
+        if self.objects > self.limits.max_objects {
+            return Err(too_large(format!(
+                "it has more than {} objects",
+                self.limits.max_objects
+            )));
+        }
+        if self.bytes > self.limits.max_bytes {
+            return Err(too_large(format!(
+                "its objects take more than {} MiB",
+                self.limits.max_bytes / (1024 * 1024)
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn took_too_long(limit: Duration) -> JobError {
+    too_large(format!(
+        "drawing it took longer than the limit of {} s",
+        limit.as_secs()
+    ))
+}
+
+/// The scene of the stored objects' JSON under `root`; a model past a limit is too large.
+fn scene_of(
+    objects: impl Iterator<Item = impl AsRef<[u8]>>,
+    root: &str,
+    limits: PreviewLimits,
+    deadline: Instant,
+) -> Result<Scene, JobError> {
+    let mut source = ObjectSource::new();
+    for json in objects {
+        // A stored object that is not JSON is skipped like any unreadable child.
+        if let Ok(object) = serde_json::from_slice(json.as_ref()) {
+            source.insert(object);
+        }
+    }
+    let limits = BuildLimits {
+        max_objects: Some(limits.max_objects),
+        max_primitives: Some(limits.max_primitives),
+        deadline: Some(deadline),
+        ..BuildLimits::default()
+    };
+    let scene = Scene::build_within(&source, root, limits);
+    if let Some(why) = &scene.report.stopped {
+        return Err(too_large(why));
+    }
+    if scene.is_empty() {
+        tracing::info!("the model has no geometry; its preview shows an empty view");
+    }
+    Ok(scene)
+}
+
+/// The preview's PNGs: the first angle, and every angle side by side as a sprite.
+fn images_of(headless: &Headless, scene: &Scene) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let views = preview_views(scene, ANGLES, WIDTH as f32 / HEIGHT as f32);
+    let images = headless
+        .render(scene, &views, WIDTH, HEIGHT)
+        .map_err(|e| e.to_string())?;
+    let first = images.first().ok_or("no image was drawn")?.png();
+    let sprite = Image::sprite(&images).ok_or("no image was drawn")?.png();
+    Ok(vec![
+        (DEFAULT_ANGLE.to_string(), first.map_err(|e| e.to_string())?),
+        (SPRITE_ANGLE.to_string(), sprite.map_err(|e| e.to_string())?),
+    ])
 }
 
 #[async_trait]
