@@ -30,7 +30,54 @@ pub(crate) struct MeshData {
     polygon: Vec<u32>,
 }
 
+/// A box's 12 triangles over its corners, numbered by bits: x is bit 0, y bit 1, z bit 2.
+const BOX_TRIANGLES: [[u32; 3]; 12] = [
+    [0, 2, 1],
+    [1, 2, 3],
+    [4, 5, 6],
+    [5, 7, 6],
+    [0, 1, 4],
+    [1, 5, 4],
+    [2, 6, 3],
+    [3, 6, 7],
+    [0, 4, 2],
+    [2, 4, 6],
+    [1, 3, 5],
+    [3, 7, 5],
+];
+
 impl MeshData {
+    /// Replaces the mesh with its axis-aligned bounding box (its colour given by the
+    /// material); false, leaving it as it is, when it has no more triangles than a box.
+    pub(crate) fn replace_with_bounding_box(&mut self) -> bool {
+        if self.triangles.len() <= BOX_TRIANGLES.len() {
+            return false;
+        }
+        let (mut low, mut high) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+        for point in &self.positions {
+            for axis in 0..3 {
+                low[axis] = low[axis].min(point[axis]);
+                high[axis] = high[axis].max(point[axis]);
+            }
+        }
+        self.positions.clear();
+        for corner in 0..8 {
+            let pick = |axis: usize| {
+                if corner >> axis & 1 == 1 {
+                    high[axis]
+                } else {
+                    low[axis]
+                }
+            };
+            self.positions.push([pick(0), pick(1), pick(2)]);
+        }
+        self.triangles.clear();
+        self.triangles.extend_from_slice(&BOX_TRIANGLES);
+        self.colors.clear();
+        self.normals.clear();
+        true
+    }
+
     /// Reads `mesh`, whose `units` default to `inherited_units`. On error the mesh is to be
     /// skipped whole: a broken index means the sender's data cannot be trusted.
     pub(crate) fn read(

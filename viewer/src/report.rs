@@ -15,6 +15,8 @@ pub struct BuildReport {
     pub cycles: usize,
     /// The first few problems in words, for logs.
     pub messages: Vec<String>,
+    /// Meshes drawn as their bounding boxes, past the build's triangle budget.
+    pub boxed: usize,
     /// Why the build stopped before the end of the model (a size or time limit it was given),
     /// if it did: the scene then holds only what was drawn before.
     pub stopped: Option<String>,

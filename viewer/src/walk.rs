@@ -49,6 +49,9 @@ pub struct BuildLimits {
     pub max_objects: Option<usize>,
     /// Triangles, line segments and points drawn; past it the build stops likewise.
     pub max_primitives: Option<usize>,
+    /// Triangles drawn in full; each mesh that would pass it is drawn as its bounding box
+    /// instead (counted in [`BuildReport::boxed`]), so a huge model still gets a coarse scene.
+    pub triangle_budget: Option<usize>,
     /// When the build stops likewise. Only where the platform has a clock (not in the
     /// browser, where the viewer never sets it).
     pub deadline: Option<std::time::Instant>,
@@ -62,6 +65,7 @@ impl Default for BuildLimits {
             max_instances: 100_000,
             max_objects: None,
             max_primitives: None,
+            triangle_budget: None,
             deadline: None,
         }
     }
@@ -530,6 +534,13 @@ impl<'a> Walker<'a> {
             material
         };
         let drawn = self.mesh.read(self.source, mesh, ctx.units).and_then(|()| {
+            let over_budget = self
+                .limits
+                .triangle_budget
+                .is_some_and(|budget| self.primitives + self.mesh.triangles.len() > budget);
+            if over_budget && self.mesh.replace_with_bounding_box() {
+                self.report.boxed += 1;
+            }
             let triangles = self.mesh.triangles.len();
             self.batches
                 .add_mesh(&mut self.mesh, &ctx.transform, material, owner)

@@ -169,6 +169,26 @@ fn a_build_held_to_limits_stops_there_and_says_why() {
         "the mesh that crossed the limit is the last"
     );
 
+    // Past a triangle budget, each further mesh is its bounding box: the whole model, coarser.
+    let budget = fleck_viewer::BuildLimits {
+        triangle_budget: Some(1_000),
+        ..fleck_viewer::BuildLimits::default()
+    };
+    let coarse = fleck_viewer::Scene::build_within(&source, "root", budget);
+    assert_eq!(coarse.report.stopped, None);
+    assert_eq!(coarse.report.boxed, 40);
+    assert_eq!(coarse.triangle_count(), 10 * 100 + 40 * 12);
+    let world = |scene: &fleck_viewer::Scene| {
+        let bounds = scene.bounds.expect("drawn");
+        let at = |corner: [f32; 3], axis: usize| scene.origin[axis] + f64::from(corner[axis]);
+        (0..3)
+            .map(|axis| (at(bounds.min, axis), at(bounds.max, axis)))
+            .collect::<Vec<_>>()
+    };
+    for (full, boxed) in world(&whole).into_iter().zip(world(&coarse)) {
+        assert!((full.0 - boxed.0).abs() < 1e-3 && (full.1 - boxed.1).abs() < 1e-3);
+    }
+
     let past = std::time::Instant::now();
     let late = fleck_viewer::Scene::build_within(&source, "root", limits(None, None, Some(past)));
     let why = late.report.stopped.clone().expect("stopped");

@@ -43,6 +43,9 @@ pub struct PreviewLimits {
     pub max_bytes: u64,
     /// Triangles, line segments and points drawn.
     pub max_primitives: usize,
+    /// Triangles drawn in full: past it, each further mesh is drawn as its bounding box, so a
+    /// model too large to draw whole still gets a (coarser) preview in reasonable time.
+    pub triangle_budget: usize,
     /// Reading, building and drawing together.
     pub time_limit: Duration,
 }
@@ -53,6 +56,7 @@ impl Default for PreviewLimits {
             max_objects: 1_000_000,
             max_bytes: 1024 * 1024 * 1024,
             max_primitives: 20_000_000,
+            triangle_budget: 2_000_000,
             time_limit: Duration::from_secs(300),
         }
     }
@@ -229,18 +233,26 @@ fn scene_of(
             source.insert(object);
         }
     }
-    let limits = BuildLimits {
+    let build = BuildLimits {
         max_objects: Some(limits.max_objects),
         max_primitives: Some(limits.max_primitives),
+        triangle_budget: Some(limits.triangle_budget),
         deadline: Some(deadline),
         ..BuildLimits::default()
     };
-    let scene = Scene::build_within(&source, root, limits);
+    let scene = Scene::build_within(&source, root, build);
     if let Some(why) = &scene.report.stopped {
         return Err(too_large(why));
     }
     if scene.is_empty() {
         tracing::info!("the model has no geometry; its preview shows an empty view");
+    }
+    if scene.report.boxed > 0 {
+        tracing::info!(
+            boxed = scene.report.boxed,
+            budget = limits.triangle_budget,
+            "the model passes the preview's triangle budget: meshes past it are drawn as boxes"
+        );
     }
     Ok(scene)
 }

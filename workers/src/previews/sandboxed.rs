@@ -20,6 +20,7 @@ struct Request {
     root: String,
     max_objects: usize,
     max_primitives: usize,
+    triangle_budget: usize,
     time_limit_ms: u64,
 }
 
@@ -44,6 +45,7 @@ pub(super) async fn draw_in_child(
         root: root.to_string(),
         max_objects: reading.limits.max_objects,
         max_primitives: reading.limits.max_primitives,
+        triangle_budget: reading.limits.triangle_budget,
         time_limit_ms: limit.as_millis() as u64,
     };
     let talk = |stdin, stdout| async move {
@@ -99,6 +101,7 @@ pub fn serve(input: impl Read, output: impl Write) -> std::io::Result<()> {
     let limits = PreviewLimits {
         max_objects: request.max_objects,
         max_primitives: request.max_primitives,
+        triangle_budget: request.triangle_budget,
         ..PreviewLimits::default()
     };
     // Each object is parsed as it is read, never held twice.
