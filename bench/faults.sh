@@ -66,7 +66,8 @@ svc() { # svc start|stop NAME, in $FAULTS_WORK
         --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
       wait_port "$REDIS_PORT" up ;;
     stop:redis)
-      [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+      # Saved on the way down (as a Redis with persistence would be), so sessions outlive it.
+      redis-cli -p "$REDIS_PORT" shutdown save >/dev/null 2>&1 || true
       wait_port "$REDIS_PORT" down ;;
     start:s3)
       mkdir -p "$dir/data"
