@@ -192,6 +192,20 @@ class Server:
         return [re.sub(r"\x1b\[[0-9;]*m", "", h)[:300] for h in hits[:limit]]
 
 
+def server_latencies(log_path):
+    """Milliseconds of each answered request in a server log, for /graphql and object downloads."""
+    out = {"graphql": [], "download": []}
+    pattern = re.compile(r"method=(\w+) path=(\S+) .*finished processing request latency=(\d+) ms")
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            m = pattern.search(re.sub(r"\x1b\[[0-9;]*m", "", line))
+            if m and m.group(2) == "/graphql":
+                out["graphql"].append(int(m.group(3)))
+            elif m and m.group(1) == "GET" and m.group(2).startswith("/objects/"):
+                out["download"].append(int(m.group(3)))
+    return out
+
+
 class Account:
     """A user with a token, a project and a model on `url`."""
 
@@ -517,6 +531,10 @@ def case_readers(args, backend, seconds=60, graphql_threads=32, download_threads
                      "p99_ms": pct(lat, 0.99), "errors": sum(1 for r in w if not ok(r[2])),
                      "statuses": counts(w)}
     out["download"]["gzip_mb_per_s"] = round(sum(wire) / seconds / 1e6, 1)
+    # The server's own view (its request log: until the answer's head for a streamed download),
+    # apart from the client's threads, which share the machine's cores with it.
+    for kind, lat in server_latencies(server.log_path).items():
+        out[kind]["server_p50_ms"], out[kind]["server_p99_ms"] = pct(lat, 0.5), pct(lat, 0.99)
     out["peak_rss_mb"] = server.hwm_mb()
     server.stop()
     out["pass"] = (out["graphql"]["errors"] == 0 and out["download"]["errors"] == 0
@@ -889,6 +907,7 @@ def hostile_import(args, backend, kind, payload, observe_s=90):
         "liveness_probes": len(probes), "liveness_failed": sum(1 for p in probes if p[1] != 200),
         "liveness_p50_ms": pct(lat, 0.5), "liveness_max_ms": round(max(lat, default=0)),
         "sigterm_exit_code": code, "sigterm_exit_s": exit_s,
+        "jobs_handed_back": server.log_lines("handing the job back"),
     }
     result["pass"] = (peak < 1024 and status in (2, 3) and result["liveness_failed"] == 0
                       and result["liveness_max_ms"] < 100 and code == 0 and exit_s <= 16)
@@ -931,7 +950,7 @@ def rows_of(name, backend, r):
         g, d = r["graphql"], r["download"]
         return [(name, backend,
                  f"{r['readers']} readers × {r['seconds']} s: GraphQL {g['per_s']} req/s p50 {g['p50_ms']} ms "
-                 f"p99 {g['p99_ms']} ms, errors {g['errors']}; tree downloads {d['per_s']} req/s "
+                 f"p99 {g['p99_ms']} ms (server's log: p50 {g.get('server_p50_ms')} ms), errors {g['errors']}; tree downloads {d['per_s']} req/s "
                  f"({d['gzip_mb_per_s']} MB/s gzipped) p50 {d['p50_ms']} ms p99 {d['p99_ms']} ms, "
                  f"errors {d['errors']}; peak RSS {r['peak_rss_mb']} MB", v)]
     if name == "sigterm":
@@ -1004,6 +1023,7 @@ def main(argv=None):
                 continue
             log(f"==> {name} on {backend}")
             t0 = time.monotonic()
+            load_before = os.getloadavg()[0]
             try:
                 result = globals()[f"case_{name}"](args, backend)
             except Exception as e:  # noqa: BLE001 - a case that cannot run is a failed case
@@ -1012,6 +1032,8 @@ def main(argv=None):
                 traceback.print_exc()
                 result = {"error": f"{type(e).__name__}: {e}"[:300], "pass": False}
             result["case_s"] = round(time.monotonic() - t0, 1)
+            # The machine's load (1-minute average) around the case: other work shares its cores.
+            result["load_before"], result["load_after"] = round(load_before, 2), round(os.getloadavg()[0], 2)
             with open(os.path.join(args.results, f"{name}-{backend}.json"), "w") as f:
                 json.dump(result, f, indent=2)
             log(json.dumps(result, indent=1)[:3000])
