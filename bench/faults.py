@@ -84,6 +84,11 @@ def pct(values, q):
 # --------------------------------------------------------------------------------------------
 
 
+def free_gb(path):
+    st = os.statvfs(path)
+    return round(st.f_bavail * st.f_frsize / 1e9, 1)
+
+
 def free_port():
     import socket
 
@@ -99,6 +104,11 @@ def svc(action, name):
 
 
 def psql(sql):
+    # The throwaway PostgreSQL may still be recovering from an earlier case (or a full disk).
+    for _ in range(120):
+        if subprocess.run(["pg_isready", "-q", "-d", os.environ["FAULTS_PG_URL"]]).returncode == 0:
+            break
+        time.sleep(0.5)
     subprocess.run(["psql", os.environ["FAULTS_PG_URL"], "-qAtc", sql], check=True,
                    stdout=subprocess.DEVNULL)
 
@@ -591,9 +601,10 @@ def case_sigterm(args, backend, megabytes=20, trickle_s=4.0):
         server.proc.wait()
     t.join()
     server.hwm_mb()
-    whole = None
+    whole = upload_error = None
     if result.get("status") == 201:
-        blob_id = json.loads(result["answer"])["uploadResults"][0]["blobId"]
+        answer = json.loads(result["answer"])["uploadResults"][0]
+        blob_id, upload_error = answer["blobId"], answer.get("uploadError")
         server.start()
         r = acct.session.get(f"{server.url}/api/stream/{acct.project}/blob/{blob_id}", timeout=60)
         whole = r.status_code == 200 and len(r.content) == megabytes << 20
@@ -601,8 +612,9 @@ def case_sigterm(args, backend, megabytes=20, trickle_s=4.0):
     return {
         "upload_mb": megabytes, "upload_status": result.get("status"), "upload_s": result.get("upload_s"),
         "readiness_after_sigterm": readiness, "exit_code": code, "exit_s_after_sigterm": exit_s,
-        "shutdown_timeout_s": 15, "file_whole_after_restart": whole, "peak_rss_mb": server.hwm_mb(),
-        "pass": result.get("status") == 201 and code == 0 and exit_s <= 15 and whole is True,
+        "shutdown_timeout_s": 15, "upload_error": upload_error, "file_whole_after_restart": whole,
+        "peak_rss_mb": server.hwm_mb(),
+        "pass": result.get("status") == 201 and not upload_error and code == 0 and exit_s <= 15 and whole is True,
     }
 
 
@@ -955,8 +967,9 @@ def rows_of(name, backend, r):
                  f"errors {d['errors']}; peak RSS {r['peak_rss_mb']} MB", v)]
     if name == "sigterm":
         return [(name, backend,
-                 f"{r['upload_mb']} MB upload answered {r['upload_status']} after {r['upload_s']} s; readiness "
-                 f"0.3 s after SIGTERM: {r['readiness_after_sigterm'][:40]}; exit {r['exit_code']} "
+                 f"{r['upload_mb']} MB upload answered {r['upload_status']} after {r['upload_s']} s"
+                 f"{'' if not r.get('upload_error') else ' with uploadError ' + repr(r['upload_error'][:80])}"
+                 f"; readiness 0.3 s after SIGTERM: {r['readiness_after_sigterm'][:40]}; exit {r['exit_code']} "
                  f"{r['exit_s_after_sigterm']} s after SIGTERM (timeout {r['shutdown_timeout_s']} s); "
                  f"file whole after restart: {r['file_whole_after_restart']}", v)]
     if name in ("postgres", "redis", "s3"):
@@ -1024,6 +1037,7 @@ def main(argv=None):
             log(f"==> {name} on {backend}")
             t0 = time.monotonic()
             load_before = os.getloadavg()[0]
+            disk_before = free_gb(args.results)
             try:
                 result = globals()[f"case_{name}"](args, backend)
             except Exception as e:  # noqa: BLE001 - a case that cannot run is a failed case
@@ -1034,6 +1048,8 @@ def main(argv=None):
             result["case_s"] = round(time.monotonic() - t0, 1)
             # The machine's load (1-minute average) around the case: other work shares its cores.
             result["load_before"], result["load_after"] = round(load_before, 2), round(os.getloadavg()[0], 2)
+            # Free disk around the case (the disk is shared too; a full one fails writes).
+            result["disk_free_gb_before"], result["disk_free_gb_after"] = disk_before, free_gb(args.results)
             with open(os.path.join(args.results, f"{name}-{backend}.json"), "w") as f:
                 json.dump(result, f, indent=2)
             log(json.dumps(result, indent=1)[:3000])
