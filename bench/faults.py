@@ -912,7 +912,7 @@ def hostile_import(args, backend, kind, payload, observe_s=90):
             server.proc.wait()
     lat = [p[0] for p in probes]
     result = {
-        "file_mb": round(len(payload) / 1e6, 1), "import_status": {2: "converted", 3: "failed"}.get(status, "unfinished"),
+        "file_mb": round(len(payload) / 1e6, 1), "file_bytes": len(payload), "import_status": {2: "converted", 3: "failed"}.get(status, "unfinished"),
         "import_message": (message or "")[:200], "import_s": import_s, "observed_s": observe_s,
         "peak_rss_mb": peak, "peak_rss_until_import_ended_mb": rss_at_import,
         "killed_by_suite_over_4gb": killed,
@@ -987,7 +987,7 @@ def rows_of(name, backend, r):
         for kind in ("gltf", "obj"):
             x = r[kind]
             out.append((f"hostile {kind}", backend,
-                        f"{x['file_mb']} MB: import {x['import_status']} after {x['import_s']} s "
+                        f"{x['file_mb'] or '< 0.1'} MB: import {x['import_status']} after {x['import_s']} s "
                         f"({x['import_message'][:90]!r}); peak RSS {x['peak_rss_mb']} MB "
                         f"({x.get('peak_rss_until_import_ended_mb')} MB until the import ended)"
                         f"{' (killed by the suite at 4 GB)' if x['killed_by_suite_over_4gb'] else ''}; "
