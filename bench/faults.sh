@@ -4,7 +4,7 @@
 # load, 32 SQLite writers, 64 readers, SIGTERM during a 20 MB upload, hostile glTF/OBJ imports —
 # then prints one markdown table of what each fault cost (bench/faults.py does the work).
 #
-#   bench/faults.sh                       every case, both backend sets (about 10 minutes)
+#   bench/faults.sh                       every case, both backend sets (about 7 minutes)
 #   bench/faults.sh kill9 redis           only these cases
 #
 # Cases: kill9 writers readers sigterm postgres redis s3 hostile (see bench/faults.py).
