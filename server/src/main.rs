@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(cli.run());
     // A render or conversion still running on a blocking thread is abandoned, not waited for:
     // once the server has stopped, the process exits.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

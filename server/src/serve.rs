@@ -46,6 +46,16 @@ pub async fn serve(
         ))
     });
 
+    // One deadline for the whole stop, counted from when shutdown begins: requests and jobs
+    // share it, rather than jobs getting a fresh timeout after the requests' drain.
+    let stop_by = tokio::spawn({
+        let (shutdown, timeout) = (shutdown.clone(), options.shutdown_timeout);
+        async move {
+            shutdown.cancelled().await;
+            tokio::time::Instant::now() + timeout
+        }
+    });
+
     tracing::info!(address = %options.bind, public_url = %core.config.public_url, "serving");
     let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
@@ -61,10 +71,10 @@ pub async fn serve(
         let _ = monitor.await;
     }
     if let Some(workers) = workers {
-        if tokio::time::timeout(options.shutdown_timeout, workers)
+        let stop_by = stop_by
             .await
-            .is_err()
-        {
+            .unwrap_or_else(|_| tokio::time::Instant::now());
+        if tokio::time::timeout_at(stop_by, workers).await.is_err() {
             tracing::warn!("workers did not stop within the shutdown timeout");
         }
     }
@@ -114,7 +124,10 @@ fn worker_options(options: &ServerOptions) -> WorkerOptions {
         concurrency: options.worker_concurrency,
         slots: options.worker_slots.clone(),
         lease: options.job_lease,
-        shutdown_grace: options.shutdown_timeout,
+        // A second of the shutdown timeout is left to hand unfinished jobs back.
+        shutdown_grace: options
+            .shutdown_timeout
+            .saturating_sub(Duration::from_secs(1)),
         ..WorkerOptions::default()
     }
 }

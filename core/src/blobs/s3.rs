@@ -38,9 +38,15 @@ fn client(config: &S3Config, endpoint: &str) -> Client {
         None,
         "fleck-config",
     );
+    // A healthy S3 answers a connection in milliseconds: a down one is told quickly, and its
+    // refused connections are retried briefly, so a request waits under a second before its 503.
     let timeouts = aws_sdk_s3::config::timeout::TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(Duration::from_secs(1))
         .build();
+    let retries = aws_sdk_s3::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(50))
+        .with_max_backoff(Duration::from_millis(400));
     let conf = aws_sdk_s3::config::Builder::new()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
@@ -48,6 +54,7 @@ fn client(config: &S3Config, endpoint: &str) -> Client {
         .credentials_provider(credentials)
         .force_path_style(true)
         .timeout_config(timeouts)
+        .retry_config(retries)
         // Slow clients uploading through us must not be mistaken for a stalled stream.
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .build();

@@ -73,10 +73,16 @@ pub async fn upload(
         Err(e) => {
             tracing::warn!(error = %e, file = file_name, "attachment upload failed");
             attachment.status = UploadStatus::Failed;
-            attachment.upload_error = Some(match e {
-                Error::Backend { cause, .. } => cause.to_string(),
-                other => other.to_string(),
+            attachment.upload_error = Some(match &e {
+                // The store's own failure is the server's to log, not the client's to read.
+                Error::Backend { .. } => "the file could not be stored".to_string(),
+                refused => refused.to_string(),
             });
+            if e.is_unavailable() {
+                // Storage is down: the client is told so (503) and may try again later.
+                core.projects.save_attachment(&attachment).await?;
+                return Err(e);
+            }
         }
     }
     core.projects.save_attachment(&attachment).await?;

@@ -96,6 +96,9 @@ pub struct Bounds {
 /// a gigabyte of objects at most, and far above any real file's.
 pub const DEFAULT_GEOMETRY_LIMIT: usize = 30_000_000;
 
+/// The most objects one file may convert into.
+pub const MAX_OBJECTS: usize = 1_000_000;
+
 impl Bounds {
     pub fn after(limit: Duration) -> Self {
         Bounds {
@@ -118,8 +121,15 @@ impl Bounds {
         }
     }
 
-    /// An error once `objects` hold more geometry than the limit.
+    /// An error once `objects` hold more geometry than the limit, or more objects than any
+    /// real file converts into (a glTF whose reused nodes unfold into millions of tiny meshes).
     pub fn check_geometry(&self, objects: &Objects) -> Result<(), Failure> {
+        if objects.list.len() > MAX_OBJECTS {
+            return Err(Failure(format!(
+                "The model unfolds into more than {} million objects; shared parts may be placed too many times.",
+                MAX_OBJECTS / 1_000_000
+            )));
+        }
         if objects.geometry_numbers() > self.geometry {
             return Err(Failure(format!(
                 "The model unfolds into more geometry than an import may hold ({} million vertex coordinates and face entries); shared parts may be placed too many times.",

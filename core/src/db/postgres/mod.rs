@@ -14,6 +14,11 @@ use crate::error::{Context, Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// Longest a query waits for a connection. While PostgreSQL is down, every new connection is
+/// refused and the pool keeps retrying until this passes: it is what a request waits before
+/// its 503, so it is short; a healthy pool hands out connections in milliseconds.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
+
 pub struct PgDb {
     pool: PgPool,
 }
@@ -36,7 +41,7 @@ impl PgDb {
         let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
             .context(|| format!("cannot connect to PostgreSQL at {shown}"))?;
