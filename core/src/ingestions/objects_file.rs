@@ -262,7 +262,7 @@ async fn hand_on(
 }
 
 /// `id<TAB>speckle_type<TAB>json`, the id and type matching the JSON's.
-fn parse_line(text: &str, max_object_bytes: usize) -> std::result::Result<NewObject, String> {
+pub fn parse_line(text: &str, max_object_bytes: usize) -> std::result::Result<NewObject, String> {
     let mut parts = text.splitn(3, '\t');
     let (Some(id), Some(_speckle_type), Some(json)) = (parts.next(), parts.next(), parts.next())
     else {

@@ -77,6 +77,9 @@ const GL_VARIABLES: [&str; 6] = [
     "LD_LIBRARY_PATH",
 ];
 
+/// How much lower a child's scheduling priority is than the server's.
+const NICENESS: libc::c_int = 10;
+
 /// What a child wrote to stderr that is kept for the log: its last few kilobytes.
 const STDERR_KEPT: usize = 8 * 1024;
 
@@ -103,10 +106,14 @@ impl ChildLimits {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let (memory, cpu) = (self.memory, self.cpu.as_secs().max(1));
-        // SAFETY: runs in the forked child before exec and calls only setrlimit, which is
-        // async-signal-safe; it allocates nothing and takes no lock.
+        // SAFETY: runs in the forked child before exec and calls only setrlimit and
+        // setpriority, which are async-signal-safe; it allocates nothing and takes no lock.
         unsafe {
             command.pre_exec(move || {
+                // Conversions and renders yield the processor to the server's requests.
+                if libc::setpriority(libc::PRIO_PROCESS, 0, NICENESS) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 limit(libc::RLIMIT_AS, memory, memory)?;
                 // SIGXCPU at the soft limit ends it; SIGKILL at the hard one if it is ignored.
                 limit(libc::RLIMIT_CPU, cpu, cpu + 5)?;
