@@ -68,6 +68,24 @@ function pixels(page) {
   });
 }
 
+/** Pixels of the canvas in the legend's first colour (orange), however lit. */
+function orangePixels(page) {
+  return page.evaluate(() => {
+    const source = document.querySelector('canvas.viewer-canvas');
+    const copy = document.createElement('canvas');
+    copy.width = source.width; copy.height = source.height;
+    const context = copy.getContext('2d');
+    context.drawImage(source, 0, 0);
+    const { data } = context.getImageData(0, 0, copy.width, copy.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+      if (r > 120 && g > r * 0.3 && g < r * 0.7 && b < r * 0.35) count++;
+    }
+    return count;
+  });
+}
+
 test('a reviewer uploads a two-storey IFC file and the view fills the screen', async () => {
   const { page, errors } = await openPage(browser);
   await page.setViewportSize(DESKTOP);
@@ -292,6 +310,40 @@ test('finding walls by a property value and isolating the results', async () => 
   await page.setViewportSize(PHONE);
   await frames(page);
   await screenshot(page, 'review-390-find');
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
+test('colouring the model by a property value, with a legend that isolates a value', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  await page.getByRole('tab', { name: 'Find' }).click();
+  await page.getByLabel('Colour by property').fill('FireRating');
+  await page.getByRole('button', { name: 'Colour', exact: true }).click();
+  const legend = page.locator('.legend[data-bands]');
+  await legend.waitFor();
+  const bands = await legend.locator('.legend-band').evaluateAll((buttons) =>
+    buttons.map((b) => [b.dataset.value, b.querySelector('.band-count').textContent]));
+  // Four walls on each floor; every other element has no fire rating.
+  assert.deepEqual(bands.slice(0, 2), [['REI 30', '4 elements'], ['REI 60', '4 elements']]);
+  assert.equal(bands[2][0], 'No value');
+  await frames(page);
+  const orange = await orangePixels(page);
+  assert.ok(orange > 1000, `the most common rating's walls are drawn orange (${orange} pixels)`);
+  await screenshot(page, 'review-1920-colour-by');
+  // The legend isolates one value's walls: the upper floor's only.
+  await legend.getByRole('button', { name: /REI 60/ }).click();
+  await frames(page);
+  assert.equal(await legend.getByRole('button', { name: /REI 60/ }).getAttribute('aria-pressed'), 'true');
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  await screenshot(page, 'review-390-colour-by');
+  await page.setViewportSize(DESKTOP);
+  await legend.getByRole('button', { name: /REI 60/ }).click();
+  await legend.getByRole('button', { name: 'Clear colours' }).click();
+  await legend.waitFor({ state: 'detached' });
+  await frames(page);
+  assert.ok(await orangePixels(page) < 50, 'the walls are drawn in their own materials again');
   assert.deepEqual(realErrors(errors), []);
   await page.context().close();
 });

@@ -87,6 +87,7 @@ impl Controls {
     ) {
     }
     pub fn end_comparison(&self) {}
+    pub fn paint(&self, _paint: Option<Paint>) {}
     pub fn screen_position(&self, _point: [f32; 3]) -> Option<(f64, f64)> {
         None
     }
@@ -418,7 +419,12 @@ impl Controls {
 
     /// Draws the shown version in its own materials again.
     pub fn end_comparison(&self) {
-        self.with(|live| live.viewer.compare(None, None));
+        self.paint(None);
+    }
+
+    /// Draws every object of the shown version in its paint, or in its own materials (`None`).
+    pub fn paint(&self, paint: Option<Paint>) {
+        self.with(|live| live.viewer.compare(paint, None));
     }
 
     pub fn screen_position(&self, point: [f32; 3]) -> Option<(f64, f64)> {

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::colour::ColourBy;
 use super::controls::Controls;
 use super::visibility::{Shown, TreeEntry};
 use crate::pages::shared::counted;
@@ -56,7 +57,7 @@ impl Query {
 }
 
 /// Lower case without spaces.
-fn loose(text: &str) -> String {
+pub(super) fn loose(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_whitespace())
         .flat_map(char::to_lowercase)
@@ -139,6 +140,7 @@ pub fn Find(
                 </div>
             }
         })}
+        <ColourBy controls entries shown />
     }
 }
 

@@ -6,6 +6,7 @@
 //! the open thread) lives in the address, so a copied link reopens it.
 //! Everything here runs after hydration; the server renders the frame and a loading message.
 
+mod colour;
 mod comments;
 mod compare;
 mod controls;
