@@ -36,6 +36,8 @@ pub struct TokenSummary {
 pub struct ScopeChoice {
     pub name: String,
     pub description: String,
+    /// Among the scopes the desktop connectors need.
+    pub for_connectors: bool,
 }
 
 /// The user's tokens, the scopes new ones may have, and a token created by a plain form post
@@ -244,6 +246,7 @@ pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
         .map(|s| ScopeChoice {
             name: s.name().to_string(),
             description: s.description().to_string(),
+            for_connectors: fleck_core::auth::apps::CONNECTOR_SCOPES.contains(&s),
         })
         .collect();
     Ok(Tokens {

@@ -152,12 +152,16 @@ test('a version sent with specklepy shows in the model list, and its token is re
   await screenshot(page, 'profile-avatar');
 
   await page.locator('#token-name').fill('specklepy in the browser tests');
-  for (const scope of ['streams:read', 'streams:write', 'profile:read']) {
-    await page.locator(`#scope-${scope.replace(':', '-')}`).check();
-  }
+  // The connector preset ticks what a connector needs, and only that.
+  await page.locator('#scope-profile-write').check();
+  await page.getByRole('button', { name: 'For connectors' }).click();
+  const ticked = await page.locator('input[name="scopes[]"]:checked').evaluateAll((boxes) => boxes.map((b) => b.value));
+  assert.deepEqual(ticked.sort(), ['profile:email', 'profile:read', 'streams:read', 'streams:write', 'users:read']);
   await page.getByRole('button', { name: 'Create token' }).click();
   const token = await page.locator('#new-token').inputValue();
   assert.ok(token.length > 20, 'the new token is shown once');
+  await page.getByRole('button', { name: 'Copy the token' }).click();
+  await page.locator('.token-copy .copy', { hasText: '✓' }).waitFor();
   await screenshot(page, 'profile-token-created');
 
   // specklepy sends three boxes to the project's main model, as a connector would.
@@ -342,7 +346,7 @@ test('a server admin sees the statistics and changes a user\'s server role', asy
   const refused = await page.goto(`${BASE_URL}/admin`);
   assert.equal(refused.status(), 403);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await page.locator('.account').getByRole('link', { name: 'Sign in' }).waitFor();
 
   await page.goto(`${BASE_URL}/authn/login`);
   await page.getByLabel('E-mail address').fill(ADMIN_EMAIL);

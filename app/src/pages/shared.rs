@@ -168,6 +168,41 @@ pub fn day(at: &str) -> impl IntoView {
     view! { <time datetime=at.to_string()>{date}</time> }
 }
 
+/// Puts `text` on the clipboard (the browser may refuse outside a secure page; the text stays
+/// selectable where it is shown then).
+#[cfg(feature = "hydrate")]
+pub fn copy_text(text: &str) {
+    let _ = window().navigator().clipboard().write_text(text);
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn copy_text(_text: &str) {}
+
+/// Two overlapping sheets: the usual sign for "copy", drawn so no font needs to have it.
+pub fn copy_icon() -> impl IntoView {
+    view! {
+        <svg class="copy-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <rect x="5" y="5" width="9" height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.5" />
+            <path d="M3 11V3.5A1.5 1.5 0 0 1 4.5 2H11" fill="none" stroke="currentColor" stroke-width="1.5" />
+        </svg>
+    }
+}
+
+/// A button that copies `text` and says so with a tick.
+#[component]
+pub fn CopyButton(text: String, label: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    view! {
+        <button type="button" class="copy" aria-label=label title="Copy"
+            on:click=move |_| {
+                copy_text(&text);
+                copied.set(true);
+            }>
+            {move || if copied.get() { view! { <span>"✓"</span> }.into_any() } else { copy_icon().into_any() }}
+        </button>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::counted;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::account::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
 use crate::pages::auth::{error_text, FormError};
-use crate::pages::shared::{day, on_success, Confirm, Done, Fetched};
+use crate::pages::shared::{day, on_success, Confirm, CopyButton, Done, Fetched};
 
 /// The lifespan preselected for new tokens, in days.
 const DEFAULT_LIFESPAN: Option<u32> = Some(30);
@@ -74,7 +74,10 @@ fn NewToken(token: String) -> impl IntoView {
     view! {
         <div class="notice ok new-token" role="status">
             <label for="new-token">"Your new token"</label>
-            <input id="new-token" type="text" readonly value=token aria-describedby="new-token-hint" />
+            <div class="token-copy">
+                <input id="new-token" type="text" readonly value=token.clone() aria-describedby="new-token-hint" />
+                <CopyButton text=token label="Copy the token".to_string() />
+            </div>
             <p id="new-token-hint">"Copy it now: it will not be shown again."</p>
         </div>
     }
@@ -151,17 +154,29 @@ fn TokenRow(token: TokenSummary, revoke: ServerAction<RevokeToken>) -> impl Into
 /// Name, scopes (those core offers for personal tokens) and lifespan of a new token.
 #[component]
 fn NewTokenFields(scopes: Vec<ScopeChoice>) -> impl IntoView {
+    // Counts uses of the connector preset: each ticks exactly the connectors' scopes.
+    let preset = RwSignal::new(0u32);
     view! {
         <label for="token-name">"Name"</label>
         <input id="token-name" type="text" name="name" required maxlength="512" aria-describedby="token-name-hint" />
         <p id="token-name-hint" class="hint">"Say what uses it, so you recognize it later."</p>
         <fieldset class="scope-choices">
             <legend>"Scopes"</legend>
+            <p>
+                <button type="button" class="button small secondary" aria-describedby="connector-preset-hint"
+                    on:click=move |_| preset.update(|n| *n += 1)>
+                    "For connectors"
+                </button>
+                <span id="connector-preset-hint" class="hint">" Ticks what the Revit, Rhino, Blender and other desktop connectors need."</span>
+            </p>
             {scopes.into_iter().map(|scope| {
                 let id = format!("scope-{}", scope.name.replace(':', "-"));
+                let for_connectors = scope.for_connectors;
                 view! {
                     <div class="check">
-                        <input type="checkbox" id=id.clone() name="scopes[]" value=scope.name.clone() />
+                        <input type="checkbox" id=id.clone() name="scopes[]" value=scope.name.clone()
+                            data-connector=for_connectors.to_string()
+                            prop:checked=move || { preset.get() > 0 && for_connectors } />
                         <label for=id>
                             <code>{scope.name}</code>
                             <span class="hint">{format!(" {}", scope.description)}</span>

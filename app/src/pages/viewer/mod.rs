@@ -356,7 +356,7 @@ pub fn ModelViewer(
         };
         keep_in_address(&link);
         let href = current_address();
-        properties::copy_text(&href);
+        crate::pages::shared::copy_text(&href);
         link_copied.set(Some(href));
     };
     let camera_button = move |label: &'static str, name: &'static str| {

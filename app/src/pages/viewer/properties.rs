@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use fleck_viewer::properties::{PropertyGroup, ELEMENT_GROUP, INTERNAL_GROUP};
 
+use crate::pages::shared::{copy_icon, copy_text};
 use crate::projects::changes::PropertyRow;
 
 use super::visibility::Shown;
@@ -137,23 +138,3 @@ fn Group(group: PropertyGroup, copied: RwSignal<Option<(String, String)>>) -> im
         </details>
     }
 }
-
-/// Two overlapping sheets: the usual sign for "copy", drawn so no font needs to have it.
-fn copy_icon() -> impl IntoView {
-    view! {
-        <svg class="copy-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
-            <rect x="5" y="5" width="9" height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.5" />
-            <path d="M3 11V3.5A1.5 1.5 0 0 1 4.5 2H11" fill="none" stroke="currentColor" stroke-width="1.5" />
-        </svg>
-    }
-}
-
-/// Puts `text` on the clipboard (the browser may refuse outside a secure page; the value stays
-/// selectable in the panel then).
-#[cfg(feature = "hydrate")]
-pub fn copy_text(text: &str) {
-    let _ = window().navigator().clipboard().write_text(text);
-}
-
-#[cfg(not(feature = "hydrate"))]
-pub fn copy_text(_text: &str) {}

@@ -11,7 +11,8 @@ pub use service::*;
 pub const WEB_APP: &str = "spklwebapp";
 
 /// What desktop connectors get: read and write data, read the profile, find and invite users.
-const CONNECTOR_SCOPES: &[Scope] = &[
+/// Also what the "For connectors" preset of personal tokens ticks.
+pub const CONNECTOR_SCOPES: &[Scope] = &[
     Scope::StreamsRead,
     Scope::StreamsWrite,
     Scope::ProfileRead,
