@@ -166,6 +166,10 @@ test('a picked wall shows every property readable, grouped by set, identifiers l
   assert.ok(groups.includes('Pset_WallCommon') && groups.includes('Qto_WallBaseQuantities'), groups.join(', '));
   const fire = panel.locator('[data-group="Pset_WallCommon"] tr[data-property="FireRating"] .property-value');
   assert.equal(await fire.innerText(), 'REI 60');
+  // Quantities carry the project's units (millimetres and cubic metres in this file).
+  const quantity = (name) => panel.locator(`[data-group="Qto_WallBaseQuantities"] tr[data-property="${name}"] .property-value`).innerText();
+  assert.equal(await quantity('Length'), '10000 mm');
+  assert.equal(await quantity('NetVolume'), '5.6 m³');
   // At 1280×800 every open value cell is at least 80 px wide and every name and value shows whole.
   const cells = await panel.locator('details[open] .property-table tr').evaluateAll((rows) => rows.map((row) => {
     const [name, value] = [row.querySelector('th'), row.querySelector('td')];

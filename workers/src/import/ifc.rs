@@ -62,6 +62,8 @@ struct Reader<'a> {
     /// Elements whose shape the kernel could not make, by IFC type.
     skipped: BTreeMap<String, usize>,
     elements: usize,
+    /// The project's unit symbols by IFC unit type (`LENGTHUNIT` → `mm`), for quantities.
+    units: HashMap<String, String>,
 }
 
 pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Failure> {
@@ -166,6 +168,7 @@ pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Fa
     }
     bounds.check()?;
     let router = GeometryRouter::with_units(bytes, &mut decoder);
+    let units = project_units(&mut decoder, project);
     let mut reader = Reader {
         decoder,
         router,
@@ -175,6 +178,7 @@ pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Fa
         bounds,
         skipped: BTreeMap::new(),
         elements: 0,
+        units,
     };
     let tree = reader.node(project, 0)?;
     if reader.elements == 0 {
@@ -362,6 +366,14 @@ impl Reader<'_> {
                     member.get(2)
                 };
                 if let Some(value) = value.and_then(plain) {
+                    // A quantity is a measure in its own unit or the project's: shown with it.
+                    let units = quantities.then(|| self.quantity_units(&member)).flatten();
+                    let value = match units {
+                        Some(units) if value.is_number() => {
+                            json!({ "value": value, "units": units })
+                        }
+                        _ => value,
+                    };
                     values.insert(name.to_string(), value);
                 }
             }
@@ -375,6 +387,22 @@ impl Reader<'_> {
                 }
             }
         }
+    }
+
+    /// The symbol of a quantity's unit: its own (attribute 2), else the project's for its kind.
+    fn quantity_units(&mut self, quantity: &DecodedEntity) -> Option<String> {
+        if let Some(unit) = quantity.get_ref(2) {
+            return unit_symbol(&mut self.decoder, unit).map(|(_, symbol)| symbol);
+        }
+        let kind = match quantity.ifc_type {
+            IfcType::IfcQuantityLength => "LENGTHUNIT",
+            IfcType::IfcQuantityArea => "AREAUNIT",
+            IfcType::IfcQuantityVolume => "VOLUMEUNIT",
+            IfcType::IfcQuantityWeight => "MASSUNIT",
+            IfcType::IfcQuantityTime => "TIMEUNIT",
+            _ => return None,
+        };
+        self.units.get(kind).cloned()
     }
 
     /// The IfcMaterials associated with the element, or else with its type.
@@ -587,6 +615,89 @@ fn plain(value: &AttributeValue) -> Option<Value> {
     }
 }
 
+/// The symbols of the units the project assigns (its `UnitsInContext`), by IFC unit type.
+fn project_units(decoder: &mut EntityDecoder, project: u32) -> HashMap<String, String> {
+    let assignment = decoder
+        .decode_by_id(project)
+        .ok()
+        .and_then(|p| p.get_ref(8));
+    let units = assignment
+        .and_then(|a| decoder.decode_by_id(a).ok())
+        .and_then(|a| a.get_refs(0))
+        .unwrap_or_default();
+    units
+        .into_iter()
+        .filter_map(|unit| unit_symbol(decoder, unit))
+        .collect()
+}
+
+/// An IfcSIUnit's or IfcConversionBasedUnit's type (`AREAUNIT`) and symbol (`m²`); `None` for
+/// units with no short symbol.
+fn unit_symbol(decoder: &mut EntityDecoder, id: u32) -> Option<(String, String)> {
+    let unit = decoder.decode_by_id(id).ok()?;
+    let enumeration = |index: usize| match unit.get(index) {
+        Some(AttributeValue::Enum(e)) => Some(e.trim_matches('.').to_string()),
+        _ => None,
+    };
+    let kind = enumeration(1)?;
+    let symbol = if unit.ifc_type == IfcType::IfcSIUnit {
+        si_symbol(enumeration(2).as_deref(), &enumeration(3)?)?
+    } else if unit.ifc_type.is_subtype_of(IfcType::IfcConversionBasedUnit)
+        || unit.ifc_type == IfcType::IfcConversionBasedUnit
+    {
+        named_symbol(unit.get_string(2)?)?
+    } else {
+        return None;
+    };
+    Some((kind, symbol))
+}
+
+/// `MILLI` `METRE` → `mm`, `SQUARE_METRE` → `m²`.
+fn si_symbol(prefix: Option<&str>, name: &str) -> Option<String> {
+    let prefix = match prefix {
+        None => "",
+        Some("KILO") => "k",
+        Some("HECTO") => "h",
+        Some("DECA") => "da",
+        Some("DECI") => "d",
+        Some("CENTI") => "c",
+        Some("MILLI") => "m",
+        Some("MICRO") => "µ",
+        Some(_) => return None,
+    };
+    let (base, power) = match name {
+        "METRE" => ("m", ""),
+        "SQUARE_METRE" => ("m", "²"),
+        "CUBIC_METRE" => ("m", "³"),
+        "GRAM" => ("g", ""),
+        "SECOND" => ("s", ""),
+        _ => return None,
+    };
+    Some(format!("{prefix}{base}{power}"))
+}
+
+/// Imperial units by their usual IFC names (`square foot` → `ft²`).
+fn named_symbol(name: &str) -> Option<String> {
+    let symbol = match name.trim().to_lowercase().replace('_', " ").as_str() {
+        "inch" => "in",
+        "foot" => "ft",
+        "yard" => "yd",
+        "mile" => "mi",
+        "square inch" => "in²",
+        "square foot" => "ft²",
+        "square yard" => "yd²",
+        "acre" => "ac",
+        "cubic inch" => "in³",
+        "cubic foot" => "ft³",
+        "cubic yard" => "yd³",
+        "gallon" | "gallon us" => "gal",
+        "pound" => "lb",
+        "ton uk" | "ton us" => "t",
+        _ => return None,
+    };
+    Some(symbol.to_string())
+}
+
 /// Colours by element type, as IFC viewers commonly show them when a file has no styles.
 fn colour_of(readable: &str) -> Rgba {
     match readable {
@@ -724,8 +835,23 @@ mod tests {
         let slab = named(&objects, "Ground slab");
         assert_eq!(
             slab["properties"]["Qto_SlabBaseQuantities"],
-            json!({ "GrossArea": 24.0, "GrossVolume": 6.0 })
+            json!({
+                "GrossArea": { "value": 24.0, "units": "m²" },
+                // The project assigns no volume unit: the value stays bare.
+                "GrossVolume": 6.0,
+            }),
+            "quantities carry the project's unit"
         );
+    }
+
+    #[test]
+    fn unit_symbols_are_short() {
+        assert_eq!(si_symbol(Some("MILLI"), "METRE").as_deref(), Some("mm"));
+        assert_eq!(si_symbol(None, "CUBIC_METRE").as_deref(), Some("m³"));
+        assert_eq!(si_symbol(Some("KILO"), "GRAM").as_deref(), Some("kg"));
+        assert_eq!(si_symbol(None, "RADIAN"), None);
+        assert_eq!(named_symbol("SQUARE FOOT").as_deref(), Some("ft²"));
+        assert_eq!(named_symbol("furlong"), None);
     }
 
     #[test]
