@@ -35,7 +35,7 @@ test('a new user signs up, verifies the address, signs out and in again', async 
   await screenshot(page, 'verified');
 
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  await page.locator('.account').getByRole('link', { name: 'Sign in' }).waitFor();
 
   await page.goto(`${BASE_URL}/authn/login`);
   await page.getByLabel('E-mail address').fill(email);

@@ -1,5 +1,6 @@
-// The home page renders on the server, hydrates in the browser, and its button reaches the
-// server through a server function that pings every backend.
+// The home page renders on the server and hydrates in the browser; the backends' check, which
+// names the server's database and storage, is for server admins only: on the admin page, through
+// a server function that pings every backend and refuses everyone else.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE_URL, launch, openPage, screenshot } from './support.mjs';
@@ -13,15 +14,27 @@ test('the home page is rendered on the server before any script runs', async () 
   assert.equal(response.status, 200);
   const html = await response.text();
   assert.match(html, /<h1>Fleck<\/h1>/);
-  assert.match(html, /Check backends/);
-  assert.match(html, /data-interactive="false"/, 'the server renders the page as not yet interactive');
+  assert.match(html, /Connect a Speckle connector/);
+  assert.doesNotMatch(html, /Check backends/, 'visitors are not offered the backends check');
+  assert.doesNotMatch(html, /<html[^>]*data-hydrated/, 'the server renders the page as not yet interactive');
   assert.ok(response.headers.get('x-request-id'), 'every response carries a request id');
 });
 
-test('the page hydrates and the status check calls the server', async () => {
+test('the page hydrates, and a server admin checks the backends from the admin page', async () => {
   const { page, errors } = await openPage(browser);
   await page.goto(`${BASE_URL}/`);
-  await page.locator('[data-interactive="true"]').waitFor({ timeout: 30_000 });
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  await screenshot(page, 'home');
+
+  const { E2E_ADMIN_EMAIL: email, E2E_ADMIN_PASSWORD: password } = process.env;
+  assert.ok(email && password, 'E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD name the server admin scripts/test.sh creates');
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#admin-link').waitFor({ timeout: 15_000 });
+  await page.goto(`${BASE_URL}/admin#backends`);
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
 
   await page.getByRole('button', { name: 'Check backends' }).click();
   const rows = page.locator('.status-table tbody tr');
@@ -34,8 +47,14 @@ test('the page hydrates and the status check calls the server', async () => {
   const expected = (process.env.E2E_BACKENDS ?? 'sqlite,disk,memory,outbox').split(',');
   const backends = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[1].textContent));
   assert.deepEqual(backends, expected);
+  await screenshot(page, 'admin-backends');
 
-  await screenshot(page, 'home');
+  // The same server function, called by someone who is not signed in, is refused.
+  const action = await page.locator('#backends form').getAttribute('action');
+  const anonymous = await fetch(new URL(action, BASE_URL), { method: 'POST' });
+  assert.ok(!anonymous.ok, `an anonymous check is refused (HTTP ${anonymous.status})`);
+  const body = await anonymous.text();
+  for (const backend of expected) assert.ok(!body.includes(backend), `the refusal does not name ${backend}`);
   assert.deepEqual(errors, [], 'no console errors');
   await page.close();
 });

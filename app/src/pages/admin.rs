@@ -16,6 +16,7 @@ use crate::admin::{
 use crate::pages::auth::{error_text, urlencode, FormError};
 use crate::pages::shared::{on_success, Done, Fetched};
 use crate::projects::human_size;
+use crate::status::{BackendStatus, CheckBackends};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -38,12 +39,14 @@ pub fn AdminPage() -> impl IntoView {
                         <nav class="section-nav" aria-label="Administration sections">
                             <a href="#server">"Server"</a>
                             <a href="#statistics">"Statistics"</a>
+                            <a href="#backends">"Backends"</a>
                             <a href="#users">"Users"</a>
                             <a href="#invites">"Invitations"</a>
                             <a href="#projects">"Projects"</a>
                         </nav>
                         <ServerSettings info />
                         <StatisticsPanel stats />
+                        <Backends />
                         <users::Users users />
                         <invites::Invites invites />
                         <projects::Projects projects />
@@ -156,6 +159,53 @@ fn StatisticsPanel(stats: Fetched<Statistics>) -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// A live check that the database, blob storage, cache and mail service answer, with which
+/// implementation each is.
+#[component]
+fn Backends() -> impl IntoView {
+    let check = ServerAction::<CheckBackends>::new();
+    let pending = check.pending();
+    view! {
+        <section class="panel" id="backends" aria-labelledby="backends-heading">
+            <h2 id="backends-heading">"Backends"</h2>
+            <p>"Check that the database, blob storage, cache and mail service answer."</p>
+            <ActionForm action=check>
+                <button class="button" type="submit" disabled=pending>
+                    {move || if pending.get() { "Checking…" } else { "Check backends" }}
+                </button>
+            </ActionForm>
+            <div aria-live="polite">
+                {move || match check.value().get() {
+                    None => ().into_any(),
+                    Some(Err(e)) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Some(Ok(checks)) => view! { <StatusTable checks /> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn StatusTable(checks: Vec<BackendStatus>) -> impl IntoView {
+    view! {
+        <table class="status-table">
+            <thead>
+                <tr><th scope="col">"Service"</th><th scope="col">"Backend"</th><th scope="col">"State"</th><th scope="col">"Time"</th></tr>
+            </thead>
+            <tbody>
+                {checks.into_iter().map(|check| view! {
+                    <tr data-backend=check.name.clone() data-ok=check.ok.to_string()>
+                        <td>{check.name.clone()}</td>
+                        <td>{check.backend}</td>
+                        <td class=if check.ok { "ok" } else { "failing" }>{if check.ok { "ready" } else { "not answering" }}</td>
+                        <td>{format!("{:.1} ms", check.millis)}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 

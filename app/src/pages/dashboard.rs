@@ -1,11 +1,12 @@
-//! The signed-in home page: invitations waiting for an answer, a new project, and the user's
-//! projects with their role.
+//! The signed-in home page: invitations waiting for an answer, a drop zone that turns an IFC file
+//! into a project, a new project, and the user's projects with their role.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::pages::auth::FormError;
 use crate::pages::shared::{after, show, Refresh};
+use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateProject};
 use crate::projects::read::fetch_dashboard;
 use crate::projects::{Dashboard, InviteCard, ProjectCard};
@@ -45,6 +46,8 @@ fn DashboardBody(data: Dashboard, search: String) -> impl IntoView {
                 </ul>
             </section>
         })}
+        // A first-time user starts by dropping a file; with projects, the list comes first.
+        {(total == 0 && !searching).then(|| view! { <UploadModel /> })}
         <section class="panel" aria-labelledby="projects-heading">
             <div class="panel-head">
                 <h1 id="projects-heading">"Projects"</h1>
@@ -60,7 +63,7 @@ fn DashboardBody(data: Dashboard, search: String) -> impl IntoView {
                 let text = if searching {
                     "No project matches this search."
                 } else {
-                    "You have no projects yet. Create one below, then send a model to it from a Speckle connector or specklepy."
+                    "You have no projects yet. Drop an IFC file above to make one, create an empty one below, or send a model from a Speckle connector or specklepy."
                 };
                 view! { <p class="empty" data-empty="projects">{text}</p> }.into_any()
             } else {
@@ -71,6 +74,7 @@ fn DashboardBody(data: Dashboard, search: String) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+        {(total > 0 || searching).then(|| view! { <UploadModel /> })}
         <NewProject />
     }
 }

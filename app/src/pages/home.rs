@@ -5,8 +5,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::pages::auth::error_text;
 use crate::pages::dashboard::DashboardView;
+use crate::pages::shared::CopyButton;
 use crate::session::ResendVerification;
-use crate::status::{BackendStatus, CheckBackends};
+use crate::status::{fetch_server_intro, ServerIntro};
 use crate::CurrentUser;
 
 /// The signed-in user's dashboard, or what Fleck is for visitors.
@@ -27,72 +28,102 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// What Fleck is, for visitors, with a live check of the server's backends.
+/// What Fleck is, for visitors: a model it drew, how to start, and the address to give a
+/// connector.
 #[component]
 fn Welcome() -> impl IntoView {
-    // Effects only run in the browser, so this flips once the page is interactive.
-    let (interactive, set_interactive) = signal(false);
-    Effect::new(move |_| set_interactive.set(true));
-
-    let check = ServerAction::<CheckBackends>::new();
-    let pending = check.pending();
-    let result = check.value();
-
+    let intro = Resource::new(|| (), |_| fetch_server_intro());
     view! {
-        <section class="hero">
-            <h1>"Fleck"</h1>
-            <p class="lead">
-                "An open data platform for architecture, engineering and construction. "
-                "Fleck stores 3D and BIM data as versioned object trees in projects and models, "
-                "and speaks the Speckle server API, so Speckle's connectors and SDKs work with it unchanged."
-            </p>
-        </section>
-        <section class="panel" aria-labelledby="status-heading">
-            <div class="panel-head">
-                <h2 id="status-heading">"Server status"</h2>
-                <span class="hydration" data-interactive=move || interactive.get().to_string()>
-                    {move || if interactive.get() { "interactive" } else { "loading…" }}
-                </span>
+        <section class="hero welcome">
+            <div class="hero-text">
+                <h1>"Fleck"</h1>
+                <p class="lead">
+                    "An open data platform for architecture, engineering and construction. "
+                    "Drop an IFC file and look at the building in your browser: storey by storey, "
+                    "with every element's properties, measurements and section boxes. Fleck keeps "
+                    "each version of your models in projects you share with your team."
+                </p>
+                <p class="lead">
+                    "It speaks the Speckle server API, so Speckle's connectors for Revit, ArchiCAD, "
+                    "Rhino, Blender and more, and its SDKs such as specklepy, send models to Fleck "
+                    "and receive them unchanged."
+                </p>
             </div>
-            <p>"Check that the database, blob storage, cache and mail service answer."</p>
-            <button
-                class="button"
-                on:click=move |_| { check.dispatch(CheckBackends {}); }
-                disabled=move || pending.get() || !interactive.get()
-            >
-                {move || if pending.get() { "Checking…" } else { "Check backends" }}
-            </button>
-            <div aria-live="polite">
-                {move || match result.get() {
-                    None => ().into_any(),
-                    Some(Err(e)) => view! {
-                        <p class="error" role="alert">{format!("The check could not run: {e}. Reload the page and try again.")}</p>
-                    }.into_any(),
-                    Some(Ok(checks)) => view! { <StatusTable checks /> }.into_any(),
-                }}
-            </div>
+            <figure class="hero-picture">
+                // A screenshot of this web app's model page after end2end/fixtures/two_storey_house.ifc
+                // was dropped on a new account's dashboard: first-run-welcome-model.png, which
+                // end2end/tests/first-run.test.mjs saves with the test results.
+                <img
+                    src="/welcome-model.png"
+                    width="1468"
+                    height="629"
+                    alt="Fleck's 3D view of a two-storey house imported from an IFC file: its spatial tree (site, building, ground floor, first floor) beside the model, with blue walls on the ground floor, green walls upstairs, grey floor slabs and a window opening"
+                />
+                <figcaption class="hint">"A two-storey house from an IFC file, in Fleck's 3D view."</figcaption>
+            </figure>
         </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match intro.await {
+                    Ok(intro) => view! { <GetStarted intro /> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
 #[component]
-fn StatusTable(checks: Vec<BackendStatus>) -> impl IntoView {
+fn GetStarted(intro: ServerIntro) -> impl IntoView {
+    let ServerIntro {
+        name,
+        url,
+        invite_only,
+        admin_contact,
+    } = intro;
+    let ask = if admin_contact.is_empty() {
+        "its administrator".to_string()
+    } else {
+        admin_contact
+    };
     view! {
-        <table class="status-table">
-            <thead>
-                <tr><th scope="col">"Service"</th><th scope="col">"Backend"</th><th scope="col">"State"</th><th scope="col">"Time"</th></tr>
-            </thead>
-            <tbody>
-                {checks.into_iter().map(|check| view! {
-                    <tr data-backend=check.name.clone() data-ok=check.ok.to_string()>
-                        <td>{check.name.clone()}</td>
-                        <td>{check.backend}</td>
-                        <td class=if check.ok { "ok" } else { "failing" }>{if check.ok { "ready" } else { "not answering" }}</td>
-                        <td>{format!("{:.1} ms", check.millis)}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="welcome-grid">
+            <section class="panel" aria-labelledby="start-heading">
+                <h2 id="start-heading">"Get started"</h2>
+                <ol class="steps">
+                    {if invite_only {
+                        view! {
+                            <li data-step="sign-up">
+                                {format!("{name} is open by invitation: ask {ask} for one. ")}
+                                "The invitation e-mail has the link to make your account."
+                            </li>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <li data-step="sign-up">
+                                <a href="/authn/register">"Create an account"</a>
+                                " with your name, e-mail address and a password, then confirm the address from the e-mail we send."
+                            </li>
+                        }.into_any()
+                    }}
+                    <li>"Drop an IFC file on your dashboard: it becomes a project, and its 3D view opens when the conversion ends."</li>
+                    <li>"Invite your team to the project, or make it public and share the link."</li>
+                </ol>
+                <div class="actions">
+                    {(!invite_only).then(|| view! { <a class="button" href="/authn/register">"Create an account"</a> })}
+                    <a class="button secondary" href="/authn/login">"Sign in"</a>
+                </div>
+            </section>
+            <section class="panel" aria-labelledby="connect-heading">
+                <h2 id="connect-heading">"Connect a Speckle connector"</h2>
+                <p>"Add this server to Speckle Manager or your connector as a new account, or give it to specklepy, with this address:"</p>
+                <p class="server-url">
+                    <code data-server-url=url.clone()>{url.clone()}</code>
+                    <CopyButton text=url.clone() label="Copy the server address".into() />
+                </p>
+                <p class="hint">"Sign in from the connector with your Fleck account; for scripts, make an access token on your profile page."</p>
+            </section>
+        </div>
     }
 }
 

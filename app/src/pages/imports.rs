@@ -6,8 +6,33 @@ use leptos::prelude::*;
 use crate::pages::shared::Refresh;
 use crate::projects::imports::{fetch_imports, ImportRow};
 
-/// The formats the converters read, for the file picker.
+/// The formats the converters read, and OBJ's material libraries, for the file picker.
 const ACCEPTED: &str = ".ifc,.obj,.mtl,.stl,.gltf,.glb";
+
+/// The file types the converters read, as the picker of a new model offers them.
+pub const CONVERTIBLE: &str = ".ifc,.obj,.stl,.gltf,.glb";
+
+/// Why a file cannot be imported, said before any of it is sent; `None` when it can. An OBJ's
+/// material library (`.mtl`) is taken only next to a model (`libraries`), where its OBJ goes.
+pub fn refusal(file_name: &str, libraries: bool) -> Option<String> {
+    let kind = file_name
+        .rsplit_once('.')
+        .map(|(_, kind)| kind.to_lowercase())
+        .unwrap_or_default();
+    let known = CONVERTIBLE.split(',').any(|k| k[1..] == kind);
+    if known || (libraries && kind == "mtl") {
+        return None;
+    }
+    let what = if kind.is_empty() {
+        format!("{file_name} has no file type (such as .ifc), so it cannot be imported")
+    } else {
+        format!("Files of type .{kind} cannot be imported")
+    };
+    Some(format!(
+        "{what}: Fleck imports IFC (.ifc), OBJ (.obj), STL (.stl) and glTF (.gltf, .glb) files. \
+         Nothing was uploaded."
+    ))
+}
 
 /// Only the browser sends files, so the server never makes the busy states.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -37,9 +62,26 @@ pub fn FileImports(project_id: String, model_id: String, can_write: bool) -> imp
             let Some(file) = files.and_then(|f| f.get(0)) else {
                 return;
             };
+            if let Some(why) = refusal(&file.name(), true) {
+                upload.set(Upload::Failed(why));
+                return;
+            }
             send(project_id.clone(), model_id.clone(), file, upload, reload);
         }
     };
+    // A file chosen before the page's script ran has sent no change event: take it now.
+    let input = NodeRef::<leptos::html::Input>::new();
+    {
+        let start = start.clone();
+        Effect::new(move |_| {
+            if let Some(input) = input.get() {
+                if input.files().is_some_and(|f| f.length() > 0) {
+                    start(input.files());
+                    input.set_value("");
+                }
+            }
+        });
+    }
     let on_pick = {
         let start = start.clone();
         move |ev: leptos::ev::Event| {
@@ -69,7 +111,7 @@ pub fn FileImports(project_id: String, model_id: String, can_write: bool) -> imp
                     on:drop=on_drop
                 >
                     <span>"Drop a file here, or "<u>"choose one"</u></span>
-                    <input type="file" class="visually-hidden" accept=ACCEPTED on:change=on_pick data-import-input="" />
+                    <input node_ref=input type="file" class="visually-hidden" accept=ACCEPTED on:change=on_pick data-import-input="" />
                 </label>
                 <noscript><p class="hint">"Importing files needs JavaScript."</p></noscript>
                 {move || match upload.get() {
@@ -196,7 +238,7 @@ fn send(
 fn send(_: String, _: String, _: web_sys::File, _: RwSignal<Upload>, _: RwSignal<u32>) {}
 
 #[cfg(feature = "hydrate")]
-mod browser {
+pub(crate) mod browser {
     use std::cell::RefCell;
     use std::rc::Rc;
 
@@ -269,5 +311,30 @@ mod browser {
         field(&first, "blobId")
             .and_then(|id| id.as_string())
             .ok_or_else(|| "The server did not say where the file went.".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+
+    #[test]
+    fn only_files_the_converters_read_are_sent() {
+        assert_eq!(refusal("House.IFC", false), None);
+        assert_eq!(refusal("pavilion.obj", false), None);
+        assert_eq!(refusal("pavilion.mtl", true), None);
+        assert!(refusal("pavilion.mtl", false).is_some());
+        let why = refusal("plan.dwg", true).unwrap();
+        assert!(
+            why.starts_with("Files of type .dwg cannot be imported"),
+            "{why}"
+        );
+        assert!(
+            why.contains(".ifc") && why.contains("Nothing was uploaded"),
+            "{why}"
+        );
+        assert!(refusal("README", false)
+            .unwrap()
+            .contains("has no file type"));
     }
 }

@@ -10,5 +10,6 @@ pub mod profile;
 pub mod project;
 pub mod settings;
 pub mod shared;
+pub mod upload;
 pub mod viewer;
 pub mod webhooks;

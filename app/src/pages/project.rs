@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::pages::auth::FormError;
 use crate::pages::shared::{after, show, Refresh};
+use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateModel};
 use crate::projects::read::fetch_project;
 use crate::projects::tree::{model_tree, TreeNode};
@@ -53,6 +54,7 @@ fn ProjectBody(page: Page) -> impl IntoView {
         <ProjectHeading project=project.clone() current="models" />
         <div class="columns">
             <div class="main-column">
+                {project.can.write.then(|| view! { <UploadModel project_id=project.id.clone() /> })}
                 <Models project=project.clone() models />
                 <Files project_id=project.id.clone() files />
             </div>
