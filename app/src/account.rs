@@ -246,7 +246,7 @@ pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
         .map(|s| ScopeChoice {
             name: s.name().to_string(),
             description: s.description().to_string(),
-            for_connectors: fleck_core::auth::apps::CONNECTOR_SCOPES.contains(&s),
+            for_connectors: fleck_core::auth::apps::CONNECTOR_SCOPES.contains(s),
         })
         .collect();
     Ok(Tokens {
