@@ -56,6 +56,17 @@ impl Walk<'_> {
                         .push(format!("{:?} primitives are skipped", primitive.mode()));
                     continue;
                 }
+                // The reader assumes positions are 3D points of floats, as the format says.
+                let points_of_floats = primitive.get(&gltf::Semantic::Positions).is_none_or(|a| {
+                    a.data_type() == gltf::accessor::DataType::F32
+                        && a.dimensions() == gltf::accessor::Dimensions::Vec3
+                });
+                if !points_of_floats {
+                    return Err(Failure(
+                        "a primitive's positions are not 3D points of floating-point numbers"
+                            .into(),
+                    ));
+                }
                 let reader = primitive.reader(|b| self.buffers.get(b.index()).map(|d| &d.0[..]));
                 let Some(points) = reader.read_positions() else {
                     continue;
@@ -67,6 +78,16 @@ impl Walk<'_> {
                     positions.extend_from_slice(&[x, -z, y]);
                 }
                 let count = (positions.len() / 3) as u32;
+                // The reader takes indices of any other type for a broken file and panics.
+                let whole = |kind| {
+                    use gltf::accessor::DataType::{U16, U32, U8};
+                    matches!(kind, U8 | U16 | U32)
+                };
+                if primitive.indices().is_some_and(|a| !whole(a.data_type())) {
+                    return Err(Failure(
+                        "a primitive's vertex indices are not whole numbers".into(),
+                    ));
+                }
                 let indices: Vec<u32> = match reader.read_indices() {
                     Some(indices) => indices.into_u32().collect(),
                     None => (0..count).collect(),
@@ -106,7 +127,37 @@ impl Walk<'_> {
     }
 }
 
+/// A GLB header: `glTF`, the version and the whole file's length.
+const GLB_HEADER: usize = 12;
+
+/// Converts a glTF or GLB file. The glTF reader panics on some damaged files (found by
+/// fuzzing: a data URI that is not UTF-8, among others); such a panic fails the file with a
+/// reason, as the checks before it do for the damage they know.
 pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Failure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(name, bytes, bounds)))
+        .unwrap_or_else(|_| {
+            Err(Failure(
+                "not a readable glTF file: it is damaged in a way the glTF reader cannot take"
+                    .into(),
+            ))
+        })
+}
+
+fn read(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Failure> {
+    // The glTF reader subtracts the header from the length it declares without checking it.
+    if let Some(declared) = bytes
+        .strip_prefix(b"glTF")
+        .and_then(|rest| rest.get(4..8))
+        .and_then(|length| <[u8; 4]>::try_from(length).ok())
+        .map(u32::from_le_bytes)
+    {
+        if (declared as usize) < GLB_HEADER {
+            return Err(Failure(format!(
+                "not a readable glTF file: its header says it is {declared} bytes long"
+            )));
+        }
+    }
+    refers_to_its_positions(bytes)?;
     let gltf::Gltf { document, blob } = gltf::Gltf::from_slice(bytes)
         .map_err(|e| Failure(format!("not a readable glTF file: {e}")))?;
     // Only the binary chunk of a .glb and data: URIs; never files or the network.
@@ -144,6 +195,56 @@ pub fn convert(name: &str, bytes: &[u8], bounds: Bounds) -> Result<Converted, Fa
         warnings: walk.warnings,
         parser: "gltf",
     })
+}
+
+/// Fails a file whose meshes name a `POSITION` accessor it does not have: the glTF reader's
+/// validation looks that accessor up without checking it is there.
+fn refers_to_its_positions(bytes: &[u8]) -> Result<(), Failure> {
+    use serde::de::IgnoredAny;
+    // Only what the check needs, read as leniently as the reader reads the whole.
+    #[derive(serde::Deserialize)]
+    struct Document {
+        #[serde(default)]
+        accessors: Vec<IgnoredAny>,
+        #[serde(default)]
+        meshes: Vec<Mesh>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Mesh {
+        #[serde(default)]
+        primitives: Vec<Primitive>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Primitive {
+        attributes: Attributes,
+    }
+    #[derive(serde::Deserialize)]
+    struct Attributes {
+        #[serde(rename = "POSITION")]
+        position: Option<u64>,
+    }
+    let document = match gltf::Glb::from_slice(bytes) {
+        Ok(glb) => serde_json::from_slice::<Document>(&glb.json),
+        Err(_) => serde_json::from_slice::<Document>(bytes),
+    };
+    // Whatever does not parse here, the reader refuses with its own reason.
+    let Ok(document) = document else {
+        return Ok(());
+    };
+    let accessors = document.accessors.len() as u64;
+    let positions = document
+        .meshes
+        .iter()
+        .flat_map(|mesh| &mesh.primitives)
+        .filter_map(|primitive| primitive.attributes.position);
+    for position in positions {
+        if position >= accessors {
+            return Err(Failure(format!(
+                "not a readable glTF file: a mesh's positions are accessor {position}, which the file does not have"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -290,6 +391,38 @@ mod tests {
     #[test]
     fn broken_or_outside_data_fails_with_a_reason() {
         assert!(convert("x.glb", b"glTF\x02\x00\x00\x00", bounds()).is_err());
+        // Found by fuzzing (fuzz/ import_gltf): a GLB header declaring a length of 0.
+        let zero = include_bytes!("../../tests/fixtures/fuzz/glb_length_zero.glb");
+        let Err(Failure(why)) = convert("x.glb", zero, bounds()) else {
+            panic!("converted")
+        };
+        assert!(why.contains("says it is 0 bytes long"), "{why}");
+        // Also found by fuzzing: a mesh whose positions are an accessor the file lacks.
+        for missing in [
+            &include_bytes!("../../tests/fixtures/fuzz/position_accessor_missing.gltf")[..],
+            // The same, with bytes that are not UTF-8 in a key the reader ignores.
+            &include_bytes!("../../tests/fixtures/fuzz/key_not_utf8.gltf")[..],
+        ] {
+            let Err(Failure(why)) = convert("x.gltf", missing, bounds()) else {
+                panic!("converted")
+            };
+            assert!(why.contains("which the file does not have"), "{why}");
+        }
+        let floats = include_bytes!("../../tests/fixtures/fuzz/float_indices.gltf");
+        let Err(Failure(why)) = convert("x.gltf", floats, bounds()) else {
+            panic!("converted")
+        };
+        assert!(why.contains("not whole numbers"), "{why}");
+        let uri = include_bytes!("../../tests/fixtures/fuzz/data_uri_not_utf8.gltf");
+        let Err(Failure(why)) = convert("x.gltf", uri, bounds()) else {
+            panic!("converted")
+        };
+        assert!(why.contains("damaged"), "{why}");
+        let flat = include_bytes!("../../tests/fixtures/fuzz/positions_not_vec3.gltf");
+        let Err(Failure(why)) = convert("x.gltf", flat, bounds()) else {
+            panic!("converted")
+        };
+        assert!(why.contains("not 3D points"), "{why}");
         assert!(convert("x.gltf", b"{\"asset\":{\"version\":\"2.0\"}}", bounds()).is_err());
         let outside = String::from_utf8(FACADE.to_vec())
             .unwrap()
