@@ -1,6 +1,7 @@
 //! `fleck render`: draws a model to a PNG with the preview renderer, from a file of Speckle
 //! objects or from a server. Handy for checking the headless path on a new machine.
 
+use std::io::Read as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -141,7 +142,22 @@ async fn download(url: &str, token: Option<&str>) -> anyhow::Result<(String, Str
     if !response.status().is_success() {
         bail!("the server answered {} for the objects", response.status());
     }
-    Ok((response.text().await?, object))
+    // Speckle servers, Fleck among them, send object trees gzipped whatever the client asked.
+    let gzipped = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .is_some_and(|encoding| encoding == "gzip");
+    let body = response.bytes().await?;
+    let text = if gzipped {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut text)
+            .context("the server's gzipped objects do not unpack")?;
+        text
+    } else {
+        String::from_utf8(body.to_vec()).context("the server's objects are not UTF-8 text")?
+    };
+    Ok((text, object))
 }
 
 #[cfg(test)]

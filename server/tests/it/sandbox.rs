@@ -107,6 +107,24 @@ async fn a_misbehaving_converter_fails_its_import_while_the_server_keeps_answeri
     };
     assert_ne!(preview.as_ref(), FAILED, "the preview failed");
     assert!(preview.starts_with(b"\x89PNG"));
+    // `fleck render` draws the model from the server too (its objects come gzipped).
+    let png = dir.path().join("model.png");
+    let rendered = std::process::Command::new(env!("CARGO_BIN_EXE_fleck"))
+        .args([
+            "render",
+            &format!("{base}/projects/{project}/models/{model}"),
+        ])
+        .arg(&png)
+        .args(["--token", &token])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&rendered.stdout);
+    assert!(
+        rendered.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    assert!(said.contains(": 1 triangles"), "{said}");
 
     stop.cancel();
     let latencies = probe.await.unwrap();
