@@ -6,7 +6,7 @@
 // Screenshots in dark mode at 1920×1080 and 390×844 go to the test artefacts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, launch, linkIn, screenshot, waitForMail } from './support.mjs';
+import { BASE_URL, importIntoModel, launch, linkIn, openPage, screenshot, signUp, waitForMail } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -31,17 +31,10 @@ function realErrors(errors) {
 
 /** A page in a new browser context with the given colour scheme and viewport, signed in once
  * `session` is set (pass `signedIn: false` for a visitor), collecting console errors. */
-async function pageWith({ scheme = 'dark', viewport = DESKTOP, signedIn = true } = {}) {
-  const context = await browser.newContext({
+function pageWith({ scheme = 'dark', viewport = DESKTOP, signedIn = true } = {}) {
+  return openPage(browser, {
     viewport, colorScheme: scheme, ...(signedIn && session ? { storageState: session } : {}),
   });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  return { page, errors };
 }
 
 async function open(page, url) {
@@ -210,12 +203,7 @@ test('the signed-out home and sign-up pages follow dark mode and stay readable',
 
 test('the dashboard and a project page follow dark mode; notices, inputs and cards are readable', async () => {
   const { page, errors } = await pageWith({ viewport: DESKTOP, signedIn: false });
-  await page.goto(`${BASE_URL}/authn/register`);
-  await page.getByLabel('Name').fill(person.name);
-  await page.getByLabel('E-mail address').fill(person.email);
-  await page.getByLabel('Password').fill(person.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.locator('.account .who', { hasText: person.name }).waitFor({ timeout: 15_000 });
+  await signUp(page, person);
 
   // Until the address is verified the dashboard asks for it in a notice; a failed link shows an error.
   await open(page, `${BASE_URL}/?emailverifiederror=the link has expired`);
@@ -272,11 +260,7 @@ test('a model page with a version follows dark mode, and fits a phone', async ()
   await page.locator('.model-line[data-model="main"] a.model-name').click();
   await page.waitForURL(/\/models\//);
   modelUrl = page.url().split('#')[0];
-  await page.locator('[data-empty="imports"]').waitFor();
-  const file = new URL('../fixtures/two_storey_house.ifc', import.meta.url).pathname;
-  await page.locator('[data-import-input]').setInputFiles(file);
-  await page.locator('.import[data-import="two_storey_house.ifc"][data-status="success"]').waitFor({ timeout: 90_000 });
-  await page.locator('tr[data-version]', { hasText: 'File upload: two_storey_house.ifc' }).waitFor({ timeout: 15_000 });
+  await importIntoModel(page, 'two_storey_house.ifc');
 
   await open(page, modelUrl);
   await page.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });

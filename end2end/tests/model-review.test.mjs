@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { BASE_URL, frames, launch, linkIn, openPage, project, screenshot, waitForMail } from './support.mjs';
+import { BASE_URL, frames, importIntoModel, launch, linkIn, openPage, project, screenshot, waitForMail } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -27,15 +27,8 @@ function realErrors(errors) {
 }
 
 /** A page in a new browser context signed in as the reviewer, collecting console errors. */
-async function reviewerPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport, storageState: session });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  return { page, errors };
+function reviewerPage(viewport = { width: 1280, height: 800 }) {
+  return openPage(browser, { viewport, storageState: session });
 }
 
 /** Opens the model (with an optional `#…` view) and waits until the model is drawn. */
@@ -46,7 +39,8 @@ async function openModel(page, fragment = '') {
   await page.locator('.tree [data-category="IfcBuildingStorey"]').first().waitFor();
 }
 
-/** Pixels of the canvas by what they show: each wall colour, see-through red, opaque red. */
+/** Pixels of the canvas by what they show: each wall colour, see-through red, opaque red, and
+ * the colour legend's first colour (orange), however lit. */
 function pixels(page) {
   return page.evaluate(() => {
     const source = document.querySelector('canvas.viewer-canvas');
@@ -55,34 +49,17 @@ function pixels(page) {
     const context = copy.getContext('2d');
     context.drawImage(source, 0, 0);
     const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    const counts = { blue: 0, green: 0, red: 0, opaqueRed: 0, drawn: 0 };
+    const counts = { blue: 0, green: 0, red: 0, opaqueRed: 0, orange: 0, drawn: 0 };
     for (let i = 0; i < data.length; i += 4) {
       const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
       if (b > r + 60 && b > g + 30) counts.blue++;
       if (g > r + 50 && g > b + 40) counts.green++;
       if (r > g + 40 && r > b + 40) counts.red++;
       if (r > 190 && g < 70 && b < 70) counts.opaqueRed++;
+      if (r > 120 && g > r * 0.3 && g < r * 0.7 && b < r * 0.35) counts.orange++;
       if (r < 195 || b - r > 60 || g - r > 50) counts.drawn++;
     }
     return counts;
-  });
-}
-
-/** Pixels of the canvas in the legend's first colour (orange), however lit. */
-function orangePixels(page) {
-  return page.evaluate(() => {
-    const source = document.querySelector('canvas.viewer-canvas');
-    const copy = document.createElement('canvas');
-    copy.width = source.width; copy.height = source.height;
-    const context = copy.getContext('2d');
-    context.drawImage(source, 0, 0);
-    const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    let count = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-      if (r > 120 && g > r * 0.3 && g < r * 0.7 && b < r * 0.35) count++;
-    }
-    return count;
   });
 }
 
@@ -108,11 +85,7 @@ test('a reviewer uploads a two-storey IFC file and the view fills the screen', a
   await page.locator('.model-line[data-model="main"] a.model-name').click();
   await page.waitForURL(/\/models\//);
   modelUrl = page.url().split('#')[0];
-  await page.locator('[data-empty="imports"]').waitFor();
-  const file = new URL('../fixtures/two_storey_house.ifc', import.meta.url).pathname;
-  await page.locator('[data-import-input]').setInputFiles(file);
-  await page.locator('.import[data-import="two_storey_house.ifc"][data-status="success"]').waitFor({ timeout: 90_000 });
-  await page.locator('tr[data-version]', { hasText: 'File upload: two_storey_house.ifc' }).waitFor({ timeout: 15_000 });
+  await importIntoModel(page, 'two_storey_house.ifc');
 
   await openModel(page);
   const canvas = await page.locator('canvas.viewer-canvas').boundingBox();
@@ -332,7 +305,7 @@ test('colouring the model by a property value, with a legend that isolates a val
   assert.deepEqual(bands.slice(0, 2), [['REI 30', '4 elements'], ['REI 60', '4 elements']]);
   assert.equal(bands[2][0], 'No value');
   await frames(page);
-  const orange = await orangePixels(page);
+  const { orange } = await pixels(page);
   assert.ok(orange > 1000, `the most common rating's walls are drawn orange (${orange} pixels)`);
   await screenshot(page, 'review-1920-colour-by');
   // The legend isolates one value's walls: the upper floor's only.
@@ -347,7 +320,7 @@ test('colouring the model by a property value, with a legend that isolates a val
   await legend.getByRole('button', { name: 'Clear colours' }).click();
   await legend.waitFor({ state: 'detached' });
   await frames(page);
-  assert.ok(await orangePixels(page) < 50, 'the walls are drawn in their own materials again');
+  assert.ok((await pixels(page)).orange < 50, 'the walls are drawn in their own materials again');
   assert.deepEqual(realErrors(errors), []);
   await page.context().close();
 });

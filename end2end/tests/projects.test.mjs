@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BASE_URL, launch, openPage, screenshot, waitForMail, linkIn } from './support.mjs';
+import { BASE_URL, launch, openPage, screenshot, signUp, waitForMail, linkIn } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -20,14 +20,6 @@ function realErrors(errors) {
   return errors.filter((e) => !e.includes('status of 4'));
 }
 
-async function signUp(page, person) {
-  await page.goto(`${BASE_URL}/authn/register`);
-  await page.getByLabel('Name').fill(person.name);
-  await page.getByLabel('E-mail address').fill(person.email);
-  await page.getByLabel('Password').fill(person.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.locator('.account .who', { hasText: person.name }).waitFor({ timeout: 15_000 });
-}
 
 async function verify(page, person) {
   const mail = await waitForMail(person.email, 'Verify your e-mail address for Fleck');

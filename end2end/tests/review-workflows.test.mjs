@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BASE_URL, frames, launch, linkIn, project, screenshot, waitForMail } from './support.mjs';
+import { BASE_URL, frames, launch, linkIn, openPage, project, screenshot, signUp, waitForMail } from './support.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -31,25 +31,13 @@ function realErrors(errors) {
 }
 
 /** A page in a new browser context, signed in as `person` once they have a session. */
-async function pageOf(person) {
-  const context = await browser.newContext({ viewport: DESKTOP, storageState: sessions[person.email] });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(String(error)));
-  return { page, errors };
+function pageOf(person) {
+  return openPage(browser, { viewport: DESKTOP, storageState: sessions[person.email] });
 }
 
-async function signUp(person) {
+async function signUpAs(person) {
   const { page } = await pageOf(person);
-  await page.goto(`${BASE_URL}/authn/register`);
-  await page.getByLabel('Name').fill(person.name);
-  await page.getByLabel('E-mail address').fill(person.email);
-  await page.getByLabel('Password').fill(person.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.locator('.account .who', { hasText: person.name }).waitFor({ timeout: 15_000 });
+  await signUp(page, person);
   const mail = await waitForMail(person.email, 'Verify your e-mail address for Fleck');
   await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
   await page.getByText('Your e-mail address is verified').waitFor();
@@ -70,7 +58,7 @@ function cameraOf(page) {
 }
 
 test('an owner sends two versions with specklepy and a reviewer joins the project', async () => {
-  const ownerPage = await signUp(owner);
+  const ownerPage = await signUpAs(owner);
   await ownerPage.getByLabel('Name', { exact: true }).fill(projectName);
   await ownerPage.getByRole('button', { name: 'Create project' }).click();
   await ownerPage.waitForURL(/\/projects\/[^/?]+$/);
@@ -92,7 +80,7 @@ test('an owner sends two versions with specklepy and a reviewer joins the projec
   const send = (kind) => execFileSync(python, [script, BASE_URL, token, projectId, modelId, kind], { encoding: 'utf8' }).trim();
   versions = { before: send('before'), after: send('after') };
 
-  const reviewerPage = await signUp(reviewer);
+  const reviewerPage = await signUpAs(reviewer);
   await ownerPage.goto(`${projectUrl}/settings`);
   await ownerPage.getByLabel('E-mail address').fill(reviewer.email);
   await ownerPage.getByLabel('Role', { exact: true }).selectOption('stream:reviewer');

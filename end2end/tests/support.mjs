@@ -19,15 +19,37 @@ export async function launch() {
   });
 }
 
-/** A new page whose console errors and uncaught exceptions are collected in `errors`. */
-export async function openPage(browser) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+/**
+ * A new page, in a browser context of its own with `options` (viewport, colorScheme,
+ * storageState…), whose console errors and uncaught exceptions are collected in `errors`.
+ */
+export async function openPage(browser, options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, ...options });
   const errors = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(String(error)));
   return { page, errors };
+}
+
+/** Fills in the sign-up form as `person` and waits until they are signed in. */
+export async function signUp(page, person) {
+  await page.goto(`${BASE_URL}/authn/register`);
+  await page.getByLabel('Name').fill(person.name);
+  await page.getByLabel('E-mail address').fill(person.email);
+  await page.getByLabel('Password').fill(person.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.locator('.account .who', { hasText: person.name }).waitFor({ timeout: 15_000 });
+}
+
+/** On a model page with no imports yet, imports a fixture file and waits for its version. */
+export async function importIntoModel(page, fixture) {
+  await page.locator('[data-empty="imports"]').waitFor();
+  const file = new URL(`../fixtures/${fixture}`, import.meta.url).pathname;
+  await page.locator('[data-import-input]').setInputFiles(file);
+  await page.locator(`.import[data-import="${fixture}"][data-status="success"]`).waitFor({ timeout: 90_000 });
+  await page.locator('tr[data-version]', { hasText: `File upload: ${fixture}` }).waitFor({ timeout: 15_000 });
 }
 
 export function screenshot(page, name) {

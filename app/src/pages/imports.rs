@@ -35,6 +35,44 @@ pub fn refusal(file_name: &str, libraries: bool) -> Option<String> {
 }
 
 /// Only the browser sends files, so the server never makes the busy states.
+/// The handlers of a drop zone whose file input is `input`: a file picked with it, one picked
+/// before the page's script ran (which sent no change event) included, or dropped on the zone
+/// goes to `start`.
+pub fn drop_zone(
+    input: NodeRef<leptos::html::Input>,
+    dragging: RwSignal<bool>,
+    start: impl Fn(Option<web_sys::FileList>) + Clone + 'static,
+) -> (
+    impl Fn(leptos::ev::Event) + 'static,
+    impl Fn(leptos::ev::DragEvent) + 'static,
+) {
+    {
+        let start = start.clone();
+        Effect::new(move |_| {
+            if let Some(input) = input.get() {
+                if input.files().is_some_and(|f| f.length() > 0) {
+                    start(input.files());
+                    input.set_value("");
+                }
+            }
+        });
+    }
+    let on_pick = {
+        let start = start.clone();
+        move |ev: leptos::ev::Event| {
+            let input = event_target::<web_sys::HtmlInputElement>(&ev);
+            start(input.files());
+            input.set_value("");
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        start(ev.data_transfer().and_then(|d| d.files()));
+    };
+    (on_pick, on_drop)
+}
+
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(Clone, Debug, PartialEq)]
 enum Upload {
@@ -69,32 +107,8 @@ pub fn FileImports(project_id: String, model_id: String, can_write: bool) -> imp
             send(project_id.clone(), model_id.clone(), file, upload, reload);
         }
     };
-    // A file chosen before the page's script ran has sent no change event: take it now.
     let input = NodeRef::<leptos::html::Input>::new();
-    {
-        let start = start.clone();
-        Effect::new(move |_| {
-            if let Some(input) = input.get() {
-                if input.files().is_some_and(|f| f.length() > 0) {
-                    start(input.files());
-                    input.set_value("");
-                }
-            }
-        });
-    }
-    let on_pick = {
-        let start = start.clone();
-        move |ev: leptos::ev::Event| {
-            let input = event_target::<web_sys::HtmlInputElement>(&ev);
-            start(input.files());
-            input.set_value("");
-        }
-    };
-    let on_drop = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default();
-        dragging.set(false);
-        start(ev.data_transfer().and_then(|d| d.files()));
-    };
+    let (on_pick, on_drop) = drop_zone(input, dragging, start);
 
     view! {
         <section class="panel imports" aria-labelledby="imports-heading">

@@ -6,7 +6,7 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::pages::imports::CONVERTIBLE;
+use crate::pages::imports::{drop_zone, CONVERTIBLE};
 
 /// Where the upload stands. Only the browser sends files, so the server renders `Idle` alone.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -77,31 +77,7 @@ pub fn UploadModel(#[prop(optional)] project_id: Option<String>) -> impl IntoVie
             begin(project_id.clone(), file, stage);
         }
     };
-    // A file chosen before the page's script ran has sent no change event: take it now.
-    {
-        let start = start.clone();
-        Effect::new(move |_| {
-            if let Some(input) = input.get() {
-                if input.files().is_some_and(|f| f.length() > 0) {
-                    start(input.files());
-                    input.set_value("");
-                }
-            }
-        });
-    }
-    let on_pick = {
-        let start = start.clone();
-        move |ev: leptos::ev::Event| {
-            let input = event_target::<web_sys::HtmlInputElement>(&ev);
-            start(input.files());
-            input.set_value("");
-        }
-    };
-    let on_drop = move |ev: leptos::ev::DragEvent| {
-        ev.prevent_default();
-        dragging.set(false);
-        start(ev.data_transfer().and_then(|d| d.files()));
-    };
+    let (on_pick, on_drop) = drop_zone(input, dragging, start);
 
     let explain = if into_project {
         "It becomes a model of this project named after the file (or the next version of that \
