@@ -81,7 +81,8 @@ pub async fn convert_in_child(
                 root,
                 objects,
             } => {
-                let mut list = Vec::with_capacity(objects);
+                // The count is the child's word: room grows with the objects that come.
+                let mut list = Vec::with_capacity(objects.min(super::MAX_OBJECTS));
                 for _ in 0..objects {
                     let head: ObjectHead = frames::receive_json(&mut stdout).await?;
                     let data = String::from_utf8(frames::receive(&mut stdout).await?)

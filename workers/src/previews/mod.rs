@@ -95,9 +95,9 @@ impl RenderPreview {
         self
     }
 
-    /// The render thread of this process, started by the first preview drawn here. Starting it loads the GL driver, which
-    /// takes seconds on a busy machine: that waits on a blocking thread, never on the async ones
-    /// that serve requests.
+    /// The render thread of this process, started by the first preview drawn here. Starting it
+    /// loads the GL driver, which takes seconds on a busy machine: that waits on a blocking
+    /// thread, never on the async ones that serve requests.
     async fn renderer(&self) -> Result<RenderThread, JobError> {
         self.renderer
             .get_or_init(|| async {

@@ -18,6 +18,19 @@ fn too_long(length: u64) -> io::Error {
     )
 }
 
+/// A frame's bytes once all `length` of them came: memory grows with what the other side sent,
+/// never with the length it claimed.
+fn whole(bytes: Vec<u8>, length: u64) -> io::Result<Vec<u8>> {
+    if bytes.len() as u64 == length {
+        Ok(bytes)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("a frame ended after {} of its {length} bytes", bytes.len()),
+        ))
+    }
+}
+
 fn not_json(error: serde_json::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, error)
 }
@@ -38,9 +51,9 @@ pub fn read(input: &mut impl Read) -> io::Result<Vec<u8>> {
     if length > MAX_FRAME {
         return Err(too_long(length));
     }
-    let mut bytes = vec![0; length as usize];
-    input.read_exact(&mut bytes)?;
-    Ok(bytes)
+    let mut bytes = Vec::new();
+    input.take(length).read_to_end(&mut bytes)?;
+    whole(bytes, length)
 }
 
 pub fn read_json<T: DeserializeOwned>(input: &mut impl Read) -> io::Result<T> {
@@ -64,9 +77,9 @@ pub async fn receive(input: &mut (impl AsyncRead + Unpin)) -> io::Result<Vec<u8>
     if length > MAX_FRAME {
         return Err(too_long(length));
     }
-    let mut bytes = vec![0; length as usize];
-    input.read_exact(&mut bytes).await?;
-    Ok(bytes)
+    let mut bytes = Vec::new();
+    input.take(length).read_to_end(&mut bytes).await?;
+    whole(bytes, length)
 }
 
 pub async fn receive_json<T: DeserializeOwned>(

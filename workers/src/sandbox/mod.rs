@@ -84,14 +84,6 @@ const NICENESS: libc::c_int = 10;
 const STDERR_KEPT: usize = 8 * 1024;
 
 impl ChildLimits {
-    pub fn new(program: PathBuf) -> Self {
-        ChildLimits {
-            program,
-            memory: DEFAULT_MEMORY,
-            cpu: DEFAULT_CPU,
-        }
-    }
-
     fn command(&self, task: &str) -> Command {
         let mut command = Command::new(&self.program);
         command
