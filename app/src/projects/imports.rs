@@ -79,37 +79,6 @@ pub struct ImportTarget {
     pub model_id: String,
 }
 
-/// A project or model name for a file: its name without the file type, without the characters
-/// model names may not have (`/`, `\`, `,`, and `#` or `$` first).
-pub fn name_from_file(file_name: &str) -> String {
-    let stem = match file_name.rsplit_once('.') {
-        Some((stem, _)) if !stem.trim().is_empty() => stem,
-        _ => file_name,
-    };
-    let cleaned: String = stem
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '\\' | ',') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    let name = cleaned
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_start_matches(['#', '$'])
-        .trim()
-        .to_string();
-    if name.is_empty() {
-        "model".into()
-    } else {
-        name.chars().take(200).collect()
-    }
-}
-
 /// Where a file named `file_name` goes when it is dropped on the dashboard (`project_id` none:
 /// a new private project named after the file) or on a project page: the project's model named
 /// after the file, made when the project has none by that name (else the file becomes its next
@@ -124,7 +93,7 @@ pub async fn prepare_import(
     use fleck_core::projects::{models, service};
     let core = crate::session::server::core()?;
     let actor = crate::session::server::actor().await?;
-    let name = name_from_file(&file_name);
+    let name = fleck_core::projects::names::from_file_name(&file_name);
     let project_id = match project_id.filter(|id| !id.is_empty()) {
         Some(id) => id,
         None => {
@@ -148,21 +117,6 @@ pub async fn prepare_import(
         project_id,
         model_id: model.id,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::name_from_file;
-
-    #[test]
-    fn names_come_from_the_file_name_without_its_type() {
-        assert_eq!(name_from_file("two_storey_house.ifc"), "two_storey_house");
-        assert_eq!(name_from_file("Office A, level 2.IFC"), "Office A level 2");
-        assert_eq!(name_from_file("#1 site.ifc"), "1 site");
-        assert_eq!(name_from_file("archive.tar.gz"), "archive.tar");
-        assert_eq!(name_from_file(".ifc"), ".ifc");
-        assert_eq!(name_from_file("$.obj"), "model");
-    }
 }
 
 #[cfg(feature = "ssr")]

@@ -27,6 +27,37 @@ pub fn model_name(raw: &str) -> Result<String> {
     Ok(name)
 }
 
+/// A project or model name for a file: its name without the file type, without the characters
+/// `model_name` refuses (`/`, `\`, `,`, and `#` or `$` first).
+pub fn from_file_name(file_name: &str) -> String {
+    let stem = match file_name.rsplit_once('.') {
+        Some((stem, _)) if !stem.trim().is_empty() => stem,
+        _ => file_name,
+    };
+    let cleaned: String = stem
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ',') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let name = cleaned
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches(['#', '$'])
+        .trim()
+        .to_string();
+    if name.is_empty() {
+        "model".into()
+    } else {
+        name.chars().take(200).collect()
+    }
+}
+
 /// Checks a project name: 1–512 characters once trimmed.
 pub fn project_name(raw: &str) -> Result<String> {
     let name = raw.trim();
@@ -54,5 +85,15 @@ mod tests {
             assert!(model_name(bad).is_err(), "{bad:?} should be refused");
         }
         assert!(model_name("a/b c/d-e_f.g").is_ok());
+    }
+
+    #[test]
+    fn names_come_from_the_file_name_without_its_type() {
+        assert_eq!(from_file_name("two_storey_house.ifc"), "two_storey_house");
+        assert_eq!(from_file_name("Office A, level 2.IFC"), "Office A level 2");
+        assert_eq!(from_file_name("#1 site.ifc"), "1 site");
+        assert_eq!(from_file_name("archive.tar.gz"), "archive.tar");
+        assert_eq!(from_file_name(".ifc"), ".ifc");
+        assert_eq!(from_file_name("$.obj"), "model");
     }
 }
