@@ -642,9 +642,7 @@ fn unit_symbol(decoder: &mut EntityDecoder, id: u32) -> Option<(String, String)>
     let kind = enumeration(1)?;
     let symbol = if unit.ifc_type == IfcType::IfcSIUnit {
         si_symbol(enumeration(2).as_deref(), &enumeration(3)?)?
-    } else if unit.ifc_type.is_subtype_of(IfcType::IfcConversionBasedUnit)
-        || unit.ifc_type == IfcType::IfcConversionBasedUnit
-    {
+    } else if unit.ifc_type.is_subtype_of(IfcType::IfcConversionBasedUnit) {
         named_symbol(unit.get_string(2)?)?
     } else {
         return None;

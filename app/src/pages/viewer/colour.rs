@@ -56,7 +56,7 @@ pub fn legend(name: &str, elements: &[(String, Vec<(String, String)>)]) -> Optio
     let mut values: Vec<(String, Vec<String>)> = by_value.into_iter().collect();
     values.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     let mut bands: Vec<Band> = Vec::new();
-    let mut rest = values.split_off(values.len().min(PALETTE.len()));
+    let rest = values.split_off(values.len().min(PALETTE.len()));
     for ((value, ids), color) in values.into_iter().zip(PALETTE) {
         bands.push(Band {
             label: value,
@@ -69,7 +69,7 @@ pub fn legend(name: &str, elements: &[(String, Vec<(String, String)>)]) -> Optio
         bands.push(Band {
             label: format!("{count} other values"),
             color: OTHER,
-            ids: rest.drain(..).flat_map(|(_, ids)| ids).collect(),
+            ids: rest.into_iter().flat_map(|(_, ids)| ids).collect(),
         });
     }
     if !without.is_empty() {
@@ -164,7 +164,7 @@ pub fn ColourBy(
                             let ids = band.ids.clone();
                             let isolated = {
                                 let ids = ids.clone();
-                                move || shown.with(|s| s.isolated_nodes.as_ref() == Some(&ids))
+                                move || shown.with(|s| s.isolates(&ids))
                             };
                             view! {
                                 <li>
@@ -172,10 +172,7 @@ pub fn ColourBy(
                                         aria-pressed=move || isolated().to_string()
                                         title="Isolate these elements (again to show all)"
                                         on:click=move |_| {
-                                            let ids = ids.clone();
-                                            shown.update(|s| {
-                                                s.isolated_nodes = if s.isolated_nodes.as_ref() == Some(&ids) { None } else { Some(ids) };
-                                            });
+                                            shown.update(|s| s.toggle_isolated(ids.clone()));
                                             controls.fit(false);
                                         }>
                                         <span class="swatch" aria-hidden="true" style:background-color=css(band.color)></span>

@@ -118,10 +118,7 @@ pub fn Find(
                             " · "
                             <button type="button" class="link-button" aria-pressed=move || isolated_results().to_string()
                                 on:click=move |_| {
-                                    let ids = ids.clone();
-                                    shown.update(|s| {
-                                        s.isolated_nodes = if s.isolated_nodes.as_ref() == Some(&ids) { None } else { Some(ids) };
-                                    });
+                                    shown.update(|s| s.toggle_isolated(ids.clone()));
                                     controls.fit(false);
                                 }>
                                 {move || if isolated_results() { "Show all" } else { "Isolate results" }}

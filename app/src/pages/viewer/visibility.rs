@@ -37,6 +37,16 @@ impl Shown {
         !self.hidden_nodes.is_empty() || self.isolated_nodes.is_some()
     }
 
+    /// Whether exactly these tree nodes are isolated.
+    pub fn isolates(&self, ids: &[String]) -> bool {
+        self.isolated_nodes.as_deref() == Some(ids)
+    }
+
+    /// Isolates these tree nodes, or shows everything again when they already are.
+    pub fn toggle_isolated(&mut self, ids: Vec<String>) {
+        self.isolated_nodes = if self.isolates(&ids) { None } else { Some(ids) };
+    }
+
     /// The ids the viewer skips, and the ids it only draws (`None`: all).
     pub fn resolve(&self, entries: &[TreeEntry]) -> (HashSet<String>, Option<HashSet<String>>) {
         let in_categories = |categories: &[&String]| -> Vec<String> {
@@ -94,6 +104,18 @@ pub fn children_of(entries: &[TreeEntry]) -> HashMap<Option<String>, Vec<usize>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn isolating_the_same_nodes_again_shows_everything() {
+        let mut shown = Shown::default();
+        let walls = vec!["a".to_string(), "b".to_string()];
+        shown.toggle_isolated(walls.clone());
+        assert!(shown.isolates(&walls));
+        shown.toggle_isolated(vec!["a".into()]);
+        assert!(!shown.isolates(&walls), "other nodes take their place");
+        shown.toggle_isolated(vec!["a".into()]);
+        assert_eq!(shown.isolated_nodes, None);
+    }
 
     fn entry(id: &str, category: &str, parent: Option<&str>) -> TreeEntry {
         TreeEntry {
