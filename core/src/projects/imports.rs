@@ -21,6 +21,27 @@ use crate::queue::NewJob;
 /// The job kind that converts an imported file.
 pub const IMPORT_JOB: &str = "file-import";
 
+/// The file types there is a converter for, by lower-case extension.
+pub const FORMATS: [&str; 5] = ["ifc", "obj", "stl", "glb", "gltf"];
+
+/// Files an import reads beside the imported one (an OBJ's materials): uploaded for imports,
+/// never imported themselves.
+pub const COMPANIONS: [&str; 1] = ["mtl"];
+
+/// Why a file of type `file_type` (a lower-case extension, possibly empty) cannot be imported,
+/// or `None` when a converter reads it.
+pub fn unsupported(file_type: &str) -> Option<String> {
+    if FORMATS.contains(&file_type) {
+        return None;
+    }
+    let formats = FORMATS.map(|f| format!(".{f}")).join(", ");
+    Some(if file_type.is_empty() {
+        format!("A file without a type (such as .ifc) cannot be imported; Fleck imports {formats}.")
+    } else {
+        format!("Files of type .{file_type} cannot be imported; Fleck imports {formats}.")
+    })
+}
+
 /// What a client asks to import: a file it uploaded (`file_id`), into a model.
 pub struct ImportRequest<'a> {
     pub project_id: &'a str,
@@ -74,6 +95,9 @@ pub(crate) async fn start_for(
         return Ok(existing);
     }
     let mut file = attachments::find(core, project_id, file_id).await?;
+    if let Some(why) = unsupported(&file.file_type) {
+        return Err(Error::invalid("fileId", why));
+    }
     attachments::complete(core, &mut file).await?;
     let stored_etag = file.file_hash.as_deref().unwrap_or_default();
     if etag.is_some_and(|etag| unquoted(stored_etag) != unquoted(etag)) {

@@ -519,3 +519,40 @@ async fn deleting_a_project_leaves_no_files_and_no_working_links() {
         .items
         .is_empty());
 }
+
+// 17. Upload links are for imports: a file no converter reads is refused before any byte is
+// sent, with the formats that are read; an OBJ's material library is not.
+#[tokio::test]
+async fn upload_links_refuse_files_no_converter_reads() {
+    let world = World::new().await;
+    let project = world.project("PRIVATE").await;
+    let link = |file_name: &'static str| {
+        let (server, owner, project) = (&world.server, &world.owner, project.clone());
+        async move {
+            graphql(
+                server,
+                Some(owner),
+                "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { fileId } } }",
+                json!({ "i": { "projectId": project, "fileName": file_name } }),
+            )
+            .await
+        }
+    };
+    let refused = link("ground floor.dwg").await;
+    let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(".dwg") && message.contains(".ifc"),
+        "{refused}"
+    );
+    assert!(
+        refused["data"]["fileUploadMutations"].is_null(),
+        "{refused}"
+    );
+    for accepted in ["Pavilion.IFC", "pavilion.mtl"] {
+        let answer = link(accepted).await;
+        assert!(
+            answer["data"]["fileUploadMutations"]["generateUploadUrl"]["fileId"].is_string(),
+            "{accepted}: {answer}"
+        );
+    }
+}

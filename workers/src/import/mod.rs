@@ -163,9 +163,6 @@ fn converter_broke() -> Failure {
     )
 }
 
-/// The formats there is a converter for, by file extension.
-pub const FORMATS: [&str; 5] = ["ifc", "obj", "stl", "glb", "gltf"];
-
 /// Converts `bytes` by the file's (lower-case) extension; `libraries` are the MTL files an OBJ
 /// asked for, by lower-case file name.
 pub fn convert(
@@ -180,10 +177,9 @@ pub fn convert(
         "stl" => stl::convert(file_name, bytes),
         "glb" | "gltf" => gltf::convert(file_name, bytes, bounds),
         "ifc" => ifc::convert(file_name, bytes, bounds),
-        other => Err(Failure(format!(
-            "Files of type .{other} cannot be imported; Fleck imports {}.",
-            FORMATS.map(|f| format!(".{f}")).join(", ")
-        ))),
+        other => Err(Failure(imports::unsupported(other).unwrap_or_else(|| {
+            format!("Files of type .{other} have no converter in this build.")
+        }))),
     }
 }
 

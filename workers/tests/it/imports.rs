@@ -223,7 +223,6 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
         ("notes.glb", &b"these are not triangles"[..], "glTF"),
         ("lines.obj", &b"v 0 0 0\nv 1 0 0\nl 1 2\n"[..], "no faces"),
         ("holes.obj", &b"v 0 0 0\nf 1 2 3\n"[..], "OBJ"),
-        ("drawing.dwg", &b"AC1032"[..], ".dwg"),
     ] {
         let started = import(&core, &actor, &project, &model, name, bytes).await;
         let done = finished(&core, &project, &started.id).await;
@@ -232,6 +231,31 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
         assert!(message.contains(reason), "{name}: {message}");
         assert!(done.version_id.is_none());
     }
+    // A file no converter reads is refused when its import starts, not queued to fail.
+    let drawing = attachments::upload(
+        &core,
+        &actor,
+        &project,
+        "drawing.dwg",
+        None,
+        stream_from_bytes(b"AC1032".to_vec()),
+    )
+    .await
+    .unwrap();
+    let request = ImportRequest {
+        project_id: &project,
+        model_id: &model,
+        file_id: &drawing.id,
+        etag: None,
+    };
+    let refused = imports::start(&core, &actor, request, 10 << 20)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains(".dwg") && refused.contains(".ifc"),
+        "{refused}"
+    );
     // The worker is still there for the next file.
     let started = import(&core, &actor, &project, &model, "cube.stl", ASCII_STL).await;
     assert_eq!(
