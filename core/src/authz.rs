@@ -136,10 +136,12 @@ pub enum Action {
     AttachFiles,
     /// Archive anyone's comment threads.
     ModerateComments,
+    /// Save named views of a project's models, and delete one's own.
+    SaveViews,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::CreateProject,
         Action::ReadProject,
         Action::WriteProject,
@@ -162,6 +164,7 @@ impl Action {
         Action::Comment,
         Action::AttachFiles,
         Action::ModerateComments,
+        Action::SaveViews,
     ];
 
     /// The scope a token needs for the action.
@@ -172,7 +175,8 @@ impl Action {
             | Action::AdministerProject
             | Action::DeleteProject
             | Action::ChangeOwnMembership
-            | Action::AttachFiles => Scope::StreamsWrite,
+            | Action::AttachFiles
+            | Action::SaveViews => Scope::StreamsWrite,
             // Speckle's comment operations ask only for reading, so the tokens its viewer and
             // connectors hold can comment.
             Action::ReadProject
@@ -207,6 +211,7 @@ impl Action {
                 | Action::Comment
                 | Action::AttachFiles
                 | Action::ModerateComments
+                | Action::SaveViews
         )
     }
 }
@@ -290,14 +295,16 @@ pub fn authorize(actor: &Actor, action: Action, project: Option<ProjectAccess>) 
         | Action::DeleteProject
         | Action::InviteToProject
         | Action::ReadProjectInvites
-        | Action::ModerateComments => {
+        | Action::ModerateComments
+        | Action::SaveViews => {
             let role = project.and_then(|p| p.role);
             // Admins may delete any project (moderation); everything else needs membership.
             if action == Action::DeleteProject && server_role == ServerRole::Admin {
                 return Ok(());
             }
             let needed = match action {
-                Action::ReadProject => ProjectRole::Reviewer,
+                // Views are the team's: a public project's visitors read them, members save them.
+                Action::ReadProject | Action::SaveViews => ProjectRole::Reviewer,
                 // Speckle's `invitedTeam`: the team's contributors and owners.
                 Action::WriteProject | Action::ReadProjectInvites => ProjectRole::Contributor,
                 _ => ProjectRole::Owner,

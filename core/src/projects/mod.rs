@@ -12,6 +12,7 @@ pub mod names;
 mod reads;
 pub mod service;
 pub mod versions;
+pub mod views;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -290,6 +291,7 @@ pub trait ProjectStore:
     + ActivityStore
     + AttachmentStore
     + ImportStore
+    + ViewStore
     + Send
     + Sync
     + 'static
@@ -411,6 +413,30 @@ pub trait AttachmentStore: Send + Sync {
     async fn delete_attachment(&self, project_id: &str, id: &str) -> Result<bool>;
     /// Those of `ids` the project has attachments with.
     async fn known_attachments(&self, project_id: &str, ids: &[String]) -> Result<Vec<String>>;
+}
+
+/// A named view of a model, saved by a member of its project.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedView {
+    pub id: String,
+    pub project_id: String,
+    pub model_id: String,
+    pub name: String,
+    /// The viewer's link state (camera, visibility, section box, selection), as it wrote it.
+    pub state: String,
+    pub author_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait ViewStore: Send + Sync {
+    /// Fails with `Conflict` when the model has a view of that name.
+    async fn create_view(&self, view: &SavedView) -> Result<()>;
+    async fn view(&self, project_id: &str, id: &str) -> Result<Option<SavedView>>;
+    /// A model's views by name, at most `limit`.
+    async fn model_views(&self, model_id: &str, limit: i64) -> Result<Vec<SavedView>>;
+    async fn count_model_views(&self, model_id: &str) -> Result<i64>;
+    async fn delete_view(&self, project_id: &str, id: &str) -> Result<bool>;
 }
 
 #[async_trait]

@@ -14,7 +14,7 @@ use fleck_core::auth::{
 };
 use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
-use fleck_core::projects::{invites, members, service, Invitee};
+use fleck_core::projects::{invites, members, service, views, Invitee};
 use fleck_core::settings::{self, SettingsUpdate};
 use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
@@ -42,6 +42,7 @@ crate::support::contract_tests! {
         projects_show_pending_invitations_to_contributors_and_owners_only,
         accounts_server_settings_change_by_admins_only,
         projects_members_may_leave_except_the_only_owner,
+        projects_saved_views_are_read_by_readers_saved_by_members_and_deleted_by_author_or_owner,
         accounts_apps_are_listed_and_revoked_by_their_user_only,
         accounts_passwords_change_with_the_current_one,
         accounts_server_invitations_are_sent_by_users_and_managed_by_inviters_or_admins,
@@ -1297,4 +1298,138 @@ async fn accounts_server_invitations_are_sent_by_users_and_managed_by_inviters_o
             .total,
         1
     );
+}
+
+async fn projects_saved_views_are_read_by_readers_saved_by_members_and_deleted_by_author_or_owner(
+    core: Core,
+) {
+    let owner = user(&core, "ada@example.com").await;
+    let reviewer = user(&core, "bob@example.com").await;
+    let second_reviewer = user(&core, "carol@example.com").await;
+    let outsider = user(&core, "dave@example.com").await;
+    let id = project(&core, &owner, "Review", Visibility::Public).await;
+    for member in [&reviewer, &second_reviewer] {
+        core.database()
+            .projects
+            .set_member(&id, &member.id, ProjectRole::Reviewer)
+            .await
+            .unwrap();
+    }
+    let model = core
+        .database()
+        .projects
+        .model_by_name(&id, "main")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let state = "view=1,2,3,40,0.7,0.6&section=0,100,0,100,0,55&select=wall1";
+
+    let saved = views::save(&core, &session(&reviewer), &id, &model, " Level 1 ", state)
+        .await
+        .unwrap();
+    assert_eq!(
+        (saved.name.as_str(), saved.state.as_str()),
+        ("Level 1", state)
+    );
+    assert!(matches!(
+        views::save(
+            &core,
+            &session(&second_reviewer),
+            &id,
+            &model,
+            "Level 1",
+            state
+        )
+        .await,
+        Err(Error::Conflict(_))
+    ));
+    assert_forbidden(
+        views::save(&core, &session(&outsider), &id, &model, "Mine", state).await,
+        "a visitor of a public project",
+    );
+    assert_forbidden(
+        views::save(&core, &Actor::Anonymous, &id, &model, "Mine", state).await,
+        "anonymous",
+    );
+    assert_forbidden(
+        views::save(
+            &core,
+            &token(&reviewer, &[Scope::StreamsRead], None),
+            &id,
+            &model,
+            "Mine",
+            state,
+        )
+        .await,
+        "a token without streams:write",
+    );
+    assert_invalid(
+        views::save(
+            &core,
+            &session(&reviewer),
+            &id,
+            &model,
+            "Big",
+            &"x".repeat(70_000),
+        )
+        .await,
+        "state",
+    );
+    assert!(matches!(
+        views::save(&core, &session(&reviewer), &id, "nosuchmodl", "Mine", state).await,
+        Err(Error::NotFound(_))
+    ));
+
+    // Anyone who reads the project sees the views; who may delete each is the caller's.
+    let anonymous = views::list(&core, &Actor::Anonymous, &id, &model)
+        .await
+        .unwrap();
+    assert_eq!(anonymous.views.len(), 1);
+    assert!(!anonymous.can_save && !anonymous.views[0].1);
+    let author = views::list(&core, &session(&reviewer), &id, &model)
+        .await
+        .unwrap();
+    assert!(author.can_save && author.views[0].1);
+    let other = views::list(&core, &session(&second_reviewer), &id, &model)
+        .await
+        .unwrap();
+    assert!(other.can_save && !other.views[0].1);
+    assert!(
+        views::list(&core, &session(&owner), &id, &model)
+            .await
+            .unwrap()
+            .views[0]
+            .1
+    );
+
+    assert_forbidden(
+        views::delete(&core, &session(&second_reviewer), &id, &saved.id).await,
+        "another reviewer",
+    );
+    views::delete(&core, &session(&owner), &id, &saved.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        views::delete(&core, &session(&owner), &id, &saved.id).await,
+        Err(Error::NotFound(_))
+    ));
+    let own = views::save(
+        &core,
+        &session(&second_reviewer),
+        &id,
+        &model,
+        "Level 1",
+        state,
+    )
+    .await
+    .unwrap();
+    views::delete(&core, &session(&second_reviewer), &id, &own.id)
+        .await
+        .unwrap();
+    assert!(views::list(&core, &session(&owner), &id, &model)
+        .await
+        .unwrap()
+        .views
+        .is_empty());
 }

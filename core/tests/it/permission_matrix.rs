@@ -40,6 +40,8 @@ attach-files:private          -         -     +                 -    +        + 
 attach-files:open             -         +     +                 +    +        +           +     +     -            -
 moderate-comments:private     -         -     -                 -    -        -           +     -     -            -
 moderate-comments:open        -         -     -                 -    -        -           +     -     -            -
+save-views:private            -         -     +                 -    +        +           +     -     -            -
+save-views:open               -         -     +                 -    +        +           +     -     -            -
 ";
 
 struct Caller {
@@ -129,6 +131,7 @@ fn action(name: &str) -> Action {
         "comment" => Action::Comment,
         "attach-files" => Action::AttachFiles,
         "moderate-comments" => Action::ModerateComments,
+        "save-views" => Action::SaveViews,
         other => panic!("unknown action {other}"),
     }
 }

@@ -10,8 +10,8 @@ use fleck_core::objects::{NewObject, Objects};
 use fleck_core::previews::PreviewStatus;
 use fleck_core::projects::{
     now, Activity, Attachment, FileImport, ImportStatus, ImportTotal, Invitee, Listed, Model,
-    ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectTotals, UploadStatus, Version,
-    Window,
+    ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectTotals, SavedView, UploadStatus,
+    Version, Window,
 };
 use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
@@ -46,6 +46,7 @@ crate::support::contract_tests! {
         invites_delete_and_reject_a_shared_token,
         activity_lists_newest_first_with_paging_and_counts,
         file_imports_round_trip_update_and_list_per_model,
+        saved_views_round_trip_list_by_name_and_go_with_their_model,
         file_imports_are_counted_by_type_and_status,
         previews_are_requested_once_saved_and_counted,
         webhooks_and_their_events_round_trip,
@@ -1787,6 +1788,77 @@ async fn activity_lists_newest_first_with_paging_and_counts(db: Database) {
     assert_eq!(
         without_seq(&theirs),
         vec![activity_at(&other, "stream_create", t)]
+    );
+}
+
+fn saved_view(model: &Model, name: &str, author: &User) -> SavedView {
+    SavedView {
+        id: new_id(),
+        project_id: model.project_id.clone(),
+        model_id: model.id.clone(),
+        name: name.into(),
+        state: format!("view=1,2,3,4,0.5,0.6&hide={}", random_string(8)),
+        author_id: Some(author.id.clone()),
+        created_at: now(),
+    }
+}
+
+async fn saved_views_round_trip_list_by_name_and_go_with_their_model(db: Database) {
+    let ada = user(&db, "ada@example.com").await;
+    let (project, main) = create_project(&db, &ada, "Views").await;
+    let walls = create_model(&db, &project, "walls", &ada).await;
+    let west = saved_view(&main, "West façade", &ada);
+    let level = saved_view(&main, "Level 1", &ada);
+    for view in [&west, &level] {
+        db.projects.create_view(view).await.unwrap();
+    }
+    let elsewhere = saved_view(&walls, "Level 1", &ada);
+    db.projects.create_view(&elsewhere).await.unwrap();
+
+    let taken = db
+        .projects
+        .create_view(&saved_view(&main, "Level 1", &ada))
+        .await
+        .unwrap_err();
+    assert!(matches!(taken, Error::Conflict(_)), "{taken}");
+    assert_eq!(
+        db.projects.view(&project.id, &west.id).await.unwrap(),
+        Some(west.clone())
+    );
+    assert_eq!(
+        db.projects.view("nosuchproj", &west.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        db.projects.model_views(&main.id, 10).await.unwrap(),
+        vec![level.clone(), west.clone()],
+        "by name"
+    );
+    assert_eq!(db.projects.model_views(&main.id, 1).await.unwrap().len(), 1);
+    assert_eq!(db.projects.count_model_views(&main.id).await.unwrap(), 2);
+
+    assert!(!db
+        .projects
+        .delete_view("nosuchproj", &west.id)
+        .await
+        .unwrap());
+    assert!(db
+        .projects
+        .delete_view(&project.id, &west.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        db.projects.model_views(&main.id, 10).await.unwrap(),
+        vec![level]
+    );
+    assert!(db
+        .projects
+        .delete_model(&project.id, &walls.id)
+        .await
+        .unwrap());
+    assert_eq!(
+        db.projects.view(&project.id, &elsewhere.id).await.unwrap(),
+        None
     );
 }
 

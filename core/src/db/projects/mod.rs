@@ -9,6 +9,7 @@ pub(super) mod invites;
 pub(super) mod members;
 pub(super) mod models;
 pub(super) mod versions;
+pub(super) mod views;
 
 /// `impl ProjectStore for $db`, whose `pool` field is its connection pool and which implements
 /// `Dialect` (and every store a project is made of).
@@ -249,6 +250,7 @@ macro_rules! project_store {
         $crate::db::projects::activity::activity_store!($db);
         $crate::db::projects::attachments::attachment_store!($db);
         $crate::db::projects::imports::import_store!($db);
+        $crate::db::projects::views::view_store!($db);
     };
 }
 

@@ -1,0 +1,120 @@
+//! `ViewStore`, written once: the named views saved on a project's models (`projects::views`).
+
+use crate::db::dialect::StoredTime;
+use crate::projects::SavedView;
+
+#[derive(sqlx::FromRow)]
+pub struct ViewRow<T> {
+    id: String,
+    project_id: String,
+    model_id: String,
+    name: String,
+    state: String,
+    author_id: Option<String>,
+    created_at: T,
+}
+
+impl<T: StoredTime> From<ViewRow<T>> for SavedView {
+    fn from(r: ViewRow<T>) -> Self {
+        SavedView {
+            id: r.id,
+            project_id: r.project_id,
+            model_id: r.model_id,
+            name: r.name,
+            state: r.state,
+            author_id: r.author_id,
+            created_at: r.created_at.into_utc(),
+        }
+    }
+}
+
+/// `impl ViewStore for $db`, whose `pool` field is its connection pool and which implements
+/// `Dialect`.
+macro_rules! view_store {
+    ($db:ty) => {
+        const _: () = {
+            use async_trait::async_trait;
+            use $crate::db::dialect::Dialect;
+            use $crate::db::map_write_error;
+            use $crate::db::projects::views::ViewRow;
+            use $crate::error::{Context, Result};
+            use $crate::projects::{SavedView, ViewStore};
+
+            type Time = <$db as Dialect>::Time;
+
+            #[async_trait]
+            impl ViewStore for $db {
+                async fn create_view(&self, view: &SavedView) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO saved_views (id, project_id, model_id, name, state, author_id, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&view.id)
+                    .bind(&view.project_id)
+                    .bind(&view.model_id)
+                    .bind(&view.name)
+                    .bind(&view.state)
+                    .bind(&view.author_id)
+                    .bind(Self::time(view.created_at))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| {
+                        map_write_error(
+                            e,
+                            || format!("the model already has a view named {}", view.name),
+                            || "saving a view".into(),
+                        )
+                    })?;
+                    Ok(())
+                }
+
+                async fn view(&self, project_id: &str, id: &str) -> Result<Option<SavedView>> {
+                    let row: Option<ViewRow<Time>> = sqlx::query_as(
+                        "SELECT id, project_id, model_id, name, state, author_id, created_at
+                         FROM saved_views WHERE project_id = $1 AND id = $2",
+                    )
+                        .bind(project_id)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .context(|| "reading a saved view".into())?;
+                    Ok(row.map(SavedView::from))
+                }
+
+                async fn model_views(&self, model_id: &str, limit: i64) -> Result<Vec<SavedView>> {
+                    let rows: Vec<ViewRow<Time>> = sqlx::query_as(
+                        "SELECT id, project_id, model_id, name, state, author_id, created_at
+                         FROM saved_views WHERE model_id = $1 ORDER BY name, id LIMIT $2",
+                    )
+                    .bind(model_id)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .context(|| "listing a model's saved views".into())?;
+                    Ok(rows.into_iter().map(SavedView::from).collect())
+                }
+
+                async fn count_model_views(&self, model_id: &str) -> Result<i64> {
+                    sqlx::query_scalar("SELECT COUNT(*) FROM saved_views WHERE model_id = $1")
+                        .bind(model_id)
+                        .fetch_one(&self.pool)
+                        .await
+                        .context(|| "counting a model's saved views".into())
+                }
+
+                async fn delete_view(&self, project_id: &str, id: &str) -> Result<bool> {
+                    let done =
+                        sqlx::query("DELETE FROM saved_views WHERE project_id = $1 AND id = $2")
+                            .bind(project_id)
+                            .bind(id)
+                            .execute(&self.pool)
+                            .await
+                            .context(|| "deleting a saved view".into())?;
+                    Ok(done.rows_affected() > 0)
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use view_store;
