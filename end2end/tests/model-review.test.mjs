@@ -1,6 +1,7 @@
 // The model page as a reviewer uses it, on a real two-storey IFC file (fixtures/two_storey_house.ifc,
 // written by fixtures/two_storey_house.py): readable properties, spaces hidden or see-through,
-// the spatial tree's isolate, the whole screen, measuring, finding, and a view kept in a link.
+// the spatial tree's isolate, the whole screen, measuring, finding, a view kept in a link, and
+// views saved on the model by name.
 // Screenshots of each at 1920×1080 and 390×844 go to the test artefacts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -356,6 +357,63 @@ test('a copied link restores the camera, the section box and what was hidden', a
   await other.setViewportSize(PHONE);
   await frames(other);
   await screenshot(other, 'review-390-saved-view');
+  assert.deepEqual(realErrors(errors), []);
+  assert.deepEqual(realErrors(otherErrors), []);
+  await other.context().close();
+  await page.context().close();
+});
+
+test('a view saved on the model by name reopens its camera, visibility, section box and selection', async () => {
+  const { page, errors } = await reviewerPage(DESKTOP);
+  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  await page.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).uncheck();
+  await page.getByRole('button', { name: 'Open Ground floor', exact: true }).click();
+  await page.locator('.tree-name', { hasText: 'Ground floor south wall' }).click();
+  const selected = await page.locator('.object-panel .properties[data-selected]').getAttribute('data-selected');
+  await page.getByRole('tab', { name: 'Section' }).click();
+  await page.getByLabel('Cut the model to a box').check();
+  await page.locator('#section-x-to').fill('50');
+  await page.getByRole('tab', { name: 'Views' }).click();
+  const name = page.getByLabel('Save the view on screen as');
+  await name.fill('Ground floor, west half');
+  await page.getByRole('button', { name: 'Save view' }).click();
+  await page.locator('.saved-view', { hasText: 'Ground floor, west half' }).waitFor();
+  assert.equal(await name.inputValue(), '', 'the name box is emptied for the next view');
+  await frames(page);
+  const before = await pixels(page);
+  await screenshot(page, 'review-1920-named-view-saved');
+  // The same name again is refused, saying why.
+  await name.fill('Ground floor, west half');
+  await page.getByRole('button', { name: 'Save view' }).click();
+  await page.locator('.saved-views [role="alert"]', { hasText: 'already has a view named' }).waitFor();
+
+  // Another visit opens the plain model address: the view comes from the model's list.
+  const { page: other, errors: otherErrors } = await reviewerPage(DESKTOP);
+  await openModel(other);
+  await other.getByRole('tab', { name: 'Views' }).click();
+  await other.getByRole('button', { name: 'Ground floor, west half', exact: true }).click();
+  await other.locator(`.object-panel .properties[data-selected="${selected}"]`).waitFor();
+  assert.equal(await other.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).isChecked(), false);
+  await other.getByRole('tab', { name: 'Section' }).click();
+  assert.equal(await other.getByLabel('Cut the model to a box').isChecked(), true);
+  assert.equal(await other.locator('#section-x-to').inputValue(), '50');
+  await frames(other);
+  const after = await pixels(other);
+  assert.equal(after.green, 0, 'the hidden storey stays hidden');
+  assert.ok(Math.abs(after.blue - before.blue) <= before.blue * 0.02, `the same picture (${before.blue} and ${after.blue} blue pixels)`);
+  // The address carries the opened view, so it can be passed on as it is.
+  const opened = new URL(other.url()).hash;
+  assert.match(opened, /^#view=.*section=0,50,0,100,0,100.*hide=.*select=/);
+  assert.equal(opened.split('&')[0], new URL(page.url()).hash.split('&')[0], 'the same camera');
+  await screenshot(other, 'review-1920-named-view-opened');
+  await other.setViewportSize(PHONE);
+  await frames(other);
+  await screenshot(other, 'review-390-named-views');
+
+  // Its author deletes it, after confirming.
+  await page.locator('.saved-view', { hasText: 'Ground floor, west half' }).locator('summary', { hasText: 'Delete' }).click();
+  await page.getByRole('button', { name: 'Delete view' }).click();
+  await page.getByText('No saved views on this model yet.').waitFor();
   assert.deepEqual(realErrors(errors), []);
   assert.deepEqual(realErrors(otherErrors), []);
   await other.context().close();

@@ -9,6 +9,7 @@ pub mod imports;
 pub mod read;
 pub mod team;
 pub mod tree;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 

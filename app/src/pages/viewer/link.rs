@@ -1,7 +1,8 @@
-//! A view as a link: the camera, the section box, what is hidden or isolated and the open
-//! comment thread, kept in the address's fragment (`#view=…&section=…&hide=…&thread=…`), so a
-//! copied link reopens the same view. A thread saves its view in the same form. The fragment
-//! never reaches the server.
+//! A view as a link: the camera, the section box, what is hidden or isolated, the selected
+//! element and the open comment thread, kept in the address's fragment
+//! (`#view=…&section=…&hide=…&select=…&thread=…`), so a copied link reopens the same view.
+//! Threads and saved views keep their view in the same form. The address's fragment never
+//! reaches the server.
 
 // Only the browser reads and writes the address; the server build keeps the code for its tests.
 #![cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -18,6 +19,8 @@ pub struct ViewLink {
     pub camera: Option<String>,
     pub section: Option<SectionRanges>,
     pub shown: Shown,
+    /// The selected element.
+    pub selected: Option<String>,
     /// The comment thread open beside the view (the link in a comment's e-mail names it).
     pub thread: Option<String>,
 }
@@ -63,6 +66,9 @@ impl ViewLink {
         if shown.spaces {
             parts.push("spaces=1".into());
         }
+        if let Some(selected) = &self.selected {
+            parts.push(format!("select={}", encode(selected)));
+        }
         if let Some(thread) = &self.thread {
             parts.push(format!("thread={}", encode(thread)));
         }
@@ -94,6 +100,7 @@ impl ViewLink {
                     link.shown.isolated_category = Some(decode(value))
                 }
                 "spaces" => link.shown.spaces = value == "1",
+                "select" if !value.is_empty() => link.selected = Some(decode(value)),
                 "thread" if !value.is_empty() => link.thread = Some(decode(value)),
                 _ => {}
             }
@@ -169,6 +176,7 @@ mod tests {
                 isolated_nodes: Some(vec!["storey-1".into()]),
                 spaces: true,
             },
+            selected: Some("wall 1".into()),
             thread: Some("th1234abcd".into()),
         };
         let fragment = link.to_fragment();

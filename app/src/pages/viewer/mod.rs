@@ -16,6 +16,7 @@ mod measure;
 mod properties;
 mod section;
 mod tree;
+mod views;
 mod visibility;
 
 use leptos::prelude::*;
@@ -29,6 +30,7 @@ use measure::{MeasureOverlay, MeasureReadout, Measurement};
 use properties::{PropertiesPanel, Selected};
 use section::SectionBox;
 use tree::{CategoryList, SpatialTree};
+use views::SavedViewsPanel;
 use visibility::{Shown, TreeEntry};
 
 /// What the model page tells the view about the version it shows, so it can comment on it and
@@ -59,23 +61,25 @@ enum Tab {
     Categories,
     Find,
     Section,
+    Views,
     Comments,
     Compare,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Tree,
         Tab::Categories,
         Tab::Find,
         Tab::Section,
+        Tab::Views,
         Tab::Comments,
         Tab::Compare,
     ];
 
     /// Whether the tab is about a version on the model page, not any view.
     fn reviews(self) -> bool {
-        matches!(self, Tab::Comments | Tab::Compare)
+        matches!(self, Tab::Views | Tab::Comments | Tab::Compare)
     }
 
     fn label(self) -> &'static str {
@@ -84,6 +88,7 @@ impl Tab {
             Tab::Categories => "Categories",
             Tab::Find => "Find",
             Tab::Section => "Section",
+            Tab::Views => "Views",
             Tab::Comments => "Comments",
             Tab::Compare => "Compare",
         }
@@ -166,6 +171,8 @@ pub fn ModelViewer(
     let open_thread = move || comments.and_then(|c| c.open.get());
     let commenting = move || comments.is_some_and(|c| c.mode.get());
 
+    // The element a link selects, once the model is there.
+    let linked_selection = StoredValue::new(None::<String>);
     // A link's view, once the page is interactive (never during hydration, which must match
     // what the server rendered).
     Effect::new(move |_| {
@@ -179,6 +186,7 @@ pub fn ModelViewer(
             section.set(ranges);
             section_on.set(true);
         }
+        linked_selection.set_value(link.selected);
     });
     // Applied again once loading finished, when the model's extent is known; not on each
     // progress report.
@@ -193,15 +201,18 @@ pub fn ModelViewer(
         let (hidden, isolated) = entries.with(|list| shown.with(|s| s.resolve(list)));
         controls.apply(hidden, isolated);
     });
+    // The view as it is now, as a link would carry it (tracking what it reads).
+    let view_now = move || ViewLink {
+        camera: controls.camera(),
+        section: section_on.get().then(|| section.get()),
+        shown: shown.get(),
+        selected: selected.with(|s| s.as_ref().map(|s| s.id.clone())),
+        thread: open_thread(),
+    };
     // The address keeps the view.
     Effect::new(move |_| {
         settled.track();
-        let link = ViewLink {
-            camera: controls.camera(),
-            section: section_on.get().then(|| section.get()),
-            shown: shown.get(),
-            thread: open_thread(),
-        };
+        let link = view_now();
         if loaded.get() {
             keep_in_address(&link);
         }
@@ -258,12 +269,22 @@ pub fn ModelViewer(
             section.set(ranges);
         }
         // Another version may not have the element (its object changes with each edit).
-        let here =
-            object.filter(|id| entries.with_untracked(|list| list.iter().any(|e| &e.id == id)));
+        let here = object
+            .or(link.selected)
+            .filter(|id| entries.with_untracked(|list| list.iter().any(|e| &e.id == id)));
         if here.is_some() {
             select(here);
         }
         settled.update(|n| *n += 1);
+    });
+    Effect::new(move |_| {
+        if loaded.get() {
+            if let Some(id) = linked_selection.try_update_value(Option::take).flatten() {
+                if entries.with_untracked(|list| list.iter().any(|e| e.id == id)) {
+                    select(Some(id));
+                }
+            }
+        }
     });
     // One tool at a time: measuring ends comment mode.
     Effect::new(move |_| {
@@ -294,10 +315,9 @@ pub fn ModelViewer(
             if let Some((object_id, point)) = controls.hit(x, y) {
                 select(Some(object_id.clone()));
                 let view = ViewLink {
-                    camera: controls.camera(),
-                    section: section_on.get_untracked().then(|| section.get_untracked()),
-                    shown: shown.get_untracked(),
+                    selected: None,
                     thread: None,
+                    ..untrack(view_now)
                 };
                 c.open.set(None);
                 c.draft.set(Some(Draft {
@@ -346,15 +366,17 @@ pub fn ModelViewer(
             .unwrap_or(0)
             .min(100)
     };
+    // A saved view has no open thread: it is the model's, not a conversation's.
+    let current_fragment = Callback::new(move |()| {
+        ViewLink {
+            thread: None,
+            ..untrack(view_now)
+        }
+        .to_fragment()
+    });
     let link_copied = RwSignal::new(None::<String>);
     let copy_link = move |_| {
-        let link = ViewLink {
-            camera: controls.camera(),
-            section: section_on.get_untracked().then(|| section.get_untracked()),
-            shown: shown.get_untracked(),
-            thread: comments.and_then(|c| c.open.get_untracked()),
-        };
-        keep_in_address(&link);
+        keep_in_address(&untrack(view_now));
         let href = current_address();
         crate::pages::shared::copy_text(&href);
         link_copied.set(Some(href));
@@ -490,6 +512,11 @@ pub fn ModelViewer(
                         <div hidden=move || tab.get() != Tab::Section>
                             <SectionBox on=section_on ranges=section extent units />
                         </div>
+                        {review.clone().map(|review| view! {
+                            <div hidden=move || tab.get() != Tab::Views>
+                                <SavedViewsPanel review current=current_fragment restore />
+                            </div>
+                        })}
                         {comments.zip(review.clone()).map(|(comments, review)| view! {
                             <div hidden=move || tab.get() != Tab::Comments>
                                 <ThreadsPanel comments review restore loaded />
