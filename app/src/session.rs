@@ -132,9 +132,7 @@ pub(crate) mod server {
         fn from(error: Error) -> Self {
             match error {
                 Error::Invalid { reason, .. } => Failure::User(sentence(&reason)),
-                Error::Conflict(_) => Failure::User(
-                    "An account with this e-mail address already exists. Try signing in.".into(),
-                ),
+                Error::Conflict(m) => Failure::User(sentence(&m)),
                 Error::RateLimited { retry_after } => Failure::User(format!(
                     "Too many attempts. Please wait {} minutes and try again.",
                     retry_after.as_secs().div_ceil(60)
@@ -285,7 +283,15 @@ pub async fn sign_up(
                 company,
                 password: Some(password),
             };
-            let user = accounts::register(&core, input, invite.as_deref()).await?;
+            let user = accounts::register(&core, input, invite.as_deref())
+                .await
+                .map_err(|e| match e {
+                    fleck_core::Error::Conflict(_) => server::Failure::User(
+                        "An account with this e-mail address already exists. Try signing in."
+                            .into(),
+                    ),
+                    other => other.into(),
+                })?;
             server::start_session(&core, &user).await?;
             server::go_to(&safe_next(next.as_deref())).await
         }

@@ -393,6 +393,7 @@ test('a view saved on the model by name reopens its camera, visibility, section 
   await other.getByRole('tab', { name: 'Views' }).click();
   await other.getByRole('button', { name: 'Ground floor, west half', exact: true }).click();
   await other.locator(`.object-panel .properties[data-selected="${selected}"]`).waitFor();
+  await other.getByRole('tab', { name: 'Tree' }).click();
   assert.equal(await other.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).isChecked(), false);
   await other.getByRole('tab', { name: 'Section' }).click();
   assert.equal(await other.getByLabel('Cut the model to a box').isChecked(), true);

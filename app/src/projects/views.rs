@@ -44,35 +44,42 @@ pub async fn fetch_views(
     })
 }
 
-/// Saves the view `state` (a view link's fragment) of a model under `name`.
+/// Saves the view `state` (a view link's fragment) of a model under `name`. A refusal (a name
+/// the model has, no right to save) is the answer's `Err`, a normal response.
 #[server]
 pub async fn save_view(
     project_id: String,
     model_id: String,
     name: String,
     state: String,
-) -> Result<ViewCard, ServerFnError> {
+) -> Result<Result<ViewCard, String>, ServerFnError> {
     use fleck_core::projects::views;
     use server::*;
     let (core, actor) = context().await?;
-    let view = views::save(&core, &actor, &project_id, &model_id, &name, &state)
-        .await
-        .map_err(message)?;
-    card(&mut Authors::new(&core), view, true).await
+    match views::save(&core, &actor, &project_id, &model_id, &name, &state).await {
+        Ok(view) => Ok(Ok(card(&mut Authors::new(&core), view, true).await?)),
+        Err(e) => answer(Err(refusal(e))),
+    }
 }
 
 #[server]
-pub async fn delete_view(project_id: String, view_id: String) -> Result<(), ServerFnError> {
+pub async fn delete_view(
+    project_id: String,
+    view_id: String,
+) -> Result<Result<(), String>, ServerFnError> {
     use fleck_core::projects::views;
     use server::*;
     let (core, actor) = context().await?;
-    views::delete(&core, &actor, &project_id, &view_id)
-        .await
-        .map_err(message)
+    answer(
+        views::delete(&core, &actor, &project_id, &view_id)
+            .await
+            .map_err(refusal),
+    )
 }
 
 #[cfg(feature = "ssr")]
 mod server {
+    pub use crate::account::server::{answer, refusal};
     pub use crate::projects::read::server::{context, when, Authors};
     pub use crate::session::server::message;
 

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::pages::auth::error_text;
 use crate::pages::shared::{copy_text, Confirm};
 use crate::projects::views::{delete_view, fetch_views, save_view, SavedViews, ViewCard};
 
@@ -40,12 +41,13 @@ pub fn SavedViewsPanel(
             let saved = save_view(project_id, model_id, name.get_untracked(), state).await;
             busy.set(false);
             match saved {
-                Ok(_) => {
+                Ok(Ok(_)) => {
                     name.set(String::new());
                     error.set(None);
                     listed.refetch();
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Ok(Err(why)) => error.set(Some(why)),
+                Err(e) => error.set(Some(error_text(&e))),
             }
         });
     };
@@ -53,11 +55,12 @@ pub fn SavedViewsPanel(
         let project_id = ids.with_value(|(project, _)| project.clone());
         leptos::task::spawn_local(async move {
             match delete_view(project_id, view_id).await {
-                Ok(()) => {
+                Ok(Ok(())) => {
                     error.set(None);
                     listed.refetch();
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Ok(Err(why)) => error.set(Some(why)),
+                Err(e) => error.set(Some(error_text(&e))),
             }
         });
     };
@@ -98,7 +101,11 @@ pub fn SavedViewsPanel(
             </li>
         }
     };
-    let answered = move || listed.get().map(|answer| answer.map_err(|e| e.to_string()));
+    let answered = move || {
+        listed
+            .get()
+            .map(|answer| answer.map_err(|e| error_text(&e)))
+    };
     view! {
         <div class="saved-views">
             {move || match answered() {
