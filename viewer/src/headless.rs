@@ -17,7 +17,7 @@ use three_d::{
 
 use crate::camera::Orbit;
 use crate::render::Renderer;
-use crate::scene::Scene;
+use crate::scene::{Bounds, Scene};
 
 /// `EGL_PLATFORM_SURFACELESS_MESA`: a display that needs no window system.
 const PLATFORM_SURFACELESS: egl::Enum = 0x31DD;
@@ -249,6 +249,18 @@ impl Headless {
         width: u32,
         height: u32,
     ) -> Result<Vec<Image>, HeadlessError> {
+        self.render_section(scene, None, views, width, height)
+    }
+
+    /// `render`, showing only what lies inside `section` (scene coordinates) when given.
+    pub fn render_section(
+        &self,
+        scene: &Scene,
+        section: Option<Bounds>,
+        views: &[Orbit],
+        width: u32,
+        height: u32,
+    ) -> Result<Vec<Image>, HeadlessError> {
         if width == 0 || height == 0 || width > 8192 || height > 8192 {
             return Err(HeadlessError(format!(
                 "an image of {width} × {height} pixels is out of range (1–8192 each way)"
@@ -256,6 +268,7 @@ impl Headless {
         }
         let mut renderer = Renderer::new(self.context.clone(), width, height);
         renderer.set_grid(false);
+        renderer.set_section(section);
         renderer.load(scene, &|_: &str| true);
         let samples =
             RenderTargetMultisample::<[u8; 4], f32>::new(&self.context, width, height, SAMPLES);

@@ -6,6 +6,7 @@
 //! fields for a selection panel.
 
 pub mod camera;
+pub mod caps;
 #[cfg(feature = "headless")]
 pub mod headless;
 pub mod objects;

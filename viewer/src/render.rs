@@ -8,6 +8,7 @@ use three_d::{
 };
 
 use crate::camera::{Orbit, FIELD_OF_VIEW};
+use crate::caps;
 use crate::depth_order::{DepthOrder, Part};
 use crate::scene::{Bounds, LineBatch, MeshBatch, ObjectRange, PointBatch, Scene};
 use crate::section::{self, CutVertices};
@@ -17,6 +18,10 @@ use crate::strokes::Strokes;
 pub const BACKGROUND: [f32; 4] = [0.96, 0.97, 0.98, 1.0];
 const HIGHLIGHT: Srgba = Srgba::new(31, 140, 255, 255);
 const GRID: Srgba = Srgba::new(205, 210, 218, 255);
+/// The section box's edges, drawn so the box shows where it cuts.
+const SECTION_EDGES: Srgba = Srgba::new(230, 120, 20, 255);
+/// The section box's edges are this many line widths wide.
+const SECTION_EDGE_WIDTH: f32 = 1.5;
 /// Lines are drawn this wide, as a fraction of the scene's bounding radius.
 const LINE_WIDTH: f32 = 0.002;
 /// Points are drawn this many line widths across.
@@ -103,12 +108,16 @@ impl Renderer {
                 continue;
             }
             let mut added = CutVertices::for_batch(batch);
-            let indices = section::cut_triangles(
+            let mut indices = section::cut_triangles(
                 batch,
                 &visible_indices(batch, visibility),
                 self.section.as_ref(),
                 &mut added,
             );
+            if let Some(section) = &self.section {
+                let spans = shown(&batch.objects, visibility);
+                indices.extend(caps::cap_triangles(batch, spans, section, &mut added));
+            }
             if indices.is_empty() {
                 continue;
             }
@@ -158,6 +167,11 @@ impl Renderer {
                 self.strokes.extend(self.stroke_mesh(&grid, GRID, None));
             }
         }
+        if let Some(section) = &self.section {
+            let edges = Strokes::box_edges(section, width * SECTION_EDGE_WIDTH);
+            self.strokes
+                .extend(self.stroke_mesh(&edges, SECTION_EDGES, None));
+        }
     }
 
     fn stroke_mesh(
@@ -196,8 +210,12 @@ impl Renderer {
                 for range in batch.objects.iter().filter(|r| r.object_id == id) {
                     let indices = batch.indices.get(range.span()).unwrap_or_default();
                     let mut added = CutVertices::for_batch(batch);
-                    let indices =
+                    let mut indices =
                         section::cut_triangles(batch, indices, self.section.as_ref(), &mut added);
+                    if let Some(section) = &self.section {
+                        let span = std::iter::once(range.span());
+                        indices.extend(caps::cap_triangles(batch, span, section, &mut added));
+                    }
                     for i in indices {
                         let p = batch
                             .positions

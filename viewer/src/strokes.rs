@@ -83,6 +83,29 @@ impl Strokes {
         }
     }
 
+    /// The twelve edges of `bounds`, `width` wide.
+    pub fn box_edges(bounds: &Bounds, width: f32) -> Strokes {
+        let corner = |i: usize| {
+            [0, 1, 2].map(|k| {
+                if i >> k & 1 == 1 {
+                    bounds.max[k]
+                } else {
+                    bounds.min[k]
+                }
+            })
+        };
+        let mut edges = Strokes::default();
+        for from in 0..8 {
+            for axis in 0..3 {
+                // Each edge once: from the corner at the axis's low end.
+                if from >> axis & 1 == 0 {
+                    edges.segment(corner(from), corner(from | 1 << axis), width);
+                }
+            }
+        }
+        edges
+    }
+
     /// A square grid in the plane just under `bounds`, a little larger than its footprint, with
     /// lines at a round spacing (1, 2 or 5 × a power of ten) giving about 20 cells across.
     pub fn ground_grid(bounds: &Bounds) -> Strokes {
@@ -169,6 +192,24 @@ mod tests {
             assert!((p[1].abs() - 0.1).abs() < 1e-6 && (p[2].abs() - 0.1).abs() < 1e-6);
         }
         assert!(strokes.indices.iter().all(|&i| i < 8));
+    }
+
+    #[test]
+    fn a_box_has_twelve_edges_along_its_sides() {
+        let bounds = Bounds {
+            min: [0.0; 3],
+            max: [1.0, 2.0, 3.0],
+        };
+        let edges = Strokes::box_edges(&bounds, 0.01);
+        assert_eq!(edges.positions.len(), 12 * 8);
+        for tube in edges.positions.chunks_exact(8) {
+            let centre = |k: usize| tube.iter().map(|p| p[k]).sum::<f32>() / 8.0;
+            let lengthwise = (0..3).filter(|&k| {
+                let (lo, hi) = (bounds.min[k], bounds.max[k]);
+                (centre(k) - (lo + hi) / 2.0).abs() < 1e-4
+            });
+            assert_eq!(lengthwise.count(), 1, "runs along one axis: {tube:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use crate::common::*;
 use fleck_viewer::camera::{Orbit, StandardView};
 use fleck_viewer::headless::{preview_views, Headless, Image, RenderThread};
+use fleck_viewer::Bounds;
 use serde_json::{json, Value};
 
 /// The reference image, found from the directory cargo runs the test in: a test binary built in
@@ -213,4 +214,72 @@ fn transparent_objects_blend_far_to_near_from_every_side() {
         b > r + 30,
         "from the back the blue slab is nearer: {b} vs {r}"
     );
+}
+
+#[test]
+fn a_section_box_caps_what_it_cuts_and_shows_its_edges() {
+    // A 4 m red cube cut by a box keeping x ≤ 2 must look like a 2 m wide red block: its cut
+    // face filled, hiding the blue core inside it (an open shell would show it), and the box's
+    // edges drawn around it.
+    let core = || cube("core", [0.5, 1.0, 1.0], [1.5, 3.0, 3.0], 0xFF30_60D0);
+    let cut = build(vec![
+        root(&["red", "core"]),
+        cube("red", [0.0, 0.0, 0.0], [4.0, 4.0, 4.0], 0xFFD0_3030),
+        core(),
+    ]);
+    let block = build(vec![
+        root(&["red", "core"]),
+        cube("red", [0.0, 0.0, 0.0], [2.0, 4.0, 4.0], 0xFFD0_3030),
+        core(),
+    ]);
+    // The same camera in the world for both, each scene having its own origin.
+    let local = |scene: &fleck_viewer::scene::Scene, p: [f64; 3]| {
+        [0, 1, 2].map(|k| (p[k] - scene.origin[k]) as f32)
+    };
+    let view = |scene| {
+        let mut orbit = Orbit::fit(local(scene, [0.0; 3]), local(scene, [2.0, 4.0, 4.0]));
+        orbit.set_view(StandardView::Side);
+        orbit.rotate(-0.4, 0.3);
+        orbit
+    };
+    let section = Bounds {
+        min: local(&cut, [-1.0, -1.0, -1.0]),
+        max: local(&cut, [2.0, 5.0, 5.0]),
+    };
+    let headless = Headless::new().expect("a headless GL context (Mesa EGL)");
+    let capped = headless
+        .render_section(&cut, Some(section), &[view(&cut)], 160, 160)
+        .unwrap()
+        .remove(0);
+    let expected = headless
+        .render(&block, &[view(&block)], 160, 160)
+        .unwrap()
+        .remove(0);
+    let block_pixels: Vec<usize> = (0..160 * 160)
+        .filter(|&i| !is_background(expected.pixel(i % 160, i / 160)))
+        .map(|i| i as usize)
+        .collect();
+    assert!(block_pixels.len() > 160 * 160 / 10, "the block is in view");
+    let differing = block_pixels
+        .iter()
+        .filter(|&&i| {
+            let (p, q) = (
+                &capped.rgba[i * 4..i * 4 + 3],
+                &expected.rgba[i * 4..i * 4 + 3],
+            );
+            p.iter().zip(q).any(|(x, y)| x.abs_diff(*y) > 24)
+        })
+        .count();
+    assert!(
+        differing * 50 < block_pixels.len(),
+        "{differing} of {} pixels of the block differ",
+        block_pixels.len()
+    );
+    let orange = capped
+        .rgba
+        .chunks_exact(4)
+        // Thin lines blend with the background: orange, or orange half over white.
+        .filter(|p| p[0] > 150 && p[1] > 90 && i32::from(p[0]) - i32::from(p[2]) > 60)
+        .count();
+    assert!(orange > 50, "the box's edges are drawn ({orange} pixels)");
 }
