@@ -64,6 +64,19 @@ function pixels(page) {
   });
 }
 
+/** Checks that `page` shows the view the link and saved-view tests make: the first floor hidden,
+ * the section box cutting X at 50 %, and the same picture as `before` (pixel counts). */
+async function assertRestored(page, before) {
+  assert.equal(await page.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).isChecked(), false);
+  await page.getByRole('tab', { name: 'Section' }).click();
+  assert.equal(await page.getByLabel('Cut the model to a box').isChecked(), true);
+  assert.equal(await page.locator('#section-x-to').inputValue(), '50');
+  await frames(page);
+  const after = await pixels(page);
+  assert.equal(after.green, 0, 'the hidden storey stays hidden');
+  assert.ok(Math.abs(after.blue - before.blue) <= before.blue * 0.02, `the same picture (${before.blue} and ${after.blue} blue pixels)`);
+}
+
 test('a reviewer uploads a two-storey IFC file and the view fills the screen', async () => {
   const { page, errors } = await openPage(browser);
   await page.setViewportSize(DESKTOP);
@@ -345,14 +358,7 @@ test('a copied link restores the camera, the section box and what was hidden', a
   const { page: other, errors: otherErrors } = await reviewerPage(DESKTOP);
   await other.goto(link);
   await other.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });
-  assert.equal(await other.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).isChecked(), false);
-  await other.getByRole('tab', { name: 'Section' }).click();
-  assert.equal(await other.getByLabel('Cut the model to a box').isChecked(), true);
-  assert.equal(await other.locator('#section-x-to').inputValue(), '50');
-  await frames(other);
-  const after = await pixels(other);
-  assert.equal(after.green, 0, 'the hidden storey stays hidden');
-  assert.ok(Math.abs(after.blue - before.blue) <= before.blue * 0.02, `the same picture (${before.blue} and ${after.blue} blue pixels)`);
+  await assertRestored(other, before);
   assert.equal(new URL(other.url()).hash.split('&')[0], new URL(link).hash.split('&')[0], 'the same camera');
   await other.setViewportSize(PHONE);
   await frames(other);
@@ -394,14 +400,7 @@ test('a view saved on the model by name reopens its camera, visibility, section 
   await other.getByRole('button', { name: 'Ground floor, west half', exact: true }).click();
   await other.locator(`.object-panel .properties[data-selected="${selected}"]`).waitFor();
   await other.getByRole('tab', { name: 'Tree' }).click();
-  assert.equal(await other.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).isChecked(), false);
-  await other.getByRole('tab', { name: 'Section' }).click();
-  assert.equal(await other.getByLabel('Cut the model to a box').isChecked(), true);
-  assert.equal(await other.locator('#section-x-to').inputValue(), '50');
-  await frames(other);
-  const after = await pixels(other);
-  assert.equal(after.green, 0, 'the hidden storey stays hidden');
-  assert.ok(Math.abs(after.blue - before.blue) <= before.blue * 0.02, `the same picture (${before.blue} and ${after.blue} blue pixels)`);
+  await assertRestored(other, before);
   // The address carries the opened view, so it can be passed on as it is.
   const opened = new URL(other.url()).hash;
   assert.match(opened, /^#view=.*section=0,50,0,100,0,100.*hide=.*select=/);

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use crate::scene::{Bounds, MeshBatch};
-use crate::section::CutVertices;
+use crate::section::{clip_convex, CutVertices};
 
 /// The caps of the objects whose triangles are `spans` of `batch` on the faces of `section`,
 /// appended to `added` (flat, facing out of the box, in the colour of the cut) as triangles
@@ -209,6 +209,7 @@ impl Face {
         ];
         let within =
             |p: &[f32; 2]| (0..2).all(|k| p[k] >= rectangle[k].0 && p[k] <= rectangle[k].1);
+        let planes = [0, 1].map(|k| [(k, rectangle[k].1, true), (k, rectangle[k].0, false)]);
         // Most outlines lie within the face: their triangles are kept whole.
         if filled.points.iter().all(within) {
             let base = self.add_points(&filled.points, filled.color, batch, added);
@@ -217,7 +218,7 @@ impl Face {
         }
         for corners in filled.triangles.chunks_exact(3) {
             let triangle = corners.iter().map(|&i| filled.points[i as usize]).collect();
-            let polygon = clip_to_rectangle(triangle, rectangle);
+            let polygon = clip_convex(triangle, planes.into_iter().flatten());
             if polygon.len() < 3 {
                 continue;
             }
@@ -345,43 +346,6 @@ fn inside(p: [f32; 2], ring: &[[f32; 2]]) -> bool {
         previous = current;
     }
     inside
-}
-
-/// The part of a convex polygon inside the rectangle `(u range, v range)` (Sutherland–Hodgman).
-fn clip_to_rectangle(mut polygon: Vec<[f32; 2]>, rectangle: [(f32, f32); 2]) -> Vec<[f32; 2]> {
-    for (axis, &(low, high)) in rectangle.iter().enumerate() {
-        for (limit, keep_below) in [(high, true), (low, false)] {
-            let keeps = |p: &[f32; 2]| {
-                if keep_below {
-                    p[axis] <= limit
-                } else {
-                    p[axis] >= limit
-                }
-            };
-            let mut out = Vec::with_capacity(polygon.len() + 2);
-            for (i, current) in polygon.iter().enumerate() {
-                let previous = polygon[(i + polygon.len() - 1) % polygon.len()];
-                let crossing = || {
-                    let t = (limit - previous[axis]) / (current[axis] - previous[axis]);
-                    [0, 1].map(|k| previous[k] + (current[k] - previous[k]) * t)
-                };
-                match (keeps(&previous), keeps(current)) {
-                    (true, true) => out.push(*current),
-                    (true, false) => out.push(crossing()),
-                    (false, true) => {
-                        out.push(crossing());
-                        out.push(*current);
-                    }
-                    (false, false) => {}
-                }
-            }
-            polygon = out;
-            if polygon.len() < 3 {
-                return polygon;
-            }
-        }
-    }
-    polygon
 }
 
 #[cfg(test)]

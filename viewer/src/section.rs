@@ -126,6 +126,31 @@ impl Vertex {
                 .map_or([255.0; 4], |c| c.map(f32::from)),
         }
     }
+}
+
+/// Sutherland–Hodgman against the box's six faces.
+fn clip_polygon(polygon: Vec<Vertex>, section: &Bounds) -> Vec<Vertex> {
+    let planes = (0..3).flat_map(|axis| {
+        [
+            (axis, section.max[axis], true),
+            (axis, section.min[axis], false),
+        ]
+    });
+    clip_convex(polygon, planes)
+}
+
+/// A corner of a polygon being clipped.
+pub(crate) trait Corner: Copy {
+    /// Its coordinate along `axis`.
+    fn along(&self, axis: usize) -> f32;
+    /// The corner a share `t` of the way to `other`.
+    fn towards(&self, other: &Self, t: f32) -> Self;
+}
+
+impl Corner for Vertex {
+    fn along(&self, axis: usize) -> f32 {
+        self.position[axis]
+    }
 
     fn towards(&self, other: &Vertex, t: f32) -> Vertex {
         Vertex {
@@ -136,39 +161,51 @@ impl Vertex {
     }
 }
 
-/// Sutherland–Hodgman against the box's six faces.
-fn clip_polygon(mut polygon: Vec<Vertex>, section: &Bounds) -> Vec<Vertex> {
-    for axis in 0..3 {
-        for (limit, keep_below) in [(section.max[axis], true), (section.min[axis], false)] {
-            let inside = |v: &Vertex| {
-                if keep_below {
-                    v.position[axis] <= limit
-                } else {
-                    v.position[axis] >= limit
-                }
-            };
-            let mut out = Vec::with_capacity(polygon.len() + 2);
-            for (i, current) in polygon.iter().enumerate() {
-                let previous = &polygon[(i + polygon.len() - 1) % polygon.len()];
-                let crossing = |from: &Vertex, to: &Vertex| {
-                    let t =
-                        (limit - from.position[axis]) / (to.position[axis] - from.position[axis]);
-                    from.towards(to, t)
-                };
-                match (inside(previous), inside(current)) {
-                    (true, true) => out.push(*current),
-                    (true, false) => out.push(crossing(previous, current)),
-                    (false, true) => {
-                        out.push(crossing(previous, current));
-                        out.push(*current);
-                    }
-                    (false, false) => {}
-                }
+/// A point on a plane.
+impl Corner for [f32; 2] {
+    fn along(&self, axis: usize) -> f32 {
+        self[axis]
+    }
+
+    fn towards(&self, other: &[f32; 2], t: f32) -> [f32; 2] {
+        [0, 1].map(|k| self[k] + (other[k] - self[k]) * t)
+    }
+}
+
+/// The part of a convex polygon on the kept side of each plane `(axis, limit, keep_below)`
+/// (Sutherland–Hodgman); fewer than three corners when nothing of it is left.
+pub(crate) fn clip_convex<C: Corner>(
+    mut polygon: Vec<C>,
+    planes: impl IntoIterator<Item = (usize, f32, bool)>,
+) -> Vec<C> {
+    for (axis, limit, keep_below) in planes {
+        let inside = |c: &C| {
+            if keep_below {
+                c.along(axis) <= limit
+            } else {
+                c.along(axis) >= limit
             }
-            polygon = out;
-            if polygon.len() < 3 {
-                return polygon;
+        };
+        let crossing = |from: &C, to: &C| {
+            let t = (limit - from.along(axis)) / (to.along(axis) - from.along(axis));
+            from.towards(to, t)
+        };
+        let mut out = Vec::with_capacity(polygon.len() + 2);
+        for (i, current) in polygon.iter().enumerate() {
+            let previous = &polygon[(i + polygon.len() - 1) % polygon.len()];
+            match (inside(previous), inside(current)) {
+                (true, true) => out.push(*current),
+                (true, false) => out.push(crossing(previous, current)),
+                (false, true) => {
+                    out.push(crossing(previous, current));
+                    out.push(*current);
+                }
+                (false, false) => {}
             }
+        }
+        polygon = out;
+        if polygon.len() < 3 {
+            return polygon;
         }
     }
     polygon
