@@ -259,6 +259,30 @@ pub async fn list(
         .await
 }
 
+/// Removes a failed import from the project's files, with the file it could not convert, so a
+/// mistaken upload does not stay listed. Imports under way or converted stay: a converted one
+/// is the record of where its version came from.
+pub async fn remove(core: &Core, actor: &Actor, project_id: &str, import_id: &str) -> Result<()> {
+    load(core, actor, project_id, Action::WriteProject).await?;
+    let import = find(core, project_id, import_id).await?;
+    if import.status != ImportStatus::Failed {
+        return Err(Error::invalid(
+            "id",
+            "only a failed import can be removed; this one is under way or converted",
+        ));
+    }
+    if let Ok(file) = attachments::find(core, project_id, &import.id).await {
+        core.blobs.delete(&file.object_key).await?;
+        core.projects
+            .delete_attachment(project_id, &file.id)
+            .await?;
+    }
+    core.projects
+        .delete_file_import(project_id, &import.id)
+        .await?;
+    Ok(())
+}
+
 pub async fn find(core: &Core, project_id: &str, id: &str) -> Result<FileImport> {
     core.projects
         .file_import(project_id, id)

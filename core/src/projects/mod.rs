@@ -447,6 +447,7 @@ pub trait ImportStore: Send + Sync {
     /// converter never overwrites an outcome another one recorded; whether it did.
     async fn update_unfinished_file_import(&self, import: &FileImport) -> Result<bool>;
     async fn file_import(&self, project_id: &str, id: &str) -> Result<Option<FileImport>>;
+    async fn delete_file_import(&self, project_id: &str, id: &str) -> Result<bool>;
     /// A project's file imports (or one model's), newest first.
     async fn file_imports(
         &self,

@@ -1965,6 +1965,17 @@ async fn file_imports_round_trip_update_and_list_per_model(db: Database) {
     // Deleting the model takes its imports along.
     p.delete_model(&project.id, &walls.id).await.unwrap();
     assert_eq!(p.file_import(&project.id, &second.id).await.unwrap(), None);
+
+    // One import is deleted in its own project only.
+    assert!(!p.delete_file_import("nosuchproj", &third.id).await.unwrap());
+    assert!(p.delete_file_import(&project.id, &third.id).await.unwrap());
+    assert!(!p.delete_file_import(&project.id, &third.id).await.unwrap());
+    assert_eq!(p.file_import(&project.id, &third.id).await.unwrap(), None);
+    assert!(p
+        .file_import(&project.id, &first.id)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 async fn file_imports_are_counted_by_type_and_status(db: Database) {

@@ -217,7 +217,7 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
     let actor = crate::support::new_user(&core).await;
     let (project, model) = crate::support::new_project(&core, &actor, "Imports").await;
     for (name, bytes, reason) in [
-        ("broken.ifc", &HOUSE_IFC[..200], "IFC"),
+        ("broken.ifc", &HOUSE_IFC[..200], "incomplete"),
         ("noise.stl", &b"\x01\x02\x03"[..], "STL"),
         ("short.stl", &BINARY_STL[..300], "STL"),
         ("notes.glb", &b"these are not triangles"[..], "glTF"),
@@ -231,6 +231,19 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
         assert!(message.contains(reason), "{name}: {message}");
         assert!(done.version_id.is_none());
     }
+    // A failed import can be removed, with its file; a converted one stays.
+    let failed = import(&core, &actor, &project, &model, "again.stl", b"\x01\x02").await;
+    assert_eq!(
+        finished(&core, &project, &failed.id).await.status,
+        ImportStatus::Failed
+    );
+    imports::remove(&core, &actor, &project, &failed.id)
+        .await
+        .unwrap();
+    assert!(imports::find(&core, &project, &failed.id).await.is_err());
+    assert!(attachments::find(&core, &project, &failed.id)
+        .await
+        .is_err());
     // A file no converter reads is refused when its import starts, not queued to fail.
     let drawing = attachments::upload(
         &core,
@@ -261,6 +274,11 @@ async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) 
     assert_eq!(
         finished(&core, &project, &started.id).await.status,
         ImportStatus::Succeeded
+    );
+    let kept = imports::remove(&core, &actor, &project, &started.id).await;
+    assert!(
+        matches!(kept, Err(fleck_core::Error::Invalid { .. })),
+        "{kept:?}"
     );
     worker.stop().await;
 }

@@ -68,6 +68,17 @@ macro_rules! import_store {
                     Ok(updated.rows_affected() == 1)
                 }
 
+                async fn delete_file_import(&self, project_id: &str, id: &str) -> Result<bool> {
+                    let done =
+                        sqlx::query("DELETE FROM file_imports WHERE project_id = $1 AND id = $2")
+                            .bind(project_id)
+                            .bind(id)
+                            .execute(&self.pool)
+                            .await
+                            .context(|| "deleting a file import".into())?;
+                    Ok(done.rows_affected() > 0)
+                }
+
                 async fn file_import(
                     &self,
                     project_id: &str,
