@@ -77,6 +77,42 @@ pub async fn register(core: &Core, input: UserInput, invite_token: Option<&str>)
     Ok(user)
 }
 
+/// What the sign-up page says of the invitation a link carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignUpInvitation {
+    /// The address it was sent to, which the account is made for.
+    pub email: String,
+    pub inviter: String,
+    /// The project it invites to, for invitations to a project.
+    pub project: Option<String>,
+}
+
+/// The invitation behind a sign-up link's token (to the server, or to a project for an address
+/// without an account); `None` when there is none, as `register` would find.
+pub async fn sign_up_invitation(core: &Core, token: &str) -> Result<Option<SignUpInvitation>> {
+    let Some(invitation) = Invitation::find(core, token).await? else {
+        return Ok(None);
+    };
+    let (inviter_id, project) = match &invitation {
+        Invitation::Server(invite) => (invite.inviter_id.as_str(), None),
+        Invitation::Project(invite) => {
+            let project = core.projects.project(&invite.project_id).await?;
+            (invite.inviter_id.as_str(), project.map(|p| p.name))
+        }
+    };
+    let inviter = core
+        .store
+        .user_by_id(inviter_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Someone".into());
+    Ok(Some(SignUpInvitation {
+        email: invitation.email().to_string(),
+        inviter,
+        project,
+    }))
+}
+
 /// What an invitation link's token can stand for.
 enum Invitation {
     Server(super::Invite),

@@ -43,6 +43,7 @@ crate::support::contract_tests! {
         accounts_server_settings_change_by_admins_only,
         projects_members_may_leave_except_the_only_owner,
         projects_saved_views_are_read_by_readers_saved_by_members_and_deleted_by_author_or_owner,
+        accounts_sign_up_links_say_who_invited_to_what,
         accounts_apps_are_listed_and_revoked_by_their_user_only,
         accounts_passwords_change_with_the_current_one,
         accounts_server_invitations_are_sent_by_users_and_managed_by_inviters_or_admins,
@@ -1432,4 +1433,36 @@ async fn projects_saved_views_are_read_by_readers_saved_by_members_and_deleted_b
         .unwrap()
         .views
         .is_empty());
+}
+
+async fn accounts_sign_up_links_say_who_invited_to_what(core: Core) {
+    let owner = user(&core, "ada@example.com").await;
+    let id = project(&core, &owner, "Riverside tower", Visibility::Private).await;
+    let invite = invites::create(
+        &core,
+        &session(&owner),
+        &id,
+        invites::NewInvite {
+            email: Some("eve@example.com".into()),
+            user_id: None,
+            role: None,
+            server_role: None,
+            message: None,
+        },
+    )
+    .await
+    .unwrap();
+    let shown = accounts::sign_up_invitation(&core, &invite.token)
+        .await
+        .unwrap()
+        .expect("the link's invitation");
+    assert_eq!(shown.email, "eve@example.com");
+    assert_eq!(shown.inviter, owner.name);
+    assert_eq!(shown.project.as_deref(), Some("Riverside tower"));
+    assert_eq!(
+        accounts::sign_up_invitation(&core, "no such token")
+            .await
+            .unwrap(),
+        None
+    );
 }
