@@ -266,6 +266,29 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
     Ok(())
 }
 
+/// Whether the caller already has a project of this name (any case, spaces trimmed): a second
+/// one is allowed, as in Speckle, but worth a question first.
+pub async fn has_project_named(core: &Core, actor: &Actor, name: &str) -> Result<bool> {
+    let name = name.trim().to_lowercase();
+    if name.is_empty() {
+        return Ok(false);
+    }
+    let filter = ProjectFilter {
+        search: Some(name.clone()),
+        ..Default::default()
+    };
+    // The search also matches descriptions and longer names; a page of them is checked.
+    let window = Window {
+        offset: 0,
+        limit: 100,
+    };
+    let listed = of_caller(core, actor, filter, window).await?;
+    Ok(listed
+        .items
+        .iter()
+        .any(|access| access.project.name.trim().to_lowercase() == name))
+}
+
 /// The caller's projects, most recently updated first; for a token limited to some projects,
 /// only those.
 pub async fn of_caller(

@@ -44,6 +44,7 @@ crate::support::contract_tests! {
         projects_members_may_leave_except_the_only_owner,
         projects_saved_views_are_read_by_readers_saved_by_members_and_deleted_by_author_or_owner,
         accounts_sign_up_links_say_who_invited_to_what,
+        projects_a_callers_project_names_are_known,
         accounts_apps_are_listed_and_revoked_by_their_user_only,
         accounts_passwords_change_with_the_current_one,
         accounts_server_invitations_are_sent_by_users_and_managed_by_inviters_or_admins,
@@ -1464,5 +1465,28 @@ async fn accounts_sign_up_links_say_who_invited_to_what(core: Core) {
             .await
             .unwrap(),
         None
+    );
+}
+
+async fn projects_a_callers_project_names_are_known(core: Core) {
+    let owner = user(&core, "ada@example.com").await;
+    let other = user(&core, "bob@example.com").await;
+    project(&core, &owner, "Riverside Tower", Visibility::Private).await;
+    for (name, expected) in [
+        ("Riverside Tower", true),
+        ("  riverside tower ", true),
+        ("Riverside", false),
+        ("", false),
+    ] {
+        let found = service::has_project_named(&core, &session(&owner), name)
+            .await
+            .unwrap();
+        assert_eq!(found, expected, "{name:?}");
+    }
+    assert!(
+        !service::has_project_named(&core, &session(&other), "Riverside Tower")
+            .await
+            .unwrap(),
+        "another user's projects are not theirs"
     );
 }
