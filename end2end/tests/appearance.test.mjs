@@ -254,6 +254,36 @@ test('the dashboard and a project page follow dark mode; notices, inputs and car
   }
 });
 
+test('a long name without spaces keeps to its card, a project without versions shows a placeholder, and a second project of a name is asked for', async () => {
+  const { page, errors } = await pageWith({ viewport: PHONE });
+  const longName = `Langley${'x'.repeat(110)}${stamp}`;
+  await open(page, `${BASE_URL}/`);
+  await page.getByLabel('Name', { exact: true }).fill(longName);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.waitForURL(/\/projects\/[^/?]+$/);
+  await page.locator('.model-line[data-model="main"]').waitFor();
+  await assertFitsPhone(page, 'a project with a long name at 390');
+
+  await open(page, `${BASE_URL}/`);
+  const tile = page.locator('.project-tile', { hasText: longName });
+  await tile.locator('[data-no-preview]').waitFor();
+  await assertFitsPhone(page, 'the dashboard with a long name at 390');
+  await screenshot(page, 'dark-390-dashboard-long-name');
+
+  // The same name again: the form asks, and goes ahead once told to.
+  await page.getByLabel('Name', { exact: true }).fill(longName);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.locator('.panel [role="alert"]', { hasText: 'You already have a project named' }).waitFor();
+  assert.equal(page.url(), `${BASE_URL}/`, 'nothing was created yet');
+  await page.getByLabel('Create another one with this name').check();
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.waitForURL(/\/projects\/[^/?]+$/);
+  await open(page, `${BASE_URL}/`);
+  await page.locator('.project-tile', { hasText: longName }).nth(1).waitFor();
+  assert.deepEqual(realErrors(errors), []);
+  await page.context().close();
+});
+
 test('a model page with a version follows dark mode, and fits a phone', async () => {
   const { page, errors } = await pageWith({ viewport: DESKTOP });
   await open(page, projectUrl);

@@ -217,9 +217,24 @@ test('on the project page, a chosen IFC becomes another model and a damaged one 
   await chooser.setFiles(damaged);
   const failure = page.locator('.upload-state[data-state="failed"] [role="alert"]');
   await failure.waitFor({ timeout: 60_000 });
-  assert.match(await failure.innerText(), /^broken\.ifc could not be converted: .+/);
-  assert.match(await failure.getByRole('link').getAttribute('href'), /\/models\//);
+  assert.match(await failure.innerText(), /^broken\.ifc could not be converted: .*incomplete/);
+  const brokenModel = await failure.getByRole('link').getAttribute('href');
+  assert.match(brokenModel, /\/models\//);
   await screenshot(page, 'first-run-1920-import-failed');
+
+  // On the model's page the failed import can be removed from its files; imported again, the
+  // file is listed from the moment it is sent, never "no files".
+  await page.goto(new URL(brokenModel, BASE_URL).href);
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  const failed = page.locator('.imports [data-import="broken.ifc"][data-status="error"]');
+  await failed.getByRole('button', { name: 'Remove broken.ifc from the list' }).click();
+  await page.locator('[data-empty="imports"]').waitFor();
+  await page.locator('[data-import-input]').setInputFiles(damaged);
+  await page.locator('.imports [data-import="broken.ifc"]').waitFor();
+  assert.equal(await page.locator('[data-empty="imports"]').count(), 0, 'the list is not said to be empty');
+  await failed.waitFor({ timeout: 60_000 });
+  await page.goto(projectUrl);
+  await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
 
   // Another IFC, set on the input as a picker would: a second model named after it.
   await recordStates();

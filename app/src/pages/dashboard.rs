@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::pages::auth::FormError;
 use crate::pages::shared::{after, show, Refresh};
 use crate::pages::upload::UploadModel;
-use crate::projects::edit::{AnswerInvite, CreateProject};
+use crate::projects::edit::{AnswerInvite, CreateProject, SAME_NAME};
 use crate::projects::read::fetch_dashboard;
 use crate::projects::{Dashboard, InviteCard, ProjectCard};
 
@@ -83,9 +83,16 @@ fn DashboardBody(data: Dashboard, search: String) -> impl IntoView {
 fn ProjectTile(project: ProjectCard) -> impl IntoView {
     view! {
         <li class="project-tile" data-project=project.id.clone()>
-            {project.preview.clone().map(|src| view! {
-                <img class="thumb" src=src alt=format!("Preview of {}", project.name) width="280" height="160" loading="lazy" />
-            })}
+            {match project.preview.clone() {
+                Some(src) => view! {
+                    <img class="thumb" src=src alt=format!("Preview of {}", project.name) width="280" height="160" loading="lazy" />
+                }.into_any(),
+                None => view! {
+                    <div class="thumb thumb-empty" data-no-preview="">
+                        <span>"No versions yet"</span>
+                    </div>
+                }.into_any(),
+            }}
             <a class="tile-link" href=format!("/projects/{}", project.id)>
                 <span class="tile-name">{project.name.clone()}</span>
             </a>
@@ -135,6 +142,12 @@ fn NewProject() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     after(Signal::derive(move || create.value().get()));
     let pending = create.pending();
+    // Asked whether to make a second project of a name: the choice to go ahead.
+    let same_name = move || {
+        create
+            .value()
+            .with(|result| matches!(result, Some(Ok(Err(why))) if why.starts_with(SAME_NAME)))
+    };
     view! {
         <section class="panel" aria-labelledby="new-project-heading">
             <h2 id="new-project-heading">"New project"</h2>
@@ -149,6 +162,9 @@ fn NewProject() -> impl IntoView {
                     <label class="choice"><input type="radio" name="visibility" value="public" /> "Anyone with the link"</label>
                 </fieldset>
                 <FormError result=Signal::derive(move || create.value().get()) />
+                {move || same_name().then(|| view! {
+                    <label class="choice"><input type="checkbox" name="again" value="yes" /> "Create another one with this name"</label>
+                })}
                 <button class="button" type="submit" disabled=pending>
                     {move || if pending.get() { "Creating…" } else { "Create project" }}
                 </button>

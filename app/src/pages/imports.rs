@@ -77,7 +77,12 @@ pub fn drop_zone(
 #[derive(Clone, Debug, PartialEq)]
 enum Upload {
     Idle,
-    Sending { name: String, percent: f64 },
+    Sending {
+        name: String,
+        percent: f64,
+    },
+    /// Uploaded and queued: listed until the list, read again, has it.
+    Started(ImportRow),
     Failed(String),
 }
 
@@ -91,6 +96,7 @@ pub fn FileImports(project_id: String, model_id: String, can_write: bool) -> imp
     );
     let upload = RwSignal::new(Upload::Idle);
     let dragging = RwSignal::new(false);
+    let project = project_id.clone();
     let page = use_context::<Refresh>();
     watch_pending(imports, reload, page);
 
@@ -137,41 +143,101 @@ pub fn FileImports(project_id: String, model_id: String, can_write: bool) -> imp
                         </div>
                     }.into_any(),
                     Upload::Failed(why) => view! { <p class="error" role="alert">{why}</p> }.into_any(),
+                    Upload::Started(_) => ().into_any(),
                 }}
             })}
             <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading imports…"</p> }>
-                {move || Suspend::new(async move {
-                    match imports.await {
-                        Ok(rows) if rows.is_empty() => view! {
-                            <p class="empty" data-empty="imports">"No files imported into this model yet."</p>
-                        }.into_any(),
-                        Ok(rows) => view! {
-                            <ul class="list import-list">
-                                {rows.into_iter().map(|row| view! { <ImportItem row /> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let state = upload.get();
+                    let project_id = project.clone();
+                    Suspend::new(async move {
+                        match imports.await {
+                            Ok(rows) => {
+                                let rows = with_started(rows, state);
+                                if rows.is_empty() {
+                                    return view! {
+                                        <p class="empty" data-empty="imports">"No files imported into this model yet."</p>
+                                    }.into_any();
+                                }
+                                view! {
+                                    <ul class="list import-list">
+                                        {rows.into_iter().map(|row| view! {
+                                            <ImportItem row project_id=project_id.clone() can_write reload />
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })
+                }}
             </Transition>
         </section>
     }
 }
 
+/// The imports as read, with the one being sent or just started first while the list does not
+/// have it yet, so nothing says "no files" between an upload and its conversion.
+fn with_started(mut rows: Vec<ImportRow>, upload: Upload) -> Vec<ImportRow> {
+    match upload {
+        Upload::Started(row) if !rows.iter().any(|r| r.id == row.id) => rows.insert(0, row),
+        Upload::Sending { name, .. } => rows.insert(
+            0,
+            ImportRow {
+                id: String::new(),
+                file_name: name,
+                size: String::new(),
+                status: "uploading".into(),
+                message: String::new(),
+                version_id: None,
+                created: String::new(),
+            },
+        ),
+        _ => {}
+    }
+    rows
+}
+
+/// An import in the list; a failed one can be removed by whoever may import.
 #[component]
-fn ImportItem(row: ImportRow) -> impl IntoView {
+fn ImportItem(
+    row: ImportRow,
+    project_id: String,
+    can_write: bool,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
     let label = match row.status.as_str() {
+        "uploading" => "Uploading…",
         "queued" => "Waiting to convert",
         "converting" => "Converting…",
         "success" => "Converted",
         _ => "Failed",
     };
+    let error = RwSignal::new(None::<String>);
+    let removable = can_write && row.status == "error";
+    let import_id = row.id.clone();
+    let remove = move |_| {
+        let (project_id, import_id) = (project_id.clone(), import_id.clone());
+        leptos::task::spawn_local(async move {
+            match crate::projects::imports::remove_import(project_id, import_id).await {
+                Ok(Ok(())) => reload.update(|n| *n += 1),
+                Ok(Err(why)) => error.set(Some(why)),
+                Err(e) => error.set(Some(crate::pages::auth::error_text(&e))),
+            }
+        });
+    };
+    let details = (!row.size.is_empty()).then(|| format!(" · {} · {}", row.size, row.created));
     view! {
         <li class="import" data-import=row.file_name.clone() data-status=row.status.clone()>
             <strong>{row.file_name.clone()}</strong>
-            <span class="hint">{format!(" · {} · {}", row.size, row.created)}</span>
+            {details.map(|d| view! { <span class="hint">{d}</span> })}
             <span class=format!("badge import-{}", row.status)>{label}</span>
+            {removable.then(|| view! {
+                <button type="button" class="link-button import-remove" on:click=remove
+                    aria-label=format!("Remove {} from the list", row.file_name)>"Remove"</button>
+            })}
             {(!row.message.is_empty()).then(|| view! { <p class="hint import-message">{row.message.clone()}</p> })}
+            {move || error.get().map(|why| view! { <p class="error" role="alert">{why}</p> })}
         </li>
     }
 }
@@ -235,7 +301,7 @@ fn send(
     let done = move |result: Result<String, String>| match result {
         Ok(file_id) => leptos::task::spawn_local(async move {
             match crate::projects::imports::import_file(project, model_id, file_id).await {
-                Ok(_) => upload.set(Upload::Idle),
+                Ok(row) => upload.set(Upload::Started(row)),
                 Err(e) => upload.set(Upload::Failed(e.to_string())),
             }
             reload.update(|n| *n += 1);

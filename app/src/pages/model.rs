@@ -251,7 +251,8 @@ fn ModelSettings(project_id: String, model: ModelRow) -> impl IntoView {
                 <input type="hidden" name="project_id" value=project_id />
                 <input type="hidden" name="model_id" value=model.id />
                 <label for="model-name">"Name"</label>
-                <input id="model-name" type="text" name="name" required value=name />
+                <input id="model-name" type="text" name="name" required value=name aria-describedby="model-name-hint" />
+                <p class="hint" id="model-name-hint">"Kept in lower case, as Speckle's connectors expect."</p>
                 <label for="model-description">"Description"</label>
                 <input id="model-description" type="text" name="description" value=description />
                 <FormError result=Signal::derive(move || update.value().get()) />

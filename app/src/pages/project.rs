@@ -201,7 +201,7 @@ fn NewModel(project_id: String) -> impl IntoView {
                 <input type="hidden" name="project_id" value=project_id />
                 <label for="model-name">"Name"</label>
                 <input id="model-name" type="text" name="name" required maxlength="512" placeholder="e.g. building a/level 1/walls" />
-                <p class="hint">"Use / to nest models in folders."</p>
+                <p class="hint">"Use / to nest models in folders. Model names are kept in lower case, as Speckle's connectors expect."</p>
                 <label for="model-description">"Description"</label>
                 <input id="model-description" type="text" name="description" />
                 <FormError result=Signal::derive(move || create.value().get()) />

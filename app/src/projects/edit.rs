@@ -5,17 +5,32 @@ use leptos::prelude::*;
 
 use crate::session::Outcome;
 
+/// How the answer to a second project of a name starts, so the form can offer to go ahead.
+pub const SAME_NAME: &str = "You already have a project named";
+
+/// Creates a project; one of a name the caller already has only when `again` says so.
 #[server]
 pub async fn create_project(
     name: String,
     description: String,
     visibility: String,
+    #[server(default)] again: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
     use fleck_core::projects::service::{self, NewProject};
     use server::*;
     let (core, actor) = context().await?;
     finish(
         async {
+            if again.is_none()
+                && service::has_project_named(&core, &actor, &name)
+                    .await
+                    .map_err(fail)?
+            {
+                return Err(Failure::User(format!(
+                    "{SAME_NAME} “{}”. Tick “Create another one with this name” to make a second one.",
+                    name.trim()
+                )));
+            }
             let input = NewProject {
                 name,
                 description: Some(description),

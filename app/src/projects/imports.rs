@@ -73,6 +73,23 @@ pub async fn import_file(
 }
 
 /// The model a file dropped outside a model page is imported into.
+/// Removes a failed import and its file from the list; a refusal is the answer's `Err`.
+#[server]
+pub async fn remove_import(
+    project_id: String,
+    import_id: String,
+) -> Result<Result<(), String>, ServerFnError> {
+    use crate::account::server::{answer, refusal};
+    use fleck_core::projects::imports;
+    let core = crate::session::server::core()?;
+    let actor = crate::session::server::actor().await?;
+    answer(
+        imports::remove(&core, &actor, &project_id, &import_id)
+            .await
+            .map_err(refusal),
+    )
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportTarget {
     pub project_id: String,
