@@ -88,6 +88,8 @@ test('an invited user accepts from the e-mailed link and the owner manages the t
   await ownerPage.getByLabel('Role', { exact: true }).selectOption('stream:reviewer');
   await ownerPage.getByRole('button', { name: 'Send invitation' }).click();
   await ownerPage.locator(`[data-pending="${guest.name}"]`).waitFor();
+  // The answer stays after the pending list is read again.
+  await ownerPage.getByRole('status').filter({ hasText: 'Invitation sent.' }).waitFor();
   await screenshot(ownerPage, 'project-settings-invited');
 
   // A stranger (here: the guest before accepting) gets a 403 page for a private project.

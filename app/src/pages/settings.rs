@@ -30,17 +30,21 @@ pub fn SettingsPage() -> impl IntoView {
         move || (id.get(), refresh.get()),
         |(id, _)| fetch_settings(id),
     );
+    // Held above the page's data, which an invitation reloads (its pending list), so that the
+    // answer ("sent", or why not) outlives the reload.
+    let invite = ServerAction::<InviteMember>::new();
+    after(Signal::derive(move || invite.value().get()));
     view! {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the settings…"</p> }>
             {move || Suspend::new(async move {
-                show(data.await, |page| view! { <SettingsBody page /> }.into_any())
+                show(data.await, |page| view! { <SettingsBody page invite /> }.into_any())
             })}
         </Transition>
     }
 }
 
 #[component]
-fn SettingsBody(page: Page) -> impl IntoView {
+fn SettingsBody(page: Page, invite: ServerAction<InviteMember>) -> impl IntoView {
     let Page {
         project,
         members,
@@ -53,7 +57,7 @@ fn SettingsBody(page: Page) -> impl IntoView {
         <ProjectHeading project=project.clone() current="settings" />
         {administer.then(|| view! { <General project=project.clone() /> })}
         <Team project_id=project.id.clone() members administer />
-        {administer.then(|| view! { <Invitations project_id=project.id.clone() /> })}
+        {administer.then(|| view! { <Invitations project_id=project.id.clone() invite /> })}
         {(!pending.is_empty()).then(|| view! { <Pending project_id=project.id.clone() pending administer /> })}
         {administer.then(|| view! { <WebhooksPanel project_id=project.id.clone() /> })}
         {is_member.then(|| view! { <Leave project_id=project.id.clone() /> })}
@@ -164,9 +168,7 @@ fn MemberLine(member: MemberRow, project_id: String, administer: bool) -> impl I
 }
 
 #[component]
-fn Invitations(project_id: String) -> impl IntoView {
-    let invite = ServerAction::<InviteMember>::new();
-    after(Signal::derive(move || invite.value().get()));
+fn Invitations(project_id: String, invite: ServerAction<InviteMember>) -> impl IntoView {
     let sending = invite.pending();
     let sent = move || matches!(invite.value().get(), Some(Ok(Ok(None))));
     view! {
