@@ -78,6 +78,8 @@ pub struct Statistics {
     pub object_bytes: i64,
     /// Bytes of uploaded files.
     pub attachment_bytes: i64,
+    /// When the database monitor counted these, as pages show times.
+    pub counted_at: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -363,5 +365,6 @@ pub async fn server_statistics() -> Result<Statistics, ServerFnError> {
         objects: figures.objects,
         object_bytes: figures.object_bytes,
         attachment_bytes: figures.attachment_bytes,
+        counted_at: crate::projects::read::server::when(figures.collected_at),
     })
 }

@@ -349,6 +349,8 @@ test('a server admin sees the statistics and changes a user\'s server role', asy
   await page.locator('#admin-link').waitFor();
   await page.goto(`${BASE_URL}/admin`);
   await page.locator('[data-stat]').first().waitFor();
+  // The counts say when they were taken.
+  assert.match(await page.locator('[data-counted-at]').innerText(), /^Counted at \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
   await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
   await page.getByLabel('Search users').fill(guest.email);
   await page.getByRole('button', { name: 'Search' }).first().click();

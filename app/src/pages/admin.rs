@@ -152,7 +152,10 @@ fn StatisticsPanel(stats: Fetched<Statistics>) -> impl IntoView {
                                         </div>
                                     }).collect_view()}
                                 </dl>
-                                <p class="hint">"Object data counts the objects' JSON before compression."</p>
+                                <p class="hint" data-counted-at=s.counted_at.clone()>
+                                    {format!("Counted at {}. ", s.counted_at)}
+                                    "Object data counts the objects' JSON before compression."
+                                </p>
                             }.into_any()
                         }
                     }
