@@ -5,7 +5,7 @@
 //! admin's request, so the rules of the data (the first user is admin, the last admin stays
 //! admin) hold for both.
 
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::mail::Email;
 use crate::store::Page;
