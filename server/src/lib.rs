@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod headers;
@@ -12,7 +13,6 @@ pub mod ops;
 pub mod ratelimit;
 pub mod rest;
 pub mod router;
-pub mod settings;
 pub mod ssr;
 pub mod state;
 

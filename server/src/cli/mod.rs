@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use self::admin::AdminCommand;
 use self::render::RenderArgs;
-use crate::settings::Settings;
+use crate::config::ConfigArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,7 +29,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     #[command(flatten)]
-    pub settings: Settings,
+    pub args: ConfigArgs,
 
     #[command(subcommand)]
     pub command: Command,
@@ -67,18 +67,15 @@ pub enum Command {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
-        // Drawing a file needs none of the server's settings, nor valid ones.
+        // Drawing a file needs none of the server's configuration, nor a valid one.
         let command = match self.command {
             Command::Render(args) => return render::render(args).await,
             Command::Sandbox { task } => return sandbox(task).await,
             command => command,
         };
-        let settings = self.settings.with_file(self.config.as_deref())?;
-        crate::logging::init(
-            &settings.log_filter(),
-            settings.log_format.unwrap_or_default(),
-        )?;
-        let (config, options) = settings.resolve()?;
+        let args = self.args.with_file(self.config.as_deref())?;
+        crate::logging::init(&args.log_filter(), args.log_format.unwrap_or_default())?;
+        let (config, options) = args.resolve()?;
         match command {
             Command::Serve { no_workers } => serve::serve(config, options, !no_workers).await,
             Command::Worker { only } => serve::work(config, options, only).await,
