@@ -1,5 +1,6 @@
-//! Signing up, in and out of the web app, and the account e-mails' pages. The session lives in
-//! an `HttpOnly` cookie; everything here goes through `fleck_core`'s identity services.
+//! The server functions of the sign-in pages (`pages/auth.rs`): signing up, in and out of the
+//! web app, and the account e-mails' pages. The session lives in an `HttpOnly` cookie;
+//! everything here goes through `fleck_core`'s identity services.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

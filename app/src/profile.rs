@@ -1,11 +1,12 @@
-//! The signed-in user's own account: profile, password, personal access tokens and the apps
-//! they let act for them. Every function asks `fleck_core` (its `authz` rules, token scopes and
-//! services), as the GraphQL API does for the same operations.
+//! The server functions of `/profile` (`pages/profile/`): the signed-in user's own account,
+//! profile, password, personal access tokens and the apps they let act for them. Every function
+//! asks `fleck_core` (its `authz` rules, token scopes and services), as the GraphQL API does for
+//! the same operations.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::session::Outcome;
+use crate::auth::Outcome;
 
 /// The profile as its owner edits it; empty strings for fields never filled in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -76,7 +77,7 @@ pub(crate) mod server {
     use fleck_core::Error;
     use leptos::prelude::ServerFnError;
 
-    use crate::session::server::{actor, sentence, Failure};
+    use crate::auth::server::{actor, sentence, Failure};
 
     /// The caller when their token carries `scope` (web sessions carry every scope).
     pub async fn principal_with(scope: Scope) -> Result<Principal, ServerFnError> {
@@ -162,7 +163,7 @@ pub async fn update_profile(
     bio: String,
     avatar: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish};
+    use crate::auth::server::{actor, core, finish};
     use fleck_core::users::{self, ProfileUpdate};
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -190,7 +191,7 @@ pub async fn change_password(
     password: String,
     confirm: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish, start_session, Failure};
+    use crate::auth::server::{actor, core, finish, start_session, Failure};
     use fleck_core::auth::accounts;
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -213,7 +214,7 @@ pub async fn change_password(
 
 #[server]
 pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::auth::server::{actor, core};
     use fleck_core::auth::Scope;
     use fleck_core::authz::{self, Action};
     let core = core()?;
@@ -274,7 +275,7 @@ fn take_new_token(core: &fleck_core::Core) -> Result<Option<String>, ServerFnErr
         .map(|(_, value)| value.trim().to_string())
         .filter(|value| fleck_core::auth::tokens::split(value).is_some());
     if token.is_some() {
-        crate::session::server::set_cookie(&new_token_cookie(core, "", 0))?;
+        crate::auth::server::set_cookie(&new_token_cookie(core, "", 0))?;
     }
     Ok(token)
 }
@@ -296,7 +297,7 @@ pub async fn create_token(
     scopes: Option<Vec<String>>,
     lifespan: String,
 ) -> Result<Created, ServerFnError> {
-    use crate::session::server::{actor, core, set_cookie, Failure};
+    use crate::auth::server::{actor, core, set_cookie, Failure};
     use fleck_core::auth::{flow, Scope};
     let core = core()?;
     let actor = actor().await?;
@@ -335,7 +336,7 @@ pub async fn create_token(
 /// Revokes one of the caller's personal tokens, as `apiTokenRevoke` does.
 #[server]
 pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish, Failure};
+    use crate::auth::server::{actor, core, finish, Failure};
     use fleck_core::auth::flow;
     let core = core()?;
     let actor = actor().await?;
@@ -348,7 +349,7 @@ pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
 
 #[server]
 pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::auth::server::{actor, core};
     use fleck_core::auth::apps;
     let (core, actor) = (core()?, actor().await?);
     let apps = apps::authorized_by_caller(&core, &actor)
@@ -367,7 +368,7 @@ pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
 /// Ends an app's access to the caller's account: its tokens stop working.
 #[server]
 pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish};
+    use crate::auth::server::{actor, core, finish};
     use fleck_core::auth::apps;
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -389,7 +390,7 @@ pub struct MailChoices {
 
 #[server]
 pub async fn my_mail_choices() -> Result<MailChoices, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::auth::server::{actor, core};
     use fleck_core::comments::notify;
     let (core, actor) = (core()?, actor().await?);
     let chosen = notify::preferences(&core, &actor)
@@ -413,7 +414,7 @@ pub async fn save_mail_choices(
     mentions: Option<String>,
     replies: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish};
+    use crate::auth::server::{actor, core, finish};
     use fleck_core::comments::notify;
     let (core, actor) = (core()?, actor().await?);
     let choice = |ticked: Option<String>| serde_json::json!({ "email": ticked.is_some() });
@@ -435,7 +436,7 @@ pub async fn save_mail_choices(
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
-    use crate::session::server::sentence;
+    use crate::auth::server::sentence;
 
     #[test]
     fn reasons_become_sentences_keeping_addresses() {
