@@ -10,6 +10,7 @@ pub mod auth;
 pub mod pages;
 pub mod profile;
 pub mod projects;
+pub mod shared;
 pub mod status;
 
 use leptos::prelude::*;

@@ -6,9 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::auth::{
-    current_user, invite_details, AppDetails, AuthorizeApp, ForgotPassword, Outcome, ResetPassword,
-    SignIn, SignUp,
+    current_user, invite_details, AppDetails, AuthorizeApp, ForgotPassword, ResetPassword, SignIn,
+    SignUp,
 };
+use crate::shared::Outcome;
 
 /// The message of a server function's error, without the framework's prefix.
 pub fn error_text(error: &ServerFnError) -> String {

@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::auth::Outcome;
 use crate::pages::auth::error_text;
 use crate::projects::Loaded;
+use crate::shared::Outcome;
 
 /// A counter the page's data depends on; forms bump it after a change so the page reloads.
 #[derive(Clone, Copy)]

@@ -49,8 +49,8 @@ pub async fn compare_versions(
     use fleck_core::changes;
     use fleck_core::projects::Window;
 
-    use crate::auth::server::message;
     use crate::projects::read::server::context;
+    use crate::shared::server::message;
     let (core, actor) = context().await?;
     let set = changes::compare_versions(&core, &actor, &project_id, &from, &to)
         .await

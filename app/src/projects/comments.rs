@@ -212,8 +212,8 @@ const LISTED: i64 = 200;
 
 #[cfg(feature = "ssr")]
 mod server {
-    pub use crate::auth::server::message;
     pub use crate::projects::read::server::{context, when, Authors};
+    pub use crate::shared::server::message;
 
     use fleck_core::auth::Actor;
     use fleck_core::authz::Action;

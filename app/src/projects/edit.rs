@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::auth::Outcome;
+use crate::shared::Outcome;
 
 #[server]
 pub async fn create_project(
@@ -186,8 +186,8 @@ pub(crate) mod server {
     use fleck_core::authz::Visibility;
     use fleck_core::Error;
 
-    pub use crate::auth::server::{finish, go_to, sentence, Failure};
     pub use crate::projects::read::server::context;
+    pub use crate::shared::server::{finish, go_to, sentence, Failure};
 
     /// A core error as the person filling the form should read it.
     pub fn fail(error: Error) -> Failure {

@@ -4,13 +4,13 @@
 use leptos::prelude::*;
 
 use super::{Loaded, SettingsPage};
-use crate::auth::Outcome;
+use crate::shared::Outcome;
 
 #[server]
 pub async fn fetch_settings(id: String) -> Result<Loaded<SettingsPage>, ServerFnError> {
-    use crate::auth::server::message;
     use crate::projects::read::server::{context, header, refused, Authors};
     use crate::projects::{role_label, MemberRow, PendingRow};
+    use crate::shared::server::message;
     use fleck_core::authz::Action;
     use fleck_core::projects::{invites, service, Invitee};
     let (core, actor) = context().await?;
