@@ -1,11 +1,12 @@
-//! Running the server: its settings, users, invitations, projects and statistics. Every function
-//! asks `fleck_core::authz` first (`AdministerServer`, `InviteToServer`, `ReadServerStats`) and
-//! then calls the same core services as the GraphQL API.
+//! The server functions of `/admin` (`pages/admin/`), running the server: its settings, users,
+//! invitations, projects and statistics. Every function asks `fleck_core::authz` first
+//! (`AdministerServer`, `InviteToServer`, `ReadServerStats`) and then calls the same core
+//! services as the GraphQL API.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::session::Outcome;
+use crate::shared::Outcome;
 
 /// Rows per page in the user and project lists.
 pub const PAGE_SIZE: i64 = 25;
@@ -88,8 +89,8 @@ mod server {
     use fleck_core::authz::{self, Action};
     use leptos::prelude::ServerFnError;
 
-    use crate::account::server::refused;
-    use crate::session::server::actor;
+    use crate::shared::server::actor;
+    use crate::shared::server::refused;
 
     /// The caller, when `authz` allows them `action`; its refusal otherwise.
     pub async fn allowed(action: Action) -> Result<Principal, ServerFnError> {
@@ -110,7 +111,7 @@ mod server {
 #[server]
 pub async fn admin_access() -> Result<Access, ServerFnError> {
     use fleck_core::authz::{self, Action};
-    let actor = crate::session::server::actor().await?;
+    let actor = crate::shared::server::actor().await?;
     if actor.principal().is_none() {
         return Ok(Access::SignedOut);
     }
@@ -124,11 +125,11 @@ pub async fn admin_access() -> Result<Access, ServerFnError> {
 
 #[server]
 pub async fn admin_server_info() -> Result<ServerInfo, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::shared::server::{actor, core};
     let (core, actor) = (core()?, actor().await?);
     let settings = fleck_core::settings::for_admin(&core, &actor)
         .await
-        .map_err(crate::account::server::refused)?;
+        .map_err(crate::shared::server::refused)?;
     Ok(ServerInfo {
         name: settings.name,
         company: settings.company.unwrap_or_default(),
@@ -152,8 +153,8 @@ pub async fn save_server_info(
     invite_only: Option<String>,
     guest_mode: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::account::server::refusal;
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::refusal;
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::settings::{self, SettingsUpdate};
     let (core, actor) = (core()?, actor().await?);
     let update = SettingsUpdate {
@@ -179,7 +180,7 @@ pub async fn admin_users(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminUser>, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::shared::server::{actor, core};
     use fleck_core::store::Page as Window;
     let (core, actor) = (core()?, actor().await?);
     let offset = from.unwrap_or(0).max(0);
@@ -194,7 +195,7 @@ pub async fn admin_users(
         },
     )
     .await
-    .map_err(crate::account::server::refused)?;
+    .map_err(crate::shared::server::refused)?;
     let next = (found.len() as i64 > PAGE_SIZE).then_some(offset + PAGE_SIZE);
     found.truncate(PAGE_SIZE as usize);
     Ok(Page {
@@ -216,8 +217,8 @@ pub async fn admin_users(
 /// Changes a user's server role (`archived` archives them); core refuses to demote the last admin.
 #[server]
 pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, ServerFnError> {
-    use crate::account::server::refusal;
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::refusal;
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::users::{self, ServerRole};
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -235,8 +236,8 @@ pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, S
 /// Every pending invitation to the server, newest first.
 #[server]
 pub async fn server_invites() -> Result<Vec<PendingInvite>, ServerFnError> {
-    use crate::account::server::refused;
-    use crate::session::server::{actor, core};
+    use crate::shared::server::refused;
+    use crate::shared::server::{actor, core};
     let (core, actor) = (core()?, actor().await?);
     let invites = fleck_core::auth::invites::pending(&core, &actor)
         .await
@@ -266,8 +267,8 @@ pub async fn invite_to_server(
     role: String,
     message: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::account::server::refusal;
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::refusal;
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::auth::invites;
     use fleck_core::users::ServerRole;
     let (core, actor) = (core()?, actor().await?);
@@ -285,8 +286,8 @@ pub async fn invite_to_server(
 
 #[server]
 pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::account::server::refusal;
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::refusal;
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::auth::invites;
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -300,8 +301,8 @@ pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
 /// Mails an invitation again with a new link; the old link stops working.
 #[server]
 pub async fn resend_invite(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::account::server::refusal;
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::refusal;
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::auth::invites;
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -318,7 +319,7 @@ pub async fn admin_projects(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminProject>, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::shared::server::{actor, core};
     use fleck_core::authz::Visibility;
     use fleck_core::projects::{service, Window};
     let (core, actor) = (core()?, actor().await?);
@@ -329,7 +330,7 @@ pub async fn admin_projects(
     };
     let listed = service::all(&core, &actor, server::search(search).as_deref(), window)
         .await
-        .map_err(crate::account::server::refused)?;
+        .map_err(crate::shared::server::refused)?;
     let next = (offset + PAGE_SIZE < listed.total).then_some(offset + PAGE_SIZE);
     Ok(Page {
         items: listed
@@ -349,10 +350,10 @@ pub async fn admin_projects(
 
 #[server]
 pub async fn server_statistics() -> Result<Statistics, ServerFnError> {
-    use crate::account::server::refused;
+    use crate::shared::server::refused;
     use fleck_core::authz::Action;
     server::allowed(Action::ReadServerStats).await?;
-    let core = crate::session::server::core()?;
+    let core = crate::shared::server::core()?;
     // The database monitor's figures, as /metrics shows them.
     let figures = fleck_core::monitor::latest_or_collect(&core)
         .await

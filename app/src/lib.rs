@@ -5,11 +5,12 @@
 // The pages nest deeply typed views; the optimised WebAssembly build needs more room to lay them out.
 #![recursion_limit = "256"]
 
-pub mod account;
 pub mod admin;
+pub mod auth;
 pub mod pages;
+pub mod profile;
 pub mod projects;
-pub mod session;
+pub mod shared;
 pub mod status;
 
 use leptos::prelude::*;
@@ -17,6 +18,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode, StaticSegment};
 
+use auth::{current_user, SignOut, SignedInUser};
 use pages::auth::{
     AuthorizeAppPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
 };
@@ -24,7 +26,6 @@ use pages::{
     home::HomePage, model::ModelPage, not_found::NotFound, project::ProjectPage,
     settings::SettingsPage,
 };
-use session::{current_user, SignOut, SignedInUser};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -20,10 +20,10 @@ pub struct ServerIntro {
 /// The server's public description: what GraphQL's `serverInfo` tells anyone.
 #[server]
 pub async fn fetch_server_intro() -> Result<ServerIntro, ServerFnError> {
-    let core = crate::session::server::core()?;
+    let core = crate::shared::server::core()?;
     let settings = fleck_core::settings::current(&core)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     Ok(ServerIntro {
         name: settings.name,
         url: core.config.public_url.as_str().trim_end_matches('/').into(),
@@ -47,10 +47,10 @@ pub struct BackendStatus {
 #[server]
 pub async fn check_backends() -> Result<Vec<BackendStatus>, ServerFnError> {
     use fleck_core::authz::{self, Action};
-    let core = crate::session::server::core()?;
-    let actor = crate::session::server::actor().await?;
+    let core = crate::shared::server::core()?;
+    let actor = crate::shared::server::actor().await?;
     authz::authorize(&actor, Action::AdministerServer, None)
-        .map_err(crate::account::server::refused)?;
+        .map_err(crate::shared::server::refused)?;
     Ok(core
         .check_backends()
         .await

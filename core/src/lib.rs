@@ -3,13 +3,13 @@
 
 pub mod auth;
 pub mod authz;
-pub mod backends;
 pub mod blobs;
 pub mod bundle;
 pub mod cache;
 pub mod changes;
 pub mod comments;
 pub mod config;
+pub mod core;
 pub mod db;
 pub mod error;
 pub mod ids;
@@ -28,6 +28,6 @@ pub mod store;
 pub mod users;
 pub mod webhooks;
 
-pub use backends::{BackendCheck, Core};
+pub use crate::core::{BackendCheck, Core};
 pub use config::Config;
 pub use error::{Error, Result};

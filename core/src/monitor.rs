@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::projects::ImportStatus;
 use crate::queue::QueueCount;

@@ -5,7 +5,7 @@
 //! admin's request, so the rules of the data (the first user is admin, the last admin stays
 //! admin) hold for both.
 
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::mail::Email;
 use crate::store::Page;
@@ -58,7 +58,7 @@ pub async fn list_users(
 }
 
 /// Sends a short message to `to` now, through the configured mailer (not the mail job), so that
-/// a failure shows at once; it checks the mail settings.
+/// a failure shows at once; it checks the mail configuration.
 pub async fn send_test_email(core: &Core, _operator: &Operator, to: &str) -> Result<()> {
     let email = Email {
         to: to.to_string(),

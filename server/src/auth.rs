@@ -69,7 +69,7 @@ fn from_another_site(headers: &HeaderMap) -> bool {
 /// The routes that sign someone in or create an account, starting a session: the REST login
 /// flow and the web app's server functions.
 fn signs_in(path: &str) -> bool {
-    use fleck_app::session::{ResetPassword, SignIn, SignUp};
+    use fleck_app::auth::{ResetPassword, SignIn, SignUp};
     use leptos::server_fn::ServerFn;
     matches!(
         path,
@@ -187,8 +187,8 @@ mod tests {
         use leptos::server_fn::ServerFn;
         assert!(signs_in("/auth/local/login"));
         assert!(signs_in("/auth/local/register"));
-        assert!(signs_in(fleck_app::session::SignIn::PATH));
-        assert!(signs_in(fleck_app::session::SignUp::PATH));
+        assert!(signs_in(fleck_app::auth::SignIn::PATH));
+        assert!(signs_in(fleck_app::auth::SignUp::PATH));
         assert!(!signs_in("/auth/token"));
         assert!(!signs_in("/graphql"));
     }

@@ -1,9 +1,9 @@
 //! The `fleck` binary's library: HTTP transport (REST, operations endpoints, web app rendering)
 //! and the commands of the CLI. Business rules live in `fleck_core`.
 
-pub mod admin;
 pub mod auth;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod graphql;
 pub mod headers;
@@ -11,11 +11,8 @@ pub mod logging;
 pub mod metrics;
 pub mod ops;
 pub mod ratelimit;
-pub mod render;
 pub mod rest;
 pub mod router;
-pub mod serve;
-pub mod settings;
 pub mod ssr;
 pub mod state;
 

@@ -7,8 +7,8 @@ use fleck_core::Core;
 use leptos::config::LeptosOptions;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::ServerOptions;
 use crate::metrics::Metrics;
-use crate::settings::ServerOptions;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -5,10 +5,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::session::{
-    current_user, invite_details, AppDetails, AuthorizeApp, ForgotPassword, Outcome, ResetPassword,
-    SignIn, SignUp,
+use crate::auth::{
+    current_user, invite_details, AppDetails, AuthorizeApp, ForgotPassword, ResetPassword, SignIn,
+    SignUp,
 };
+use crate::shared::Outcome;
 
 /// The message of a server function's error, without the framework's prefix.
 pub fn error_text(error: &ServerFnError) -> String {
@@ -195,7 +196,7 @@ pub fn AuthorizeAppPage() -> impl IntoView {
     let app_id = Memo::new(move |_| params.read().get("app_id").unwrap_or_default());
     let challenge = Memo::new(move |_| params.read().get("challenge").unwrap_or_default());
     let user = Resource::new(|| (), |_| current_user());
-    let app = Resource::new(move || app_id.get(), crate::session::app_request);
+    let app = Resource::new(move || app_id.get(), crate::auth::app_request);
     let action = ServerAction::<AuthorizeApp>::new();
     follow(Signal::derive(move || action.value().get()));
     let here = move || format!("/authn/verify/{}/{}", app_id.get(), challenge.get());

@@ -3,10 +3,10 @@ use leptos_meta::Title;
 
 use leptos_router::hooks::use_query_map;
 
+use crate::auth::ResendVerification;
 use crate::pages::auth::error_text;
 use crate::pages::dashboard::DashboardView;
 use crate::pages::shared::CopyButton;
-use crate::session::ResendVerification;
 use crate::status::{fetch_server_intro, ServerIntro};
 use crate::CurrentUser;
 

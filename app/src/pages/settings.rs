@@ -9,7 +9,7 @@ use crate::pages::auth::FormError;
 use crate::pages::project::ProjectHeading;
 use crate::pages::shared::{after, show, Refresh};
 use crate::pages::webhooks::WebhooksPanel;
-use crate::projects::team::{
+use crate::projects::settings::{
     fetch_settings, CancelInvite, ChangeRole, DeleteProject, InviteMember, LeaveProject,
     UpdateProject,
 };

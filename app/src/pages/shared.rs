@@ -6,7 +6,7 @@ use leptos_router::hooks::use_location;
 
 use crate::pages::auth::error_text;
 use crate::projects::Loaded;
-use crate::session::Outcome;
+use crate::shared::Outcome;
 
 /// A counter the page's data depends on; forms bump it after a change so the page reloads.
 #[derive(Clone, Copy)]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::pages::auth::FormError;
 use crate::pages::shared::after;
-use crate::projects::hooks::{
+use crate::projects::webhooks::{
     fetch_webhooks, CreateWebhook, DeleteWebhook, SwitchWebhook, WebhookRow,
 };
 

@@ -50,7 +50,7 @@ pub async fn compare_versions(
     use fleck_core::projects::Window;
 
     use crate::projects::read::server::context;
-    use crate::session::server::message;
+    use crate::shared::server::message;
     let (core, actor) = context().await?;
     let set = changes::compare_versions(&core, &actor, &project_id, &from, &to)
         .await

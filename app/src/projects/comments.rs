@@ -213,7 +213,7 @@ const LISTED: i64 = 200;
 #[cfg(feature = "ssr")]
 mod server {
     pub use crate::projects::read::server::{context, when, Authors};
-    pub use crate::session::server::message;
+    pub use crate::shared::server::message;
 
     use fleck_core::auth::Actor;
     use fleck_core::authz::Action;

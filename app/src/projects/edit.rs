@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::session::Outcome;
+use crate::shared::Outcome;
 
 /// How the answer to a second project of a name starts, so the form can offer to go ahead.
 pub const SAME_NAME: &str = "You already have a project named";
@@ -202,7 +202,7 @@ pub(crate) mod server {
     use fleck_core::Error;
 
     pub use crate::projects::read::server::context;
-    pub use crate::session::server::{finish, go_to, sentence, Failure};
+    pub use crate::shared::server::{finish, go_to, sentence, Failure};
 
     /// A core error as the person filling the form should read it.
     pub fn fail(error: Error) -> Failure {

@@ -35,15 +35,15 @@ pub async fn fetch_imports(
     model_id: String,
 ) -> Result<Vec<ImportRow>, ServerFnError> {
     use fleck_core::projects::{imports, Window};
-    let core = crate::session::server::core()?;
-    let actor = crate::session::server::actor().await?;
+    let core = crate::shared::server::core()?;
+    let actor = crate::shared::server::actor().await?;
     let window = Window {
         offset: 0,
         limit: 20,
     };
     let listed = imports::list(&core, &actor, &project_id, Some(&model_id), window)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     Ok(listed.items.into_iter().map(server::row).collect())
 }
 
@@ -56,8 +56,8 @@ pub async fn import_file(
     file_id: String,
 ) -> Result<ImportRow, ServerFnError> {
     use fleck_core::projects::imports;
-    let core = crate::session::server::core()?;
-    let actor = crate::session::server::actor().await?;
+    let core = crate::shared::server::core()?;
+    let actor = crate::shared::server::actor().await?;
     let limit = use_context::<ImportLimit>().map_or(u64::MAX, |l| l.0);
     // The page just uploaded the file itself: the stored file is the one to convert.
     let request = imports::ImportRequest {
@@ -68,7 +68,7 @@ pub async fn import_file(
     };
     let import = imports::start(&core, &actor, request, limit)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     Ok(server::row(import))
 }
 
@@ -105,11 +105,11 @@ pub async fn prepare_import(
     project_id: Option<String>,
     file_name: String,
 ) -> Result<ImportTarget, ServerFnError> {
-    use crate::session::server::message;
+    use crate::shared::server::message;
     use fleck_core::authz::Visibility;
     use fleck_core::projects::{models, service};
-    let core = crate::session::server::core()?;
-    let actor = crate::session::server::actor().await?;
+    let core = crate::shared::server::core()?;
+    let actor = crate::shared::server::actor().await?;
     let name = fleck_core::projects::names::from_file_name(&file_name);
     let project_id = match project_id.filter(|id| !id.is_empty()) {
         Some(id) => id,

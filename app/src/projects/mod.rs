@@ -4,12 +4,12 @@
 pub mod changes;
 pub mod comments;
 pub mod edit;
-pub mod hooks;
 pub mod imports;
 pub mod read;
-pub mod team;
+pub mod settings;
 pub mod tree;
 pub mod views;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 

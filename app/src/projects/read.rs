@@ -23,10 +23,10 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
     };
     let listed = service::of_caller(&core, &actor, filter, window)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     let pending = invites::of_caller(&core, &actor)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     let mut invites = Vec::with_capacity(pending.len());
     for invite in pending {
         invites.push(invite_card(&core, invite).await?);
@@ -42,7 +42,7 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
                 },
             )
             .await
-            .map_err(crate::session::server::message)?;
+            .map_err(crate::shared::server::message)?;
         let mut card = project_card(access);
         card.preview = latest
             .items
@@ -72,7 +72,7 @@ pub async fn fetch_project(
     let invite = match &invite_token {
         Some(token) => invites::for_caller(&core, &actor, &id, token)
             .await
-            .map_err(crate::session::server::message)?,
+            .map_err(crate::shared::server::message)?,
         None => None,
     };
     if let Some(invite) = invite {
@@ -94,7 +94,7 @@ pub async fn fetch_project(
             },
         )
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     let mut authors = Authors::new(&core);
     let mut rows = Vec::with_capacity(models.items.len());
     for model in models.items {
@@ -103,7 +103,7 @@ pub async fn fetch_project(
     let activity = access
         .activity(&core, None, 20)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     let mut activity_rows = Vec::with_capacity(activity.len());
     for entry in activity {
         activity_rows.push(activity_row(&mut authors, entry).await?);
@@ -119,7 +119,7 @@ pub async fn fetch_project(
         },
     )
     .await
-    .map_err(crate::session::server::message)?;
+    .map_err(crate::shared::server::message)?;
     Ok(Loaded::Found(ProjectPage {
         project: header(&actor, &access),
         models: rows,
@@ -160,7 +160,7 @@ pub async fn fetch_model(
             },
         )
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     let mut authors = Authors::new(&core);
     let mut rows = Vec::with_capacity(versions.items.len());
     for version in versions.items {
@@ -195,7 +195,7 @@ pub(crate) mod server {
         human_size, role_label, Abilities, ActivityRow, FileRow, InviteCard, Loaded, ModelRow,
         ProjectCard, ProjectHeader, ProjectPage, VersionRow,
     };
-    use crate::session::server::{actor, core, message};
+    use crate::shared::server::{actor, core, message};
 
     pub async fn context() -> Result<(Core, Actor), ServerFnError> {
         Ok((core()?, actor().await?))

@@ -79,9 +79,8 @@ pub async fn delete_view(
 
 #[cfg(feature = "ssr")]
 mod server {
-    pub use crate::account::server::{answer, refusal};
     pub use crate::projects::read::server::{context, when, Authors};
-    pub use crate::session::server::message;
+    pub use crate::shared::server::{answer, message, refusal};
 
     use fleck_core::projects::SavedView;
     use leptos::prelude::*;

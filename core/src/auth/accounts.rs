@@ -2,7 +2,7 @@
 
 use super::{flow, sessions, Actor};
 use crate::authz::{self, Action};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ratelimit::Action as Limited;
 use crate::users::{hash_password_off_workers, ServerRole, User, UserInput};

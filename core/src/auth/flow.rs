@@ -12,7 +12,7 @@ use super::tokens::{self, IssuedToken};
 use super::{
     Actor, ApiToken, AuthCode, Grant, Principal, RefreshToken, Scope, ServerApp, TokenKind,
 };
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ratelimit::Action;
 use crate::users::{verify_password, User};

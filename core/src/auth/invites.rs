@@ -6,7 +6,7 @@ use chrono::Utc;
 use super::Principal;
 use super::{tokens, Actor, Invite};
 use crate::authz::{self, Action};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::users::{normalize_email, ServerRole};
 

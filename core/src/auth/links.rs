@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use super::store::{EmailLink, LinkKind};
 use super::{tokens, Actor};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::users::{hash_password_off_workers, ServerRole, User};
 

@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::tokens;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Context, Result};
 use crate::users::{ServerRole, User};
 

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::objects::tree::CHUNK;
 use crate::objects::ProjectObjects;

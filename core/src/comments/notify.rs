@@ -9,7 +9,7 @@ use super::{text, Comment, ResourceKind};
 use crate::auth::emails::with_link;
 use crate::auth::Actor;
 use crate::authz::{Action, Visibility};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::projects::service::principal;
 use crate::projects::Project;

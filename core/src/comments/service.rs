@@ -13,7 +13,7 @@ use super::{
 };
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::projects::activity::{self, Entry};

@@ -6,7 +6,7 @@ use super::service::{self, NewIngestion};
 use super::{Ingestion, SourceData};
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::Result;
 use crate::projects::imports::{self, ImportRequest};
 use crate::projects::service::load;

@@ -16,7 +16,7 @@ use super::service::{self, finish_with_version};
 use super::Ingestion;
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::objects::{batch, NewObject};
 use crate::projects::service::load;

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Ingestion, IngestionStatus, SourceData};
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::projects::activity::{self, Entry};

@@ -7,7 +7,7 @@ use super::tree::{self, Rows};
 use super::{NewObject, Objects, StoredObject};
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::projects::service::Access;
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::Activity;
-use crate::backends::Core;
+use crate::core::Core;
 
 /// What happened, to record in a project's log.
 pub struct Entry<'a> {

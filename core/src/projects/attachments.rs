@@ -5,8 +5,8 @@ use super::service::{load, principal};
 use super::{Attachment, Listed, UploadStatus, Window, ATTACHMENT_FOLDER, UPLOAD_URL_LIFETIME};
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
 use crate::blobs::{Blob, BlobStream};
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 

@@ -9,7 +9,7 @@ use super::service::{load, principal, Access};
 use super::{Invitee, Project, ProjectInvite};
 use crate::auth::{emails, Actor};
 use crate::authz::{Action, ProjectRole};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::users::{normalize_email, ServerRole};

@@ -8,7 +8,7 @@ use super::service::{load, principal};
 use crate::auth::Actor;
 use crate::auth::Principal;
 use crate::authz::{self, Action, ProjectRole};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::users::ServerRole;
 

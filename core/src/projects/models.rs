@@ -8,7 +8,7 @@ use super::service::{load, principal, Access, MAIN_MODEL};
 use super::{names, Model};
 use crate::auth::Actor;
 use crate::authz::{Action, ProjectRole};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 

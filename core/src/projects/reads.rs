@@ -4,7 +4,7 @@
 
 use super::service::Access;
 use super::{Activity, Attachment, Listed, Member, Model, ModelFilter, Version, Window};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::objects::ProjectObjects;
 

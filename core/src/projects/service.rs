@@ -8,7 +8,7 @@ use super::{names, Listed, Model, Project, ProjectFilter, Window};
 use crate::auth::Actor;
 use crate::auth::Principal;
 use crate::authz::{self, Action, ProjectAccess, ProjectRole, Visibility};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 

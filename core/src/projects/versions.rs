@@ -9,7 +9,7 @@ use super::service::{load, principal, Access};
 use super::{Model, Version};
 use crate::auth::Actor;
 use crate::authz::Action;
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::ids;
 

@@ -3,7 +3,7 @@
 use super::{ServerSettings, SettingsUpdate};
 use crate::auth::Actor;
 use crate::authz::{self, Action};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::Result;
 
 /// The server's settings, as anyone may read them (`serverInfo`).

@@ -4,7 +4,7 @@
 use super::{ProfileUpdate, ServerRole, User};
 use crate::auth::Actor;
 use crate::authz::{self, Action};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 
 /// Changes a user's server role (admins only); `Archived` archives them, so their tokens and

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::service::{forget_deleted_project, record_failure, record_success};
 use super::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::Result;
 use crate::projects::now;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::{EventStatus, Webhook, WebhookEvent};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::Result;
 use crate::projects::{now, Activity};
 use crate::queue::NewJob;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::auth::Actor;
 use crate::authz::{Action, ProjectRole};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::projects::now;
 use crate::projects::service::load;

@@ -11,7 +11,6 @@ mod context;
 mod errors;
 mod imports;
 mod ingestions;
-mod invites;
 mod legacy;
 mod models;
 mod objects;
@@ -20,6 +19,7 @@ mod permissions;
 mod projects;
 mod scalars;
 mod server_info;
+mod server_invites;
 mod subscriptions;
 mod tokens;
 mod users;
@@ -47,7 +47,7 @@ pub struct Query(
     server_info::ServerInfoQuery,
     users::UserQuery,
     users::AppQuery,
-    invites::InviteQuery,
+    server_invites::ServerInviteQuery,
     projects::ProjectQuery,
     workspaces::WorkspaceQuery,
     legacy::LegacyQuery,
@@ -59,7 +59,7 @@ pub struct Mutation(
     tokens::TokenMutation,
     users::UserMutation,
     users::AppMutation,
-    invites::InviteMutation,
+    server_invites::ServerInviteMutation,
     server_info::ServerInfoMutation,
     projects::ProjectMutation,
     models::ModelMutation,

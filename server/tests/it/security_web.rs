@@ -4,7 +4,7 @@
 //! invitations and e-mail addresses.
 
 use crate::support::{graphql, register, TestServer};
-use fleck_app::session::{SignIn, SignUp};
+use fleck_app::auth::{SignIn, SignUp};
 use fleck_core::ratelimit::Action;
 use leptos::server_fn::ServerFn;
 use reqwest::header::HeaderMap;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::support::{graphql, register, TestServer};
-use fleck_app::session::SignIn;
+use fleck_app::auth::SignIn;
 use fleck_core::auth::{flow, Scope};
 use fleck_core::authz::ProjectRole;
 use futures::{SinkExt, StreamExt};

@@ -4,9 +4,9 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::account::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
 use crate::pages::auth::{error_text, FormError};
 use crate::pages::shared::{day, on_success, Confirm, CopyButton, Done, Fetched};
+use crate::profile::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
 
 /// The lifespan preselected for new tokens, in days.
 const DEFAULT_LIFESPAN: Option<u32> = Some(30);

@@ -2,7 +2,7 @@
 
 use crate::auth::{Actor, ServerApp};
 use crate::authz::{self, Action};
-use crate::backends::Core;
+use crate::core::Core;
 use crate::error::Result;
 
 /// An app registered on the server, by id (for its consent page and the access-code exchange).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fleck_core::config::{Config, S3Config};
 use fleck_core::Core;
-use fleck_server::settings::ServerOptions;
+use fleck_server::config::ServerOptions;
 use fleck_server::AppState;
 use tokio_util::sync::CancellationToken;
 

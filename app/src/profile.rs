@@ -1,11 +1,14 @@
-//! The signed-in user's own account: profile, password, personal access tokens and the apps
-//! they let act for them. Every function asks `fleck_core` (its `authz` rules, token scopes and
-//! services), as the GraphQL API does for the same operations.
+//! The server functions of `/profile` (`pages/profile/`): the signed-in user's own account,
+//! profile, password, personal access tokens and the apps they let act for them. Every function
+//! asks `fleck_core` (its `authz` rules, token scopes and services), as the GraphQL API does for
+//! the same operations.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::session::Outcome;
+#[cfg(feature = "ssr")]
+use crate::shared::server as shared;
+use crate::shared::Outcome;
 
 /// The profile as its owner edits it; empty strings for fields never filled in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,10 +76,9 @@ pub const LIFESPANS: [(Option<u32>, &str); 5] = [
 pub(crate) mod server {
     use fleck_core::auth::Principal;
     use fleck_core::auth::{Actor, Scope};
-    use fleck_core::Error;
     use leptos::prelude::ServerFnError;
 
-    use crate::session::server::{actor, sentence, Failure};
+    use crate::shared::server::actor;
 
     /// The caller when their token carries `scope` (web sessions carry every scope).
     pub async fn principal_with(scope: Scope) -> Result<Principal, ServerFnError> {
@@ -86,34 +88,6 @@ pub(crate) mod server {
                 "Your token lacks the {scope} scope."
             ))),
             Actor::Anonymous => Err(ServerFnError::new("Please sign in first.")),
-        }
-    }
-
-    /// Core's refusals as full sentences. Conflicts say what they are (the last admin, an address
-    /// that has an account), unlike on the sign-up form where a conflict is always the e-mail.
-    pub fn refusal(error: Error) -> Failure {
-        match error {
-            Error::Conflict(reason) | Error::Forbidden(reason) | Error::NotFound(reason) => {
-                Failure::User(sentence(&reason))
-            }
-            other => Failure::from(other),
-        }
-    }
-
-    /// A core refusal for a function that answers with `ServerFnError` alone.
-    pub fn refused(error: Error) -> ServerFnError {
-        match refusal(error) {
-            Failure::User(message) => ServerFnError::new(message),
-            Failure::Server(e) => e,
-        }
-    }
-
-    /// A form's answer carrying a value: user mistakes as `Ok(Err(message))`, failures as `Err`.
-    pub fn answer<T>(result: Result<T, Failure>) -> Result<Result<T, String>, ServerFnError> {
-        match result {
-            Ok(value) => Ok(Ok(value)),
-            Err(Failure::User(message)) => Ok(Err(message)),
-            Err(Failure::Server(e)) => Err(e),
         }
     }
 
@@ -162,7 +136,7 @@ pub async fn update_profile(
     bio: String,
     avatar: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::users::{self, ProfileUpdate};
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -175,7 +149,7 @@ pub async fn update_profile(
             };
             users::update_profile(&core, &actor, update)
                 .await
-                .map_err(server::refusal)?;
+                .map_err(shared::refusal)?;
             Ok(None)
         }
         .await,
@@ -190,7 +164,8 @@ pub async fn change_password(
     password: String,
     confirm: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish, start_session, Failure};
+    use crate::auth::server::start_session;
+    use crate::shared::server::{actor, core, finish, Failure};
     use fleck_core::auth::accounts;
     let (core, actor) = (core()?, actor().await?);
     finish(
@@ -200,7 +175,7 @@ pub async fn change_password(
             }
             accounts::change_password(&core, &actor, &current, &password)
                 .await
-                .map_err(server::refusal)?;
+                .map_err(shared::refusal)?;
             // This browser stays signed in, with a new session.
             if let Some(principal) = actor.principal().filter(|p| p.via_session) {
                 start_session(&core, &principal.user).await?;
@@ -213,18 +188,18 @@ pub async fn change_password(
 
 #[server]
 pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::shared::server::{actor, core};
     use fleck_core::auth::Scope;
     use fleck_core::authz::{self, Action};
     let core = core()?;
     let actor = actor().await?;
-    authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(server::refused)?;
+    authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(shared::refused)?;
     let Some(principal) = actor.principal() else {
         return Err(ServerFnError::new("Please sign in first."));
     };
     let stored = fleck_core::auth::flow::own_tokens(&core, &actor)
         .await
-        .map_err(server::refused)?;
+        .map_err(shared::refused)?;
     let just_created =
         take_new_token(&core)?.filter(|token| stored.iter().any(|t| token.starts_with(&t.id)));
     let tokens = stored
@@ -274,7 +249,7 @@ fn take_new_token(core: &fleck_core::Core) -> Result<Option<String>, ServerFnErr
         .map(|(_, value)| value.trim().to_string())
         .filter(|value| fleck_core::auth::tokens::split(value).is_some());
     if token.is_some() {
-        crate::session::server::set_cookie(&new_token_cookie(core, "", 0))?;
+        crate::shared::server::set_cookie(&new_token_cookie(core, "", 0))?;
     }
     Ok(token)
 }
@@ -296,11 +271,11 @@ pub async fn create_token(
     scopes: Option<Vec<String>>,
     lifespan: String,
 ) -> Result<Created, ServerFnError> {
-    use crate::session::server::{actor, core, set_cookie, Failure};
+    use crate::shared::server::{actor, core, set_cookie, Failure};
     use fleck_core::auth::{flow, Scope};
     let core = core()?;
     let actor = actor().await?;
-    server::answer(
+    shared::answer(
         async {
             let scopes = scopes
                 .unwrap_or_default()
@@ -322,7 +297,7 @@ pub async fn create_token(
             };
             let token = flow::create_own_token(&core, &actor, request)
                 .await
-                .map_err(server::refusal)?;
+                .map_err(shared::refusal)?;
             if server::plain_form().await {
                 set_cookie(&new_token_cookie(&core, &token, 120))?;
             }
@@ -335,25 +310,25 @@ pub async fn create_token(
 /// Revokes one of the caller's personal tokens, as `apiTokenRevoke` does.
 #[server]
 pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish, Failure};
+    use crate::shared::server::{actor, core, finish, Failure};
     use fleck_core::auth::flow;
     let core = core()?;
     let actor = actor().await?;
     finish(match flow::revoke_own_token(&core, &actor, &id).await {
         Ok(()) => Ok(None),
         Err(fleck_core::Error::NotFound(_)) => Err(Failure::User("There is no such token.".into())),
-        Err(other) => Err(server::refusal(other)),
+        Err(other) => Err(shared::refusal(other)),
     })
 }
 
 #[server]
 pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::shared::server::{actor, core};
     use fleck_core::auth::apps;
     let (core, actor) = (core()?, actor().await?);
     let apps = apps::authorized_by_caller(&core, &actor)
         .await
-        .map_err(server::refused)?;
+        .map_err(shared::refused)?;
     Ok(apps
         .into_iter()
         .map(|app| AuthorizedApp {
@@ -367,14 +342,14 @@ pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
 /// Ends an app's access to the caller's account: its tokens stop working.
 #[server]
 pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::auth::apps;
     let (core, actor) = (core()?, actor().await?);
     finish(
         apps::revoke_access(&core, &actor, &app_id)
             .await
             .map(|()| None)
-            .map_err(server::refusal),
+            .map_err(shared::refusal),
     )
 }
 
@@ -389,12 +364,12 @@ pub struct MailChoices {
 
 #[server]
 pub async fn my_mail_choices() -> Result<MailChoices, ServerFnError> {
-    use crate::session::server::{actor, core};
+    use crate::shared::server::{actor, core};
     use fleck_core::comments::notify;
     let (core, actor) = (core()?, actor().await?);
     let chosen = notify::preferences(&core, &actor)
         .await
-        .map_err(server::refused)?;
+        .map_err(shared::refused)?;
     let email = |kind: &str| {
         chosen
             .pointer(&format!("/{kind}/email"))
@@ -413,7 +388,7 @@ pub async fn save_mail_choices(
     mentions: Option<String>,
     replies: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::session::server::{actor, core, finish};
+    use crate::shared::server::{actor, core, finish};
     use fleck_core::comments::notify;
     let (core, actor) = (core()?, actor().await?);
     let choice = |ticked: Option<String>| serde_json::json!({ "email": ticked.is_some() });
@@ -429,25 +404,6 @@ pub async fn save_mail_choices(
         notify::update_preferences(&core, &actor, update)
             .await
             .map(|()| None)
-            .map_err(server::refusal),
+            .map_err(shared::refusal),
     )
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use crate::session::server::sentence;
-
-    #[test]
-    fn reasons_become_sentences_keeping_addresses() {
-        assert_eq!(
-            sentence("the server must keep at least one admin"),
-            "The server must keep at least one admin."
-        );
-        assert_eq!(
-            sentence("ada@example.com already has an account on this server"),
-            "ada@example.com already has an account on this server."
-        );
-        assert_eq!(sentence("done."), "Done.");
-        assert_eq!(sentence(""), "");
-    }
 }

@@ -1,10 +1,11 @@
-//! A project's webhooks on its settings page: list them with their latest deliveries, add one,
-//! enable or disable it, delete it. Owners only, as core decides.
+//! The server functions of the webhooks panel on a project's settings page (`pages/webhooks.rs`):
+//! list them with their latest deliveries, add one, enable or disable it, delete it. Owners only,
+//! as core decides.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::session::Outcome;
+use crate::shared::Outcome;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRow {
@@ -43,12 +44,12 @@ pub async fn fetch_webhooks(project_id: String) -> Result<Webhooks, ServerFnErro
     let (core, actor) = crate::projects::read::server::context().await?;
     let list = webhooks::list(&core, &actor, &project_id)
         .await
-        .map_err(crate::session::server::message)?;
+        .map_err(crate::shared::server::message)?;
     let mut hooks = Vec::with_capacity(list.len());
     for hook in list {
         let (events, _) = webhooks::history(&core, &actor, &project_id, &hook.id, 10)
             .await
-            .map_err(crate::session::server::message)?;
+            .map_err(crate::shared::server::message)?;
         hooks.push(WebhookRow {
             deliveries: events
                 .into_iter()

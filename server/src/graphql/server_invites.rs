@@ -23,10 +23,10 @@ pub struct ServerInvite {
 }
 
 #[derive(Default)]
-pub struct InviteQuery;
+pub struct ServerInviteQuery;
 
 #[Object]
-impl InviteQuery {
+impl ServerInviteQuery {
     /// The invitation a sign-up link carries; `null` when it is unknown or used.
     async fn server_invite_by_token(
         &self,
@@ -50,10 +50,10 @@ impl InviteQuery {
 }
 
 #[derive(Default)]
-pub struct InviteMutation;
+pub struct ServerInviteMutation;
 
 #[Object]
-impl InviteMutation {
+impl ServerInviteMutation {
     /// Invites someone to the server by e-mail (`users:invite`).
     async fn server_invite_create(
         &self,

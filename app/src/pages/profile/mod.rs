@@ -8,13 +8,13 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::account::{
+use crate::auth::{current_user, ResendVerification};
+use crate::pages::auth::{error_text, FormError};
+use crate::pages::shared::{on_success, Confirm, Done, Fetched};
+use crate::profile::{
     authorized_apps, my_mail_choices, my_profile, personal_tokens, AuthorizedApp, ChangePassword,
     MailChoices, Profile, RevokeApp, SaveMailChoices, UpdateProfile,
 };
-use crate::pages::auth::{error_text, FormError};
-use crate::pages::shared::{on_success, Confirm, Done, Fetched};
-use crate::session::{current_user, ResendVerification};
 use crate::CurrentUser;
 
 #[component]

@@ -46,7 +46,7 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Send an e-mail now through the configured mailer, to check the mail settings
+    /// Send an e-mail now through the configured mailer, to check the mail configuration
     SendTestEmail { to: String },
     /// Check that every backend answers
     Check,

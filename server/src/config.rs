@@ -1,5 +1,7 @@
-//! Configuration: command-line flags, then environment variables, then `fleck.toml`, then defaults.
-//! Every option is listed by `fleck --help` together with its variable.
+//! Start-up configuration: command-line flags, then environment variables, then `fleck.toml`,
+//! then defaults, resolved into core's `Config` (the backends) and `ServerOptions` (the rest).
+//! Every option is listed by `fleck --help` together with its variable. What admins change
+//! while the server runs (its name, registration policy) is stored, in `fleck_core::settings`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use serde::Deserialize;
 /// e.g. `database_url = "postgres://…"`.
 #[derive(Args, Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Settings {
+pub struct ConfigArgs {
     /// Address to listen on [bind; default 127.0.0.1:3000]
     #[arg(long, env = "FLECK_BIND", global = true)]
     pub bind: Option<SocketAddr>,
@@ -212,11 +214,11 @@ pub struct ServerOptions {
 
 macro_rules! first_set {
     ($cli:expr, $file:expr; $($field:ident),+ $(,)?) => {
-        Settings { $($field: $cli.$field.or($file.$field)),+ }
+        ConfigArgs { $($field: $cli.$field.or($file.$field)),+ }
     };
 }
 
-impl Settings {
+impl ConfigArgs {
     /// Fills options not given on the command line or in the environment from `fleck.toml`.
     pub fn with_file(self, path: Option<&Path>) -> anyhow::Result<Self> {
         let (path, required) = match path {
@@ -228,7 +230,7 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(self),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let file: Settings =
+        let file: ConfigArgs =
             toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))?;
         Ok(first_set!(self, file;
             bind, public_url, data_dir, database_url, database_max_connections, redis_url,
@@ -459,7 +461,7 @@ mod tests {
     #[test]
     fn defaults_need_nothing_installed() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
+        let settings = ConfigArgs {
             data_dir: Some(dir.path().to_path_buf()),
             ..Default::default()
         };
@@ -469,7 +471,7 @@ mod tests {
         assert!(config.database_url.starts_with("sqlite://"));
         assert!(config.redis.is_none() && config.s3.is_none() && config.smtp_url.is_none());
         // The generated secret is kept, so links stay valid across restarts.
-        let again = Settings {
+        let again = ConfigArgs {
             data_dir: Some(dir.path().to_path_buf()),
             ..Default::default()
         };
@@ -485,7 +487,7 @@ mod tests {
             "bind = \"0.0.0.0:8080\"\ndatabase_url = \"postgres://db/fleck\"\n",
         )
         .unwrap();
-        let settings = Settings {
+        let settings = ConfigArgs {
             database_url: Some("sqlite://x.db".into()),
             ..Default::default()
         }
@@ -495,13 +497,13 @@ mod tests {
         assert_eq!(settings.database_url.as_deref(), Some("sqlite://x.db"));
         let typo = dir.path().join("typo.toml");
         std::fs::write(&typo, "databse_url = \"x\"\n").unwrap();
-        assert!(Settings::default().with_file(Some(&typo)).is_err());
+        assert!(ConfigArgs::default().with_file(Some(&typo)).is_err());
     }
 
     #[test]
     fn trusted_proxies_are_checked() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = |list: &str| Settings {
+        let settings = |list: &str| ConfigArgs {
             data_dir: Some(dir.path().to_path_buf()),
             trusted_proxies: Some(list.into()),
             ..Default::default()
@@ -519,7 +521,7 @@ mod tests {
 
     #[test]
     fn s3_needs_bucket_and_keys() {
-        let settings = Settings {
+        let settings = ConfigArgs {
             s3_endpoint: Some("http://127.0.0.1:9000".into()),
             secret: Some("x".repeat(32)),
             ..Default::default()

@@ -1,15 +1,16 @@
-//! A project's settings page: its details, its team and pending invitations, leaving and deleting.
+//! The server functions of a project's settings page (`pages/settings.rs`): its details, its team
+//! and pending invitations, leaving and deleting.
 
 use leptos::prelude::*;
 
 use super::{Loaded, SettingsPage};
-use crate::session::Outcome;
+use crate::shared::Outcome;
 
 #[server]
 pub async fn fetch_settings(id: String) -> Result<Loaded<SettingsPage>, ServerFnError> {
     use crate::projects::read::server::{context, header, refused, Authors};
     use crate::projects::{role_label, MemberRow, PendingRow};
-    use crate::session::server::message;
+    use crate::shared::server::message;
     use fleck_core::authz::Action;
     use fleck_core::projects::{invites, service, Invitee};
     let (core, actor) = context().await?;

@@ -1,13 +1,18 @@
-//! The command line: `fleck serve | worker | migrate | admin …`.
+//! The command line: `fleck serve | worker | migrate | admin | render …`, a module per command
+//! (`serve` also runs `fleck worker`).
+
+pub mod admin;
+pub mod render;
+pub mod serve;
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::admin::AdminCommand;
-use crate::render::RenderArgs;
-use crate::settings::Settings;
+use self::admin::AdminCommand;
+use self::render::RenderArgs;
+use crate::config::ConfigArgs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,7 +29,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     #[command(flatten)]
-    pub settings: Settings,
+    pub args: ConfigArgs,
 
     #[command(subcommand)]
     pub command: Command,
@@ -62,30 +67,25 @@ pub enum Command {
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
-        // Drawing a file needs none of the server's settings, nor valid ones.
+        // Drawing a file needs none of the server's configuration, nor a valid one.
         let command = match self.command {
-            Command::Render(args) => return crate::render::render(args).await,
+            Command::Render(args) => return render::render(args).await,
             Command::Sandbox { task } => return sandbox(task).await,
             command => command,
         };
-        let settings = self.settings.with_file(self.config.as_deref())?;
-        crate::logging::init(
-            &settings.log_filter(),
-            settings.log_format.unwrap_or_default(),
-        )?;
-        let (config, options) = settings.resolve()?;
+        let args = self.args.with_file(self.config.as_deref())?;
+        crate::logging::init(&args.log_filter(), args.log_format.unwrap_or_default())?;
+        let (config, options) = args.resolve()?;
         match command {
-            Command::Serve { no_workers } => {
-                crate::serve::serve(config, options, !no_workers).await
-            }
-            Command::Worker { only } => crate::serve::work(config, options, only).await,
+            Command::Serve { no_workers } => serve::serve(config, options, !no_workers).await,
+            Command::Worker { only } => serve::work(config, options, only).await,
             Command::Migrate => {
                 let database = fleck_core::db::connect(&config.database_url, 2).await?;
                 database.store.migrate().await?;
                 println!("database {} is up to date", database.store.kind());
                 Ok(())
             }
-            Command::Render(args) => crate::render::render(args).await,
+            Command::Render(args) => render::render(args).await,
             Command::Sandbox { task } => sandbox(task).await,
             Command::Admin(command) => {
                 let core = fleck_core::Core::connect(config)

@@ -8,7 +8,7 @@ use fleck_core::{Config, Core};
 use fleck_workers::WorkerOptions;
 use tokio_util::sync::CancellationToken;
 
-use crate::settings::ServerOptions;
+use crate::config::ServerOptions;
 use crate::state::AppState;
 
 pub async fn serve(

@@ -1,8 +1,13 @@
-//! Signing up, in and out of the web app, and the account e-mails' pages. The session lives in
-//! an `HttpOnly` cookie; everything here goes through `fleck_core`'s identity services.
+//! The server functions of the sign-in pages (`pages/auth.rs`): signing up, in and out of the
+//! web app, and the account e-mails' pages. The session lives in an `HttpOnly` cookie;
+//! everything here goes through `fleck_core`'s identity services.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::shared::server as shared;
+use crate::shared::Outcome;
 
 /// The signed-in user, as pages show them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,10 +29,6 @@ pub struct AppDetails {
     pub redirect_host: String,
 }
 
-/// How a form went: done (with the address to go to next, if any), or what the person should
-/// change. Failures of the server itself are `ServerFnError`s around it.
-pub type Outcome = Result<Option<String>, String>;
-
 /// Only plain local paths are followed after signing in, so links cannot send people elsewhere:
 /// one leading `/` (not `//` or `/\`, which browsers read as another host), and only visible
 /// ASCII, as browsers drop tabs and line breaks (`/\t/evil.example` becomes `//evil.example`)
@@ -48,147 +49,15 @@ fn is_local_path(path: &str) -> bool {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod server {
-    use axum::Extension;
-    use fleck_core::auth::{sessions, Actor};
-    use fleck_core::net::ClientAddress;
-    use fleck_core::ratelimit::Action;
-    use fleck_core::{Core, Error};
-    use http::header::{HeaderValue, SET_COOKIE};
-    use leptos::prelude::*;
-    use leptos_axum::ResponseOptions;
+    use fleck_core::auth::sessions;
+    use fleck_core::Core;
 
     use super::SignedInUser;
-
-    pub fn core() -> Result<Core, ServerFnError> {
-        use_context::<Core>()
-            .ok_or_else(|| ServerFnError::new("the server was started without its core"))
-    }
-
-    pub async fn actor() -> Result<Actor, ServerFnError> {
-        let Extension(actor) = leptos_axum::extract::<Extension<Actor>>().await?;
-        Ok(actor)
-    }
-
-    /// Spends a rate-limit point for the caller's address (the server finds it, believing
-    /// `X-Forwarded-For` from trusted proxies only).
-    pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {
-        let address = leptos_axum::extract::<Extension<ClientAddress>>()
-            .await
-            .map(|Extension(address)| address.to_string())
-            .unwrap_or_else(|_| "unknown".into());
-        Ok(core
-            .rate_limiter
-            .spend(action, &address)
-            .await
-            .map(|_| ())?)
-    }
-
-    /// The page to show next. A browser without the app's script posted a plain form and gets
-    /// a redirect; the hydrated app reads the address from the answer and goes there itself.
-    pub async fn go_to(path: &str) -> Result<Option<String>, Failure> {
-        let headers = leptos_axum::extract::<http::HeaderMap>()
-            .await
-            .map_err(|e| ServerFnError::new(e.to_string()))?;
-        let plain_form = headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-        if plain_form {
-            // `redirect` panics on a value a header cannot hold; answer an error instead.
-            if http::HeaderValue::from_str(path).is_err() {
-                return Err(ServerFnError::new("The next page's address is not valid.").into());
-            }
-            leptos_axum::redirect(path);
-        }
-        Ok(Some(path.to_string()))
-    }
-
-    pub fn set_cookie(value: &str) -> Result<(), ServerFnError> {
-        let response = expect_context::<ResponseOptions>();
-        let value = HeaderValue::from_str(value).map_err(|e| ServerFnError::new(e.to_string()))?;
-        response.append_header(SET_COOKIE, value);
-        Ok(())
-    }
+    use crate::shared::server::{set_cookie, Failure};
 
     pub async fn start_session(core: &Core, user: &fleck_core::users::User) -> Result<(), Failure> {
         let id = sessions::start(core, user).await?;
         Ok(set_cookie(&sessions::cookie(core, &id))?)
-    }
-
-    /// Why a form did not go through: something the person can fix, or a server failure.
-    pub enum Failure {
-        User(String),
-        Server(ServerFnError),
-    }
-
-    impl From<ServerFnError> for Failure {
-        fn from(e: ServerFnError) -> Self {
-            Failure::Server(e)
-        }
-    }
-
-    impl From<Error> for Failure {
-        /// What a person can act on; internal details stay in the log.
-        fn from(error: Error) -> Self {
-            match error {
-                Error::Invalid { reason, .. } => Failure::User(sentence(&reason)),
-                Error::Conflict(m) => Failure::User(sentence(&m)),
-                Error::RateLimited { retry_after } => Failure::User(format!(
-                    "Too many attempts. Please wait {} minutes and try again.",
-                    retry_after.as_secs().div_ceil(60)
-                )),
-                Error::Forbidden(m) | Error::NotFound(m) => Failure::User(m),
-                e @ Error::Backend { .. } => {
-                    tracing_error(&e);
-                    Failure::Server(ServerFnError::new(
-                        "Something went wrong on the server. Please try again in a moment.",
-                    ))
-                }
-            }
-        }
-    }
-
-    /// A form's answer: user mistakes travel as `Ok(Err(message))` (a normal response, not an
-    /// HTTP error), server failures as `Err`.
-    pub fn finish(
-        result: Result<Option<String>, Failure>,
-    ) -> Result<super::Outcome, ServerFnError> {
-        match result {
-            Ok(next) => Ok(Ok(next)),
-            Err(Failure::User(message)) => Ok(Err(message)),
-            Err(Failure::Server(e)) => Err(e),
-        }
-    }
-
-    pub fn message(error: Error) -> ServerFnError {
-        match Failure::from(error) {
-            Failure::User(m) => ServerFnError::new(m),
-            Failure::Server(e) => e,
-        }
-    }
-
-    fn tracing_error(error: &Error) {
-        leptos::logging::error!("{error}");
-    }
-
-    /// Core's lower-case reasons as sentences. A reason that starts with a name or an address
-    /// ("ada@example.com already has an account") keeps it as written.
-    pub fn sentence(text: &str) -> String {
-        let first_word = text.split_whitespace().next().unwrap_or_default();
-        let first_word = first_word.trim_end_matches(|c: char| c.is_ascii_punctuation());
-        let mut text = if first_word.chars().all(char::is_alphabetic) {
-            let mut chars = text.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        } else {
-            text.to_string()
-        };
-        if !text.is_empty() && !text.ends_with('.') {
-            text.push('.');
-        }
-        text
     }
 
     pub fn view_of(user: &fleck_core::users::User) -> SignedInUser {
@@ -211,16 +80,16 @@ pub struct Invitation {
 
 #[server]
 pub async fn invite_details(token: String) -> Result<Option<Invitation>, ServerFnError> {
-    let core = server::core()?;
+    let core = shared::core()?;
     let Some(invite) = fleck_core::auth::invites::by_token(&core, &token)
         .await
-        .map_err(server::message)?
+        .map_err(shared::message)?
     else {
         return Ok(None);
     };
     let inviter = fleck_core::users::by_id(&core, &invite.inviter_id)
         .await
-        .map_err(server::message)?
+        .map_err(shared::message)?
         .map(|u| u.name)
         .unwrap_or_default();
     Ok(Some(Invitation {
@@ -231,7 +100,7 @@ pub async fn invite_details(token: String) -> Result<Option<Invitation>, ServerF
 
 #[server]
 pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
-    Ok(server::actor()
+    Ok(shared::actor()
         .await?
         .principal()
         .filter(|p| p.via_session)
@@ -246,16 +115,16 @@ pub async fn sign_in(
 ) -> Result<Outcome, ServerFnError> {
     use fleck_core::auth::flow;
     use fleck_core::ratelimit::Action;
-    use server::Failure;
-    let core = server::core()?;
-    server::finish(
+    use shared::Failure;
+    let core = shared::core()?;
+    shared::finish(
         async {
-            server::limit(&core, Action::Login).await?;
+            shared::limit(&core, Action::Login).await?;
             let user = flow::check_credentials(&core, &email, &password)
                 .await?
                 .ok_or_else(|| Failure::User("Wrong e-mail address or password.".into()))?;
             server::start_session(&core, &user).await?;
-            server::go_to(&safe_next(next.as_deref())).await
+            shared::go_to(&safe_next(next.as_deref())).await
         }
         .await,
     )
@@ -273,10 +142,10 @@ pub async fn sign_up(
     use fleck_core::auth::accounts;
     use fleck_core::ratelimit::Action;
     use fleck_core::users::UserInput;
-    let core = server::core()?;
-    server::finish(
+    let core = shared::core()?;
+    shared::finish(
         async {
-            server::limit(&core, Action::Register).await?;
+            shared::limit(&core, Action::Register).await?;
             let input = UserInput {
                 email,
                 name,
@@ -286,14 +155,14 @@ pub async fn sign_up(
             let user = accounts::register(&core, input, invite.as_deref())
                 .await
                 .map_err(|e| match e {
-                    fleck_core::Error::Conflict(_) => server::Failure::User(
+                    fleck_core::Error::Conflict(_) => shared::Failure::User(
                         "An account with this e-mail address already exists. Try signing in."
                             .into(),
                     ),
                     other => other.into(),
                 })?;
             server::start_session(&core, &user).await?;
-            server::go_to(&safe_next(next.as_deref())).await
+            shared::go_to(&safe_next(next.as_deref())).await
         }
         .await,
     )
@@ -302,25 +171,25 @@ pub async fn sign_up(
 #[server]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     use fleck_core::auth::sessions;
-    let core = server::core()?;
+    let core = shared::core()?;
     let cookies = leptos_axum::extract::<http::HeaderMap>().await?;
     if let Some(id) = cookies
         .get(http::header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(sessions::from_cookie_header)
     {
-        sessions::end(&core, id).await.map_err(server::message)?;
+        sessions::end(&core, id).await.map_err(shared::message)?;
     }
-    server::set_cookie(&sessions::clear_cookie(&core))?;
+    shared::set_cookie(&sessions::clear_cookie(&core))?;
     leptos_axum::redirect("/");
     Ok(())
 }
 
 #[server]
 pub async fn resend_verification() -> Result<Outcome, ServerFnError> {
-    let core = server::core()?;
-    let actor = server::actor().await?;
-    server::finish(
+    let core = shared::core()?;
+    let actor = shared::actor().await?;
+    shared::finish(
         async {
             fleck_core::auth::links::request_verification(&core, &actor).await?;
             Ok(None)
@@ -332,10 +201,10 @@ pub async fn resend_verification() -> Result<Outcome, ServerFnError> {
 #[server]
 pub async fn forgot_password(email: String) -> Result<Outcome, ServerFnError> {
     use fleck_core::ratelimit::Action;
-    let core = server::core()?;
-    server::finish(
+    let core = shared::core()?;
+    shared::finish(
         async {
-            server::limit(&core, Action::Login).await?;
+            shared::limit(&core, Action::Login).await?;
             fleck_core::auth::links::request_password_reset(&core, &email).await?;
             Ok(None)
         }
@@ -349,16 +218,16 @@ pub async fn reset_password(
     password: String,
     confirm: String,
 ) -> Result<Outcome, ServerFnError> {
-    use server::Failure;
-    let core = server::core()?;
-    server::finish(
+    use shared::Failure;
+    let core = shared::core()?;
+    shared::finish(
         async {
             if password != confirm {
                 return Err(Failure::User("The two passwords differ.".into()));
             }
             let user = fleck_core::auth::links::reset_password(&core, &token, &password).await?;
             server::start_session(&core, &user).await?;
-            server::go_to("/").await
+            shared::go_to("/").await
         }
         .await,
     )
@@ -366,10 +235,10 @@ pub async fn reset_password(
 
 #[server]
 pub async fn app_request(app_id: String) -> Result<AppDetails, ServerFnError> {
-    let core = server::core()?;
+    let core = shared::core()?;
     let app = fleck_core::auth::apps::find(&core, &app_id)
         .await
-        .map_err(server::message)?
+        .map_err(shared::message)?
         .ok_or_else(|| ServerFnError::new(format!("There is no app {app_id:?} on this server.")))?;
     let redirect_host = url::Url::parse(&app.redirect_url)
         .ok()
@@ -397,10 +266,10 @@ pub async fn app_request(app_id: String) -> Result<AppDetails, ServerFnError> {
 #[server]
 pub async fn authorize_app(app_id: String, challenge: String) -> Result<Outcome, ServerFnError> {
     use fleck_core::auth::flow;
-    use server::Failure;
-    let core = server::core()?;
-    let actor = server::actor().await?;
-    server::finish(
+    use shared::Failure;
+    let core = shared::core()?;
+    let actor = shared::actor().await?;
+    shared::finish(
         async {
             let app = fleck_core::auth::apps::find(&core, &app_id)
                 .await?
@@ -409,7 +278,7 @@ pub async fn authorize_app(app_id: String, challenge: String) -> Result<Outcome,
             let mut url = url::Url::parse(&app.redirect_url)
                 .map_err(|_| Failure::User("The app's redirect address is not valid.".into()))?;
             url.query_pairs_mut().append_pair("access_code", &code);
-            server::go_to(url.as_str()).await
+            shared::go_to(url.as_str()).await
         }
         .await,
     )
