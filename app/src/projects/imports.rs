@@ -79,10 +79,10 @@ pub async fn remove_import(
     project_id: String,
     import_id: String,
 ) -> Result<Result<(), String>, ServerFnError> {
-    use crate::account::server::{answer, refusal};
+    use crate::shared::server::{answer, refusal};
     use fleck_core::projects::imports;
-    let core = crate::session::server::core()?;
-    let actor = crate::session::server::actor().await?;
+    let core = crate::shared::server::core()?;
+    let actor = crate::shared::server::actor().await?;
     answer(
         imports::remove(&core, &actor, &project_id, &import_id)
             .await
