@@ -71,30 +71,25 @@ pub(crate) mod server {
     }
 }
 
-/// Who sent an invitation and to which address, for the sign-up page.
+/// Who sent an invitation, to which address and (for a project invitation) to which project,
+/// for the sign-up page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invitation {
     pub email: String,
     pub inviter: String,
+    pub project: Option<String>,
 }
 
 #[server]
 pub async fn invite_details(token: String) -> Result<Option<Invitation>, ServerFnError> {
     let core = shared::core()?;
-    let Some(invite) = fleck_core::auth::invites::by_token(&core, &token)
+    let invitation = fleck_core::auth::accounts::sign_up_invitation(&core, &token)
         .await
-        .map_err(shared::message)?
-    else {
-        return Ok(None);
-    };
-    let inviter = fleck_core::users::by_id(&core, &invite.inviter_id)
-        .await
-        .map_err(shared::message)?
-        .map(|u| u.name)
-        .unwrap_or_default();
-    Ok(Some(Invitation {
-        email: invite.email,
-        inviter,
+        .map_err(shared::message)?;
+    Ok(invitation.map(|i| Invitation {
+        email: i.email,
+        inviter: i.inviter,
+        project: i.project,
     }))
 }
 

@@ -156,6 +156,7 @@ test('an invitation link opens the sign-up page for the invited address', async 
   await guest.page.goto(link);
   await guest.page.getByText(`Ada Lovelace invited you. Sign up with ${invitee}`).waitFor();
   await guest.page.getByLabel('Name').fill('Grace Hopper');
+  assert.equal(await guest.page.getByLabel('E-mail address').inputValue(), invitee, 'the address is filled in');
   await guest.page.getByLabel('E-mail address').fill(invitee);
   await guest.page.getByLabel('Password').fill('compilers are fun');
   await screenshot(guest.page, 'invited-sign-up');

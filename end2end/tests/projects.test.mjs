@@ -92,6 +92,18 @@ test('an invited user accepts from the e-mailed link and the owner manages the t
   await ownerPage.getByRole('status').filter({ hasText: 'Invitation sent.' }).waitFor();
   await screenshot(ownerPage, 'project-settings-invited');
 
+  // Someone without an account: the link's sign-up page says who invited them to what, and
+  // fills in the address.
+  const newcomer = `newcomer-${Date.now()}@example.com`;
+  await ownerPage.getByLabel('E-mail address').fill(newcomer);
+  await ownerPage.getByRole('button', { name: 'Send invitation' }).click();
+  const invitation = await waitForMail(newcomer, `${owner.name} invited you to ${projectName}`);
+  const { page: stranger } = await openPage(browser);
+  await stranger.goto(linkIn(invitation, `${BASE_URL}/authn/register?token=`));
+  await stranger.getByText(`${owner.name} invited you to the project ${projectName}. Sign up with ${newcomer}`).waitFor();
+  assert.equal(await stranger.getByLabel('E-mail address').inputValue(), newcomer);
+  await stranger.context().close();
+
   // A stranger (here: the guest before accepting) gets a 403 page for a private project.
   const refused = await guestPage.goto(projectUrl);
   assert.equal(refused.status(), 403);

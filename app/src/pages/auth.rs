@@ -96,16 +96,20 @@ pub fn SignUpPage() -> impl IntoView {
         },
     );
     let pending = action.pending();
+    // An invitation's address is filled in below: the account is made for it.
     view! {
         <Title text="Create an account" />
         <section class="panel narrow">
             <h1>"Create an account"</h1>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    invite.await.map(|invite| view! {
-                        <p class="notice" role="status">
-                            {format!("{} invited you. Sign up with {}, the address the invitation was sent to.", invite.inviter, invite.email)}
-                        </p>
+                    invite.await.map(|invite| {
+                        let to = invite.project.map(|p| format!(" to the project {p}")).unwrap_or_default();
+                        view! {
+                            <p class="notice" role="status" data-invitation="">
+                                {format!("{} invited you{to}. Sign up with {}, the address the invitation was sent to.", invite.inviter, invite.email)}
+                            </p>
+                        }
                     })
                 })}
             </Suspense>
@@ -115,7 +119,12 @@ pub fn SignUpPage() -> impl IntoView {
                 <label for="name">"Name"</label>
                 <input id="name" type="text" name="name" autocomplete="name" required maxlength="512" />
                 <label for="email">"E-mail address"</label>
-                <input id="email" type="email" name="email" autocomplete="email" required />
+                <Suspense fallback=|| view! { <input id="email" type="email" name="email" autocomplete="email" required /> }>
+                    {move || Suspend::new(async move {
+                        let email = invite.await.map(|i| i.email).unwrap_or_default();
+                        view! { <input id="email" type="email" name="email" autocomplete="email" required value=email /> }
+                    })}
+                </Suspense>
                 <label for="company">"Company " <span class="hint">"(optional)"</span></label>
                 <input id="company" type="text" name="company" autocomplete="organization" maxlength="512" />
                 <label for="password">"Password"</label>
