@@ -113,13 +113,6 @@ pub async fn upload_url(
         file_size,
     } = request;
     load(core, actor, project_id, Action::WriteProject).await?;
-    // These URLs are for imports: a file no converter reads is refused before it is sent.
-    let kind = file_type(file_name);
-    if !super::imports::COMPANIONS.contains(&kind.as_str()) {
-        if let Some(why) = super::imports::unsupported(&kind) {
-            return Err(Error::invalid("fileName", why));
-        }
-    }
     if let Some(size) = file_size.filter(|&size| size > size_limit) {
         return Err(Error::invalid(
             "fileSize",

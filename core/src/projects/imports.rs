@@ -24,10 +24,6 @@ pub const IMPORT_JOB: &str = "file-import";
 /// The file types there is a converter for, by lower-case extension.
 pub const FORMATS: [&str; 5] = ["ifc", "obj", "stl", "glb", "gltf"];
 
-/// Files an import reads beside the imported one (an OBJ's materials): uploaded for imports,
-/// never imported themselves.
-pub const COMPANIONS: [&str; 1] = ["mtl"];
-
 /// Why a file of type `file_type` (a lower-case extension, possibly empty) cannot be imported,
 /// or `None` when a converter reads it.
 pub fn unsupported(file_type: &str) -> Option<String> {

@@ -338,7 +338,7 @@ async fn upload_link(base: &str) -> String {
         base,
         Some(&token),
         "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url } } }",
-        serde_json::json!({ "i": { "projectId": project, "fileName": "slow.ifc" } }),
+        serde_json::json!({ "i": { "projectId": project, "fileName": "slow.bin" } }),
     )
     .await;
     link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
