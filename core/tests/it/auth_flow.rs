@@ -112,6 +112,25 @@ async fn project(core: &Core, owner: &User, name: &str, visibility: Visibility) 
         .id
 }
 
+/// `owner` invites `email` to project `id` as a contributor.
+async fn invite_by_email(
+    core: &Core,
+    owner: &User,
+    id: &str,
+    email: &str,
+) -> fleck_core::projects::ProjectInvite {
+    let input = invites::NewInvite {
+        email: Some(email.into()),
+        user_id: None,
+        role: None,
+        server_role: None,
+        message: None,
+    };
+    invites::create(core, &session(owner), id, input)
+        .await
+        .unwrap()
+}
+
 #[track_caller]
 fn assert_invalid<T: std::fmt::Debug>(result: fleck_core::Result<T>, field: &str) {
     match result {
@@ -909,20 +928,7 @@ async fn projects_show_pending_invitations_to_contributors_and_owners_only(core:
                 .await
                 .unwrap();
         }
-        invites::create(
-            &core,
-            &session(&owner),
-            &id,
-            invites::NewInvite {
-                email: Some("eve@example.com".into()),
-                user_id: None,
-                role: None,
-                server_role: None,
-                message: None,
-            },
-        )
-        .await
-        .unwrap();
+        invite_by_email(&core, &owner, &id, "eve@example.com").await;
         projects.push((visibility, id));
     }
 
@@ -1439,20 +1445,7 @@ async fn projects_saved_views_are_read_by_readers_saved_by_members_and_deleted_b
 async fn accounts_sign_up_links_say_who_invited_to_what(core: Core) {
     let owner = user(&core, "ada@example.com").await;
     let id = project(&core, &owner, "Riverside tower", Visibility::Private).await;
-    let invite = invites::create(
-        &core,
-        &session(&owner),
-        &id,
-        invites::NewInvite {
-            email: Some("eve@example.com".into()),
-            user_id: None,
-            role: None,
-            server_role: None,
-            message: None,
-        },
-    )
-    .await
-    .unwrap();
+    let invite = invite_by_email(&core, &owner, &id, "eve@example.com").await;
     let shown = accounts::sign_up_invitation(&core, &invite.token)
         .await
         .unwrap()
