@@ -10,7 +10,7 @@ use crate::support::{
     Worker, PERMANENT_MESSAGE, PROBE, RETRY_MESSAGE,
 };
 use fleck_core::mail::{Email, MAIL_JOB};
-use fleck_core::queue::{JobState, NewJob};
+use fleck_core::queue::{JobRecord, JobState, NewJob};
 use fleck_workers::WorkerOptions;
 use serde_json::json;
 
@@ -103,46 +103,43 @@ async fn retried_job_succeeds_on_the_third_attempt(backends: Arc<Backends>) {
     worker.stop().await;
 }
 
-async fn job_failing_every_attempt_fails_for_good(backends: Arc<Backends>) {
+/// Runs one probe job of `max_attempts` that behaves as `behaviour` until it ends, then waits
+/// out the room for a run that must not come; the job and how often it ran.
+async fn run_to_the_end(
+    backends: Arc<Backends>,
+    behaviour: Behaviour,
+    queue: &str,
+    max_attempts: u32,
+) -> (JobRecord, usize) {
     let core = backends.connect().await;
     let log = Log::new();
     let worker = Worker::start(
         &core,
-        Probe::registry(Behaviour::AlwaysRetry, &log),
-        polling_often("failing"),
+        Probe::registry(behaviour, &log),
+        polling_often(queue),
     );
-
-    let id = core.jobs.enqueue(probe_job(3)).await.unwrap();
+    let id = core.jobs.enqueue(probe_job(max_attempts)).await.unwrap();
     let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
-    // Room for a fourth run, which must not come.
     tokio::time::sleep(Duration::from_millis(300)).await;
+    let runs = log.runs_of(id);
+    worker.stop().await;
+    (job, runs)
+}
 
+async fn job_failing_every_attempt_fails_for_good(backends: Arc<Backends>) {
+    let (job, runs) = run_to_the_end(backends, Behaviour::AlwaysRetry, "failing", 3).await;
     assert_eq!(job.state, JobState::Failed);
     assert_eq!(job.attempts, 3);
     assert_eq!(job.last_error.as_deref(), Some(RETRY_MESSAGE));
-    assert_eq!(log.runs_of(id), 3);
-    worker.stop().await;
+    assert_eq!(runs, 3, "no fourth run");
 }
 
 async fn permanent_error_fails_the_job_at_once(backends: Arc<Backends>) {
-    let core = backends.connect().await;
-    let log = Log::new();
-    let worker = Worker::start(
-        &core,
-        Probe::registry(Behaviour::Permanent, &log),
-        polling_often("giving-up"),
-    );
-
-    let id = core.jobs.enqueue(probe_job(5)).await.unwrap();
-    let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
-    // Room for the retry a `Retry` would have had, which must not come.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-
+    let (job, runs) = run_to_the_end(backends, Behaviour::Permanent, "giving-up", 5).await;
     assert_eq!(job.state, JobState::Failed);
     assert_eq!(job.attempts, 1);
     assert_eq!(job.last_error.as_deref(), Some(PERMANENT_MESSAGE));
-    assert_eq!(log.runs_of(id), 1);
-    worker.stop().await;
+    assert_eq!(runs, 1, "no retry, as a `Retry` would have had");
 }
 
 async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backends>) {
