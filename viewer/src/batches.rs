@@ -100,6 +100,15 @@ impl Bounds {
         let [x, y, z] = self.size();
         (x * x + y * y + z * z).sqrt() / 2.0
     }
+
+    /// Grows `bounds` to hold `p`; with no box yet, the box is the point.
+    pub fn grow(bounds: &mut Option<Bounds>, p: &[f32; 3]) {
+        let b = bounds.get_or_insert(Bounds { min: *p, max: *p });
+        for (axis, &value) in p.iter().enumerate() {
+            b.min[axis] = b.min[axis].min(value);
+            b.max[axis] = b.max[axis].max(value);
+        }
+    }
 }
 
 /// The object geometry is attributed to: the element the user would pick.

@@ -258,21 +258,14 @@ impl Face {
 
 /// The box around an object's triangles; `None` without any.
 fn extent(batch: &MeshBatch, triangles: &[u32]) -> Option<Bounds> {
-    let mut corners = triangles
+    let mut extent = None;
+    for p in triangles
         .iter()
-        .filter_map(|&i| batch.positions.get(i as usize));
-    let first = *corners.next()?;
-    let mut extent = Bounds {
-        min: first,
-        max: first,
-    };
-    for p in corners {
-        for (k, &c) in p.iter().enumerate() {
-            extent.min[k] = extent.min[k].min(c);
-            extent.max[k] = extent.max[k].max(c);
-        }
+        .filter_map(|&i| batch.positions.get(i as usize))
+    {
+        Bounds::grow(&mut extent, p);
     }
-    Some(extent)
+    extent
 }
 
 fn key(p: [f32; 2]) -> Key {

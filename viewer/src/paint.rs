@@ -124,11 +124,7 @@ impl Scene {
 
     fn grow_bounds(&mut self, positions: &[[f32; 3]]) {
         for p in positions {
-            let bounds = self
-                .bounds
-                .get_or_insert(crate::Bounds { min: *p, max: *p });
-            bounds.min = [0, 1, 2].map(|k| bounds.min[k].min(p[k]));
-            bounds.max = [0, 1, 2].map(|k| bounds.max[k].max(p[k]));
+            crate::Bounds::grow(&mut self.bounds, p);
         }
     }
 }

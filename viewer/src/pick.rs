@@ -9,13 +9,8 @@ pub fn object_bounds(scene: &Scene, object_id: &str) -> Option<Bounds> {
     for batch in &scene.meshes {
         for range in batch.objects.iter().filter(|r| r.object_id == object_id) {
             for &i in batch.indices.get(range.span()).unwrap_or_default() {
-                let Some(p) = batch.positions.get(i as usize) else {
-                    continue;
-                };
-                let b = bounds.get_or_insert(Bounds { min: *p, max: *p });
-                for (axis, value) in p.iter().enumerate() {
-                    b.min[axis] = b.min[axis].min(*value);
-                    b.max[axis] = b.max[axis].max(*value);
+                if let Some(p) = batch.positions.get(i as usize) {
+                    Bounds::grow(&mut bounds, p);
                 }
             }
         }
@@ -154,13 +149,7 @@ pub fn visible_bounds(
     section: Option<&Bounds>,
 ) -> Option<Bounds> {
     let mut bounds: Option<Bounds> = None;
-    let mut add = |p: &[f32; 3]| {
-        let b = bounds.get_or_insert(Bounds { min: *p, max: *p });
-        for (axis, value) in p.iter().enumerate() {
-            b.min[axis] = b.min[axis].min(*value);
-            b.max[axis] = b.max[axis].max(*value);
-        }
-    };
+    let mut add = |p: &[f32; 3]| Bounds::grow(&mut bounds, p);
     for batch in &scene.meshes {
         for range in batch.objects.iter().filter(|r| shows(&r.object_id)) {
             for &i in batch.indices.get(range.span()).unwrap_or_default() {
