@@ -223,8 +223,15 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str, id: &str) -> R
             "only its uploader or the project's contributors can delete a file".into(),
         ));
     }
+    remove_stored(core, &attachment).await
+}
+
+/// Deletes a file's bytes, then its record, once the caller's right to was checked.
+pub(crate) async fn remove_stored(core: &Core, attachment: &Attachment) -> Result<()> {
     core.blobs.delete(&attachment.object_key).await?;
-    core.projects.delete_attachment(project_id, id).await?;
+    core.projects
+        .delete_attachment(&attachment.project_id, &attachment.id)
+        .await?;
     Ok(())
 }
 

@@ -267,11 +267,9 @@ pub async fn remove(core: &Core, actor: &Actor, project_id: &str, import_id: &st
             "only a failed import can be removed; this one is under way or converted",
         ));
     }
-    if let Ok(file) = attachments::find(core, project_id, &import.id).await {
-        core.blobs.delete(&file.object_key).await?;
-        core.projects
-            .delete_attachment(project_id, &file.id)
-            .await?;
+    // The file may be gone already; a store that does not answer stops the removal.
+    if let Some(file) = core.projects.attachment(project_id, &import.id).await? {
+        attachments::remove_stored(core, &file).await?;
     }
     core.projects
         .delete_file_import(project_id, &import.id)
