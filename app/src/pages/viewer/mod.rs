@@ -173,6 +173,7 @@ pub fn ModelViewer(
 
     // The element a link selects, once the model is there.
     let linked_selection = StoredValue::new(None::<String>);
+    let in_model = move |id: &str| entries.with_untracked(|list| list.iter().any(|e| e.id == id));
     // A link's view, once the page is interactive (never during hydration, which must match
     // what the server rendered).
     Effect::new(move |_| {
@@ -269,9 +270,7 @@ pub fn ModelViewer(
             section.set(ranges);
         }
         // Another version may not have the element (its object changes with each edit).
-        let here = object
-            .or(link.selected)
-            .filter(|id| entries.with_untracked(|list| list.iter().any(|e| &e.id == id)));
+        let here = object.or(link.selected).filter(|id| in_model(id));
         if here.is_some() {
             select(here);
         }
@@ -279,10 +278,9 @@ pub fn ModelViewer(
     });
     Effect::new(move |_| {
         if loaded.get() {
-            if let Some(id) = linked_selection.try_update_value(Option::take).flatten() {
-                if entries.with_untracked(|list| list.iter().any(|e| e.id == id)) {
-                    select(Some(id));
-                }
+            let linked = linked_selection.try_update_value(Option::take).flatten();
+            if let Some(id) = linked.filter(|id| in_model(id)) {
+                select(Some(id));
             }
         }
     });
