@@ -1,17 +1,14 @@
 //! Server administration and profiles over GraphQL: settings, invite-only registration, roles,
 //! profile updates, token lists and user search.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{
+    access_code_in, active_user_status, client, error_code as code, error_message, exchange_at,
+    graphql, json_of, register, token_of, user_id, TestServer,
+};
 use serde_json::{json, Value};
 
 const UPDATE_SERVER: &str =
     "mutation($info: ServerInfoUpdateInput!) { serverInfoUpdate(info: $info) }";
-
-fn code(answer: &Value) -> &str {
-    answer["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
-}
 
 #[tokio::test]
 async fn admins_edit_the_server_and_can_close_registration() {
@@ -27,13 +24,8 @@ async fn admins_edit_the_server_and_can_close_registration() {
     let done = graphql(&server, Some(&admin), UPDATE_SERVER, info).await;
     assert_eq!(done["data"]["serverInfoUpdate"], true, "{done}");
 
-    let read = graphql(
-        &server,
-        None,
-        "{ serverInfo { name company adminContact inviteOnly serverRoles { id } } }",
-        json!({}),
-    )
-    .await;
+    let read = "{ serverInfo { name company adminContact inviteOnly serverRoles { id } } }";
+    let read = graphql(&server, None, read, json!({})).await;
     assert_eq!(read["data"]["serverInfo"]["name"], "ACME Fleck");
     assert_eq!(read["data"]["serverInfo"]["company"], "ACME");
     assert_eq!(read["data"]["serverInfo"]["inviteOnly"], true);
@@ -45,10 +37,7 @@ async fn admins_edit_the_server_and_can_close_registration() {
         4
     );
 
-    let refused = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let refused = client()
         .post(server.at("/auth/local/register?challenge=c"))
         .form(&[
             ("email", "late@example.com"),
@@ -60,21 +49,10 @@ async fn admins_edit_the_server_and_can_close_registration() {
         .unwrap();
     assert_eq!(refused.status(), 403);
     let body: Value = refused.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("invitation"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("invitation"), "{body}");
 
-    let empty_name = graphql(
-        &server,
-        Some(&admin),
-        UPDATE_SERVER,
-        json!({ "info": { "name": "  " } }),
-    )
-    .await;
+    let empty_name = json!({ "info": { "name": "  " } });
+    let empty_name = graphql(&server, Some(&admin), UPDATE_SERVER, empty_name).await;
     assert_eq!(code(&empty_name), "BAD_USER_INPUT");
 }
 
@@ -83,53 +61,23 @@ async fn admins_change_roles_but_keep_one_admin() {
     let server = TestServer::start().await;
     let admin = register(&server, "admin@example.com", "correct horse").await;
     let user = register(&server, "user@example.com", "correct horse").await;
-    let ids = |token: String| {
-        let server = &server;
-        async move {
-            graphql(server, Some(&token), "{ activeUser { id } }", json!({})).await["data"]
-                ["activeUser"]["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
+    let admin_id = user_id(&server, &admin).await;
+    let user_id = user_id(&server, &user).await;
+    let change = async |token: &str, id: &str, role: &str| {
+        let change = "mutation($input: UserRoleInput!) { userRoleChange(userRoleInput: $input) }";
+        let input = json!({ "input": { "id": id, "role": role } });
+        graphql(&server, Some(token), change, input).await
     };
-    let admin_id = ids(admin.clone()).await;
-    let user_id = ids(user.clone()).await;
-    let change = "mutation($input: UserRoleInput!) { userRoleChange(userRoleInput: $input) }";
 
-    let by_user = graphql(
-        &server,
-        Some(&user),
-        change,
-        json!({ "input": { "id": admin_id, "role": "server:guest" } }),
-    )
-    .await;
+    let by_user = change(&user, &admin_id, "server:guest").await;
     assert_eq!(code(&by_user), "FORBIDDEN");
-    let last_admin = graphql(
-        &server,
-        Some(&admin),
-        change,
-        json!({ "input": { "id": admin_id, "role": "server:user" } }),
-    )
-    .await;
+    let last_admin = change(&admin, &admin_id, "server:user").await;
     assert_eq!(code(&last_admin), "CONFLICT", "{last_admin}");
-    let promoted = graphql(
-        &server,
-        Some(&admin),
-        change,
-        json!({ "input": { "id": user_id, "role": "server:admin" } }),
-    )
-    .await;
+    let promoted = change(&admin, &user_id, "server:admin").await;
     assert_eq!(promoted["data"]["userRoleChange"], true, "{promoted}");
     let role = graphql(&server, Some(&user), "{ activeUser { role } }", json!({})).await;
     assert_eq!(role["data"]["activeUser"]["role"], "server:admin");
-    let bad_role = graphql(
-        &server,
-        Some(&admin),
-        change,
-        json!({ "input": { "id": user_id, "role": "king" } }),
-    )
-    .await;
+    let bad_role = change(&admin, &user_id, "king").await;
     assert_eq!(code(&bad_role), "BAD_USER_INPUT");
 }
 
@@ -137,25 +85,18 @@ async fn admins_change_roles_but_keep_one_admin() {
 async fn users_edit_their_profile_and_list_their_tokens() {
     let server = TestServer::start().await;
     let token = register(&server, "ada@example.com", "correct horse").await;
-    let update = "mutation($user: UserUpdateInput!) { activeUserMutations { update(user: $user) { name company bio } } }";
-    let updated = graphql(
-        &server,
-        Some(&token),
-        update,
-        json!({ "user": { "name": " Ada Lovelace ", "company": "Analytical", "bio": "Engines" } }),
-    )
-    .await;
+    let update = async |user: Value| {
+        let update = "mutation($user: UserUpdateInput!) { activeUserMutations { update(user: $user) { name company bio } } }";
+        graphql(&server, Some(&token), update, json!({ "user": user })).await
+    };
+    let updated =
+        update(json!({ "name": " Ada Lovelace ", "company": "Analytical", "bio": "Engines" }))
+            .await;
     assert_eq!(
         updated["data"]["activeUserMutations"]["update"],
         json!({ "name": "Ada Lovelace", "company": "Analytical", "bio": "Engines" })
     );
-    let cleared = graphql(
-        &server,
-        Some(&token),
-        update,
-        json!({ "user": { "company": "" } }),
-    )
-    .await;
+    let cleared = update(json!({ "company": "" })).await;
     assert_eq!(
         cleared["data"]["activeUserMutations"]["update"]["company"],
         Value::Null
@@ -164,33 +105,17 @@ async fn users_edit_their_profile_and_list_their_tokens() {
         cleared["data"]["activeUserMutations"]["update"]["name"],
         "Ada Lovelace"
     );
-    let bad_avatar = graphql(
-        &server,
-        Some(&token),
-        update,
-        json!({ "user": { "avatar": "javascript:alert(1)" } }),
-    )
-    .await;
+    let bad_avatar = update(json!({ "avatar": "javascript:alert(1)" })).await;
     assert_eq!(code(&bad_avatar), "BAD_USER_INPUT");
 
-    let created = graphql(
-        &server,
-        Some(&token),
-        "mutation { apiTokenCreate(token: { name: \"ci\", scopes: [\"streams:read\"], lifespan: 86400000 }) }",
-        json!({}),
-    )
-    .await;
+    let create = "mutation { apiTokenCreate(token: { name: \"ci\", scopes: [\"streams:read\"], lifespan: 86400000 }) }";
+    let created = graphql(&server, Some(&token), create, json!({})).await;
     let personal = created["data"]["apiTokenCreate"]
         .as_str()
         .unwrap()
         .to_string();
-    let listed = graphql(
-        &server,
-        Some(&token),
-        "{ activeUser { apiTokens { id name lastChars scopes lifespan lastUsed } } }",
-        json!({}),
-    )
-    .await;
+    let list = "{ activeUser { apiTokens { id name lastChars scopes lifespan lastUsed } } }";
+    let listed = graphql(&server, Some(&token), list, json!({})).await;
     let tokens = listed["data"]["activeUser"]["apiTokens"]
         .as_array()
         .unwrap()
@@ -201,13 +126,8 @@ async fn users_edit_their_profile_and_list_their_tokens() {
     assert_eq!(tokens[0]["scopes"], json!(["streams:read"]));
     assert_eq!(tokens[0]["lifespan"], 86_400_000);
     // A token without tokens:read sees no list.
-    let hidden = graphql(
-        &server,
-        Some(&personal),
-        "{ activeUser { apiTokens { id } } }",
-        json!({}),
-    )
-    .await;
+    let list = "{ activeUser { apiTokens { id } } }";
+    let hidden = graphql(&server, Some(&personal), list, json!({})).await;
     assert!(
         hidden["errors"].is_array() || hidden["data"]["activeUser"].is_null(),
         "{hidden}"
@@ -219,41 +139,29 @@ async fn user_search_finds_people_by_name_or_exact_email() {
     let server = TestServer::start().await;
     let token = register(&server, "ada@example.com", "correct horse").await;
     register(&server, "grace@example.com", "correct horse").await;
-    let search = "query($q: String!, $emailOnly: Boolean) { userSearch(query: $q, limit: 10, emailOnly: $emailOnly) { cursor items { id name } } }";
-    let by_domain = graphql(&server, Some(&token), search, json!({ "q": "example.com" })).await;
-    assert_eq!(
-        by_domain["data"]["userSearch"]["items"]
+    let search = async |token: Option<&str>, variables: Value| {
+        let search = "query($q: String!, $emailOnly: Boolean) { userSearch(query: $q, limit: 10, emailOnly: $emailOnly) { cursor items { id name } } }";
+        graphql(&server, token, search, variables).await
+    };
+    let found = |answer: &Value| {
+        answer["data"]["userSearch"]["items"]
             .as_array()
             .unwrap()
-            .len(),
-        2,
-        "{by_domain}"
-    );
-    let exact = graphql(
-        &server,
+            .len()
+    };
+    let by_domain = search(Some(&token), json!({ "q": "example.com" })).await;
+    assert_eq!(found(&by_domain), 2, "{by_domain}");
+    let exact = search(
         Some(&token),
-        search,
         json!({ "q": "grace@example.com", "emailOnly": true }),
     )
     .await;
-    assert_eq!(
-        exact["data"]["userSearch"]["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    let partial_email = graphql(
-        &server,
-        Some(&token),
-        search,
-        json!({ "q": "grace@", "emailOnly": true }),
-    )
-    .await;
+    assert_eq!(found(&exact), 1);
+    let partial_email = search(Some(&token), json!({ "q": "grace@", "emailOnly": true })).await;
     assert_eq!(partial_email["data"]["userSearch"]["items"], json!([]));
-    let short = graphql(&server, Some(&token), search, json!({ "q": "ad" })).await;
+    let short = search(Some(&token), json!({ "q": "ad" })).await;
     assert_eq!(code(&short), "BAD_USER_INPUT");
-    let anonymous = graphql(&server, None, search, json!({ "q": "example.com" })).await;
+    let anonymous = search(None, json!({ "q": "example.com" })).await;
     assert_eq!(code(&anonymous), "UNAUTHENTICATED");
 }
 
@@ -261,88 +169,41 @@ async fn user_search_finds_people_by_name_or_exact_email() {
 async fn apps_are_listed_and_their_access_can_be_revoked() {
     let server = TestServer::start().await;
     let web = register(&server, "ada@example.com", "correct horse").await;
-    let apps = graphql(
-        &server,
-        None,
-        "{ apps { id name trustByDefault author { id } } }",
-        json!({}),
-    )
-    .await;
-    let ids: Vec<&str> = apps["data"]["apps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let apps = "{ apps { id name trustByDefault author { id } } }";
+    let apps = graphql(&server, None, apps, json!({})).await;
+    let listed = ids(&apps["data"]["apps"]);
     for id in ["spklwebapp", "sca", "sdui", "connectrV3", "explorer"] {
-        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+        assert!(listed.contains(&id), "{id} missing from {listed:?}");
     }
 
     // A connector signs in through the access-code flow.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let granted = client
-        .get(server.at(&format!(
-            "/auth/accesscode?appId=sca&challenge=c&token={web}&preventRedirect=true"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    let redirect = url::Url::parse(granted["redirectUrl"].as_str().unwrap()).unwrap();
-    let code = redirect
-        .query_pairs()
-        .find(|(k, _)| k == "access_code")
-        .unwrap()
-        .1
-        .into_owned();
-    let pair: Value = client
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "sca", "appSecret": "sca", "accessCode": code, "challenge": "c" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let connector = pair["token"].as_str().unwrap();
-
-    let authorized = graphql(
-        &server,
-        Some(&web),
-        "{ activeUser { authorizedApps { id } } }",
-        json!({}),
-    )
+    let granted = json_of(client().get(server.at(&format!(
+        "/auth/accesscode?appId=sca&challenge=c&token={web}&preventRedirect=true"
+    ))))
     .await;
-    let authorized: Vec<&str> = authorized["data"]["activeUser"]["authorizedApps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect();
+    let code = access_code_in(granted["redirectUrl"].as_str().unwrap());
+    let connector = token_of(exchange_at(&server.url, "sca", &code, "c").await).await;
+
+    let authorized = "{ activeUser { authorizedApps { id } } }";
+    let authorized = graphql(&server, Some(&web), authorized, json!({})).await;
+    let authorized = ids(&authorized["data"]["activeUser"]["authorizedApps"]);
     assert!(authorized.contains(&"sca"), "{authorized:?}");
 
-    let revoked = graphql(
-        &server,
-        Some(&web),
-        "mutation { appRevokeAccess(appId: \"sca\") }",
-        json!({}),
-    )
-    .await;
+    let revoke = "mutation { appRevokeAccess(appId: \"sca\") }";
+    let revoked = graphql(&server, Some(&web), revoke, json!({})).await;
     assert_eq!(revoked["data"]["appRevokeAccess"], true, "{revoked}");
-    let after = reqwest::Client::new()
-        .post(server.at("/graphql"))
-        .bearer_auth(connector)
-        .json(&json!({ "query": "{ activeUser { id } }" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(after.status(), 403, "the connector's token stopped working");
+    assert_eq!(
+        active_user_status(&server, &connector).await,
+        403,
+        "the connector's token stopped working"
+    );
     // The web app's own token still works.
     let me = graphql(&server, Some(&web), "{ activeUser { id } }", json!({})).await;
     assert!(me["data"]["activeUser"]["id"].is_string());
+}
+
+/// The `id`s of a list of apps.
+fn ids(list: &Value) -> Vec<&str> {
+    let list = list.as_array().unwrap().iter();
+    list.map(|a| a["id"].as_str().unwrap()).collect()
 }

@@ -1,68 +1,38 @@
 //! The login flow and bearer tokens over HTTP, as Speckle's clients use them.
 
-use crate::support::TestServer;
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use crate::support::{
+    access_code_in, active_user_status, client, error_code, error_message, exchange_at, graphql,
+    json_of, token_of, TestServer,
+};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
-}
 
 /// The `access_code` in a login or registration redirect.
 fn access_code(response: &reqwest::Response) -> String {
     assert_eq!(response.status(), StatusCode::FOUND, "a 302 redirect");
-    let location = response.headers()["location"].to_str().unwrap();
-    let url = url::Url::parse(location).unwrap();
-    url.query_pairs()
-        .find(|(k, _)| k == "access_code")
-        .map(|(_, v)| v.into_owned())
-        .expect("an access_code in the redirect")
+    access_code_in(response.headers()["location"].to_str().unwrap())
 }
 
 async fn register(server: &TestServer, email: &str, challenge: &str) -> reqwest::Response {
-    client()
-        .post(server.at(&format!("/auth/local/register?challenge={challenge}")))
-        .form(&[
-            ("email", email),
-            ("password", "correct horse"),
-            ("name", "Ada Lovelace"),
-            ("company", "Analytical"),
-        ])
-        .send()
+    let fields = [
+        ("email", email),
+        ("password", "correct horse"),
+        ("name", "Ada Lovelace"),
+        ("company", "Analytical"),
+    ];
+    server
+        .sign_up(&format!("challenge={challenge}"), &fields)
         .await
-        .unwrap()
 }
 
 async fn exchange(server: &TestServer, code: &str, challenge: &str) -> reqwest::Response {
-    client()
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": challenge }))
-        .send()
-        .await
-        .unwrap()
+    exchange_at(&server.url, "spklwebapp", code, challenge).await
 }
 
 /// Registers a user and returns their web app token.
 async fn web_token(server: &TestServer, email: &str) -> String {
     let code = access_code(&register(server, email, "c1").await);
-    let pair: Value = exchange(server, &code, "c1").await.json().await.unwrap();
-    pair["token"].as_str().unwrap().to_string()
-}
-
-async fn graphql(
-    server: &TestServer,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> reqwest::Response {
-    let mut request = client()
-        .post(server.at("/graphql"))
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
+    token_of(exchange(server, &code, "c1").await).await
 }
 
 #[tokio::test]
@@ -99,37 +69,29 @@ async fn registration_redirects_with_a_code_that_exchanges_once() {
 #[tokio::test]
 async fn bad_registrations_and_logins_say_why_without_revealing_accounts() {
     let server = TestServer::start().await;
-    let no_challenge = client()
-        .post(server.at("/auth/local/register"))
-        .form(&[
-            ("email", "a@example.com"),
-            ("password", "correct horse"),
-            ("name", "A"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let no_challenge = server
+        .sign_up(
+            "",
+            &[
+                ("email", "a@example.com"),
+                ("password", "correct horse"),
+                ("name", "A"),
+            ],
+        )
+        .await;
     assert_eq!(no_challenge.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         no_challenge.text().await.unwrap(),
         "Invalid request: no challenge detected."
     );
 
-    let weak = client()
-        .post(server.at("/auth/local/register?challenge=c"))
-        .json(&json!({ "email": "a@example.com", "password": "short", "name": "A" }))
-        .send()
-        .await
-        .unwrap();
+    let weak = json!({ "email": "a@example.com", "password": "short", "name": "A" });
+    let weak = server
+        .post_json("/auth/local/register?challenge=c", weak)
+        .await;
     assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
     let body: Value = weak.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("at least 8"),
-        "{body}"
-    );
+    assert!(error_message(&body).contains("at least 8"), "{body}");
 
     access_code(&register(&server, "taken@example.com", "c").await);
     let taken = register(&server, "Taken@Example.com", "c").await;
@@ -143,12 +105,7 @@ async fn bad_registrations_and_logins_say_why_without_revealing_accounts() {
         ("taken@example.com", "wrong password"),
         ("nobody@example.com", "correct horse"),
     ] {
-        let login = client()
-            .post(server.at("/auth/local/login?challenge=c"))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let login = server.login(email, password, &[]).await;
         assert_eq!(login.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             login.json::<Value>().await.unwrap(),
@@ -174,14 +131,8 @@ async fn an_unusable_token_is_refused_on_every_route() {
         );
     }
     // No token at all is fine: anonymous callers read public things.
-    let anonymous = graphql(
-        &server,
-        None,
-        "{ activeUser { id } serverInfo { name } }",
-        json!({}),
-    )
-    .await;
-    let body: Value = anonymous.json().await.unwrap();
+    let anonymous = "{ activeUser { id } serverInfo { name } }";
+    let body = graphql(&server, None, anonymous, json!({})).await;
     assert_eq!(body["data"]["activeUser"], Value::Null);
     assert_eq!(body["data"]["serverInfo"]["name"], "Fleck");
 }
@@ -191,33 +142,19 @@ async fn refresh_tokens_issue_new_pairs() {
     let server = TestServer::start().await;
     let code = access_code(&register(&server, "ada@example.com", "c").await);
     let pair: Value = exchange(&server, &code, "c").await.json().await.unwrap();
-    let refreshed = client()
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "refreshToken": pair["refreshToken"] }))
-        .send()
-        .await
-        .unwrap();
+    let refresh = async |secret: &str| {
+        let body = json!({ "appId": "spklwebapp", "appSecret": secret, "refreshToken": pair["refreshToken"] });
+        server.post_json("/auth/token", body).await
+    };
+    let refreshed = refresh("spklwebapp").await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let new_pair: Value = refreshed.json().await.unwrap();
     assert_ne!(new_pair["token"], pair["token"]);
-    let me: Value = graphql(
-        &server,
-        new_pair["token"].as_str(),
-        "{ activeUser { email } }",
-        json!({}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let me = "{ activeUser { email } }";
+    let me = graphql(&server, new_pair["token"].as_str(), me, json!({})).await;
     assert_eq!(me["data"]["activeUser"]["email"], "ada@example.com");
 
-    let wrong_secret = client()
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "spklwebapp", "appSecret": "nope", "refreshToken": pair["refreshToken"] }))
-        .send()
-        .await
-        .unwrap();
+    let wrong_secret = refresh("nope").await;
     assert_eq!(wrong_secret.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -227,16 +164,15 @@ async fn personal_tokens_are_scoped_listed_once_and_revocable() {
     let token = web_token(&server, "ada@example.com").await;
     let create = "mutation($token: ApiTokenCreateInput!) { apiTokenCreate(token: $token) }";
 
-    let body: Value = graphql(
-        &server,
-        Some(&token),
-        create,
-        json!({ "token": { "name": "script", "scopes": ["streams:read", "profile:read"] } }),
+    let create = async |token: &str, input: Value| {
+        graphql(&server, Some(token), create, json!({ "token": input })).await
+    };
+
+    let body = create(
+        &token,
+        json!({ "name": "script", "scopes": ["streams:read", "profile:read"] }),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let personal = body["data"]["apiTokenCreate"]
         .as_str()
         .expect("a token")
@@ -244,16 +180,8 @@ async fn personal_tokens_are_scoped_listed_once_and_revocable() {
     assert_eq!(personal.len(), 42);
 
     // The personal token reads the profile but not the e-mail (no profile:email)…
-    let me: Value = graphql(
-        &server,
-        Some(&personal),
-        "{ activeUser { name email role } }",
-        json!({}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let me = "{ activeUser { name email role } }";
+    let me = graphql(&server, Some(&personal), me, json!({})).await;
     assert_eq!(me["data"]["activeUser"]["name"], "Ada Lovelace");
     assert_eq!(me["data"]["activeUser"]["email"], Value::Null);
     assert_eq!(
@@ -261,69 +189,38 @@ async fn personal_tokens_are_scoped_listed_once_and_revocable() {
         "the first user is admin"
     );
     // …and cannot make tokens itself.
-    let denied: Value = graphql(
-        &server,
-        Some(&personal),
-        create,
-        json!({ "token": { "name": "more", "scopes": ["streams:read"] } }),
+    let denied = create(
+        &personal,
+        json!({ "name": "more", "scopes": ["streams:read"] }),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(denied["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    .await;
+    assert_eq!(error_code(&denied), "FORBIDDEN");
 
     for scopes in [json!(["tokens:write"]), json!(["streams:fly"]), json!([])] {
-        let refused: Value = graphql(
-            &server,
-            Some(&token),
-            create,
-            json!({ "token": { "name": "x", "scopes": scopes } }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        let refused = create(&token, json!({ "name": "x", "scopes": scopes })).await;
         assert!(refused["errors"].is_array(), "{scopes}: {refused}");
     }
 
     let revoke = "mutation($token: String!) { apiTokenRevoke(token: $token) }";
-    let revoked: Value = graphql(&server, Some(&token), revoke, json!({ "token": personal }))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let revoked = graphql(&server, Some(&token), revoke, json!({ "token": personal })).await;
     assert_eq!(revoked["data"]["apiTokenRevoke"], true);
-    let after = graphql(&server, Some(&personal), "{ activeUser { id } }", json!({})).await;
-    assert_eq!(after.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        active_user_status(&server, &personal).await,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
 async fn tokens_with_a_lifespan_expire() {
     let server = TestServer::start().await;
     let token = web_token(&server, "ada@example.com").await;
-    let body: Value = graphql(
-        &server,
-        Some(&token),
-        "mutation { apiTokenCreate(token: { name: \"brief\", scopes: [\"profile:read\"], lifespan: 1000 }) }",
-        json!({}),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let create = "mutation { apiTokenCreate(token: { name: \"brief\", scopes: [\"profile:read\"], lifespan: 1000 }) }";
+    let body = graphql(&server, Some(&token), create, json!({})).await;
     let brief = body["data"]["apiTokenCreate"].as_str().unwrap().to_string();
-    assert_eq!(
-        graphql(&server, Some(&brief), "{ activeUser { id } }", json!({}))
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(active_user_status(&server, &brief).await, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
-        graphql(&server, Some(&brief), "{ activeUser { id } }", json!({}))
-            .await
-            .status(),
+        active_user_status(&server, &brief).await,
         StatusCode::FORBIDDEN
     );
 }
@@ -343,24 +240,13 @@ async fn connectors_get_access_codes_at_their_redirect_url() {
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("http://localhost:29363"), "{location}");
     let code = access_code(&response);
-    let pair = client()
-        .post(server.at("/auth/token"))
-        .json(&json!({ "appId": "sca", "appSecret": "sca", "accessCode": code, "challenge": "connector-challenge" }))
-        .send()
-        .await
-        .unwrap();
+    let pair = exchange_at(&server.url, "sca", &code, "connector-challenge").await;
     assert_eq!(pair.status(), StatusCode::OK);
 
-    let no_redirect: Value = client()
-        .get(server.at(&format!(
-            "/auth/accesscode?appId=sca&challenge=c&token={token}&preventRedirect=true"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let no_redirect = json_of(client().get(server.at(&format!(
+        "/auth/accesscode?appId=sca&challenge=c&token={token}&preventRedirect=true"
+    ))))
+    .await;
     assert!(no_redirect["redirectUrl"]
         .as_str()
         .unwrap()
@@ -380,21 +266,16 @@ async fn connectors_get_access_codes_at_their_redirect_url() {
 async fn logout_revokes_the_token() {
     let server = TestServer::start().await;
     let token = web_token(&server, "ada@example.com").await;
-    let response = client()
-        .post(server.at("/auth/logout"))
-        .json(&json!({ "token": token }))
-        .send()
-        .await
-        .unwrap();
+    let response = server
+        .post_json("/auth/logout", json!({ "token": token }))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap()["message"],
         "You have logged out."
     );
     assert_eq!(
-        graphql(&server, Some(&token), "{ activeUser { id } }", json!({}))
-            .await
-            .status(),
+        active_user_status(&server, &token).await,
         StatusCode::FORBIDDEN
     );
 }

@@ -1,22 +1,13 @@
 //! E-mail verification and password reset, end to end: the mail goes through the job queue to
 //! the outbox, and its link does what it says, once.
 
-use crate::support::{register, TestServer};
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use crate::support::{active_user_status, client, graphql, register, unfold_mail, TestServer};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
-}
 
 /// The first link in a mail's plain-text part that starts with `prefix`.
 fn link(mail: &str, prefix: &str) -> String {
-    // Quoted-printable may wrap long lines with a trailing `=`; undo that first.
-    let unwrapped = mail
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=");
+    let unwrapped = unfold_mail(mail);
     let start = unwrapped
         .find(prefix)
         .unwrap_or_else(|| panic!("no {prefix} link in:\n{mail}"));
@@ -28,16 +19,13 @@ fn link(mail: &str, prefix: &str) -> String {
 }
 
 async fn verified(server: &TestServer, token: &str) -> Value {
-    let body: Value = client()
-        .post(server.at("/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": "{ activeUser { verified } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = graphql(
+        server,
+        Some(token),
+        "{ activeUser { verified } }",
+        json!({}),
+    )
+    .await;
     body["data"]["activeUser"]["verified"].clone()
 }
 
@@ -78,16 +66,8 @@ async fn a_new_verification_link_replaces_the_old_one() {
         &format!("{}/auth/verifyemail?t=", server.url),
     );
 
-    let resend: Value = client()
-        .post(server.at("/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({ "query": "mutation { requestVerification }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resend = "mutation { requestVerification }";
+    let resend = graphql(&server, Some(&token), resend, json!({})).await;
     assert_eq!(resend["data"]["requestVerification"], true, "{resend}");
     let mut mails = Vec::new();
     for _ in 0..50 {
@@ -113,12 +93,9 @@ async fn password_reset_sets_a_new_password_and_ends_sessions() {
 
     // Unknown addresses get the same answer and no mail.
     for email in ["ada@example.com", "nobody@example.com"] {
-        let response = client()
-            .post(server.at("/auth/pwdreset/request"))
-            .json(&json!({ "email": email }))
-            .send()
-            .await
-            .unwrap();
+        let response = server
+            .post_json("/auth/pwdreset/request", json!({ "email": email }))
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.text().await.unwrap(), "Password reset email sent.");
     }
@@ -135,50 +112,29 @@ async fn password_reset_sets_a_new_password_and_ends_sessions() {
     );
     let reset_token = url.split("token=").nth(1).unwrap().to_string();
 
-    let weak = client()
-        .post(server.at("/auth/pwdreset/finalize"))
-        .json(&json!({ "tokenId": reset_token, "password": "short" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(weak.status(), StatusCode::BAD_REQUEST);
-
-    let done = client()
-        .post(server.at("/auth/pwdreset/finalize"))
-        .json(&json!({ "tokenId": reset_token, "password": "battery staple" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), StatusCode::OK);
+    let finalize = async |password: &str| {
+        let body = json!({ "tokenId": reset_token, "password": password });
+        server.post_json("/auth/pwdreset/finalize", body).await
+    };
+    assert_eq!(finalize("short").await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(finalize("battery staple").await.status(), StatusCode::OK);
 
     // Every earlier session ended…
-    let old_session = client()
-        .post(server.at("/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({ "query": "{ activeUser { id } }" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old_session.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        active_user_status(&server, &token).await,
+        StatusCode::FORBIDDEN
+    );
     // …the new password works and the old one does not…
     for (password, status) in [
         ("battery staple", StatusCode::FOUND),
         ("correct horse", StatusCode::UNAUTHORIZED),
     ] {
-        let login = client()
-            .post(server.at("/auth/local/login?challenge=c"))
-            .form(&[("email", "ada@example.com"), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let login = server.login("ada@example.com", password, &[]).await;
         assert_eq!(login.status(), status, "{password}");
     }
     // …and the link works once.
-    let reused = client()
-        .post(server.at("/auth/pwdreset/finalize"))
-        .json(&json!({ "tokenId": reset_token, "password": "another password" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        finalize("another password").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }

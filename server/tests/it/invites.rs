@@ -1,38 +1,27 @@
 //! Server invitations: mailed links that let people register, with the role they were given.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{
+    create_bare_project, error_code as code, graphql, mailed_token, register, server_invite,
+    TestServer,
+};
 use serde_json::{json, Value};
 
-const INVITE: &str =
-    "mutation($input: ServerInviteCreateInput!) { serverInviteCreate(input: $input) }";
 const BY_TOKEN: &str =
     "query($token: String) { serverInviteByToken(token: $token) { id email invitedBy { name } } }";
 
-fn code(answer: &Value) -> &str {
-    answer["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
+/// Lets only invited people register.
+async fn close_registration(server: &TestServer, admin: &str) {
+    let close = "mutation { serverInfoUpdate(info: { name: \"Fleck\", inviteOnly: true }) }";
+    graphql(server, Some(admin), close, json!({})).await;
 }
 
 /// The invitation tokens in the mails to `to`, in no particular order.
 async fn invite_tokens(server: &TestServer, to: &str) -> Vec<String> {
-    const LINK: &str = "/authn/register?token=";
-    server
-        .mail_to(to)
-        .await
+    let mails = server.mail_to(to).await;
+    let tokens = mails
         .iter()
-        .map(|mail| {
-            let mail = mail
-                .replace("=\r\n", "")
-                .replace("=\n", "")
-                .replace("=3D", "=");
-            let start = mail.find(LINK).expect("a sign-up link") + LINK.len();
-            mail[start..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect()
-        })
-        .collect()
+        .map(|mail| mailed_token(mail, "/authn/register?token="));
+    tokens.map(|token| token.expect("a sign-up link")).collect()
 }
 
 /// The token of the one invitation mailed to `to`.
@@ -43,42 +32,28 @@ async fn invite_token(server: &TestServer, to: &str) -> String {
 }
 
 async fn sign_up(server: &TestServer, email: &str, token: Option<&str>) -> reqwest::Response {
-    let path = match token {
-        Some(token) => format!("/auth/local/register?challenge=c&token={token}"),
-        None => "/auth/local/register?challenge=c".into(),
+    let query = match token {
+        Some(token) => format!("challenge=c&token={token}"),
+        None => "challenge=c".into(),
     };
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(server.at(&path))
-        .form(&[
-            ("email", email),
-            ("password", "correct horse"),
-            ("name", "Invited"),
-        ])
-        .send()
-        .await
-        .unwrap()
+    let fields = [
+        ("email", email),
+        ("password", "correct horse"),
+        ("name", "Invited"),
+    ];
+    server.sign_up(&query, &fields).await
 }
 
 #[tokio::test]
 async fn an_invitation_opens_an_invite_only_server() {
     let server = TestServer::start().await;
     let admin = register(&server, "admin@example.com", "correct horse").await;
-    graphql(
-        &server,
-        Some(&admin),
-        "mutation { serverInfoUpdate(info: { name: \"Fleck\", inviteOnly: true }) }",
-        json!({}),
-    )
-    .await;
+    close_registration(&server, &admin).await;
 
-    let sent = graphql(
+    let sent = server_invite(
         &server,
-        Some(&admin),
-        INVITE,
-        json!({ "input": { "email": "Bob@Example.com", "message": "Join us" } }),
+        &admin,
+        json!({ "email": "Bob@Example.com", "message": "Join us" }),
     )
     .await;
     assert_eq!(sent["data"]["serverInviteCreate"], true, "{sent}");
@@ -110,14 +85,7 @@ async fn an_invitation_opens_an_invite_only_server() {
     let joined = sign_up(&server, "bob@example.com", Some(&token)).await;
     assert_eq!(joined.status(), 302);
 
-    let bob = server
-        .core
-        .database()
-        .store
-        .user_by_email("bob@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let bob = server.user("bob@example.com").await;
     assert!(bob.verified, "the invitation proved the address");
     assert_eq!(bob.role.as_str(), "server:user");
     let used = graphql(&server, None, BY_TOKEN, json!({ "token": token })).await;
@@ -134,48 +102,40 @@ async fn invitations_follow_the_role_rules() {
     let admin = register(&server, "admin@example.com", "correct horse").await;
     let user = register(&server, "user@example.com", "correct horse").await;
 
-    let admin_by_user = graphql(
+    let refusals = [
+        (
+            "admin by user",
+            &user,
+            json!({ "email": "x@example.com", "serverRole": "server:admin" }),
+            "FORBIDDEN",
+        ),
+        (
+            "guest without guest mode",
+            &admin,
+            json!({ "email": "g@example.com", "serverRole": "server:guest" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "existing",
+            &admin,
+            json!({ "email": "user@example.com" }),
+            "CONFLICT",
+        ),
+    ];
+    for (case, token, input, expected) in refusals {
+        let refused = server_invite(&server, token, input).await;
+        assert_eq!(code(&refused), expected, "{case}: {refused}");
+    }
+    let admin_by_admin = server_invite(
         &server,
-        Some(&user),
-        INVITE,
-        json!({ "input": { "email": "x@example.com", "serverRole": "server:admin" } }),
-    )
-    .await;
-    assert_eq!(code(&admin_by_user), "FORBIDDEN");
-    let guest_without_guest_mode = graphql(
-        &server,
-        Some(&admin),
-        INVITE,
-        json!({ "input": { "email": "g@example.com", "serverRole": "server:guest" } }),
-    )
-    .await;
-    assert_eq!(code(&guest_without_guest_mode), "BAD_USER_INPUT");
-    let existing = graphql(
-        &server,
-        Some(&admin),
-        INVITE,
-        json!({ "input": { "email": "user@example.com" } }),
-    )
-    .await;
-    assert_eq!(code(&existing), "CONFLICT");
-    let admin_by_admin = graphql(
-        &server,
-        Some(&admin),
-        INVITE,
-        json!({ "input": { "email": "boss@example.com", "serverRole": "server:admin" } }),
+        &admin,
+        json!({ "email": "boss@example.com", "serverRole": "server:admin" }),
     )
     .await;
     assert_eq!(admin_by_admin["data"]["serverInviteCreate"], true);
     let token = invite_token(&server, "boss@example.com").await;
     sign_up(&server, "boss@example.com", Some(&token)).await;
-    let boss = server
-        .core
-        .database()
-        .store
-        .user_by_email("boss@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let boss = server.user("boss@example.com").await;
     assert_eq!(boss.role.as_str(), "server:admin");
 }
 
@@ -185,13 +145,7 @@ async fn inviters_resend_and_cancel_their_invitations() {
     let admin = register(&server, "admin@example.com", "correct horse").await;
     let user = register(&server, "user@example.com", "correct horse").await;
     let other = register(&server, "other@example.com", "correct horse").await;
-    graphql(
-        &server,
-        Some(&user),
-        INVITE,
-        json!({ "input": { "email": "carol@example.com" } }),
-    )
-    .await;
+    server_invite(&server, &user, json!({ "email": "carol@example.com" })).await;
     let first = invite_token(&server, "carol@example.com").await;
     let id = graphql(&server, None, BY_TOKEN, json!({ "token": first })).await["data"]
         ["serverInviteByToken"]["id"]
@@ -199,13 +153,8 @@ async fn inviters_resend_and_cancel_their_invitations() {
         .unwrap()
         .to_string();
 
-    let resent = graphql(
-        &server,
-        Some(&user),
-        "mutation($id: String!) { inviteResend(inviteId: $id) }",
-        json!({ "id": id }),
-    )
-    .await;
+    let resend = "mutation($id: String!) { inviteResend(inviteId: $id) }";
+    let resent = graphql(&server, Some(&user), resend, json!({ "id": id })).await;
     assert_eq!(resent["data"]["inviteResend"], true, "{resent}");
     let mut second = None;
     for _ in 0..50 {
@@ -241,24 +190,8 @@ async fn inviters_resend_and_cancel_their_invitations() {
 async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_server() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "correct horse").await;
-    graphql(
-        &server,
-        Some(&owner),
-        "mutation { serverInfoUpdate(info: { name: \"Fleck\", inviteOnly: true }) }",
-        json!({}),
-    )
-    .await;
-    let created = graphql(
-        &server,
-        Some(&owner),
-        "mutation { projectMutations { create(input: {name: \"Tower\"}) { id } } }",
-        json!({}),
-    )
-    .await;
-    let project = created["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    close_registration(&server, &owner).await;
+    let project = create_bare_project(&server, &owner, json!({ "name": "Tower" })).await;
     let invited = graphql(
         &server,
         Some(&owner),
@@ -287,14 +220,7 @@ async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_serv
             .status(),
         302
     );
-    let carol = server
-        .core
-        .database()
-        .store
-        .user_by_email("carol@example.com")
-        .await
-        .unwrap()
-        .unwrap();
+    let carol = server.user("carol@example.com").await;
     assert!(carol.verified, "the invitation reached her address");
     assert_eq!(
         server

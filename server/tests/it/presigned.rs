@@ -132,14 +132,9 @@ async fn disk_blobs_presigned_round_trip() {
 
 #[tokio::test]
 async fn s3_blobs_presigned_round_trip() {
-    let Some(s3) = crate::support::s3_config() else {
+    let Some(server) = TestServer::start_on_s3().await else {
         return;
     };
-    let server = TestServer::start_with(|mut config| {
-        config.s3 = Some(s3);
-        config
-    })
-    .await;
     assert_eq!(server.core.blobs.kind(), "s3");
     presigned_round_trip(&server).await;
 }
@@ -252,13 +247,8 @@ async fn disk_upload_links_hold_the_body_to_the_signed_length() {
 
 #[tokio::test]
 async fn s3_upload_links_hold_the_body_to_the_signed_length() {
-    let Some(s3) = crate::support::s3_config() else {
+    let Some(server) = TestServer::start_on_s3().await else {
         return;
     };
-    let server = TestServer::start_with(|mut config| {
-        config.s3 = Some(s3);
-        config
-    })
-    .await;
     length_bound_upload(&server).await;
 }

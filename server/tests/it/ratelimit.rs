@@ -1,37 +1,25 @@
 //! Rate limits over HTTP: Speckle's 429 with `Retry-After`, counted per address or per user.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{error_code, graphql, register, TestServer};
 use fleck_core::ratelimit::Action;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn logins_over_the_limit_get_429_with_retry_after() {
-    let server = TestServer::start_with(|mut config| {
-        config
-            .rate_limits
-            .set_points(Action::Login, Some(2), Some(1));
-        config
-    })
-    .await;
-    let client = reqwest::Client::new();
-    let attempt = || {
-        client
-            .post(server.at("/auth/local/login?challenge=c"))
-            .form(&[("email", "nobody@example.com"), ("password", "whatever1")])
-            .send()
-    };
-    let first = attempt().await.unwrap();
+    let server = TestServer::start_limited(Action::Login, Some(2), Some(1)).await;
+    let attempt = || server.login("nobody@example.com", "whatever1", &[]);
+    let first = attempt().await;
     assert_eq!(first.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(first.headers()["x-ratelimit-remaining"], "1");
-    assert_eq!(attempt().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt().await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        attempt().await.unwrap().status(),
+        attempt().await.status(),
         StatusCode::UNAUTHORIZED,
         "the burst allowance"
     );
 
-    let refused = attempt().await.unwrap();
+    let refused = attempt().await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = refused.headers()["retry-after"]
         .to_str()
@@ -45,7 +33,7 @@ async fn logins_over_the_limit_get_429_with_retry_after() {
 
     // Other routes keep their own budget.
     assert_eq!(
-        client
+        reqwest::Client::new()
             .get(server.at("/liveness"))
             .send()
             .await
@@ -57,20 +45,11 @@ async fn logins_over_the_limit_get_429_with_retry_after() {
 
 #[tokio::test]
 async fn token_creation_is_limited_per_user() {
-    let server = TestServer::start_with(|mut config| {
-        config
-            .rate_limits
-            .set_points(Action::TokenCreate, Some(1), Some(0));
-        config
-    })
-    .await;
+    let server = TestServer::start_limited(Action::TokenCreate, Some(1), Some(0)).await;
     let token = register(&server, "ada@example.com", "correct horse").await;
     let create = "mutation { apiTokenCreate(token: { name: \"t\", scopes: [\"streams:read\"] }) }";
     let first = graphql(&server, Some(&token), create, json!({})).await;
     assert!(first["data"]["apiTokenCreate"].is_string(), "{first}");
     let second = graphql(&server, Some(&token), create, json!({})).await;
-    assert_eq!(
-        second["errors"][0]["extensions"]["code"], "RATE_LIMIT_ERROR",
-        "{second}"
-    );
+    assert_eq!(error_code(&second), "RATE_LIMIT_ERROR", "{second}");
 }

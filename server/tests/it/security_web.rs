@@ -3,42 +3,18 @@
 //! login CSRF, client addresses behind proxies and per-account sign-in limits, and the limits on
 //! invitations and e-mail addresses.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{
+    client, create_bare_project, error_code as code, error_message, graphql, mailed_token,
+    register, server_invite, TestServer,
+};
 use fleck_app::auth::{SignIn, SignUp};
 use fleck_core::ratelimit::Action;
 use leptos::server_fn::ServerFn;
 use reqwest::header::HeaderMap;
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse";
-
-fn client() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
-}
-
-fn code(answer: &Value) -> &str {
-    answer["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("")
-}
-
-/// A REST sign-in as Speckle's clients make it, with extra headers.
-async fn rest_login(
-    server: &TestServer,
-    email: &str,
-    password: &str,
-    headers: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut request = client()
-        .post(server.at("/auth/local/login?challenge=c"))
-        .form(&[("email", email), ("password", password)]);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request.send().await.unwrap()
-}
 
 /// A plain HTML form posted to one of the web app's server functions.
 async fn form_post(
@@ -59,24 +35,14 @@ async fn form_post(
 
 /// The reset token mailed to `email` after asking for one.
 async fn reset_token(server: &TestServer, email: &str) -> String {
-    let asked = client()
-        .post(server.at("/auth/pwdreset/request"))
-        .json(&json!({ "email": email }))
-        .send()
-        .await
-        .unwrap();
+    let asked = server
+        .post_json("/auth/pwdreset/request", json!({ "email": email }))
+        .await;
     assert_eq!(asked.status(), StatusCode::OK);
     for _ in 0..50 {
         for mail in server.mail_to(email).await {
-            let mail = mail
-                .replace("=\r\n", "")
-                .replace("=\n", "")
-                .replace("=3D", "=");
-            if let Some(start) = mail.find("/authn/reset-password?token=") {
-                return mail[start + "/authn/reset-password?token=".len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .collect();
+            if let Some(token) = mailed_token(&mail, "/authn/reset-password?token=") {
+                return token;
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -85,12 +51,8 @@ async fn reset_token(server: &TestServer, email: &str) -> String {
 }
 
 async fn finalize(server: &TestServer, token: &str, password: &str) -> (StatusCode, String) {
-    let response = client()
-        .post(server.at("/auth/pwdreset/finalize"))
-        .json(&json!({ "tokenId": token, "password": password }))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({ "tokenId": token, "password": password });
+    let response = server.post_json("/auth/pwdreset/finalize", body).await;
     (response.status(), response.text().await.unwrap())
 }
 
@@ -121,7 +83,8 @@ async fn password_reset_checks_the_link_before_hashing_the_password() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.starts_with("link:"), "used once: {body}");
     assert_eq!(
-        rest_login(&server, "ada@example.com", "battery staple", &[])
+        server
+            .login("ada@example.com", "battery staple", &[])
             .await
             .status(),
         StatusCode::FOUND
@@ -203,7 +166,7 @@ async fn every_response_forbids_framing_and_sniffing() {
     assert_common_headers(preview.headers(), "preview");
     let ping = client.get(server.at("/api/ping")).send().await.unwrap();
     assert_common_headers(ping.headers(), "ping");
-    let denied = rest_login(&server, "ada@example.com", "wrong password", &[]).await;
+    let denied = server.login("ada@example.com", "wrong password", &[]).await;
     assert_common_headers(denied.headers(), "an error");
 }
 
@@ -269,13 +232,13 @@ async fn sign_in_and_sign_up_refuse_other_sites() {
         &[("referer", "http://evil.example/login.html")][..],
         &[("origin", "null")][..],
     ] {
-        let response = rest_login(&server, "ada@example.com", PASSWORD, headers).await;
+        let response = server.login("ada@example.com", PASSWORD, headers).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
     }
     // Speckle's clients send no Origin; the site's own pages send theirs.
     let own = server.url.clone();
     for headers in [&[][..], &[("origin", own.as_str())][..]] {
-        let response = rest_login(&server, "ada@example.com", PASSWORD, headers).await;
+        let response = server.login("ada@example.com", PASSWORD, headers).await;
         assert_eq!(response.status(), StatusCode::FOUND, "{headers:?}");
     }
 
@@ -346,26 +309,19 @@ async fn sign_in_and_sign_up_refuse_other_sites() {
 
 /// A failed sign-in that says it was forwarded for `forwarded`.
 async fn failed_login_from(server: &TestServer, forwarded: &str) -> StatusCode {
-    rest_login(
-        server,
-        "nobody@example.com",
-        "wrong password",
-        &[("x-forwarded-for", forwarded)],
-    )
-    .await
-    .status()
+    let headers = [("x-forwarded-for", forwarded)];
+    let failed = server.login("nobody@example.com", "wrong password", &headers);
+    failed.await.status()
 }
 
-async fn login_limited_server(trusted: &str) -> TestServer {
-    let trusted = trusted.to_string();
+/// A server where `action` allows `points` and no burst, behind the `trusted` proxies.
+async fn limited_behind(action: Action, points: i64, trusted: &str) -> TestServer {
     TestServer::start_with_options(
         |mut config| {
-            config
-                .rate_limits
-                .set_points(Action::Login, Some(1), Some(0));
+            config.rate_limits.set_points(action, Some(points), Some(0));
             config
         },
-        move |mut options| {
+        |mut options| {
             options.trusted_proxies = trusted.parse().unwrap();
             options
         },
@@ -375,7 +331,7 @@ async fn login_limited_server(trusted: &str) -> TestServer {
 
 #[tokio::test]
 async fn forwarded_addresses_count_apart_only_from_trusted_proxies() {
-    let behind_proxy = login_limited_server("127.0.0.1/32, 10.0.0.0/8").await;
+    let behind_proxy = limited_behind(Action::Login, 1, "127.0.0.1/32, 10.0.0.0/8").await;
     let attempt = |forwarded: &'static str| failed_login_from(&behind_proxy, forwarded);
     assert_eq!(attempt("203.0.113.1").await, StatusCode::UNAUTHORIZED);
     assert_eq!(attempt("203.0.113.1").await, StatusCode::TOO_MANY_REQUESTS);
@@ -392,7 +348,7 @@ async fn forwarded_addresses_count_apart_only_from_trusted_proxies() {
     );
 
     // Without trusted proxies the header is ignored: one bucket for the connection's address.
-    let direct = login_limited_server("").await;
+    let direct = limited_behind(Action::Login, 1, "").await;
     let attempt = |forwarded: &'static str| failed_login_from(&direct, forwarded);
     assert_eq!(attempt("203.0.113.1").await, StatusCode::UNAUTHORIZED);
     assert_eq!(attempt("203.0.113.2").await, StatusCode::TOO_MANY_REQUESTS);
@@ -400,54 +356,39 @@ async fn forwarded_addresses_count_apart_only_from_trusted_proxies() {
 
 #[tokio::test]
 async fn failed_sign_ins_are_limited_per_account_from_any_address() {
-    let server = TestServer::start_with_options(
-        |mut config| {
-            config
-                .rate_limits
-                .set_points(Action::FailedLogin, Some(3), Some(0));
-            config
-        },
-        |mut options| {
-            options.trusted_proxies = "127.0.0.1".parse().unwrap();
-            options
-        },
-    )
-    .await;
+    let server = limited_behind(Action::FailedLogin, 3, "127.0.0.1").await;
     register(&server, "ada@example.com", PASSWORD).await;
     register(&server, "grace@example.com", PASSWORD).await;
     // A correct password clears earlier failures.
-    for address in ["203.0.113.1", "203.0.113.2"] {
-        let failed = rest_login(
-            &server,
-            "ada@example.com",
-            "wrong password",
-            &[("x-forwarded-for", address)],
-        )
-        .await;
-        assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
-    }
-    let fine = rest_login(&server, "ADA@example.com", PASSWORD, &[]).await;
+    let fail_from = async |email: &str, addresses: &[&str]| {
+        for address in addresses {
+            let headers = [("x-forwarded-for", *address)];
+            let failed = server.login(email, "wrong password", &headers).await;
+            assert_eq!(
+                failed.status(),
+                StatusCode::UNAUTHORIZED,
+                "{email} from {address}"
+            );
+        }
+    };
+    fail_from("ada@example.com", &["203.0.113.1", "203.0.113.2"]).await;
+    let fine = server.login("ADA@example.com", PASSWORD, &[]).await;
     assert_eq!(fine.status(), StatusCode::FOUND);
 
-    for address in ["203.0.113.3", "203.0.113.4", "203.0.113.5"] {
-        let failed = rest_login(
-            &server,
-            " Ada@Example.com",
-            "wrong password",
-            &[("x-forwarded-for", address)],
-        )
-        .await;
-        assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
-    }
-    // Three failures from three addresses: the account is locked for a while, for any address
-    // and even with the right password.
-    let locked = rest_login(
-        &server,
-        "ada@example.com",
-        PASSWORD,
-        &[("x-forwarded-for", "203.0.113.6")],
+    fail_from(
+        " Ada@Example.com",
+        &["203.0.113.3", "203.0.113.4", "203.0.113.5"],
     )
     .await;
+    // Three failures from three addresses: the account is locked for a while, for any address
+    // and even with the right password.
+    let locked = server
+        .login(
+            "ada@example.com",
+            PASSWORD,
+            &[("x-forwarded-for", "203.0.113.6")],
+        )
+        .await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.headers().contains_key("retry-after"));
     let web = client()
@@ -465,24 +406,20 @@ async fn failed_sign_ins_are_limited_per_account_from_any_address() {
         "{answer}"
     );
     // Other accounts are not affected.
-    let other = rest_login(&server, "grace@example.com", PASSWORD, &[]).await;
+    let other = server.login("grace@example.com", PASSWORD, &[]).await;
     assert_eq!(other.status(), StatusCode::FOUND);
 }
 
 // 17. Invitations and e-mail addresses.
 
-const SERVER_INVITE: &str =
-    "mutation($input: ServerInviteCreateInput!) { serverInviteCreate(input: $input) }";
-
 #[tokio::test]
 async fn invitation_messages_are_capped_in_characters() {
     let server = TestServer::start().await;
     let admin = register(&server, "admin@example.com", PASSWORD).await;
-    let refused = graphql(
+    let refused = server_invite(
         &server,
-        Some(&admin),
-        SERVER_INVITE,
-        json!({ "input": { "email": "carol@example.com", "message": "x".repeat(1025) } }),
+        &admin,
+        json!({ "email": "carol@example.com", "message": "x".repeat(1025) }),
     )
     .await;
     assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
@@ -492,11 +429,10 @@ async fn invitation_messages_are_capped_in_characters() {
         "{message}"
     );
     // Characters, not bytes.
-    let sent = graphql(
+    let sent = server_invite(
         &server,
-        Some(&admin),
-        SERVER_INVITE,
-        json!({ "input": { "email": "carol@example.com", "message": "é".repeat(1024) } }),
+        &admin,
+        json!({ "email": "carol@example.com", "message": "é".repeat(1024) }),
     )
     .await;
     assert_eq!(sent["data"]["serverInviteCreate"], true, "{sent}");
@@ -504,21 +440,9 @@ async fn invitation_messages_are_capped_in_characters() {
 
 #[tokio::test]
 async fn invitation_resends_are_limited_per_inviter() {
-    let server = TestServer::start_with(|mut config| {
-        config
-            .rate_limits
-            .set_points(Action::InviteResend, Some(2), Some(0));
-        config
-    })
-    .await;
+    let server = TestServer::start_limited(Action::InviteResend, Some(2), Some(0)).await;
     let admin = register(&server, "admin@example.com", PASSWORD).await;
-    let sent = graphql(
-        &server,
-        Some(&admin),
-        SERVER_INVITE,
-        json!({ "input": { "email": "carol@example.com" } }),
-    )
-    .await;
+    let sent = server_invite(&server, &admin, json!({ "email": "carol@example.com" })).await;
     assert_eq!(sent["data"]["serverInviteCreate"], true, "{sent}");
     let id = server.core.database().auth.invites().await.unwrap()[0]
         .id
@@ -532,16 +456,7 @@ async fn invitation_resends_are_limited_per_inviter() {
     assert_eq!(code(&refused), "RATE_LIMIT_ERROR", "{refused}");
 
     // Project invitations share the inviter's budget.
-    let project = graphql(
-        &server,
-        Some(&admin),
-        "mutation { projectMutations { create(input: { name: \"Tower\" }) { id } } }",
-        json!({}),
-    )
-    .await["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let project = create_bare_project(&server, &admin, json!({ "name": "Tower" })).await;
     let invited = graphql(
         &server,
         Some(&admin),
@@ -579,28 +494,15 @@ async fn addresses_with_display_names_or_several_recipients_are_refused() {
         "Ada <ada@example.com>",
         "\"ada\"@example.com",
     ] {
-        let registration = client()
-            .post(server.at("/auth/local/register?challenge=c"))
-            .form(&[("email", email), ("password", PASSWORD), ("name", "Eve")])
-            .send()
-            .await
-            .unwrap();
+        let fields = [("email", email), ("password", PASSWORD), ("name", "Eve")];
+        let registration = server.sign_up("challenge=c", &fields).await;
         assert_eq!(registration.status(), StatusCode::BAD_REQUEST, "{email:?}");
         let body: Value = registration.json().await.unwrap();
         assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("not an e-mail address"),
+            error_message(&body).contains("not an e-mail address"),
             "{body}"
         );
-        let invite = graphql(
-            &server,
-            Some(&admin),
-            SERVER_INVITE,
-            json!({ "input": { "email": email } }),
-        )
-        .await;
+        let invite = server_invite(&server, &admin, json!({ "email": email })).await;
         assert_eq!(code(&invite), "BAD_USER_INPUT", "{email:?}: {invite}");
     }
     assert_eq!(server.core.database().store.count_users().await.unwrap(), 1);

@@ -6,10 +6,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fleck_core::auth::{flow, Scope};
+use fleck_core::authz::ProjectRole;
 use fleck_core::config::{Config, S3Config};
+use fleck_core::ratelimit::Action;
+use fleck_core::users::User;
 use fleck_core::Core;
 use fleck_server::config::ServerOptions;
 use fleck_server::AppState;
+use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 /// The value of a FLECK_TEST_* variable. Missing: under CI the test fails; elsewhere it is skipped.
@@ -86,6 +91,28 @@ impl TestServer {
         Self::start_with(|config| config).await
     }
 
+    /// A server with blobs in a fresh bucket on the test S3 server, or `None` when it is not
+    /// configured.
+    pub async fn start_on_s3() -> Option<Self> {
+        let s3 = s3_config()?;
+        Some(
+            Self::start_with(|mut config| {
+                config.s3 = Some(s3);
+                config
+            })
+            .await,
+        )
+    }
+
+    /// A server where `action` allows `regular` points and `burst` more (`None` keeps the default).
+    pub async fn start_limited(action: Action, regular: Option<i64>, burst: Option<i64>) -> Self {
+        Self::start_with(|mut config| {
+            config.rate_limits.set_points(action, regular, burst);
+            config
+        })
+        .await
+    }
+
     /// A server whose configuration `adjust` may change (e.g. point blobs at S3).
     pub async fn start_with(adjust: impl FnOnce(Config) -> Config) -> Self {
         Self::start_with_options(adjust, |options| options).await
@@ -153,6 +180,74 @@ impl TestServer {
         format!("{}{path}", self.url)
     }
 
+    /// The stored account of `email`, which must exist.
+    pub async fn user(&self, email: &str) -> User {
+        let found = self.core.database().store.user_by_email(email).await;
+        found.unwrap().unwrap_or_else(|| panic!("no user {email}"))
+    }
+
+    /// A personal token of `email`'s account named `name` with `scopes`, limited to `projects`
+    /// when given.
+    pub async fn personal_token(
+        &self,
+        email: &str,
+        name: &str,
+        scopes: &[Scope],
+        projects: Option<Vec<String>>,
+    ) -> String {
+        let user = self.user(email).await;
+        flow::create_personal_token(&self.core, &user, name, scopes, Scope::ALL, None, projects)
+            .await
+            .unwrap()
+    }
+
+    /// Makes `email`'s account a member of `project` with `role`.
+    pub async fn add_member(&self, project: &str, email: &str, role: ProjectRole) {
+        let user = self.user(email).await;
+        self.core
+            .database()
+            .projects
+            .set_member(project, &user.id, role)
+            .await
+            .unwrap();
+    }
+
+    /// POSTs `body` as JSON to `path`, following no redirect.
+    pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
+        client()
+            .post(self.at(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A REST sign-in as Speckle's clients make it (challenge `c`), with extra headers.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = client()
+            .post(self.at("/auth/local/login?challenge=c"))
+            .form(&[("email", email), ("password", password)]);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A REST registration form posted to `/auth/local/register?{query}`.
+    pub async fn sign_up(&self, query: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        client()
+            .post(self.at(&format!("/auth/local/register?{query}")))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The text of every `.eml` in the outbox sent to `to`, waiting up to 5 s for one to arrive.
     pub async fn mail_to(&self, to: &str) -> Vec<String> {
         for _ in 0..50 {
@@ -180,6 +275,46 @@ impl Drop for TestServer {
 
 use std::future::IntoFuture;
 
+/// A client that does not follow redirects, so that tests see the sign-in flow's own 302s.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Sends `request` and returns its JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// The `access_code` in a sign-in redirect URL.
+pub fn access_code_in(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "access_code")
+        .map(|(_, v)| v.into_owned())
+        .expect("an access_code in the redirect")
+}
+
+/// Exchanges an access code given to app `app` (whose secret is its id, as for the built-in
+/// apps) for a token pair.
+pub async fn exchange_at(base: &str, app: &str, code: &str, challenge: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/auth/token"))
+        .json(&serde_json::json!({ "appId": app, "appSecret": app, "accessCode": code, "challenge": challenge }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `token` of an exchanged pair.
+pub async fn token_of(pair: reqwest::Response) -> String {
+    let pair: Value = pair.json().await.unwrap();
+    pair["token"].as_str().unwrap().to_string()
+}
+
 /// Registers a user through `/auth/local/register` and returns their web app token.
 pub async fn register(server: &TestServer, email: &str, password: &str) -> String {
     register_at(&server.url, email, password).await
@@ -187,11 +322,7 @@ pub async fn register(server: &TestServer, email: &str, password: &str) -> Strin
 
 /// `register` on the server at `base` (one this test did not start in-process).
 pub async fn register_at(base: &str, email: &str, password: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
+    let response = client()
         .post(format!("{base}/auth/local/register?challenge=c"))
         .form(&[
             ("email", email),
@@ -201,23 +332,81 @@ pub async fn register_at(base: &str, email: &str, password: &str) -> String {
         .send()
         .await
         .unwrap();
-    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
-    let code = location
-        .query_pairs()
-        .find(|(k, _)| k == "access_code")
-        .unwrap()
-        .1
-        .into_owned();
-    let pair: serde_json::Value = client
-        .post(format!("{base}/auth/token"))
-        .json(&serde_json::json!({ "appId": "spklwebapp", "appSecret": "spklwebapp", "accessCode": code, "challenge": "c" }))
+    let code = access_code_in(response.headers()["location"].to_str().unwrap());
+    token_of(exchange_at(base, "spklwebapp", &code, "c").await).await
+}
+
+/// The code of a GraphQL answer's first error, or `""` when it has none.
+pub fn error_code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// The `error.message` of a REST error body.
+pub fn error_message(body: &Value) -> &str {
+    body["error"]["message"].as_str().unwrap()
+}
+
+/// Invites `input.email` (with `input`'s message and role) to the server, as the token's user.
+pub async fn server_invite(server: &TestServer, token: &str, input: Value) -> Value {
+    let invite = "mutation($input: ServerInviteCreateInput!) { serverInviteCreate(input: $input) }";
+    graphql(server, Some(token), invite, json!({ "input": input })).await
+}
+
+/// The id of the token's user.
+pub async fn user_id(server: &TestServer, token: &str) -> String {
+    let answer = graphql(
+        server,
+        Some(token),
+        "{ activeUser { id } }",
+        serde_json::json!({}),
+    )
+    .await;
+    answer["data"]["activeUser"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_string()
+}
+
+/// The status of asking who the token's user is: 403 once the token stopped working.
+pub async fn active_user_status(server: &TestServer, token: &str) -> reqwest::StatusCode {
+    client()
+        .post(server.at("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ activeUser { id } }", "variables": {} }))
         .send()
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    pair["token"].as_str().unwrap().to_string()
+        .status()
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A mail's text with quoted-printable's soft line breaks and `=3D` undone, so links read whole.
+pub fn unfold_mail(mail: &str) -> String {
+    mail.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The token that follows `link` (e.g. `/authn/register?token=`) in a mail, if the mail has one.
+pub fn mailed_token(mail: &str, link: &str) -> Option<String> {
+    let mail = unfold_mail(mail);
+    let start = mail.find(link)? + link.len();
+    Some(
+        mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect(),
+    )
 }
 
 /// Runs a GraphQL document and returns the whole JSON answer.
@@ -259,17 +448,12 @@ pub async fn create_project(
 
 /// [`create_project`] on the server at `base`.
 pub async fn create_project_at(base: &str, token: &str, visibility: &str) -> (String, String) {
-    let answer = graphql_at(
+    let project = create_bare_project_at(
         base,
-        Some(token),
-        "mutation($v: ProjectVisibility) { projectMutations { create(input: {name: \"p\", visibility: $v}) { id } } }",
-        serde_json::json!({ "v": visibility }),
+        token,
+        serde_json::json!({ "name": "p", "visibility": visibility }),
     )
     .await;
-    let project = answer["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("project created: {answer}"))
-        .to_string();
     let answer = graphql_at(
         base,
         Some(token),
@@ -282,6 +466,27 @@ pub async fn create_project_at(base: &str, token: &str, visibility: &str) -> (St
         .unwrap_or_else(|| panic!("model created: {answer}"))
         .to_string();
     (project, model)
+}
+
+/// A project of the caller's made by `projectMutations.create` from `input` (`name`,
+/// `visibility`…), so without models: its id.
+pub async fn create_bare_project(server: &TestServer, token: &str, input: Value) -> String {
+    create_bare_project_at(&server.url, token, input).await
+}
+
+/// [`create_bare_project`] on the server at `base`.
+pub async fn create_bare_project_at(base: &str, token: &str, input: Value) -> String {
+    let answer = graphql_at(
+        base,
+        Some(token),
+        "mutation($input: ProjectCreateInput) { projectMutations { create(input: $input) { id } } }",
+        serde_json::json!({ "input": input }),
+    )
+    .await;
+    answer["data"]["projectMutations"]["create"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("project created: {answer}"))
+        .to_string()
 }
 
 /// A fresh, empty PostgreSQL database on the test server (`FLECK_TEST_POSTGRES_URL`).
