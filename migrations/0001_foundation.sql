@@ -1,4 +1,5 @@
--- Users and the job queue. Times are Unix milliseconds (UTC).
+-- [sqlite] -- Users and the job queue. Times are Unix milliseconds (UTC).
+-- [postgres] -- Users and the job queue.
 
 CREATE TABLE users (
     id            TEXT PRIMARY KEY,
@@ -7,24 +8,24 @@ CREATE TABLE users (
     password_hash TEXT,
     server_role   TEXT NOT NULL,
     verified      BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at    INTEGER NOT NULL
+    created_at    $TIME NOT NULL
 );
 
 CREATE TABLE jobs (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               $SERIAL_KEY,
     kind             TEXT NOT NULL,
-    payload          TEXT NOT NULL,
+    payload          $JSON NOT NULL,
     state            TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
     attempts         INTEGER NOT NULL DEFAULT 0,
     max_attempts     INTEGER NOT NULL,
-    retry_base_ms    INTEGER NOT NULL,
-    run_at           INTEGER NOT NULL,
+    retry_base_ms    $INT8 NOT NULL,
+    run_at           $TIME NOT NULL,
     lease_token      TEXT,
-    lease_expires_at INTEGER,
+    lease_expires_at $TIME,
     worker           TEXT,
     last_error       TEXT,
-    created_at       INTEGER NOT NULL,
-    updated_at       INTEGER NOT NULL
+    created_at       $TIME NOT NULL,
+    updated_at       $TIME NOT NULL
 );
 
 -- Claiming scans only live jobs.

@@ -1,4 +1,5 @@
--- Profiles, API tokens, apps and the login flow's codes. Times are Unix milliseconds (UTC).
+-- [sqlite] -- Profiles, API tokens, apps and the login flow's codes. Times are Unix milliseconds (UTC).
+-- [postgres] -- Profiles, API tokens, apps and the login flow's codes.
 
 ALTER TABLE users ADD COLUMN bio TEXT;
 ALTER TABLE users ADD COLUMN company TEXT;
@@ -16,7 +17,7 @@ CREATE TABLE server_apps (
     redirect_url     TEXT NOT NULL,
     scopes           TEXT NOT NULL,
     author_id        TEXT REFERENCES users (id) ON DELETE SET NULL,
-    created_at       INTEGER NOT NULL
+    created_at       $TIME NOT NULL
 );
 
 -- `id` is the token's first 10 characters; `digest` the SHA-256 of the rest.
@@ -29,9 +30,9 @@ CREATE TABLE api_tokens (
     kind         TEXT NOT NULL CHECK (kind IN ('personal', 'app')),
     app_id       TEXT REFERENCES server_apps (id) ON DELETE CASCADE,
     scopes       TEXT NOT NULL,
-    created_at   INTEGER NOT NULL,
-    expires_at   INTEGER,
-    last_used_at INTEGER
+    created_at   $TIME NOT NULL,
+    expires_at   $TIME,
+    last_used_at $TIME
 );
 CREATE INDEX api_tokens_owner ON api_tokens (owner_id, kind);
 
@@ -40,8 +41,8 @@ CREATE TABLE refresh_tokens (
     digest     TEXT NOT NULL,
     app_id     TEXT NOT NULL REFERENCES server_apps (id) ON DELETE CASCADE,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
+    created_at $TIME NOT NULL,
+    expires_at $TIME NOT NULL
 );
 
 -- Codes are stored by digest, so a leaked table does not hand out logins.
@@ -50,8 +51,8 @@ CREATE TABLE auth_codes (
     app_id     TEXT NOT NULL REFERENCES server_apps (id) ON DELETE CASCADE,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     challenge  TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
+    created_at $TIME NOT NULL,
+    expires_at $TIME NOT NULL
 );
 
 -- Single-use links sent by e-mail (verify an address, reset a password), stored by digest.
@@ -60,8 +61,8 @@ CREATE TABLE email_links (
     kind       TEXT NOT NULL CHECK (kind IN ('verify_email', 'reset_password')),
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     email      TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
+    created_at $TIME NOT NULL,
+    expires_at $TIME NOT NULL
 );
 CREATE INDEX email_links_user ON email_links (user_id, kind);
 
@@ -87,6 +88,6 @@ CREATE TABLE invites (
     inviter_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     server_role  TEXT NOT NULL,
     message      TEXT,
-    created_at   INTEGER NOT NULL
+    created_at   $TIME NOT NULL
 );
 CREATE INDEX invites_email ON invites (email);

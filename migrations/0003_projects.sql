@@ -1,5 +1,6 @@
 -- Projects, their members, models, versions, objects, invitations, file attachments and activity.
--- Times are Unix milliseconds (UTC).
+-- [sqlite] -- Times are Unix milliseconds (UTC).
+-- [postgres] -- Object JSON is stored compressed, not as jsonb, so it is returned exactly as uploaded.
 
 CREATE TABLE projects (
     id                    TEXT PRIMARY KEY,
@@ -7,15 +8,15 @@ CREATE TABLE projects (
     description           TEXT NOT NULL DEFAULT '',
     visibility            TEXT NOT NULL CHECK (visibility IN ('private', 'public')),
     allow_public_comments BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at            INTEGER NOT NULL,
-    updated_at            INTEGER NOT NULL
+    created_at            $TIME NOT NULL,
+    updated_at            $TIME NOT NULL
 );
 
 CREATE TABLE project_members (
     project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     role       TEXT NOT NULL CHECK (role IN ('stream:owner', 'stream:contributor', 'stream:reviewer')),
-    created_at INTEGER NOT NULL,
+    created_at $TIME NOT NULL,
     PRIMARY KEY (project_id, user_id)
 );
 CREATE INDEX project_members_user ON project_members (user_id);
@@ -27,8 +28,8 @@ CREATE TABLE models (
     name        TEXT NOT NULL,
     description TEXT,
     author_id   TEXT REFERENCES users (id) ON DELETE SET NULL,
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
+    created_at  $TIME NOT NULL,
+    updated_at  $TIME NOT NULL,
     UNIQUE (project_id, name)
 );
 
@@ -40,9 +41,9 @@ CREATE TABLE versions (
     author_id            TEXT REFERENCES users (id) ON DELETE SET NULL,
     message              TEXT,
     source_application   TEXT,
-    total_children_count INTEGER,
+    total_children_count $INT8,
     parents              TEXT NOT NULL DEFAULT '[]',
-    created_at           INTEGER NOT NULL
+    created_at           $TIME NOT NULL
 );
 CREATE INDEX versions_model ON versions (model_id, created_at);
 CREATE INDEX versions_project ON versions (project_id, created_at);
@@ -53,11 +54,11 @@ CREATE TABLE objects (
     project_id           TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     id                   TEXT NOT NULL,
     speckle_type         TEXT NOT NULL,
-    total_children_count INTEGER,
-    json_bytes           INTEGER NOT NULL,
+    total_children_count $INT8,
+    json_bytes           $INT8 NOT NULL,
     dictionary           BOOLEAN NOT NULL,
-    data                 BLOB NOT NULL,
-    created_at           INTEGER NOT NULL,
+    data                 $BYTES NOT NULL,
+    created_at           $TIME NOT NULL,
     PRIMARY KEY (project_id, id)
 );
 
@@ -65,8 +66,8 @@ CREATE TABLE objects (
 -- several times better with one.
 CREATE TABLE object_dictionaries (
     project_id TEXT PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
-    data       BLOB NOT NULL,
-    created_at INTEGER NOT NULL
+    data       $BYTES NOT NULL,
+    created_at $TIME NOT NULL
 );
 
 -- Invitations to a project, for a registered user (`user_id`) or an e-mail address. The token
@@ -82,7 +83,7 @@ CREATE TABLE project_invites (
     inviter_id  TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     token       TEXT NOT NULL UNIQUE,
     message     TEXT,
-    created_at  INTEGER NOT NULL,
+    created_at  $TIME NOT NULL,
     CHECK ((user_id IS NULL) <> (email IS NULL))
 );
 CREATE INDEX project_invites_project ON project_invites (project_id);
@@ -97,17 +98,17 @@ CREATE TABLE blobs (
     object_key    TEXT NOT NULL,
     file_name     TEXT NOT NULL,
     file_type     TEXT NOT NULL,
-    file_size     INTEGER,
+    file_size     $INT8,
     file_hash     TEXT,
-    upload_status INTEGER NOT NULL DEFAULT 0,
+    upload_status $INT8 NOT NULL DEFAULT 0,
     upload_error  TEXT,
-    created_at    INTEGER NOT NULL,
+    created_at    $TIME NOT NULL,
     PRIMARY KEY (project_id, id)
 );
 
 -- Who did what in a project. No foreign keys: history outlives what it describes.
 CREATE TABLE activity (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq           $SERIAL_KEY,
     project_id    TEXT NOT NULL,
     resource_type TEXT NOT NULL,
     resource_id   TEXT NOT NULL,
@@ -115,7 +116,7 @@ CREATE TABLE activity (
     user_id       TEXT,
     info          TEXT NOT NULL DEFAULT '{}',
     message       TEXT,
-    time          INTEGER NOT NULL
+    time          $TIME NOT NULL
 );
 CREATE INDEX activity_project ON activity (project_id, seq);
 CREATE INDEX activity_user ON activity (user_id, seq);

@@ -8,14 +8,14 @@ CREATE TABLE file_imports (
     user_id     TEXT NOT NULL,
     file_name   TEXT NOT NULL,
     file_type   TEXT NOT NULL,
-    file_size   INTEGER NOT NULL,
-    status      INTEGER NOT NULL DEFAULT 0,
+    file_size   $INT8 NOT NULL,
+    status      $INT8 NOT NULL DEFAULT 0,
     message     TEXT,
     version_id  TEXT,
     -- The converter's timings and parser name, as JSON.
     performance TEXT,
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
+    created_at  $TIME NOT NULL,
+    updated_at  $TIME NOT NULL,
     PRIMARY KEY (project_id, id)
 );
 CREATE INDEX file_imports_model ON file_imports (model_id, created_at);

@@ -9,4 +9,4 @@ ALTER TABLE refresh_tokens ADD COLUMN projects TEXT;
 -- Refresh tokens rotate: each use replaces the token with a new one. A replaced token still
 -- works for a short grace period (a client that lost the answer retries); used after that, it
 -- is a stolen copy, and the app's access to the account is revoked.
-ALTER TABLE refresh_tokens ADD COLUMN replaced_at INTEGER;
+ALTER TABLE refresh_tokens ADD COLUMN replaced_at $TIME;

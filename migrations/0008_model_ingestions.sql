@@ -9,14 +9,14 @@ CREATE TABLE model_ingestions (
     status                 TEXT NOT NULL CHECK (status IN
                                ('queued', 'processing', 'success', 'failed', 'cancelled', 'invalidInput', 'timeout')),
     progress_message       TEXT,
-    progress               REAL,
+    progress               $FLOAT8,
     error_reason           TEXT,
     cancellation_requested BOOLEAN NOT NULL DEFAULT FALSE,
     version_id             TEXT NOT NULL,
     source_data            TEXT NOT NULL,
     max_idle_seconds       INTEGER,
-    created_at             INTEGER NOT NULL,
-    updated_at             INTEGER NOT NULL
+    created_at             $TIME NOT NULL,
+    updated_at             $TIME NOT NULL
 );
 CREATE INDEX model_ingestions_project ON model_ingestions (project_id, created_at);
 
@@ -28,6 +28,6 @@ CREATE TABLE version_artifacts (
     object_key TEXT NOT NULL,
     size       BIGINT NOT NULL,
     etag       TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
+    created_at $TIME NOT NULL,
     PRIMARY KEY (project_id, version_id, name)
 );

@@ -13,9 +13,9 @@ CREATE TABLE comments (
     -- The legacy viewer data older clients send and read.
     data         TEXT,
     archived     BOOLEAN NOT NULL DEFAULT FALSE,
-    created_at   INTEGER NOT NULL,
+    created_at   $TIME NOT NULL,
     -- A thread's last activity: its own edits and its newest reply.
-    updated_at   INTEGER NOT NULL
+    updated_at   $TIME NOT NULL
 );
 CREATE INDEX comments_threads ON comments (project_id, updated_at) WHERE parent_id IS NULL;
 CREATE INDEX comments_replies ON comments (parent_id, created_at);
@@ -33,7 +33,7 @@ CREATE INDEX comment_links_resource ON comment_links (resource_type, resource_id
 CREATE TABLE comment_views (
     comment_id TEXT NOT NULL REFERENCES comments (id) ON DELETE CASCADE,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    viewed_at  INTEGER NOT NULL,
+    viewed_at  $TIME NOT NULL,
     PRIMARY KEY (comment_id, user_id)
 );
 

@@ -4,11 +4,11 @@ CREATE TABLE version_changes (
     project_id      TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
     from_version_id TEXT NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
     to_version_id   TEXT NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
-    added           INTEGER NOT NULL,
-    removed         INTEGER NOT NULL,
-    changed         INTEGER NOT NULL,
-    unchanged       INTEGER NOT NULL,
-    computed_at     INTEGER NOT NULL,
+    added           $INT8 NOT NULL,
+    removed         $INT8 NOT NULL,
+    changed         $INT8 NOT NULL,
+    unchanged       $INT8 NOT NULL,
+    computed_at     $TIME NOT NULL,
     PRIMARY KEY (project_id, from_version_id, to_version_id)
 );
 CREATE INDEX version_changes_to ON version_changes (to_version_id);
@@ -19,7 +19,7 @@ CREATE TABLE version_change_items (
     project_id       TEXT NOT NULL,
     from_version_id  TEXT NOT NULL,
     to_version_id    TEXT NOT NULL,
-    seq              INTEGER NOT NULL,
+    seq              $INT8 NOT NULL,
     kind             TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'changed')),
     -- The applicationId the element was matched by, else its object id.
     element_key      TEXT NOT NULL,

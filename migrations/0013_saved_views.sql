@@ -7,6 +7,6 @@ CREATE TABLE saved_views (
     name       TEXT NOT NULL,
     state      TEXT NOT NULL,
     author_id  TEXT REFERENCES users (id) ON DELETE SET NULL,
-    created_at INTEGER NOT NULL,
+    created_at $TIME NOT NULL,
     UNIQUE (model_id, name)
 );

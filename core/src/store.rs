@@ -34,7 +34,7 @@ pub trait Store: Send + Sync + 'static {
     /// back into the database file).
     async fn close(&self);
 
-    /// Applies pending migrations from `migrations/<database>/`.
+    /// Applies pending migrations from `migrations/`, rendered for the database.
     async fn migrate(&self) -> Result<()>;
 
     /// Inserts a user with `role`, except that the server's first user always becomes admin.

@@ -30,7 +30,15 @@ pub trait Dialect {
     /// Ends the subquery that picks the job to claim, so that concurrent claims take distinct jobs.
     const CLAIM_LOCK: &'static str;
 
-    fn migrator() -> &'static sqlx::migrate::Migrator;
+    /// The column types that `$NAME` stands for in `migrations/` (see `db::migrations`).
+    const SCHEMA_WORDS: &'static [(&'static str, &'static str)];
+
+    fn migrator() -> sqlx::migrate::Migrator
+    where
+        Self: Sized,
+    {
+        super::migrations::migrator::<Self>()
+    }
     fn time(t: DateTime<Utc>) -> Self::Time;
     fn list(ids: &[String]) -> Self::List;
     /// SQL that holds where `column` is one of the ids of the list bound as `param` (`"$3"`).

@@ -7,6 +7,7 @@ mod changes;
 mod comments;
 mod dialect;
 mod ingestions;
+mod migrations;
 mod objects;
 pub mod postgres;
 mod previews;

@@ -12,8 +12,6 @@ use super::dialect::Dialect;
 use crate::config::{redact_url, CONNECT_TIMEOUT};
 use crate::error::{Context, Error, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
-
 /// Longest a query waits for a connection. While PostgreSQL is down, every new connection is
 /// refused and the pool keeps retrying until this passes: it is what a request waits before
 /// its 503, so it is short; a healthy pool hands out connections in milliseconds.
@@ -69,9 +67,17 @@ impl Dialect for PgDb {
     /// Any number of workers claim distinct jobs: each skips the rows another has locked.
     const CLAIM_LOCK: &'static str = "FOR UPDATE SKIP LOCKED";
 
-    fn migrator() -> &'static sqlx::migrate::Migrator {
-        &MIGRATOR
-    }
+    const SCHEMA_WORDS: &'static [(&'static str, &'static str)] = &[
+        ("TIME", "TIMESTAMPTZ"),
+        ("INT8", "BIGINT"),
+        ("INT2", "SMALLINT"),
+        ("BOOL", "BOOLEAN"),
+        ("TRUE", "TRUE"),
+        ("FLOAT8", "DOUBLE PRECISION"),
+        ("BYTES", "BYTEA"),
+        ("JSON", "JSONB"),
+        ("SERIAL_KEY", "BIGSERIAL PRIMARY KEY"),
+    ];
 
     fn time(t: DateTime<Utc>) -> DateTime<Utc> {
         t

@@ -12,8 +12,6 @@ use super::dialect::Dialect;
 use crate::config::CONNECT_TIMEOUT;
 use crate::error::{Context, Error, Result};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
 pub struct SqliteDb {
     pool: SqlitePool,
 }
@@ -69,9 +67,18 @@ impl Dialect for SqliteDb {
     /// One writer at a time: the claiming `UPDATE … RETURNING` is atomic as it stands.
     const CLAIM_LOCK: &'static str = "";
 
-    fn migrator() -> &'static sqlx::migrate::Migrator {
-        &MIGRATOR
-    }
+    /// Times are Unix milliseconds and whole numbers all `INTEGER`; JSON is text.
+    const SCHEMA_WORDS: &'static [(&'static str, &'static str)] = &[
+        ("TIME", "INTEGER"),
+        ("INT8", "INTEGER"),
+        ("INT2", "INTEGER"),
+        ("BOOL", "INTEGER"),
+        ("TRUE", "1"),
+        ("FLOAT8", "REAL"),
+        ("BYTES", "BLOB"),
+        ("JSON", "TEXT"),
+        ("SERIAL_KEY", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+    ];
 
     fn time(t: DateTime<Utc>) -> i64 {
         t.timestamp_millis()
