@@ -9,10 +9,12 @@ suite registers two users per session: `user` (who owns what the tests create) a
 (an invitee, or a stranger to the first user's projects).
 """
 
+import asyncio
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlparse
 
@@ -94,6 +96,25 @@ def host_of(url: str) -> str:
     """`host[:port][/prefix]` without the scheme, as SpeckleClient takes it."""
     parsed = urlparse(url)
     return parsed.netloc + parsed.path.rstrip("/")
+
+
+MESSAGE_TIMEOUT = 5.0  # from a change to its subscription message
+
+
+async def first_message(what: str, messages: list, predicate: Callable, check: Callable) -> object:
+    """The first of `messages` (filled in the background by a subscription) that matches
+    `predicate`, received so far or within MESSAGE_TIMEOUT; `check` raises when the subscription
+    has failed or ended."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MESSAGE_TIMEOUT
+    while True:
+        for message in messages:
+            if predicate(message):
+                return message
+        check()
+        if loop.time() > deadline:
+            raise AssertionError(f"no {what} within {MESSAGE_TIMEOUT}s; received {messages!r}")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="session")
@@ -205,6 +226,20 @@ def client(url, user) -> SpeckleClient:
 @pytest.fixture(scope="session")
 def second_client(url, second_user) -> SpeckleClient:
     return client_for(url, second_user.token)
+
+
+@pytest.fixture
+def project(client) -> Project:
+    """A fresh private project of the first user; modules that share one per module override it."""
+    return create_project(client)
+
+
+@pytest.fixture
+def model(client, project) -> Model:
+    """A fresh model of `project`."""
+    return client.model.create(
+        CreateModelInput(name=unique_name("model"), description="a model", project_id=project.id)
+    )
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
-from conftest import create_project
 from test_previews import decode_png, wait_for_preview
 from test_version_changes import diff
 from specklepy.api import operations
 from specklepy.api.credentials import get_account_from_token
 from specklepy.api.inputs.model_ingestion_inputs import ModelIngestionCreateInput, SourceDataInput
-from specklepy.api.inputs.model_inputs import CreateModelInput
 from specklepy.api.inputs.version_inputs import CreateVersionInput
 from specklepy.bundle.builder import BundleBuilder
 from specklepy.bundle.envelope_writer import Producer
@@ -32,18 +30,6 @@ from specklepy.transports.server import ServerTransport
 @pytest.fixture
 def account(url, user):
     return get_account_from_token(user.token, url)
-
-
-@pytest.fixture
-def project(client):
-    return create_project(client)
-
-
-@pytest.fixture
-def model(client, project):
-    return client.model.create(
-        CreateModelInput(name="bundled", description=None, project_id=project.id)
-    )
 
 
 def builder_with_walls(count: int) -> BundleBuilder:

@@ -35,7 +35,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
-from conftest import Registration, unique_name
+from conftest import Registration, first_message, unique_name
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
@@ -46,7 +46,6 @@ SERVER_ROLES = {"server:admin", "server:user", "server:guest", "server:archived-
 
 CONNECT_TIMEOUT = 10.0  # websocket upgrade and connection_ack
 SETTLE = 0.5  # after `start` went out, for the server to register the subscription
-MESSAGE_TIMEOUT = 5.0  # from a change to its message
 QUIET = 1.0  # how long "nothing arrives" is watched
 
 
@@ -87,6 +86,23 @@ class Api:
         body = self.raw(document, **variables)
         assert body.get("errors"), f"expected errors, got {body!r}"
         return body
+
+    def pages(self, document: str, path: list[str], total: int, /, **variables) -> list[dict]:
+        """The items of a cursor-paged list at `path` in the answer, page by page (at most five),
+        each page checked to hold at most `limit` items and to report `total` in all."""
+        items: list[dict] = []
+        cursor = None
+        for _ in range(5):
+            page = self.data(document, cursor=cursor, **variables)
+            for key in path:
+                page = page[key]
+            assert page["totalCount"] == total
+            assert len(page["items"]) <= variables["limit"]
+            items.extend(page["items"])
+            cursor = page["cursor"]
+            if cursor is None or not page["items"]:
+                break
+        return items
 
 
 def is_aware(text: str) -> bool:
@@ -426,19 +442,10 @@ def test_streams_search_and_paging(api, second_api):
     created = [create_stream(api, name=f"paged {tag} {i}", isPublic=False) for i in range(3)]
     create_stream(api, name=unique_name("unrelated"), isPublic=False)
 
-    seen: list[str] = []
-    cursor = None
-    for _ in range(5):
-        page = api.data(STREAMS, query=tag, limit=2, cursor=cursor)["streams"]
-        assert page["totalCount"] == 3
-        assert len(page["items"]) <= 2
-        assert all(tag in item["name"] for item in page["items"])
-        assert all(item["role"] == OWNER for item in page["items"])
-        seen.extend(item["id"] for item in page["items"])
-        cursor = page["cursor"]
-        if cursor is None or not page["items"]:
-            break
-        assert seen, "a non-null cursor after an empty page"
+    items = api.pages(STREAMS, ["streams"], 3, query=tag, limit=2)
+    assert all(tag in item["name"] for item in items)
+    assert all(item["role"] == OWNER for item in items)
+    seen = [item["id"] for item in items]
     assert sorted(seen) == sorted(created), "paging skipped or repeated streams"
     # most recently updated first (they were created, and so last touched, in order)
     assert seen == list(reversed(created))
@@ -594,15 +601,7 @@ def test_branch_create_twice_fails(api, stream_id):
 
 def test_branch_paging(api, stream_id):
     made = {create_branch(api, stream_id, f"paged-{i}") for i in range(3)}
-    seen: list[str] = []
-    cursor = None
-    for _ in range(5):
-        page = api.data(BRANCHES, id=stream_id, limit=2, cursor=cursor)["stream"]["branches"]
-        assert page["totalCount"] == 4
-        seen.extend(b["id"] for b in page["items"])
-        cursor = page["cursor"]
-        if cursor is None or not page["items"]:
-            break
+    seen = [b["id"] for b in api.pages(BRANCHES, ["stream", "branches"], 4, id=stream_id, limit=2)]
     assert len(seen) == len(set(seen)) == 4
     assert made <= set(seen)
 
@@ -746,15 +745,7 @@ def test_commits_newest_first_with_paging(url, api, user, stream_id):
     root = sent_root(url, user.token, stream_id)
     made = [create_commit(api, stream_id, root["id"], message=f"commit {i}") for i in range(3)]
 
-    seen: list[str] = []
-    cursor = None
-    for _ in range(5):
-        page = api.data(COMMITS, id=stream_id, limit=2, cursor=cursor)["stream"]["commits"]
-        assert page["totalCount"] == 3
-        seen.extend(c["id"] for c in page["items"])
-        cursor = page["cursor"]
-        if cursor is None or not page["items"]:
-            break
+    seen = [c["id"] for c in api.pages(COMMITS, ["stream", "commits"], 3, id=stream_id, limit=2)]
     assert seen == list(reversed(made))
 
     branch_page = api.data(BRANCH_COMMITS, id=stream_id, name="main", limit=2, cursor=None)
@@ -1040,23 +1031,17 @@ class LegacySubscription:
             elif kind == "complete":
                 return
 
+    def _raise_if_failed(self, what: str) -> None:
+        if self.errors:
+            raise AssertionError(f"subscription errors while waiting for {what}: {self.errors}")
+        if self.task.done():
+            self.task.result()
+            raise AssertionError(f"the subscription ended while waiting for {what}")
+
     async def expect(self, what: str, predicate) -> dict:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MESSAGE_TIMEOUT
-        while True:
-            for message in self.messages:
-                if predicate(message):
-                    return message
-            if self.errors:
-                raise AssertionError(f"subscription errors while waiting for {what}: {self.errors}")
-            if self.task.done():
-                self.task.result()
-                raise AssertionError(f"the subscription ended while waiting for {what}")
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"no {what} within {MESSAGE_TIMEOUT}s; received {self.messages!r}"
-                )
-            await asyncio.sleep(0.02)
+        return await first_message(
+            what, self.messages, predicate, lambda: self._raise_if_failed(what)
+        )
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import create_project, send_object
+from conftest import send_object
 from specklepy.api.inputs.file_import_inputs import (
     GenerateFileUploadUrlInput,
     StartFileImportInput,
@@ -32,7 +32,6 @@ from specklepy.api.inputs.model_ingestion_inputs import (
     ProjectModelIngestionSubscriptionInput,
     SourceDataInput,
 )
-from specklepy.api.inputs.model_inputs import CreateModelInput
 from specklepy.logging.exceptions import GraphQLException, SpeckleException
 from test_subscriptions import later, run, subscribed
 
@@ -42,18 +41,6 @@ SOURCE = SourceDataInput(
     file_name=None,
     file_size_bytes=None,
 )
-
-
-@pytest.fixture
-def project(client):
-    return create_project(client)
-
-
-@pytest.fixture
-def model(client, project):
-    return client.model.create(
-        CreateModelInput(name="ingested", description=None, project_id=project.id)
-    )
 
 
 def create(client, project, model, message="starting"):

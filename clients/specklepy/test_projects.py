@@ -86,23 +86,10 @@ def models_by_name(client: SpeckleClient, project_id: str) -> dict[str, Model]:
 
 
 @pytest.fixture
-def project(client) -> Project:
-    """A private project of the first user."""
-    return create_project(client)
-
-
-@pytest.fixture
 def public_project(client) -> Project:
     project = create_project(client, ProjectVisibility.PUBLIC)
     create_model(client, project.id)
     return project
-
-
-@pytest.fixture
-def model(client, project) -> Model:
-    return client.model.create(
-        CreateModelInput(name=unique_name("model"), description="a model", project_id=project.id)
-    )
 
 
 # --- projects ------------------------------------------------------------------------------

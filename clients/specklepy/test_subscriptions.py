@@ -18,7 +18,7 @@ import contextlib
 from typing import Any, Callable
 
 import pytest
-from conftest import client_for, create_project, create_version, unique_name
+from conftest import client_for, create_project, create_version, first_message, unique_name
 from specklepy.api.client import SpeckleClient
 from specklepy.api.enums import (
     ProjectModelsUpdatedMessageType,
@@ -36,7 +36,6 @@ VersionsMessage = ProjectVersionsUpdatedMessageType
 
 CONNECT_TIMEOUT = 10.0  # websocket upgrade, connection_ack and the subscription's start
 SETTLE = 0.3  # after `start` went out, for the server to register the subscription
-MESSAGE_TIMEOUT = 5.0  # from a change to its message
 QUIET = 1.0  # how long "nothing arrives" is watched
 
 Subscribe = Callable[[SubscriptionResource, Callable[[Any], None]], Any]
@@ -73,18 +72,9 @@ class Subscription:
 
     async def expect(self, what: str, predicate: Callable[[Any], bool]) -> Any:
         """The first message received so far, or within MESSAGE_TIMEOUT, that matches."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + MESSAGE_TIMEOUT
-        while True:
-            for message in self.messages:
-                if predicate(message):
-                    return message
-            self._raise_if_ended(f"while waiting for {what}")
-            if loop.time() > deadline:
-                raise AssertionError(
-                    f"no {what} within {MESSAGE_TIMEOUT}s; received {self.messages!r}"
-                )
-            await asyncio.sleep(0.02)
+        return await first_message(
+            what, self.messages, predicate, lambda: self._raise_if_ended(f"while waiting for {what}")
+        )
 
     async def stop(self) -> None:
         self.task.cancel()
@@ -112,18 +102,6 @@ def run(scenario) -> None:
 def later(function, *args, **kwargs):
     """Runs a blocking specklepy call off the event loop, so messages keep flowing."""
     return asyncio.to_thread(function, *args, **kwargs)
-
-
-@pytest.fixture
-def project(client) -> Project:
-    return create_project(client)
-
-
-@pytest.fixture
-def model(client, project) -> Model:
-    return client.model.create(
-        CreateModelInput(name=unique_name("watched"), description=None, project_id=project.id)
-    )
 
 
 def test_server_picks_a_subprotocol(url, user):
