@@ -61,6 +61,13 @@ impl Error {
     }
 }
 
+/// A conversion that cannot fail (a domain type `From` a row) goes where one that can does.
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 /// Whether an error, or one of its causes, says a backend could not be reached.
 fn unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
     use std::io::ErrorKind as Kind;

@@ -16,6 +16,7 @@ macro_rules! auth_store {
             };
             use $crate::db::dialect::Dialect;
             use $crate::db::dialect::StoredTime;
+            use $crate::db::query::{Fetch, Write};
             use $crate::error::{Context, Result};
 
             type Time = <$db as Dialect>::Time;
@@ -38,40 +39,35 @@ macro_rules! auth_store {
                     .bind(Self::time(token.created_at))
                     .bind(token.expires_at.map(Self::time))
                     .bind(projects_to_db(token.projects.as_ref()))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "storing an API token".into())?;
+                    .write(&self.pool, "storing an API token")
+        .await?;
                     Ok(())
                 }
 
                 async fn api_token(&self, id: &str) -> Result<Option<ApiToken>> {
-                    let row: Option<TokenRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, TokenRow<Time>>(
                         "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
                          FROM api_tokens WHERE id = $1",
                     )
                     .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading an API token".into())?;
-                    row.map(TokenRow::into_token).transpose()
+                    .optional(&self.pool, "reading an API token")
+        .await
                 }
 
                 async fn touch_api_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
                     sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
                         .bind(id)
                         .bind(Self::time(at))
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "recording an API token's use".into())?;
+                        .write(&self.pool, "recording an API token's use")
+                        .await?;
                     Ok(())
                 }
 
                 async fn delete_api_token(&self, id: &str) -> Result<bool> {
                     let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "revoking an API token".into())?;
+                        .write(&self.pool, "revoking an API token")
+                        .await?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -80,16 +76,14 @@ macro_rules! auth_store {
                     owner_id: &str,
                     kind: TokenKind,
                 ) -> Result<Vec<ApiToken>> {
-                    let rows: Vec<TokenRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, TokenRow<Time>>(
                         "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
                          FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
                     )
                     .bind(owner_id)
                     .bind(kind.as_str())
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing API tokens".into())?;
-                    rows.into_iter().map(TokenRow::into_token).collect()
+                    .all(&self.pool, "listing API tokens")
+        .await
                 }
 
                 async fn delete_app_sessions(&self, user_id: &str) -> Result<()> {
@@ -105,9 +99,8 @@ macro_rules! auth_store {
                     ] {
                         sqlx::query(statement)
                             .bind(user_id)
-                            .execute(&mut *tx)
-                            .await
-                            .context(|| "ending sessions".into())?;
+                            .write(&mut *tx, "ending sessions")
+                            .await?;
                     }
                     tx.commit().await.context(|| "ending sessions".into())
                 }
@@ -141,40 +134,34 @@ macro_rules! auth_store {
                 }
 
                 async fn app(&self, id: &str) -> Result<Option<ServerApp>> {
-                    let row: Option<AppRow> = sqlx::query_as(
+                    sqlx::query_as::<_, AppRow>(
                         "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
                          FROM server_apps WHERE id = $1",
                     )
                     .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading an app".into())?;
-                    Ok(row.map(ServerApp::from))
+                    .optional(&self.pool, "reading an app")
+        .await
                 }
 
                 async fn public_apps(&self) -> Result<Vec<ServerApp>> {
-                    let rows: Vec<AppRow> = sqlx::query_as(
+                    sqlx::query_as::<_, AppRow>(
                         "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
                          FROM server_apps WHERE public ORDER BY name, id",
                     )
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing apps".into())?;
-                    Ok(rows.into_iter().map(ServerApp::from).collect())
+                    .all(&self.pool, "listing apps")
+        .await
                 }
 
                 async fn authorized_apps(&self, user_id: &str) -> Result<Vec<ServerApp>> {
-                    let rows: Vec<AppRow> = sqlx::query_as(
+                    sqlx::query_as::<_, AppRow>(
                         "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
                          FROM server_apps
                          WHERE id IN (SELECT app_id FROM api_tokens WHERE owner_id = $1 AND kind = 'app')
                          ORDER BY name, id",
                     )
                     .bind(user_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing authorized apps".into())?;
-                    Ok(rows.into_iter().map(ServerApp::from).collect())
+                    .all(&self.pool, "listing authorized apps")
+        .await
                 }
 
                 async fn revoke_app_access(&self, user_id: &str, app_id: &str) -> Result<()> {
@@ -191,9 +178,8 @@ macro_rules! auth_store {
                         sqlx::query(statement)
                             .bind(user_id)
                             .bind(app_id)
-                            .execute(&mut *tx)
-                            .await
-                            .context(|| "revoking an app's access".into())?;
+                            .write(&mut *tx, "revoking an app's access")
+                            .await?;
                     }
                     tx.commit()
                         .await
@@ -213,9 +199,8 @@ macro_rules! auth_store {
                     .bind(Self::time(code.expires_at))
                     .bind(grant_scopes(&code.grant))
                     .bind(grant_projects(&code.grant))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "storing an access code".into())?;
+                    .write(&self.pool, "storing an access code")
+        .await?;
                     Ok(())
                 }
 
@@ -255,9 +240,8 @@ macro_rules! auth_store {
                     .bind(grant_scopes(&token.grant))
                     .bind(grant_projects(&token.grant))
                     .bind(token.replaced_at.map(Self::time))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "storing a refresh token".into())?;
+                    .write(&self.pool, "storing a refresh token")
+        .await?;
                     Ok(())
                 }
 
@@ -295,9 +279,8 @@ macro_rules! auth_store {
                 async fn delete_refresh_token(&self, id: &str) -> Result<bool> {
                     let done = sqlx::query("DELETE FROM refresh_tokens WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting a refresh token".into())?;
+                        .write(&self.pool, "deleting a refresh token")
+                        .await?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -307,9 +290,8 @@ macro_rules! auth_store {
                     )
                     .bind(id)
                     .bind(Self::time(at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "replacing a refresh token".into())?;
+                    .write(&self.pool, "replacing a refresh token")
+        .await?;
                     Ok(())
                 }
 
@@ -329,9 +311,8 @@ macro_rules! auth_store {
                     .bind(&link.email)
                     .bind(Self::time(Utc::now()))
                     .bind(Self::time(link.expires_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "storing an e-mail link".into())?;
+                    .write(&self.pool, "storing an e-mail link")
+        .await?;
                     Ok(())
                 }
 
@@ -375,9 +356,8 @@ macro_rules! auth_store {
                     sqlx::query("DELETE FROM email_links WHERE user_id = $1 AND kind = $2")
                         .bind(user_id)
                         .bind(kind.as_str())
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting e-mail links".into())?;
+                        .write(&self.pool, "deleting e-mail links")
+                        .await?;
                     Ok(())
                 }
 
@@ -387,9 +367,8 @@ macro_rules! auth_store {
                     )
                     .bind(user_id)
                     .bind(email)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "marking an e-mail verified".into())?;
+                    .write(&self.pool, "marking an e-mail verified")
+                    .await?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -397,9 +376,8 @@ macro_rules! auth_store {
                     sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                         .bind(user_id)
                         .bind(hash)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "changing a password".into())?;
+                        .write(&self.pool, "changing a password")
+                        .await?;
                     Ok(())
                 }
 
@@ -415,71 +393,61 @@ macro_rules! auth_store {
                     .bind(invite.server_role.as_str())
                     .bind(&invite.message)
                     .bind(Self::time(invite.created_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "storing an invite".into())?;
+                    .write(&self.pool, "storing an invite")
+        .await?;
                     Ok(())
                 }
 
                 async fn invite(&self, id: &str) -> Result<Option<Invite>> {
-                    let row: Option<InviteRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, InviteRow<Time>>(
                         "SELECT id, token_digest, email, inviter_id, server_role, message, created_at FROM invites WHERE id = $1",
                     )
                     .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading an invite".into())?;
-                    row.map(InviteRow::into_invite).transpose()
+                    .optional(&self.pool, "reading an invite")
+        .await
                 }
 
                 async fn invite_by_token(&self, token_digest: &str) -> Result<Option<Invite>> {
-                    let row: Option<InviteRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, InviteRow<Time>>(
                         "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
                          FROM invites WHERE token_digest = $1",
                     )
                     .bind(token_digest)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading an invite".into())?;
-                    row.map(InviteRow::into_invite).transpose()
+                    .optional(&self.pool, "reading an invite")
+        .await
                 }
 
                 async fn invites(&self) -> Result<Vec<Invite>> {
-                    let rows: Vec<InviteRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, InviteRow<Time>>(
                         "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
                          FROM invites ORDER BY created_at DESC, id",
                     )
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing invites".into())?;
-                    rows.into_iter().map(InviteRow::into_invite).collect()
+                    .all(&self.pool, "listing invites")
+        .await
                 }
 
                 async fn replace_invite_token(&self, id: &str, token_digest: &str) -> Result<bool> {
                     let done = sqlx::query("UPDATE invites SET token_digest = $2 WHERE id = $1")
                         .bind(id)
                         .bind(token_digest)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "renewing an invite".into())?;
+                        .write(&self.pool, "renewing an invite")
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_invite(&self, id: &str) -> Result<bool> {
                     let done = sqlx::query("DELETE FROM invites WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting an invite".into())?;
+                        .write(&self.pool, "deleting an invite")
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 }
 
                 async fn delete_invites_for(&self, email: &str) -> Result<()> {
                     sqlx::query("DELETE FROM invites WHERE email = $1")
                         .bind(email)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting invites".into())?;
+                        .write(&self.pool, "deleting invites")
+                        .await?;
                     Ok(())
                 }
 

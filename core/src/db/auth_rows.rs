@@ -46,22 +46,24 @@ pub struct TokenRow<T> {
     projects: Option<String>,
 }
 
-impl<T: StoredTime> TokenRow<T> {
-    pub fn into_token(self) -> Result<ApiToken> {
+impl<T: StoredTime> TryFrom<TokenRow<T>> for ApiToken {
+    type Error = Error;
+
+    fn try_from(row: TokenRow<T>) -> Result<Self> {
         Ok(ApiToken {
-            kind: TokenKind::parse(&self.kind)
-                .ok_or_else(|| Error::invalid("token kind", self.kind.clone()))?,
-            id: self.id,
-            digest: self.digest,
-            last_chars: self.last_chars,
-            owner_id: self.owner_id,
-            name: self.name,
-            app_id: self.app_id,
-            scopes: scopes::split(&self.scopes),
-            created_at: self.created_at.into_utc(),
-            expires_at: self.expires_at.map(StoredTime::into_utc),
-            last_used_at: self.last_used_at.map(StoredTime::into_utc),
-            projects: projects_from_db(self.projects),
+            kind: TokenKind::parse(&row.kind)
+                .ok_or_else(|| Error::invalid("token kind", row.kind.clone()))?,
+            id: row.id,
+            digest: row.digest,
+            last_chars: row.last_chars,
+            owner_id: row.owner_id,
+            name: row.name,
+            app_id: row.app_id,
+            scopes: scopes::split(&row.scopes),
+            created_at: row.created_at.into_utc(),
+            expires_at: row.expires_at.map(StoredTime::into_utc),
+            last_used_at: row.last_used_at.map(StoredTime::into_utc),
+            projects: projects_from_db(row.projects),
         })
     }
 }
@@ -110,16 +112,18 @@ pub struct InviteRow<T> {
     created_at: T,
 }
 
-impl<T: StoredTime> InviteRow<T> {
-    pub fn into_invite(self) -> Result<Invite> {
+impl<T: StoredTime> TryFrom<InviteRow<T>> for Invite {
+    type Error = Error;
+
+    fn try_from(row: InviteRow<T>) -> Result<Self> {
         Ok(Invite {
-            server_role: self.server_role.parse()?,
-            id: self.id,
-            token_digest: self.token_digest,
-            email: self.email,
-            inviter_id: self.inviter_id,
-            message: self.message,
-            created_at: self.created_at.into_utc(),
+            server_role: row.server_role.parse()?,
+            id: row.id,
+            token_digest: row.token_digest,
+            email: row.email,
+            inviter_id: row.inviter_id,
+            message: row.message,
+            created_at: row.created_at.into_utc(),
         })
     }
 }

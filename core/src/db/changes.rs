@@ -101,6 +101,7 @@ macro_rules! change_store {
     ($db:ty) => {
         const _: () = {
             use $crate::db::dialect::Dialect;
+            use $crate::db::query::Fetch;
 
             type Time = <$db as Dialect>::Time;
             type Db = <$db as Dialect>::Db;
@@ -113,16 +114,14 @@ macro_rules! change_store {
                     from_version_id: &str,
                     to_version_id: &str,
                 ) -> $crate::error::Result<Option<$crate::changes::ChangeSet>> {
-                    use $crate::error::Context;
-                    let row: Option<$crate::db::changes::SetRow<Time>> =
-                        sqlx::query_as($crate::db::changes::SELECT_SET)
-                            .bind(project_id)
-                            .bind(from_version_id)
-                            .bind(to_version_id)
-                            .fetch_optional(&self.pool)
-                            .await
-                            .context(|| "reading a change set".into())?;
-                    Ok(row.map(Into::into))
+                    sqlx::query_as::<_, $crate::db::changes::SetRow<Time>>(
+                        $crate::db::changes::SELECT_SET,
+                    )
+                    .bind(project_id)
+                    .bind(from_version_id)
+                    .bind(to_version_id)
+                    .optional(&self.pool, "reading a change set")
+                    .await
                 }
 
                 async fn save_change_set(
@@ -185,19 +184,17 @@ macro_rules! change_store {
                     kind: Option<$crate::changes::ChangeKind>,
                     window: $crate::projects::Window,
                 ) -> $crate::error::Result<Vec<$crate::changes::ElementChange>> {
-                    use $crate::error::Context;
-                    let rows: Vec<$crate::db::changes::ItemRow> =
-                        sqlx::query_as($crate::db::changes::SELECT_ITEMS)
-                            .bind(project_id)
-                            .bind(from_version_id)
-                            .bind(to_version_id)
-                            .bind(kind.map(|k| k.as_str()))
-                            .bind(window.limit)
-                            .bind(window.offset)
-                            .fetch_all(&self.pool)
-                            .await
-                            .context(|| "listing a change set's elements".into())?;
-                    Ok(rows.into_iter().map(Into::into).collect())
+                    sqlx::query_as::<_, $crate::db::changes::ItemRow>(
+                        $crate::db::changes::SELECT_ITEMS,
+                    )
+                    .bind(project_id)
+                    .bind(from_version_id)
+                    .bind(to_version_id)
+                    .bind(kind.map(|k| k.as_str()))
+                    .bind(window.limit)
+                    .bind(window.offset)
+                    .all(&self.pool, "listing a change set's elements")
+                    .await
                 }
             }
         };

@@ -167,6 +167,7 @@ macro_rules! comment_store {
     ($db:ty) => {
         const _: () = {
             use $crate::db::dialect::Dialect;
+            use $crate::db::query::Write;
 
             type Time = <$db as Dialect>::Time;
             type Db = <$db as Dialect>::Db;
@@ -418,16 +419,14 @@ macro_rules! comment_store {
                     raw_text: &str,
                     at: chrono::DateTime<chrono::Utc>,
                 ) -> $crate::error::Result<bool> {
-                    use $crate::error::Context;
                     let done = sqlx::query($crate::db::comments::UPDATE_TEXT)
                         .bind(project_id)
                         .bind(id)
                         .bind($crate::db::comments::text_to_db(text))
                         .bind(raw_text)
                         .bind(<$db as Dialect>::time(at))
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "editing a comment".into())?;
+                        .write(&self.pool, "editing a comment")
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -437,14 +436,12 @@ macro_rules! comment_store {
                     id: &str,
                     archived: bool,
                 ) -> $crate::error::Result<bool> {
-                    use $crate::error::Context;
                     let done = sqlx::query($crate::db::comments::SET_ARCHIVED)
                         .bind(project_id)
                         .bind(id)
                         .bind(archived)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "archiving a comment".into())?;
+                        .write(&self.pool, "archiving a comment")
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -454,14 +451,12 @@ macro_rules! comment_store {
                     user_id: &str,
                     at: chrono::DateTime<chrono::Utc>,
                 ) -> $crate::error::Result<()> {
-                    use $crate::error::Context;
                     sqlx::query($crate::db::comments::MARK_VIEWED)
                         .bind(comment_id)
                         .bind(user_id)
                         .bind(<$db as Dialect>::time(at))
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "marking a comment viewed".into())?;
+                        .write(&self.pool, "marking a comment viewed")
+                        .await?;
                     Ok(())
                 }
 
@@ -484,13 +479,11 @@ macro_rules! comment_store {
                     user_id: &str,
                     preferences: &serde_json::Value,
                 ) -> $crate::error::Result<()> {
-                    use $crate::error::Context;
                     sqlx::query($crate::db::comments::SET_PREFERENCES)
                         .bind(user_id)
                         .bind(preferences.to_string())
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "saving notification preferences".into())?;
+                        .write(&self.pool, "saving notification preferences")
+                        .await?;
                     Ok(())
                 }
             }

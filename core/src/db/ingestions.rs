@@ -109,6 +109,7 @@ macro_rules! ingestion_store {
     ($db:ty) => {
         const _: () = {
             use $crate::db::dialect::Dialect;
+            use $crate::db::query::{Fetch, Write};
 
             type Time = <$db as Dialect>::Time;
 
@@ -118,7 +119,6 @@ macro_rules! ingestion_store {
                     &self,
                     i: &$crate::ingestions::Ingestion,
                 ) -> $crate::error::Result<()> {
-                    use $crate::error::Context;
                     sqlx::query($crate::db::ingestions::INSERT_INGESTION)
                         .bind(&i.id)
                         .bind(&i.project_id)
@@ -134,9 +134,8 @@ macro_rules! ingestion_store {
                         .bind(i.max_idle_seconds)
                         .bind(<$db as Dialect>::time(i.created_at))
                         .bind(<$db as Dialect>::time(i.updated_at))
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "storing a model ingestion".into())?;
+                        .write(&self.pool, "storing a model ingestion")
+                        .await?;
                     Ok(())
                 }
 
@@ -145,25 +144,22 @@ macro_rules! ingestion_store {
                     project_id: &str,
                     id: &str,
                 ) -> $crate::error::Result<Option<$crate::ingestions::Ingestion>> {
-                    use $crate::error::Context;
-                    let row: Option<$crate::db::ingestions::IngestionRow<Time>> =
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, $crate::db::ingestions::IngestionRow<Time>>(
+                        sqlx::AssertSqlSafe(format!(
                             "SELECT {} FROM model_ingestions WHERE project_id = $1 AND id = $2",
                             $crate::db::ingestions::INGESTION_COLUMNS
-                        )))
-                        .bind(project_id)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading a model ingestion".into())?;
-                    Ok(row.map(Into::into))
+                        )),
+                    )
+                    .bind(project_id)
+                    .bind(id)
+                    .optional(&self.pool, "reading a model ingestion")
+                    .await
                 }
 
                 async fn update_open_ingestion(
                     &self,
                     i: &$crate::ingestions::Ingestion,
                 ) -> $crate::error::Result<bool> {
-                    use $crate::error::Context;
                     let done = sqlx::query($crate::db::ingestions::UPDATE_OPEN_INGESTION)
                         .bind(&i.project_id)
                         .bind(&i.id)
@@ -173,9 +169,8 @@ macro_rules! ingestion_store {
                         .bind(&i.error_reason)
                         .bind(i.cancellation_requested)
                         .bind(<$db as Dialect>::time(i.updated_at))
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "updating a model ingestion".into())?;
+                        .write(&self.pool, "updating a model ingestion")
+                        .await?;
                     Ok(done.rows_affected() == 1)
                 }
 
@@ -198,9 +193,8 @@ macro_rules! ingestion_store {
                             .bind(a.size)
                             .bind(&a.etag)
                             .bind(<$db as Dialect>::time(a.created_at))
-                            .execute(&mut *tx)
-                            .await
-                            .context(|| "recording a version's file".into())?;
+                            .write(&mut *tx, "recording a version's file")
+                            .await?;
                     }
                     tx.commit()
                         .await
@@ -212,15 +206,13 @@ macro_rules! ingestion_store {
                     project_id: &str,
                     version_id: &str,
                 ) -> $crate::error::Result<Vec<$crate::ingestions::Artifact>> {
-                    use $crate::error::Context;
-                    let rows: Vec<$crate::db::ingestions::ArtifactRow<Time>> =
-                        sqlx::query_as($crate::db::ingestions::SELECT_ARTIFACTS)
-                            .bind(project_id)
-                            .bind(version_id)
-                            .fetch_all(&self.pool)
-                            .await
-                            .context(|| "listing a version's files".into())?;
-                    Ok(rows.into_iter().map(Into::into).collect())
+                    sqlx::query_as::<_, $crate::db::ingestions::ArtifactRow<Time>>(
+                        $crate::db::ingestions::SELECT_ARTIFACTS,
+                    )
+                    .bind(project_id)
+                    .bind(version_id)
+                    .all(&self.pool, "listing a version's files")
+                    .await
                 }
 
                 async fn record_display_tree(
@@ -229,14 +221,12 @@ macro_rules! ingestion_store {
                     version_id: &str,
                     object_id: &str,
                 ) -> $crate::error::Result<()> {
-                    use $crate::error::Context;
                     sqlx::query($crate::db::ingestions::INSERT_DISPLAY_TREE)
                         .bind(project_id)
                         .bind(version_id)
                         .bind(object_id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "recording a bundle version's object tree".into())?;
+                        .write(&self.pool, "recording a bundle version's object tree")
+                        .await?;
                     Ok(())
                 }
 

@@ -13,6 +13,7 @@ pub mod postgres;
 mod previews;
 mod project_rows;
 mod projects;
+mod query;
 mod queue;
 pub mod sqlite;
 mod users;

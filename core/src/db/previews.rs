@@ -39,6 +39,7 @@ macro_rules! preview_store {
             use chrono::{DateTime, Utc};
             use $crate::db::dialect::Dialect;
             use $crate::db::previews::PreviewRow;
+            use $crate::db::query::{Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::previews::{Preview, PreviewStatus, PreviewStore};
 
@@ -60,9 +61,8 @@ macro_rules! preview_store {
                     .bind(project_id)
                     .bind(object_id)
                     .bind(Self::time(at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "asking for a preview".into())?;
+                    .write(&self.pool, "asking for a preview")
+        .await?;
                     Ok(inserted.rows_affected() == 1)
                 }
 
@@ -84,9 +84,8 @@ macro_rules! preview_store {
                     .bind(object_id)
                     .bind(Self::time(at))
                     .bind(max_unfinished)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "asking for a preview".into())?;
+                    .write(&self.pool, "asking for a preview")
+        .await?;
                     Ok(inserted.rows_affected() == 1)
                 }
 
@@ -95,16 +94,14 @@ macro_rules! preview_store {
                     project_id: &str,
                     object_id: &str,
                 ) -> Result<Option<Preview>> {
-                    let row: Option<PreviewRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, PreviewRow<Time>>(
                         "SELECT project_id, object_id, status, attempts, CAST(angles AS TEXT) AS angles, error, created_at, updated_at
                          FROM object_previews WHERE project_id = $1 AND object_id = $2",
                     )
                     .bind(project_id)
                     .bind(object_id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a preview".into())?;
-                    Ok(row.map(Preview::from))
+                    .optional(&self.pool, "reading a preview")
+        .await
                 }
 
                 async fn save_preview(&self, p: &Preview) -> Result<()> {
@@ -121,9 +118,8 @@ macro_rules! preview_store {
                     .bind(serde_json::to_string(&p.angles).unwrap_or_else(|_| "{}".into()))
                     .bind(&p.error)
                     .bind(Self::time(p.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving a preview".into())?;
+                    .write(&self.pool, "saving a preview")
+        .await?;
                     Ok(())
                 }
 

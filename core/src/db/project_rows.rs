@@ -1,10 +1,10 @@
 //! Rows of the project tables as both databases return them, generic over how each stores
 //! times (SQLite: Unix milliseconds; PostgreSQL: `timestamptz`), with their conversions.
 
-use crate::authz::Visibility;
+use crate::authz::{ProjectRole, Visibility};
 use crate::db::dialect::StoredTime;
 use crate::db::users::UserRow;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::projects::{
     Activity, Attachment, FileImport, ImportStatus, Invitee, Member, Model, Project, ProjectInvite,
     UploadStatus, Version,
@@ -52,8 +52,16 @@ impl<T: StoredTime> From<ProjectRow<T>> for Project {
 #[derive(sqlx::FromRow)]
 pub struct ProjectWithRoleRow<T> {
     #[sqlx(flatten)]
-    pub project: ProjectRow<T>,
-    pub role: String,
+    project: ProjectRow<T>,
+    role: String,
+}
+
+impl<T: StoredTime> TryFrom<ProjectWithRoleRow<T>> for (Project, ProjectRole) {
+    type Error = Error;
+
+    fn try_from(r: ProjectWithRoleRow<T>) -> Result<Self> {
+        Ok((r.project.into(), r.role.parse()?))
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -119,11 +127,13 @@ pub struct MemberRow<T> {
     role: String,
 }
 
-impl<T: StoredTime> MemberRow<T> {
-    pub fn into_member(self) -> Result<Member> {
+impl<T: StoredTime> TryFrom<MemberRow<T>> for Member {
+    type Error = Error;
+
+    fn try_from(row: MemberRow<T>) -> Result<Self> {
         Ok(Member {
-            role: self.role.parse()?,
-            user: self.user.into_user()?,
+            role: row.role.parse()?,
+            user: row.user.try_into()?,
         })
     }
 }
@@ -142,22 +152,24 @@ pub struct InviteRow<T> {
     created_at: T,
 }
 
-impl<T: StoredTime> InviteRow<T> {
-    pub fn into_invite(self) -> Result<ProjectInvite> {
-        let invitee = match (self.user_id, self.email) {
+impl<T: StoredTime> TryFrom<InviteRow<T>> for ProjectInvite {
+    type Error = Error;
+
+    fn try_from(row: InviteRow<T>) -> Result<Self> {
+        let invitee = match (row.user_id, row.email) {
             (Some(user_id), _) => Invitee::User(user_id),
             (None, email) => Invitee::Email(email.unwrap_or_default()),
         };
         Ok(ProjectInvite {
-            id: self.id,
-            project_id: self.project_id,
+            id: row.id,
+            project_id: row.project_id,
             invitee,
-            role: self.role.parse()?,
-            server_role: self.server_role.map(|r| r.parse()).transpose()?,
-            inviter_id: self.inviter_id,
-            token: self.token,
-            message: self.message,
-            created_at: self.created_at.into_utc(),
+            role: row.role.parse()?,
+            server_role: row.server_role.map(|r| r.parse()).transpose()?,
+            inviter_id: row.inviter_id,
+            token: row.token,
+            message: row.message,
+            created_at: row.created_at.into_utc(),
         })
     }
 }
@@ -268,6 +280,7 @@ pub fn performance_to_db(import: &FileImport) -> Option<String> {
 
 pub const FILE_IMPORT_COLUMNS: &str = "id, project_id, model_id, user_id, file_name, file_type, file_size, status, message, version_id, performance, created_at, updated_at";
 pub const ATTACHMENT_COLUMNS: &str = "id, project_id, user_id, object_key, file_name, file_type, file_size, file_hash, upload_status, upload_error, created_at";
+pub const PROJECT_COLUMNS: &str = "p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at";
 pub const MODEL_COLUMNS: &str =
     "id, project_id, name, description, author_id, created_at, updated_at";
 pub const VERSION_COLUMNS: &str = "id, project_id, model_id, referenced_object, author_id, message, source_application, total_children_count, parents, created_at";

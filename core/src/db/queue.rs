@@ -33,6 +33,7 @@ macro_rules! queue_store {
             use chrono::Utc;
             use $crate::db::dialect::Dialect;
             use $crate::db::dialect::StoredTime;
+            use $crate::db::query::Write;
             use $crate::db::queue::{lease_end, JobRow};
             use $crate::error::{Context, Error, Result};
             use $crate::queue::{
@@ -76,9 +77,8 @@ macro_rules! queue_store {
                          WHERE state = 'running' AND lease_expires_at < $1 AND attempts >= max_attempts",
                     )
                     .bind(Self::time(now))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "failing abandoned jobs".into())?;
+                    .write(&self.pool, "failing abandoned jobs")
+        .await?;
 
                     let token = crate::ids::random_hex(16);
                     let row: Option<(i64, String, String, i32, i32, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

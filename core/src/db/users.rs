@@ -3,7 +3,7 @@
 //! the lock that keeps "first user" and "last admin" checks apart between replicas.
 
 use crate::db::dialect::StoredTime;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::users::User;
 
 #[derive(sqlx::FromRow)]
@@ -19,18 +19,20 @@ pub struct UserRow<T> {
     created_at: T,
 }
 
-impl<T: StoredTime> UserRow<T> {
-    pub fn into_user(self) -> Result<User> {
+impl<T: StoredTime> TryFrom<UserRow<T>> for User {
+    type Error = Error;
+
+    fn try_from(row: UserRow<T>) -> Result<Self> {
         Ok(User {
-            role: self.server_role.parse()?,
-            id: self.id,
-            email: self.email,
-            name: self.name,
-            bio: self.bio,
-            company: self.company,
-            avatar: self.avatar,
-            verified: self.verified,
-            created_at: self.created_at.into_utc(),
+            role: row.server_role.parse()?,
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            bio: row.bio,
+            company: row.company,
+            avatar: row.avatar,
+            verified: row.verified,
+            created_at: row.created_at.into_utc(),
         })
     }
 }
@@ -44,6 +46,7 @@ macro_rules! user_store {
             use chrono::Utc;
             use $crate::db::dialect::Dialect;
             use $crate::db::map_write_error;
+            use $crate::db::query::{Fetch, Write};
             use $crate::db::users::UserRow;
             use $crate::error::{Context, Error, Result};
             use $crate::settings::ServerSettings;
@@ -122,33 +125,29 @@ macro_rules! user_store {
                         )
                     })?;
                     tx.commit().await.context(|| "creating a user".into())?;
-                    row.into_user()
+                    row.try_into()
                 }
 
                 async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
-                    let row: Option<UserRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, UserRow<Time>>(
                         "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users WHERE id = $1",
                     )
                     .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a user".into())?;
-                    row.map(UserRow::into_user).transpose()
+                    .optional(&self.pool, "reading a user")
+        .await
                 }
 
                 async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-                    let row: Option<UserRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, UserRow<Time>>(
                         "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users WHERE email = $1",
                     )
                     .bind(email.to_lowercase())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a user".into())?;
-                    row.map(UserRow::into_user).transpose()
+                    .optional(&self.pool, "reading a user")
+        .await
                 }
 
                 async fn list_users(&self, query: Option<&str>, page: Page) -> Result<Vec<User>> {
-                    let rows: Vec<UserRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, UserRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users
                          WHERE $1 IS NULL OR {email_has} OR {name_has}
                          ORDER BY created_at, id LIMIT $2 OFFSET $3",
@@ -158,10 +157,8 @@ macro_rules! user_store {
                     .bind(query)
                     .bind(page.limit)
                     .bind(page.offset)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing users".into())?;
-                    rows.into_iter().map(UserRow::into_user).collect()
+                    .all(&self.pool, "listing users")
+        .await
                 }
 
                 async fn table_sizes(&self) -> Result<(i64, Vec<(String, i64)>)> {
@@ -192,7 +189,7 @@ macro_rules! user_store {
                     lock_users(&mut tx)
                         .await
                         .context(|| "changing a user's role".into())?;
-                    let row: Option<UserRow<Time>> = sqlx::query_as(
+                    let user: Option<User> = sqlx::query_as::<_, UserRow<Time>>(
                         "UPDATE users SET server_role = $2
                          WHERE id = $1
                            AND ($2 = 'server:admin' OR server_role <> 'server:admin'
@@ -201,14 +198,13 @@ macro_rules! user_store {
                     )
                     .bind(user_id)
                     .bind(role.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .context(|| "changing a user's role".into())?;
+                    .optional(&mut *tx, "changing a user's role")
+                    .await?;
                     tx.commit()
                         .await
                         .context(|| "changing a user's role".into())?;
-                    match row {
-                        Some(row) => row.into_user(),
+                    match user {
+                        Some(user) => Ok(user),
                         None if self.user_by_id(user_id).await?.is_some() => Err(Error::Conflict(
                             "the server must keep at least one admin; promote another user first"
                                 .into(),
@@ -223,7 +219,7 @@ macro_rules! user_store {
                     update: &ProfileUpdate,
                 ) -> Result<User> {
                     // An empty string clears an optional field; NULL leaves it as it is.
-                    let row: Option<UserRow<Time>> = sqlx::query_as(
+                    let user: Option<User> = sqlx::query_as::<_, UserRow<Time>>(
                         "UPDATE users SET
                              name = COALESCE($2, name),
                              company = CASE WHEN $3 IS NULL THEN company ELSE NULLIF($3, '') END,
@@ -237,11 +233,9 @@ macro_rules! user_store {
                     .bind(&update.company)
                     .bind(&update.bio)
                     .bind(&update.avatar)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "updating a profile".into())?;
-                    row.ok_or_else(|| Error::NotFound(format!("user {user_id}")))?
-                        .into_user()
+                    .optional(&self.pool, "updating a profile")
+                    .await?;
+                    user.ok_or_else(|| Error::NotFound(format!("user {user_id}")))
                 }
 
                 async fn server_settings(&self) -> Result<ServerSettings> {
@@ -276,9 +270,8 @@ macro_rules! user_store {
                     .bind(&settings.terms_of_service)
                     .bind(settings.invite_only)
                     .bind(settings.guest_mode)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving the server settings".into())?;
+                    .write(&self.pool, "saving the server settings")
+        .await?;
                     Ok(())
                 }
             }

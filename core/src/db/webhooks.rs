@@ -105,6 +105,7 @@ macro_rules! webhook_store {
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
             use $crate::db::dialect::Dialect;
+            use $crate::db::query::{Fetch, Write};
             use $crate::db::webhooks::{
                 AttemptRow, EventRow, WebhookRow, EVENT_COLUMNS, WEBHOOK_COLUMNS,
             };
@@ -139,32 +140,27 @@ macro_rules! webhook_store {
                     .bind(w.failures as i32)
                     .bind(Self::time(w.created_at))
                     .bind(Self::time(w.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving a webhook".into())?;
+                    .write(&self.pool, "saving a webhook")
+        .await?;
                     Ok(())
                 }
 
                 async fn webhook(&self, id: &str) -> Result<Option<Webhook>> {
-                    let row: Option<WebhookRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(
-                        format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"),
-                    ))
+                    sqlx::query_as::<_, WebhookRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"
+                    )))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .optional(&self.pool, "reading a webhook")
                     .await
-                    .context(|| "reading a webhook".into())?;
-                    Ok(row.map(Webhook::from))
                 }
 
                 async fn webhooks(&self, project_id: &str) -> Result<Vec<Webhook>> {
-                    let rows: Vec<WebhookRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, WebhookRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE project_id = $1 ORDER BY created_at, id"
                     )))
                         .bind(project_id)
-                        .fetch_all(&self.pool)
-                        .await
-                        .context(|| "listing webhooks".into())?;
-                    Ok(rows.into_iter().map(Webhook::from).collect())
+                        .all(&self.pool, "listing webhooks")
+        .await
                 }
 
                 async fn delete_webhook(&self, project_id: &str, id: &str) -> Result<bool> {
@@ -172,9 +168,8 @@ macro_rules! webhook_store {
                         sqlx::query("DELETE FROM webhooks WHERE project_id = $1 AND id = $2")
                             .bind(project_id)
                             .bind(id)
-                            .execute(&self.pool)
-                            .await
-                            .context(|| "deleting a webhook".into())?;
+                            .write(&self.pool, "deleting a webhook")
+                            .await?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -199,21 +194,18 @@ macro_rules! webhook_store {
                     .bind(e.payload.to_string())
                     .bind(Self::time(e.created_at))
                     .bind(Self::time(e.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving a webhook event".into())?;
+                    .write(&self.pool, "saving a webhook event")
+        .await?;
                     Ok(())
                 }
 
                 async fn webhook_event(&self, id: &str) -> Result<Option<WebhookEvent>> {
-                    let row: Option<EventRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, EventRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE id = $1"
                     )))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .optional(&self.pool, "reading a webhook event")
                     .await
-                    .context(|| "reading a webhook event".into())?;
-                    Ok(row.map(WebhookEvent::from))
                 }
 
                 async fn webhook_events(
@@ -266,9 +258,8 @@ macro_rules! webhook_store {
                         .context(|| "counting a webhook failure".into())?;
                     sqlx::query("UPDATE webhooks SET failures = failures + 1 WHERE id = $1")
                         .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .context(|| "counting a webhook failure".into())?;
+                        .write(&mut *tx, "counting a webhook failure")
+                        .await?;
                     let disabled = sqlx::query(
                         "UPDATE webhooks SET enabled = FALSE, updated_at = $3
                          WHERE id = $1 AND enabled AND failures >= $2",
@@ -276,9 +267,8 @@ macro_rules! webhook_store {
                     .bind(id)
                     .bind(disable_after)
                     .bind(Self::time(at))
-                    .execute(&mut *tx)
-                    .await
-                    .context(|| "disabling a webhook".into())?;
+                    .write(&mut *tx, "disabling a webhook")
+                    .await?;
                     tx.commit()
                         .await
                         .context(|| "counting a webhook failure".into())?;
@@ -288,9 +278,8 @@ macro_rules! webhook_store {
                 async fn reset_webhook_failures(&self, id: &str) -> Result<()> {
                     sqlx::query("UPDATE webhooks SET failures = 0 WHERE id = $1 AND failures <> 0")
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "resetting a webhook's failures".into())?;
+                        .write(&self.pool, "resetting a webhook's failures")
+                        .await?;
                     Ok(())
                 }
 
@@ -311,23 +300,20 @@ macro_rules! webhook_store {
                     .bind(&a.error)
                     .bind(Self::time(a.started_at))
                     .bind(a.duration_ms.clamp(0, i32::MAX.into()) as i32)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "recording a webhook attempt".into())?;
+                    .write(&self.pool, "recording a webhook attempt")
+        .await?;
                     Ok(())
                 }
 
                 async fn webhook_attempts(&self, event_id: &str) -> Result<Vec<WebhookAttempt>> {
-                    let rows: Vec<AttemptRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, AttemptRow<Time>>(
                         "SELECT event_id, attempt, response_code, response_excerpt, error, started_at,
                                 duration_ms
                          FROM webhook_attempts WHERE event_id = $1 ORDER BY attempt",
                     )
                     .bind(event_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing webhook attempts".into())?;
-                    Ok(rows.into_iter().map(WebhookAttempt::from).collect())
+                    .all(&self.pool, "listing webhook attempts")
+        .await
                 }
 
                 async fn delete_orphaned_webhooks(&self, project_id: &str) -> Result<u64> {
@@ -340,9 +326,8 @@ macro_rules! webhook_store {
                                              AND webhook_events.status IN (0, 1))",
                     )
                     .bind(project_id)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "removing a deleted project's webhooks".into())?;
+                    .write(&self.pool, "removing a deleted project's webhooks")
+        .await?;
                     Ok(done.rows_affected())
                 }
             }

@@ -8,6 +8,7 @@ macro_rules! activity_store {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::ActivityRow;
+            use $crate::db::query::{Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{Activity, ActivityStore};
 
@@ -28,9 +29,8 @@ macro_rules! activity_store {
                     .bind(activity.info.to_string())
                     .bind(&activity.message)
                     .bind(Self::time(activity.time))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "recording activity".into())?;
+                    .write(&self.pool, "recording activity")
+        .await?;
                     Ok(())
                 }
 
@@ -40,7 +40,7 @@ macro_rules! activity_store {
                     before: Option<i64>,
                     limit: i64,
                 ) -> Result<Vec<Activity>> {
-                    let rows: Vec<ActivityRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, ActivityRow<Time>>(
                         "SELECT seq, project_id, resource_type, resource_id, action_type, user_id, info, message, time
                          FROM activity WHERE project_id = $1 AND ($2 IS NULL OR seq < $2)
                          ORDER BY seq DESC LIMIT $3",
@@ -48,10 +48,8 @@ macro_rules! activity_store {
                     .bind(project_id)
                     .bind(before)
                     .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "reading activity".into())?;
-                    Ok(rows.into_iter().map(Activity::from).collect())
+                    .all(&self.pool, "reading activity")
+        .await
                 }
 
                 async fn count_project_activity(&self, project_id: &str) -> Result<i64> {

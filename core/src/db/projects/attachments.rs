@@ -8,6 +8,7 @@ macro_rules! attachment_store {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::{AttachmentRow, ATTACHMENT_COLUMNS};
+            use $crate::db::query::{list_window, Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{Attachment, AttachmentStore, Listed, Window};
 
@@ -35,9 +36,8 @@ macro_rules! attachment_store {
                     .bind(a.status as i64)
                     .bind(&a.upload_error)
                     .bind(Self::time(a.created_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving an attachment".into())?;
+                    .write(&self.pool, "saving an attachment")
+        .await?;
                     Ok(())
                 }
 
@@ -46,16 +46,13 @@ macro_rules! attachment_store {
                     project_id: &str,
                     id: &str,
                 ) -> Result<Option<Attachment>> {
-                    let row: Option<AttachmentRow<Time>> =
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                            "SELECT {ATTACHMENT_COLUMNS} FROM blobs WHERE project_id = $1 AND id = $2"
-                        )))
-                        .bind(project_id)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading an attachment".into())?;
-                    Ok(row.map(Attachment::from))
+                    sqlx::query_as::<_, AttachmentRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {ATTACHMENT_COLUMNS} FROM blobs WHERE project_id = $1 AND id = $2"
+                    )))
+                    .bind(project_id)
+                    .bind(id)
+                    .optional(&self.pool, "reading an attachment")
+                    .await
                 }
 
                 async fn attachments(
@@ -68,30 +65,20 @@ macro_rules! attachment_store {
                         "project_id = $1 AND upload_status = 1 AND ($2 IS NULL OR {})",
                         Self::contains("lower(file_name)", "lower($2)")
                     );
-                    let rows: Vec<AttachmentRow<Time>> =
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    list_window::<AttachmentRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
                             "SELECT {ATTACHMENT_COLUMNS} FROM blobs WHERE {condition}
-                                 ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
-                        )))
-                        .bind(project_id)
-                        .bind(name)
-                        .bind(window.limit)
-                        .bind(window.offset)
-                        .fetch_all(&self.pool)
-                        .await
-                        .context(|| "listing attachments".into())?;
-                    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COUNT(*) FROM blobs WHERE {condition}"
-                    )))
-                    .bind(project_id)
-                    .bind(name)
-                    .fetch_one(&self.pool)
+                             ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
+                        )),
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM blobs WHERE {condition}"
+                        )),
+                        |q| q.bind(project_id).bind(name),
+                        window,
+                        "attachments",
+                    )
                     .await
-                    .context(|| "counting attachments".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(Attachment::from).collect(),
-                        total,
-                    })
                 }
 
                 async fn attachments_size(&self, project_id: &str) -> Result<i64> {
@@ -108,9 +95,8 @@ macro_rules! attachment_store {
                     let done = sqlx::query("DELETE FROM blobs WHERE project_id = $1 AND id = $2")
                         .bind(project_id)
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting an attachment".into())?;
+                        .write(&self.pool, "deleting an attachment")
+                        .await?;
                     Ok(done.rows_affected() > 0)
                 }
 

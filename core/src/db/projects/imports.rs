@@ -10,6 +10,7 @@ macro_rules! import_store {
             use $crate::db::project_rows::{
                 performance_to_db, FileImportRow, FILE_IMPORT_COLUMNS,
             };
+            use $crate::db::query::{list_window, Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{
                 FileImport, ImportStatus, ImportStore, ImportTotal, Listed, Window,
@@ -41,9 +42,8 @@ macro_rules! import_store {
                     .bind(performance_to_db(i))
                     .bind(Self::time(i.created_at))
                     .bind(Self::time(i.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving a file import".into())?;
+                    .write(&self.pool, "saving a file import")
+        .await?;
                     Ok(())
                 }
 
@@ -62,9 +62,8 @@ macro_rules! import_store {
                     .bind(Self::time(i.updated_at))
                     .bind(ImportStatus::Queued as i64)
                     .bind(ImportStatus::Converting as i64)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "updating a file import".into())?;
+                    .write(&self.pool, "updating a file import")
+        .await?;
                     Ok(updated.rows_affected() == 1)
                 }
 
@@ -73,9 +72,8 @@ macro_rules! import_store {
                         sqlx::query("DELETE FROM file_imports WHERE project_id = $1 AND id = $2")
                             .bind(project_id)
                             .bind(id)
-                            .execute(&self.pool)
-                            .await
-                            .context(|| "deleting a file import".into())?;
+                            .write(&self.pool, "deleting a file import")
+                            .await?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -84,15 +82,13 @@ macro_rules! import_store {
                     project_id: &str,
                     id: &str,
                 ) -> Result<Option<FileImport>> {
-                    let row: Option<FileImportRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, FileImportRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "SELECT {FILE_IMPORT_COLUMNS} FROM file_imports WHERE project_id = $1 AND id = $2"
                     )))
                     .bind(project_id)
                     .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a file import".into())?;
-                    Ok(row.map(FileImport::from))
+                    .optional(&self.pool, "reading a file import")
+        .await
                 }
 
                 async fn file_imports(
@@ -103,30 +99,20 @@ macro_rules! import_store {
                 ) -> Result<Listed<FileImport>> {
                     let condition =
                         "project_id = $1 AND (CAST($2 AS TEXT) IS NULL OR model_id = $2)";
-                    let rows: Vec<FileImportRow<Time>> =
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    list_window::<FileImportRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
                             "SELECT {FILE_IMPORT_COLUMNS} FROM file_imports WHERE {condition}
                                  ORDER BY created_at DESC, id LIMIT $3 OFFSET $4"
-                        )))
-                        .bind(project_id)
-                        .bind(model_id)
-                        .bind(window.limit)
-                        .bind(window.offset)
-                        .fetch_all(&self.pool)
-                        .await
-                        .context(|| "listing file imports".into())?;
-                    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COUNT(*) FROM file_imports WHERE {condition}"
-                    )))
-                    .bind(project_id)
-                    .bind(model_id)
-                    .fetch_one(&self.pool)
+                        )),
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM file_imports WHERE {condition}"
+                        )),
+                        |q| q.bind(project_id).bind(model_id),
+                        window,
+                        "file imports",
+                    )
                     .await
-                    .context(|| "counting file imports".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(FileImport::from).collect(),
-                        total,
-                    })
                 }
 
                 async fn import_totals(&self) -> Result<Vec<ImportTotal>> {

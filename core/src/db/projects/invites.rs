@@ -8,7 +8,8 @@ macro_rules! project_invite_store {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::{InviteRow, INVITE_COLUMNS};
-            use $crate::error::{Context, Result};
+            use $crate::db::query::{Fetch, Write};
+            use $crate::error::Result;
             use $crate::projects::{Invitee, ProjectInvite, ProjectInviteStore};
 
             type Time = <$db as Dialect>::Time;
@@ -34,46 +35,39 @@ macro_rules! project_invite_store {
                     .bind(&invite.token)
                     .bind(&invite.message)
                     .bind(Self::time(invite.created_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "saving a project invitation".into())?;
+                    .write(&self.pool, "saving a project invitation")
+        .await?;
                     Ok(())
                 }
 
                 async fn project_invite(&self, id: &str) -> Result<Option<ProjectInvite>> {
-                    let row: Option<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(
-                        format!("SELECT {INVITE_COLUMNS} FROM project_invites WHERE id = $1"),
-                    ))
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE id = $1"
+                    )))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .optional(&self.pool, "reading a project invitation")
                     .await
-                    .context(|| "reading a project invitation".into())?;
-                    row.map(InviteRow::into_invite).transpose()
                 }
 
                 async fn project_invite_by_token(
                     &self,
                     token: &str,
                 ) -> Result<Option<ProjectInvite>> {
-                    let row: Option<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(
-                        format!("SELECT {INVITE_COLUMNS} FROM project_invites WHERE token = $1"),
-                    ))
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE token = $1"
+                    )))
                     .bind(token)
-                    .fetch_optional(&self.pool)
+                    .optional(&self.pool, "reading a project invitation")
                     .await
-                    .context(|| "reading a project invitation".into())?;
-                    row.map(InviteRow::into_invite).transpose()
                 }
 
                 async fn project_invites(&self, project_id: &str) -> Result<Vec<ProjectInvite>> {
-                    let rows: Vec<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "SELECT {INVITE_COLUMNS} FROM project_invites WHERE project_id = $1 ORDER BY created_at, id"
                     )))
                     .bind(project_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing project invitations".into())?;
-                    rows.into_iter().map(InviteRow::into_invite).collect()
+                    .all(&self.pool, "listing project invitations")
+        .await
                 }
 
                 async fn invites_for(
@@ -81,24 +75,21 @@ macro_rules! project_invite_store {
                     user_id: &str,
                     email: &str,
                 ) -> Result<Vec<ProjectInvite>> {
-                    let rows: Vec<InviteRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "SELECT {INVITE_COLUMNS} FROM project_invites WHERE user_id = $1 OR email = $2
                                  ORDER BY created_at, id"
                     )))
                     .bind(user_id)
                     .bind(email.to_lowercase())
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing a user's invitations".into())?;
-                    rows.into_iter().map(InviteRow::into_invite).collect()
+                    .all(&self.pool, "listing a user's invitations")
+        .await
                 }
 
                 async fn delete_project_invite(&self, id: &str) -> Result<bool> {
                     let done = sqlx::query("DELETE FROM project_invites WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting a project invitation".into())?;
+                        .write(&self.pool, "deleting a project invitation")
+                        .await?;
                     Ok(done.rows_affected() > 0)
                 }
             }

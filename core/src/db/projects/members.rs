@@ -10,6 +10,7 @@ macro_rules! member_store {
             use $crate::authz::ProjectRole;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::MemberRow;
+            use $crate::db::query::{Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{Member, MemberStore};
 
@@ -34,7 +35,7 @@ macro_rules! member_store {
                 }
 
                 async fn members(&self, project_id: &str) -> Result<Vec<Member>> {
-                    let rows: Vec<MemberRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, MemberRow<Time>>(
                         "SELECT u.id, u.email, u.name, u.bio, u.company, u.avatar, u.server_role, u.verified, u.created_at, m.role
                          FROM project_members m JOIN users u ON u.id = m.user_id
                          WHERE m.project_id = $1
@@ -42,10 +43,8 @@ macro_rules! member_store {
                                   m.created_at, u.id",
                     )
                     .bind(project_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing project members".into())?;
-                    rows.into_iter().map(MemberRow::into_member).collect()
+                    .all(&self.pool, "listing project members")
+        .await
                 }
 
                 async fn set_member(
@@ -62,9 +61,8 @@ macro_rules! member_store {
                     .bind(user_id)
                     .bind(role.as_str())
                     .bind(Self::time(Utc::now()))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "setting a project role".into())?;
+                    .write(&self.pool, "setting a project role")
+        .await?;
                     Ok(())
                 }
 
@@ -74,9 +72,8 @@ macro_rules! member_store {
                     )
                     .bind(project_id)
                     .bind(user_id)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "removing a project member".into())?;
+                    .write(&self.pool, "removing a project member")
+                    .await?;
                     Ok(done.rows_affected() > 0)
                 }
             }

@@ -19,7 +19,10 @@ macro_rules! project_store {
             use async_trait::async_trait;
             use $crate::authz::ProjectRole;
             use $crate::db::dialect::Dialect;
-            use $crate::db::project_rows::{visibility_to_db, ProjectRow, ProjectWithRoleRow};
+            use $crate::db::project_rows::{
+                visibility_to_db, ProjectRow, ProjectWithRoleRow, PROJECT_COLUMNS,
+            };
+            use $crate::db::query::{list_window, Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{
                 Listed, Model, Project, ProjectFilter, ProjectStore, ProjectTotals, Window,
@@ -67,15 +70,12 @@ macro_rules! project_store {
                 }
 
                 async fn project(&self, id: &str) -> Result<Option<Project>> {
-                    let row: Option<ProjectRow<Time>> = sqlx::query_as(
-                        "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at
-                         FROM projects p WHERE p.id = $1",
-                    )
+                    sqlx::query_as::<_, ProjectRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.id = $1"
+                    )))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .optional(&self.pool, "reading a project")
                     .await
-                    .context(|| "reading a project".into())?;
-                    Ok(row.map(Project::from))
                 }
 
                 async fn update_project(&self, project: &Project) -> Result<()> {
@@ -89,18 +89,16 @@ macro_rules! project_store {
                     .bind(visibility_to_db(project.visibility))
                     .bind(project.allow_public_comments)
                     .bind(Self::time(project.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "updating a project".into())?;
+                    .write(&self.pool, "updating a project")
+        .await?;
                     Ok(())
                 }
 
                 async fn delete_project(&self, id: &str) -> Result<bool> {
                     let done = sqlx::query("DELETE FROM projects WHERE id = $1")
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting a project".into())?;
+                        .write(&self.pool, "deleting a project")
+                        .await?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -127,39 +125,25 @@ macro_rules! project_store {
                         role_listed = Self::in_list("m.role", "$3"),
                         id_listed = Self::in_list("p.id", "$4"),
                     );
-                    let rows: Vec<ProjectWithRoleRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at, m.role
-                         FROM project_members m JOIN projects p ON p.id = m.project_id
-                         WHERE {condition}
-                         ORDER BY p.updated_at DESC, p.id
-                         LIMIT $5 OFFSET $6"
-                    )))
-                    .bind(user_id)
-                    .bind(&filter.search)
-                    .bind(&roles)
-                    .bind(&ids)
-                    .bind(window.limit)
-                    .bind(window.offset)
-                    .fetch_all(&self.pool)
+                    list_window::<ProjectWithRoleRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT {PROJECT_COLUMNS}, m.role
+                             FROM project_members m JOIN projects p ON p.id = m.project_id
+                             WHERE {condition}
+                             ORDER BY p.updated_at DESC, p.id
+                             LIMIT $5 OFFSET $6"
+                        )),
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*)
+                             FROM project_members m JOIN projects p ON p.id = m.project_id
+                             WHERE {condition}"
+                        )),
+                        |q| q.bind(user_id).bind(&filter.search).bind(&roles).bind(&ids),
+                        window,
+                        "a user's projects",
+                    )
                     .await
-                    .context(|| "listing a user's projects".into())?;
-                    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COUNT(*)
-                                 FROM project_members m JOIN projects p ON p.id = m.project_id
-                                 WHERE {condition}"
-                    )))
-                    .bind(user_id)
-                    .bind(&filter.search)
-                    .bind(&roles)
-                    .bind(&ids)
-                    .fetch_one(&self.pool)
-                    .await
-                    .context(|| "counting a user's projects".into())?;
-                    let items = rows
-                        .into_iter()
-                        .map(|r| Ok((Project::from(r.project), r.role.parse()?)))
-                        .collect::<Result<_>>()?;
-                    Ok(Listed { items, total })
                 }
 
                 async fn all_projects(
@@ -171,30 +155,22 @@ macro_rules! project_store {
                         "$1 IS NULL OR {}",
                         Self::contains("lower(p.name)", "lower($1)")
                     );
-                    let rows: Vec<ProjectRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at
-                         FROM projects p
-                         WHERE {condition}
-                         ORDER BY p.updated_at DESC, p.id
-                         LIMIT $2 OFFSET $3"
-                    )))
-                    .bind(search)
-                    .bind(window.limit)
-                    .bind(window.offset)
-                    .fetch_all(&self.pool)
+                    list_window::<ProjectRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT {PROJECT_COLUMNS} FROM projects p
+                             WHERE {condition}
+                             ORDER BY p.updated_at DESC, p.id
+                             LIMIT $2 OFFSET $3"
+                        )),
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM projects p WHERE {condition}"
+                        )),
+                        |q| q.bind(search),
+                        window,
+                        "projects",
+                    )
                     .await
-                    .context(|| "listing projects".into())?;
-                    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COUNT(*) FROM projects p WHERE {condition}"
-                    )))
-                    .bind(search)
-                    .fetch_one(&self.pool)
-                    .await
-                    .context(|| "counting projects".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(Project::from).collect(),
-                        total,
-                    })
                 }
 
                 async fn totals(&self) -> Result<ProjectTotals> {
@@ -219,26 +195,18 @@ macro_rules! project_store {
                 }
 
                 async fn public_projects(&self, window: Window) -> Result<Listed<Project>> {
-                    let rows: Vec<ProjectRow<Time>> = sqlx::query_as(
-                        "SELECT p.id, p.name, p.description, p.visibility, p.allow_public_comments, p.created_at, p.updated_at
-                         FROM projects p WHERE p.visibility = 'public'
-                         ORDER BY p.updated_at DESC, p.id LIMIT $1 OFFSET $2",
-                    )
-                    .bind(window.limit)
-                    .bind(window.offset)
-                    .fetch_all(&self.pool)
-                    .await
-                    .context(|| "listing public projects".into())?;
-                    let total: i64 = sqlx::query_scalar(
+                    list_window::<ProjectRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT {PROJECT_COLUMNS} FROM projects p WHERE p.visibility = 'public'
+                             ORDER BY p.updated_at DESC, p.id LIMIT $1 OFFSET $2"
+                        )),
                         "SELECT COUNT(*) FROM projects WHERE visibility = 'public'",
+                        |q| q,
+                        window,
+                        "public projects",
                     )
-                    .fetch_one(&self.pool)
                     .await
-                    .context(|| "counting public projects".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(Project::from).collect(),
-                        total,
-                    })
                 }
             }
         };

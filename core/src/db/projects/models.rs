@@ -8,9 +8,9 @@ macro_rules! model_store {
         const _: () = {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
-            use $crate::db::map_write_error;
             use $crate::db::project_rows::{ModelRow, MODEL_COLUMNS};
-            use $crate::error::{Context, Result};
+            use $crate::db::query::{list_window, Fetch, Write};
+            use $crate::error::Result;
             use $crate::projects::{Listed, Model, ModelFilter, ModelStore, Window};
 
             type Time = <$db as Dialect>::Time;
@@ -22,16 +22,14 @@ macro_rules! model_store {
                 }
 
                 async fn model(&self, project_id: &str, id: &str) -> Result<Option<Model>> {
-                    let row: Option<ModelRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, ModelRow<Time>>(
                         "SELECT id, project_id, name, description, author_id, created_at, updated_at
                                  FROM models WHERE project_id = $1 AND id = $2",
                     )
                     .bind(project_id)
                     .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a model".into())?;
-                    Ok(row.map(Model::from))
+                    .optional(&self.pool, "reading a model")
+        .await
                 }
 
                 async fn model_by_name(
@@ -39,16 +37,14 @@ macro_rules! model_store {
                     project_id: &str,
                     name: &str,
                 ) -> Result<Option<Model>> {
-                    let row: Option<ModelRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, ModelRow<Time>>(
                         "SELECT id, project_id, name, description, author_id, created_at, updated_at
                                  FROM models WHERE project_id = $1 AND name = $2",
                     )
                     .bind(project_id)
                     .bind(name.to_lowercase())
-                    .fetch_optional(&self.pool)
-                    .await
-                    .context(|| "reading a model".into())?;
-                    Ok(row.map(Model::from))
+                    .optional(&self.pool, "reading a model")
+        .await
                 }
 
                 async fn update_model(&self, model: &Model) -> Result<()> {
@@ -60,15 +56,12 @@ macro_rules! model_store {
                     .bind(&model.name)
                     .bind(&model.description)
                     .bind(Self::time(model.updated_at))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| {
-                        map_write_error(
-                            e,
-                            || format!("the project already has a model named {}", model.name),
-                            || "updating a model".into(),
-                        )
-                    })?;
+                    .write_unique(
+        &self.pool,
+        || format!("the project already has a model named {}", model.name),
+        "updating a model",
+        )
+        .await?;
                     Ok(())
                 }
 
@@ -76,9 +69,8 @@ macro_rules! model_store {
                     let done = sqlx::query("DELETE FROM models WHERE project_id = $1 AND id = $2")
                         .bind(project_id)
                         .bind(id)
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "deleting a model".into())?;
+                        .write(&self.pool, "deleting a model")
+                        .await?;
                     Ok(done.rows_affected() > 0)
                 }
 
@@ -108,39 +100,28 @@ macro_rules! model_store {
                         author_listed = Self::in_list("v.author_id", "$6"),
                         app_listed = Self::in_list("v.source_application", "$7"),
                     );
-                    let rows: Vec<ModelRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {MODEL_COLUMNS} FROM models WHERE {condition}
+                    list_window::<ModelRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT {MODEL_COLUMNS} FROM models WHERE {condition}
                                  ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
-                    )))
-                    .bind(project_id)
-                    .bind(&filter.search)
-                    .bind(&ids)
-                    .bind(&exclude)
-                    .bind(filter.only_with_versions)
-                    .bind(&contributors)
-                    .bind(&apps)
-                    .bind(window.limit)
-                    .bind(window.offset)
-                    .fetch_all(&self.pool)
+                        )),
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM models WHERE {condition}"
+                        )),
+                        |q| {
+                            q.bind(project_id)
+                                .bind(&filter.search)
+                                .bind(&ids)
+                                .bind(&exclude)
+                                .bind(filter.only_with_versions)
+                                .bind(&contributors)
+                                .bind(&apps)
+                        },
+                        window,
+                        "models",
+                    )
                     .await
-                    .context(|| "listing models".into())?;
-                    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COUNT(*) FROM models WHERE {condition}"
-                    )))
-                    .bind(project_id)
-                    .bind(&filter.search)
-                    .bind(&ids)
-                    .bind(&exclude)
-                    .bind(filter.only_with_versions)
-                    .bind(&contributors)
-                    .bind(&apps)
-                    .fetch_one(&self.pool)
-                    .await
-                    .context(|| "counting models".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(Model::from).collect(),
-                        total,
-                    })
                 }
             }
 
@@ -161,15 +142,12 @@ macro_rules! model_store {
                     .bind(&model.author_id)
                     .bind(Self::time(model.created_at))
                     .bind(Self::time(model.updated_at))
-                    .execute(db)
-                    .await
-                    .map_err(|e| {
-                        map_write_error(
-                            e,
-                            || format!("the project already has a model named {}", model.name),
-                            || "creating a model".into(),
-                        )
-                    })?;
+                    .write_unique(
+        db,
+        || format!("the project already has a model named {}", model.name),
+        "creating a model",
+        )
+        .await?;
                     Ok(())
                 }
             }

@@ -9,6 +9,7 @@ macro_rules! version_store {
             use chrono::Utc;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::{VersionRow, VERSION_COLUMNS};
+            use $crate::db::query::{list_window, Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{Listed, Version, VersionStore, Window};
 
@@ -53,16 +54,13 @@ macro_rules! version_store {
                 }
 
                 async fn version(&self, project_id: &str, id: &str) -> Result<Option<Version>> {
-                    let row: Option<VersionRow<Time>> =
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                            "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1 AND id = $2"
-                        )))
-                        .bind(project_id)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading a version".into())?;
-                    Ok(row.map(Version::from))
+                    sqlx::query_as::<_, VersionRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1 AND id = $2"
+                    )))
+                    .bind(project_id)
+                    .bind(id)
+                    .optional(&self.pool, "reading a version")
+                    .await
                 }
 
                 async fn model_versions(
@@ -75,32 +73,21 @@ macro_rules! version_store {
                     let priority = Self::list(priority);
                     let prioritized = Self::in_list("id", "$2");
                     let condition = format!("model_id = $1 AND (NOT $3 OR {prioritized})");
-                    let rows: Vec<VersionRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {VERSION_COLUMNS} FROM versions WHERE {condition}
+                    list_window::<VersionRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT {VERSION_COLUMNS} FROM versions WHERE {condition}
                                  ORDER BY {prioritized} DESC, created_at DESC, id
                                  LIMIT $4 OFFSET $5"
-                    )))
-                    .bind(model_id)
-                    .bind(&priority)
-                    .bind(only_priority)
-                    .bind(window.limit)
-                    .bind(window.offset)
-                    .fetch_all(&self.pool)
+                        )),
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT COUNT(*) FROM versions WHERE {condition}"
+                        )),
+                        |q| q.bind(model_id).bind(&priority).bind(only_priority),
+                        window,
+                        "versions",
+                    )
                     .await
-                    .context(|| "listing versions".into())?;
-                    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                        "SELECT COUNT(*) FROM versions WHERE {condition}"
-                    )))
-                    .bind(model_id)
-                    .bind(&priority)
-                    .bind(only_priority)
-                    .fetch_one(&self.pool)
-                    .await
-                    .context(|| "counting versions".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(Version::from).collect(),
-                        total,
-                    })
                 }
 
                 async fn project_versions(
@@ -108,26 +95,18 @@ macro_rules! version_store {
                     project_id: &str,
                     window: Window,
                 ) -> Result<Listed<Version>> {
-                    let rows: Vec<VersionRow<Time>> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1
+                    list_window::<VersionRow<Time>, _, _>(
+                        &self.pool,
+                        sqlx::AssertSqlSafe(format!(
+                            "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1
                                  ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
-                    )))
-                    .bind(project_id)
-                    .bind(window.limit)
-                    .bind(window.offset)
-                    .fetch_all(&self.pool)
+                        )),
+                        "SELECT COUNT(*) FROM versions WHERE project_id = $1",
+                        |q| q.bind(project_id),
+                        window,
+                        "versions",
+                    )
                     .await
-                    .context(|| "listing versions".into())?;
-                    let total: i64 =
-                        sqlx::query_scalar("SELECT COUNT(*) FROM versions WHERE project_id = $1")
-                            .bind(project_id)
-                            .fetch_one(&self.pool)
-                            .await
-                            .context(|| "counting versions".into())?;
-                    Ok(Listed {
-                        items: rows.into_iter().map(Version::from).collect(),
-                        total,
-                    })
                 }
 
                 async fn update_version_message(
@@ -142,9 +121,8 @@ macro_rules! version_store {
                     .bind(project_id)
                     .bind(id)
                     .bind(message)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "updating a version".into())?;
+                    .write(&self.pool, "updating a version")
+                    .await?;
                     Ok(())
                 }
 
@@ -161,15 +139,13 @@ macro_rules! version_store {
                     .bind(project_id)
                     .bind(Self::list(ids))
                     .bind(model_id)
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "moving versions".into())?;
+                    .write(&self.pool, "moving versions")
+                    .await?;
                     sqlx::query("UPDATE models SET updated_at = $2 WHERE id = $1")
                         .bind(model_id)
                         .bind(Self::time(Utc::now()))
-                        .execute(&self.pool)
-                        .await
-                        .context(|| "moving versions".into())?;
+                        .write(&self.pool, "moving versions")
+                        .await?;
                     Ok(done.rows_affected())
                 }
 
@@ -180,9 +156,8 @@ macro_rules! version_store {
                     )))
                     .bind(project_id)
                     .bind(Self::list(ids))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| "deleting versions".into())?;
+                    .write(&self.pool, "deleting versions")
+                    .await?;
                     Ok(done.rows_affected())
                 }
 

@@ -35,8 +35,8 @@ macro_rules! view_store {
         const _: () = {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
-            use $crate::db::map_write_error;
             use $crate::db::projects::views::ViewRow;
+            use $crate::db::query::{Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{SavedView, ViewStore};
 
@@ -56,42 +56,35 @@ macro_rules! view_store {
                     .bind(&view.state)
                     .bind(&view.author_id)
                     .bind(Self::time(view.created_at))
-                    .execute(&self.pool)
-                    .await
-                    .map_err(|e| {
-                        map_write_error(
-                            e,
-                            || format!("the model already has a view named {}", view.name),
-                            || "saving a view".into(),
-                        )
-                    })?;
+                    .write_unique(
+        &self.pool,
+        || format!("the model already has a view named {}", view.name),
+        "saving a view",
+        )
+        .await?;
                     Ok(())
                 }
 
                 async fn view(&self, project_id: &str, id: &str) -> Result<Option<SavedView>> {
-                    let row: Option<ViewRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, ViewRow<Time>>(
                         "SELECT id, project_id, model_id, name, state, author_id, created_at
                          FROM saved_views WHERE project_id = $1 AND id = $2",
                     )
-                        .bind(project_id)
-                        .bind(id)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading a saved view".into())?;
-                    Ok(row.map(SavedView::from))
+                    .bind(project_id)
+                    .bind(id)
+                    .optional(&self.pool, "reading a saved view")
+                    .await
                 }
 
                 async fn model_views(&self, model_id: &str, limit: i64) -> Result<Vec<SavedView>> {
-                    let rows: Vec<ViewRow<Time>> = sqlx::query_as(
+                    sqlx::query_as::<_, ViewRow<Time>>(
                         "SELECT id, project_id, model_id, name, state, author_id, created_at
                          FROM saved_views WHERE model_id = $1 ORDER BY name, id LIMIT $2",
                     )
                     .bind(model_id)
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .all(&self.pool, "listing a model's saved views")
                     .await
-                    .context(|| "listing a model's saved views".into())?;
-                    Ok(rows.into_iter().map(SavedView::from).collect())
                 }
 
                 async fn count_model_views(&self, model_id: &str) -> Result<i64> {
@@ -107,9 +100,8 @@ macro_rules! view_store {
                         sqlx::query("DELETE FROM saved_views WHERE project_id = $1 AND id = $2")
                             .bind(project_id)
                             .bind(id)
-                            .execute(&self.pool)
-                            .await
-                            .context(|| "deleting a saved view".into())?;
+                            .write(&self.pool, "deleting a saved view")
+                            .await?;
                     Ok(done.rows_affected() > 0)
                 }
             }

@@ -1,0 +1,160 @@
+//! What every store does around a statement, written once: run it on the pool or a transaction,
+//! say what the store was doing when the database fails, and turn the rows read into the
+//! domain's types (`From` a row, or `TryFrom` one where the domain may reject what it holds).
+
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Database, Executor, FromRow, IntoArguments, Pool, Row, SqlSafeStr};
+
+use crate::db::map_write_error;
+use crate::error::{Context, Error, Result};
+use crate::projects::{Listed, Window};
+
+/// A statement's arguments as both databases bind them.
+type Args<DB> = <DB as Database>::Arguments;
+
+/// Reads rows of `R` and converts each.
+pub(crate) trait Fetch<'q, DB: Database, R> {
+    /// The one row, if there is one.
+    async fn optional<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Option<T>>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: 'e,
+        R: 'e,
+        T: TryFrom<R>,
+        Error: From<T::Error>;
+
+    /// Every row.
+    async fn all<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Vec<T>>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: 'e,
+        R: 'e,
+        T: TryFrom<R>,
+        Error: From<T::Error>;
+}
+
+impl<'q, DB, R> Fetch<'q, DB, R> for QueryAs<'q, DB, R, Args<DB>>
+where
+    DB: Database,
+    Args<DB>: IntoArguments<DB>,
+    R: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+{
+    async fn optional<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Option<T>>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: 'e,
+        R: 'e,
+        T: TryFrom<R>,
+        Error: From<T::Error>,
+    {
+        let row = self.fetch_optional(db).await.context(|| what.into())?;
+        Ok(row.map(T::try_from).transpose()?)
+    }
+
+    async fn all<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Vec<T>>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: 'e,
+        R: 'e,
+        T: TryFrom<R>,
+        Error: From<T::Error>,
+    {
+        let rows = self.fetch_all(db).await.context(|| what.into())?;
+        Ok(rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+/// Runs a statement that writes.
+pub(crate) trait Write<'q, DB: Database> {
+    /// What it did (how many rows it changed).
+    async fn write<'e, 'c: 'e, E>(self, db: E, what: &str) -> Result<DB::QueryResult>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>;
+
+    /// The same, where a unique constraint's violation is the `Conflict` that `conflict` says.
+    async fn write_unique<'e, 'c: 'e, E>(
+        self,
+        db: E,
+        conflict: impl FnOnce() -> String,
+        what: &str,
+    ) -> Result<DB::QueryResult>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>;
+}
+
+impl<'q, DB: Database> Write<'q, DB> for Query<'q, DB, Args<DB>>
+where
+    Args<DB>: IntoArguments<DB>,
+{
+    async fn write<'e, 'c: 'e, E>(self, db: E, what: &str) -> Result<DB::QueryResult>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>,
+    {
+        self.execute(db).await.context(|| what.into())
+    }
+
+    async fn write_unique<'e, 'c: 'e, E>(
+        self,
+        db: E,
+        conflict: impl FnOnce() -> String,
+        what: &str,
+    ) -> Result<DB::QueryResult>
+    where
+        'q: 'e,
+        E: 'e + Executor<'c, Database = DB>,
+    {
+        self.execute(db)
+            .await
+            .map_err(|e| map_write_error(e, conflict, || what.into()))
+    }
+}
+
+/// One window of a listing and how many rows it holds in all. `select` and `count` share their
+/// condition, whose arguments `bind` adds to each; `select` takes the window's limit and offset
+/// after them. `what` names the rows in errors ("listing …", "counting …").
+pub(crate) async fn list_window<'q, R, T, DB>(
+    pool: &Pool<DB>,
+    select: impl SqlSafeStr,
+    count: impl SqlSafeStr,
+    bind: impl Fn(Query<'q, DB, Args<DB>>) -> Query<'q, DB, Args<DB>>,
+    window: Window,
+    what: &str,
+) -> Result<Listed<T>>
+where
+    DB: Database,
+    Args<DB>: IntoArguments<DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    R: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+    T: TryFrom<R>,
+    Error: From<T::Error>,
+    i64: for<'r> sqlx::Decode<'r, DB> + sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let rows = bind(sqlx::query(select))
+        .bind(window.limit)
+        .bind(window.offset)
+        .try_map(|row: DB::Row| R::from_row(&row))
+        .fetch_all(pool)
+        .await
+        .context(|| format!("listing {what}"))?;
+    let total = bind(sqlx::query(count))
+        .try_map(|row: DB::Row| row.try_get::<i64, _>(0))
+        .fetch_one(pool)
+        .await
+        .context(|| format!("counting {what}"))?;
+    let items = rows
+        .into_iter()
+        .map(T::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(Listed { items, total })
+}
