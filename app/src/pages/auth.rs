@@ -21,6 +21,11 @@ pub fn error_text(error: &ServerFnError) -> String {
     }
 }
 
+/// A server function's failure, where screen readers announce it.
+pub fn failed(error: &ServerFnError) -> AnyView {
+    view! { <p class="error" role="alert">{error_text(error)}</p> }.into_any()
+}
+
 /// Shows a failed action's message where screen readers announce it.
 #[component]
 pub fn FormError(
@@ -28,7 +33,7 @@ pub fn FormError(
 ) -> impl IntoView {
     move || match result.get() {
         Some(Ok(Err(message))) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-        Some(Err(e)) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+        Some(Err(e)) => failed(&e),
         _ => ().into_any(),
     }
 }
@@ -217,7 +222,7 @@ pub fn AuthorizeAppPage() -> impl IntoView {
                     let user = user.await;
                     let app = app.await;
                     match (user, app) {
-                        (_, Err(e)) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        (_, Err(e)) => failed(&e),
                         (Ok(None), Ok(app)) => view! {
                             <h1>{format!("Sign in to use {}", app.name)}</h1>
                             <p>"To let this app use your account, sign in first."</p>
@@ -228,7 +233,7 @@ pub fn AuthorizeAppPage() -> impl IntoView {
                             </p>
                         }.into_any(),
                         (Ok(Some(user)), Ok(app)) => view! { <Consent app user_name=user.name action challenge=challenge.get() /> }.into_any(),
-                        (Err(e), _) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
+                        (Err(e), _) => failed(&e),
                     }
                 })}
             </Suspense>

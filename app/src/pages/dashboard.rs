@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::pages::auth::FormError;
-use crate::pages::shared::{after, show, Refresh};
+use crate::pages::shared::{after, PageData, Refresh};
 use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateProject, SAME_NAME};
 use crate::projects::read::fetch_dashboard;
@@ -21,11 +21,9 @@ pub fn DashboardView() -> impl IntoView {
         |(search, _)| fetch_dashboard(search),
     );
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading your projects…"</p> }>
-            {move || Suspend::new(async move {
-                show(data.await, |d| view! { <DashboardBody data=d search=search.get_untracked() /> }.into_any())
-            })}
-        </Transition>
+        <PageData loading="Loading your projects…" data let:found>
+            <DashboardBody data=found search=search.get_untracked() />
+        </PageData>
     }
 }
 

@@ -5,9 +5,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use crate::pages::shared::show;
+use crate::pages::model::model_ids;
+use crate::pages::shared::PageData;
 use crate::pages::viewer::ModelViewer;
 use crate::projects::read::fetch_model;
 use crate::projects::ModelPage;
@@ -19,24 +20,15 @@ pub fn embed_path(project_id: &str, model_id: &str, version_id: &str) -> String 
 
 #[component]
 pub fn EmbedPage() -> impl IntoView {
-    let params = use_params_map();
-    let ids = Memo::new(move |_| {
-        let params = params.read();
-        (
-            params.get("id").unwrap_or_default(),
-            params.get("model_id").unwrap_or_default(),
-        )
-    });
+    let ids = model_ids();
     let data = Resource::new(
         move || ids.get(),
         |(project_id, model_id)| fetch_model(project_id, model_id),
     );
     view! {
-        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading the model…"</p> }>
-            {move || Suspend::new(async move {
-                show(data.await, |page| view! { <Embedded page /> }.into_any())
-            })}
-        </Suspense>
+        <PageData loading="Loading the model…" data let:page>
+            <Embedded page />
+        </PageData>
     }
 }
 

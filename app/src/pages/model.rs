@@ -9,7 +9,7 @@ use crate::pages::auth::FormError;
 use crate::pages::embed::embed_path;
 use crate::pages::imports::FileImports;
 use crate::pages::project::ProjectHeading;
-use crate::pages::shared::{after, show, Confirm, Refresh};
+use crate::pages::shared::{after, Confirm, PageData, Refresh};
 use crate::pages::viewer::{ModelViewer, Review, ReviewVersion};
 use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
 use crate::projects::read::fetch_model;
@@ -18,25 +18,28 @@ use crate::projects::{count, preview_url, ModelPage as Page, ModelRow, VersionRo
 #[component]
 pub fn ModelPage() -> impl IntoView {
     let refresh = Refresh::provide();
-    let params = use_params_map();
-    let ids = Memo::new(move |_| {
-        let params = params.read();
-        (
-            params.get("id").unwrap_or_default(),
-            params.get("model_id").unwrap_or_default(),
-        )
-    });
+    let ids = model_ids();
     let data = Resource::new(
         move || (ids.get(), refresh.get()),
         |((project_id, model_id), _)| fetch_model(project_id, model_id),
     );
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the model…"</p> }>
-            {move || Suspend::new(async move {
-                show(data.await, |page| view! { <ModelBody page /> }.into_any())
-            })}
-        </Transition>
+        <PageData loading="Loading the model…" data let:page>
+            <ModelBody page />
+        </PageData>
     }
+}
+
+/// The project and model a model's address names.
+pub fn model_ids() -> Memo<(String, String)> {
+    let params = use_params_map();
+    Memo::new(move |_| {
+        let params = params.read();
+        (
+            params.get("id").unwrap_or_default(),
+            params.get("model_id").unwrap_or_default(),
+        )
+    })
 }
 
 #[component]

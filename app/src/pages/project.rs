@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::pages::auth::FormError;
-use crate::pages::shared::{after, show, Refresh};
+use crate::pages::shared::{after, PageData, Refresh};
 use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateModel};
 use crate::projects::read::fetch_project;
@@ -28,11 +28,9 @@ pub fn ProjectPage() -> impl IntoView {
         |(id, token, _)| fetch_project(id, token),
     );
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the project…"</p> }>
-            {move || Suspend::new(async move {
-                show(data.await, |page| view! { <ProjectBody page /> }.into_any())
-            })}
-        </Transition>
+        <PageData loading="Loading the project…" data let:page>
+            <ProjectBody page />
+        </PageData>
     }
 }
 

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::pages::auth::FormError;
 use crate::pages::project::ProjectHeading;
-use crate::pages::shared::{after, show, Refresh};
+use crate::pages::shared::{after, PageData, Refresh};
 use crate::pages::webhooks::WebhooksPanel;
 use crate::projects::settings::{
     fetch_settings, CancelInvite, ChangeRole, DeleteProject, InviteMember, LeaveProject,
@@ -35,11 +35,9 @@ pub fn SettingsPage() -> impl IntoView {
     let invite = ServerAction::<InviteMember>::new();
     after(Signal::derive(move || invite.value().get()));
     view! {
-        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the settings…"</p> }>
-            {move || Suspend::new(async move {
-                show(data.await, |page| view! { <SettingsBody page invite /> }.into_any())
-            })}
-        </Transition>
+        <PageData loading="Loading the settings…" data let:page>
+            <SettingsBody page invite />
+        </PageData>
     }
 }
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::pages::auth::error_text;
+use crate::pages::auth::failed;
 use crate::projects::Loaded;
 use crate::shared::Outcome;
 
@@ -49,12 +49,78 @@ fn set_status(_code: u16) {
     }
 }
 
+/// A whole page read from a server function: `loading` until it is first read, then the page
+/// `children` make of its data, or the page that says why it cannot be shown. While the data is
+/// read again (after a form changed it), the old page stays.
+#[component]
+pub fn PageData<T, F, V>(
+    loading: &'static str,
+    data: Fetched<Loaded<T>>,
+    children: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="loading" aria-busy="true">{loading}</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move { show(data.await, |found| children(found).into_any()) })
+            }}
+        </Transition>
+    }
+}
+
+/// A section's data as `children` show it, "Loading…" until it is first read, and why it could
+/// not be read in its place. While it is read again, the section keeps what it showed.
+#[component]
+pub fn WhenLoaded<T, F, V>(
+    data: Fetched<T>,
+    children: F,
+    /// Told whether the data is being read again.
+    #[prop(optional, into)]
+    set_pending: SignalSetter<bool>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> } set_pending>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(value) => children(value).into_any(),
+                        Err(e) => failed(&e),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// A form's submit button, which says `busy` and waits while the form is on its way.
+#[component]
+pub fn Submit(
+    #[prop(into)] pending: Signal<bool>,
+    label: &'static str,
+    busy: &'static str,
+    #[prop(default = "button")] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button class=class type="submit" disabled=pending>
+            {move || if pending.get() { busy } else { label }}
+        </button>
+    }
+}
+
 /// A page's data shown by `found`, or the page that says why it cannot be shown (with the
 /// matching HTTP status when rendered on the server).
-pub fn show<T>(
-    result: Result<Loaded<T>, ServerFnError>,
-    found: impl FnOnce(T) -> AnyView,
-) -> AnyView {
+fn show<T>(result: Result<Loaded<T>, ServerFnError>, found: impl FnOnce(T) -> AnyView) -> AnyView {
     match result {
         Ok(Loaded::Found(data)) => found(data),
         Ok(Loaded::SignIn) => {
@@ -87,7 +153,7 @@ pub fn show<T>(
         Err(e) => view! {
             <section class="panel narrow">
                 <h1>"This page could not be loaded"</h1>
-                <p class="error" role="alert">{error_text(&e)}</p>
+                {failed(&e)}
             </section>
         }
         .into_any(),
@@ -124,6 +190,31 @@ pub fn Done(
     move || {
         matches!(result.get(), Some(Ok(Ok(_))))
             .then(|| view! { <p class="notice ok" role="status">{message}</p> })
+    }
+}
+
+/// A table of a list's rows, scrolling sideways on narrow screens. `columns` head it, and with
+/// `actions` a last column holds each row's buttons.
+#[component]
+pub fn ListTable(
+    caption: &'static str,
+    columns: &'static [&'static str],
+    #[prop(optional)] actions: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="list">
+                <caption class="visually-hidden">{caption}</caption>
+                <thead>
+                    <tr>
+                        {columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}
+                        {actions.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                    </tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
     }
 }
 

@@ -6,8 +6,10 @@ use leptos::prelude::*;
 
 use super::role_label;
 use crate::admin::{CancelInvite, InviteToServer, PendingInvite, ResendInvite};
-use crate::pages::auth::{error_text, FormError};
-use crate::pages::shared::{day, on_success, Confirm, Done, Fetched};
+use crate::pages::auth::FormError;
+use crate::pages::shared::{
+    day, on_success, Confirm, Done, Fetched, ListTable, Submit, WhenLoaded,
+};
 
 #[component]
 pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
@@ -22,7 +24,6 @@ pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
         }
     });
     on_success(cancel.value(), move || invites.refetch());
-    let pending = invite.pending();
     view! {
         <section class="panel" id="invites" aria-labelledby="invites-heading">
             <h2 id="invites-heading">"Invitations"</h2>
@@ -30,15 +31,11 @@ pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
             <Done result=cancel.value() message="The invitation is cancelled." />
             <FormError result=resend.value() />
             <Done result=resend.value() message="The invitation is sent again, with a new link." />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match invites.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p>"No invitations are waiting for an answer."</p> }.into_any(),
-                        Ok(list) => view! { <InviteTable invites=list cancel resend /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <WhenLoaded data=invites children={move |list: Vec<PendingInvite>| if list.is_empty() {
+                view! { <p>"No invitations are waiting for an answer."</p> }.into_any()
+            } else {
+                view! { <InviteTable invites=list cancel resend /> }.into_any()
+            }} />
             <h3>"Invite someone"</h3>
             <ActionForm action=invite node_ref=form attr:id="invite-form">
                 <label for="invite-email">"E-mail address"</label>
@@ -53,9 +50,7 @@ pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
                 <textarea id="invite-message" name="message" rows="2" maxlength="1024"></textarea>
                 <FormError result=invite.value() />
                 <Done result=invite.value() message="The invitation is on its way." />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Sending…" } else { "Send invitation" }}
-                </button>
+                <Submit pending=invite.pending() label="Send invitation" busy="Sending…" />
             </ActionForm>
         </section>
     }
@@ -70,25 +65,11 @@ fn InviteTable(
     resend: ServerAction<ResendInvite>,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
-            <table class="list">
-                <caption class="visually-hidden">"Invitations waiting for an answer"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"E-mail address"</th>
-                        <th scope="col">"Server role"</th>
-                        <th scope="col">"Invited by"</th>
-                        <th scope="col">"Sent"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || invites.clone() key=|invite| invite.id.clone() let:invite>
-                        <InviteRow invite cancel resend />
-                    </For>
-                </tbody>
-            </table>
-        </div>
+        <ListTable caption="Invitations waiting for an answer" columns=&["E-mail address", "Server role", "Invited by", "Sent"] actions=true>
+            <For each=move || invites.clone() key=|invite| invite.id.clone() let:invite>
+                <InviteRow invite cancel resend />
+            </For>
+        </ListTable>
     }
 }
 
@@ -98,8 +79,6 @@ fn InviteRow(
     cancel: ServerAction<CancelInvite>,
     resend: ServerAction<ResendInvite>,
 ) -> impl IntoView {
-    let cancelling = cancel.pending();
-    let resending = resend.pending();
     let warning = format!("The link sent to {} will stop working.", invite.email);
     // The view builds a row's content before its attributes, and each form its own content
     // later: each gets its own copy.
@@ -113,17 +92,13 @@ fn InviteRow(
             <td class="cell-actions">
                 <ActionForm action=resend attr:class="inline">
                     <input type="hidden" name="id" value=resend_id />
-                    <button class="button small secondary" type="submit" disabled=resending>
-                        {move || if resending.get() { "Sending…" } else { "Send again" }}
-                    </button>
+                    <Submit pending=resend.pending() label="Send again" busy="Sending…" class="button small secondary" />
                 </ActionForm>
                 <Confirm label="Cancel…">
                     <ActionForm action=cancel>
                         <input type="hidden" name="id" value=invite.id />
                         <p>{warning}</p>
-                        <button class="button small danger" type="submit" disabled=cancelling>
-                            {move || if cancelling.get() { "Cancelling…" } else { "Cancel invitation" }}
-                        </button>
+                        <Submit pending=cancel.pending() label="Cancel invitation" busy="Cancelling…" class="button small danger" />
                     </ActionForm>
                 </Confirm>
             </td>

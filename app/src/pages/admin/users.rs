@@ -2,46 +2,19 @@
 //! `server:archived-user` role: archived users cannot sign in and their tokens stop working.
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 
-use super::{role_label, Pager};
-use crate::admin::{admin_users, AdminUser, Page, SetServerRole};
-use crate::pages::auth::{error_text, FormError};
-use crate::pages::shared::{Confirm, Done, Fetched};
+use super::{role_label, ListSearch, Listing, Pager};
+use crate::admin::{AdminUser, Page, SetServerRole};
+use crate::pages::auth::FormError;
+use crate::pages::shared::{Confirm, Done, ListTable, Submit, WhenLoaded};
 
 /// The roles an admin may give in the role list; archiving has its own button.
 const ROLES: [&str; 3] = ["server:admin", "server:user", "server:guest"];
 const ARCHIVED: &str = "server:archived-user";
 
-/// The page of users the address asks for: `?users=<search>&users_from=<offset>`.
-#[derive(Clone, Copy)]
-pub struct UserList {
-    search: Memo<Option<String>>,
-    from: Memo<Option<i64>>,
-    page: Fetched<Page<AdminUser>>,
-}
-
-pub fn list() -> UserList {
-    let query = use_query_map();
-    let search = Memo::new(move |_| query.read().get("users"));
-    let from = Memo::new(move |_| {
-        query
-            .read()
-            .get("users_from")
-            .and_then(|f| f.parse::<i64>().ok())
-    });
-    let page = Resource::new(
-        move || (search.get(), from.get()),
-        |(search, from)| admin_users(search, from),
-    );
-    UserList { search, from, page }
-}
-
 #[component]
-pub fn Users(users: UserList) -> impl IntoView {
-    let query = use_query_map();
-    let UserList { search, from, page } = users;
+pub fn Users(users: Listing<AdminUser>) -> impl IntoView {
+    let Listing { search, page, .. } = users;
     let set_role = ServerAction::<SetServerRole>::new();
     // While another page of users loads, the list on screen is the old one: its rows are
     // about to be replaced, so a choice made in them would be lost. They wait, disabled.
@@ -59,28 +32,17 @@ pub fn Users(users: UserList) -> impl IntoView {
     view! {
         <section class="panel" id="users" aria-labelledby="users-heading">
             <h2 id="users-heading">"Users"</h2>
-            <Form method="GET" action="/admin" attr:role="search">
-                <label for="user-search">"Search users"</label>
-                <div class="search">
-                    <input id="user-search" type="search" name="users" placeholder="Name or e-mail address" value=move || search.get().unwrap_or_default() />
-                    <input type="hidden" name="projects" value=move || query.read().get("projects").unwrap_or_default() />
-                    <button class="button small" type="submit">"Search"</button>
-                </div>
-            </Form>
+            <ListSearch list="users" other="projects" search id="user-search" label="Search users" placeholder="Name or e-mail address" />
             <FormError result=set_role.value() />
             <Done result=set_role.value() message="The role is changed." />
-            <Transition fallback=|| view! { <p>"Loading…"</p> } set_pending=listing>
-                {move || Suspend::new(async move {
-                    match page.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(page) if page.items.is_empty() => view! { <p>"No users match."</p> }.into_any(),
-                        Ok(page) => view! {
-                            <UserTable users=page.items set_role listing busy search=search.get_untracked().unwrap_or_default() attempt=set_role.version().get_untracked() />
-                            <Pager list="users" search=search.get_untracked() from=from.get_untracked() next=page.next />
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <WhenLoaded data=page set_pending=listing children={move |page: Page<AdminUser>| if page.items.is_empty() {
+                view! { <p>"No users match."</p> }.into_any()
+            } else {
+                view! {
+                    <UserTable users=page.items set_role listing busy search=search.get_untracked().unwrap_or_default() attempt=set_role.version().get_untracked() />
+                    <Pager listing=users next=page.next />
+                }.into_any()
+            }} />
         </section>
     }
 }
@@ -98,25 +60,12 @@ fn UserTable(
     attempt: usize,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll" data-search=search aria-busy=move || listing.get().to_string()>
-            <table class="list">
-                <caption class="visually-hidden">"Users"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"E-mail address"</th>
-                        <th scope="col">"Verified"</th>
-                        <th scope="col">"Server role"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || users.clone() key=move |user| (user.id.clone(), attempt) let:user>
-                        <UserRow user set_role listing busy />
-                    </For>
-                </tbody>
-            </table>
-        </div>
+        <ListTable caption="Users" columns=&["Name", "E-mail address", "Verified", "Server role"] actions=true
+            attr:data-search=search attr:aria-busy=move || listing.get().to_string()>
+            <For each=move || users.clone() key=move |user| (user.id.clone(), attempt) let:user>
+                <UserRow user set_role listing busy />
+            </For>
+        </ListTable>
     }
 }
 
@@ -127,7 +76,6 @@ fn UserRow(
     listing: RwSignal<bool>,
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let pending = move || busy.get();
     let select_id = format!("role-{}", user.id);
     let select_label = format!("Server role of {}", user.name);
     let archived = user.role == ARCHIVED;
@@ -156,9 +104,7 @@ fn UserRow(
                             <option value=role selected=selected>{role_label(role)}</option>
                         }).collect_view()}
                     </select>
-                    <button class="button small" type="submit" disabled=pending>
-                        {move || if pending() { "Saving…" } else { "Change" }}
-                    </button>
+                    <Submit pending=busy label="Change" busy="Saving…" class="button small" />
                 </ActionForm>
             </td>
             <td>
@@ -168,9 +114,7 @@ fn UserRow(
                             <input type="hidden" name="user_id" value=archive_id />
                             <input type="hidden" name="role" value=ARCHIVED />
                             <p>{warning}</p>
-                            <button class="button small danger" type="submit" disabled=pending>
-                                {move || if pending() { "Archiving…" } else { "Archive user" }}
-                            </button>
+                            <Submit pending=busy label="Archive user" busy="Archiving…" class="button small danger" />
                         </ActionForm>
                     </Confirm>
                 })}

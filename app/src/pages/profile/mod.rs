@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::auth::{current_user, ResendVerification};
-use crate::pages::auth::{error_text, FormError};
-use crate::pages::shared::{on_success, Confirm, Done, Fetched};
+use crate::pages::auth::FormError;
+use crate::pages::shared::{on_success, Confirm, Done, Fetched, Submit, WhenLoaded};
 use crate::profile::{
     authorized_apps, my_mail_choices, my_profile, personal_tokens, AuthorizedApp, ChangePassword,
     MailChoices, Profile, RevokeApp, SaveMailChoices, UpdateProfile,
@@ -30,28 +30,23 @@ pub fn ProfilePage() -> impl IntoView {
     let mails = Resource::new(|| (), |_| my_mail_choices());
     view! {
         <Title text="Your profile" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match signed_in.await {
-                    Ok(Some(_)) => view! {
-                        <h1>"Your profile"</h1>
-                        <ProfileDetails profile />
-                        <PasswordChange />
-                        <CommentMails settings=mails />
-                        <tokens::AccessTokens tokens />
-                        <AuthorizedApps apps />
-                    }.into_any(),
-                    Ok(None) => view! {
-                        <section class="panel narrow">
-                            <h1>"Your profile"</h1>
-                            <p>"Sign in to see and change your profile."</p>
-                            <p><a class="button" href="/authn/login?next=/profile">"Sign in"</a></p>
-                        </section>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <WhenLoaded data=signed_in children={move |user| match user {
+            Some(_) => view! {
+                <h1>"Your profile"</h1>
+                <ProfileDetails profile />
+                <PasswordChange />
+                <CommentMails settings=mails />
+                <tokens::AccessTokens tokens />
+                <AuthorizedApps apps />
+            }.into_any(),
+            None => view! {
+                <section class="panel narrow">
+                    <h1>"Your profile"</h1>
+                    <p>"Sign in to see and change your profile."</p>
+                    <p><a class="button" href="/authn/login?next=/profile">"Sign in"</a></p>
+                </section>
+            }.into_any(),
+        }} />
     }
 }
 
@@ -64,34 +59,24 @@ fn ProfileDetails(profile: Fetched<Profile>) -> impl IntoView {
         profile.refetch();
         layout_user.refetch();
     });
-    let pending = save.pending();
     view! {
         <section class="panel" id="profile" aria-labelledby="profile-heading">
             <h2 id="profile-heading">"Profile"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match profile.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(profile) => view! {
-                            <EmailStatus email=profile.email verified=profile.verified />
-                            <ActionForm action=save attr:id="profile-form">
-                                <label for="profile-name">"Name"</label>
-                                <input id="profile-name" type="text" name="name" value=profile.name autocomplete="name" required maxlength="512" />
-                                <label for="profile-company">"Company"</label>
-                                <input id="profile-company" type="text" name="company" value=profile.company autocomplete="organization" maxlength="512" />
-                                <label for="profile-bio">"Bio"</label>
-                                <textarea id="profile-bio" name="bio" rows="3" maxlength="2048">{profile.bio}</textarea>
-                                <avatar::AvatarPicker current=profile.avatar />
-                                <FormError result=save.value() />
-                                <Done result=save.value() message="Your profile is saved." />
-                                <button class="button" type="submit" disabled=pending>
-                                    {move || if pending.get() { "Saving…" } else { "Save profile" }}
-                                </button>
-                            </ActionForm>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <WhenLoaded data=profile let:profile>
+                <EmailStatus email=profile.email verified=profile.verified />
+                <ActionForm action=save attr:id="profile-form">
+                    <label for="profile-name">"Name"</label>
+                    <input id="profile-name" type="text" name="name" value=profile.name autocomplete="name" required maxlength="512" />
+                    <label for="profile-company">"Company"</label>
+                    <input id="profile-company" type="text" name="company" value=profile.company autocomplete="organization" maxlength="512" />
+                    <label for="profile-bio">"Bio"</label>
+                    <textarea id="profile-bio" name="bio" rows="3" maxlength="2048">{profile.bio}</textarea>
+                    <avatar::AvatarPicker current=profile.avatar />
+                    <FormError result=save.value() />
+                    <Done result=save.value() message="Your profile is saved." />
+                    <Submit pending=save.pending() label="Save profile" busy="Saving…" />
+                </ActionForm>
+            </WhenLoaded>
         </section>
     }
 }
@@ -100,7 +85,6 @@ fn ProfileDetails(profile: Fetched<Profile>) -> impl IntoView {
 #[component]
 fn EmailStatus(email: String, verified: bool) -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
-    let pending = resend.pending();
     view! {
         <p class="email-status" data-verified=verified.to_string()>
             "E-mail address: " <strong id="profile-email">{email}</strong> " "
@@ -112,9 +96,7 @@ fn EmailStatus(email: String, verified: bool) -> impl IntoView {
         </p>
         {(!verified).then(|| view! {
             <ActionForm action=resend attr:class="inline">
-                <button class="button small" type="submit" disabled=pending>
-                    {move || if pending.get() { "Sending…" } else { "Send verification again" }}
-                </button>
+                <Submit pending=resend.pending() label="Send verification again" busy="Sending…" class="button small" />
             </ActionForm>
             <FormError result=resend.value() />
             <Done result=resend.value() message="A new verification link is on its way." />
@@ -132,7 +114,6 @@ fn PasswordChange() -> impl IntoView {
             form.reset();
         }
     });
-    let pending = change.pending();
     view! {
         <section class="panel" id="password" aria-labelledby="password-heading">
             <h2 id="password-heading">"Password"</h2>
@@ -146,9 +127,7 @@ fn PasswordChange() -> impl IntoView {
                 <input id="password-confirm" type="password" name="confirm" autocomplete="new-password" required minlength="8" />
                 <FormError result=change.value() />
                 <Done result=change.value() message="Your password is changed." />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Changing…" } else { "Change password" }}
-                </button>
+                <Submit pending=change.pending() label="Change password" busy="Changing…" />
             </ActionForm>
         </section>
     }
@@ -159,31 +138,21 @@ fn PasswordChange() -> impl IntoView {
 fn CommentMails(settings: Fetched<MailChoices>) -> impl IntoView {
     let save = ServerAction::<SaveMailChoices>::new();
     on_success(save.value(), move || settings.refetch());
-    let pending = save.pending();
     view! {
         <section class="panel" id="comment-mails" aria-labelledby="comment-mails-heading">
             <h2 id="comment-mails-heading">"Comment e-mails"</h2>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match settings.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(chosen) => view! {
-                            <ActionForm action=save attr:id="comment-mails-form">
-                                <p class="hint">"E-mail me when someone…"</p>
-                                <label class="choice"><input type="checkbox" name="mentions" value="yes" checked=chosen.mentions />
-                                    " mentions me in a comment"</label>
-                                <label class="choice"><input type="checkbox" name="replies" value="yes" checked=chosen.replies />
-                                    " replies in a thread I started or answered"</label>
-                                <FormError result=save.value() />
-                                <Done result=save.value() message="Your choices are saved." />
-                                <button class="button" type="submit" disabled=pending>
-                                    {move || if pending.get() { "Saving…" } else { "Save e-mail choices" }}
-                                </button>
-                            </ActionForm>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <WhenLoaded data=settings let:chosen>
+                <ActionForm action=save attr:id="comment-mails-form">
+                    <p class="hint">"E-mail me when someone…"</p>
+                    <label class="choice"><input type="checkbox" name="mentions" value="yes" checked=chosen.mentions />
+                        " mentions me in a comment"</label>
+                    <label class="choice"><input type="checkbox" name="replies" value="yes" checked=chosen.replies />
+                        " replies in a thread I started or answered"</label>
+                    <FormError result=save.value() />
+                    <Done result=save.value() message="Your choices are saved." />
+                    <Submit pending=save.pending() label="Save e-mail choices" busy="Saving…" />
+                </ActionForm>
+            </WhenLoaded>
         </section>
     }
 }
@@ -198,29 +167,24 @@ fn AuthorizedApps(apps: Fetched<Vec<AuthorizedApp>>) -> impl IntoView {
             <p class="hint">"Apps and connectors you let use your account. Revoking access signs them out."</p>
             <FormError result=revoke.value() />
             <Done result=revoke.value() message="The app's access is revoked." />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match apps.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(apps) if apps.is_empty() => view! { <p>"You have not authorized any apps."</p> }.into_any(),
-                        // Keyed by app, so a revoked app's item goes away with its open confirmation.
-                        Ok(apps) => view! {
-                            <ul class="item-list">
-                                <For each=move || apps.clone() key=|app| app.id.clone() let:app>
-                                    <AppItem app revoke />
-                                </For>
-                            </ul>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <WhenLoaded data=apps children={move |apps: Vec<AuthorizedApp>| if apps.is_empty() {
+                view! { <p>"You have not authorized any apps."</p> }.into_any()
+            } else {
+                // Keyed by app, so a revoked app's item goes away with its open confirmation.
+                view! {
+                    <ul class="item-list">
+                        <For each=move || apps.clone() key=|app| app.id.clone() let:app>
+                            <AppItem app revoke />
+                        </For>
+                    </ul>
+                }.into_any()
+            }} />
         </section>
     }
 }
 
 #[component]
 fn AppItem(app: AuthorizedApp, revoke: ServerAction<RevokeApp>) -> impl IntoView {
-    let pending = revoke.pending();
     let warning = format!("{} will no longer be able to use your account.", app.name);
     // The view builds an item's content before its attributes: both get their own copies.
     let (id, name) = (app.id.clone(), app.name.clone());
@@ -234,9 +198,7 @@ fn AppItem(app: AuthorizedApp, revoke: ServerAction<RevokeApp>) -> impl IntoView
                 <ActionForm action=revoke>
                     <input type="hidden" name="app_id" value=app.id />
                     <p>{warning}</p>
-                    <button class="button small danger" type="submit" disabled=pending>
-                        {move || if pending.get() { "Revoking…" } else { "Revoke access" }}
-                    </button>
+                    <Submit pending=revoke.pending() label="Revoke access" busy="Revoking…" class="button small danger" />
                 </ActionForm>
             </Confirm>
         </li>

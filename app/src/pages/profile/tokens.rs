@@ -4,8 +4,10 @@
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::pages::auth::{error_text, FormError};
-use crate::pages::shared::{day, on_success, Confirm, CopyButton, Done, Fetched};
+use crate::pages::auth::FormError;
+use crate::pages::shared::{
+    day, on_success, Confirm, CopyButton, Done, Fetched, ListTable, Submit, WhenLoaded,
+};
 use crate::profile::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
 
 /// The lifespan preselected for new tokens, in days.
@@ -45,25 +47,16 @@ pub fn AccessTokens(tokens: Fetched<Tokens>) -> impl IntoView {
             {move || created_token.get().map(|token| view! { <NewToken token /> })}
             <FormError result=revoke.value() />
             <Done result=revoke.value() message="The token is revoked." />
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
-                        Ok(list) => view! {
-                            {list.just_created.map(|token| view! { <NewToken token /> })}
-                            <TokenTable tokens=list.tokens revoke />
-                            <h3>"New token"</h3>
-                            <ActionForm action=create node_ref=form attr:id="new-token-form">
-                                <NewTokenFields scopes=list.scopes />
-                                <FormError result=created />
-                                <button class="button" type="submit" disabled=create.pending()>
-                                    {move || if create.pending().get() { "Creating…" } else { "Create token" }}
-                                </button>
-                            </ActionForm>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            <WhenLoaded data=tokens let:list>
+                {list.just_created.map(|token| view! { <NewToken token /> })}
+                <TokenTable tokens=list.tokens revoke />
+                <h3>"New token"</h3>
+                <ActionForm action=create node_ref=form attr:id="new-token-form">
+                    <NewTokenFields scopes=list.scopes />
+                    <FormError result=created />
+                    <Submit pending=create.pending() label="Create token" busy="Creating…" />
+                </ActionForm>
+            </WhenLoaded>
         </section>
     }
 }
@@ -91,33 +84,17 @@ fn TokenTable(tokens: Vec<TokenSummary>, revoke: ServerAction<RevokeToken>) -> i
         return view! { <p>"You have no personal access tokens yet."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll">
-            <table class="list">
-                <caption class="visually-hidden">"Your personal access tokens"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Scopes"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last used"</th>
-                        <th scope="col">"Expires"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || tokens.clone() key=|token| token.id.clone() let:token>
-                        <TokenRow token revoke />
-                    </For>
-                </tbody>
-            </table>
-        </div>
+        <ListTable caption="Your personal access tokens" columns=&["Name", "Scopes", "Created", "Last used", "Expires"] actions=true>
+            <For each=move || tokens.clone() key=|token| token.id.clone() let:token>
+                <TokenRow token revoke />
+            </For>
+        </ListTable>
     }
     .into_any()
 }
 
 #[component]
 fn TokenRow(token: TokenSummary, revoke: ServerAction<RevokeToken>) -> impl IntoView {
-    let pending = revoke.pending();
     let warning = format!("Scripts and apps using “{}” will stop working.", token.name);
     // The view builds a row's content before its attributes: both get their own copies.
     let (name, id) = (token.name.clone(), token.id.clone());
@@ -141,9 +118,7 @@ fn TokenRow(token: TokenSummary, revoke: ServerAction<RevokeToken>) -> impl Into
                     <ActionForm action=revoke>
                         <input type="hidden" name="id" value=token.id />
                         <p>{warning}</p>
-                        <button class="button small danger" type="submit" disabled=pending>
-                            {move || if pending.get() { "Revoking…" } else { "Revoke token" }}
-                        </button>
+                        <Submit pending=revoke.pending() label="Revoke token" busy="Revoking…" class="button small danger" />
                     </ActionForm>
                 </Confirm>
             </td>
