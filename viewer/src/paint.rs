@@ -47,13 +47,9 @@ impl Scene {
             .lines
             .iter()
             .flat_map(|batch| {
-                batch.objects.iter().map(|range| LineBatch {
+                per_object(&batch.positions, &batch.objects).map(|(range, positions)| LineBatch {
                     color: opaque(&range.object_id),
-                    positions: batch
-                        .positions
-                        .get(range.span())
-                        .unwrap_or_default()
-                        .to_vec(),
+                    positions: positions.to_vec(),
                     objects: vec![whole(range)],
                 })
             })
@@ -62,13 +58,9 @@ impl Scene {
             .points
             .iter()
             .flat_map(|batch| {
-                batch.objects.iter().map(|range| PointBatch {
+                per_object(&batch.positions, &batch.objects).map(|(range, positions)| PointBatch {
                     color: opaque(&range.object_id),
-                    positions: batch
-                        .positions
-                        .get(range.span())
-                        .unwrap_or_default()
-                        .to_vec(),
+                    positions: positions.to_vec(),
                     colors: None,
                     objects: vec![whole(range)],
                 })
@@ -104,14 +96,10 @@ impl Scene {
             self.meshes.push(copy);
         }
         for batch in &other.lines {
-            for range in batch.objects.iter().filter(|r| ids.contains(&r.object_id)) {
-                let positions: Vec<[f32; 3]> = batch
-                    .positions
-                    .get(range.span())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(moved)
-                    .collect();
+            let wanted = per_object(&batch.positions, &batch.objects)
+                .filter(|(range, _)| ids.contains(&range.object_id));
+            for (range, positions) in wanted {
+                let positions: Vec<[f32; 3]> = positions.iter().map(moved).collect();
                 self.grow_bounds(&positions);
                 self.lines.push(LineBatch {
                     color: batch.color,
@@ -167,6 +155,16 @@ fn copy_triangles(from: &MeshBatch, range: &ObjectRange, into: &mut MeshBatch) {
         index_count: into.indices.len() as u32 - first,
         ..range.clone()
     });
+}
+
+/// Each object of a line or point batch with the positions it drew.
+fn per_object<'a>(
+    positions: &'a [[f32; 3]],
+    objects: &'a [ObjectRange],
+) -> impl Iterator<Item = (&'a ObjectRange, &'a [[f32; 3]])> {
+    objects
+        .iter()
+        .map(|range| (range, positions.get(range.span()).unwrap_or_default()))
 }
 
 /// A range that is the whole of a batch of its own.
