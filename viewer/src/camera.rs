@@ -30,14 +30,20 @@ const MAX_ELEVATION: f32 = 1.5697;
 impl Orbit {
     /// The isometric view of a box given by its corners, far enough to see all of it.
     pub fn fit(min: [f32; 3], max: [f32; 3]) -> Self {
+        let mut orbit = Orbit::looking_at_origin(StandardView::Isometric, 1.0);
+        orbit.frame(min, max);
+        orbit
+    }
+
+    /// The standard `view` of the origin, from `distance` away.
+    fn looking_at_origin(view: StandardView, distance: f32) -> Self {
         let mut orbit = Orbit {
             target: [0.0; 3],
-            distance: 1.0,
+            distance,
             azimuth: 0.0,
             elevation: 0.0,
         };
-        orbit.set_view(StandardView::Isometric);
-        orbit.frame(min, max);
+        orbit.set_view(view);
         orbit
     }
 
@@ -226,13 +232,7 @@ mod tests {
 
     #[test]
     fn standard_views_look_along_the_axes() {
-        let mut orbit = Orbit {
-            target: [0.0; 3],
-            distance: 10.0,
-            azimuth: 0.0,
-            elevation: 0.0,
-        };
-        orbit.set_view(StandardView::Front);
+        let mut orbit = Orbit::looking_at_origin(StandardView::Front, 10.0);
         assert!(close(orbit.position(), [0.0, -10.0, 0.0]));
         orbit.set_view(StandardView::Side);
         assert!(close(orbit.position(), [10.0, 0.0, 0.0]));
@@ -251,13 +251,7 @@ mod tests {
 
     #[test]
     fn panning_moves_the_target_across_the_screen() {
-        let mut orbit = Orbit {
-            target: [0.0; 3],
-            distance: 10.0,
-            azimuth: 0.0,
-            elevation: 0.0,
-        };
-        orbit.set_view(StandardView::Front);
+        let mut orbit = Orbit::looking_at_origin(StandardView::Front, 10.0);
         orbit.pan(0.1, 0.0);
         assert!(close(orbit.target, [1.0, 0.0, 0.0]));
         orbit.pan(0.0, 0.1);
