@@ -305,35 +305,28 @@ pub trait Target {
     );
 }
 
-impl Target for RenderTarget<'_> {
-    fn clear_to(&self, state: ClearState) {
-        self.clear(state);
-    }
+/// three_d's targets clear and draw through inherent methods of the same names, not a trait.
+macro_rules! target {
+    ($target:ty) => {
+        impl Target for $target {
+            fn clear_to(&self, state: ClearState) {
+                self.clear(state);
+            }
 
-    fn draw<O: Object>(
-        &self,
-        camera: &Camera,
-        objects: impl IntoIterator<Item = O>,
-        lights: &[&dyn Light],
-    ) {
-        self.render(camera, objects, lights);
-    }
+            fn draw<O: Object>(
+                &self,
+                camera: &Camera,
+                objects: impl IntoIterator<Item = O>,
+                lights: &[&dyn Light],
+            ) {
+                self.render(camera, objects, lights);
+            }
+        }
+    };
 }
 
-impl Target for RenderTargetMultisample<[u8; 4], f32> {
-    fn clear_to(&self, state: ClearState) {
-        self.clear(state);
-    }
-
-    fn draw<O: Object>(
-        &self,
-        camera: &Camera,
-        objects: impl IntoIterator<Item = O>,
-        lights: &[&dyn Light],
-    ) {
-        self.render(camera, objects, lights);
-    }
-}
+target!(RenderTarget<'_>);
+target!(RenderTargetMultisample<[u8; 4], f32>);
 
 /// The spans of the objects `visibility` shows.
 fn shown<'a>(
