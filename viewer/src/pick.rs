@@ -39,18 +39,7 @@ pub enum Snap {
 }
 
 /// The nearest object the ray from `origin` along `direction` hits, among those `shows` keeps,
-/// inside the section box when there is one.
-pub fn pick<'a>(
-    scene: &'a Scene,
-    origin: [f32; 3],
-    direction: [f32; 3],
-    shows: &dyn Fn(&str) -> bool,
-    section: Option<&Bounds>,
-) -> Option<&'a str> {
-    nearest_hit(scene, origin, direction, shows, section).map(|hit| hit.object_id)
-}
-
-/// `pick`, with where and on which triangle the ray met the object.
+/// inside the section box when there is one: where and on which triangle the ray met it.
 pub fn nearest_hit<'a>(
     scene: &'a Scene,
     origin: [f32; 3],

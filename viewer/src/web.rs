@@ -13,7 +13,6 @@ use web_sys::{HtmlCanvasElement, Request, RequestInit, Response, WebGl2Rendering
 use crate::camera::{Orbit, StandardView};
 use crate::objects::ObjectSource;
 use crate::paint::Paint;
-use crate::pick::pick;
 use crate::render::Renderer;
 use crate::scene::{Bounds, Scene, SceneObject};
 
@@ -91,14 +90,26 @@ impl State {
     }
 
     fn size(&self) -> (u32, u32) {
-        let ratio = web_sys::window()
-            .map(|w| w.device_pixel_ratio())
-            .unwrap_or(1.0);
+        let ratio = device_pixel_ratio();
         let width = (self.canvas.client_width() as f64 * ratio).round().max(1.0) as u32;
         let height = (self.canvas.client_height() as f64 * ratio)
             .round()
             .max(1.0) as u32;
         (width, height)
+    }
+
+    /// Points the camera as the full picture has it, whatever the last (coarser?) frame drew,
+    /// for rays through the canvas.
+    fn aim(&mut self) -> Aim<'_> {
+        let (width, height) = self.size();
+        if let Some(orbit) = self.orbit {
+            self.renderer.set_camera(&orbit, width, height);
+        }
+        Aim {
+            state: self,
+            ratio: device_pixel_ratio(),
+            height,
+        }
     }
 
     fn rebuild(&mut self) {
@@ -505,30 +516,8 @@ impl WebViewer {
     pub fn pick(&self, x: f64, y: f64) -> Option<String> {
         let picked = {
             let mut state = self.state.borrow_mut();
-            let ratio = web_sys::window()
-                .map(|w| w.device_pixel_ratio())
-                .unwrap_or(1.0);
-            // The camera as the full picture has it, whatever the last (coarser?) frame drew.
-            let (width, height) = state.size();
-            if let Some(orbit) = state.orbit {
-                state.renderer.set_camera(&orbit, width, height);
-            }
-            let state = &*state;
-            let pixel = three_d::PhysicalPoint {
-                x: (x * ratio) as f32,
-                y: height as f32 - (y * ratio) as f32,
-            };
-            let camera = state.renderer.camera();
-            let origin = camera.position_at_pixel(pixel);
-            let direction = camera.view_direction_at_pixel(pixel);
-            pick(
-                &state.scene,
-                [origin.x, origin.y, origin.z],
-                [direction.x, direction.y, direction.z],
-                &|id| state.shows(id),
-                state.section.as_ref(),
-            )
-            .map(str::to_string)
+            let aim = state.aim();
+            aim.nearest_hit(x, y).map(|hit| hit.object_id.to_string())
         };
         self.select(picked.clone());
         picked
@@ -538,27 +527,9 @@ impl WebViewer {
     /// coordinates: where a comment is pinned.
     pub fn hit(&self, x: f64, y: f64) -> Option<(String, [f32; 3])> {
         let mut state = self.state.borrow_mut();
-        let (width, height) = state.size();
-        if let Some(orbit) = state.orbit {
-            state.renderer.set_camera(&orbit, width, height);
-        }
-        let state = &*state;
-        let ratio = device_pixel_ratio();
-        let pixel = three_d::PhysicalPoint {
-            x: (x * ratio) as f32,
-            y: height as f32 - (y * ratio) as f32,
-        };
-        let camera = state.renderer.camera();
-        let origin = camera.position_at_pixel(pixel);
-        let direction = camera.view_direction_at_pixel(pixel);
-        crate::pick::nearest_hit(
-            &state.scene,
-            [origin.x, origin.y, origin.z],
-            [direction.x, direction.y, direction.z],
-            &|id| state.shows(id),
-            state.section.as_ref(),
-        )
-        .map(|hit| (hit.object_id.to_string(), hit.point))
+        let aim = state.aim();
+        aim.nearest_hit(x, y)
+            .map(|hit| (hit.object_id.to_string(), hit.point))
     }
 
     /// The point of the model under CSS pixel (`x`, `y`), snapped to the nearest corner (or
@@ -566,31 +537,14 @@ impl WebViewer {
     pub fn measure_point(&self, x: f64, y: f64) -> Option<([f32; 3], crate::pick::Snap)> {
         /// How near, in CSS pixels, a corner or edge must be to catch the pointer.
         const SNAP_PIXELS: f64 = 10.0;
-        use three_d::InnerSpace;
+        use three_d::{InnerSpace, Vec3};
         let mut state = self.state.borrow_mut();
-        let (width, height) = state.size();
-        if let Some(orbit) = state.orbit {
-            state.renderer.set_camera(&orbit, width, height);
-        }
-        let state = &*state;
-        let ratio = device_pixel_ratio();
-        let camera = state.renderer.camera();
-        let at = |x: f64, y: f64| three_d::PhysicalPoint {
-            x: (x * ratio) as f32,
-            y: height as f32 - (y * ratio) as f32,
-        };
-        let origin = camera.position_at_pixel(at(x, y));
-        let direction = camera.view_direction_at_pixel(at(x, y));
-        let beside = camera.view_direction_at_pixel(at(x + SNAP_PIXELS, y));
-        let hit = crate::pick::nearest_hit(
-            &state.scene,
-            [origin.x, origin.y, origin.z],
-            [direction.x, direction.y, direction.z],
-            &|id| state.shows(id),
-            state.section.as_ref(),
-        )?;
+        let aim = state.aim();
+        let hit = aim.nearest_hit(x, y)?;
+        let (_, direction) = aim.ray(x, y);
+        let (_, beside) = aim.ray(x + SNAP_PIXELS, y);
         // The width of SNAP_PIXELS at the distance of the hit.
-        let radius = hit.distance * (beside - direction).magnitude();
+        let radius = hit.distance * (Vec3::from(beside) - Vec3::from(direction)).magnitude();
         Some(crate::pick::snap(&hit, radius))
     }
 
@@ -693,6 +647,43 @@ impl WebViewer {
         state.renderer.load(&scene, &shows);
         state.scene = scene;
         state.draw();
+    }
+}
+
+/// The camera of [`State::aim`], for rays through CSS pixels of the canvas.
+struct Aim<'a> {
+    state: &'a State,
+    ratio: f64,
+    /// The canvas' height in physical pixels.
+    height: u32,
+}
+
+impl<'a> Aim<'a> {
+    /// The ray through CSS pixel (`x`, `y`) from the canvas' top left: its origin and direction
+    /// in scene coordinates.
+    fn ray(&self, x: f64, y: f64) -> ([f32; 3], [f32; 3]) {
+        let pixel = three_d::PhysicalPoint {
+            x: (x * self.ratio) as f32,
+            y: self.height as f32 - (y * self.ratio) as f32,
+        };
+        let camera = self.state.renderer.camera();
+        let origin = camera.position_at_pixel(pixel);
+        let direction = camera.view_direction_at_pixel(pixel);
+        (origin.into(), direction.into())
+    }
+
+    /// The nearest shown element under CSS pixel (`x`, `y`), within the section when there is
+    /// one.
+    fn nearest_hit(&self, x: f64, y: f64) -> Option<crate::pick::Hit<'a>> {
+        let (origin, direction) = self.ray(x, y);
+        let state = self.state;
+        crate::pick::nearest_hit(
+            &state.scene,
+            origin,
+            direction,
+            &|id| state.shows(id),
+            state.section.as_ref(),
+        )
     }
 }
 
