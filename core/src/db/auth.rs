@@ -12,7 +12,8 @@ macro_rules! auth_store {
                 scopes, ApiToken, AuthCode, Invite, RefreshToken, ServerApp, TokenKind,
             };
             use $crate::db::auth_rows::{
-                grant, grant_projects, grant_scopes, projects_to_db, AppRow, InviteRow, TokenRow,
+                grant, grant_projects, grant_scopes, projects_to_db, AppRow, InviteRow, LinkRow,
+                TokenRow, APP_COLUMNS, INVITE_COLUMNS, TOKEN_COLUMNS,
             };
             use $crate::db::dialect::Dialect;
             use $crate::db::dialect::StoredTime;
@@ -40,18 +41,17 @@ macro_rules! auth_store {
                     .bind(token.expires_at.map(Self::time))
                     .bind(projects_to_db(token.projects.as_ref()))
                     .write(&self.pool, "storing an API token")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
                 async fn api_token(&self, id: &str) -> Result<Option<ApiToken>> {
-                    sqlx::query_as::<_, TokenRow<Time>>(
-                        "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
-                         FROM api_tokens WHERE id = $1",
-                    )
+                    sqlx::query_as::<_, TokenRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+                    )))
                     .bind(id)
                     .optional(&self.pool, "reading an API token")
-        .await
+                    .await
                 }
 
                 async fn touch_api_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
@@ -76,14 +76,14 @@ macro_rules! auth_store {
                     owner_id: &str,
                     kind: TokenKind,
                 ) -> Result<Vec<ApiToken>> {
-                    sqlx::query_as::<_, TokenRow<Time>>(
-                        "SELECT id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects
-                         FROM api_tokens WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id",
-                    )
+                    sqlx::query_as::<_, TokenRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {TOKEN_COLUMNS} FROM api_tokens
+                         WHERE owner_id = $1 AND kind = $2 ORDER BY created_at DESC, id"
+                    )))
                     .bind(owner_id)
                     .bind(kind.as_str())
                     .all(&self.pool, "listing API tokens")
-        .await
+                    .await
                 }
 
                 async fn delete_app_sessions(&self, user_id: &str) -> Result<()> {
@@ -134,34 +134,31 @@ macro_rules! auth_store {
                 }
 
                 async fn app(&self, id: &str) -> Result<Option<ServerApp>> {
-                    sqlx::query_as::<_, AppRow>(
-                        "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
-                         FROM server_apps WHERE id = $1",
-                    )
+                    sqlx::query_as::<_, AppRow>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {APP_COLUMNS} FROM server_apps WHERE id = $1"
+                    )))
                     .bind(id)
                     .optional(&self.pool, "reading an app")
-        .await
+                    .await
                 }
 
                 async fn public_apps(&self) -> Result<Vec<ServerApp>> {
-                    sqlx::query_as::<_, AppRow>(
-                        "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
-                         FROM server_apps WHERE public ORDER BY name, id",
-                    )
+                    sqlx::query_as::<_, AppRow>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {APP_COLUMNS} FROM server_apps WHERE public ORDER BY name, id"
+                    )))
                     .all(&self.pool, "listing apps")
-        .await
+                    .await
                 }
 
                 async fn authorized_apps(&self, user_id: &str) -> Result<Vec<ServerApp>> {
-                    sqlx::query_as::<_, AppRow>(
-                        "SELECT id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id
-                         FROM server_apps
+                    sqlx::query_as::<_, AppRow>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {APP_COLUMNS} FROM server_apps
                          WHERE id IN (SELECT app_id FROM api_tokens WHERE owner_id = $1 AND kind = 'app')
-                         ORDER BY name, id",
-                    )
+                         ORDER BY name, id"
+                    )))
                     .bind(user_id)
                     .all(&self.pool, "listing authorized apps")
-        .await
+                    .await
                 }
 
                 async fn revoke_app_access(&self, user_id: &str, app_id: &str) -> Result<()> {
@@ -200,7 +197,7 @@ macro_rules! auth_store {
                     .bind(grant_scopes(&code.grant))
                     .bind(grant_projects(&code.grant))
                     .write(&self.pool, "storing an access code")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -241,7 +238,7 @@ macro_rules! auth_store {
                     .bind(grant_projects(&token.grant))
                     .bind(token.replaced_at.map(Self::time))
                     .write(&self.pool, "storing a refresh token")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -291,7 +288,7 @@ macro_rules! auth_store {
                     .bind(id)
                     .bind(Self::time(at))
                     .write(&self.pool, "replacing a refresh token")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -312,24 +309,18 @@ macro_rules! auth_store {
                     .bind(Self::time(Utc::now()))
                     .bind(Self::time(link.expires_at))
                     .write(&self.pool, "storing an e-mail link")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
                 async fn link(&self, kind: LinkKind, digest: &str) -> Result<Option<EmailLink>> {
-                    let row: Option<(String, String, Time)> = sqlx::query_as(
+                    self.email_link(
                         "SELECT user_id, email, expires_at FROM email_links WHERE digest = $1 AND kind = $2",
+                        kind,
+                        digest,
+                        "reading an e-mail link",
                     )
-                    .bind(digest)
-                    .bind(kind.as_str())
-                    .fetch_optional(&self.pool)
                     .await
-                    .context(|| "reading an e-mail link".into())?;
-                    Ok(row.map(|(user_id, email, expires_at)| EmailLink {
-                        user_id,
-                        email,
-                        expires_at: expires_at.into_utc(),
-                    }))
                 }
 
                 async fn take_link(
@@ -337,19 +328,14 @@ macro_rules! auth_store {
                     kind: LinkKind,
                     digest: &str,
                 ) -> Result<Option<EmailLink>> {
-                    let row: Option<(String, String, Time)> = sqlx::query_as(
-                        "DELETE FROM email_links WHERE digest = $1 AND kind = $2 RETURNING user_id, email, expires_at",
+                    self.email_link(
+                        "DELETE FROM email_links WHERE digest = $1 AND kind = $2
+                         RETURNING user_id, email, expires_at",
+                        kind,
+                        digest,
+                        "using an e-mail link",
                     )
-                    .bind(digest)
-                    .bind(kind.as_str())
-                    .fetch_optional(&self.pool)
                     .await
-                    .context(|| "using an e-mail link".into())?;
-                    Ok(row.map(|(user_id, email, expires_at)| EmailLink {
-                        user_id,
-                        email,
-                        expires_at: expires_at.into_utc(),
-                    }))
                 }
 
                 async fn delete_links(&self, kind: LinkKind, user_id: &str) -> Result<()> {
@@ -394,36 +380,24 @@ macro_rules! auth_store {
                     .bind(&invite.message)
                     .bind(Self::time(invite.created_at))
                     .write(&self.pool, "storing an invite")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
                 async fn invite(&self, id: &str) -> Result<Option<Invite>> {
-                    sqlx::query_as::<_, InviteRow<Time>>(
-                        "SELECT id, token_digest, email, inviter_id, server_role, message, created_at FROM invites WHERE id = $1",
-                    )
-                    .bind(id)
-                    .optional(&self.pool, "reading an invite")
-        .await
+                    self.invite_where("id", id).await
                 }
 
                 async fn invite_by_token(&self, token_digest: &str) -> Result<Option<Invite>> {
-                    sqlx::query_as::<_, InviteRow<Time>>(
-                        "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
-                         FROM invites WHERE token_digest = $1",
-                    )
-                    .bind(token_digest)
-                    .optional(&self.pool, "reading an invite")
-        .await
+                    self.invite_where("token_digest", token_digest).await
                 }
 
                 async fn invites(&self) -> Result<Vec<Invite>> {
-                    sqlx::query_as::<_, InviteRow<Time>>(
-                        "SELECT id, token_digest, email, inviter_id, server_role, message, created_at
-                         FROM invites ORDER BY created_at DESC, id",
-                    )
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM invites ORDER BY created_at DESC, id"
+                    )))
                     .all(&self.pool, "listing invites")
-        .await
+                    .await
                 }
 
                 async fn replace_invite_token(&self, id: &str, token_digest: &str) -> Result<bool> {
@@ -460,6 +434,38 @@ macro_rules! auth_store {
                         .fetch_optional(&self.pool)
                         .await
                         .context(|| "reading credentials".into())
+                }
+            }
+
+            impl $db {
+                /// The server invite whose `column` holds `value`.
+                async fn invite_where(
+                    &self,
+                    column: &'static str,
+                    value: &str,
+                ) -> Result<Option<Invite>> {
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM invites WHERE {column} = $1"
+                    )))
+                    .bind(value)
+                    .optional(&self.pool, "reading an invite")
+                    .await
+                }
+
+                /// The e-mail link that `statement` returns (reading or taking it), its digest
+                /// bound as $1 and its kind as $2.
+                async fn email_link(
+                    &self,
+                    statement: &'static str,
+                    kind: LinkKind,
+                    digest: &str,
+                    what: &str,
+                ) -> Result<Option<EmailLink>> {
+                    sqlx::query_as::<_, LinkRow<Time>>(statement)
+                        .bind(digest)
+                        .bind(kind.as_str())
+                        .optional(&self.pool, what)
+                        .await
                 }
             }
         };

@@ -2,6 +2,7 @@
 //! times, and how both store the parts that are not plain columns: scopes as one
 //! space-separated text, project limits as a JSON array.
 
+use crate::auth::store::EmailLink;
 use crate::auth::{scopes, ApiToken, Grant, Invite, ServerApp, TokenKind};
 use crate::db::dialect::StoredTime;
 use crate::error::{Error, Result};
@@ -29,6 +30,13 @@ pub fn grant(scopes: Option<String>, projects: Option<String>) -> Grant {
         projects: projects_from_db(projects),
     }
 }
+
+pub const TOKEN_COLUMNS: &str =
+    "id, digest, last_chars, owner_id, name, kind, app_id, scopes, created_at, expires_at, last_used_at, projects";
+pub const APP_COLUMNS: &str =
+    "id, secret, name, description, terms_url, logo, public, trust_by_default, redirect_url, scopes, author_id";
+pub const INVITE_COLUMNS: &str =
+    "id, token_digest, email, inviter_id, server_role, message, created_at";
 
 #[derive(sqlx::FromRow)]
 pub struct TokenRow<T> {
@@ -125,5 +133,22 @@ impl<T: StoredTime> TryFrom<InviteRow<T>> for Invite {
             message: row.message,
             created_at: row.created_at.into_utc(),
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct LinkRow<T> {
+    user_id: String,
+    email: String,
+    expires_at: T,
+}
+
+impl<T: StoredTime> From<LinkRow<T>> for EmailLink {
+    fn from(row: LinkRow<T>) -> Self {
+        EmailLink {
+            user_id: row.user_id,
+            email: row.email,
+            expires_at: row.expires_at.into_utc(),
+        }
     }
 }

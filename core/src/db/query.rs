@@ -12,107 +12,99 @@ use crate::projects::{Listed, Window};
 /// A statement's arguments as both databases bind them.
 type Args<DB> = <DB as Database>::Arguments;
 
-/// Reads rows of `R` and converts each.
-pub(crate) trait Fetch<'q, DB: Database, R> {
-    /// The one row, if there is one.
-    async fn optional<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Option<T>>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>,
-        DB: 'e,
-        R: 'e,
-        T: TryFrom<R>,
-        Error: From<T::Error>;
-
-    /// Every row.
-    async fn all<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Vec<T>>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>,
-        DB: 'e,
-        R: 'e,
-        T: TryFrom<R>,
-        Error: From<T::Error>;
+/// A domain type made from a row of `R`: `From` it, or `TryFrom` it where the row may hold what
+/// the domain rejects.
+pub(crate) trait FromStored<R>: Sized {
+    fn from_stored(row: R) -> Result<Self>;
 }
 
-impl<'q, DB, R> Fetch<'q, DB, R> for QueryAs<'q, DB, R, Args<DB>>
+impl<R, T: TryFrom<R>> FromStored<R> for T
+where
+    Error: From<T::Error>,
+{
+    fn from_stored(row: R) -> Result<Self> {
+        Ok(T::try_from(row)?)
+    }
+}
+
+/// Reads rows of `R` and converts each.
+pub(crate) trait Fetch<'e, DB: Database, R> {
+    /// The one row, if there is one.
+    async fn optional<T: FromStored<R>>(
+        self,
+        db: impl 'e + Executor<'e, Database = DB>,
+        what: &str,
+    ) -> Result<Option<T>>;
+
+    /// Every row.
+    async fn all<T: FromStored<R>>(
+        self,
+        db: impl 'e + Executor<'e, Database = DB>,
+        what: &str,
+    ) -> Result<Vec<T>>;
+}
+
+impl<'q: 'e, 'e, DB, R> Fetch<'e, DB, R> for QueryAs<'q, DB, R, Args<DB>>
 where
     DB: Database,
     Args<DB>: IntoArguments<DB>,
-    R: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+    R: 'e + Send + Unpin + for<'r> FromRow<'r, DB::Row>,
 {
-    async fn optional<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Option<T>>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>,
-        DB: 'e,
-        R: 'e,
-        T: TryFrom<R>,
-        Error: From<T::Error>,
-    {
+    async fn optional<T: FromStored<R>>(
+        self,
+        db: impl 'e + Executor<'e, Database = DB>,
+        what: &str,
+    ) -> Result<Option<T>> {
         let row = self.fetch_optional(db).await.context(|| what.into())?;
-        Ok(row.map(T::try_from).transpose()?)
+        row.map(T::from_stored).transpose()
     }
 
-    async fn all<'e, 'c: 'e, T, E>(self, db: E, what: &str) -> Result<Vec<T>>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>,
-        DB: 'e,
-        R: 'e,
-        T: TryFrom<R>,
-        Error: From<T::Error>,
-    {
+    async fn all<T: FromStored<R>>(
+        self,
+        db: impl 'e + Executor<'e, Database = DB>,
+        what: &str,
+    ) -> Result<Vec<T>> {
         let rows = self.fetch_all(db).await.context(|| what.into())?;
-        Ok(rows
-            .into_iter()
-            .map(T::try_from)
-            .collect::<Result<_, _>>()?)
+        rows.into_iter().map(T::from_stored).collect()
     }
 }
 
 /// Runs a statement that writes.
-pub(crate) trait Write<'q, DB: Database> {
+pub(crate) trait Write<'e, DB: Database> {
     /// What it did (how many rows it changed).
-    async fn write<'e, 'c: 'e, E>(self, db: E, what: &str) -> Result<DB::QueryResult>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>;
+    async fn write(
+        self,
+        db: impl 'e + Executor<'e, Database = DB>,
+        what: &str,
+    ) -> Result<DB::QueryResult>;
 
     /// The same, where a unique constraint's violation is the `Conflict` that `conflict` says.
-    async fn write_unique<'e, 'c: 'e, E>(
+    async fn write_unique(
         self,
-        db: E,
+        db: impl 'e + Executor<'e, Database = DB>,
         conflict: impl FnOnce() -> String,
         what: &str,
-    ) -> Result<DB::QueryResult>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>;
+    ) -> Result<DB::QueryResult>;
 }
 
-impl<'q, DB: Database> Write<'q, DB> for Query<'q, DB, Args<DB>>
+impl<'q: 'e, 'e, DB: Database> Write<'e, DB> for Query<'q, DB, Args<DB>>
 where
     Args<DB>: IntoArguments<DB>,
 {
-    async fn write<'e, 'c: 'e, E>(self, db: E, what: &str) -> Result<DB::QueryResult>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>,
-    {
+    async fn write(
+        self,
+        db: impl 'e + Executor<'e, Database = DB>,
+        what: &str,
+    ) -> Result<DB::QueryResult> {
         self.execute(db).await.context(|| what.into())
     }
 
-    async fn write_unique<'e, 'c: 'e, E>(
+    async fn write_unique(
         self,
-        db: E,
+        db: impl 'e + Executor<'e, Database = DB>,
         conflict: impl FnOnce() -> String,
         what: &str,
-    ) -> Result<DB::QueryResult>
-    where
-        'q: 'e,
-        E: 'e + Executor<'c, Database = DB>,
-    {
+    ) -> Result<DB::QueryResult> {
         self.execute(db)
             .await
             .map_err(|e| map_write_error(e, conflict, || what.into()))
@@ -135,8 +127,7 @@ where
     Args<DB>: IntoArguments<DB>,
     for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
     R: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
-    T: TryFrom<R>,
-    Error: From<T::Error>,
+    T: FromStored<R>,
     i64: for<'r> sqlx::Decode<'r, DB> + sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
@@ -154,7 +145,7 @@ where
         .context(|| format!("counting {what}"))?;
     let items = rows
         .into_iter()
-        .map(T::try_from)
-        .collect::<Result<_, _>>()?;
+        .map(T::from_stored)
+        .collect::<Result<_>>()?;
     Ok(Listed { items, total })
 }

@@ -6,6 +6,9 @@ use crate::db::dialect::StoredTime;
 use crate::error::{Error, Result};
 use crate::users::User;
 
+pub const USER_COLUMNS: &str =
+    "id, email, name, bio, company, avatar, server_role, verified, created_at";
+
 #[derive(sqlx::FromRow)]
 pub struct UserRow<T> {
     id: String,
@@ -47,7 +50,7 @@ macro_rules! user_store {
             use $crate::db::dialect::Dialect;
             use $crate::db::map_write_error;
             use $crate::db::query::{Fetch, Write};
-            use $crate::db::users::UserRow;
+            use $crate::db::users::{UserRow, USER_COLUMNS};
             use $crate::error::{Context, Error, Result};
             use $crate::settings::ServerSettings;
             use $crate::store::{Page, Store};
@@ -100,13 +103,13 @@ macro_rules! user_store {
                     lock_users(&mut tx)
                         .await
                         .context(|| "creating a user".into())?;
-                    let row: UserRow<Time> = sqlx::query_as(
+                    let row: UserRow<Time> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "INSERT INTO users (id, email, name, password_hash, server_role, verified, created_at, company)
                          SELECT $1, $2, $3, $4,
                                 CASE WHEN EXISTS (SELECT 1 FROM users) THEN $5 ELSE 'server:admin' END,
                                 $6, $7, $8
-                         RETURNING id, email, name, bio, company, avatar, server_role, verified, created_at",
-                    )
+                         RETURNING {USER_COLUMNS}"
+                    )))
                     .bind(&user.id)
                     .bind(&user.email)
                     .bind(&user.name)
@@ -129,26 +132,16 @@ macro_rules! user_store {
                 }
 
                 async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
-                    sqlx::query_as::<_, UserRow<Time>>(
-                        "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users WHERE id = $1",
-                    )
-                    .bind(id)
-                    .optional(&self.pool, "reading a user")
-        .await
+                    self.user_where("id", id).await
                 }
 
                 async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-                    sqlx::query_as::<_, UserRow<Time>>(
-                        "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users WHERE email = $1",
-                    )
-                    .bind(email.to_lowercase())
-                    .optional(&self.pool, "reading a user")
-        .await
+                    self.user_where("email", &email.to_lowercase()).await
                 }
 
                 async fn list_users(&self, query: Option<&str>, page: Page) -> Result<Vec<User>> {
                     sqlx::query_as::<_, UserRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT id, email, name, bio, company, avatar, server_role, verified, created_at FROM users
+                        "SELECT {USER_COLUMNS} FROM users
                          WHERE $1 IS NULL OR {email_has} OR {name_has}
                          ORDER BY created_at, id LIMIT $2 OFFSET $3",
                         email_has = Self::contains("lower(email)", "lower($1)"),
@@ -158,7 +151,7 @@ macro_rules! user_store {
                     .bind(page.limit)
                     .bind(page.offset)
                     .all(&self.pool, "listing users")
-        .await
+                    .await
                 }
 
                 async fn table_sizes(&self) -> Result<(i64, Vec<(String, i64)>)> {
@@ -189,13 +182,13 @@ macro_rules! user_store {
                     lock_users(&mut tx)
                         .await
                         .context(|| "changing a user's role".into())?;
-                    let user: Option<User> = sqlx::query_as::<_, UserRow<Time>>(
+                    let user: Option<User> = sqlx::query_as::<_, UserRow<Time>>(sqlx::AssertSqlSafe(format!(
                         "UPDATE users SET server_role = $2
                          WHERE id = $1
                            AND ($2 = 'server:admin' OR server_role <> 'server:admin'
                                 OR (SELECT COUNT(*) FROM users WHERE server_role = 'server:admin') > 1)
-                         RETURNING id, email, name, bio, company, avatar, server_role, verified, created_at",
-                    )
+                         RETURNING {USER_COLUMNS}"
+                    )))
                     .bind(user_id)
                     .bind(role.as_str())
                     .optional(&mut *tx, "changing a user's role")
@@ -219,22 +212,23 @@ macro_rules! user_store {
                     update: &ProfileUpdate,
                 ) -> Result<User> {
                     // An empty string clears an optional field; NULL leaves it as it is.
-                    let user: Option<User> = sqlx::query_as::<_, UserRow<Time>>(
-                        "UPDATE users SET
+                    let user: Option<User> =
+                        sqlx::query_as::<_, UserRow<Time>>(sqlx::AssertSqlSafe(format!(
+                            "UPDATE users SET
                              name = COALESCE($2, name),
                              company = CASE WHEN $3 IS NULL THEN company ELSE NULLIF($3, '') END,
                              bio = CASE WHEN $4 IS NULL THEN bio ELSE NULLIF($4, '') END,
                              avatar = CASE WHEN $5 IS NULL THEN avatar ELSE NULLIF($5, '') END
                          WHERE id = $1
-                         RETURNING id, email, name, bio, company, avatar, server_role, verified, created_at",
-                    )
-                    .bind(user_id)
-                    .bind(&update.name)
-                    .bind(&update.company)
-                    .bind(&update.bio)
-                    .bind(&update.avatar)
-                    .optional(&self.pool, "updating a profile")
-                    .await?;
+                         RETURNING {USER_COLUMNS}"
+                        )))
+                        .bind(user_id)
+                        .bind(&update.name)
+                        .bind(&update.company)
+                        .bind(&update.bio)
+                        .bind(&update.avatar)
+                        .optional(&self.pool, "updating a profile")
+                        .await?;
                     user.ok_or_else(|| Error::NotFound(format!("user {user_id}")))
                 }
 
@@ -271,8 +265,24 @@ macro_rules! user_store {
                     .bind(settings.invite_only)
                     .bind(settings.guest_mode)
                     .write(&self.pool, "saving the server settings")
-        .await?;
+                    .await?;
                     Ok(())
+                }
+            }
+
+            impl $db {
+                /// The user whose `column` holds `value`.
+                async fn user_where(
+                    &self,
+                    column: &'static str,
+                    value: &str,
+                ) -> Result<Option<User>> {
+                    sqlx::query_as::<_, UserRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE {column} = $1"
+                    )))
+                    .bind(value)
+                    .optional(&self.pool, "reading a user")
+                    .await
                 }
             }
         };

@@ -30,7 +30,7 @@ macro_rules! activity_store {
                     .bind(&activity.message)
                     .bind(Self::time(activity.time))
                     .write(&self.pool, "recording activity")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -49,7 +49,7 @@ macro_rules! activity_store {
                     .bind(before)
                     .bind(limit)
                     .all(&self.pool, "reading activity")
-        .await
+                    .await
                 }
 
                 async fn count_project_activity(&self, project_id: &str) -> Result<i64> {

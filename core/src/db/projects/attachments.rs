@@ -37,7 +37,7 @@ macro_rules! attachment_store {
                     .bind(&a.upload_error)
                     .bind(Self::time(a.created_at))
                     .write(&self.pool, "saving an attachment")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 

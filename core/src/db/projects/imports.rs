@@ -43,7 +43,7 @@ macro_rules! import_store {
                     .bind(Self::time(i.created_at))
                     .bind(Self::time(i.updated_at))
                     .write(&self.pool, "saving a file import")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -63,7 +63,7 @@ macro_rules! import_store {
                     .bind(ImportStatus::Queued as i64)
                     .bind(ImportStatus::Converting as i64)
                     .write(&self.pool, "updating a file import")
-        .await?;
+                    .await?;
                     Ok(updated.rows_affected() == 1)
                 }
 
@@ -88,7 +88,7 @@ macro_rules! import_store {
                     .bind(project_id)
                     .bind(id)
                     .optional(&self.pool, "reading a file import")
-        .await
+                    .await
                 }
 
                 async fn file_imports(

@@ -36,29 +36,19 @@ macro_rules! project_invite_store {
                     .bind(&invite.message)
                     .bind(Self::time(invite.created_at))
                     .write(&self.pool, "saving a project invitation")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
                 async fn project_invite(&self, id: &str) -> Result<Option<ProjectInvite>> {
-                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE id = $1"
-                    )))
-                    .bind(id)
-                    .optional(&self.pool, "reading a project invitation")
-                    .await
+                    self.project_invite_where("id", id).await
                 }
 
                 async fn project_invite_by_token(
                     &self,
                     token: &str,
                 ) -> Result<Option<ProjectInvite>> {
-                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE token = $1"
-                    )))
-                    .bind(token)
-                    .optional(&self.pool, "reading a project invitation")
-                    .await
+                    self.project_invite_where("token", token).await
                 }
 
                 async fn project_invites(&self, project_id: &str) -> Result<Vec<ProjectInvite>> {
@@ -67,7 +57,7 @@ macro_rules! project_invite_store {
                     )))
                     .bind(project_id)
                     .all(&self.pool, "listing project invitations")
-        .await
+                    .await
                 }
 
                 async fn invites_for(
@@ -82,7 +72,7 @@ macro_rules! project_invite_store {
                     .bind(user_id)
                     .bind(email.to_lowercase())
                     .all(&self.pool, "listing a user's invitations")
-        .await
+                    .await
                 }
 
                 async fn delete_project_invite(&self, id: &str) -> Result<bool> {
@@ -91,6 +81,22 @@ macro_rules! project_invite_store {
                         .write(&self.pool, "deleting a project invitation")
                         .await?;
                     Ok(done.rows_affected() > 0)
+                }
+            }
+
+            impl $db {
+                /// The project invitation whose `column` holds `value`.
+                async fn project_invite_where(
+                    &self,
+                    column: &'static str,
+                    value: &str,
+                ) -> Result<Option<ProjectInvite>> {
+                    sqlx::query_as::<_, InviteRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {INVITE_COLUMNS} FROM project_invites WHERE {column} = $1"
+                    )))
+                    .bind(value)
+                    .optional(&self.pool, "reading a project invitation")
+                    .await
                 }
             }
         };

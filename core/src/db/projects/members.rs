@@ -44,7 +44,7 @@ macro_rules! member_store {
                     )
                     .bind(project_id)
                     .all(&self.pool, "listing project members")
-        .await
+                    .await
                 }
 
                 async fn set_member(
@@ -62,7 +62,7 @@ macro_rules! member_store {
                     .bind(role.as_str())
                     .bind(Self::time(Utc::now()))
                     .write(&self.pool, "setting a project role")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 

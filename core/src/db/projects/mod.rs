@@ -90,7 +90,7 @@ macro_rules! project_store {
                     .bind(project.allow_public_comments)
                     .bind(Self::time(project.updated_at))
                     .write(&self.pool, "updating a project")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 

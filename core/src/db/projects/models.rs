@@ -22,14 +22,7 @@ macro_rules! model_store {
                 }
 
                 async fn model(&self, project_id: &str, id: &str) -> Result<Option<Model>> {
-                    sqlx::query_as::<_, ModelRow<Time>>(
-                        "SELECT id, project_id, name, description, author_id, created_at, updated_at
-                                 FROM models WHERE project_id = $1 AND id = $2",
-                    )
-                    .bind(project_id)
-                    .bind(id)
-                    .optional(&self.pool, "reading a model")
-        .await
+                    self.model_where("id", project_id, id).await
                 }
 
                 async fn model_by_name(
@@ -37,14 +30,8 @@ macro_rules! model_store {
                     project_id: &str,
                     name: &str,
                 ) -> Result<Option<Model>> {
-                    sqlx::query_as::<_, ModelRow<Time>>(
-                        "SELECT id, project_id, name, description, author_id, created_at, updated_at
-                                 FROM models WHERE project_id = $1 AND name = $2",
-                    )
-                    .bind(project_id)
-                    .bind(name.to_lowercase())
-                    .optional(&self.pool, "reading a model")
-        .await
+                    self.model_where("name", project_id, &name.to_lowercase())
+                        .await
                 }
 
                 async fn update_model(&self, model: &Model) -> Result<()> {
@@ -57,11 +44,11 @@ macro_rules! model_store {
                     .bind(&model.description)
                     .bind(Self::time(model.updated_at))
                     .write_unique(
-        &self.pool,
-        || format!("the project already has a model named {}", model.name),
-        "updating a model",
-        )
-        .await?;
+                        &self.pool,
+                        || format!("the project already has a model named {}", model.name),
+                        "updating a model",
+                    )
+                    .await?;
                     Ok(())
                 }
 
@@ -126,9 +113,25 @@ macro_rules! model_store {
             }
 
             impl $db {
+                /// The project's model whose `column` holds `value`.
+                async fn model_where(
+                    &self,
+                    column: &'static str,
+                    project_id: &str,
+                    value: &str,
+                ) -> Result<Option<Model>> {
+                    sqlx::query_as::<_, ModelRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {MODEL_COLUMNS} FROM models WHERE project_id = $1 AND {column} = $2"
+                    )))
+                    .bind(project_id)
+                    .bind(value)
+                    .optional(&self.pool, "reading a model")
+                    .await
+                }
+
                 /// Inserts a model, on the transaction that creates its project or on its own.
                 async fn insert_model<'e>(
-                    db: impl sqlx::Executor<'e, Database = <$db as Dialect>::Db>,
+                    db: impl 'e + sqlx::Executor<'e, Database = <$db as Dialect>::Db>,
                     model: &Model,
                 ) -> Result<()> {
                     sqlx::query(
@@ -143,11 +146,11 @@ macro_rules! model_store {
                     .bind(Self::time(model.created_at))
                     .bind(Self::time(model.updated_at))
                     .write_unique(
-        db,
-        || format!("the project already has a model named {}", model.name),
-        "creating a model",
-        )
-        .await?;
+                        db,
+                        || format!("the project already has a model named {}", model.name),
+                        "creating a model",
+                    )
+                    .await?;
                     Ok(())
                 }
             }

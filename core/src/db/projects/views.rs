@@ -57,11 +57,11 @@ macro_rules! view_store {
                     .bind(&view.author_id)
                     .bind(Self::time(view.created_at))
                     .write_unique(
-        &self.pool,
-        || format!("the model already has a view named {}", view.name),
-        "saving a view",
-        )
-        .await?;
+                        &self.pool,
+                        || format!("the model already has a view named {}", view.name),
+                        "saving a view",
+                    )
+                    .await?;
                     Ok(())
                 }
 
