@@ -125,8 +125,8 @@ pub async fn admin_access() -> Result<Access, ServerFnError> {
 
 #[server]
 pub async fn admin_server_info() -> Result<ServerInfo, ServerFnError> {
-    use crate::shared::server::{actor, core};
-    let (core, actor) = (core()?, actor().await?);
+    use crate::shared::server::context;
+    let (core, actor) = context().await?;
     let settings = fleck_core::settings::for_admin(&core, &actor)
         .await
         .map_err(crate::shared::server::refused)?;
@@ -153,10 +153,9 @@ pub async fn save_server_info(
     invite_only: Option<String>,
     guest_mode: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::refusal;
-    use crate::shared::server::{actor, core, finish};
+    use crate::shared::server::{context, refusal, stay};
     use fleck_core::settings::{self, SettingsUpdate};
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = context().await?;
     let update = SettingsUpdate {
         name,
         company: Some(company),
@@ -166,12 +165,7 @@ pub async fn save_server_info(
         invite_only: Some(invite_only.is_some()),
         guest_mode: Some(guest_mode.is_some()),
     };
-    finish(
-        settings::update(&core, &actor, update)
-            .await
-            .map(|_| None)
-            .map_err(refusal),
-    )
+    stay(settings::update(&core, &actor, update).await, refusal)
 }
 
 /// Users whose name or e-mail contains `search`, oldest first.
@@ -180,9 +174,9 @@ pub async fn admin_users(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminUser>, ServerFnError> {
-    use crate::shared::server::{actor, core};
+    use crate::shared::server::context;
     use fleck_core::store::Page as Window;
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = context().await?;
     let offset = from.unwrap_or(0).max(0);
     // One row more than shown tells whether another page follows.
     let mut found = fleck_core::users::list(
@@ -217,28 +211,21 @@ pub async fn admin_users(
 /// Changes a user's server role (`archived` archives them); core refuses to demote the last admin.
 #[server]
 pub async fn set_server_role(user_id: String, role: String) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::refusal;
-    use crate::shared::server::{actor, core, finish};
+    use crate::shared::server::{context, refusal, stay};
     use fleck_core::users::{self, ServerRole};
-    let (core, actor) = (core()?, actor().await?);
-    finish(
-        async {
-            let role: ServerRole = role.parse()?;
-            users::set_server_role(&core, &actor, &user_id, role)
-                .await
-                .map_err(refusal)?;
-            Ok(None)
-        }
-        .await,
-    )
+    let (core, actor) = context().await?;
+    let set = async {
+        let role: ServerRole = role.parse()?;
+        users::set_server_role(&core, &actor, &user_id, role).await
+    };
+    stay(set.await, refusal)
 }
 
 /// Every pending invitation to the server, newest first.
 #[server]
 pub async fn server_invites() -> Result<Vec<PendingInvite>, ServerFnError> {
-    use crate::shared::server::refused;
-    use crate::shared::server::{actor, core};
-    let (core, actor) = (core()?, actor().await?);
+    use crate::shared::server::{context, refused};
+    let (core, actor) = context().await?;
     let invites = fleck_core::auth::invites::pending(&core, &actor)
         .await
         .map_err(refused)?;
@@ -267,49 +254,35 @@ pub async fn invite_to_server(
     role: String,
     message: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::refusal;
-    use crate::shared::server::{actor, core, finish};
+    use crate::shared::server::{context, refusal, stay};
     use fleck_core::auth::invites;
     use fleck_core::users::ServerRole;
-    let (core, actor) = (core()?, actor().await?);
-    finish(
-        async {
-            let role: ServerRole = role.parse()?;
-            invites::create(&core, &actor, &email, role, message)
-                .await
-                .map_err(refusal)?;
-            Ok(None)
-        }
-        .await,
-    )
+    let (core, actor) = context().await?;
+    let invite = async {
+        let role: ServerRole = role.parse()?;
+        invites::create(&core, &actor, &email, role, message).await
+    };
+    stay(invite.await, refusal)
 }
 
 #[server]
 pub async fn cancel_invite(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::refusal;
-    use crate::shared::server::{actor, core, finish};
-    use fleck_core::auth::invites;
-    let (core, actor) = (core()?, actor().await?);
-    finish(
-        invites::cancel(&core, &actor, &id)
-            .await
-            .map(|()| None)
-            .map_err(refusal),
+    use crate::shared::server::{context, refusal, stay};
+    let (core, actor) = context().await?;
+    stay(
+        fleck_core::auth::invites::cancel(&core, &actor, &id).await,
+        refusal,
     )
 }
 
 /// Mails an invitation again with a new link; the old link stops working.
 #[server]
 pub async fn resend_invite(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::refusal;
-    use crate::shared::server::{actor, core, finish};
-    use fleck_core::auth::invites;
-    let (core, actor) = (core()?, actor().await?);
-    finish(
-        invites::resend(&core, &actor, &id)
-            .await
-            .map(|()| None)
-            .map_err(refusal),
+    use crate::shared::server::{context, refusal, stay};
+    let (core, actor) = context().await?;
+    stay(
+        fleck_core::auth::invites::resend(&core, &actor, &id).await,
+        refusal,
     )
 }
 
@@ -319,10 +292,10 @@ pub async fn admin_projects(
     search: Option<String>,
     from: Option<i64>,
 ) -> Result<Page<AdminProject>, ServerFnError> {
-    use crate::shared::server::{actor, core};
+    use crate::shared::server::context;
     use fleck_core::authz::Visibility;
     use fleck_core::projects::{service, Window};
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = context().await?;
     let offset = from.unwrap_or(0).max(0);
     let window = Window {
         offset,

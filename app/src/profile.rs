@@ -90,18 +90,6 @@ pub(crate) mod server {
             Actor::Anonymous => Err(ServerFnError::new("Please sign in first.")),
         }
     }
-
-    /// Whether the browser posted a plain form (the page's script had not run yet).
-    pub async fn plain_form() -> bool {
-        leptos_axum::extract::<http::HeaderMap>()
-            .await
-            .ok()
-            .and_then(|headers| {
-                let accept = headers.get(http::header::ACCEPT)?.to_str().ok()?;
-                Some(accept.contains("text/html"))
-            })
-            .unwrap_or(false)
-    }
 }
 
 /// Where a token created by a plain form post waits, briefly, for the page to show it once.
@@ -136,23 +124,17 @@ pub async fn update_profile(
     bio: String,
     avatar: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::{actor, core, finish};
     use fleck_core::users::{self, ProfileUpdate};
-    let (core, actor) = (core()?, actor().await?);
-    finish(
-        async {
-            let update = ProfileUpdate {
-                name: Some(name),
-                company: Some(company),
-                bio: Some(bio),
-                avatar: Some(avatar),
-            };
-            users::update_profile(&core, &actor, update)
-                .await
-                .map_err(shared::refusal)?;
-            Ok(None)
-        }
-        .await,
+    let (core, actor) = shared::context().await?;
+    let update = ProfileUpdate {
+        name: Some(name),
+        company: Some(company),
+        bio: Some(bio),
+        avatar: Some(avatar),
+    };
+    shared::stay(
+        users::update_profile(&core, &actor, update).await,
+        shared::refusal,
     )
 }
 
@@ -165,9 +147,9 @@ pub async fn change_password(
     confirm: String,
 ) -> Result<Outcome, ServerFnError> {
     use crate::auth::server::start_session;
-    use crate::shared::server::{actor, core, finish, Failure};
+    use crate::shared::server::{finish, Failure};
     use fleck_core::auth::accounts;
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = shared::context().await?;
     finish(
         async {
             if password != confirm {
@@ -188,11 +170,9 @@ pub async fn change_password(
 
 #[server]
 pub async fn personal_tokens() -> Result<Tokens, ServerFnError> {
-    use crate::shared::server::{actor, core};
     use fleck_core::auth::Scope;
     use fleck_core::authz::{self, Action};
-    let core = core()?;
-    let actor = actor().await?;
+    let (core, actor) = shared::context().await?;
     authz::authorize(&actor, Action::ManageOwnTokens, None).map_err(shared::refused)?;
     let Some(principal) = actor.principal() else {
         return Err(ServerFnError::new("Please sign in first."));
@@ -271,10 +251,9 @@ pub async fn create_token(
     scopes: Option<Vec<String>>,
     lifespan: String,
 ) -> Result<Created, ServerFnError> {
-    use crate::shared::server::{actor, core, set_cookie, Failure};
+    use crate::shared::server::{set_cookie, Failure};
     use fleck_core::auth::{flow, Scope};
-    let core = core()?;
-    let actor = actor().await?;
+    let (core, actor) = shared::context().await?;
     shared::answer(
         async {
             let scopes = scopes
@@ -298,7 +277,7 @@ pub async fn create_token(
             let token = flow::create_own_token(&core, &actor, request)
                 .await
                 .map_err(shared::refusal)?;
-            if server::plain_form().await {
+            if shared::plain_form().await.unwrap_or(false) {
                 set_cookie(&new_token_cookie(&core, &token, 120))?;
             }
             Ok(token)
@@ -310,10 +289,9 @@ pub async fn create_token(
 /// Revokes one of the caller's personal tokens, as `apiTokenRevoke` does.
 #[server]
 pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::{actor, core, finish, Failure};
+    use crate::shared::server::{finish, Failure};
     use fleck_core::auth::flow;
-    let core = core()?;
-    let actor = actor().await?;
+    let (core, actor) = shared::context().await?;
     finish(match flow::revoke_own_token(&core, &actor, &id).await {
         Ok(()) => Ok(None),
         Err(fleck_core::Error::NotFound(_)) => Err(Failure::User("There is no such token.".into())),
@@ -323,9 +301,8 @@ pub async fn revoke_token(id: String) -> Result<Outcome, ServerFnError> {
 
 #[server]
 pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
-    use crate::shared::server::{actor, core};
     use fleck_core::auth::apps;
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = shared::context().await?;
     let apps = apps::authorized_by_caller(&core, &actor)
         .await
         .map_err(shared::refused)?;
@@ -342,14 +319,11 @@ pub async fn authorized_apps() -> Result<Vec<AuthorizedApp>, ServerFnError> {
 /// Ends an app's access to the caller's account: its tokens stop working.
 #[server]
 pub async fn revoke_app(app_id: String) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::{actor, core, finish};
     use fleck_core::auth::apps;
-    let (core, actor) = (core()?, actor().await?);
-    finish(
-        apps::revoke_access(&core, &actor, &app_id)
-            .await
-            .map(|()| None)
-            .map_err(shared::refusal),
+    let (core, actor) = shared::context().await?;
+    shared::stay(
+        apps::revoke_access(&core, &actor, &app_id).await,
+        shared::refusal,
     )
 }
 
@@ -364,9 +338,8 @@ pub struct MailChoices {
 
 #[server]
 pub async fn my_mail_choices() -> Result<MailChoices, ServerFnError> {
-    use crate::shared::server::{actor, core};
     use fleck_core::comments::notify;
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = shared::context().await?;
     let chosen = notify::preferences(&core, &actor)
         .await
         .map_err(shared::refused)?;
@@ -388,9 +361,8 @@ pub async fn save_mail_choices(
     mentions: Option<String>,
     replies: Option<String>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::shared::server::{actor, core, finish};
     use fleck_core::comments::notify;
-    let (core, actor) = (core()?, actor().await?);
+    let (core, actor) = shared::context().await?;
     let choice = |ticked: Option<String>| serde_json::json!({ "email": ticked.is_some() });
     let update = serde_json::Value::Object(
         [
@@ -400,10 +372,8 @@ pub async fn save_mail_choices(
         .into_iter()
         .collect(),
     );
-    finish(
-        notify::update_preferences(&core, &actor, update)
-            .await
-            .map(|()| None)
-            .map_err(shared::refusal),
+    shared::stay(
+        notify::update_preferences(&core, &actor, update).await,
+        shared::refusal,
     )
 }

@@ -27,6 +27,11 @@ pub(crate) mod server {
         Ok(actor)
     }
 
+    /// The core and the caller, which nearly every server function starts from.
+    pub async fn context() -> Result<(Core, Actor), ServerFnError> {
+        Ok((core()?, actor().await?))
+    }
+
     /// Spends a rate-limit point for the caller's address (the server finds it, believing
     /// `X-Forwarded-For` from trusted proxies only).
     pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {
@@ -41,17 +46,21 @@ pub(crate) mod server {
             .map(|_| ())?)
     }
 
-    /// The page to show next. A browser without the app's script posted a plain form and gets
-    /// a redirect; the hydrated app reads the address from the answer and goes there itself.
-    pub async fn go_to(path: &str) -> Result<Option<String>, Failure> {
+    /// Whether the browser posted a plain form (the page's script had not run yet).
+    pub async fn plain_form() -> Result<bool, ServerFnError> {
         let headers = leptos_axum::extract::<http::HeaderMap>()
             .await
             .map_err(|e| ServerFnError::new(e.to_string()))?;
-        let plain_form = headers
+        Ok(headers
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"));
-        if plain_form {
+            .is_some_and(|accept| accept.contains("text/html")))
+    }
+
+    /// The page to show next. A browser without the app's script posted a plain form and gets
+    /// a redirect; the hydrated app reads the address from the answer and goes there itself.
+    pub async fn go_to(path: &str) -> Result<Option<String>, Failure> {
+        if plain_form().await? {
             // `redirect` panics on a value a header cannot hold; answer an error instead.
             if http::HeaderValue::from_str(path).is_err() {
                 return Err(ServerFnError::new("The next page's address is not valid.").into());
@@ -111,6 +120,15 @@ pub(crate) mod server {
             Err(Failure::User(message)) => Ok(Err(message)),
             Err(Failure::Server(e)) => Err(e),
         }
+    }
+
+    /// A form's answer for a change after which the person stays on the page: done, or core's
+    /// refusal as `refuse` words it for this form.
+    pub fn stay<T>(
+        result: Result<T, Error>,
+        refuse: impl FnOnce(Error) -> Failure,
+    ) -> Result<super::Outcome, ServerFnError> {
+        finish(result.map(|_| None).map_err(refuse))
     }
 
     pub fn message(error: Error) -> ServerFnError {

@@ -9,6 +9,7 @@ use crate::auth::{
     current_user, invite_details, AppDetails, AuthorizeApp, ForgotPassword, ResetPassword, SignIn,
     SignUp,
 };
+use crate::pages::shared::Submit;
 use crate::shared::Outcome;
 
 /// The message of a server function's error, without the framework's prefix.
@@ -70,9 +71,7 @@ pub fn SignInPage() -> impl IntoView {
                 <label for="password">"Password"</label>
                 <input id="password" type="password" name="password" autocomplete="current-password" required />
                 <FormError result=Signal::derive(move || action.value().get()) />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <Submit pending=pending label="Sign in" busy="Signing in…" />
             </ActionForm>
             <p class="hint">
                 <a href="/authn/forgot-password">"Forgot your password?"</a>
@@ -136,9 +135,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <input id="password" type="password" name="password" autocomplete="new-password" required minlength="8" aria-describedby="password-rule" />
                 <p id="password-rule" class="hint">"At least 8 characters."</p>
                 <FormError result=Signal::derive(move || action.value().get()) />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Creating your account…" } else { "Create account" }}
-                </button>
+                <Submit pending=pending label="Create account" busy="Creating your account…" />
             </ActionForm>
             <p class="hint">"Already have an account? " <a href="/authn/login">"Sign in"</a></p>
         </section>

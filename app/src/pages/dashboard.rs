@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::pages::auth::FormError;
-use crate::pages::shared::{after, PageData, Refresh};
+use crate::pages::shared::{after, PageData, Refresh, Submit};
 use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateProject, SAME_NAME};
 use crate::projects::read::fetch_dashboard;
@@ -163,9 +163,7 @@ fn NewProject() -> impl IntoView {
                 {move || same_name().then(|| view! {
                     <label class="choice"><input type="checkbox" name="again" value="yes" /> "Create another one with this name"</label>
                 })}
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Creating…" } else { "Create project" }}
-                </button>
+                <Submit pending=pending label="Create project" busy="Creating…" />
             </ActionForm>
         </section>
     }

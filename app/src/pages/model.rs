@@ -9,7 +9,7 @@ use crate::pages::auth::FormError;
 use crate::pages::embed::embed_path;
 use crate::pages::imports::FileImports;
 use crate::pages::project::ProjectHeading;
-use crate::pages::shared::{after, Confirm, PageData, Refresh};
+use crate::pages::shared::{after, Confirm, PageData, Refresh, Submit};
 use crate::pages::viewer::{ModelViewer, Review, ReviewVersion};
 use crate::projects::edit::{DeleteModel, DeleteVersion, MoveVersion, UpdateModel, UpdateVersion};
 use crate::projects::read::fetch_model;
@@ -259,9 +259,7 @@ fn ModelSettings(project_id: String, model: ModelRow) -> impl IntoView {
                 <label for="model-description">"Description"</label>
                 <input id="model-description" type="text" name="description" value=description />
                 <FormError result=Signal::derive(move || update.value().get()) />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Saving…" } else { "Save" }}
-                </button>
+                <Submit pending=pending label="Save" busy="Saving…" />
             </ActionForm>
             {(!is_main).then(move || view! {
                 <ActionForm action=delete attr:class="danger-zone">

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::pages::auth::FormError;
-use crate::pages::shared::{after, PageData, Refresh};
+use crate::pages::shared::{after, PageData, Refresh, Submit};
 use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateModel};
 use crate::projects::read::fetch_project;
@@ -203,9 +203,7 @@ fn NewModel(project_id: String) -> impl IntoView {
                 <label for="model-description">"Description"</label>
                 <input id="model-description" type="text" name="description" />
                 <FormError result=Signal::derive(move || create.value().get()) />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Creating…" } else { "Create model" }}
-                </button>
+                <Submit pending=pending label="Create model" busy="Creating…" />
             </ActionForm>
         </details>
     }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::pages::auth::FormError;
 use crate::pages::project::ProjectHeading;
-use crate::pages::shared::{after, PageData, Refresh};
+use crate::pages::shared::{after, PageData, Refresh, Submit};
 use crate::pages::webhooks::WebhooksPanel;
 use crate::projects::settings::{
     fetch_settings, CancelInvite, ChangeRole, DeleteProject, InviteMember, LeaveProject,
@@ -85,9 +85,7 @@ fn General(project: ProjectHeader) -> impl IntoView {
                     <label class="choice"><input type="radio" name="visibility" value="public" checked=public /> "Anyone with the link"</label>
                 </fieldset>
                 <FormError result=Signal::derive(move || update.value().get()) />
-                <button class="button" type="submit" disabled=pending>
-                    {move || if pending.get() { "Saving…" } else { "Save" }}
-                </button>
+                <Submit pending=pending label="Save" busy="Saving…" />
                 {move || saved().then(|| view! { <span class="saved" role="status">" Saved."</span> })}
             </ActionForm>
         </section>
@@ -183,9 +181,7 @@ fn Invitations(project_id: String, invite: ServerAction<InviteMember>) -> impl I
                     }).collect_view()}
                 </select>
                 <FormError result=Signal::derive(move || invite.value().get()) />
-                <button class="button" type="submit" disabled=sending>
-                    {move || if sending.get() { "Sending…" } else { "Send invitation" }}
-                </button>
+                <Submit pending=sending label="Send invitation" busy="Sending…" />
                 {move || sent().then(|| view! { <span class="saved" role="status">" Invitation sent."</span> })}
             </ActionForm>
         </section>
@@ -257,9 +253,7 @@ fn DangerZone(project: ProjectHeader) -> impl IntoView {
                 <label for="confirm-name">{format!("Type {} to confirm", project.name)}</label>
                 <input id="confirm-name" type="text" name="confirm" required autocomplete="off" />
                 <FormError result=Signal::derive(move || delete.value().get()) />
-                <button class="button danger" type="submit" disabled=pending>
-                    {move || if pending.get() { "Deleting…" } else { "Delete project" }}
-                </button>
+                <Submit pending=pending label="Delete project" busy="Deleting…" class="button danger" />
             </ActionForm>
         </section>
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::pages::auth::FormError;
-use crate::pages::shared::after;
+use crate::pages::shared::{after, Submit};
 use crate::projects::webhooks::{
     fetch_webhooks, CreateWebhook, DeleteWebhook, SwitchWebhook, WebhookRow,
 };
@@ -74,9 +74,7 @@ pub fn WebhooksPanel(project_id: String) -> impl IntoView {
                                             }).collect_view()}
                                         </fieldset>
                                         <FormError result=Signal::derive(move || create.value().get()) />
-                                        <button class="button" type="submit" disabled=pending>
-                                            {move || if pending.get() { "Adding…" } else { "Add webhook" }}
-                                        </button>
+                                        <Submit pending=pending label="Add webhook" busy="Adding…" />
                                     </ActionForm>
                                 </details>
                             }.into_any()

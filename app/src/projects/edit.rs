@@ -101,21 +101,17 @@ pub async fn update_model(
     use fleck_core::projects::models;
     use server::*;
     let (core, actor) = context().await?;
-    finish(
-        async {
-            models::update(
-                &core,
-                &actor,
-                &project_id,
-                &model_id,
-                Some(name),
-                Some(description),
-            )
-            .await
-            .map_err(fail)?;
-            Ok(None)
-        }
+    stay(
+        models::update(
+            &core,
+            &actor,
+            &project_id,
+            &model_id,
+            Some(name),
+            Some(description),
+        )
         .await,
+        fail,
     )
 }
 
@@ -144,14 +140,9 @@ pub async fn update_version(
     use fleck_core::projects::versions;
     use server::*;
     let (core, actor) = context().await?;
-    finish(
-        async {
-            versions::update_message(&core, &actor, &project_id, &version_id, &message)
-                .await
-                .map_err(fail)?;
-            Ok(None)
-        }
-        .await,
+    stay(
+        versions::update_message(&core, &actor, &project_id, &version_id, &message).await,
+        fail,
     )
 }
 
@@ -165,14 +156,9 @@ pub async fn move_version(
     use fleck_core::projects::versions;
     use server::*;
     let (core, actor) = context().await?;
-    finish(
-        async {
-            versions::move_to(&core, &actor, &project_id, &[version_id], &target)
-                .await
-                .map_err(fail)?;
-            Ok(None)
-        }
-        .await,
+    stay(
+        versions::move_to(&core, &actor, &project_id, &[version_id], &target).await,
+        fail,
     )
 }
 
@@ -184,14 +170,9 @@ pub async fn delete_version(
     use fleck_core::projects::versions;
     use server::*;
     let (core, actor) = context().await?;
-    finish(
-        async {
-            versions::delete(&core, &actor, &project_id, &[version_id])
-                .await
-                .map_err(fail)?;
-            Ok(None)
-        }
-        .await,
+    stay(
+        versions::delete(&core, &actor, &project_id, &[version_id]).await,
+        fail,
     )
 }
 
@@ -201,8 +182,8 @@ pub(crate) mod server {
     use fleck_core::authz::Visibility;
     use fleck_core::Error;
 
-    pub use crate::projects::read::server::context;
-    pub use crate::shared::server::{finish, go_to, sentence, Failure};
+    pub use crate::shared::server::context;
+    pub use crate::shared::server::{finish, go_to, sentence, stay, Failure};
 
     /// A core error as the person filling the form should read it.
     pub fn fail(error: Error) -> Failure {

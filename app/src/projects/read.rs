@@ -195,11 +195,8 @@ pub(crate) mod server {
         human_size, role_label, Abilities, ActivityRow, FileRow, InviteCard, Loaded, ModelRow,
         ProjectCard, ProjectHeader, ProjectPage, VersionRow,
     };
-    use crate::shared::server::{actor, core, message};
-
-    pub async fn context() -> Result<(Core, Actor), ServerFnError> {
-        Ok((core()?, actor().await?))
-    }
+    pub use crate::shared::server::context;
+    use crate::shared::server::message;
 
     /// Times as every page shows them: absolute and in UTC, the same for every viewer.
     pub fn when(time: DateTime<Utc>) -> String {

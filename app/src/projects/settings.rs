@@ -93,22 +93,17 @@ pub async fn invite_member(
     use crate::projects::edit::server::*;
     use fleck_core::projects::invites::{self, NewInvite};
     let (core, actor) = context().await?;
-    finish(
-        async {
-            let input = NewInvite {
-                email: Some(email),
-                user_id: None,
-                role: Some(role.parse().map_err(fail)?),
-                server_role: None,
-                message: None,
-            };
-            invites::create(&core, &actor, &project_id, input)
-                .await
-                .map_err(fail)?;
-            Ok(None)
-        }
-        .await,
-    )
+    let invite = async {
+        let input = NewInvite {
+            email: Some(email),
+            user_id: None,
+            role: Some(role.parse()?),
+            server_role: None,
+            message: None,
+        };
+        invites::create(&core, &actor, &project_id, input).await
+    };
+    stay(invite.await, fail)
 }
 
 #[server]
@@ -119,14 +114,9 @@ pub async fn cancel_invite(
     use crate::projects::edit::server::*;
     use fleck_core::projects::invites;
     let (core, actor) = context().await?;
-    finish(
-        async {
-            invites::cancel(&core, &actor, &project_id, &invite_id)
-                .await
-                .map_err(fail)?;
-            Ok(None)
-        }
-        .await,
+    stay(
+        invites::cancel(&core, &actor, &project_id, &invite_id).await,
+        fail,
     )
 }
 
@@ -140,19 +130,14 @@ pub async fn change_role(
     use crate::projects::edit::server::*;
     use fleck_core::projects::members;
     let (core, actor) = context().await?;
-    finish(
-        async {
-            let role = match role.as_str() {
-                "remove" => None,
-                other => Some(other.parse().map_err(fail)?),
-            };
-            members::set_role(&core, &actor, &project_id, &user_id, role)
-                .await
-                .map_err(fail)?;
-            Ok(None)
-        }
-        .await,
-    )
+    let change = async {
+        let role = match role.as_str() {
+            "remove" => None,
+            other => Some(other.parse()?),
+        };
+        members::set_role(&core, &actor, &project_id, &user_id, role).await
+    };
+    stay(change.await, fail)
 }
 
 #[server]

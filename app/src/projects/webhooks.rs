@@ -40,16 +40,17 @@ pub struct Webhooks {
 
 #[server]
 pub async fn fetch_webhooks(project_id: String) -> Result<Webhooks, ServerFnError> {
+    use crate::shared::server::{context, message};
     use fleck_core::webhooks;
-    let (core, actor) = crate::projects::read::server::context().await?;
+    let (core, actor) = context().await?;
     let list = webhooks::list(&core, &actor, &project_id)
         .await
-        .map_err(crate::shared::server::message)?;
+        .map_err(message)?;
     let mut hooks = Vec::with_capacity(list.len());
     for hook in list {
         let (events, _) = webhooks::history(&core, &actor, &project_id, &hook.id, 10)
             .await
-            .map_err(crate::shared::server::message)?;
+            .map_err(message)?;
         hooks.push(WebhookRow {
             deliveries: events
                 .into_iter()
@@ -88,9 +89,9 @@ pub async fn create_webhook(
     secret: String,
     triggers: Option<Vec<String>>,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::projects::edit::server::{fail, finish};
+    use crate::projects::edit::server::{context, fail, stay};
     use fleck_core::webhooks::{self, WebhookChanges};
-    let (core, actor) = crate::projects::read::server::context().await?;
+    let (core, actor) = context().await?;
     let changes = WebhookChanges {
         url: Some(url),
         description: Some(description),
@@ -98,11 +99,9 @@ pub async fn create_webhook(
         secret: Some(secret),
         enabled: Some(true),
     };
-    finish(
-        webhooks::create(&core, &actor, &project_id, changes)
-            .await
-            .map(|_| None)
-            .map_err(fail),
+    stay(
+        webhooks::create(&core, &actor, &project_id, changes).await,
+        fail,
     )
 }
 
@@ -113,18 +112,16 @@ pub async fn switch_webhook(
     webhook_id: String,
     enabled: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::projects::edit::server::{fail, finish};
+    use crate::projects::edit::server::{context, fail, stay};
     use fleck_core::webhooks::{self, WebhookChanges};
-    let (core, actor) = crate::projects::read::server::context().await?;
+    let (core, actor) = context().await?;
     let changes = WebhookChanges {
         enabled: Some(enabled == "true"),
         ..Default::default()
     };
-    finish(
-        webhooks::update(&core, &actor, &project_id, &webhook_id, changes)
-            .await
-            .map(|_| None)
-            .map_err(fail),
+    stay(
+        webhooks::update(&core, &actor, &project_id, &webhook_id, changes).await,
+        fail,
     )
 }
 
@@ -133,12 +130,10 @@ pub async fn delete_webhook(
     project_id: String,
     webhook_id: String,
 ) -> Result<Outcome, ServerFnError> {
-    use crate::projects::edit::server::{fail, finish};
-    let (core, actor) = crate::projects::read::server::context().await?;
-    finish(
-        fleck_core::webhooks::delete(&core, &actor, &project_id, &webhook_id)
-            .await
-            .map(|_| None)
-            .map_err(fail),
+    use crate::projects::edit::server::{context, fail, stay};
+    let (core, actor) = context().await?;
+    stay(
+        fleck_core::webhooks::delete(&core, &actor, &project_id, &webhook_id).await,
+        fail,
     )
 }
