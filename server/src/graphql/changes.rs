@@ -8,7 +8,7 @@ use fleck_core::projects::service::Access;
 
 use super::context::core;
 use super::errors::from_core;
-use super::paging::{page, Page};
+use super::paging::{page, Collection};
 
 /// Elements listed per page unless `limit` says otherwise, and at most.
 const DEFAULT_PAGE: i64 = 100;
@@ -109,25 +109,11 @@ impl VersionDiff {
         )
         .await
         .map_err(from_core)?;
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        Ok(ElementChangeCollection {
-            total_count: listed.total,
-            cursor,
-            items: listed
-                .items
-                .into_iter()
-                .map(ElementChangeItem::from)
-                .collect(),
-        })
+        Ok(Collection::of(window, listed, ElementChangeItem::from))
     }
 }
 
-#[derive(SimpleObject)]
-pub struct ElementChangeCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<ElementChangeItem>,
-}
+pub type ElementChangeCollection = Collection<ElementChangeItem>;
 
 /// An element that was added, removed or changed.
 #[derive(SimpleObject)]

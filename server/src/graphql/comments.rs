@@ -14,7 +14,7 @@ use fleck_core::projects::Window;
 use super::attachments::BlobMetadata;
 use super::context::{actor, core, load, signed_in};
 use super::errors::from_core;
-use super::paging::{page, Page};
+use super::paging::{page, Collection, Page};
 use super::permissions::PermissionCheckResult;
 use super::scalars::JsonObject;
 use super::users::LimitedUser;
@@ -292,24 +292,15 @@ impl Comment {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct CommentCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<Comment>,
-}
+pub type CommentCollection = Collection<Comment>;
 
 impl CommentCollection {
     fn new(items: Vec<Domain>, total: i64, window: Window, access: &Access) -> Self {
-        let Page { cursor } = Page::after(window, items.len(), total);
-        CommentCollection {
-            total_count: total,
-            cursor,
-            items: items
-                .into_iter()
-                .map(|c| Comment::new(c, access.clone()))
-                .collect(),
-        }
+        let items = items
+            .into_iter()
+            .map(|c| Comment::new(c, access.clone()))
+            .collect();
+        Collection::page(window, total, items)
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::context::{actor, core};
 use super::errors::from_core;
-use super::paging::{page, Page};
+use super::paging::{page, Collection};
 
 /// The largest file an import accepts, in bytes (the server's file size limit).
 pub struct ImportSizeLimit(pub u64);
@@ -82,12 +82,7 @@ impl From<FileImport> for FileUpload {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct FileUploadCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<FileUpload>,
-}
+pub type FileUploadCollection = Collection<FileUpload>;
 
 #[derive(InputObject, Default)]
 pub struct GetModelUploadsInput {
@@ -107,12 +102,7 @@ pub async fn list(
     let listed = imports::list(core(ctx), actor(ctx), project_id, model_id, window)
         .await
         .map_err(from_core)?;
-    let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-    Ok(FileUploadCollection {
-        total_count: listed.total,
-        cursor,
-        items: listed.items.into_iter().map(FileUpload::from).collect(),
-    })
+    Ok(Collection::of(window, listed, FileUpload::from))
 }
 
 #[derive(InputObject)]

@@ -1,13 +1,13 @@
 //! Models: `Project.models`, `Project.model`, `modelMutations`.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use fleck_core::authz::Action;
 use fleck_core::projects::{self as domain, service, ModelFilter};
 
 use super::context::{actor, core, load};
 use super::errors::from_core;
-use super::paging::{page, Page};
+use super::paging::{page, Collection};
 use super::permissions::{check, PermissionCheckResult};
 use super::users::LimitedUser;
 use super::versions::{preview_url, Version, VersionCollection};
@@ -205,12 +205,7 @@ pub struct ProjectModelsFilter {
     source_apps: Option<Vec<String>>,
 }
 
-#[derive(SimpleObject)]
-pub struct ModelCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<Model>,
-}
+pub type ModelCollection = Collection<Model>;
 
 impl ModelCollection {
     pub async fn load(
@@ -237,16 +232,9 @@ impl ModelCollection {
             )
             .await
             .map_err(from_core)?;
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        Ok(ModelCollection {
-            total_count: listed.total,
-            cursor,
-            items: listed
-                .items
-                .into_iter()
-                .map(|m| Model::new(m, access.clone()))
-                .collect(),
-        })
+        Ok(Collection::of(window, listed, |m| {
+            Model::new(m, access.clone())
+        }))
     }
 }
 

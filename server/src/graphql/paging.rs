@@ -1,7 +1,7 @@
 //! Speckle's `(limit, cursor)` pagination. Cursors are opaque to clients; here they are offsets.
 
-use async_graphql::Result;
-use fleck_core::projects::Window;
+use async_graphql::{OutputType, Result, SimpleObject};
+use fleck_core::projects::{Listed, Window};
 
 use super::errors::code;
 
@@ -36,6 +36,51 @@ impl Page {
         Page {
             cursor: (returned > 0 && next < total).then(|| next.to_string()),
         }
+    }
+}
+
+// A page of a list: the shape most of Speckle's `…Collection` types share, each under its own
+// name. A plain comment: a doc comment would become each type's description in the schema.
+#[derive(SimpleObject)]
+#[graphql(
+    concrete(name = "UserProjectCollection", params(super::projects::Project)),
+    concrete(name = "ModelCollection", params(super::models::Model)),
+    concrete(name = "VersionCollection", params(super::versions::Version)),
+    concrete(name = "CommentCollection", params(super::comments::Comment)),
+    concrete(name = "FileUploadCollection", params(super::imports::FileUpload)),
+    concrete(
+        name = "ElementChangeCollection",
+        params(super::changes::ElementChangeItem)
+    ),
+    concrete(name = "WorkspaceCollection", params(super::workspaces::Workspace)),
+    concrete(name = "UserStreamCollection", params(super::legacy::types::Stream)),
+    concrete(name = "BranchCollection", params(super::legacy::types::Branch)),
+    concrete(name = "CommitCollection", params(super::legacy::types::Commit))
+)]
+pub struct Collection<T: OutputType> {
+    pub total_count: i64,
+    pub cursor: Option<String>,
+    pub items: Vec<T>,
+}
+
+impl<T: OutputType> Collection<T> {
+    /// The page `window` asked for, of a list `total` items long.
+    pub fn page(window: Window, total: i64, items: Vec<T>) -> Self {
+        let Page { cursor } = Page::after(window, items.len(), total);
+        Collection {
+            total_count: total,
+            cursor,
+            items,
+        }
+    }
+
+    /// `listed`'s page, each item made a `T` by `item`.
+    pub fn of<D>(window: Window, listed: Listed<D>, item: impl FnMut(D) -> T) -> Self {
+        Self::page(
+            window,
+            listed.total,
+            listed.items.into_iter().map(item).collect(),
+        )
     }
 }
 

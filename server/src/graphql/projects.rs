@@ -11,7 +11,7 @@ use super::context::{actor, core, load};
 use super::errors::{code, from_core};
 use super::models::{Model, ModelCollection, ProjectModelsFilter};
 use super::objects::Object as SpeckleObject;
-use super::paging::{page, Page};
+use super::paging::{page, Collection};
 use super::permissions::{check, PermissionCheckResult};
 use super::users::LimitedUser;
 use super::versions::{Version, VersionCollection};
@@ -450,14 +450,6 @@ impl PendingStreamCollaborator {
     }
 }
 
-#[derive(SimpleObject)]
-#[graphql(concrete(name = "UserProjectCollection", params(Project)))]
-pub struct Collection<T: async_graphql::OutputType> {
-    pub total_count: i64,
-    pub cursor: Option<String>,
-    pub items: Vec<T>,
-}
-
 #[derive(InputObject, Default)]
 pub struct UserProjectsFilter {
     search: Option<String>,
@@ -511,12 +503,7 @@ pub async fn of_caller(
     )
     .await
     .map_err(from_core)?;
-    let Page { cursor, .. } = Page::after(window, listed.items.len(), listed.total);
-    Ok(Collection {
-        total_count: listed.total,
-        cursor,
-        items: listed.items.into_iter().map(Project).collect(),
-    })
+    Ok(Collection::of(window, listed, Project))
 }
 
 /// The caller's pending invitations (`activeUser.projectInvites`).

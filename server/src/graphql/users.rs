@@ -219,7 +219,7 @@ impl User {
         limit: Option<i32>,
         cursor: Option<String>,
         filter: Option<super::projects::UserProjectsFilter>,
-    ) -> Result<super::projects::Collection<super::projects::Project>> {
+    ) -> Result<super::paging::Collection<super::projects::Project>> {
         self.only_self(ctx)?;
         super::projects::of_caller(ctx, limit, cursor, filter).await
     }

@@ -1,6 +1,6 @@
 //! Versions: `Model.versions`, `Project.version`, `versionMutations`.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use fleck_core::authz::Action;
 use fleck_core::projects::{self as domain, service, versions, Listed, Window};
@@ -9,7 +9,7 @@ use fleck_core::Core;
 use super::context::{actor, core, load};
 use super::errors::from_core;
 use super::models::Model;
-use super::paging::Page;
+use super::paging::Collection;
 use super::permissions::{check, PermissionCheckResult};
 use super::users::LimitedUser;
 
@@ -136,25 +136,11 @@ impl VersionPermissionChecks<'_> {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct VersionCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<Version>,
-}
+pub type VersionCollection = Collection<Version>;
 
 impl VersionCollection {
     pub fn new(listed: Listed<domain::Version>, window: Window, access: &service::Access) -> Self {
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        VersionCollection {
-            total_count: listed.total,
-            cursor,
-            items: listed
-                .items
-                .into_iter()
-                .map(|v| Version::new(v, access.clone()))
-                .collect(),
-        }
+        Collection::of(window, listed, |v| Version::new(v, access.clone()))
     }
 }
 

@@ -32,12 +32,7 @@ pub struct Workspace {
     description: Option<String>,
 }
 
-#[derive(SimpleObject)]
-pub struct WorkspaceCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<Workspace>,
-}
+pub type WorkspaceCollection = super::paging::Collection<Workspace>;
 
 #[derive(InputObject)]
 pub struct UserWorkspacesFilter {

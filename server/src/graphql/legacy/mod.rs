@@ -6,7 +6,7 @@
 mod mutations;
 mod queries;
 mod subscriptions;
-mod types;
+pub(super) mod types;
 
 pub use mutations::LegacyMutation;
 pub use queries::LegacyQuery;

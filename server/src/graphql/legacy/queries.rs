@@ -7,7 +7,7 @@ use fleck_core::projects::{service, ProjectFilter};
 use super::types::{Stream, UserStreamCollection};
 use crate::graphql::context::{actor, core, load};
 use crate::graphql::errors::from_core;
-use crate::graphql::paging::{page, Page};
+use crate::graphql::paging::{page, Collection};
 
 #[derive(Default)]
 pub struct LegacyQuery;
@@ -30,12 +30,7 @@ impl LegacyQuery {
         let listed = service::public(core(ctx), actor(ctx), window)
             .await
             .map_err(from_core)?;
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        Ok(UserStreamCollection {
-            total_count: listed.total,
-            cursor,
-            items: listed.items.into_iter().map(Stream).collect(),
-        })
+        Ok(Collection::of(window, listed, Stream))
     }
 
     /// The caller's streams, most recently updated first.
@@ -59,11 +54,6 @@ impl LegacyQuery {
         )
         .await
         .map_err(from_core)?;
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        Ok(UserStreamCollection {
-            total_count: listed.total,
-            cursor,
-            items: listed.items.into_iter().map(Stream).collect(),
-        })
+        Ok(Collection::of(window, listed, Stream))
     }
 }

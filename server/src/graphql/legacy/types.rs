@@ -8,7 +8,7 @@ use fleck_core::projects::{self as domain, service, ModelFilter};
 use crate::graphql::context::{actor, core};
 use crate::graphql::errors::from_core;
 use crate::graphql::objects::Object as SpeckleObject;
-use crate::graphql::paging::{page, Page};
+use crate::graphql::paging::{page, Collection};
 
 pub struct Stream(pub(super) service::Access);
 
@@ -89,16 +89,9 @@ impl Stream {
             .models(core(ctx), &ModelFilter::default(), window)
             .await
             .map_err(from_core)?;
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
-        Ok(BranchCollection {
-            total_count: listed.total,
-            cursor,
-            items: listed
-                .items
-                .into_iter()
-                .map(|model| Branch(model, self.0.clone()))
-                .collect(),
-        })
+        Ok(Collection::of(window, listed, |model| {
+            Branch(model, self.0.clone())
+        }))
     }
 
     /// The stream's webhooks (owners only); with `id`, just that one.
@@ -271,12 +264,7 @@ impl Branch {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct BranchCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<Branch>,
-}
+pub type BranchCollection = Collection<Branch>;
 
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -350,12 +338,7 @@ impl Commit {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct CommitCollection {
-    total_count: i64,
-    cursor: Option<String>,
-    items: Vec<Commit>,
-}
+pub type CommitCollection = Collection<Commit>;
 
 impl CommitCollection {
     async fn build(
@@ -364,22 +347,12 @@ impl CommitCollection {
         listed: domain::Listed<domain::Version>,
         window: domain::Window,
     ) -> Result<Self> {
-        let Page { cursor } = Page::after(window, listed.items.len(), listed.total);
         let mut items = Vec::with_capacity(listed.items.len());
         for version in listed.items {
             items.push(Commit::build(ctx, access, version).await?);
         }
-        Ok(CommitCollection {
-            total_count: listed.total,
-            cursor,
-            items,
-        })
+        Ok(Collection::page(window, listed.total, items))
     }
 }
 
-#[derive(SimpleObject)]
-pub struct UserStreamCollection {
-    pub(super) total_count: i64,
-    pub(super) cursor: Option<String>,
-    pub(super) items: Vec<Stream>,
-}
+pub type UserStreamCollection = Collection<Stream>;
