@@ -109,28 +109,31 @@ fn attachment_routes() -> Router<AppState> {
 /// Preview images, open to any origin like Speckle's (they answer with a placeholder image,
 /// never an error status, when the caller may not see the model).
 fn preview_routes() -> Router<AppState> {
+    use fleck_core::previews::Subject;
     use rest::previews;
-    Router::new()
-        .route("/preview/{project_id}", get(previews::project))
-        .route("/preview/{project_id}/{angle}", get(previews::project))
-        .route(
+    let routes = [
+        ("/preview/{project_id}", get(previews::project)),
+        (
             "/preview/{project_id}/branches/{name}",
-            get(previews::model),
-        )
-        .route(
-            "/preview/{project_id}/branches/{name}/{angle}",
-            get(previews::model),
-        )
-        .route("/preview/{project_id}/commits/{id}", get(previews::version))
-        .route(
-            "/preview/{project_id}/commits/{id}/{angle}",
-            get(previews::version),
-        )
-        .route("/preview/{project_id}/objects/{id}", get(previews::object))
-        .route(
-            "/preview/{project_id}/objects/{id}/{angle}",
-            get(previews::object),
-        )
+            previews::nested(|name| Subject::Model(name)),
+        ),
+        (
+            "/preview/{project_id}/commits/{id}",
+            previews::nested(|id| Subject::Version(id)),
+        ),
+        (
+            "/preview/{project_id}/objects/{id}",
+            previews::nested(|id| Subject::Object(id)),
+        ),
+    ];
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            // Each preview may also be asked for at an angle.
+            router
+                .route(path, handler.clone())
+                .route(&format!("{path}/{{angle}}"), handler)
+        })
         .layer(api_cors())
 }
 

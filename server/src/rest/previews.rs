@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, Extensions, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
 use axum::Extension;
 use fleck_core::previews::{self, PreviewImage, Requester, Subject, DEFAULT_ANGLE};
 use fleck_core::Error;
@@ -27,43 +28,26 @@ pub async fn project(
 ) -> Response {
     let (project_id, angle) = split(&path);
     let caller = Caller::new(&actor, &extensions);
-    serve(&state, &caller, project_id, Subject::Project, angle).await
+    shown_anywhere(answer(&state, &caller, project_id, Subject::Project, angle).await)
 }
 
-/// `GET /preview/{project_id}/branches/{model_name}[/{angle}]`: a model's latest version.
-pub async fn model(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    extensions: Extensions,
-    Path(path): Path<Vec<String>>,
-) -> Response {
-    let caller = Caller::new(&actor, &extensions);
-    nested(&state, &caller, &path, |n| Subject::Model(n)).await
+/// `GET /preview/{project_id}/<keyword>/{name_or_id}[/{angle}]`, where `subject` says what the
+/// name or id stands for: `branches` a model's latest version, `commits` a version, `objects` an
+/// object.
+pub fn nested(subject: fn(&str) -> Subject<'_>) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              Extension(actor): Extension<Actor>,
+              extensions: Extensions,
+              Path(path): Path<Vec<String>>| async move {
+            let caller = Caller::new(&actor, &extensions);
+            let (project_id, rest) = (&path[0], &path[1..]);
+            let (name_or_id, angle) = split(rest);
+            shown_anywhere(answer(&state, &caller, project_id, subject(name_or_id), angle).await)
+        },
+    )
 }
 
-/// `GET /preview/{project_id}/commits/{version_id}[/{angle}]`.
-pub async fn version(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    extensions: Extensions,
-    Path(path): Path<Vec<String>>,
-) -> Response {
-    let caller = Caller::new(&actor, &extensions);
-    nested(&state, &caller, &path, |n| Subject::Version(n)).await
-}
-
-/// `GET /preview/{project_id}/objects/{object_id}[/{angle}]`.
-pub async fn object(
-    State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
-    extensions: Extensions,
-    Path(path): Path<Vec<String>>,
-) -> Response {
-    let caller = Caller::new(&actor, &extensions);
-    nested(&state, &caller, &path, |n| Subject::Object(n)).await
-}
-
-/// A route of the form `/preview/{project_id}/<keyword>/{name_or_id}[/{angle}]`.
 /// Who asks: their identity decides access, and with their address what they may queue.
 struct Caller<'a> {
     actor: &'a Actor,
@@ -80,17 +64,6 @@ impl<'a> Caller<'a> {
     }
 }
 
-async fn nested(
-    state: &AppState,
-    caller: &Caller<'_>,
-    path: &[String],
-    subject: fn(&str) -> Subject<'_>,
-) -> Response {
-    let (project_id, rest) = (&path[0], &path[1..]);
-    let (name_or_id, angle) = split(rest);
-    serve(state, caller, project_id, subject(name_or_id), angle).await
-}
-
 /// The first path segment, and the angle after it (`"0"` when absent).
 fn split(path: &[String]) -> (&str, &str) {
     let first = path.first().map_or("", String::as_str);
@@ -98,15 +71,8 @@ fn split(path: &[String]) -> (&str, &str) {
     (first, angle)
 }
 
-async fn serve(
-    state: &AppState,
-    caller: &Caller<'_>,
-    project_id: &str,
-    subject: Subject<'_>,
-    angle: &str,
-) -> Response {
-    let mut response = answer(state, caller, project_id, subject, angle).await;
-    // Pages on other origins may show previews (the images carry no secrets beyond the model).
+/// Lets pages on other origins show the preview (the images carry no secrets beyond the model).
+fn shown_anywhere(mut response: Response) -> Response {
     response.headers_mut().insert(
         "cross-origin-resource-policy",
         HeaderValue::from_static("cross-origin"),
