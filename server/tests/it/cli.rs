@@ -3,6 +3,9 @@
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::{self, free_port};
+use serde_json::json;
+
 const FLECK: &str = env!("CARGO_BIN_EXE_fleck");
 
 /// `fleck` with a clean environment (no inherited DATABASE_URL etc.) and data in `dir`.
@@ -325,26 +328,9 @@ async fn sigterm_turns_readiness_away_before_the_listener_closes() {
 /// Registers a user on the server at `base`, makes a project and reserves a file in it;
 /// the file's upload link.
 async fn upload_link(base: &str) -> String {
-    let token = crate::support::register_at(base, "slow@example.com", "correct horse").await;
-    let created = crate::support::graphql_at(
-        base,
-        Some(&token),
-        "mutation { projectMutations { create(input: {name: \"slow\"}) { id } } }",
-        serde_json::json!({}),
-    )
-    .await;
-    let project = created["data"]["projectMutations"]["create"]["id"].clone();
-    let link = crate::support::graphql_at(
-        base,
-        Some(&token),
-        "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url } } }",
-        serde_json::json!({ "i": { "projectId": project, "fileName": "slow.bin" } }),
-    )
-    .await;
-    link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{link}"))
-        .to_string()
+    let token = support::register_at(base, "slow@example.com", "correct horse").await;
+    let project = support::create_bare_project_at(base, &token, json!({ "name": "slow" })).await;
+    support::upload_url_at(base, &token, &project, "slow.bin").await
 }
 
 /// `fleck serve` on a free port, once ready, with `grace` seconds of draining after SIGTERM;
@@ -373,14 +359,6 @@ pub(crate) async fn serve_with(
         .unwrap();
     wait_until_ready(&base).await;
     (server, base)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_until_ready(base: &str) {

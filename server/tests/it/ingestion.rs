@@ -283,43 +283,29 @@ async fn clients_see_a_speckle_version_and_cors_for_token_calls() {
 /// another project, may neither create an ingestion nor sign or process its upload.
 #[tokio::test]
 async fn readers_and_tokens_for_other_projects_cannot_send() {
-    use fleck_core::auth::{flow, Scope};
+    use fleck_core::auth::Scope;
     use fleck_core::authz::ProjectRole;
     let sender = Sender::new().await;
     let ingestion = sender.ingestion().await;
-    let core = &sender.server.core;
     let reviewer_token = register(&sender.server, "reviewer@example.com", "correct horse").await;
-    let stores = core.database();
-    let reviewer = stores
-        .store
-        .user_by_email("reviewer@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    stores
-        .projects
-        .set_member(&sender.project, &reviewer.id, ProjectRole::Reviewer)
-        .await
-        .unwrap();
+    sender
+        .server
+        .add_member(
+            &sender.project,
+            "reviewer@example.com",
+            ProjectRole::Reviewer,
+        )
+        .await;
     let (elsewhere, _) =
         crate::support::create_project(&sender.server, &sender.token, "PRIVATE").await;
-    let owner = stores
-        .store
-        .user_by_email("connector@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    let limited = flow::create_personal_token(
-        core,
-        &owner,
+    let scopes = [Scope::StreamsRead, Scope::StreamsWrite, Scope::ProfileRead];
+    let limited = sender.server.personal_token(
+        "connector@example.com",
         "elsewhere only",
-        &[Scope::StreamsRead, Scope::StreamsWrite, Scope::ProfileRead],
-        Scope::ALL,
-        None,
+        &scopes,
         Some(vec![elsewhere]),
-    )
-    .await
-    .unwrap();
+    );
+    let limited = limited.await;
 
     let http = reqwest::Client::new();
     for token in [&reviewer_token, &limited] {

@@ -1,6 +1,6 @@
 //! Liveness, readiness, metrics and the headers every response carries.
 
-use crate::support::{register, TestServer};
+use crate::support::{free_port, register, TestServer};
 use fleck_core::ids::new_id;
 use fleck_core::monitor;
 use fleck_core::objects::NewObject;
@@ -216,20 +216,8 @@ fn figures(text: &str) -> Vec<&str> {
 async fn fill(server: &TestServer, token: &str) {
     let (project_id, _) = crate::support::create_project(server, token, "PRIVATE").await;
     let core = &server.core;
-    let ada = core
-        .database()
-        .store
-        .user_by_email("ada@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    let main = core
-        .database()
-        .projects
-        .model_by_name(&project_id, "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let ada = server.user("ada@example.com").await;
+    let main = server.main_model(&project_id).await;
     let objects: Vec<NewObject> = ["a", "b"]
         .into_iter()
         .map(|name| {
@@ -318,14 +306,6 @@ async fn ping_answers_pong() {
     let response = reqwest::get(server.at("/api/ping")).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "pong");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn wait_for_port(port: u16) {

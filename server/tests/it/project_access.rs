@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use crate::support::{graphql, register, PgDatabase, TestServer};
-use fleck_core::auth::{flow, Scope};
+use fleck_core::auth::Scope;
 use fleck_core::authz::ProjectRole;
 use fleck_core::users::ServerRole;
 use serde_json::{json, Value};
@@ -106,55 +106,23 @@ impl World {
         let contributor =
             register(&server, "contributor@example.com", "password-contributor").await;
         let core = &server.core;
-        let user = |email: &'static str| async move {
-            core.database()
-                .store
-                .user_by_email(email)
-                .await
-                .unwrap()
-                .unwrap()
-        };
-        let guest_user = user("guest@example.com").await;
+        let guest_user = server.user("guest@example.com").await;
         core.database()
             .store
             .set_server_role(&guest_user.id, ServerRole::Guest)
             .await
             .unwrap();
-        let owner_user = user("owner@example.com").await;
         let (other_project, _) = crate::support::create_project(&server, &owner, "PRIVATE").await;
-        let read_only = flow::create_personal_token(
-            core,
-            &owner_user,
-            "read only",
-            &[Scope::StreamsRead, Scope::ProfileRead],
-            Scope::ALL,
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-        let limited = flow::create_personal_token(
-            core,
-            &owner_user,
-            "other project",
-            &[Scope::StreamsRead, Scope::StreamsWrite, Scope::UsersInvite],
-            Scope::ALL,
-            None,
-            Some(vec![other_project]),
-        )
-        .await
-        .unwrap();
-        let revoked = flow::create_personal_token(
-            core,
-            &owner_user,
-            "revoked",
-            &[Scope::StreamsRead, Scope::StreamsWrite],
-            Scope::ALL,
-            None,
-            None,
-        )
-        .await
-        .unwrap();
+        let owner_token = async |name: &str, scopes: &[Scope], projects| {
+            let token = server.personal_token("owner@example.com", name, scopes, projects);
+            token.await
+        };
+        let read_only = [Scope::StreamsRead, Scope::ProfileRead];
+        let read_only = owner_token("read only", &read_only, None).await;
+        let limited = [Scope::StreamsRead, Scope::StreamsWrite, Scope::UsersInvite];
+        let limited = owner_token("other project", &limited, Some(vec![other_project])).await;
+        let revoked = [Scope::StreamsRead, Scope::StreamsWrite];
+        let revoked = owner_token("revoked", &revoked, None).await;
         core.database()
             .auth
             .delete_api_token(&revoked[..10])
@@ -162,9 +130,12 @@ impl World {
             .unwrap();
         let members = vec![
             (guest_user.id, ProjectRole::Contributor),
-            (user("reviewer@example.com").await.id, ProjectRole::Reviewer),
             (
-                user("contributor@example.com").await.id,
+                server.user("reviewer@example.com").await.id,
+                ProjectRole::Reviewer,
+            ),
+            (
+                server.user("contributor@example.com").await.id,
                 ProjectRole::Contributor,
             ),
         ];
@@ -265,14 +236,7 @@ async fn attempt(world: &World, caller: Caller, check: Check, project: &str) -> 
             .await,
         ),
         Check::CreateVersion => {
-            let main = world
-                .server
-                .core
-                .database().projects
-                .model_by_name(project, "main")
-                .await
-                .unwrap()
-                .unwrap();
+            let main = world.server.main_model(project).await;
             succeeded(
                 &gql(
                     "mutation($p: String!, $m: String!, $o: String!) { versionMutations { create(input: {projectId: $p, modelId: $m, objectId: $o}) { id } } }",

@@ -1,7 +1,7 @@
 //! The holes a security review found, each shown closed over HTTP as an attacker would try it:
 //! token scopes and project limits that every route must honour, and what strangers may learn.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{client, error_code, graphql, register, upload_url_at, TestServer};
 use fleck_core::auth::{flow, Actor, Scope};
 use fleck_core::projects::{imports, service};
 use fleck_core::Error;
@@ -39,15 +39,23 @@ impl World {
 
     /// A personal token of `email` with these scopes, limited to `projects` when given.
     async fn token(&self, email: &str, scopes: &[Scope], projects: Option<Vec<String>>) -> String {
-        let core = &self.server.core;
-        let user = core
-            .database()
-            .store
-            .user_by_email(email)
-            .await
-            .unwrap()
-            .unwrap();
-        flow::create_personal_token(core, &user, "t", scopes, Scope::ALL, None, projects)
+        let token = self.server.personal_token(email, "t", scopes, projects);
+        token.await
+    }
+
+    /// Runs a GraphQL document as the token's user.
+    async fn ask(&self, token: &str, query: &str, variables: Value) -> Value {
+        graphql(&self.server, Some(token), query, variables).await
+    }
+
+    /// Posts one batch of objects to `project` as its owner.
+    async fn upload_objects(&self, project: &str, batch: String) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new().text("batch1", batch);
+        reqwest::Client::new()
+            .post(self.server.at(&format!("/objects/{project}")))
+            .bearer_auth(&self.owner)
+            .multipart(form)
+            .send()
             .await
             .unwrap()
     }
@@ -59,12 +67,6 @@ impl World {
     }
 }
 
-fn error_code(answer: &Value) -> &str {
-    answer["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("an error in {answer}"))
-}
-
 // 1. A token that may only read the profile cannot mint itself an every-scope web app token.
 #[tokio::test]
 async fn a_profile_token_cannot_authorize_an_app() {
@@ -72,10 +74,7 @@ async fn a_profile_token_cannot_authorize_an_app() {
     let narrow = world
         .token("owner@example.com", &[Scope::ProfileRead], None)
         .await;
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    let response = client()
         .get(world.server.at(&format!(
             "/auth/accesscode?appId=spklwebapp&challenge=c&token={narrow}"
         )))
@@ -109,47 +108,27 @@ async fn a_project_limited_token_lists_only_its_projects() {
         )
         .await;
 
-    let listed = graphql(
-        &world.server,
-        Some(&limited),
-        "{ activeUser { projects { totalCount items { id versions { totalCount } } } } }",
-        json!({}),
-    )
-    .await;
+    let listed = "{ activeUser { projects { totalCount items { id versions { totalCount } } } } }";
+    let listed = world.ask(&limited, listed, json!({})).await;
     assert_eq!(
         listed["data"]["activeUser"]["projects"],
         json!({ "totalCount": 1, "items": [{ "id": mine, "versions": { "totalCount": 0 } }] }),
         "{listed}"
     );
-    let legacy = graphql(
-        &world.server,
-        Some(&limited),
-        "{ streams { totalCount items { id } } }",
-        json!({}),
-    )
-    .await;
+    let legacy = "{ streams { totalCount items { id } } }";
+    let legacy = world.ask(&limited, legacy, json!({})).await;
     assert_eq!(
         legacy["data"]["streams"],
         json!({ "totalCount": 1, "items": [{ "id": mine }] }),
         "{legacy}"
     );
-    let direct = graphql(
-        &world.server,
-        Some(&limited),
-        "query($id: String!) { project(id: $id) { id } }",
-        json!({ "id": other }),
-    )
-    .await;
+    let direct = "query($id: String!) { project(id: $id) { id } }";
+    let direct = world.ask(&limited, direct, json!({ "id": other })).await;
     assert_eq!(error_code(&direct), "FORBIDDEN", "{direct}");
 
     // The full token still sees both.
-    let all = graphql(
-        &world.server,
-        Some(&world.owner),
-        "{ activeUser { projects { totalCount } } }",
-        json!({}),
-    )
-    .await;
+    let all = "{ activeUser { projects { totalCount } } }";
+    let all = world.ask(&world.owner, all, json!({})).await;
     assert_eq!(all["data"]["activeUser"]["projects"]["totalCount"], 2);
 }
 
@@ -159,13 +138,10 @@ async fn membership_changes_and_receipts_need_the_tokens_scopes() {
     let world = World::new().await;
     let project = world.project("PUBLIC").await;
     let elsewhere = world.project("PRIVATE").await;
-    let invited = graphql(
-        &world.server,
-        Some(&world.owner),
-        "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: {email: \"outsider@example.com\"}) { id } } } }",
-        json!({ "p": project }),
-    )
-    .await;
+    let invite = "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: {email: \"outsider@example.com\"}) { id } } } }";
+    let invited = world
+        .ask(&world.owner, invite, json!({ "p": project }))
+        .await;
     assert!(invited["errors"].is_null(), "{invited}");
     let core = &world.server.core;
     let invite = core
@@ -176,17 +152,10 @@ async fn membership_changes_and_receipts_need_the_tokens_scopes() {
         .unwrap()
         .pop()
         .expect("the invitation");
-    let accept = |token: String| {
-        let (server, project, invite) = (&world.server, project.clone(), invite.token.clone());
-        async move {
-            graphql(
-                server,
-                Some(&token),
-                "mutation($i: ProjectInviteUseInput!) { projectMutations { invites { use(input: $i) } } }",
-                json!({ "i": { "projectId": project, "token": invite, "accept": true } }),
-            )
-            .await
-        }
+    let accept = async |token: String| {
+        let accept = "mutation($i: ProjectInviteUseInput!) { projectMutations { invites { use(input: $i) } } }";
+        let input = json!({ "i": { "projectId": project, "token": invite.token, "accept": true } });
+        world.ask(&token, accept, input).await
     };
     let read_only = world
         .token("outsider@example.com", &[Scope::StreamsRead], None)
@@ -212,33 +181,20 @@ async fn membership_changes_and_receipts_need_the_tokens_scopes() {
             Some(vec![elsewhere.clone()]),
         )
         .await;
-    let leave = graphql(
-        &world.server,
-        Some(&owner_limited),
-        "mutation($id: String!) { projectMutations { leave(id: $id) } }",
-        json!({ "id": project }),
-    )
-    .await;
+    let leave = "mutation($id: String!) { projectMutations { leave(id: $id) } }";
+    let leave = world
+        .ask(&owner_limited, leave, json!({ "id": project }))
+        .await;
     assert_eq!(error_code(&leave), "FORBIDDEN", "{leave}");
 
     // A receipt on a public project needs streams:read and a caller.
     let objects = json!([{ "id": "0123456789abcdef0123456789abcdef", "speckle_type": "Base" }]);
-    let form = reqwest::multipart::Form::new().text("batch1", objects.to_string());
-    let uploaded = reqwest::Client::new()
-        .post(world.server.at(&format!("/objects/{project}")))
-        .bearer_auth(&world.owner)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let uploaded = world.upload_objects(&project, objects.to_string()).await;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
-    let version = graphql(
-        &world.server,
-        Some(&world.owner),
-        "mutation($p: String!) { commitCreate(commit: {streamId: $p, branchName: \"main\", objectId: \"0123456789abcdef0123456789abcdef\"}) }",
-        json!({ "p": project }),
-    )
-    .await["data"]["commitCreate"]
+    let commit = "mutation($p: String!) { commitCreate(commit: {streamId: $p, branchName: \"main\", objectId: \"0123456789abcdef0123456789abcdef\"}) }";
+    let version = world
+        .ask(&world.owner, commit, json!({ "p": project }))
+        .await["data"]["commitCreate"]
         .as_str()
         .unwrap()
         .to_string();
@@ -260,7 +216,7 @@ async fn membership_changes_and_receipts_need_the_tokens_scopes() {
         assert_eq!(error_code(&refused), "FORBIDDEN", "{what}: {refused}");
         let anonymous = graphql(&world.server, None, query, vars.clone()).await;
         assert!(anonymous["errors"].is_array(), "{what}: {anonymous}");
-        let allowed = graphql(&world.server, Some(&world.outsider), query, vars).await;
+        let allowed = world.ask(&world.outsider, query, vars).await;
         assert!(allowed["errors"].is_null(), "{what}: {allowed}");
     }
 }
@@ -278,13 +234,8 @@ async fn resending_verification_needs_the_profile_scope() {
     )
     .await;
     assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
-    let answer = graphql(
-        &world.server,
-        Some(&streams_only),
-        "mutation { requestVerification }",
-        json!({}),
-    )
-    .await;
+    let resend = "mutation { requestVerification }";
+    let answer = world.ask(&streams_only, resend, json!({})).await;
     assert_eq!(error_code(&answer), "FORBIDDEN", "{answer}");
 }
 
@@ -303,17 +254,14 @@ async fn strangers_learn_no_branch_names() {
             json!({ "p": project, "b": "no such branch" }),
         ),
     ] {
-        let answer = graphql(&world.server, Some(&world.outsider), query, vars).await;
+        let answer = world.ask(&world.outsider, query, vars).await;
         assert_eq!(error_code(&answer), "FORBIDDEN", "{answer}");
     }
     // Members still get the precise error.
-    let answer = graphql(
-        &world.server,
-        Some(&world.owner),
-        "mutation($p: String!) { commitCreate(commit: {streamId: $p, branchName: \"no such branch\", objectId: \"0123456789abcdef0123456789abcdef\"}) }",
-        json!({ "p": project }),
-    )
-    .await;
+    let commit = "mutation($p: String!) { commitCreate(commit: {streamId: $p, branchName: \"no such branch\", objectId: \"0123456789abcdef0123456789abcdef\"}) }";
+    let answer = world
+        .ask(&world.owner, commit, json!({ "p": project }))
+        .await;
     assert_eq!(error_code(&answer), "BRANCH_NOT_FOUND", "{answer}");
 }
 
@@ -322,15 +270,7 @@ async fn strangers_learn_no_branch_names() {
 async fn importing_checks_access_before_the_file() {
     let world = World::new().await;
     let project = world.project("PRIVATE").await;
-    let main = world
-        .server
-        .core
-        .database()
-        .projects
-        .model_by_name(&project, "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let main = world.server.main_model(&project).await;
     let request = imports::ImportRequest {
         project_id: &project,
         model_id: &main.id,
@@ -390,12 +330,8 @@ async fn graphql_requests_are_bounded() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
 
     // Ten points in all (one a second, nine more a minute): a batch of ten spends them all.
-    let limited = TestServer::start_with(|mut config| {
-        let graphql = fleck_core::ratelimit::Action::Graphql;
-        config.rate_limits.set_points(graphql, Some(1), Some(9));
-        config
-    })
-    .await;
+    let graphql_points = fleck_core::ratelimit::Action::Graphql;
+    let limited = TestServer::start_limited(graphql_points, Some(1), Some(9)).await;
     let (status, text) = post_graphql(&limited, batch(10)).await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let (status, text) = post_graphql(&limited, batch(2)).await;
@@ -424,14 +360,7 @@ async fn objects_too_deep_to_read_back_are_refused_at_upload() {
         "[".repeat(300),
         "]".repeat(300)
     );
-    let form = reqwest::multipart::Form::new().text("batch1", deep);
-    let response = reqwest::Client::new()
-        .post(world.server.at(&format!("/objects/{project}")))
-        .bearer_auth(&world.owner)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = world.upload_objects(&project, deep).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.text().await.unwrap().contains("nested"));
 }
@@ -454,17 +383,7 @@ async fn deleting_a_project_leaves_no_files_and_no_working_links() {
         .await
         .unwrap();
     assert_eq!(uploaded.status(), StatusCode::CREATED);
-    let link = graphql(
-        &world.server,
-        Some(&world.owner),
-        "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url fileId } } }",
-        json!({ "i": { "projectId": project, "fileName": "model.ifc" } }),
-    )
-    .await;
-    let url = link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{link}"))
-        .to_string();
+    let url = upload_url_at(&world.server.url, &world.owner, &project, "model.ifc").await;
     let put = |body: &'static [u8]| {
         let url = url.clone();
         async move {
@@ -481,13 +400,10 @@ async fn deleting_a_project_leaves_no_files_and_no_working_links() {
     let files = world.server.data_dir.join("blobs/assets").join(&project);
     assert!(files.read_dir().unwrap().count() >= 2, "both files stored");
 
-    let deleted = graphql(
-        &world.server,
-        Some(&world.owner),
-        "mutation($id: String!) { projectMutations { delete(id: $id) } }",
-        json!({ "id": project }),
-    )
-    .await;
+    let delete = "mutation($id: String!) { projectMutations { delete(id: $id) } }";
+    let deleted = world
+        .ask(&world.owner, delete, json!({ "id": project }))
+        .await;
     assert_eq!(
         deleted["data"]["projectMutations"]["delete"], true,
         "{deleted}"

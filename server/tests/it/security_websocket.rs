@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{create_bare_project, graphql, register, TestServer};
 use fleck_app::auth::SignIn;
-use fleck_core::auth::{flow, Scope};
+use fleck_core::auth::Scope;
 use fleck_core::authz::ProjectRole;
 use futures::{SinkExt, StreamExt};
 use leptos::server_fn::ServerFn;
@@ -77,20 +77,6 @@ async fn subscribe_project(socket: &mut Socket, id: &str, project: &str) {
     send(socket, subscribe).await;
 }
 
-async fn project(server: &TestServer, token: &str) -> String {
-    let answer = graphql(
-        server,
-        Some(token),
-        "mutation { projectMutations { create(input: {name: \"p\"}) { id } } }",
-        json!({}),
-    )
-    .await;
-    answer["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{answer}"))
-        .to_string()
-}
-
 async fn rename(server: &TestServer, token: &str, project: &str, name: &str) {
     let answer = graphql(
         server,
@@ -106,7 +92,7 @@ async fn rename(server: &TestServer, token: &str, project: &str, name: &str) {
 async fn a_socket_holds_a_bounded_number_of_subscriptions() {
     let server = TestServer::start().await;
     let token = register(&server, "ada@example.com", "correct horse").await;
-    let project = project(&server, &token).await;
+    let project = create_bare_project(&server, &token, json!({ "name": "p" })).await;
     let mut socket = connect(&server, &token).await.expect("a connection");
     // The server starts subscriptions concurrently: any one of the 51 is the one too many.
     for i in 0..51 {
@@ -225,36 +211,13 @@ async fn subscriptions_end_when_access_is_gone() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "correct horse").await;
     register(&server, "member@example.com", "correct horse").await;
-    let project = project(&server, &owner).await;
-    let core = &server.core;
-    let member = core
-        .database()
-        .store
-        .user_by_email("member@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    core.database()
-        .projects
-        .set_member(&project, &member.id, ProjectRole::Reviewer)
-        .await
-        .unwrap();
-    let token = |name: &'static str| {
-        let member = member.clone();
-        async move {
-            flow::create_personal_token(
-                core,
-                &member,
-                name,
-                &[Scope::StreamsRead],
-                Scope::ALL,
-                None,
-                None,
-            )
-            .await
-            .unwrap()
-        }
-    };
+    let project = create_bare_project(&server, &owner, json!({ "name": "p" })).await;
+    let member = "member@example.com";
+    server
+        .add_member(&project, member, ProjectRole::Reviewer)
+        .await;
+    let member_id = server.user(member).await.id;
+    let token = |name| server.personal_token(member, name, &[Scope::StreamsRead], None);
     let removed = token("removed").await;
     let revoked = token("revoked").await;
     let mut removed_socket = connect(&server, &removed).await.unwrap();
@@ -267,7 +230,9 @@ async fn subscriptions_end_when_access_is_gone() {
     assert_eq!(next(&mut removed_socket).await.unwrap()["type"], "next");
     assert_eq!(next(&mut revoked_socket).await.unwrap()["type"], "next");
 
-    core.database()
+    server
+        .core
+        .database()
         .auth
         .delete_api_token(&revoked[..10])
         .await
@@ -284,7 +249,7 @@ async fn subscriptions_end_when_access_is_gone() {
         &server,
         Some(&owner),
         "mutation($i: ProjectUpdateRoleInput!) { projectMutations { updateRole(input: $i) { id } } }",
-        json!({ "i": { "projectId": project, "userId": member.id, "role": null } }),
+        json!({ "i": { "projectId": project, "userId": member_id, "role": null } }),
     )
     .await;
     assert!(removal["errors"].is_null(), "{removal}");

@@ -2,38 +2,18 @@
 //! delete webhooks; the secret is never returned; other users are refused; a project has at most
 //! 100; each delivery attempt shows in `Webhook.history`.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{create_bare_project, error_code, graphql, register, TestServer};
 use serde_json::{json, Value};
 
 const CREATE: &str = "mutation($w: WebhookCreateInput!) { webhookCreate(webhook: $w) }";
 const LIST: &str = "query($p: String!) { project(id: $p) { webhooks { totalCount items { id projectId streamId url description triggers enabled hasSecret history(limit: 5) { totalCount items { id } } } } } }";
-
-async fn project(server: &TestServer, token: &str) -> String {
-    let answer = graphql(
-        server,
-        Some(token),
-        "mutation { projectMutations { create(input: {name: \"hooks\"}) { id } } }",
-        json!({}),
-    )
-    .await;
-    answer["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{answer}"))
-        .to_string()
-}
-
-fn error_code(answer: &Value) -> &str {
-    answer["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn owners_manage_webhooks_and_the_secret_stays_hidden() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "a long password 1").await;
     let stranger = register(&server, "stranger@example.com", "a long password 2").await;
-    let p = project(&server, &owner).await;
+    let p = create_bare_project(&server, &owner, json!({ "name": "hooks" })).await;
 
     let input = json!({ "streamId": p, "url": "https://hooks.example.com/fleck", "description": "CI",
                         "triggers": ["commit_create", "branch_delete"], "secret": "s3cret" });
@@ -107,7 +87,7 @@ async fn owners_manage_webhooks_and_the_secret_stays_hidden() {
 async fn a_project_has_at_most_a_hundred_webhooks() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "a long password 1").await;
-    let p = project(&server, &owner).await;
+    let p = create_bare_project(&server, &owner, json!({ "name": "hooks" })).await;
     // One document, the mutations run one after another.
     let creates: String = (0..100)
         .map(|n| {
@@ -141,7 +121,7 @@ async fn a_project_has_at_most_a_hundred_webhooks() {
 async fn the_history_shows_each_event_and_its_attempts() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "a long password 1").await;
-    let p = project(&server, &owner).await;
+    let p = create_bare_project(&server, &owner, json!({ "name": "hooks" })).await;
     // Nothing listens on the discard port of loopback: whether loopback is allowed or not, the
     // attempt cannot deliver.
     let input = json!({ "streamId": p, "url": "http://127.0.0.1:9/hook", "triggers": ["stream_update"], "secret": "s3cret" });

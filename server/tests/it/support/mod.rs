@@ -9,6 +9,7 @@ use std::time::Duration;
 use fleck_core::auth::{flow, Scope};
 use fleck_core::authz::ProjectRole;
 use fleck_core::config::{Config, S3Config};
+use fleck_core::projects::Model;
 use fleck_core::ratelimit::Action;
 use fleck_core::users::User;
 use fleck_core::Core;
@@ -199,6 +200,17 @@ impl TestServer {
         flow::create_personal_token(&self.core, &user, name, scopes, Scope::ALL, None, projects)
             .await
             .unwrap()
+    }
+
+    /// The `main` model of `project`, which must have one.
+    pub async fn main_model(&self, project: &str) -> Model {
+        let found = self
+            .core
+            .database()
+            .projects
+            .model_by_name(project, "main")
+            .await;
+        found.unwrap().expect("a main model")
     }
 
     /// Makes `email`'s account a member of `project` with `role`.
@@ -486,6 +498,21 @@ pub async fn create_bare_project_at(base: &str, token: &str, input: Value) -> St
     answer["data"]["projectMutations"]["create"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("project created: {answer}"))
+        .to_string()
+}
+
+/// Reserves a file named `file_name` in `project` over GraphQL: its upload link.
+pub async fn upload_url_at(base: &str, token: &str, project: &str, file_name: &str) -> String {
+    let link = graphql_at(
+        base,
+        Some(token),
+        "mutation($i: GenerateFileUploadUrlInput!) { fileUploadMutations { generateUploadUrl(input: $i) { url } } }",
+        json!({ "i": { "projectId": project, "fileName": file_name } }),
+    )
+    .await;
+    link["data"]["fileUploadMutations"]["generateUploadUrl"]["url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{link}"))
         .to_string()
 }
 
