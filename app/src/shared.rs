@@ -32,6 +32,11 @@ pub(crate) mod server {
         Ok((core()?, actor().await?))
     }
 
+    /// The first `limit` entries of a list, which is all the pages show of one.
+    pub fn first(limit: i64) -> fleck_core::projects::Window {
+        fleck_core::projects::Window { offset: 0, limit }
+    }
+
     /// Spends a rate-limit point for the caller's address (the server finds it, believing
     /// `X-Forwarded-For` from trusted proxies only).
     pub async fn limit(core: &Core, action: Action) -> Result<(), Failure> {

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::pages::auth::FormError;
+use crate::pages::project::answer_form;
 use crate::pages::shared::{after, PageData, Refresh, Submit};
 use crate::pages::upload::UploadModel;
 use crate::projects::edit::{AnswerInvite, CreateProject, SAME_NAME};
@@ -108,8 +109,14 @@ fn ProjectTile(project: ProjectCard) -> impl IntoView {
 fn InviteItem(invite: InviteCard) -> impl IntoView {
     let answer = ServerAction::<AnswerInvite>::new();
     after(Signal::derive(move || answer.value().get()));
-    let (project_id, token) = (invite.project_id.clone(), invite.token.clone());
-    let (project_id2, token2) = (invite.project_id.clone(), invite.token.clone());
+    let accept = answer_form(answer, &invite, "accept", "Accept", "button small");
+    let decline = answer_form(
+        answer,
+        &invite,
+        "decline",
+        "Decline",
+        "button small secondary",
+    );
     view! {
         <li class="invite" data-invite-project=invite.project_id.clone()>
             <p>
@@ -117,18 +124,8 @@ fn InviteItem(invite: InviteCard) -> impl IntoView {
                 {format!(" invited you to {} as {}.", invite.project_name, invite.role.to_lowercase())}
             </p>
             <div class="actions">
-                <ActionForm action=answer attr:class="inline">
-                    <input type="hidden" name="project_id" value=project_id />
-                    <input type="hidden" name="token" value=token />
-                    <input type="hidden" name="answer" value="accept" />
-                    <button class="button small" type="submit">"Accept"</button>
-                </ActionForm>
-                <ActionForm action=answer attr:class="inline">
-                    <input type="hidden" name="project_id" value=project_id2 />
-                    <input type="hidden" name="token" value=token2 />
-                    <input type="hidden" name="answer" value="decline" />
-                    <button class="button small secondary" type="submit">"Decline"</button>
-                </ActionForm>
+                {accept}
+                {decline}
             </div>
             <FormError result=Signal::derive(move || answer.value().get()) />
         </li>

@@ -96,17 +96,7 @@ fn Invitation(project: ProjectHeader, invite: InviteCard) -> impl IntoView {
     let answer = ServerAction::<AnswerInvite>::new();
     after(Signal::derive(move || answer.value().get()));
     let (inviter, role) = (invite.inviter.clone(), invite.role.to_lowercase());
-    let form = move |choice: &'static str, label: &'static str, class: &'static str| {
-        let (project_id, token) = (invite.project_id.clone(), invite.token.clone());
-        view! {
-            <ActionForm action=answer attr:class="inline">
-                <input type="hidden" name="project_id" value=project_id />
-                <input type="hidden" name="token" value=token />
-                <input type="hidden" name="answer" value=choice />
-                <button class=class type="submit">{label}</button>
-            </ActionForm>
-        }
-    };
+    let form = |choice, label, class| answer_form(answer, &invite, choice, label, class);
     view! {
         <section class="panel narrow" data-invitation=project.id.clone()>
             <h1>{format!("Join {}", project.name)}</h1>
@@ -117,6 +107,25 @@ fn Invitation(project: ProjectHeader, invite: InviteCard) -> impl IntoView {
             </div>
             <FormError result=Signal::derive(move || answer.value().get()) />
         </section>
+    }
+}
+
+/// A button that accepts (`choice` = "accept") or declines an invitation.
+pub fn answer_form(
+    answer: ServerAction<AnswerInvite>,
+    invite: &InviteCard,
+    choice: &'static str,
+    label: &'static str,
+    class: &'static str,
+) -> impl IntoView {
+    let (project_id, token) = (invite.project_id.clone(), invite.token.clone());
+    view! {
+        <ActionForm action=answer attr:class="inline">
+            <input type="hidden" name="project_id" value=project_id />
+            <input type="hidden" name="token" value=token />
+            <input type="hidden" name="answer" value=choice />
+            <button class=class type="submit">{label}</button>
+        </ActionForm>
     }
 }
 

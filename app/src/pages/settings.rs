@@ -14,6 +14,7 @@ use crate::projects::settings::{
     UpdateProject,
 };
 use crate::projects::{role_label, MemberRow, PendingRow, ProjectHeader, SettingsPage as Page};
+use crate::shared::Outcome;
 
 const ROLES: [(&str, &str); 3] = [
     ("stream:owner", "Owner"),
@@ -68,7 +69,6 @@ fn General(project: ProjectHeader) -> impl IntoView {
     let update = ServerAction::<UpdateProject>::new();
     after(Signal::derive(move || update.value().get()));
     let pending = update.pending();
-    let saved = move || matches!(update.value().get(), Some(Ok(Ok(None))));
     let public = project.visibility == "public";
     view! {
         <section class="panel" aria-labelledby="general-heading">
@@ -86,9 +86,21 @@ fn General(project: ProjectHeader) -> impl IntoView {
                 </fieldset>
                 <FormError result=Signal::derive(move || update.value().get()) />
                 <Submit pending=pending label="Save" busy="Saving…" />
-                {move || saved().then(|| view! { <span class="saved" role="status">" Saved."</span> })}
+                <Saved result=update.value() message=" Saved." />
             </ActionForm>
         </section>
+    }
+}
+
+/// Says beside a form's button that its change is made (and the page stays).
+#[component]
+fn Saved(
+    #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
+    message: &'static str,
+) -> impl IntoView {
+    move || {
+        matches!(result.get(), Some(Ok(Ok(None))))
+            .then(|| view! { <span class="saved" role="status">{message}</span> })
     }
 }
 
@@ -166,7 +178,6 @@ fn MemberLine(member: MemberRow, project_id: String, administer: bool) -> impl I
 #[component]
 fn Invitations(project_id: String, invite: ServerAction<InviteMember>) -> impl IntoView {
     let sending = invite.pending();
-    let sent = move || matches!(invite.value().get(), Some(Ok(Ok(None))));
     view! {
         <section class="panel" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite people"</h2>
@@ -182,7 +193,7 @@ fn Invitations(project_id: String, invite: ServerAction<InviteMember>) -> impl I
                 </select>
                 <FormError result=Signal::derive(move || invite.value().get()) />
                 <Submit pending=sending label="Send invitation" busy="Sending…" />
-                {move || sent().then(|| view! { <span class="saved" role="status">" Invitation sent."</span> })}
+                <Saved result=invite.value() message=" Invitation sent." />
             </ActionForm>
         </section>
     }

@@ -63,14 +63,10 @@ where
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    view! {
-        <Transition fallback=move || view! { <p class="loading" aria-busy="true">{loading}</p> }>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move { show(data.await, |found| children(found).into_any()) })
-            }}
-        </Transition>
-    }
+    let fallback = move || view! { <p class="loading" aria-busy="true">{loading}</p> };
+    transition(fallback, SignalSetter::default(), data, move |result| {
+        show(result, |found| children(found).into_any())
+    })
 }
 
 /// A section's data as `children` show it, "Loading…" until it is first read, and why it could
@@ -88,16 +84,30 @@ where
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    let fallback = || view! { <p>"Loading…"</p> };
+    transition(fallback, set_pending, data, move |result| match result {
+        Ok(value) => children(value).into_any(),
+        Err(e) => failed(&e),
+    })
+}
+
+/// What `shown` makes of `data`, with `fallback` until it is first read.
+fn transition<R, F, V>(
+    fallback: impl FnOnce() -> F + Send + 'static,
+    set_pending: SignalSetter<bool>,
+    data: Resource<R>,
+    shown: impl Fn(R) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    R: Clone + Send + Sync + 'static,
+    F: IntoView + 'static,
+    V: IntoView + 'static,
+{
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> } set_pending>
+        <Transition fallback set_pending>
             {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(value) => children(value).into_any(),
-                        Err(e) => failed(&e),
-                    }
-                })
+                let shown = shown.clone();
+                Suspend::new(async move { shown(data.await) })
             }}
         </Transition>
     }

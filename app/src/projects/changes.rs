@@ -47,18 +47,13 @@ pub async fn compare_versions(
     to: String,
 ) -> Result<Comparison, ServerFnError> {
     use fleck_core::changes;
-    use fleck_core::projects::Window;
 
-    use crate::projects::read::server::context;
-    use crate::shared::server::message;
+    use crate::shared::server::{context, first, message};
     let (core, actor) = context().await?;
     let set = changes::compare_versions(&core, &actor, &project_id, &from, &to)
         .await
         .map_err(message)?;
-    let window = Window {
-        offset: 0,
-        limit: LISTED,
-    };
+    let window = first(LISTED);
     let listed = changes::element_changes(&core, &actor, &project_id, &from, &to, None, window)
         .await
         .map_err(message)?;

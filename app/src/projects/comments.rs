@@ -54,7 +54,6 @@ pub async fn fetch_threads(
     use fleck_core::authz::Action;
     use fleck_core::comments::service::{self, ThreadQuery};
     use fleck_core::comments::Archived;
-    use fleck_core::projects::Window;
     use server::*;
     let (core, actor, access) = project(&project_id, Action::ReadProject).await?;
     let query = ThreadQuery {
@@ -66,10 +65,7 @@ pub async fn fetch_threads(
             Archived::Exclude
         }),
     };
-    let window = Window {
-        offset: 0,
-        limit: LISTED,
-    };
+    let window = first(LISTED);
     let page = service::threads(&core, &access, &actor, query, window)
         .await
         .map_err(message)?;
@@ -106,13 +102,9 @@ pub async fn fetch_replies(
 ) -> Result<Vec<ReplyCard>, ServerFnError> {
     use fleck_core::authz::Action;
     use fleck_core::comments::service;
-    use fleck_core::projects::Window;
     use server::*;
     let (core, actor, access) = project(&project_id, Action::ReadProject).await?;
-    let window = Window {
-        offset: 0,
-        limit: LISTED,
-    };
+    let window = first(LISTED);
     let replies = service::replies(&core, &access, &actor, &thread_id, window)
         .await
         .map_err(message)?;
@@ -213,7 +205,7 @@ const LISTED: i64 = 200;
 #[cfg(feature = "ssr")]
 mod server {
     pub use crate::projects::read::server::{context, when, Authors};
-    pub use crate::shared::server::message;
+    pub use crate::shared::server::{first, message};
 
     use fleck_core::auth::Actor;
     use fleck_core::authz::Action;

@@ -34,13 +34,10 @@ pub async fn fetch_imports(
     project_id: String,
     model_id: String,
 ) -> Result<Vec<ImportRow>, ServerFnError> {
-    use fleck_core::projects::{imports, Window};
-    let core = crate::shared::server::core()?;
-    let actor = crate::shared::server::actor().await?;
-    let window = Window {
-        offset: 0,
-        limit: 20,
-    };
+    use crate::shared::server::{context, first};
+    use fleck_core::projects::imports;
+    let (core, actor) = context().await?;
+    let window = first(20);
     let listed = imports::list(&core, &actor, &project_id, Some(&model_id), window)
         .await
         .map_err(crate::shared::server::message)?;

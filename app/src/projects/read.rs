@@ -7,7 +7,7 @@ use super::{Dashboard, Loaded, ModelPage, ProjectPage};
 /// The signed-in user's projects (by a part of their name) and the invitations waiting for them.
 #[server]
 pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, ServerFnError> {
-    use fleck_core::projects::{invites, service, ProjectFilter, Window};
+    use fleck_core::projects::{invites, service, ProjectFilter};
     use server::*;
     let (core, actor) = context().await?;
     if actor.principal().is_none() {
@@ -17,10 +17,7 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
         search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
         ..ProjectFilter::default()
     };
-    let window = Window {
-        offset: 0,
-        limit: 200,
-    };
+    let window = first(200);
     let listed = service::of_caller(&core, &actor, filter, window)
         .await
         .map_err(crate::shared::server::message)?;
@@ -34,13 +31,7 @@ pub async fn fetch_dashboard(search: String) -> Result<Loaded<Dashboard>, Server
     let mut projects = Vec::with_capacity(listed.items.len());
     for access in listed.items {
         let latest = access
-            .versions(
-                &core,
-                Window {
-                    offset: 0,
-                    limit: 1,
-                },
-            )
+            .versions(&core, first(1))
             .await
             .map_err(crate::shared::server::message)?;
         let mut card = project_card(access);
@@ -65,7 +56,7 @@ pub async fn fetch_project(
     invite_token: Option<String>,
 ) -> Result<Loaded<ProjectPage>, ServerFnError> {
     use fleck_core::authz::Action;
-    use fleck_core::projects::{attachments, invites, service, ModelFilter, Window};
+    use fleck_core::projects::{attachments, invites, service, ModelFilter};
     use server::*;
     let (core, actor) = context().await?;
     // An invitee is not a member yet: show them the invitation, not a 403.
@@ -85,14 +76,7 @@ pub async fn fetch_project(
         Err(e) => return refused(&actor, e),
     };
     let models = access
-        .models(
-            &core,
-            &ModelFilter::default(),
-            Window {
-                offset: 0,
-                limit: 500,
-            },
-        )
+        .models(&core, &ModelFilter::default(), first(500))
         .await
         .map_err(crate::shared::server::message)?;
     let mut authors = Authors::new(&core);
@@ -108,18 +92,9 @@ pub async fn fetch_project(
     for entry in activity {
         activity_rows.push(activity_row(&mut authors, entry).await?);
     }
-    let files = attachments::list(
-        &core,
-        &actor,
-        &id,
-        None,
-        Window {
-            offset: 0,
-            limit: 50,
-        },
-    )
-    .await
-    .map_err(crate::shared::server::message)?;
+    let files = attachments::list(&core, &actor, &id, None, first(50))
+        .await
+        .map_err(crate::shared::server::message)?;
     Ok(Loaded::Found(ProjectPage {
         project: header(&actor, &access),
         models: rows,
@@ -136,7 +111,7 @@ pub async fn fetch_model(
     model_id: String,
 ) -> Result<Loaded<ModelPage>, ServerFnError> {
     use fleck_core::authz::Action;
-    use fleck_core::projects::{models, service, Window};
+    use fleck_core::projects::{models, service};
     use server::*;
     let (core, actor) = context().await?;
     let access = match service::load(&core, &actor, &project_id, Action::ReadProject).await {
@@ -149,16 +124,7 @@ pub async fn fetch_model(
     };
     let changeable = models::may_change_own_or_any(&actor, &access, model.author_id.as_deref());
     let versions = access
-        .versions_of(
-            &core,
-            &model,
-            &[],
-            false,
-            Window {
-                offset: 0,
-                limit: 200,
-            },
-        )
+        .versions_of(&core, &model, &[], false, first(200))
         .await
         .map_err(crate::shared::server::message)?;
     let mut authors = Authors::new(&core);
@@ -195,8 +161,8 @@ pub(crate) mod server {
         human_size, role_label, Abilities, ActivityRow, FileRow, InviteCard, Loaded, ModelRow,
         ProjectCard, ProjectHeader, ProjectPage, VersionRow,
     };
-    pub use crate::shared::server::context;
     use crate::shared::server::message;
+    pub use crate::shared::server::{context, first};
 
     /// Times as every page shows them: absolute and in UTC, the same for every viewer.
     pub fn when(time: DateTime<Utc>) -> String {
