@@ -62,7 +62,7 @@ macro_rules! preview_store {
                     .bind(object_id)
                     .bind(Self::time(at))
                     .write(&self.pool, "asking for a preview")
-        .await?;
+                    .await?;
                     Ok(inserted.rows_affected() == 1)
                 }
 
@@ -85,7 +85,7 @@ macro_rules! preview_store {
                     .bind(Self::time(at))
                     .bind(max_unfinished)
                     .write(&self.pool, "asking for a preview")
-        .await?;
+                    .await?;
                     Ok(inserted.rows_affected() == 1)
                 }
 
@@ -101,7 +101,7 @@ macro_rules! preview_store {
                     .bind(project_id)
                     .bind(object_id)
                     .optional(&self.pool, "reading a preview")
-        .await
+                    .await
                 }
 
                 async fn save_preview(&self, p: &Preview) -> Result<()> {
@@ -119,7 +119,7 @@ macro_rules! preview_store {
                     .bind(&p.error)
                     .bind(Self::time(p.updated_at))
                     .write(&self.pool, "saving a preview")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 

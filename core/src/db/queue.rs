@@ -78,7 +78,7 @@ macro_rules! queue_store {
                     )
                     .bind(Self::time(now))
                     .write(&self.pool, "failing abandoned jobs")
-        .await?;
+                    .await?;
 
                     let token = crate::ids::random_hex(16);
                     let row: Option<(i64, String, String, i32, i32, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

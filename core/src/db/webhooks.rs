@@ -141,7 +141,7 @@ macro_rules! webhook_store {
                     .bind(Self::time(w.created_at))
                     .bind(Self::time(w.updated_at))
                     .write(&self.pool, "saving a webhook")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -160,7 +160,7 @@ macro_rules! webhook_store {
                     )))
                         .bind(project_id)
                         .all(&self.pool, "listing webhooks")
-        .await
+                        .await
                 }
 
                 async fn delete_webhook(&self, project_id: &str, id: &str) -> Result<bool> {
@@ -195,7 +195,7 @@ macro_rules! webhook_store {
                     .bind(Self::time(e.created_at))
                     .bind(Self::time(e.updated_at))
                     .write(&self.pool, "saving a webhook event")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -301,7 +301,7 @@ macro_rules! webhook_store {
                     .bind(Self::time(a.started_at))
                     .bind(a.duration_ms.clamp(0, i32::MAX.into()) as i32)
                     .write(&self.pool, "recording a webhook attempt")
-        .await?;
+                    .await?;
                     Ok(())
                 }
 
@@ -313,7 +313,7 @@ macro_rules! webhook_store {
                     )
                     .bind(event_id)
                     .all(&self.pool, "listing webhook attempts")
-        .await
+                    .await
                 }
 
                 async fn delete_orphaned_webhooks(&self, project_id: &str) -> Result<u64> {
@@ -327,7 +327,7 @@ macro_rules! webhook_store {
                     )
                     .bind(project_id)
                     .write(&self.pool, "removing a deleted project's webhooks")
-        .await?;
+                    .await?;
                     Ok(done.rows_affected())
                 }
             }
