@@ -17,6 +17,7 @@ pub mod ingestions;
 pub mod mail;
 pub mod monitor;
 pub mod net;
+pub mod numbered;
 pub mod objects;
 pub mod operator;
 pub mod previews;

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
+use crate::numbered::by_number;
 
 mod service;
 
@@ -36,12 +37,7 @@ pub enum PreviewStatus {
 
 impl PreviewStatus {
     pub fn from_number(n: i64) -> Self {
-        match n {
-            1 => Self::Rendering,
-            2 => Self::Done,
-            3 => Self::Failed,
-            _ => Self::Pending,
-        }
+        by_number(&[Self::Pending, Self::Rendering, Self::Done, Self::Failed], n)
     }
 
     pub fn name(self) -> &'static str {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::authz::{ProjectRole, Visibility};
 use crate::error::Result;
+use crate::numbered::by_number;
 use crate::users::{ServerRole, User};
 
 /// How long a presigned upload URL works: long enough to start a large upload, short enough
@@ -189,12 +190,8 @@ pub enum ImportStatus {
 
 impl ImportStatus {
     pub fn from_code(code: i64) -> Self {
-        match code {
-            1 => Self::Converting,
-            2 => Self::Succeeded,
-            3 => Self::Failed,
-            _ => Self::Queued,
-        }
+        let all = [Self::Queued, Self::Converting, Self::Succeeded, Self::Failed];
+        by_number(&all, code)
     }
 
     pub fn is_finished(self) -> bool {
@@ -212,11 +209,7 @@ pub enum UploadStatus {
 
 impl UploadStatus {
     pub fn from_code(code: i64) -> Self {
-        match code {
-            1 => Self::Completed,
-            2 => Self::Failed,
-            _ => Self::Pending,
-        }
+        by_number(&[Self::Pending, Self::Completed, Self::Failed], code)
     }
 }
 

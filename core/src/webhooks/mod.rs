@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::numbered::by_number;
 
 pub use dispatch::{dispatch, DELIVERY_ATTEMPTS, RETRY_BASE, WEBHOOK_JOB};
 
@@ -81,12 +82,7 @@ pub enum EventStatus {
 
 impl EventStatus {
     pub fn from_number(n: i64) -> Self {
-        match n {
-            1 => Self::Sending,
-            2 => Self::Delivered,
-            3 => Self::Failed,
-            _ => Self::Pending,
-        }
+        by_number(&[Self::Pending, Self::Sending, Self::Delivered, Self::Failed], n)
     }
 
     pub fn name(self) -> &'static str {
