@@ -78,6 +78,11 @@ pub async fn project(core: &Core, project_id: &str, event: ProjectEvent) {
     publish(core, &project_channel(project_id), &event).await;
 }
 
+/// The project itself changed (its fields, its members) or went.
+pub async fn project_changed(core: &Core, project_id: &str, change: Change) {
+    project(core, project_id, ProjectEvent::Project { change }).await;
+}
+
 pub async fn user_projects(core: &Core, user_id: &str, project_id: &str, added: bool) {
     let event = UserProjectsEvent {
         project_id: project_id.to_string(),

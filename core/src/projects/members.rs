@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::activity::{self, Entry};
-use super::events::{self, Change, ProjectEvent};
+use super::events::{self, Change};
 use super::service::{load, principal};
 use crate::auth::Actor;
 use crate::auth::Principal;
@@ -118,14 +118,7 @@ pub(crate) async fn add(
 ) -> Result<()> {
     core.projects.set_member(project_id, user_id, role).await?;
     events::user_projects(core, user_id, project_id, true).await;
-    events::project(
-        core,
-        project_id,
-        ProjectEvent::Project {
-            change: Change::Updated,
-        },
-    )
-    .await;
+    events::project_changed(core, project_id, Change::Updated).await;
     Ok(())
 }
 
@@ -175,12 +168,5 @@ async fn log_change(
         },
     )
     .await;
-    events::project(
-        core,
-        project_id,
-        ProjectEvent::Project {
-            change: Change::Updated,
-        },
-    )
-    .await;
+    events::project_changed(core, project_id, Change::Updated).await;
 }

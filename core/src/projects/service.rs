@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::activity::{self, Entry};
-use super::events::{self, Change, ProjectEvent};
+use super::events::{self, Change};
 use super::{names, Listed, Model, Project, ProjectFilter, Window};
 use crate::auth::Actor;
 use crate::auth::Principal;
@@ -214,14 +214,7 @@ pub async fn update(
         },
     )
     .await;
-    events::project(
-        core,
-        project_id,
-        ProjectEvent::Project {
-            change: Change::Updated,
-        },
-    )
-    .await;
+    events::project_changed(core, project_id, Change::Updated).await;
     Ok(project)
 }
 
@@ -252,14 +245,7 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
     if let Err(e) = crate::webhooks::forget_deleted_project(core, project_id).await {
         tracing::warn!(error = %e, project = project_id, "could not remove a deleted project's webhooks");
     }
-    events::project(
-        core,
-        project_id,
-        ProjectEvent::Project {
-            change: Change::Deleted,
-        },
-    )
-    .await;
+    events::project_changed(core, project_id, Change::Deleted).await;
     for member in members {
         events::user_projects(core, &member.user.id, project_id, false).await;
     }
