@@ -111,28 +111,16 @@ async fn send(
         .unwrap_or_default();
     let mut done = vec![author.id.clone()];
     let link = link_to(core, project, thread.unwrap_or(comment)).await;
-    for user_id in &mentioned {
-        if done.contains(user_id) {
-            continue;
-        }
-        done.push(user_id.clone());
-        if let Some(user) = recipient(core, project, user_id, MENTIONED).await? {
-            let lead = format!(
-                "{} mentioned you in a comment in {}:\n\n{}",
-                author.name,
-                project.name,
-                excerpt(&comment.raw_text)
-            );
-            mail(
-                core,
-                &user,
-                &format!("{} mentioned you in {}", author.name, project.name),
-                &lead,
-                &link,
-            )
-            .await?;
-        }
-    }
+    let excerpt = excerpt(&comment.raw_text);
+    let mention = Notice {
+        kind: MENTIONED,
+        subject: format!("{} mentioned you in {}", author.name, project.name),
+        lead: format!(
+            "{} mentioned you in a comment in {}:\n\n{excerpt}",
+            author.name, project.name
+        ),
+    };
+    mail_each(core, project, &mention, &mentioned, &mut done, &link).await?;
     let Some(thread) = thread else {
         return Ok(());
     };
@@ -143,32 +131,47 @@ async fn send(
             .await?
             .items,
     );
-    for user_id in people {
-        if done.contains(&user_id) {
+    let reply = Notice {
+        kind: REPLIED,
+        subject: format!("{} replied in {}", author.name, project.name),
+        lead: format!(
+            "{} replied to a thread you are in, in {}:\n\n{excerpt}",
+            author.name, project.name
+        ),
+    };
+    mail_each(core, project, &reply, &people, &mut done, &link).await
+}
+
+/// One kind of e-mail about a comment: the preference that turns it off, its subject and how it
+/// begins.
+struct Notice {
+    kind: &'static str,
+    subject: String,
+    lead: String,
+}
+
+/// Sends `notice` to each of `user_ids` that wants it, once to each: `done` holds who has had an
+/// e-mail about this comment already.
+async fn mail_each(
+    core: &Core,
+    project: &Project,
+    notice: &Notice,
+    user_ids: &[String],
+    done: &mut Vec<String>,
+    link: &str,
+) -> Result<()> {
+    for user_id in user_ids {
+        if done.contains(user_id) {
             continue;
         }
         done.push(user_id.clone());
-        if let Some(user) = recipient(core, project, &user_id, REPLIED).await? {
-            let lead = format!(
-                "{} replied to a thread you are in, in {}:\n\n{}",
-                author.name,
-                project.name,
-                excerpt(&comment.raw_text)
-            );
-            mail(
-                core,
-                &user,
-                &format!("{} replied in {}", author.name, project.name),
-                &lead,
-                &link,
-            )
-            .await?;
+        if let Some(user) = recipient(core, project, user_id, notice.kind).await? {
+            mail(core, &user, &notice.subject, &notice.lead, link).await?;
         }
     }
     Ok(())
 }
 
-/// The user, when they may still read the project and want this kind of mail.
 async fn recipient(
     core: &Core,
     project: &Project,

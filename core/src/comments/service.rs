@@ -63,29 +63,18 @@ pub async fn create_thread(
         About::ResourceIdString(s) => links_for(core, project_id, &resources::parse(&s)?).await?,
         About::Resources(links) => checked_links(core, project_id, links).await?,
     };
-    let (text, raw_text) = content(core, project_id, input.content).await?;
-    let now = crate::projects::now();
+    let written = content(core, project_id, input.content).await?;
     let comment = Comment {
-        id: ids::new_id(),
-        project_id: project_id.to_string(),
-        author_id: author,
-        parent_id: None,
-        text,
-        raw_text,
         screenshot: checked_screenshot(input.screenshot)?,
         viewer_state: checked_state("viewerState", input.viewer_state)?,
         data: checked_state("data", input.data)?,
-        archived: false,
         links,
-        created_at: now,
-        updated_at: now,
-        viewed_at: Some(now),
-        reply_count: 0,
+        ..new_comment(project_id, author, None, written)
     };
     core.comments.insert_comment(&comment).await?;
     // The author has seen what they wrote.
     core.comments
-        .mark_comment_viewed(&comment.id, &comment.author_id, now)
+        .mark_comment_viewed(&comment.id, &comment.author_id, comment.created_at)
         .await?;
     record(
         core,
@@ -122,29 +111,15 @@ pub async fn reply(
     if let Some(parent) = &thread.parent_id {
         thread = stored(core, project_id, parent, None).await?;
     }
-    let (text, raw_text) = content(core, project_id, content_in).await?;
-    let now = crate::projects::now();
+    let written = content(core, project_id, content_in).await?;
     let comment = Comment {
-        id: ids::new_id(),
-        project_id: project_id.to_string(),
-        author_id: author,
-        parent_id: Some(thread.id.clone()),
-        text,
-        raw_text,
-        screenshot: None,
-        viewer_state: None,
         data: checked_state("data", data)?,
-        archived: false,
-        links: Vec::new(),
-        created_at: now,
-        updated_at: now,
-        viewed_at: Some(now),
-        reply_count: 0,
+        ..new_comment(project_id, author, Some(thread.id.clone()), written)
     };
     core.comments.insert_comment(&comment).await?;
     // Replying means having read the thread.
     core.comments
-        .mark_comment_viewed(&thread.id, &comment.author_id, now)
+        .mark_comment_viewed(&thread.id, &comment.author_id, comment.created_at)
         .await?;
     record(
         core,
@@ -451,6 +426,34 @@ async fn stored(core: &Core, project_id: &str, id: &str, viewer: Option<&str>) -
 }
 
 /// Checks the text and that every attached file is a completed file of the project.
+/// A comment written now by `author_id`, carrying nothing but its text; threads and replies add
+/// what else they carry.
+fn new_comment(
+    project_id: &str,
+    author_id: String,
+    parent_id: Option<String>,
+    (text, raw_text): (RichText, String),
+) -> Comment {
+    let now = crate::projects::now();
+    Comment {
+        id: ids::new_id(),
+        project_id: project_id.to_string(),
+        author_id,
+        parent_id,
+        text,
+        raw_text,
+        screenshot: None,
+        viewer_state: None,
+        data: None,
+        archived: false,
+        links: Vec::new(),
+        created_at: now,
+        updated_at: now,
+        viewed_at: Some(now),
+        reply_count: 0,
+    }
+}
+
 async fn content(core: &Core, project_id: &str, content: Content) -> Result<(RichText, String)> {
     let mut blob_ids: Vec<String> = Vec::new();
     for id in content.blob_ids {
