@@ -13,6 +13,8 @@ use fleck_core::auth::{
 use fleck_core::db::Database;
 use fleck_core::users::{ServerRole, User, UserInput};
 
+use crate::support::user_named;
+
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite, postgres => crate::support::postgres],
     contracts: [
@@ -54,18 +56,7 @@ fn now() -> DateTime<Utc> {
 
 /// A user without a password (hashing one is slow in debug builds).
 async fn user(db: &Database, email: &str) -> User {
-    let new_user = UserInput {
-        email: email.into(),
-        name: "Someone".into(),
-        company: None,
-        password: None,
-    }
-    .into_new_user()
-    .expect("valid user input");
-    db.store
-        .create_user(new_user, ServerRole::User)
-        .await
-        .unwrap_or_else(|e| panic!("creating {email}: {e}"))
+    user_named(db, email, "Someone").await
 }
 
 fn server_app(id: &str) -> ServerApp {

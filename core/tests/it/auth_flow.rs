@@ -19,6 +19,8 @@ use fleck_core::settings::{self, SettingsUpdate};
 use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
 use fleck_core::{Core, Error};
 
+use crate::support::{service_project, user_named};
+
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
     contracts: [
@@ -57,19 +59,7 @@ const CHALLENGE: &str = "a-challenge-the-app-made";
 
 /// A user without a password (hashing one is slow in debug builds). The first one is the admin.
 async fn user(core: &Core, email: &str) -> User {
-    let new_user = UserInput {
-        email: email.into(),
-        name: "Someone".into(),
-        company: None,
-        password: None,
-    }
-    .into_new_user()
-    .expect("valid user input");
-    core.database()
-        .store
-        .create_user(new_user, ServerRole::User)
-        .await
-        .unwrap_or_else(|e| panic!("creating {email}: {e}"))
+    user_named(&core.database(), email, "Someone").await
 }
 
 #[track_caller]
@@ -99,17 +89,7 @@ fn token(user: &User, scopes: &[Scope], projects: Option<&[&str]>) -> Actor {
 
 /// A project `owner` creates through the project service: its id.
 async fn project(core: &Core, owner: &User, name: &str, visibility: Visibility) -> String {
-    let new = service::NewProject {
-        name: name.into(),
-        description: None,
-        visibility,
-        with_main_model: true,
-    };
-    service::create(core, &session(owner), new)
-        .await
-        .unwrap()
-        .project
-        .id
+    service_project(core, &session(owner), name, visibility).await
 }
 
 /// `owner` invites `email` to project `id` as a contributor.

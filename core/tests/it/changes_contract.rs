@@ -11,13 +11,13 @@ use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::changes::{self, ChangeCounts, ChangeKind, VERSION_CHANGES_JOB};
 use fleck_core::objects::{self, NewObject};
-use fleck_core::projects::service::{self as projects, NewProject};
+use fleck_core::projects::service as projects;
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::projects::{Version, Window};
-use fleck_core::queue::JobState;
-use fleck_core::users::{NewUser, ServerRole, User};
 use fleck_core::{Core, Error};
 use serde_json::{json, Value};
+
+use crate::support::{queued_jobs, service_project, verified_user};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
@@ -27,24 +27,6 @@ crate::support::contract_tests! {
         changes_are_paged_cached_and_read_only_by_readers,
         changes_summarize_each_new_version_in_a_job,
     ],
-}
-
-async fn user(core: &Core, name: &str) -> User {
-    core.database()
-        .store
-        .create_user(
-            NewUser {
-                id: fleck_core::ids::new_id(),
-                email: format!("{}-{}@example.com", name, fleck_core::ids::new_id()),
-                name: name.into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap()
 }
 
 /// An element as a connector sends it: its data, and a display mesh detached beside it.
@@ -147,23 +129,6 @@ async fn send(
     .unwrap()
 }
 
-async fn project(core: &Core, owner: &Actor, visibility: Visibility) -> String {
-    projects::create(
-        core,
-        owner,
-        NewProject {
-            name: "Tower".into(),
-            description: None,
-            visibility,
-            with_main_model: true,
-        },
-    )
-    .await
-    .unwrap()
-    .project
-    .id
-}
-
 fn before() -> Vec<Element> {
     vec![
         wall("wall-a", 3.0, 0.0),
@@ -201,8 +166,8 @@ fn after() -> Vec<Element> {
 }
 
 async fn changes_list_moved_changed_deleted_and_added_elements(core: Core) {
-    let owner = Actor::from_session(user(&core, "ada").await);
-    let project = project(&core, &owner, Visibility::Private).await;
+    let owner = Actor::from_session(verified_user(&core, "ada").await);
+    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
     let v1 = send(&core, &owner, &project, &before(), "").await;
     let v2 = send(&core, &owner, &project, &after(), "").await;
 
@@ -265,8 +230,8 @@ async fn changes_list_moved_changed_deleted_and_added_elements(core: Core) {
 }
 
 async fn changes_match_a_resend_by_application_id(core: Core) {
-    let owner = Actor::from_session(user(&core, "ada").await);
-    let project = project(&core, &owner, Visibility::Private).await;
+    let owner = Actor::from_session(verified_user(&core, "ada").await);
+    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
     let v1 = send(&core, &owner, &project, &after(), "").await;
     // Every object has a new id; the elements with an applicationId are matched by it and
     // unchanged, the one without is removed and added again.
@@ -286,9 +251,9 @@ async fn changes_match_a_resend_by_application_id(core: Core) {
 }
 
 async fn changes_are_paged_cached_and_read_only_by_readers(core: Core) {
-    let owner = Actor::from_session(user(&core, "ada").await);
-    let stranger = Actor::from_session(user(&core, "eve").await);
-    let project = project(&core, &owner, Visibility::Private).await;
+    let owner = Actor::from_session(verified_user(&core, "ada").await);
+    let stranger = Actor::from_session(verified_user(&core, "eve").await);
+    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
     let v1 = send(&core, &owner, &project, &before(), "").await;
     let v2 = send(&core, &owner, &project, &after(), "").await;
 
@@ -339,8 +304,8 @@ async fn changes_are_paged_cached_and_read_only_by_readers(core: Core) {
 }
 
 async fn changes_summarize_each_new_version_in_a_job(core: Core) {
-    let owner = Actor::from_session(user(&core, "ada").await);
-    let project = project(&core, &owner, Visibility::Private).await;
+    let owner = Actor::from_session(verified_user(&core, "ada").await);
+    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
     let v1 = send(&core, &owner, &project, &before(), "").await;
     // The first version has nothing before it.
     assert!(changes::summarize_new_version(&core, &project, &v1.id)
@@ -348,16 +313,7 @@ async fn changes_summarize_each_new_version_in_a_job(core: Core) {
         .unwrap()
         .is_none());
     let v2 = send(&core, &owner, &project, &after(), "").await;
-    let queued: i64 = core
-        .database()
-        .queue
-        .counts()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|c| c.kind == VERSION_CHANGES_JOB && c.state == JobState::Queued)
-        .map(|c| c.count)
-        .sum();
+    let queued = queued_jobs(&core, VERSION_CHANGES_JOB).await;
     assert_eq!(queued, 2, "one job per new version");
 
     let set = changes::summarize_new_version(&core, &project, &v2.id)

@@ -11,11 +11,11 @@ use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::changes;
 use fleck_core::objects::NewObject;
-use fleck_core::projects::service::{self as projects, NewProject};
 use fleck_core::projects::Version;
-use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::Core;
 use serde_json::json;
+
+use crate::support::{main_model, service_project, verified_user};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
@@ -102,44 +102,10 @@ fn peak_rss_mib(reset: bool) -> Option<f64> {
 async fn changes_of_two_large_versions(core: Core) {
     let Some(count) = elements() else { return };
     let backend = core.database_kind();
-    let user = core
-        .database()
-        .store
-        .create_user(
-            NewUser {
-                id: fleck_core::ids::new_id(),
-                email: format!("bench-{}@example.com", fleck_core::ids::new_id()),
-                name: "Bench".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap();
+    let user = verified_user(&core, "Bench").await;
     let owner = Actor::from_session(user.clone());
-    let project = projects::create(
-        &core,
-        &owner,
-        NewProject {
-            name: "Bench".into(),
-            description: None,
-            visibility: Visibility::Private,
-            with_main_model: true,
-        },
-    )
-    .await
-    .unwrap()
-    .project
-    .id;
-    let model = core
-        .database()
-        .projects
-        .model_by_name(&project, "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let project = service_project(&core, &owner, "Bench", Visibility::Private).await;
+    let model = main_model(&core, &project).await;
     let mut versions = Vec::new();
     for changed in [false, true] {
         let (objects, root) = version_objects(count, changed);

@@ -10,12 +10,13 @@ use fleck_core::comments::notify;
 use fleck_core::comments::service::{self, About, Content, NewThread, ThreadQuery};
 use fleck_core::comments::{Archived, Comment, Link, ResourceKind, Targets};
 use fleck_core::mail::MAIL_JOB;
-use fleck_core::projects::service::{self as projects, Access, NewProject, ProjectUpdate};
+use fleck_core::projects::service::{self as projects, Access, ProjectUpdate};
 use fleck_core::projects::{Model, Version, Window};
-use fleck_core::queue::JobState;
-use fleck_core::users::{NewUser, ServerRole, User};
+use fleck_core::users::User;
 use fleck_core::{Core, Error};
 use serde_json::{json, Value};
+
+use crate::support::{main_model, queued_jobs, service_project, verified_user};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
@@ -27,28 +28,6 @@ crate::support::contract_tests! {
         comments_refuse_bad_input,
         comments_mention_members_only_for_those_who_may_comment,
     ],
-}
-
-async fn user(core: &Core, name: &str) -> User {
-    core.database()
-        .store
-        .create_user(
-            NewUser {
-                id: fleck_core::ids::new_id(),
-                email: format!(
-                    "{}-{}@example.com",
-                    name.to_lowercase(),
-                    fleck_core::ids::new_id()
-                ),
-                name: name.into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap()
 }
 
 fn session(user: &User) -> Actor {
@@ -75,26 +54,8 @@ struct Fixture {
 }
 
 async fn project(core: &Core, owner: &User, visibility: Visibility) -> Fixture {
-    let created = projects::create(
-        core,
-        &session(owner),
-        NewProject {
-            name: "Tower".into(),
-            description: None,
-            visibility,
-            with_main_model: true,
-        },
-    )
-    .await
-    .unwrap();
-    let project = created.project.id.clone();
-    let model = core
-        .database()
-        .projects
-        .model_by_name(&project, "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let project = service_project(core, &session(owner), "Tower", visibility).await;
+    let model = main_model(core, &project).await;
     let mut versions = Vec::new();
     for n in 0..2 {
         let version = Version {
@@ -184,20 +145,8 @@ fn assert_invalid<T: std::fmt::Debug>(result: fleck_core::Result<T>, field: &str
     }
 }
 
-async fn queued_mail(core: &Core) -> i64 {
-    core.database()
-        .queue
-        .counts()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|c| c.kind == MAIL_JOB && c.state == JobState::Queued)
-        .map(|c| c.count)
-        .sum()
-}
-
 async fn comments_pin_threads_to_versions_models_and_objects(core: Core) {
-    let owner = user(&core, "Ada").await;
+    let owner = verified_user(&core, "Ada").await;
     let f = project(&core, &owner, Visibility::Private).await;
     let actor = session(&owner);
     let [old, new] = &f.versions;
@@ -342,8 +291,8 @@ async fn comments_pin_threads_to_versions_models_and_objects(core: Core) {
 }
 
 async fn comments_reply_edit_archive_and_track_unread(core: Core) {
-    let owner = user(&core, "Ada").await;
-    let reviewer = user(&core, "Bo").await;
+    let owner = verified_user(&core, "Ada").await;
+    let reviewer = verified_user(&core, "Bo").await;
     let f = project(&core, &owner, Visibility::Private).await;
     core.database()
         .projects
@@ -508,8 +457,8 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
 async fn comments_are_allowed_to_reviewers_and_to_strangers_only_when_public_comments_are_on(
     core: Core,
 ) {
-    let owner = user(&core, "Ada").await;
-    let stranger = user(&core, "Cy").await;
+    let owner = verified_user(&core, "Ada").await;
+    let stranger = verified_user(&core, "Cy").await;
     let private = project(&core, &owner, Visibility::Private).await;
     let public = project(&core, &owner, Visibility::Public).await;
     let say = || thread_about("abcdef0123456789abcdef0123456789", doc("hi"));
@@ -591,9 +540,9 @@ async fn comments_are_allowed_to_reviewers_and_to_strangers_only_when_public_com
 }
 
 async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
-    let owner = user(&core, "Ada").await;
-    let reviewer = user(&core, "Bo").await;
-    let outsider = user(&core, "Cy").await;
+    let owner = verified_user(&core, "Ada").await;
+    let reviewer = verified_user(&core, "Bo").await;
+    let outsider = verified_user(&core, "Cy").await;
     let f = project(&core, &owner, Visibility::Private).await;
     core.database()
         .projects
@@ -601,7 +550,7 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
         .await
         .unwrap();
     let (ada, bo) = (session(&owner), session(&reviewer));
-    let before = queued_mail(&core).await;
+    let before = queued_jobs(&core, MAIL_JOB).await;
 
     // The mentioned member is mailed; a mentioned outsider is not (they cannot read it).
     let mut body = mention("Look ", &reviewer);
@@ -612,7 +561,7 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
     let thread = service::create_thread(&core, &ada, &f.project, thread_about(&f.model.id, body))
         .await
         .unwrap();
-    assert_eq!(queued_mail(&core).await, before + 1);
+    assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 1);
 
     // A reply mails the thread's author.
     service::reply(
@@ -625,7 +574,7 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
     )
     .await
     .unwrap();
-    assert_eq!(queued_mail(&core).await, before + 2);
+    assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 2);
 
     // The reviewer turns reply mail off: the owner's reply mails nobody ...
     notify::update_preferences(&core, &bo, json!({ "newCommentReply": { "email": false } }))
@@ -646,7 +595,7 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
     )
     .await
     .unwrap();
-    assert_eq!(queued_mail(&core).await, before + 2);
+    assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 2);
     // ... but mentions still reach them.
     service::reply(
         &core,
@@ -658,7 +607,7 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
     )
     .await
     .unwrap();
-    assert_eq!(queued_mail(&core).await, before + 3);
+    assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 3);
 
     assert_invalid(
         notify::update_preferences(&core, &bo, json!({ "somethingElse": { "email": false } }))
@@ -672,7 +621,10 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
 }
 
 async fn comments_mention_members_only_for_those_who_may_comment(core: Core) {
-    let (owner, stranger) = (user(&core, "Ada").await, user(&core, "Stranger").await);
+    let (owner, stranger) = (
+        verified_user(&core, "Ada").await,
+        verified_user(&core, "Stranger").await,
+    );
     let public = project(&core, &owner, Visibility::Public).await;
     let names = |people: Vec<fleck_core::comments::text::Mentionable>| -> Vec<String> {
         people.into_iter().map(|p| p.name).collect()
@@ -701,7 +653,7 @@ async fn comments_mention_members_only_for_those_who_may_comment(core: Core) {
 }
 
 async fn comments_refuse_bad_input(core: Core) {
-    let owner = user(&core, "Ada").await;
+    let owner = verified_user(&core, "Ada").await;
     let f = project(&core, &owner, Visibility::Private).await;
     let other = project(&core, &owner, Visibility::Private).await;
     let ada = session(&owner);

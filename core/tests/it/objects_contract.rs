@@ -10,7 +10,9 @@ use fleck_core::db::Database;
 use fleck_core::ids::new_id;
 use fleck_core::objects::{NewObject, ObjectHead, Objects, ID_LEN};
 use fleck_core::projects::{now, Model, Project};
-use fleck_core::users::{ServerRole, User, UserInput};
+use fleck_core::users::User;
+
+use crate::support::user_named;
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite, postgres => crate::support::postgres],
@@ -37,18 +39,7 @@ fn store(db: &Database) -> std::sync::Arc<Objects> {
 
 /// A user without a password (hashing one is slow in debug builds).
 async fn user(db: &Database) -> User {
-    let new_user = UserInput {
-        email: "ada@example.com".into(),
-        name: "Ada".into(),
-        company: None,
-        password: None,
-    }
-    .into_new_user()
-    .expect("valid user input");
-    db.store
-        .create_user(new_user, ServerRole::User)
-        .await
-        .expect("creating a user")
+    user_named(db, "ada@example.com", "Ada").await
 }
 
 /// A fresh project owned by `owner`; returns its id.

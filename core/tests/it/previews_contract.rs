@@ -4,11 +4,11 @@
 //! preview already queued or drawn is never queued again, and costs an anonymous caller nothing.
 
 use fleck_core::auth::Actor;
+use fleck_core::authz::Visibility;
 use fleck_core::previews::{self, PreviewImage, Requester, ANONYMOUS_UNFINISHED_PER_PROJECT};
-use fleck_core::projects::service::{self, NewProject};
-use fleck_core::queue::JobState;
-use fleck_core::users::{NewUser, ServerRole};
 use fleck_core::{Core, Error};
+
+use crate::support::{queued_jobs, service_project, verified_user};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
@@ -20,47 +20,13 @@ crate::support::contract_tests! {
 
 /// A public project of a new user's.
 async fn public_project(core: &Core) -> String {
-    let user = core
-        .database()
-        .store
-        .create_user(
-            NewUser {
-                id: fleck_core::ids::new_id(),
-                email: format!("{}@example.com", fleck_core::ids::new_id()),
-                name: "Ada".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap();
-    let actor = Actor::from_session(user);
-    let project = NewProject {
-        name: "Public".into(),
-        description: None,
-        visibility: fleck_core::authz::Visibility::Public,
-        with_main_model: true,
-    };
-    service::create(core, &actor, project)
-        .await
-        .unwrap()
-        .project
-        .id
+    let actor = Actor::from_session(verified_user(core, "Ada").await);
+    service_project(core, &actor, "Public", Visibility::Public).await
 }
 
 /// Preview jobs waiting in the queue.
 async fn queued_previews(core: &Core) -> i64 {
-    core.database()
-        .queue
-        .counts()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|c| c.kind == previews::PREVIEW_JOB && c.state == JobState::Queued)
-        .map(|c| c.count)
-        .sum()
+    queued_jobs(core, previews::PREVIEW_JOB).await
 }
 
 fn object(n: usize) -> String {

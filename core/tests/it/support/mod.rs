@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use fleck_core::auth::Actor;
+use fleck_core::authz::Visibility;
 use fleck_core::blobs::disk::DiskBlobs;
 use fleck_core::blobs::s3::S3Blobs;
 use fleck_core::blobs::signing::UrlSigner;
@@ -25,8 +27,11 @@ use fleck_core::ids::random_string;
 use fleck_core::mail::outbox::Outbox;
 use fleck_core::mail::smtp::Smtp;
 use fleck_core::mail::{parse_from, Mailer};
-use fleck_core::queue::Queue;
+use fleck_core::projects::service::{self, NewProject};
+use fleck_core::projects::Model;
+use fleck_core::queue::{JobState, Queue};
 use fleck_core::store::Store;
+use fleck_core::users::{NewUser, ServerRole, User, UserInput};
 use fleck_core::Core;
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -598,4 +603,77 @@ pub async fn smtp_mailer() -> Option<Fixture<TestMailer>> {
 /// A recipient address no other test sends to.
 pub fn unique_address(who: &str) -> String {
     format!("{who}-{}@example.com", random_string(10))
+}
+
+// ---- Records the suites build on ----
+
+/// A user without a password (hashing one is slow in debug builds).
+pub async fn user_named(db: &Database, email: &str, name: &str) -> User {
+    let new_user = UserInput {
+        email: email.into(),
+        name: name.into(),
+        company: None,
+        password: None,
+    }
+    .into_new_user()
+    .expect("valid user input");
+    db.store
+        .create_user(new_user, ServerRole::User)
+        .await
+        .unwrap_or_else(|e| panic!("creating {email}: {e}"))
+}
+
+/// A verified user without a password, at an address of its own made from `name`.
+pub async fn verified_user(core: &Core, name: &str) -> User {
+    let id = fleck_core::ids::new_id();
+    let user = NewUser {
+        email: format!("{}-{id}@example.com", name.to_lowercase()),
+        id,
+        name: name.into(),
+        company: None,
+        password_hash: None,
+        verified: true,
+    };
+    core.database()
+        .store
+        .create_user(user, ServerRole::User)
+        .await
+        .unwrap()
+}
+
+/// A project `owner` creates through the project service, with its `main` model: its id.
+pub async fn service_project(
+    core: &Core,
+    owner: &Actor,
+    name: &str,
+    visibility: Visibility,
+) -> String {
+    let new = NewProject {
+        name: name.into(),
+        description: None,
+        visibility,
+        with_main_model: true,
+    };
+    let created = service::create(core, owner, new).await.unwrap();
+    created.project.id
+}
+
+/// The `main` model of `project`.
+pub async fn main_model(core: &Core, project: &str) -> Model {
+    let found = core
+        .database()
+        .projects
+        .model_by_name(project, "main")
+        .await;
+    found.unwrap().expect("a main model")
+}
+
+/// How many jobs of `kind` wait in the queue.
+pub async fn queued_jobs(core: &Core, kind: &str) -> i64 {
+    let counts = core.database().queue.counts().await.unwrap();
+    counts
+        .iter()
+        .filter(|c| c.kind == kind && c.state == JobState::Queued)
+        .map(|c| c.count)
+        .sum()
 }
