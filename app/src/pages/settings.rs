@@ -7,14 +7,13 @@ use leptos_router::hooks::use_params_map;
 
 use crate::pages::auth::FormError;
 use crate::pages::project::ProjectHeading;
-use crate::pages::shared::{after, PageData, Refresh, Submit};
+use crate::pages::shared::{after, Done, PageData, Refresh, Submit};
 use crate::pages::webhooks::WebhooksPanel;
 use crate::projects::settings::{
     fetch_settings, CancelInvite, ChangeRole, DeleteProject, InviteMember, LeaveProject,
     UpdateProject,
 };
 use crate::projects::{role_label, MemberRow, PendingRow, ProjectHeader, SettingsPage as Page};
-use crate::shared::Outcome;
 
 const ROLES: [(&str, &str); 3] = [
     ("stream:owner", "Owner"),
@@ -86,21 +85,9 @@ fn General(project: ProjectHeader) -> impl IntoView {
                 </fieldset>
                 <FormError result=Signal::derive(move || update.value().get()) />
                 <Submit pending=pending label="Save" busy="Saving…" />
-                <Saved result=update.value() message=" Saved." />
+                <Done result=update.value() message=" Saved." beside=true />
             </ActionForm>
         </section>
-    }
-}
-
-/// Says beside a form's button that its change is made (and the page stays).
-#[component]
-fn Saved(
-    #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
-    message: &'static str,
-) -> impl IntoView {
-    move || {
-        matches!(result.get(), Some(Ok(Ok(None))))
-            .then(|| view! { <span class="saved" role="status">{message}</span> })
     }
 }
 
@@ -193,7 +180,7 @@ fn Invitations(project_id: String, invite: ServerAction<InviteMember>) -> impl I
                 </select>
                 <FormError result=Signal::derive(move || invite.value().get()) />
                 <Submit pending=sending label="Send invitation" busy="Sending…" />
-                <Saved result=invite.value() message=" Invitation sent." />
+                <Done result=invite.value() message=" Invitation sent." beside=true />
             </ActionForm>
         </section>
     }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use crate::pages::auth::failed;
+use crate::pages::auth::{failed, FormError};
 use crate::projects::Loaded;
 use crate::shared::Outcome;
 
@@ -191,15 +191,47 @@ fn SignInNeeded() -> impl IntoView {
 /// Data a page section shows, read from a server function.
 pub type Fetched<T> = Resource<Result<T, ServerFnError>>;
 
-/// Says that the last submission of a form went through.
+/// A page's section with its heading, linked to by `#<id>`.
+#[component]
+pub fn Panel(id: &'static str, title: &'static str, children: Children) -> impl IntoView {
+    let heading = format!("{id}-heading");
+    let labelled_by = heading.clone();
+    view! {
+        <section class="panel" id=id aria-labelledby=labelled_by>
+            <h2 id=heading>{title}</h2>
+            {children()}
+        </section>
+    }
+}
+
+/// Says that the last submission of a form went through: as a notice, or with `beside` as a
+/// note beside the form's button.
 #[component]
 pub fn Done(
     #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
     message: &'static str,
+    #[prop(optional)] beside: bool,
 ) -> impl IntoView {
     move || {
-        matches!(result.get(), Some(Ok(Ok(_))))
-            .then(|| view! { <p class="notice ok" role="status">{message}</p> })
+        matches!(result.get(), Some(Ok(Ok(_)))).then(|| {
+            if beside {
+                view! { <span class="saved" role="status">{message}</span> }.into_any()
+            } else {
+                view! { <p class="notice ok" role="status">{message}</p> }.into_any()
+            }
+        })
+    }
+}
+
+/// How a form's last submission went: why it failed, or `done` when it went through.
+#[component]
+pub fn FormAnswer(
+    #[prop(into)] result: Signal<Option<Result<Outcome, ServerFnError>>>,
+    done: &'static str,
+) -> impl IntoView {
+    view! {
+        <FormError result />
+        <Done result message=done />
     }
 }
 

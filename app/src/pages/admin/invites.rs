@@ -6,9 +6,8 @@ use leptos::prelude::*;
 
 use super::role_label;
 use crate::admin::{CancelInvite, InviteToServer, PendingInvite, ResendInvite};
-use crate::pages::auth::FormError;
 use crate::pages::shared::{
-    day, on_success, Confirm, Done, Fetched, ListTable, Submit, WhenLoaded,
+    day, on_success, Confirm, Fetched, FormAnswer, ListTable, Panel, Submit, WhenLoaded,
 };
 
 #[component]
@@ -25,12 +24,9 @@ pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
     });
     on_success(cancel.value(), move || invites.refetch());
     view! {
-        <section class="panel" id="invites" aria-labelledby="invites-heading">
-            <h2 id="invites-heading">"Invitations"</h2>
-            <FormError result=cancel.value() />
-            <Done result=cancel.value() message="The invitation is cancelled." />
-            <FormError result=resend.value() />
-            <Done result=resend.value() message="The invitation is sent again, with a new link." />
+        <Panel id="invites" title="Invitations">
+            <FormAnswer result=cancel.value() done="The invitation is cancelled." />
+            <FormAnswer result=resend.value() done="The invitation is sent again, with a new link." />
             <WhenLoaded data=invites children={move |list: Vec<PendingInvite>| if list.is_empty() {
                 view! { <p>"No invitations are waiting for an answer."</p> }.into_any()
             } else {
@@ -48,11 +44,10 @@ pub fn Invites(invites: Fetched<Vec<PendingInvite>>) -> impl IntoView {
                 </select>
                 <label for="invite-message">"Message " <span class="hint">"(optional)"</span></label>
                 <textarea id="invite-message" name="message" rows="2" maxlength="1024"></textarea>
-                <FormError result=invite.value() />
-                <Done result=invite.value() message="The invitation is on its way." />
+                <FormAnswer result=invite.value() done="The invitation is on its way." />
                 <Submit pending=invite.pending() label="Send invitation" busy="Sending…" />
             </ActionForm>
-        </section>
+        </Panel>
     }
 }
 

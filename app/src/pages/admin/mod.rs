@@ -20,8 +20,8 @@ use crate::admin::{
     admin_access, admin_projects, admin_server_info, admin_users, server_invites,
     server_statistics, Access, Page, SaveServerInfo, ServerInfo, Statistics, PAGE_SIZE,
 };
-use crate::pages::auth::{failed, urlencode, FormError};
-use crate::pages::shared::{on_success, Done, Fetched, Submit, WhenLoaded};
+use crate::pages::auth::{failed, urlencode};
+use crate::pages::shared::{on_success, Fetched, FormAnswer, Panel, Submit, WhenLoaded};
 use crate::projects::human_size;
 use crate::status::{BackendStatus, CheckBackends};
 
@@ -85,8 +85,7 @@ fn ServerSettings(info: Fetched<ServerInfo>) -> impl IntoView {
     let save = ServerAction::<SaveServerInfo>::new();
     on_success(save.value(), move || info.refetch());
     view! {
-        <section class="panel" id="server" aria-labelledby="server-heading">
-            <h2 id="server-heading">"Server"</h2>
+        <Panel id="server" title="Server">
             <WhenLoaded data=info let:info>
                 <ActionForm action=save attr:id="server-form">
                     <label for="server-name">"Name"</label>
@@ -107,20 +106,18 @@ fn ServerSettings(info: Fetched<ServerInfo>) -> impl IntoView {
                         <input id="server-guest-mode" type="checkbox" name="guest_mode" value="true" checked=info.guest_mode />
                         <label for="server-guest-mode">"Guest mode " <span class="hint">"(the guest role may be given)"</span></label>
                     </div>
-                    <FormError result=save.value() />
-                    <Done result=save.value() message="The server settings are saved." />
+                    <FormAnswer result=save.value() done="The server settings are saved." />
                     <Submit pending=save.pending() label="Save settings" busy="Saving…" />
                 </ActionForm>
             </WhenLoaded>
-        </section>
+        </Panel>
     }
 }
 
 #[component]
 fn StatisticsPanel(stats: Fetched<Statistics>) -> impl IntoView {
     view! {
-        <section class="panel" id="statistics" aria-labelledby="statistics-heading">
-            <h2 id="statistics-heading">"Statistics"</h2>
+        <Panel id="statistics" title="Statistics">
             <WhenLoaded data=stats children={|s: Statistics| {
                 let figures = [
                     ("users", "Users", s.users.to_string()),
@@ -146,7 +143,7 @@ fn StatisticsPanel(stats: Fetched<Statistics>) -> impl IntoView {
                     </p>
                 }
             }} />
-        </section>
+        </Panel>
     }
 }
 
@@ -156,8 +153,7 @@ fn StatisticsPanel(stats: Fetched<Statistics>) -> impl IntoView {
 fn Backends() -> impl IntoView {
     let check = ServerAction::<CheckBackends>::new();
     view! {
-        <section class="panel" id="backends" aria-labelledby="backends-heading">
-            <h2 id="backends-heading">"Backends"</h2>
+        <Panel id="backends" title="Backends">
             <p>"Check that the database, blob storage, cache and mail service answer."</p>
             <ActionForm action=check>
                 <Submit pending=check.pending() label="Check backends" busy="Checking…" />
@@ -169,7 +165,7 @@ fn Backends() -> impl IntoView {
                     Some(Ok(checks)) => view! { <StatusTable checks /> }.into_any(),
                 }}
             </div>
-        </section>
+        </Panel>
     }
 }
 

@@ -4,14 +4,13 @@ use leptos::prelude::*;
 
 use super::{ListSearch, Listing, Pager};
 use crate::admin::{AdminProject, Page};
-use crate::pages::shared::{counted, day, ListTable, WhenLoaded};
+use crate::pages::shared::{counted, day, ListTable, Panel, WhenLoaded};
 
 #[component]
 pub fn Projects(projects: Listing<AdminProject>) -> impl IntoView {
     let Listing { search, page, .. } = projects;
     view! {
-        <section class="panel" id="projects" aria-labelledby="projects-heading">
-            <h2 id="projects-heading">"Projects"</h2>
+        <Panel id="projects" title="Projects">
             <ListSearch list="projects" other="users" search id="project-search" label="Search projects" placeholder="Project name" />
             <WhenLoaded data=page children={move |page: Page<AdminProject>| if page.items.is_empty() {
                 view! { <p>"No projects match."</p> }.into_any()
@@ -22,7 +21,7 @@ pub fn Projects(projects: Listing<AdminProject>) -> impl IntoView {
                     <Pager listing=projects next=page.next />
                 }.into_any()
             }} />
-        </section>
+        </Panel>
     }
 }
 

@@ -5,8 +5,7 @@ use leptos::prelude::*;
 
 use super::{role_label, ListSearch, Listing, Pager};
 use crate::admin::{AdminUser, Page, SetServerRole};
-use crate::pages::auth::FormError;
-use crate::pages::shared::{Confirm, Done, ListTable, Submit, WhenLoaded};
+use crate::pages::shared::{Confirm, FormAnswer, ListTable, Panel, Submit, WhenLoaded};
 
 /// The roles an admin may give in the role list; archiving has its own button.
 const ROLES: [&str; 3] = ["server:admin", "server:user", "server:guest"];
@@ -30,11 +29,9 @@ pub fn Users(users: Listing<AdminUser>) -> impl IntoView {
         }
     });
     view! {
-        <section class="panel" id="users" aria-labelledby="users-heading">
-            <h2 id="users-heading">"Users"</h2>
+        <Panel id="users" title="Users">
             <ListSearch list="users" other="projects" search id="user-search" label="Search users" placeholder="Name or e-mail address" />
-            <FormError result=set_role.value() />
-            <Done result=set_role.value() message="The role is changed." />
+            <FormAnswer result=set_role.value() done="The role is changed." />
             <WhenLoaded data=page set_pending=listing children={move |page: Page<AdminUser>| if page.items.is_empty() {
                 view! { <p>"No users match."</p> }.into_any()
             } else {
@@ -43,7 +40,7 @@ pub fn Users(users: Listing<AdminUser>) -> impl IntoView {
                     <Pager listing=users next=page.next />
                 }.into_any()
             }} />
-        </section>
+        </Panel>
     }
 }
 

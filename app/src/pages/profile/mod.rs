@@ -9,8 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::auth::{current_user, ResendVerification};
-use crate::pages::auth::FormError;
-use crate::pages::shared::{on_success, Confirm, Done, Fetched, Submit, WhenLoaded};
+use crate::pages::shared::{on_success, Confirm, Fetched, FormAnswer, Panel, Submit, WhenLoaded};
 use crate::profile::{
     authorized_apps, my_mail_choices, my_profile, personal_tokens, AuthorizedApp, ChangePassword,
     MailChoices, Profile, RevokeApp, SaveMailChoices, UpdateProfile,
@@ -60,8 +59,7 @@ fn ProfileDetails(profile: Fetched<Profile>) -> impl IntoView {
         layout_user.refetch();
     });
     view! {
-        <section class="panel" id="profile" aria-labelledby="profile-heading">
-            <h2 id="profile-heading">"Profile"</h2>
+        <Panel id="profile" title="Profile">
             <WhenLoaded data=profile let:profile>
                 <EmailStatus email=profile.email verified=profile.verified />
                 <ActionForm action=save attr:id="profile-form">
@@ -72,12 +70,11 @@ fn ProfileDetails(profile: Fetched<Profile>) -> impl IntoView {
                     <label for="profile-bio">"Bio"</label>
                     <textarea id="profile-bio" name="bio" rows="3" maxlength="2048">{profile.bio}</textarea>
                     <avatar::AvatarPicker current=profile.avatar />
-                    <FormError result=save.value() />
-                    <Done result=save.value() message="Your profile is saved." />
+                    <FormAnswer result=save.value() done="Your profile is saved." />
                     <Submit pending=save.pending() label="Save profile" busy="Saving…" />
                 </ActionForm>
             </WhenLoaded>
-        </section>
+        </Panel>
     }
 }
 
@@ -98,8 +95,7 @@ fn EmailStatus(email: String, verified: bool) -> impl IntoView {
             <ActionForm action=resend attr:class="inline">
                 <Submit pending=resend.pending() label="Send verification again" busy="Sending…" class="button small" />
             </ActionForm>
-            <FormError result=resend.value() />
-            <Done result=resend.value() message="A new verification link is on its way." />
+            <FormAnswer result=resend.value() done="A new verification link is on its way." />
         })}
     }
 }
@@ -115,8 +111,7 @@ fn PasswordChange() -> impl IntoView {
         }
     });
     view! {
-        <section class="panel" id="password" aria-labelledby="password-heading">
-            <h2 id="password-heading">"Password"</h2>
+        <Panel id="password" title="Password">
             <ActionForm action=change node_ref=form attr:id="password-form">
                 <label for="password-current">"Current password"</label>
                 <input id="password-current" type="password" name="current" autocomplete="current-password" required />
@@ -125,11 +120,10 @@ fn PasswordChange() -> impl IntoView {
                 <p id="password-new-rule" class="hint">"At least 8 characters. Other browsers signed in to your account will be signed out."</p>
                 <label for="password-confirm">"New password again"</label>
                 <input id="password-confirm" type="password" name="confirm" autocomplete="new-password" required minlength="8" />
-                <FormError result=change.value() />
-                <Done result=change.value() message="Your password is changed." />
+                <FormAnswer result=change.value() done="Your password is changed." />
                 <Submit pending=change.pending() label="Change password" busy="Changing…" />
             </ActionForm>
-        </section>
+        </Panel>
     }
 }
 
@@ -139,8 +133,7 @@ fn CommentMails(settings: Fetched<MailChoices>) -> impl IntoView {
     let save = ServerAction::<SaveMailChoices>::new();
     on_success(save.value(), move || settings.refetch());
     view! {
-        <section class="panel" id="comment-mails" aria-labelledby="comment-mails-heading">
-            <h2 id="comment-mails-heading">"Comment e-mails"</h2>
+        <Panel id="comment-mails" title="Comment e-mails">
             <WhenLoaded data=settings let:chosen>
                 <ActionForm action=save attr:id="comment-mails-form">
                     <p class="hint">"E-mail me when someone…"</p>
@@ -148,12 +141,11 @@ fn CommentMails(settings: Fetched<MailChoices>) -> impl IntoView {
                         " mentions me in a comment"</label>
                     <label class="choice"><input type="checkbox" name="replies" value="yes" checked=chosen.replies />
                         " replies in a thread I started or answered"</label>
-                    <FormError result=save.value() />
-                    <Done result=save.value() message="Your choices are saved." />
+                    <FormAnswer result=save.value() done="Your choices are saved." />
                     <Submit pending=save.pending() label="Save e-mail choices" busy="Saving…" />
                 </ActionForm>
             </WhenLoaded>
-        </section>
+        </Panel>
     }
 }
 
@@ -162,11 +154,9 @@ fn AuthorizedApps(apps: Fetched<Vec<AuthorizedApp>>) -> impl IntoView {
     let revoke = ServerAction::<RevokeApp>::new();
     on_success(revoke.value(), move || apps.refetch());
     view! {
-        <section class="panel" id="apps" aria-labelledby="apps-heading">
-            <h2 id="apps-heading">"Authorized apps"</h2>
+        <Panel id="apps" title="Authorized apps">
             <p class="hint">"Apps and connectors you let use your account. Revoking access signs them out."</p>
-            <FormError result=revoke.value() />
-            <Done result=revoke.value() message="The app's access is revoked." />
+            <FormAnswer result=revoke.value() done="The app's access is revoked." />
             <WhenLoaded data=apps children={move |apps: Vec<AuthorizedApp>| if apps.is_empty() {
                 view! { <p>"You have not authorized any apps."</p> }.into_any()
             } else {
@@ -179,7 +169,7 @@ fn AuthorizedApps(apps: Fetched<Vec<AuthorizedApp>>) -> impl IntoView {
                     </ul>
                 }.into_any()
             }} />
-        </section>
+        </Panel>
     }
 }
 

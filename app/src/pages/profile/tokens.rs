@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::pages::auth::FormError;
 use crate::pages::shared::{
-    day, on_success, Confirm, CopyButton, Done, Fetched, ListTable, Submit, WhenLoaded,
+    day, on_success, Confirm, CopyButton, Fetched, FormAnswer, ListTable, Panel, Submit, WhenLoaded,
 };
 use crate::profile::{CreateToken, RevokeToken, ScopeChoice, TokenSummary, Tokens, LIFESPANS};
 
@@ -41,12 +41,10 @@ pub fn AccessTokens(tokens: Fetched<Tokens>) -> impl IntoView {
             .map(|result| result.map(|created| created.map(|_| None)))
     });
     view! {
-        <section class="panel" id="tokens" aria-labelledby="tokens-heading">
-            <h2 id="tokens-heading">"Personal access tokens"</h2>
+        <Panel id="tokens" title="Personal access tokens">
             <p class="hint">"Tokens let scripts and integrations use the API as you. Keep them as secret as a password."</p>
             {move || created_token.get().map(|token| view! { <NewToken token /> })}
-            <FormError result=revoke.value() />
-            <Done result=revoke.value() message="The token is revoked." />
+            <FormAnswer result=revoke.value() done="The token is revoked." />
             <WhenLoaded data=tokens let:list>
                 {list.just_created.map(|token| view! { <NewToken token /> })}
                 <TokenTable tokens=list.tokens revoke />
@@ -57,7 +55,7 @@ pub fn AccessTokens(tokens: Fetched<Tokens>) -> impl IntoView {
                     <Submit pending=create.pending() label="Create token" busy="Creating…" />
                 </ActionForm>
             </WhenLoaded>
-        </section>
+        </Panel>
     }
 }
 
