@@ -7,7 +7,7 @@ use fleck_core::changes::{self, VERSION_CHANGES_JOB};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{field, Handler, JobError};
 
 pub struct SummarizeVersionChanges {
     core: Core,
@@ -26,12 +26,7 @@ impl Handler for SummarizeVersionChanges {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let field = |name: &str| {
-            job.payload[name]
-                .as_str()
-                .ok_or_else(|| JobError::Permanent(format!("the job names no {name}")))
-        };
-        let (project_id, version_id) = (field("projectId")?, field("versionId")?);
+        let (project_id, version_id) = (field(job, "projectId")?, field(job, "versionId")?);
         match changes::summarize_new_version(&self.core, project_id, version_id).await {
             Ok(_) => Ok(()),
             // Too large, sent as files, or objects missing: trying again cannot help.

@@ -5,7 +5,7 @@ use fleck_core::projects::service::{self, FORGET_FILES_JOB};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{field, Handler, JobError};
 
 pub struct ForgetProjectFiles {
     core: Core,
@@ -24,9 +24,7 @@ impl Handler for ForgetProjectFiles {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let project_id = job.payload["projectId"]
-            .as_str()
-            .ok_or_else(|| JobError::Permanent("the job names no projectId".into()))?;
+        let project_id = field(job, "projectId")?;
         match service::forget_files(&self.core, project_id).await {
             Ok(()) => Ok(()),
             Err(e @ fleck_core::Error::Conflict(_)) => Err(JobError::Permanent(e.to_string())),

@@ -6,7 +6,7 @@ use fleck_core::ingestions::objects_file::{self, IngestError, INGEST_JOB};
 use fleck_core::queue::Job;
 use fleck_core::Core;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{field, Handler, JobError};
 
 pub struct IngestObjects {
     core: Core,
@@ -29,13 +29,11 @@ impl Handler for IngestObjects {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let field = |name: &str| {
-            job.payload[name]
-                .as_str()
-                .ok_or_else(|| JobError::Permanent(format!("the job names no {name}")))
-        };
-        let (project_id, ingestion_id, etag) =
-            (field("projectId")?, field("ingestionId")?, field("etag")?);
+        let (project_id, ingestion_id, etag) = (
+            field(job, "projectId")?,
+            field(job, "ingestionId")?,
+            field(job, "etag")?,
+        );
         match objects_file::ingest(
             &self.core,
             project_id,

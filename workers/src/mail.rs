@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use fleck_core::mail::{Email, Mailer, MAIL_JOB};
 use fleck_core::queue::Job;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{payload, Handler, JobError};
 
 pub struct SendMail {
     mailer: Arc<dyn Mailer>,
@@ -25,8 +25,7 @@ impl Handler for SendMail {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let email: Email = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("not an e-mail: {e}")))?;
+        let email: Email = payload(job, "an e-mail")?;
         match self.mailer.send(&email).await {
             Ok(()) => Ok(()),
             // A bad address will not get better by retrying.

@@ -35,6 +35,20 @@ impl std::fmt::Display for JobError {
     }
 }
 
+/// The job's payload as the handler reads it (`what` it should be, in the error): a payload of
+/// another shape will not get better by retrying.
+pub fn payload<T: serde::de::DeserializeOwned>(job: &Job, what: &str) -> Result<T, JobError> {
+    serde_json::from_value(job.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("not {what}: {e}")))
+}
+
+/// The text field `name` of the job's payload.
+pub fn field<'j>(job: &'j Job, name: &str) -> Result<&'j str, JobError> {
+    job.payload[name]
+        .as_str()
+        .ok_or_else(|| JobError::Permanent(format!("the job names no {name}")))
+}
+
 /// Runs the jobs of one kind.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {

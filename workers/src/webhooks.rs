@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{payload, Handler, JobError};
 
 /// Longest one attempt may take: resolving the name, then the request and its answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -181,8 +181,7 @@ impl Handler for DeliverWebhook {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("not a webhook job: {e}")))?;
+        let payload: Payload = payload(job, "a webhook job")?;
         let retry = |e: fleck_core::Error| JobError::Retry(e.to_string());
         let Some(delivery) = delivery::begin(&self.core, &payload.event_id)
             .await

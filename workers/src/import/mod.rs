@@ -32,7 +32,7 @@ use fleck_core::Core;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{payload, Handler, JobError};
 use crate::sandbox::Isolation;
 pub use sandboxed::{convert_in_child, Source};
 
@@ -473,8 +473,7 @@ impl Handler for ImportFile {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("not a file import job: {e}")))?;
+        let payload: Payload = payload(job, "a file import job")?;
         let core = &self.core;
         let (project_id, import_id) = (&payload.project_id, &payload.file_import_id);
         let last_attempt = job.attempt >= job.max_attempts;

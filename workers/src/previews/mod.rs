@@ -17,7 +17,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::runtime::{Handler, JobError};
+use crate::runtime::{payload, Handler, JobError};
 use crate::sandbox::Isolation;
 pub use sandboxed::serve;
 
@@ -278,8 +278,7 @@ impl Handler for RenderPreview {
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("not a preview job: {e}")))?;
+        let payload: Payload = payload(job, "a preview job")?;
         let retry = |e: fleck_core::Error| JobError::Retry(e.to_string());
         let Some(preview) = previews::begin(&self.core, &payload.project_id, &payload.object_id)
             .await
