@@ -777,8 +777,16 @@ mod tests {
         })
     }
 
-    fn near(a: (f64, f64), b: (f64, f64)) -> bool {
-        (a.0 - b.0).abs() < 1e-3 && (a.1 - b.1).abs() < 1e-3
+    /// Asserts how far the points reach along each axis listed, to the millimetre.
+    fn assert_extents(points: &[[f64; 3]], expected: &[(usize, (f64, f64))]) {
+        for &(axis, (lo, hi)) in expected {
+            let (min, max) = extent(points, axis);
+            assert!(
+                (min - lo).abs() < 1e-3 && (max - hi).abs() < 1e-3,
+                "axis {axis}: {:?}",
+                (min, max)
+            );
+        }
     }
 
     #[test]
@@ -861,20 +869,9 @@ mod tests {
         assert_eq!(wall.len(), 1);
         let points = vertices(wall[0]);
         // 6 m long, 0.2 m thick, 2.8 m high: the file is in millimetres.
-        assert!(
-            near(extent(&points, 0), (0.0, 6.0)),
-            "{:?}",
-            extent(&points, 0)
-        );
-        assert!(
-            near(extent(&points, 1), (0.0, 0.2)),
-            "{:?}",
-            extent(&points, 1)
-        );
-        assert!(
-            near(extent(&points, 2), (0.0, 2.8)),
-            "{:?}",
-            extent(&points, 2)
+        assert_extents(
+            &points,
+            &[(0, (0.0, 6.0)), (1, (0.0, 0.2)), (2, (0.0, 2.8))],
         );
         // The window opening's edges, x 2.5..3.5 and z 0.9..2.1, are corners of the wall now.
         for corner in [[2.5, 0.9], [3.5, 0.9], [2.5, 2.1], [3.5, 2.1]] {
@@ -894,16 +891,7 @@ mod tests {
         let roof = meshes(&objects, named(&objects, "Roof"));
         let points = vertices(roof[0]);
         assert_eq!(roof[0]["faces"].as_array().unwrap().len(), 8 * 4);
-        assert!(
-            near(extent(&points, 2), (2.8, 4.3)),
-            "{:?}",
-            extent(&points, 2)
-        );
-        assert!(
-            near(extent(&points, 1), (0.0, 4.0)),
-            "{:?}",
-            extent(&points, 1)
-        );
+        assert_extents(&points, &[(2, (2.8, 4.3)), (1, (0.0, 4.0))]);
         // The face set's own styled colour.
         assert_eq!(
             roof[0]["renderMaterial"]["diffuse"],
@@ -912,11 +900,7 @@ mod tests {
 
         let slab = meshes(&objects, named(&objects, "Ground slab"));
         let points = vertices(slab[0]);
-        assert!(
-            near(extent(&points, 2), (-0.25, 0.0)),
-            "{:?}",
-            extent(&points, 2)
-        );
+        assert_extents(&points, &[(2, (-0.25, 0.0))]);
     }
 
     #[test]
