@@ -13,9 +13,11 @@ use fleck_core::projects::{
     ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectTotals, SavedView, UploadStatus,
     Version, Window,
 };
-use fleck_core::users::{ServerRole, User, UserInput};
+use fleck_core::users::{ServerRole, User};
 use fleck_core::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 use fleck_core::Error;
+
+use crate::support::user_named;
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite, postgres => crate::support::postgres],
@@ -59,18 +61,8 @@ crate::support::contract_tests! {
 
 /// A user without a password (hashing one is slow in debug builds).
 async fn user(db: &Database, email: &str) -> User {
-    let new_user = UserInput {
-        email: email.into(),
-        name: email.split('@').next().unwrap_or("someone").into(),
-        company: None,
-        password: None,
-    }
-    .into_new_user()
-    .expect("valid user input");
-    db.store
-        .create_user(new_user, ServerRole::User)
-        .await
-        .unwrap_or_else(|e| panic!("creating {email}: {e}"))
+    let name = email.split('@').next().unwrap_or("someone");
+    user_named(db, email, name).await
 }
 
 /// A project created and last updated at `at`.
@@ -193,6 +185,23 @@ fn invite_at(
     }
 }
 
+/// The page of `items` out of `total` a list should give.
+fn page_of<T: Clone>(items: &[&T], total: i64) -> Listed<T> {
+    Listed {
+        items: items.iter().map(|item| (*item).clone()).collect(),
+        total,
+    }
+}
+
+fn email_invite(
+    project: &Project,
+    inviter: &User,
+    email: &str,
+    at: DateTime<Utc>,
+) -> ProjectInvite {
+    invite_at(project, inviter, Invitee::Email(email.into()), at)
+}
+
 async fn insert_invite(db: &Database, invite: &ProjectInvite) {
     db.projects
         .insert_project_invite(invite)
@@ -313,13 +322,7 @@ async fn projects_create_a_project_with_its_owner_and_main_model(db: Database) {
         .models(&project.id, &ModelFilter::default(), ALL)
         .await
         .unwrap();
-    assert_eq!(
-        models,
-        Listed {
-            items: vec![main],
-            total: 1
-        }
-    );
+    assert_eq!(models, page_of(&[&main], 1));
 
     assert_eq!(db.projects.project("nosuchproj").await.unwrap(), None);
 }
@@ -414,18 +417,8 @@ async fn projects_delete_everything_in_them(db: Database) {
     let extra = create_model(&db, &doomed, "extra", &ada).await;
     let version = create_version(&db, &main, &ada).await;
     let kept_version = create_version(&db, &kept_main, &ada).await;
-    let invite = invite_at(
-        &doomed,
-        &ada,
-        Invitee::Email("alan@example.com".into()),
-        now(),
-    );
-    let kept_invite = invite_at(
-        &kept,
-        &ada,
-        Invitee::Email("alan@example.com".into()),
-        now(),
-    );
+    let invite = email_invite(&doomed, &ada, "alan@example.com", now());
+    let kept_invite = email_invite(&kept, &ada, "alan@example.com", now());
     insert_invite(&db, &invite).await;
     insert_invite(&db, &kept_invite).await;
     let object = NewObject {
@@ -660,13 +653,7 @@ async fn projects_list_a_users_projects_newest_first_with_filters_and_paging(db:
         .user_projects(&alan.id, &ProjectFilter::default(), ALL)
         .await
         .unwrap();
-    assert_eq!(
-        none,
-        Listed {
-            items: vec![],
-            total: 0
-        }
-    );
+    assert_eq!(none, page_of(&[], 0));
 }
 
 async fn projects_list_all_projects_for_admins(db: Database) {
@@ -693,13 +680,7 @@ async fn projects_list_all_projects_for_admins(db: Database) {
     assert_eq!(project_ids(&page), vec![older.id.clone()]);
     assert_eq!(page.total, 3);
     let none = db.projects.all_projects(Some("%"), ALL).await.unwrap();
-    assert_eq!(
-        none,
-        Listed {
-            items: vec![],
-            total: 0
-        }
-    );
+    assert_eq!(none, page_of(&[], 0));
 }
 
 async fn projects_count_everything_on_the_server(db: Database) {
@@ -1067,15 +1048,11 @@ async fn models_list_newest_first_with_filters_and_totals(db: Database) {
         let project = project.id.clone();
         async move { projects.models(&project, &filter, window).await.unwrap() }
     };
-    let expect = |models: &[&Model], total: i64| Listed {
-        items: models.iter().map(|m| (*m).clone()).collect(),
-        total,
-    };
     let strings = |s: &[&str]| Some(id_list(s.iter().copied()));
 
     assert_eq!(
         list(ModelFilter::default(), ALL).await,
-        expect(&[&walls, &roof, &site, &main], 4)
+        page_of(&[&walls, &roof, &site, &main], 4)
     );
     let search = |s: &str| ModelFilter {
         search: Some(s.into()),
@@ -1083,74 +1060,74 @@ async fn models_list_newest_first_with_filters_and_totals(db: Database) {
     };
     assert_eq!(
         list(search("BUILDING/"), ALL).await,
-        expect(&[&walls, &roof], 2)
+        page_of(&[&walls, &roof], 2)
     );
-    assert_eq!(list(search("Oo"), ALL).await, expect(&[&roof], 1));
-    assert_eq!(list(search("%"), ALL).await, expect(&[], 0));
+    assert_eq!(list(search("Oo"), ALL).await, page_of(&[&roof], 1));
+    assert_eq!(list(search("%"), ALL).await, page_of(&[], 0));
 
     let only = ModelFilter {
         ids: strings(&[&site.id, &walls.id, "nosuchmodel"]),
         ..Default::default()
     };
-    assert_eq!(list(only, ALL).await, expect(&[&walls, &site], 2));
+    assert_eq!(list(only, ALL).await, page_of(&[&walls, &site], 2));
     let none = ModelFilter {
         ids: Some(vec![]),
         ..Default::default()
     };
-    assert_eq!(list(none, ALL).await, expect(&[], 0));
+    assert_eq!(list(none, ALL).await, page_of(&[], 0));
     let exclude = ModelFilter {
         exclude_ids: strings(&[&main.id, &roof.id]),
         ..Default::default()
     };
-    assert_eq!(list(exclude, ALL).await, expect(&[&walls, &site], 2));
+    assert_eq!(list(exclude, ALL).await, page_of(&[&walls, &site], 2));
     let both = ModelFilter {
         ids: strings(&[&walls.id, &roof.id]),
         exclude_ids: strings(&[&walls.id]),
         ..Default::default()
     };
-    assert_eq!(list(both, ALL).await, expect(&[&roof], 1));
+    assert_eq!(list(both, ALL).await, page_of(&[&roof], 1));
 
     let with_versions = ModelFilter {
         only_with_versions: true,
         ..Default::default()
     };
-    assert_eq!(list(with_versions, ALL).await, expect(&[&walls, &roof], 2));
+    assert_eq!(list(with_versions, ALL).await, page_of(&[&walls, &roof], 2));
     let by_grace = ModelFilter {
         contributors: strings(&[&grace.id]),
         ..Default::default()
     };
-    assert_eq!(list(by_grace, ALL).await, expect(&[&roof], 1));
+    assert_eq!(list(by_grace, ALL).await, page_of(&[&roof], 1));
     let by_anyone = ModelFilter {
         contributors: strings(&[&grace.id, &ada.id]),
         ..Default::default()
     };
-    assert_eq!(list(by_anyone, ALL).await, expect(&[&walls, &roof], 2));
+    assert_eq!(list(by_anyone, ALL).await, page_of(&[&walls, &roof], 2));
     let from_rhino = ModelFilter {
         source_apps: strings(&["Rhino"]),
         ..Default::default()
     };
-    assert_eq!(list(from_rhino, ALL).await, expect(&[&walls], 1));
+    assert_eq!(list(from_rhino, ALL).await, page_of(&[&walls], 1));
     let from_blender = ModelFilter {
         source_apps: strings(&["Blender"]),
         ..Default::default()
     };
-    assert_eq!(list(from_blender, ALL).await, expect(&[], 0));
+    assert_eq!(list(from_blender, ALL).await, page_of(&[], 0));
     let combined = ModelFilter {
         search: Some("building".into()),
         contributors: strings(&[&ada.id]),
         source_apps: strings(&["Revit", "Rhino"]),
         ..Default::default()
     };
-    assert_eq!(list(combined, ALL).await, expect(&[&walls], 1));
+    assert_eq!(list(combined, ALL).await, page_of(&[&walls], 1));
 
     // Pages report the total of the whole (filtered) list.
     assert_eq!(
         list(ModelFilter::default(), window(1, 2)).await,
-        expect(&[&roof, &site], 4)
+        page_of(&[&roof, &site], 4)
     );
     assert_eq!(
         list(ModelFilter::default(), window(4, 2)).await,
-        expect(&[], 4)
+        page_of(&[], 4)
     );
     let page = list(search("building"), window(1, 5)).await;
     assert_eq!(model_ids(&page), vec![roof.id.clone()]);
@@ -1231,52 +1208,48 @@ async fn versions_list_a_models_versions_priority_first(db: Database) {
                 .unwrap()
         }
     };
-    let expect = |versions: &[&Version], total: i64| Listed {
-        items: versions.iter().map(|v| (*v).clone()).collect(),
-        total,
-    };
     let prio = |versions: &[&Version]| versions.iter().map(|v| v.id.clone()).collect::<Vec<_>>();
 
     // Newest first.
     assert_eq!(
         list(vec![], false, ALL).await,
-        expect(&[&v[3], &v[2], &v[1], &v[0]], 4)
+        page_of(&[&v[3], &v[2], &v[1], &v[0]], 4)
     );
     assert_eq!(
         list(vec![], false, window(1, 2)).await,
-        expect(&[&v[2], &v[1]], 4)
+        page_of(&[&v[2], &v[1]], 4)
     );
     // Priority ids first (newest first among them), then the rest.
     assert_eq!(
         list(prio(&[&v[0]]), false, ALL).await,
-        expect(&[&v[0], &v[3], &v[2], &v[1]], 4)
+        page_of(&[&v[0], &v[3], &v[2], &v[1]], 4)
     );
     assert_eq!(
         list(prio(&[&v[0], &v[2]]), false, ALL).await,
-        expect(&[&v[2], &v[0], &v[3], &v[1]], 4)
+        page_of(&[&v[2], &v[0], &v[3], &v[1]], 4)
     );
     assert_eq!(
         list(prio(&[&v[0], &v[2]]), false, window(1, 2)).await,
-        expect(&[&v[0], &v[3]], 4)
+        page_of(&[&v[0], &v[3]], 4)
     );
     // Priority ids of another model, or unknown, change nothing.
     let mut foreign = prio(&[&elsewhere]);
     foreign.push("nosuchvers".into());
     assert_eq!(
         list(foreign.clone(), false, window(0, 1)).await,
-        expect(&[&v[3]], 4)
+        page_of(&[&v[3]], 4)
     );
     // Or alone.
     assert_eq!(
         list(prio(&[&v[0], &v[2]]), true, ALL).await,
-        expect(&[&v[2], &v[0]], 2)
+        page_of(&[&v[2], &v[0]], 2)
     );
     assert_eq!(
         list(prio(&[&v[1]]), true, window(0, 5)).await,
-        expect(&[&v[1]], 1)
+        page_of(&[&v[1]], 1)
     );
-    assert_eq!(list(foreign, true, ALL).await, expect(&[], 0));
-    assert_eq!(list(vec![], true, ALL).await, expect(&[], 0));
+    assert_eq!(list(foreign, true, ALL).await, page_of(&[], 0));
+    assert_eq!(list(vec![], true, ALL).await, page_of(&[], 0));
 
     // Another model's versions are its own.
     let other = db
@@ -1284,7 +1257,7 @@ async fn versions_list_a_models_versions_priority_first(db: Database) {
         .model_versions(&walls.id, &[], false, ALL)
         .await
         .unwrap();
-    assert_eq!(other, expect(&[&elsewhere], 1));
+    assert_eq!(other, page_of(&[&elsewhere], 1));
 }
 
 async fn versions_list_a_projects_versions_newest_first(db: Database) {
@@ -1303,13 +1276,7 @@ async fn versions_list_a_projects_versions_newest_first(db: Database) {
         .project_versions(&project.id, ALL)
         .await
         .unwrap();
-    assert_eq!(
-        all,
-        Listed {
-            items: vec![c.clone(), b.clone(), a.clone()],
-            total: 3
-        }
-    );
+    assert_eq!(all, page_of(&[&c, &b, &a], 3));
     let page = db
         .projects
         .project_versions(&project.id, window(1, 1))
@@ -1322,21 +1289,9 @@ async fn versions_list_a_projects_versions_newest_first(db: Database) {
         .project_versions(&project.id, window(3, 1))
         .await
         .unwrap();
-    assert_eq!(
-        past_end,
-        Listed {
-            items: vec![],
-            total: 3
-        }
-    );
+    assert_eq!(past_end, page_of(&[], 3));
     let others = db.projects.project_versions(&other.id, ALL).await.unwrap();
-    assert_eq!(
-        others,
-        Listed {
-            items: vec![theirs],
-            total: 1
-        }
-    );
+    assert_eq!(others, page_of(&[&theirs], 1));
 }
 
 async fn versions_update_their_message(db: Database) {
@@ -1416,25 +1371,13 @@ async fn versions_move_to_another_model(db: Database) {
         model_id: archive.id.clone(),
         ..c
     };
-    assert_eq!(
-        moved,
-        Listed {
-            items: vec![moved_c.clone(), moved_a.clone()],
-            total: 2
-        }
-    );
+    assert_eq!(moved, page_of(&[&moved_c, &moved_a], 2));
     assert_eq!(
         p.version(&project.id, &moved_a.id).await.unwrap(),
         Some(moved_a)
     );
     let left = p.model_versions(&main.id, &[], false, ALL).await.unwrap();
-    assert_eq!(
-        left,
-        Listed {
-            items: vec![b],
-            total: 1
-        }
-    );
+    assert_eq!(left, page_of(&[&b], 1));
     assert_eq!(
         p.version(&other.id, &theirs.id).await.unwrap(),
         Some(theirs)
@@ -1487,13 +1430,7 @@ async fn versions_delete_and_count_what_they_deleted(db: Database) {
     assert_eq!(p.version(&project.id, &a.id).await.unwrap(), None);
     assert_eq!(p.version(&project.id, &b.id).await.unwrap(), None);
     let left = p.project_versions(&project.id, ALL).await.unwrap();
-    assert_eq!(
-        left,
-        Listed {
-            items: vec![c],
-            total: 1
-        }
-    );
+    assert_eq!(left, page_of(&[&c], 1));
     assert_eq!(
         p.version(&other.id, &theirs.id).await.unwrap(),
         Some(theirs)
@@ -1552,12 +1489,7 @@ async fn invites_round_trip_and_are_found_by_id_token_and_project(db: Database) 
     let by_email = ProjectInvite {
         role: ProjectRole::Reviewer,
         server_role: Some(ServerRole::Guest),
-        ..invite_at(
-            &project,
-            &ada,
-            Invitee::Email("alan@example.com".into()),
-            t + ms(1),
-        )
+        ..email_invite(&project, &ada, "alan@example.com", t + ms(1))
     };
     let elsewhere = invite_at(&other, &ada, Invitee::User(grace.id.clone()), t + ms(2));
     for invite in [&for_grace, &by_email, &elsewhere] {
@@ -1608,19 +1540,9 @@ async fn invites_are_found_for_a_user_by_id_or_email(db: Database) {
     let (two, _) = create_project(&db, &ada, "Two").await;
     let t = now();
     let by_id = invite_at(&one, &ada, Invitee::User(grace.id.clone()), t);
-    let by_email = invite_at(
-        &two,
-        &ada,
-        Invitee::Email("grace@example.com".into()),
-        t + ms(1),
-    );
+    let by_email = email_invite(&two, &ada, "grace@example.com", t + ms(1));
     let for_alan = invite_at(&one, &ada, Invitee::User(alan.id.clone()), t + ms(2));
-    let for_stranger = invite_at(
-        &two,
-        &ada,
-        Invitee::Email("who@example.com".into()),
-        t + ms(3),
-    );
+    let for_stranger = email_invite(&two, &ada, "who@example.com", t + ms(3));
     for invite in [&by_id, &by_email, &for_alan, &for_stranger] {
         insert_invite(&db, invite).await;
     }
@@ -1655,30 +1577,15 @@ async fn invites_are_found_for_a_user_by_id_or_email(db: Database) {
 async fn invites_delete_and_reject_a_shared_token(db: Database) {
     let ada = user(&db, "ada@example.com").await;
     let (project, _) = create_project(&db, &ada, "Invites").await;
-    let invite = invite_at(
-        &project,
-        &ada,
-        Invitee::Email("grace@example.com".into()),
-        now(),
-    );
-    let other = invite_at(
-        &project,
-        &ada,
-        Invitee::Email("alan@example.com".into()),
-        now(),
-    );
+    let invite = email_invite(&project, &ada, "grace@example.com", now());
+    let other = email_invite(&project, &ada, "alan@example.com", now());
     insert_invite(&db, &invite).await;
     insert_invite(&db, &other).await;
 
     // Tokens find one invitation each.
     let twin = ProjectInvite {
         token: invite.token.clone(),
-        ..invite_at(
-            &project,
-            &ada,
-            Invitee::Email("barbara@example.com".into()),
-            now(),
-        )
+        ..email_invite(&project, &ada, "barbara@example.com", now())
     };
     let result = db.projects.insert_project_invite(&twin).await;
     assert!(
