@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::{on_both_backend_sets, options, Backends, Worker};
+use crate::support::{on_both_backend_sets, Backends, Worker};
 use fleck_core::auth::Actor;
 use fleck_core::blobs::stream_from_bytes;
 use fleck_core::objects::tree;
@@ -119,11 +119,7 @@ fn colours(scene: &Scene) -> Vec<[u8; 3]> {
 
 async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(
-        &core,
-        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
-        options("imports"),
-    );
+    let worker = Worker::start_fleck(&core, "imports");
     let actor = crate::support::new_user(&core).await;
     let (project, model) = crate::support::new_project(&core, &actor, "Imports").await;
     // The cube's colours come from its MTL, uploaded to the project first.
@@ -209,11 +205,7 @@ async fn every_format_becomes_a_version_the_viewer_draws(backends: Arc<Backends>
 
 async fn a_damaged_file_fails_its_import_with_a_reason(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(
-        &core,
-        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
-        options("imports"),
-    );
+    let worker = Worker::start_fleck(&core, "imports");
     let actor = crate::support::new_user(&core).await;
     let (project, model) = crate::support::new_project(&core, &actor, "Imports").await;
     for (name, bytes, reason) in [

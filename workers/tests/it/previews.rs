@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::{on_both_backend_sets, options, Backends, Worker};
+use crate::support::{on_both_backend_sets, Backends, Worker};
 use fleck_core::auth::Actor;
 use fleck_core::objects::batch;
 use fleck_core::previews::{self, PreviewImage, PreviewStatus};
@@ -72,11 +72,7 @@ async fn wait_for(core: &Core, project: &str, object: &str, status: PreviewStatu
 
 async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(
-        &core,
-        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
-        options("previews"),
-    );
+    let worker = Worker::start_fleck(&core, "previews");
     let actor = crate::support::new_user(&core).await;
     let (project, model, root) = project_with_a_box(&core, &actor).await;
 
@@ -128,11 +124,7 @@ async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>)
 
 async fn a_preview_of_a_missing_object_fails_with_its_reason(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(
-        &core,
-        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
-        options("previews"),
-    );
+    let worker = Worker::start_fleck(&core, "previews");
     let actor = crate::support::new_user(&core).await;
     let (project, _, _) = project_with_a_box(&core, &actor).await;
 

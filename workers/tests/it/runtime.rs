@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    on_both_backend_sets, options, record, wait_until_finished, Backends, Behaviour, Log, Probe,
-    Worker, PERMANENT_MESSAGE, PROBE, RETRY_MESSAGE,
+    enqueue_probe, on_both_backend_sets, options, record, wait_until_finished, Backends, Behaviour,
+    Log, Probe, Worker, PERMANENT_MESSAGE, PROBE, RETRY_MESSAGE,
 };
 use fleck_core::mail::{Email, MAIL_JOB};
 use fleck_core::queue::{JobRecord, JobState, NewJob};
+use fleck_core::Core;
 use fleck_workers::WorkerOptions;
 use serde_json::json;
 
@@ -61,11 +62,7 @@ async fn idle_worker_wakes_up_for_a_new_job(backends: Arc<Backends>) {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let enqueued = Instant::now();
-    let id = core
-        .jobs
-        .enqueue(NewJob::new(PROBE, json!({})))
-        .await
-        .unwrap();
+    let id = enqueue_probe(&core).await;
     let job = wait_until_finished(&core, id, Duration::from_secs(15)).await;
 
     assert_eq!(job.state, JobState::Succeeded);
@@ -142,25 +139,37 @@ async fn permanent_error_fails_the_job_at_once(backends: Arc<Backends>) {
     assert_eq!(runs, 1, "no retry, as a `Retry` would have had");
 }
 
-async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backends>) {
-    let core = backends.connect().await;
+/// Starts a runtime whose probe works `work` per job and whose shutdown waits up to `grace`, and
+/// stops it while it runs one job: the job's id, and how long stopping took.
+async fn stop_during_a_job(
+    core: &Core,
+    work: Duration,
+    grace: Duration,
+    name: &str,
+) -> (i64, Duration) {
     let log = Log::new();
     let worker = Worker::start(
-        &core,
-        Probe::registry(Behaviour::Take(Duration::from_secs(30)), &log),
+        core,
+        Probe::registry(Behaviour::Take(work), &log),
         WorkerOptions {
-            shutdown_grace: Duration::from_millis(200),
-            ..options("stopping")
+            shutdown_grace: grace,
+            ..options(name)
         },
     );
-    let id = core
-        .jobs
-        .enqueue(NewJob::new(PROBE, json!({})))
-        .await
-        .unwrap();
+    let id = enqueue_probe(core).await;
     log.wait_for_runs(id, 1, Duration::from_secs(5)).await;
+    (id, worker.stop().await)
+}
 
-    let stopping = worker.stop().await;
+async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backends>) {
+    let core = backends.connect().await;
+    let (id, stopping) = stop_during_a_job(
+        &core,
+        Duration::from_secs(30),
+        Duration::from_millis(200),
+        "stopping",
+    )
+    .await;
 
     assert!(
         stopping < Duration::from_secs(1),
@@ -185,23 +194,13 @@ async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backend
 
 async fn shutdown_lets_a_job_finish_within_the_grace(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let log = Log::new();
-    let worker = Worker::start(
+    let (id, stopping) = stop_during_a_job(
         &core,
-        Probe::registry(Behaviour::Take(Duration::from_millis(300)), &log),
-        WorkerOptions {
-            shutdown_grace: Duration::from_secs(5),
-            ..options("finishing")
-        },
-    );
-    let id = core
-        .jobs
-        .enqueue(NewJob::new(PROBE, json!({})))
-        .await
-        .unwrap();
-    log.wait_for_runs(id, 1, Duration::from_secs(5)).await;
-
-    let stopping = worker.stop().await;
+        Duration::from_millis(300),
+        Duration::from_secs(5),
+        "finishing",
+    )
+    .await;
 
     // Read at once: the outcome is recorded before `run` returns.
     let job = record(&core, id).await;
@@ -228,11 +227,7 @@ async fn heartbeats_keep_a_long_job_from_a_second_worker(backends: Arc<Backends>
         Probe::registry(long_job, &first_log),
         short_lease("first"),
     );
-    let id = core
-        .jobs
-        .enqueue(NewJob::new(PROBE, json!({})))
-        .await
-        .unwrap();
+    let id = enqueue_probe(&core).await;
     first_log.wait_for_runs(id, 1, Duration::from_secs(5)).await;
     let second_log = Log::new();
     let second = Worker::start(
@@ -257,13 +252,7 @@ async fn two_processes_run_every_job_exactly_once(backends: Arc<Backends>) {
     let core_b = backends.connect().await;
     let mut ids = Vec::new();
     for _ in 0..40 {
-        ids.push(
-            core_a
-                .jobs
-                .enqueue(NewJob::new(PROBE, json!({})))
-                .await
-                .unwrap(),
-        );
+        ids.push(enqueue_probe(&core_a).await);
     }
     // Queued before either starts, so both compete for the same jobs from the first claim on.
     let short_job = Behaviour::Take(Duration::from_millis(20));
@@ -296,11 +285,7 @@ async fn two_processes_run_every_job_exactly_once(backends: Arc<Backends>) {
 
 async fn mail_job_writes_the_email_to_the_outbox(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(
-        &core,
-        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
-        options("mailing"),
-    );
+    let worker = Worker::start_fleck(&core, "mailing");
     let subject = format!("Your upload is ready {}", fleck_core::ids::new_id());
     let email = Email {
         to: "Ada <ada@example.com>".into(),
@@ -323,11 +308,7 @@ async fn mail_job_writes_the_email_to_the_outbox(backends: Arc<Backends>) {
 
 async fn mail_job_with_a_payload_that_is_no_email_fails_once(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let worker = Worker::start(
-        &core,
-        fleck_workers::registry(&core, &fleck_workers::Limits::default()),
-        options("mailing"),
-    );
+    let worker = Worker::start_fleck(&core, "mailing");
 
     let id = core
         .jobs

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use fleck_core::config::{Config, RedisConfig};
 use fleck_core::ids::random_string;
-use fleck_core::queue::{Job, JobRecord, JobState};
+use fleck_core::queue::{Job, JobRecord, JobState, NewJob};
 use fleck_core::Core;
 use fleck_workers::{Handler, JobError, Registry, WorkerOptions};
 use sqlx::Connection;
@@ -204,6 +204,12 @@ impl Worker {
         Worker { shutdown, handle }
     }
 
+    /// A runtime with every handler Fleck registers, at default limits.
+    pub fn start_fleck(core: &Core, name: &str) -> Self {
+        let registry = fleck_workers::registry(core, &fleck_workers::Limits::default());
+        Self::start(core, registry, options(name))
+    }
+
     /// Begins the shutdown and waits for `run` to return; returns how long that took.
     pub async fn stop(self) -> Duration {
         let started = Instant::now();
@@ -233,6 +239,14 @@ pub enum Behaviour {
 
 pub const RETRY_MESSAGE: &str = "the probe failed, try again";
 pub const PERMANENT_MESSAGE: &str = "the probe cannot ever do this job";
+
+/// Queues one job for the `Probe`: its id.
+pub async fn enqueue_probe(core: &Core) -> i64 {
+    core.jobs
+        .enqueue(NewJob::new(PROBE, serde_json::json!({})))
+        .await
+        .unwrap()
+}
 
 /// One call of the handler.
 #[derive(Clone, Debug)]
