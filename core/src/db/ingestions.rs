@@ -2,8 +2,14 @@
 //! expands `ingestion_store!` with its pool and its `Dialect`'s time type.
 
 use crate::db::dialect::StoredTime;
+use crate::db::query::ProjectTable;
 use crate::ingestions::{Artifact, Ingestion, IngestionStatus, SourceData};
 
+pub const INGESTIONS: ProjectTable = ProjectTable {
+    name: "model_ingestions",
+    columns: INGESTION_COLUMNS,
+    one: "a model ingestion",
+};
 pub const INGESTION_COLUMNS: &str = "id, project_id, model_id, user_id, status, progress_message, progress, error_reason, cancellation_requested, version_id, source_data, max_idle_seconds, created_at, updated_at";
 
 pub const INSERT_INGESTION: &str = "INSERT INTO model_ingestions
@@ -144,16 +150,10 @@ macro_rules! ingestion_store {
                     project_id: &str,
                     id: &str,
                 ) -> $crate::error::Result<Option<$crate::ingestions::Ingestion>> {
-                    sqlx::query_as::<_, $crate::db::ingestions::IngestionRow<Time>>(
-                        sqlx::AssertSqlSafe(format!(
-                            "SELECT {} FROM model_ingestions WHERE project_id = $1 AND id = $2",
-                            $crate::db::ingestions::INGESTION_COLUMNS
-                        )),
-                    )
-                    .bind(project_id)
-                    .bind(id)
-                    .optional(&self.pool, "reading a model ingestion")
-                    .await
+                    use $crate::db::ingestions::{IngestionRow, INGESTIONS};
+                    INGESTIONS
+                        .find::<IngestionRow<Time>, _, _>(&self.pool, project_id, id)
+                        .await
                 }
 
                 async fn update_open_ingestion(

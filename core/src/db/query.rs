@@ -149,3 +149,76 @@ where
         .collect::<Result<_>>()?;
     Ok(Listed { items, total })
 }
+
+/// How many rows a statement changed, as both databases report it.
+pub(crate) trait RowsAffected {
+    fn rows(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+/// A table of a project's parts, each row keyed by its project and its own id.
+pub(crate) struct ProjectTable {
+    pub name: &'static str,
+    /// What a row's type reads.
+    pub columns: &'static str,
+    /// One row, in errors: "a model".
+    pub one: &'static str,
+}
+
+impl ProjectTable {
+    /// The project's row `id`, if there is one.
+    pub async fn find<R, T, DB>(
+        &self,
+        pool: &Pool<DB>,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<T>>
+    where
+        DB: Database,
+        Args<DB>: IntoArguments<DB>,
+        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+        for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+        R: Send + Unpin + for<'r> FromRow<'r, DB::Row>,
+        T: FromStored<R>,
+    {
+        let (name, columns) = (self.name, self.columns);
+        sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM {name} WHERE project_id = $1 AND id = $2"
+        )))
+        .bind(project_id)
+        .bind(id)
+        .optional(pool, &format!("reading {}", self.one))
+        .await
+    }
+
+    /// Deletes the project's row `id`; whether there was one.
+    pub async fn delete<DB>(&self, pool: &Pool<DB>, project_id: &str, id: &str) -> Result<bool>
+    where
+        DB: Database,
+        DB::QueryResult: RowsAffected,
+        Args<DB>: IntoArguments<DB>,
+        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+        for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    {
+        let name = self.name;
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {name} WHERE project_id = $1 AND id = $2"
+        )))
+        .bind(project_id)
+        .bind(id)
+        .write(pool, &format!("deleting {}", self.one))
+        .await?;
+        Ok(done.rows() > 0)
+    }
+}

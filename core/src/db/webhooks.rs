@@ -3,10 +3,16 @@
 //! integers carry as well.
 
 use crate::db::dialect::StoredTime;
+use crate::db::query::ProjectTable;
 use crate::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 
 /// JSON columns are read as text on both databases.
 pub const WEBHOOK_COLUMNS: &str = "id, project_id, url, description, CAST(triggers AS TEXT) AS triggers, secret, enabled, failures, created_at, updated_at";
+pub const WEBHOOKS: ProjectTable = ProjectTable {
+    name: "webhooks",
+    columns: WEBHOOK_COLUMNS,
+    one: "a webhook",
+};
 pub const EVENT_COLUMNS: &str = "id, webhook_id, status, status_info, attempts, response_code, \
      response_excerpt, CAST(payload AS TEXT) AS payload, created_at, updated_at";
 
@@ -107,7 +113,7 @@ macro_rules! webhook_store {
             use $crate::db::dialect::Dialect;
             use $crate::db::query::{Fetch, Write};
             use $crate::db::webhooks::{
-                AttemptRow, EventRow, WebhookRow, EVENT_COLUMNS, WEBHOOK_COLUMNS,
+                AttemptRow, EventRow, WebhookRow, EVENT_COLUMNS, WEBHOOKS, WEBHOOK_COLUMNS,
             };
             use $crate::error::{Context, Result};
             use $crate::webhooks::{
@@ -164,13 +170,7 @@ macro_rules! webhook_store {
                 }
 
                 async fn delete_webhook(&self, project_id: &str, id: &str) -> Result<bool> {
-                    let done =
-                        sqlx::query("DELETE FROM webhooks WHERE project_id = $1 AND id = $2")
-                            .bind(project_id)
-                            .bind(id)
-                            .write(&self.pool, "deleting a webhook")
-                            .await?;
-                    Ok(done.rows_affected() > 0)
+                    WEBHOOKS.delete(&self.pool, project_id, id).await
                 }
 
                 async fn save_webhook_event(&self, e: &WebhookEvent) -> Result<()> {

@@ -7,8 +7,8 @@ macro_rules! attachment_store {
         const _: () = {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
-            use $crate::db::project_rows::{AttachmentRow, ATTACHMENT_COLUMNS};
-            use $crate::db::query::{list_window, Fetch, Write};
+            use $crate::db::project_rows::{AttachmentRow, ATTACHMENTS, ATTACHMENT_COLUMNS};
+            use $crate::db::query::{list_window, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{Attachment, AttachmentStore, Listed, Window};
 
@@ -46,13 +46,9 @@ macro_rules! attachment_store {
                     project_id: &str,
                     id: &str,
                 ) -> Result<Option<Attachment>> {
-                    sqlx::query_as::<_, AttachmentRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT {ATTACHMENT_COLUMNS} FROM blobs WHERE project_id = $1 AND id = $2"
-                    )))
-                    .bind(project_id)
-                    .bind(id)
-                    .optional(&self.pool, "reading an attachment")
-                    .await
+                    ATTACHMENTS
+                        .find::<AttachmentRow<Time>, _, _>(&self.pool, project_id, id)
+                        .await
                 }
 
                 async fn attachments(
@@ -92,12 +88,7 @@ macro_rules! attachment_store {
                 }
 
                 async fn delete_attachment(&self, project_id: &str, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM blobs WHERE project_id = $1 AND id = $2")
-                        .bind(project_id)
-                        .bind(id)
-                        .write(&self.pool, "deleting an attachment")
-                        .await?;
-                    Ok(done.rows_affected() > 0)
+                    ATTACHMENTS.delete(&self.pool, project_id, id).await
                 }
 
                 async fn known_attachments(

@@ -8,9 +8,9 @@ macro_rules! import_store {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::{
-                performance_to_db, FileImportRow, FILE_IMPORT_COLUMNS,
+                performance_to_db, FileImportRow, FILE_IMPORTS, FILE_IMPORT_COLUMNS,
             };
-            use $crate::db::query::{list_window, Fetch, Write};
+            use $crate::db::query::{list_window, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{
                 FileImport, ImportStatus, ImportStore, ImportTotal, Listed, Window,
@@ -68,13 +68,7 @@ macro_rules! import_store {
                 }
 
                 async fn delete_file_import(&self, project_id: &str, id: &str) -> Result<bool> {
-                    let done =
-                        sqlx::query("DELETE FROM file_imports WHERE project_id = $1 AND id = $2")
-                            .bind(project_id)
-                            .bind(id)
-                            .write(&self.pool, "deleting a file import")
-                            .await?;
-                    Ok(done.rows_affected() > 0)
+                    FILE_IMPORTS.delete(&self.pool, project_id, id).await
                 }
 
                 async fn file_import(
@@ -82,13 +76,9 @@ macro_rules! import_store {
                     project_id: &str,
                     id: &str,
                 ) -> Result<Option<FileImport>> {
-                    sqlx::query_as::<_, FileImportRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT {FILE_IMPORT_COLUMNS} FROM file_imports WHERE project_id = $1 AND id = $2"
-                    )))
-                    .bind(project_id)
-                    .bind(id)
-                    .optional(&self.pool, "reading a file import")
-                    .await
+                    FILE_IMPORTS
+                        .find::<FileImportRow<Time>, _, _>(&self.pool, project_id, id)
+                        .await
                 }
 
                 async fn file_imports(

@@ -8,7 +8,7 @@ macro_rules! model_store {
         const _: () = {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
-            use $crate::db::project_rows::{ModelRow, MODEL_COLUMNS};
+            use $crate::db::project_rows::{ModelRow, MODELS, MODEL_COLUMNS};
             use $crate::db::query::{list_window, Fetch, Write};
             use $crate::error::Result;
             use $crate::projects::{Listed, Model, ModelFilter, ModelStore, Window};
@@ -22,7 +22,9 @@ macro_rules! model_store {
                 }
 
                 async fn model(&self, project_id: &str, id: &str) -> Result<Option<Model>> {
-                    self.model_where("id", project_id, id).await
+                    MODELS
+                        .find::<ModelRow<Time>, _, _>(&self.pool, project_id, id)
+                        .await
                 }
 
                 async fn model_by_name(
@@ -30,8 +32,13 @@ macro_rules! model_store {
                     project_id: &str,
                     name: &str,
                 ) -> Result<Option<Model>> {
-                    self.model_where("name", project_id, &name.to_lowercase())
-                        .await
+                    sqlx::query_as::<_, ModelRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {MODEL_COLUMNS} FROM models WHERE project_id = $1 AND name = $2"
+                    )))
+                    .bind(project_id)
+                    .bind(name.to_lowercase())
+                    .optional(&self.pool, "reading a model")
+                    .await
                 }
 
                 async fn update_model(&self, model: &Model) -> Result<()> {
@@ -53,12 +60,7 @@ macro_rules! model_store {
                 }
 
                 async fn delete_model(&self, project_id: &str, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM models WHERE project_id = $1 AND id = $2")
-                        .bind(project_id)
-                        .bind(id)
-                        .write(&self.pool, "deleting a model")
-                        .await?;
-                    Ok(done.rows_affected() > 0)
+                    MODELS.delete(&self.pool, project_id, id).await
                 }
 
                 async fn models(
@@ -113,22 +115,6 @@ macro_rules! model_store {
             }
 
             impl $db {
-                /// The project's model whose `column` holds `value`.
-                async fn model_where(
-                    &self,
-                    column: &'static str,
-                    project_id: &str,
-                    value: &str,
-                ) -> Result<Option<Model>> {
-                    sqlx::query_as::<_, ModelRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT {MODEL_COLUMNS} FROM models WHERE project_id = $1 AND {column} = $2"
-                    )))
-                    .bind(project_id)
-                    .bind(value)
-                    .optional(&self.pool, "reading a model")
-                    .await
-                }
-
                 /// Inserts a model, on the transaction that creates its project or on its own.
                 async fn insert_model<'e>(
                     db: impl 'e + sqlx::Executor<'e, Database = <$db as Dialect>::Db>,

@@ -8,8 +8,8 @@ macro_rules! version_store {
             use async_trait::async_trait;
             use chrono::Utc;
             use $crate::db::dialect::Dialect;
-            use $crate::db::project_rows::{VersionRow, VERSION_COLUMNS};
-            use $crate::db::query::{list_window, Fetch, Write};
+            use $crate::db::project_rows::{VersionRow, VERSIONS, VERSION_COLUMNS};
+            use $crate::db::query::{list_window, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{Listed, Version, VersionStore, Window};
 
@@ -54,13 +54,9 @@ macro_rules! version_store {
                 }
 
                 async fn version(&self, project_id: &str, id: &str) -> Result<Option<Version>> {
-                    sqlx::query_as::<_, VersionRow<Time>>(sqlx::AssertSqlSafe(format!(
-                        "SELECT {VERSION_COLUMNS} FROM versions WHERE project_id = $1 AND id = $2"
-                    )))
-                    .bind(project_id)
-                    .bind(id)
-                    .optional(&self.pool, "reading a version")
-                    .await
+                    VERSIONS
+                        .find::<VersionRow<Time>, _, _>(&self.pool, project_id, id)
+                        .await
                 }
 
                 async fn model_versions(

@@ -1,7 +1,15 @@
 //! `ViewStore`, written once: the named views saved on a project's models (`projects::views`).
 
 use crate::db::dialect::StoredTime;
+use crate::db::query::ProjectTable;
 use crate::projects::SavedView;
+
+pub const VIEW_COLUMNS: &str = "id, project_id, model_id, name, state, author_id, created_at";
+pub const VIEWS: ProjectTable = ProjectTable {
+    name: "saved_views",
+    columns: VIEW_COLUMNS,
+    one: "a saved view",
+};
 
 #[derive(sqlx::FromRow)]
 pub struct ViewRow<T> {
@@ -35,7 +43,7 @@ macro_rules! view_store {
         const _: () = {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
-            use $crate::db::projects::views::ViewRow;
+            use $crate::db::projects::views::{ViewRow, VIEWS, VIEW_COLUMNS};
             use $crate::db::query::{Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{SavedView, ViewStore};
@@ -66,21 +74,15 @@ macro_rules! view_store {
                 }
 
                 async fn view(&self, project_id: &str, id: &str) -> Result<Option<SavedView>> {
-                    sqlx::query_as::<_, ViewRow<Time>>(
-                        "SELECT id, project_id, model_id, name, state, author_id, created_at
-                         FROM saved_views WHERE project_id = $1 AND id = $2",
-                    )
-                    .bind(project_id)
-                    .bind(id)
-                    .optional(&self.pool, "reading a saved view")
-                    .await
+                    VIEWS
+                        .find::<ViewRow<Time>, _, _>(&self.pool, project_id, id)
+                        .await
                 }
 
                 async fn model_views(&self, model_id: &str, limit: i64) -> Result<Vec<SavedView>> {
-                    sqlx::query_as::<_, ViewRow<Time>>(
-                        "SELECT id, project_id, model_id, name, state, author_id, created_at
-                         FROM saved_views WHERE model_id = $1 ORDER BY name, id LIMIT $2",
-                    )
+                    sqlx::query_as::<_, ViewRow<Time>>(sqlx::AssertSqlSafe(format!(
+                        "SELECT {VIEW_COLUMNS} FROM saved_views WHERE model_id = $1 ORDER BY name, id LIMIT $2"
+                    )))
                     .bind(model_id)
                     .bind(limit)
                     .all(&self.pool, "listing a model's saved views")
@@ -96,13 +98,7 @@ macro_rules! view_store {
                 }
 
                 async fn delete_view(&self, project_id: &str, id: &str) -> Result<bool> {
-                    let done =
-                        sqlx::query("DELETE FROM saved_views WHERE project_id = $1 AND id = $2")
-                            .bind(project_id)
-                            .bind(id)
-                            .write(&self.pool, "deleting a saved view")
-                            .await?;
-                    Ok(done.rows_affected() > 0)
+                    VIEWS.delete(&self.pool, project_id, id).await
                 }
             }
         };
