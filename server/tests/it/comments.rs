@@ -2,18 +2,10 @@
 //! queue and the workers, both show in the project's activity (which webhooks are fed from),
 //! anonymous callers get Speckle's codes, and pages are held to their bound.
 
-use crate::support::{graphql, register, TestServer};
+use crate::support::{create_bare_project, graphql, register, user_id, TestServer};
 use fleck_core::authz::ProjectRole;
 use fleck_core::projects::Version;
 use serde_json::{json, Value};
-
-async fn me(server: &TestServer, token: &str) -> String {
-    let answer = graphql(server, Some(token), "{ activeUser { id } }", json!({})).await;
-    answer["data"]["activeUser"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 #[tokio::test]
 async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
@@ -21,7 +13,7 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
     let owner = register(&server, "owner@example.com", "correct horse").await;
     let reviewer = register(&server, "reviewer@example.com", "correct horse").await;
     let (project, model) = crate::support::create_project(&server, &owner, "PRIVATE").await;
-    let owner_id = me(&server, &owner).await;
+    let owner_id = user_id(&server, &owner).await;
     let version = Version {
         id: fleck_core::ids::new_id(),
         project_id: project.clone(),
@@ -47,7 +39,7 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
         .projects
         .set_member(
             &project,
-            &me(&server, &reviewer).await,
+            &user_id(&server, &reviewer).await,
             ProjectRole::Reviewer,
         )
         .await
@@ -110,13 +102,8 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
         replies[0]
     );
 
-    let activity = graphql(
-        &server,
-        Some(&owner),
-        "query($p: String!) { project(id: $p) { activity { items { actionType resourceType resourceId } } } }",
-        json!({ "p": project }),
-    )
-    .await;
+    let activity = "query($p: String!) { project(id: $p) { activity { items { actionType resourceType resourceId } } } }";
+    let activity = graphql(&server, Some(&owner), activity, json!({ "p": project })).await;
     let actions: Vec<&str> = activity["data"]["project"]["activity"]["items"]
         .as_array()
         .unwrap_or_else(|| panic!("{activity}"))
@@ -131,17 +118,8 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
 async fn anonymous_callers_and_oversized_pages_get_speckles_answers() {
     let server = TestServer::start().await;
     let owner = register(&server, "owner@example.com", "correct horse").await;
-    let created = graphql(
-        &server,
-        Some(&owner),
-        "mutation { projectMutations { create(input: {name: \"Open\", visibility: PUBLIC}) { id } } }",
-        json!({}),
-    )
-    .await;
-    let project = created["data"]["projectMutations"]["create"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let open = json!({ "name": "Open", "visibility": "PUBLIC" });
+    let project = create_bare_project(&server, &owner, open).await;
     let anonymous = graphql(
         &server,
         None,

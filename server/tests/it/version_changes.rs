@@ -103,13 +103,8 @@ async fn version_diff_lists_changes_with_counts_pages_and_a_summary_activity() {
     );
     let v2 = send(&server, &token, &project, &model_id, &second, &root2).await;
 
-    let answer = graphql(
-        &server,
-        Some(&token),
-        DIFF,
-        json!({ "p": project, "from": v1, "to": v2 }),
-    )
-    .await;
+    let between = json!({ "p": project, "from": v1, "to": v2 });
+    let answer = graphql(&server, Some(&token), DIFF, between.clone()).await;
     let diff = &answer["data"]["project"]["versionDiff"];
     assert_eq!(
         diff["counts"],
@@ -200,13 +195,7 @@ async fn version_diff_lists_changes_with_counts_pages_and_a_summary_activity() {
         "{bad}"
     );
     let stranger = register(&server, "eve@example.com", "correct horse").await;
-    let refused = graphql(
-        &server,
-        Some(&stranger),
-        DIFF,
-        json!({ "p": project, "from": v1, "to": v2 }),
-    )
-    .await;
+    let refused = graphql(&server, Some(&stranger), DIFF, between).await;
     assert!(
         refused["errors"][0]["extensions"]["code"].is_string(),
         "{refused}"
@@ -216,13 +205,8 @@ async fn version_diff_lists_changes_with_counts_pages_and_a_summary_activity() {
     // The workers sum up the new version's changes in the project's activity.
     let mut summary = Value::Null;
     for _ in 0..100 {
-        let activity = graphql(
-            &server,
-            Some(&token),
-            "query($p: String!) { project(id: $p) { activity(limit: 50) { items { actionType resourceId message info } } } }",
-            json!({ "p": project }),
-        )
-        .await;
+        let activity = "query($p: String!) { project(id: $p) { activity(limit: 50) { items { actionType resourceId message info } } } }";
+        let activity = graphql(&server, Some(&token), activity, json!({ "p": project })).await;
         if let Some(entry) = activity["data"]["project"]["activity"]["items"]
             .as_array()
             .unwrap()
