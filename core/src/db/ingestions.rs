@@ -5,11 +5,8 @@ use crate::db::dialect::StoredTime;
 use crate::db::query::ProjectTable;
 use crate::ingestions::{Artifact, Ingestion, IngestionStatus, SourceData};
 
-pub const INGESTIONS: ProjectTable = ProjectTable {
-    name: "model_ingestions",
-    columns: INGESTION_COLUMNS,
-    one: "a model ingestion",
-};
+pub const INGESTIONS: ProjectTable =
+    ProjectTable::new("model_ingestions", INGESTION_COLUMNS, "a model ingestion");
 pub const INGESTION_COLUMNS: &str = "id, project_id, model_id, user_id, status, progress_message, progress, error_reason, cancellation_requested, version_id, source_data, max_idle_seconds, created_at, updated_at";
 
 pub const INSERT_INGESTION: &str = "INSERT INTO model_ingestions

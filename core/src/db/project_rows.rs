@@ -279,26 +279,12 @@ pub fn performance_to_db(import: &FileImport) -> Option<String> {
     import.performance.as_ref().map(|p| p.to_string())
 }
 
-pub const MODELS: ProjectTable = ProjectTable {
-    name: "models",
-    columns: MODEL_COLUMNS,
-    one: "a model",
-};
-pub const VERSIONS: ProjectTable = ProjectTable {
-    name: "versions",
-    columns: VERSION_COLUMNS,
-    one: "a version",
-};
-pub const ATTACHMENTS: ProjectTable = ProjectTable {
-    name: "blobs",
-    columns: ATTACHMENT_COLUMNS,
-    one: "an attachment",
-};
-pub const FILE_IMPORTS: ProjectTable = ProjectTable {
-    name: "file_imports",
-    columns: FILE_IMPORT_COLUMNS,
-    one: "a file import",
-};
+pub const MODELS: ProjectTable = ProjectTable::new("models", MODEL_COLUMNS, "a model");
+pub const VERSIONS: ProjectTable = ProjectTable::new("versions", VERSION_COLUMNS, "a version");
+pub const ATTACHMENTS: ProjectTable =
+    ProjectTable::new("blobs", ATTACHMENT_COLUMNS, "an attachment");
+pub const FILE_IMPORTS: ProjectTable =
+    ProjectTable::new("file_imports", FILE_IMPORT_COLUMNS, "a file import");
 
 pub const FILE_IMPORT_COLUMNS: &str = "id, project_id, model_id, user_id, file_name, file_type, file_size, status, message, version_id, performance, created_at, updated_at";
 pub const ATTACHMENT_COLUMNS: &str = "id, project_id, user_id, object_key, file_name, file_type, file_size, file_hash, upload_status, upload_error, created_at";

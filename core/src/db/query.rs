@@ -12,6 +12,9 @@ use crate::projects::{Listed, Window};
 /// A statement's arguments as both databases bind them.
 type Args<DB> = <DB as Database>::Arguments;
 
+/// A statement whose arguments are bound one by one.
+pub(crate) type Statement<'q, DB> = Query<'q, DB, Args<DB>>;
+
 /// A domain type made from a row of `R`: `From` it, or `TryFrom` it where the row may hold what
 /// the domain rejects.
 pub(crate) trait FromStored<R>: Sized {
@@ -118,7 +121,7 @@ pub(crate) async fn list_window<'q, R, T, DB>(
     pool: &Pool<DB>,
     select: impl SqlSafeStr,
     count: impl SqlSafeStr,
-    bind: impl Fn(Query<'q, DB, Args<DB>>) -> Query<'q, DB, Args<DB>>,
+    bind: impl Fn(Statement<'q, DB>) -> Statement<'q, DB>,
     window: Window,
     what: &str,
 ) -> Result<Listed<T>>
@@ -169,14 +172,18 @@ impl RowsAffected for sqlx::postgres::PgQueryResult {
 
 /// A table of a project's parts, each row keyed by its project and its own id.
 pub(crate) struct ProjectTable {
-    pub name: &'static str,
+    name: &'static str,
     /// What a row's type reads.
-    pub columns: &'static str,
+    columns: &'static str,
     /// One row, in errors: "a model".
-    pub one: &'static str,
+    one: &'static str,
 }
 
 impl ProjectTable {
+    pub const fn new(name: &'static str, columns: &'static str, one: &'static str) -> Self {
+        ProjectTable { name, columns, one }
+    }
+
     /// The project's row `id`, if there is one.
     pub async fn find<R, T, DB>(
         &self,

@@ -33,7 +33,7 @@ macro_rules! queue_store {
             use chrono::Utc;
             use $crate::db::dialect::Dialect;
             use $crate::db::dialect::StoredTime;
-            use $crate::db::query::Write;
+            use $crate::db::query::{Statement, Write};
             use $crate::db::queue::{lease_end, JobRow};
             use $crate::error::{Context, Error, Result};
             use $crate::queue::{
@@ -41,6 +41,7 @@ macro_rules! queue_store {
             };
 
             type Time = <$db as Dialect>::Time;
+            type Db = <$db as Dialect>::Db;
 
             #[async_trait]
             impl Queue for $db {
@@ -121,66 +122,57 @@ macro_rules! queue_store {
 
                 async fn extend_lease(&self, job: &Job, lease: Duration) -> Result<bool> {
                     let now = Utc::now();
-                    let done = sqlx::query(
-                        "UPDATE jobs SET lease_expires_at = $3, updated_at = $4
-                         WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                    self.update_held(
+                        job,
+                        "lease_expires_at = $3, updated_at = $4",
+                        |q| {
+                            q.bind(Self::time(lease_end(now, lease)))
+                                .bind(Self::time(now))
+                        },
+                        || format!("extending job {}'s lease", job.id),
                     )
-                    .bind(job.id)
-                    .bind(&job.lease_token)
-                    .bind(Self::time(lease_end(now, lease)))
-                    .bind(Self::time(now))
-                    .execute(&self.pool)
                     .await
-                    .context(|| format!("extending job {}'s lease", job.id))?;
-                    Ok(done.rows_affected() == 1)
                 }
 
                 async fn succeed(&self, job: &Job) -> Result<bool> {
-                    let done = sqlx::query(
-                        "UPDATE jobs SET state = 'succeeded', lease_token = NULL, lease_expires_at = NULL, updated_at = $3
-                         WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                    self.update_held(
+                        job,
+                        "state = 'succeeded', lease_token = NULL, lease_expires_at = NULL, updated_at = $3",
+                        |q| q.bind(Self::time(Utc::now())),
+                        || format!("completing job {}", job.id),
                     )
-                    .bind(job.id)
-                    .bind(&job.lease_token)
-                    .bind(Self::time(Utc::now()))
-                    .execute(&self.pool)
                     .await
-                    .context(|| format!("completing job {}", job.id))?;
-                    Ok(done.rows_affected() == 1)
                 }
 
                 async fn fail(&self, job: &Job, error: &str) -> Result<Option<JobState>> {
                     let now = Utc::now();
                     let (state, run_at) = after_failure(job, now);
-                    let done = sqlx::query(
-                        "UPDATE jobs SET state = $3, run_at = $4, last_error = $5, lease_token = NULL,
-                                lease_expires_at = NULL, updated_at = $6
-                         WHERE id = $1 AND lease_token = $2 AND state = 'running'",
-                    )
-                    .bind(job.id)
-                    .bind(&job.lease_token)
-                    .bind(state.as_str())
-                    .bind(Self::time(run_at))
-                    .bind(error)
-                    .bind(Self::time(now))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| format!("recording job {}'s failure", job.id))?;
-                    Ok((done.rows_affected() == 1).then_some(state))
+                    let held = self
+                        .update_held(
+                            job,
+                            "state = $3, run_at = $4, last_error = $5, lease_token = NULL,
+                             lease_expires_at = NULL, updated_at = $6",
+                            |q| {
+                                q.bind(state.as_str())
+                                    .bind(Self::time(run_at))
+                                    .bind(error)
+                                    .bind(Self::time(now))
+                            },
+                            || format!("recording job {}'s failure", job.id),
+                        )
+                        .await?;
+                    Ok(held.then_some(state))
                 }
 
                 async fn release(&self, job: &Job) -> Result<()> {
-                    sqlx::query(
-                        "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = $3, lease_token = NULL,
-                                lease_expires_at = NULL, updated_at = $3
-                         WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+                    self.update_held(
+                        job,
+                        "state = 'queued', attempts = attempts - 1, run_at = $3, lease_token = NULL,
+                         lease_expires_at = NULL, updated_at = $3",
+                        |q| q.bind(Self::time(Utc::now())),
+                        || format!("handing back job {}", job.id),
                     )
-                    .bind(job.id)
-                    .bind(&job.lease_token)
-                    .bind(Self::time(Utc::now()))
-                    .execute(&self.pool)
-                    .await
-                    .context(|| format!("handing back job {}", job.id))?;
+                    .await?;
                     Ok(())
                 }
 
@@ -228,6 +220,26 @@ macro_rules! queue_store {
                             })
                         })
                         .collect())
+                }
+            }
+
+            impl $db {
+                /// Updates a job while this worker still holds it (its lease, the job running):
+                /// `set` assigns from `$3` on, the values `bind` adds. Whether it still held it.
+                async fn update_held(
+                    &self,
+                    job: &Job,
+                    set: &str,
+                    bind: impl FnOnce(Statement<'_, Db>) -> Statement<'_, Db>,
+                    what: impl FnOnce() -> String,
+                ) -> Result<bool> {
+                    let held = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "UPDATE jobs SET {set} WHERE id = $1 AND lease_token = $2 AND state = 'running'"
+                    )))
+                    .bind(job.id)
+                    .bind(&job.lease_token);
+                    let done = bind(held).execute(&self.pool).await.context(what)?;
+                    Ok(done.rows_affected() == 1)
                 }
             }
         };

@@ -8,11 +8,7 @@ use crate::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 
 /// JSON columns are read as text on both databases.
 pub const WEBHOOK_COLUMNS: &str = "id, project_id, url, description, CAST(triggers AS TEXT) AS triggers, secret, enabled, failures, created_at, updated_at";
-pub const WEBHOOKS: ProjectTable = ProjectTable {
-    name: "webhooks",
-    columns: WEBHOOK_COLUMNS,
-    one: "a webhook",
-};
+pub const WEBHOOKS: ProjectTable = ProjectTable::new("webhooks", WEBHOOK_COLUMNS, "a webhook");
 pub const EVENT_COLUMNS: &str = "id, webhook_id, status, status_info, attempts, response_code, \
      response_excerpt, CAST(payload AS TEXT) AS payload, created_at, updated_at";
 

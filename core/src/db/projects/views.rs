@@ -5,11 +5,7 @@ use crate::db::query::ProjectTable;
 use crate::projects::SavedView;
 
 pub const VIEW_COLUMNS: &str = "id, project_id, model_id, name, state, author_id, created_at";
-pub const VIEWS: ProjectTable = ProjectTable {
-    name: "saved_views",
-    columns: VIEW_COLUMNS,
-    one: "a saved view",
-};
+pub const VIEWS: ProjectTable = ProjectTable::new("saved_views", VIEW_COLUMNS, "a saved view");
 
 #[derive(sqlx::FromRow)]
 pub struct ViewRow<T> {
