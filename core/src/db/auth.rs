@@ -17,7 +17,7 @@ macro_rules! auth_store {
             };
             use $crate::db::dialect::Dialect;
             use $crate::db::dialect::StoredTime;
-            use $crate::db::query::{Fetch, Write};
+            use $crate::db::query::{delete_by_id, Fetch, Write};
             use $crate::error::{Context, Result};
 
             type Time = <$db as Dialect>::Time;
@@ -64,11 +64,7 @@ macro_rules! auth_store {
                 }
 
                 async fn delete_api_token(&self, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
-                        .bind(id)
-                        .write(&self.pool, "revoking an API token")
-                        .await?;
-                    Ok(done.rows_affected() > 0)
+                    delete_by_id(&self.pool, "api_tokens", id, "revoking an API token").await
                 }
 
                 async fn api_tokens_of(
@@ -274,11 +270,7 @@ macro_rules! auth_store {
                 }
 
                 async fn delete_refresh_token(&self, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM refresh_tokens WHERE id = $1")
-                        .bind(id)
-                        .write(&self.pool, "deleting a refresh token")
-                        .await?;
-                    Ok(done.rows_affected() > 0)
+                    delete_by_id(&self.pool, "refresh_tokens", id, "deleting a refresh token").await
                 }
 
                 async fn replace_refresh_token(&self, id: &str, at: DateTime<Utc>) -> Result<()> {
@@ -410,11 +402,7 @@ macro_rules! auth_store {
                 }
 
                 async fn delete_invite(&self, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM invites WHERE id = $1")
-                        .bind(id)
-                        .write(&self.pool, "deleting an invite")
-                        .await?;
-                    Ok(done.rows_affected() == 1)
+                    delete_by_id(&self.pool, "invites", id, "deleting an invite").await
                 }
 
                 async fn delete_invites_for(&self, email: &str) -> Result<()> {

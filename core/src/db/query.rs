@@ -218,14 +218,51 @@ impl ProjectTable {
         for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
         for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     {
-        let name = self.name;
-        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {name} WHERE project_id = $1 AND id = $2"
-        )))
-        .bind(project_id)
-        .bind(id)
-        .write(pool, &format!("deleting {}", self.one))
-        .await?;
-        Ok(done.rows() > 0)
+        let what = format!("deleting {}", self.one);
+        let key = "project_id = $1 AND id = $2";
+        delete_where(pool, self.name, key, &[project_id, id], &what).await
     }
+}
+
+/// Deletes the row of `table` with `id`; whether there was one.
+pub(crate) async fn delete_by_id<DB>(
+    pool: &Pool<DB>,
+    table: &'static str,
+    id: &str,
+    what: &str,
+) -> Result<bool>
+where
+    DB: Database,
+    DB::QueryResult: RowsAffected,
+    Args<DB>: IntoArguments<DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    delete_where(pool, table, "id = $1", &[id], what).await
+}
+
+/// Deletes the rows of `table` where `key` holds for the `values` it binds; whether there were any.
+async fn delete_where<DB>(
+    pool: &Pool<DB>,
+    table: &str,
+    key: &str,
+    values: &[&str],
+    what: &str,
+) -> Result<bool>
+where
+    DB: Database,
+    DB::QueryResult: RowsAffected,
+    Args<DB>: IntoArguments<DB>,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let statement = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE {key}"
+    )));
+    let done = values
+        .iter()
+        .fold(statement, |q, value| q.bind(*value))
+        .write(pool, what)
+        .await?;
+    Ok(done.rows() > 0)
 }

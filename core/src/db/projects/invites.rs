@@ -8,7 +8,7 @@ macro_rules! project_invite_store {
             use async_trait::async_trait;
             use $crate::db::dialect::Dialect;
             use $crate::db::project_rows::{InviteRow, INVITE_COLUMNS};
-            use $crate::db::query::{Fetch, Write};
+            use $crate::db::query::{delete_by_id, Fetch, Write};
             use $crate::error::Result;
             use $crate::projects::{Invitee, ProjectInvite, ProjectInviteStore};
 
@@ -76,11 +76,7 @@ macro_rules! project_invite_store {
                 }
 
                 async fn delete_project_invite(&self, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM project_invites WHERE id = $1")
-                        .bind(id)
-                        .write(&self.pool, "deleting a project invitation")
-                        .await?;
-                    Ok(done.rows_affected() > 0)
+                    delete_by_id(&self.pool, "project_invites", id, "deleting a project invitation").await
                 }
             }
 

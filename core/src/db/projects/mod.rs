@@ -22,7 +22,7 @@ macro_rules! project_store {
             use $crate::db::project_rows::{
                 visibility_to_db, ProjectRow, ProjectWithRoleRow, PROJECT_COLUMNS,
             };
-            use $crate::db::query::{list_window, Fetch, Write};
+            use $crate::db::query::{delete_by_id, list_window, Fetch, Write};
             use $crate::error::{Context, Result};
             use $crate::projects::{
                 Listed, Model, Project, ProjectFilter, ProjectStore, ProjectTotals, Window,
@@ -95,11 +95,7 @@ macro_rules! project_store {
                 }
 
                 async fn delete_project(&self, id: &str) -> Result<bool> {
-                    let done = sqlx::query("DELETE FROM projects WHERE id = $1")
-                        .bind(id)
-                        .write(&self.pool, "deleting a project")
-                        .await?;
-                    Ok(done.rows_affected() > 0)
+                    delete_by_id(&self.pool, "projects", id, "deleting a project").await
                 }
 
                 async fn user_projects(
