@@ -37,7 +37,10 @@ pub enum PreviewStatus {
 
 impl PreviewStatus {
     pub fn from_number(n: i64) -> Self {
-        by_number(&[Self::Pending, Self::Rendering, Self::Done, Self::Failed], n)
+        by_number(
+            &[Self::Pending, Self::Rendering, Self::Done, Self::Failed],
+            n,
+        )
     }
 
     pub fn name(self) -> &'static str {

@@ -190,7 +190,12 @@ pub enum ImportStatus {
 
 impl ImportStatus {
     pub fn from_code(code: i64) -> Self {
-        let all = [Self::Queued, Self::Converting, Self::Succeeded, Self::Failed];
+        let all = [
+            Self::Queued,
+            Self::Converting,
+            Self::Succeeded,
+            Self::Failed,
+        ];
         by_number(&all, code)
     }
 

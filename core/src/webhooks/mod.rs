@@ -82,7 +82,10 @@ pub enum EventStatus {
 
 impl EventStatus {
     pub fn from_number(n: i64) -> Self {
-        by_number(&[Self::Pending, Self::Sending, Self::Delivered, Self::Failed], n)
+        by_number(
+            &[Self::Pending, Self::Sending, Self::Delivered, Self::Failed],
+            n,
+        )
     }
 
     pub fn name(self) -> &'static str {
