@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use crate::support::{graphql, register, PgDatabase, TestServer};
+use crate::support::{graphql, register, TempDatabase, TestServer};
 use fleck_core::auth::Scope;
 use fleck_core::authz::ProjectRole;
 use fleck_core::users::ServerRole;
@@ -309,7 +309,7 @@ async fn every_project_endpoint_asks_authz_on_sqlite() {
 
 #[tokio::test]
 async fn every_project_endpoint_asks_authz_on_postgres() {
-    let Some(database) = PgDatabase::create().await else {
+    let Some(database) = TempDatabase::create("fleck_s_").await else {
         return;
     };
     let url = database.url.clone();
@@ -321,5 +321,5 @@ async fn every_project_endpoint_asks_authz_on_postgres() {
         .await,
     )
     .await;
-    database.drop().await;
+    database.drop_database().await;
 }

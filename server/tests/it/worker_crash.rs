@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{embedded_config, service, PgDatabase};
+use crate::support::{embedded_config, service, TempDatabase};
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::config::RedisConfig;
@@ -105,7 +105,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     let Some(redis_url) = service("FLECK_TEST_REDIS_URL") else {
         return;
     };
-    let Some(database) = PgDatabase::create().await else {
+    let Some(database) = TempDatabase::create("fleck_s_").await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -295,7 +295,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     drop(survivor);
     drop(api);
     core.database().store.close().await;
-    database.drop().await;
+    database.drop_database().await;
 }
 
 /// How many of the previews of `roots` are in `status`.

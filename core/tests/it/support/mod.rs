@@ -24,6 +24,7 @@ use fleck_core::cache::Cache;
 use fleck_core::config::{Config, RedisConfig, S3Config};
 use fleck_core::db::{self, Database};
 use fleck_core::ids::random_string;
+use fleck_testkit::TempDatabase;
 use fleck_core::mail::outbox::Outbox;
 use fleck_core::mail::smtp::Smtp;
 use fleck_core::mail::{parse_from, Mailer};
@@ -35,7 +36,6 @@ use fleck_core::users::{NewUser, ServerRole, User, UserInput};
 use fleck_core::Core;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use sqlx::Connection;
 use tempfile::TempDir;
 
 /// For each implementation `name => constructor` and each contract function, a test named
@@ -121,35 +121,7 @@ impl<T> Drop for Fixture<T> {
     }
 }
 
-/// The value of a `FLECK_TEST_*` variable naming an external service; `None` means skip the test.
-/// Panics in CI, where every backend must be tested.
-pub fn service_var(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Some(value),
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "{name} is not set: CI must run the contract tests against every backend \
-             (eval \"$(scripts/services.sh)\" starts them and sets it)"
-        ),
-        _ => {
-            eprintln!("skipping: set {name} to run this test (eval \"$(scripts/services.sh)\")");
-            None
-        }
-    }
-}
-
-/// Like `service_var` for tests that need several variables: all of them or skip.
-fn service_vars<const N: usize>(names: [&str; N]) -> Option<[String; N]> {
-    let values: Vec<String> = names
-        .iter()
-        .map(|name| service_var(name))
-        .collect::<Option<_>>()?;
-    values.try_into().ok()
-}
-
-/// A name no other test (in this run or an earlier one) uses.
-pub fn unique_name(prefix: &str) -> String {
-    format!("{prefix}{}", random_string(12))
-}
+pub use fleck_testkit::{service as service_var, services as service_vars, unique_name};
 
 fn temp_dir() -> TempDir {
     tempfile::tempdir().expect("a temporary folder")
@@ -168,8 +140,9 @@ pub async fn sqlite() -> Option<Fixture<Database>> {
 
 /// A fresh PostgreSQL database on the test server, migrated and dropped after the test.
 pub async fn postgres() -> Option<Fixture<Database>> {
-    let admin_url = service_var("FLECK_TEST_POSTGRES_URL")?;
-    let (url, drop_database) = create_postgres_database(admin_url).await;
+    let temp = TempDatabase::create("fleck_t_").await?;
+    let url = temp.url.clone();
+    let fixture = Fixture::new(()).with_teardown(async move { temp.drop_database().await });
     let database = db::connect(&url, 5)
         .await
         .expect("connecting to the test database");
@@ -178,36 +151,7 @@ pub async fn postgres() -> Option<Fixture<Database>> {
         .migrate()
         .await
         .expect("migrating PostgreSQL");
-    Some(Fixture::new(database).with_teardown(drop_database))
-}
-
-/// Creates an empty database on the server at `admin_url`: its URL, and the teardown dropping it.
-async fn create_postgres_database(
-    admin_url: String,
-) -> (
-    String,
-    impl std::future::Future<Output = ()> + Send + 'static,
-) {
-    let name = unique_name("fleck_t_");
-    admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
-    let mut url = url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
-    url.set_path(&name);
-    // FORCE ends the pool's connections, which are still open while the fixture drops.
-    let drop_database = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    let teardown = async move { admin_execute(&admin_url, &drop_database).await };
-    (url.to_string(), teardown)
-}
-
-async fn admin_execute(admin_url: &str, statement: &str) {
-    let mut conn = sqlx::postgres::PgConnection::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to FLECK_TEST_POSTGRES_URL: {e}"));
-    // The statement only ever holds a name this module generated.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    let _ = conn.close().await;
+    Some(fixture.map(|_| database))
 }
 
 pub async fn sqlite_store() -> Option<Fixture<Arc<dyn Store>>> {
@@ -263,16 +207,17 @@ pub async fn sqlite_core() -> Option<Fixture<Core>> {
 /// A whole `Core` on a fresh PostgreSQL database and a Redis key prefix of its own (blobs and
 /// mail stay on disk); the database is dropped and the keys deleted afterwards.
 pub async fn postgres_core() -> Option<Fixture<Core>> {
-    // Both variables first, so a skip never leaves a database behind.
-    let [admin_url, redis_url] = service_vars(["FLECK_TEST_POSTGRES_URL", "FLECK_TEST_REDIS_URL"])?;
-    let (url, drop_database) = create_postgres_database(admin_url).await;
+    // Redis first, so a skip never leaves a database behind.
+    let redis_url = service_var("FLECK_TEST_REDIS_URL")?;
+    let temp = TempDatabase::create("fleck_t_").await?;
+    let url = temp.url.clone();
     let prefix = format!("{}:", unique_name("fleck-t-"));
     let redis = RedisConfig {
         url: redis_url.clone(),
         key_prefix: prefix.clone(),
     };
     let teardown = async move {
-        drop_database.await;
+        temp.drop_database().await;
         delete_redis_keys(redis_url, prefix).await;
     };
     let dir = temp_dir();

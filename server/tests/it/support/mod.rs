@@ -18,37 +18,7 @@ use fleck_server::AppState;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-/// The value of a FLECK_TEST_* variable. Missing: under CI the test fails; elsewhere it is skipped.
-pub fn service(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ => missing(&format!(
-            "{var} is not set (scripts/services.sh starts the services)"
-        )),
-    }
-}
-
-/// A program on PATH, with the same rule as `service`.
-pub fn program(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    });
-    found.or_else(|| missing(&format!("{name} is not on PATH")))
-}
-
-fn missing<T>(what: &str) -> Option<T> {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("CI=true but {what}");
-    }
-    eprintln!("skipping: {what}");
-    None
-}
-
-pub fn random_name(prefix: &str) -> String {
-    format!("{prefix}{}", fleck_core::ids::random_string(12))
-}
+pub use fleck_testkit::{program, service, unique_name as random_name, TempDatabase};
 
 pub fn embedded_config(dir: &std::path::Path, public_url: &str) -> Config {
     Config {
@@ -514,45 +484,4 @@ pub async fn upload_url_at(base: &str, token: &str, project: &str, file_name: &s
         .as_str()
         .unwrap_or_else(|| panic!("{link}"))
         .to_string()
-}
-
-/// A fresh, empty PostgreSQL database on the test server (`FLECK_TEST_POSTGRES_URL`).
-pub struct PgDatabase {
-    pub url: String,
-    admin_url: String,
-    name: String,
-}
-
-impl PgDatabase {
-    pub async fn create() -> Option<Self> {
-        let admin_url = service("FLECK_TEST_POSTGRES_URL")?;
-        let name = random_name("fleck_s_");
-        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        let mut url = url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
-        url.set_path(&name);
-        Some(PgDatabase {
-            url: url.to_string(),
-            admin_url,
-            name,
-        })
-    }
-
-    /// Drops the database, ending the connections still open to it.
-    pub async fn drop(self) {
-        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        admin_execute(&self.admin_url, &statement).await;
-    }
-}
-
-async fn admin_execute(admin_url: &str, statement: &str) {
-    use sqlx::Connection;
-    let mut conn = sqlx::postgres::PgConnection::connect(admin_url)
-        .await
-        .expect("connecting to FLECK_TEST_POSTGRES_URL");
-    // The statement only ever holds a name this module generated.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    let _ = conn.close().await;
 }

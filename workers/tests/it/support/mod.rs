@@ -17,11 +17,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use fleck_core::config::{Config, RedisConfig};
-use fleck_core::ids::random_string;
 use fleck_core::queue::{Job, JobRecord, JobState, NewJob};
 use fleck_core::Core;
+use fleck_testkit::{service, TempDatabase};
 use fleck_workers::{Handler, JobError, Registry, WorkerOptions};
-use sqlx::Connection;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -48,28 +47,13 @@ macro_rules! on_both_backend_sets {
 }
 pub(crate) use on_both_backend_sets;
 
-/// The value of a `FLECK_TEST_*` variable; `None` means skip the test. Panics in CI.
-pub fn service_var(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Some(value),
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "{name} is not set: CI must test the workers on every backend set \
-             (eval \"$(scripts/services.sh)\" starts the services and sets it)"
-        ),
-        _ => {
-            eprintln!("skipping: set {name} to run this test (eval \"$(scripts/services.sh)\")");
-            None
-        }
-    }
-}
-
 /// The configuration of one backend set, and what has to outlive it or be cleaned up after it.
 pub struct Backends {
     config: Config,
     /// The data folder: SQLite file, blobs and the mail outbox.
     dir: TempDir,
-    /// The admin URL and the name of the PostgreSQL database made for this test.
-    database: Option<(String, String)>,
+    /// The PostgreSQL database made for this test.
+    database: Option<TempDatabase>,
 }
 
 impl Backends {
@@ -98,22 +82,17 @@ impl Backends {
     /// A fresh PostgreSQL database and a Redis key prefix of this test's own; blobs and mail stay
     /// on disk, as the runtime does not touch them. `None` (skip) when a service is not configured.
     pub async fn production() -> Option<Self> {
-        // Both variables first, so a skip never leaves a database behind.
-        let admin_url = service_var("FLECK_TEST_POSTGRES_URL")?;
-        let redis_url = service_var("FLECK_TEST_REDIS_URL")?;
-        let name = format!("fleck_w_{}", random_string(12));
-        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        let mut database_url =
-            url::Url::parse(&admin_url).expect("FLECK_TEST_POSTGRES_URL is a URL");
-        database_url.set_path(&name);
+        // Redis first, so a skip never leaves a database behind.
+        let redis_url = service("FLECK_TEST_REDIS_URL")?;
+        let database = TempDatabase::create("fleck_w_").await?;
 
         let mut backends = Self::embedded();
-        backends.config.database_url = database_url.to_string();
+        backends.config.database_url = database.url.clone();
         backends.config.redis = Some(RedisConfig {
             url: redis_url,
-            key_prefix: format!("{name}:"),
+            key_prefix: format!("{}:", database.name()),
         });
-        backends.database = Some((admin_url, name));
+        backends.database = Some(database);
         Some(backends)
     }
 
@@ -130,27 +109,10 @@ impl Backends {
     }
 
     async fn teardown(&self) {
-        if let Some((admin_url, name)) = &self.database {
-            // FORCE ends the connections of Cores the test may still hold.
-            admin_execute(
-                admin_url,
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            )
-            .await;
+        if let Some(database) = &self.database {
+            database.drop_database().await;
         }
     }
-}
-
-async fn admin_execute(admin_url: &str, statement: &str) {
-    let mut conn = sqlx::postgres::PgConnection::connect(admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to FLECK_TEST_POSTGRES_URL: {e}"));
-    // The statement only ever holds a database name this module generated.
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{statement}: {e}"));
-    let _ = conn.close().await;
 }
 
 /// Runs `scenario` on `backends` (nothing when they were skipped), then cleans up after it.
