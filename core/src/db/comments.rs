@@ -167,10 +167,18 @@ macro_rules! comment_store {
     ($db:ty) => {
         const _: () = {
             use $crate::db::dialect::Dialect;
-            use $crate::db::query::Write;
+            use $crate::db::query::{Fetch, Write};
 
             type Time = <$db as Dialect>::Time;
             type Db = <$db as Dialect>::Db;
+
+            /// Ends a listing with the window's `LIMIT` and `OFFSET`.
+            fn push_window(query: &mut sqlx::QueryBuilder<Db>, window: $crate::projects::Window) {
+                query.push(" LIMIT ");
+                query.push_bind(window.limit);
+                query.push(" OFFSET ");
+                query.push_bind(window.offset);
+            }
 
             /// Restricts `c` (a thread) to the project and, when given, to threads about `targets`.
             fn push_thread_scope(
@@ -207,6 +215,24 @@ macro_rules! comment_store {
             }
 
             impl $db {
+                /// The comments `SELECT_COMMENT` reads for `viewer`, the rest of the statement
+                /// (its conditions, order and window) pushed by `rest`.
+                async fn select_comments(
+                    &self,
+                    viewer: Option<&str>,
+                    rest: impl FnOnce(&mut sqlx::QueryBuilder<Db>),
+                    what: &str,
+                ) -> $crate::error::Result<Vec<$crate::comments::Comment>> {
+                    let mut query =
+                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
+                    query.push_bind(viewer.map(str::to_string));
+                    rest(&mut query);
+                    query
+                        .build_query_as::<$crate::db::comments::CommentRow<Time>>()
+                        .all(&self.pool, what)
+                        .await
+                }
+
                 async fn comment_links(
                     &self,
                     comments: &mut [$crate::comments::Comment],
@@ -285,21 +311,15 @@ macro_rules! comment_store {
                     id: &str,
                     viewer: Option<&str>,
                 ) -> $crate::error::Result<Option<$crate::comments::Comment>> {
-                    use $crate::error::Context;
-                    let mut query =
-                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
-                    query.push_bind(viewer.map(str::to_string));
-                    query.push(" WHERE c.project_id = ");
-                    query.push_bind(project_id.to_string());
-                    query.push(" AND c.id = ");
-                    query.push_bind(id.to_string());
-                    let row: Option<$crate::db::comments::CommentRow<Time>> = query
-                        .build_query_as()
-                        .fetch_optional(&self.pool)
-                        .await
-                        .context(|| "reading a comment".into())?;
-                    let mut comments: Vec<$crate::comments::Comment> =
-                        row.into_iter().map(Into::into).collect();
+                    let by_id = |query: &mut sqlx::QueryBuilder<Db>| {
+                        query.push(" WHERE c.project_id = ");
+                        query.push_bind(project_id.to_string());
+                        query.push(" AND c.id = ");
+                        query.push_bind(id.to_string());
+                    };
+                    let mut comments = self
+                        .select_comments(viewer, by_id, "reading a comment")
+                        .await?;
                     self.comment_links(&mut comments).await?;
                     Ok(comments.pop())
                 }
@@ -313,23 +333,16 @@ macro_rules! comment_store {
                 ) -> $crate::error::Result<$crate::comments::ThreadPage> {
                     use $crate::error::Context;
                     let archived = $crate::db::comments::archived_condition(filter.archived);
-                    let mut query =
-                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
-                    query.push_bind(viewer.map(str::to_string));
-                    push_thread_scope(&mut query, project_id, filter.about.as_ref());
-                    query.push(" AND ");
-                    query.push(archived);
-                    query.push(" ORDER BY c.updated_at DESC, c.id DESC LIMIT ");
-                    query.push_bind(window.limit);
-                    query.push(" OFFSET ");
-                    query.push_bind(window.offset);
-                    let rows: Vec<$crate::db::comments::CommentRow<Time>> = query
-                        .build_query_as()
-                        .fetch_all(&self.pool)
-                        .await
-                        .context(|| "listing comment threads".into())?;
-                    let mut items: Vec<$crate::comments::Comment> =
-                        rows.into_iter().map(Into::into).collect();
+                    let in_scope = |query: &mut sqlx::QueryBuilder<Db>| {
+                        push_thread_scope(query, project_id, filter.about.as_ref());
+                        query.push(" AND ");
+                        query.push(archived);
+                        query.push(" ORDER BY c.updated_at DESC, c.id DESC");
+                        push_window(query, window);
+                    };
+                    let mut items = self
+                        .select_comments(viewer, in_scope, "listing comment threads")
+                        .await?;
                     self.comment_links(&mut items).await?;
 
                     let mut count = sqlx::QueryBuilder::<Db>::new(format!(
@@ -359,22 +372,17 @@ macro_rules! comment_store {
                 ) -> $crate::error::Result<$crate::projects::Listed<$crate::comments::Comment>>
                 {
                     use $crate::error::Context;
-                    let mut query =
-                        sqlx::QueryBuilder::<Db>::new($crate::db::comments::SELECT_COMMENT);
-                    query.push_bind(viewer.map(str::to_string));
-                    query.push(" WHERE c.project_id = ");
-                    query.push_bind(project_id.to_string());
-                    query.push(" AND c.parent_id = ");
-                    query.push_bind(thread_id.to_string());
-                    query.push(" AND NOT c.archived ORDER BY c.created_at, c.id LIMIT ");
-                    query.push_bind(window.limit);
-                    query.push(" OFFSET ");
-                    query.push_bind(window.offset);
-                    let rows: Vec<$crate::db::comments::CommentRow<Time>> = query
-                        .build_query_as()
-                        .fetch_all(&self.pool)
-                        .await
-                        .context(|| "listing replies".into())?;
+                    let in_thread = |query: &mut sqlx::QueryBuilder<Db>| {
+                        query.push(" WHERE c.project_id = ");
+                        query.push_bind(project_id.to_string());
+                        query.push(" AND c.parent_id = ");
+                        query.push_bind(thread_id.to_string());
+                        query.push(" AND NOT c.archived ORDER BY c.created_at, c.id");
+                        push_window(query, window);
+                    };
+                    let items = self
+                        .select_comments(viewer, in_thread, "listing replies")
+                        .await?;
                     let total: i64 = sqlx::query_scalar(
                         "SELECT COUNT(*) FROM comments
                          WHERE project_id = $1 AND parent_id = $2 AND NOT archived",
@@ -384,10 +392,7 @@ macro_rules! comment_store {
                     .fetch_one(&self.pool)
                     .await
                     .context(|| "counting replies".into())?;
-                    Ok($crate::projects::Listed {
-                        items: rows.into_iter().map(Into::into).collect(),
-                        total,
-                    })
+                    Ok($crate::projects::Listed { items, total })
                 }
 
                 async fn reply_authors(
