@@ -24,8 +24,7 @@
 #
 # Internal: `bench/faults.sh svc start|stop postgres|redis|s3` (FAULTS_WORK set) starts or stops
 # one throwaway service; bench/faults.py calls it to make the outages.
-source "$(dirname "$0")/../scripts/lib.sh"
-cd "$ROOT"
+source "$(dirname "$0")/lib.sh"
 
 PG_PORT="${FAULTS_PG_PORT:-27432}"
 REDIS_PORT="${FAULTS_REDIS_PORT:-27379}"
@@ -40,7 +39,7 @@ wait_port() { # wait_port PORT up|down
     if listening "$1"; then [ "$2" = up ] && return 0; else [ "$2" = down ] && return 0; fi
     sleep 0.05
   done
-  echo "faults: port $1 not $2" >&2
+  echo "$WHO: port $1 not $2" >&2
   return 1
 }
 
@@ -79,26 +78,24 @@ svc() { # svc start|stop NAME, in $FAULTS_WORK
       [ -f "$dir/s3.pid" ] && kill "$(cat "$dir/s3.pid")" 2>/dev/null || true
       rm -f "$dir/s3.pid"
       wait_port "$S3_PORT" down ;;
-    *) echo "faults: svc start|stop postgres|redis|s3" >&2; return 2 ;;
+    *) echo "$WHO: svc start|stop postgres|redis|s3" >&2; return 2 ;;
   esac
 }
 
 if [ "${1:-}" = svc ]; then
-  [ -n "${FAULTS_WORK:-}" ] || { echo "faults: svc needs FAULTS_WORK" >&2; exit 2; }
+  [ -n "${FAULTS_WORK:-}" ] || die "svc needs FAULTS_WORK"
   svc "$2" "$3"
   exit $?
 fi
 
 BACKENDS="${FAULTS_BACKENDS:-sqlite postgres}"
 RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/faults-$(date +%Y%m%d-%H%M%S)}"
-PY="${BENCH_PYTHON:-$FLECK_CACHE/venv/bin/python}"
-BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release/fleck}"
 NICE="${FAULTS_NICE:-10}"
-[ -x "$BIN" ] || { echo "faults: no binary at $BIN (build it, or set BENCH_BIN)" >&2; exit 2; }
-"$PY" -c 'import requests' 2>/dev/null || ensure_python_venv
+[ -x "$BIN" ] || die "no binary at $BIN (build it, or set BENCH_BIN)"
+need_python requests
 
 for port in "$PG_PORT" "$REDIS_PORT" "$S3_PORT"; do
-  if listening "$port"; then echo "faults: port $port is taken; set FAULTS_*_PORT" >&2; exit 2; fi
+  if listening "$port"; then die "port $port is taken; set FAULTS_*_PORT"; fi
 done
 
 mkdir -p "$RESULTS"
@@ -114,7 +111,7 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
   [ -n "$(pg_bindir)" ] || ensure_apt /usr/lib/postgresql/15/bin/postgres postgresql
   ensure_apt psql postgresql-client
   ensure_apt redis-server redis-server
-  command -v s3s-fs >/dev/null || { echo "faults: s3s-fs missing (scripts/services.sh installs it)" >&2; exit 2; }
+  command -v s3s-fs >/dev/null || die "s3s-fs missing (scripts/services.sh installs it)"
   say "starting throwaway PostgreSQL :$PG_PORT, Redis :$REDIS_PORT, S3 :$S3_PORT in $FAULTS_WORK"
   svc start postgres && svc start redis && svc start s3
 fi

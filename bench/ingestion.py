@@ -18,7 +18,6 @@ server (`bench/ingestion.sh` does): `--skip ndjson,send3`, `--skip json,send3`, 
     python bench/ingestion.py --table-from sqlite.json postgres.json
 """
 
-import argparse
 import gzip
 import json
 import os
@@ -28,23 +27,19 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(__file__))
-from objects import authenticate, create_project, drive, expect, generate, log, upload  # noqa: E402
+from objects import (  # noqa: E402
+    authenticate,
+    create_project,
+    drive,
+    driver_parser,
+    expect,
+    generate,
+    graphql,
+    log,
+    upload,
+)
 
 PATHS = ("json", "ndjson", "send3")
-
-
-def graphql(url, token, query, variables):
-    r = requests.post(
-        f"{url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=600,
-    )
-    expect(r, 200, "POST /graphql")
-    body = r.json()
-    if body.get("errors"):
-        raise RuntimeError(f"GraphQL: {body['errors']}")
-    return body["data"]
 
 
 def create_model(url, token, project, name):
@@ -243,14 +238,8 @@ def table(results) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--url")
-    p.add_argument("--objects", type=int, default=100_000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--label", default="fleck")
-    p.add_argument("--out")
+    p = driver_parser(__doc__)
     p.add_argument("--skip", default="", type=lambda s: [x for x in s.split(",") if x])
-    p.add_argument("--table-from", nargs="+", metavar="JSON")
     return drive(p.parse_args(argv), run, table)
 
 

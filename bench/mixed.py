@@ -10,7 +10,6 @@ figures: GraphQL p50/p95 idle and under downloads, and the downloads' megabytes 
     python bench/mixed.py --table-from sqlite.json postgres.json
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -20,7 +19,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(__file__))
-from objects import authenticate, create_project, drive, generate, log, upload  # noqa: E402
+from objects import authenticate, create_project, drive, driver_parser, generate, log, upload  # noqa: E402
 
 QUERY = "{ activeUser { id name } }"
 
@@ -110,15 +109,9 @@ def table(results) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--url")
-    p.add_argument("--objects", type=int, default=100_000)
+    p = driver_parser(__doc__)
     p.add_argument("--downloaders", type=int, default=2)
     p.add_argument("--seconds", type=float, default=15)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--label", default="fleck")
-    p.add_argument("--out")
-    p.add_argument("--table-from", nargs="+", metavar="JSON")
     return drive(p.parse_args(argv), run, table)
 
 

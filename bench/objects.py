@@ -243,27 +243,30 @@ def authenticate(url: str) -> str:
     return r.json()["token"]
 
 
-def create_project(url: str, token: str) -> str:
+def graphql(url: str, token: str, query: str, variables: dict, what="GraphQL") -> dict:
+    """The `data` of one GraphQL request as `token` (waiting up to TIMEOUT); `what` names it in the
+    BenchError raised for another status than 200 or an answer with `errors`."""
     r = requests.post(
         f"{url}/graphql",
-        json={
-            "query": CREATE_PROJECT,
-            "variables": {
-                "input": {
-                    "name": f"bench {time.strftime('%Y-%m-%d %H:%M:%S')}",
-                    "description": None,
-                    "visibility": "PRIVATE",
-                }
-            },
-        },
+        json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
-        timeout=60,
+        timeout=TIMEOUT,
     )
-    expect(r, 200, "POST /graphql projectMutations.create")
+    expect(r, 200, f"POST /graphql {what}")
     body = r.json()
     if body.get("errors"):
-        raise BenchError(f"projectMutations.create: {body['errors']}")
-    return body["data"]["projectMutations"]["create"]["id"]
+        raise BenchError(f"{what}: {body['errors']}")
+    return body["data"]
+
+
+def create_project(url: str, token: str) -> str:
+    project = {
+        "name": f"bench {time.strftime('%Y-%m-%d %H:%M:%S')}",
+        "description": None,
+        "visibility": "PRIVATE",
+    }
+    data = graphql(url, token, CREATE_PROJECT, {"input": project}, "projectMutations.create")
+    return data["projectMutations"]["create"]["id"]
 
 
 def form(ids: list) -> bytes:
@@ -790,6 +793,18 @@ def report(result, out, table_of) -> int:
             json.dump(result, f, indent=2)
     print(table_of([result]))
     return 0
+
+
+def driver_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every driver bench/run.sh runs takes (see there), for a driver to add its own to."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--url")
+    p.add_argument("--objects", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--label", default="fleck")
+    p.add_argument("--out")
+    p.add_argument("--table-from", nargs="+", metavar="JSON")
+    return p
 
 
 def drive(args, run, table_of) -> int:

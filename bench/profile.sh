@@ -5,23 +5,17 @@
 #
 #   bench/profile.sh upload      uploads only
 #   bench/profile.sh download    uploads, then profiles the three tree downloads
-#   BENCH_OBJECTS=100000 (default)
-source "$(dirname "$0")/../scripts/lib.sh"
-cd "$ROOT"
+#   BENCH_OBJECTS=100000 (default); BENCH_BIN and BENCH_PYTHON as bench/run.sh takes them
+source "$(dirname "$0")/lib.sh"
 
 PHASE="${1:?name a phase: upload or download}"
 N="${BENCH_OBJECTS:-100000}"
-BIN="$CARGO_TARGET_DIR/release/fleck"
-PY="$FLECK_CACHE/venv/bin/python"
 WORK="$(mktemp -d)"
 PORT=53990
-trap 'kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'stop_server; rm -rf "$WORK"' EXIT
 
 ensure_apt perf linux-perf
-(cd "$WORK" && exec env FLECK_DATA_DIR="$WORK/data" FLECK_BIND="127.0.0.1:$PORT" \
-  FLECK_PUBLIC_URL="http://127.0.0.1:$PORT" RATELIMITER_ENABLED=false "$BIN" serve) >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readiness" >/dev/null && break; sleep 0.2; done
+serve "$PORT" "$WORK/data" "$WORK/server.log" RATELIMITER_ENABLED=false
 
 case "$PHASE" in
   upload) skip="diff,download,download-json,getobjects,object-stream" ;;

@@ -24,50 +24,28 @@
 #   BENCH_LOG=…                   the servers' FLECK_LOG (default info,sqlx=warn)
 #   BENCH_RESULTS=dir             where results go (default bench/results/<date-time>)
 #   BENCH_PYTHON=…                interpreter with `requests` (default ~/.cache/fleck/venv/bin/python)
-source "$(dirname "$0")/../scripts/lib.sh"
-cd "$ROOT"
+source "$(dirname "$0")/lib.sh"
 
 N="${BENCH_OBJECTS:-100000}"
 BACKENDS="${BENCH_BACKENDS:-sqlite postgres}"
 RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
-PY="${BENCH_PYTHON:-$FLECK_CACHE/venv/bin/python}"
 DRIVER="$ROOT/bench/${BENCH_DRIVER:-objects.py}"
-[ -f "$DRIVER" ] || { echo "bench: no driver $DRIVER" >&2; exit 2; }
-BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release/fleck}"
+[ -f "$DRIVER" ] || die "no driver $DRIVER"
 
 for backend in $BACKENDS; do
   case "$backend" in
     sqlite | postgres) ;;
-    *) echo "bench: unknown backend set '$backend' (sqlite, postgres)" >&2; exit 2 ;;
+    *) die "unknown backend set '$backend' (sqlite, postgres)" ;;
   esac
 done
 
-if [ ! -x "$PY" ] || ! "$PY" -c 'import requests' 2>/dev/null; then
-  if [ -n "${BENCH_PYTHON:-}" ]; then
-    echo "bench: $PY cannot import requests" >&2; exit 2
-  fi
-  ensure_python_venv
-fi
-ensure_apt curl curl
-
-if [ -z "${BENCH_SKIP_BUILD:-}" ] && [ -z "${BENCH_BIN:-}" ]; then
-  say "building the server (release)"
-  cargo build --release -p fleck-server --bin fleck --locked
-fi
-[ -x "$BIN" ] || { echo "bench: no binary at $BIN" >&2; exit 2; }
+need_python requests
+build_server
 
 mkdir -p "$RESULTS"
 WORK="$(mktemp -d -t fleck-bench.XXXXXX)"
-SERVER_PID=
 BENCH_DB=
 
-stop_server() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
-}
 drop_db() {
   if [ -n "$BENCH_DB" ]; then
     psql "$FLECK_TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null || true
@@ -77,10 +55,6 @@ drop_db() {
 cleanup() { stop_server; drop_db; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # Rate limits: off, or on with limits nobody reaches (to measure the limiter's own cost).
 LIMITS=(RATELIMITER_ENABLED=false)
 if [ "${BENCH_RATELIMITS:-off}" = on ]; then
@@ -89,31 +63,6 @@ if [ "${BENCH_RATELIMITS:-off}" = on ]; then
     LIMITS+=("RATELIMIT_$action=1000000000" "RATELIMIT_BURST_$action=1000000000")
   done
 fi
-
-start_server() { # start_server NAME [VAR=VALUE…]; sets PORT and SERVER_PID
-  local name="$1"; shift
-  PORT="$(free_port)"
-  mkdir -p "$WORK/$name"
-  # Only what is set here picks the backends: the caller's DATABASE_URL, REDIS_URL, S3_*,
-  # SMTP_URL or a fleck.toml must not leak in (the server runs in the empty work folder).
-  (
-    cd "$WORK" && exec env -u DATABASE_URL -u REDIS_URL -u S3_ENDPOINT -u S3_BUCKET -u SMTP_URL \
-      -u FLECK_CONFIG -u FLECK_SECRET \
-      FLECK_DATA_DIR="$WORK/$name" FLECK_BIND="127.0.0.1:$PORT" \
-      FLECK_PUBLIC_URL="http://127.0.0.1:$PORT" FLECK_LOG="${BENCH_LOG:-info,sqlx=warn}" \
-      "${LIMITS[@]}" "$@" "$BIN" serve
-  ) >"$RESULTS/$name.server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    curl -sf "http://127.0.0.1:$PORT/readiness" >/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "bench: $name server did not become ready; its log:" >&2
-  tail -n 40 "$RESULTS/$name.server.log" >&2
-  stop_server
-  return 1
-}
 
 # Adds to NAME.json the server's peak resident memory (RSS_KB, read before it stopped) and the
 # bytes it stored for the run, at rest after it stopped: the data folder (SQLite file, blobs) or
@@ -141,12 +90,15 @@ PY
 bench() { # bench NAME [VAR=VALUE…]
   local name="$1"; shift
   say "benchmark on $name ($N objects)"
-  start_server "$name" "$@" || return 1
+  PORT="$(free_port)"
+  mkdir -p "$WORK/$name"
+  serve "$PORT" "$WORK/$name" "$RESULTS/$name.server.log" \
+    FLECK_LOG="${BENCH_LOG:-info,sqlx=warn}" "${LIMITS[@]}" "$@" || return 1
   local rc=0 rss=
   BENCH_SERVER_PID="$SERVER_PID" "$PY" "$DRIVER" --url "http://127.0.0.1:$PORT" --objects "$N" \
     --label "$name" --out "$RESULTS/$name.json" "${EXTRA[@]}" >&2 || rc=$?
   if [ "$rc" -ne 0 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "bench: $name failed; the server log's end:" >&2
+    echo "$WHO: $name failed; the server log's end:" >&2
     tail -n 40 "$RESULTS/$name.server.log" >&2
     rc=1
   else
@@ -170,7 +122,7 @@ for backend in $BACKENDS; do
       if [ -z "${FLECK_TEST_POSTGRES_URL:-}" ]; then
         say "starting the backing services"
         eval "$(bash scripts/services.sh start)"
-        [ -n "${FLECK_TEST_POSTGRES_URL:-}" ] || { echo "bench: scripts/services.sh gave no PostgreSQL" >&2; exit 1; }
+        [ -n "${FLECK_TEST_POSTGRES_URL:-}" ] || { echo "$WHO: scripts/services.sh gave no PostgreSQL" >&2; exit 1; }
       fi
       BENCH_DB="fleck_bench_$(date +%s)_$$"
       psql "$FLECK_TEST_POSTGRES_URL" -qc "CREATE DATABASE $BENCH_DB" >/dev/null
@@ -193,6 +145,6 @@ if [ "${#DONE[@]}" -gt 0 ]; then
   say "results in $RESULTS"
 fi
 if [ "${#FAILED[@]}" -gt 0 ]; then
-  echo "bench: failed on ${FAILED[*]}" >&2
+  echo "$WHO: failed on ${FAILED[*]}" >&2
   exit 1
 fi

@@ -10,22 +10,13 @@
 #
 # Environment: BENCH_SKIP_BUILD=1 (use what $CARGO_TARGET_DIR/release and /site hold),
 # BENCH_BIN=path (benchmark this binary), BENCH_PYTHON (interpreter with `requests`).
-source "$(dirname "$0")/../scripts/lib.sh"
-cd "$ROOT"
+source "$(dirname "$0")/lib.sh"
 
-PY="${BENCH_PYTHON:-$FLECK_CACHE/venv/bin/python}"
-BIN="${BENCH_BIN:-$CARGO_TARGET_DIR/release/fleck}"
-if [ -z "${BENCH_SKIP_BUILD:-}" ] && [ -z "${BENCH_BIN:-}" ]; then
-  say "building the web app and the server (release)"
-  build_site release
-  cargo build --release -p fleck-server --bin fleck --locked
-fi
-[ -x "$BIN" ] || { echo "bench: no binary at $BIN" >&2; exit 2; }
+build_server site
 (cd end2end && [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error)
 
 WORK="$(mktemp -d -t fleck-viewer-bench.XXXXXX)"
-SERVER_PID=
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'stop_server; rm -rf "$WORK"' EXIT
 
 say "generating models"
 "$PY" bench/viewer_model.py 1000 100000 >"$WORK/100k-tris.json"
@@ -39,13 +30,10 @@ for _ in 1 2 3; do
 done
 printf '%s\n' "${render_runs[@]}"
 
-PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PORT="$(free_port)"
 URL="http://127.0.0.1:$PORT"
-(cd "$WORK" && exec env -u DATABASE_URL -u REDIS_URL -u S3_ENDPOINT -u SMTP_URL FLECK_DATA_DIR="$WORK/data" \
-  FLECK_BIND="127.0.0.1:$PORT" FLECK_PUBLIC_URL="$URL" FLECK_SITE_DIR="$CARGO_TARGET_DIR/site" \
-  RATELIMITER_ENABLED=false FLECK_LOG=warn "$BIN" serve) >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 300); do curl -sf "$URL/readiness" >/dev/null && break; sleep 0.2; done
+serve "$PORT" "$WORK/data" "$WORK/server.log" FLECK_SITE_DIR="$CARGO_TARGET_DIR/site" \
+  RATELIMITER_ENABLED=false FLECK_LOG=warn
 
 echo
 echo "| model | first geometry | whole model | frame while orbiting | full picture after stopping |"

@@ -8,27 +8,11 @@ usage: viewer_upload.py URL MODEL.json
 import json
 import sys
 
-import requests
-
-from objects import BenchError, authenticate, expect, make_batch, new_session
+from objects import authenticate, expect, graphql, make_batch, new_session
 
 CREATE = """mutation($input: ProjectCreateInput!) { projectMutations { create(input: $input) {
   id models { items { id name } } } } }"""
 VERSION = """mutation($input: CreateVersionInput!) { versionMutations { create(input: $input) { id } } }"""
-
-
-def graphql(url, token, query, variables):
-    r = requests.post(
-        f"{url}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=120,
-    )
-    expect(r, 200, "POST /graphql")
-    body = r.json()
-    if body.get("errors"):
-        raise BenchError(str(body["errors"]))
-    return body["data"]
 
 
 def main():

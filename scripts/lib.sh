@@ -16,6 +16,18 @@ mkdir -p "$FLECK_CACHE" "$TOOLS"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Waits until the server at URL answers /readiness: at most TRIES × 0.2 s, and only while its
+# process PID lives (a server that exits at start fails at once, not after the whole wait).
+wait_ready() { # wait_ready URL PID TRIES
+  local url="$1" pid="$2" tries="$3"
+  for _ in $(seq 1 "$tries"); do
+    curl -sf "$url/readiness" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
+
 # Debian packages, installed only when a command is missing.
 ensure_apt() { # ensure_apt COMMAND PACKAGE...
   local cmd="$1"; shift

@@ -45,11 +45,7 @@ start_fleck() { # start_fleck PORT LOG [VAR=VALUE…]: `fleck serve` on PORT, on
   local port="$1" log="$2"; shift 2
   env FLECK_BIND="127.0.0.1:$port" "$@" "$CARGO_TARGET_DIR/debug/fleck" serve >"$log" 2>&1 &
   SERVER_PIDS+=($!)
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$port/readiness" >/dev/null && return 0
-    kill -0 "${SERVER_PIDS[-1]}" 2>/dev/null || break
-    sleep 0.2
-  done
+  wait_ready "http://127.0.0.1:$port" "${SERVER_PIDS[-1]}" 100 && return 0
   cat "$log" >&2
   return 1
 }
