@@ -26,6 +26,8 @@ pub mod queue;
 pub mod ratelimit;
 pub mod settings;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod users;
 pub mod webhooks;
 

@@ -4,16 +4,12 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use fleck_core::authz::Visibility;
-use fleck_core::ids::{new_id, random_string};
 use fleck_core::monitor::{self, Figures, ImportFigure};
-use fleck_core::objects::NewObject;
-use fleck_core::projects::{
-    now, Attachment, FileImport, ImportStatus, Model, Project, UploadStatus, Version,
-};
-use fleck_core::queue::{JobState, NewJob};
-use fleck_core::users::{ServerRole, UserInput};
+use fleck_core::queue::JobState;
+use fleck_core::testing;
 use fleck_core::Core;
+
+use crate::support::{create_model, create_project, user_named};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
@@ -26,133 +22,11 @@ crate::support::contract_tests! {
 /// A user, a project with two models, a version, three objects, an uploaded file, a file import,
 /// a preview and a queued job.
 async fn fill(core: &Core) {
-    let ada = core
-        .database()
-        .store
-        .create_user(
-            UserInput {
-                email: "ada@example.com".into(),
-                name: "Ada".into(),
-                company: None,
-                password: None,
-            }
-            .into_new_user()
-            .unwrap(),
-            ServerRole::Admin,
-        )
-        .await
-        .unwrap();
-    let at = now();
-    let project = Project {
-        id: new_id(),
-        name: "Tower".into(),
-        description: String::new(),
-        visibility: Visibility::Private,
-        allow_public_comments: false,
-        created_at: at,
-        updated_at: at,
-    };
-    let model = |name: &str| Model {
-        id: new_id(),
-        project_id: project.id.clone(),
-        name: name.into(),
-        description: None,
-        author_id: Some(ada.id.clone()),
-        created_at: at,
-        updated_at: at,
-    };
-    let main = model("main");
-    core.database()
-        .projects
-        .create_project(&project, &ada.id, Some(&main))
-        .await
-        .unwrap();
-    core.database()
-        .projects
-        .create_model(&model("walls"))
-        .await
-        .unwrap();
-
-    let objects: Vec<NewObject> = (0..3)
-        .map(|i| {
-            let id = random_string(32);
-            NewObject {
-                data: format!(r#"{{"id":"{id}","speckle_type":"Base","n":{i}}}"#),
-                id,
-                speckle_type: "Base".into(),
-                total_children_count: Some(0),
-            }
-        })
-        .collect();
-    let root = objects[0].id.clone();
-    core.objects()
-        .insert_objects(&project.id, objects)
-        .await
-        .unwrap();
-    core.database()
-        .projects
-        .create_version(&Version {
-            id: new_id(),
-            project_id: project.id.clone(),
-            model_id: main.id.clone(),
-            referenced_object: root.clone(),
-            author_id: Some(ada.id.clone()),
-            message: None,
-            source_application: Some("Rhino".into()),
-            total_children_count: Some(0),
-            parents: Vec::new(),
-            created_at: at,
-        })
-        .await
-        .unwrap();
-
-    let file_id = random_string(10);
-    core.database()
-        .projects
-        .save_attachment(&Attachment {
-            object_key: format!("{}/{file_id}", project.id),
-            file_name: "tower.ifc".into(),
-            id: file_id.clone(),
-            project_id: project.id.clone(),
-            user_id: Some(ada.id.clone()),
-            file_type: "ifc".into(),
-            file_size: Some(4_321),
-            file_hash: None,
-            status: UploadStatus::Completed,
-            upload_error: None,
-            created_at: at,
-        })
-        .await
-        .unwrap();
-    core.database()
-        .projects
-        .save_file_import(&FileImport {
-            id: file_id,
-            project_id: project.id.clone(),
-            model_id: main.id.clone(),
-            user_id: ada.id.clone(),
-            file_name: "tower.ifc".into(),
-            file_type: "ifc".into(),
-            file_size: 4_321,
-            status: ImportStatus::Queued,
-            message: None,
-            version_id: None,
-            performance: None,
-            created_at: at,
-            updated_at: at,
-        })
-        .await
-        .unwrap();
-    assert!(core
-        .database()
-        .previews
-        .request_preview(&project.id, &root, at)
-        .await
-        .unwrap());
-    core.jobs
-        .enqueue(NewJob::new("probe", serde_json::json!({})))
-        .await
-        .unwrap();
+    let db = core.database();
+    let ada = user_named(&db, "ada@example.com", "Ada").await;
+    let (project, main) = create_project(&db, &ada, "Tower").await;
+    create_model(&db, &project, "walls", &ada).await;
+    testing::monitored_records(core, &project.id, &main.id, &ada.id, 3).await;
 }
 
 fn table(figures: &Figures, name: &str) -> i64 {

@@ -5,14 +5,11 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
-use fleck_core::authz::Visibility;
 use fleck_core::db::Database;
-use fleck_core::ids::new_id;
 use fleck_core::objects::{NewObject, ObjectHead, Objects, ID_LEN};
-use fleck_core::projects::{now, Model, Project};
 use fleck_core::users::User;
 
-use crate::support::user_named;
+use crate::support::{create_project, user_named};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite, postgres => crate::support::postgres],
@@ -44,30 +41,7 @@ async fn user(db: &Database) -> User {
 
 /// A fresh project owned by `owner`; returns its id.
 async fn project(db: &Database, owner: &User) -> String {
-    let at = now();
-    let project = Project {
-        id: new_id(),
-        name: "Objects".into(),
-        description: String::new(),
-        visibility: Visibility::Private,
-        allow_public_comments: false,
-        created_at: at,
-        updated_at: at,
-    };
-    let main = Model {
-        id: new_id(),
-        project_id: project.id.clone(),
-        name: "main".into(),
-        description: None,
-        author_id: Some(owner.id.clone()),
-        created_at: at,
-        updated_at: at,
-    };
-    db.projects
-        .create_project(&project, &owner.id, Some(&main))
-        .await
-        .expect("creating a project");
-    project.id
+    create_project(db, owner, "Objects").await.0.id
 }
 
 /// A user and `n` projects of theirs.

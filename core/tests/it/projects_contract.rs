@@ -17,7 +17,10 @@ use fleck_core::users::{ServerRole, User};
 use fleck_core::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 use fleck_core::Error;
 
-use crate::support::user_named;
+use crate::support::{
+    create_model, create_model_at, create_project, create_project_at, model_at, project_at,
+    user_named,
+};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite, postgres => crate::support::postgres],
@@ -65,32 +68,6 @@ async fn user(db: &Database, email: &str) -> User {
     user_named(db, email, name).await
 }
 
-/// A project created and last updated at `at`.
-fn project_at(name: &str, at: DateTime<Utc>) -> Project {
-    Project {
-        id: new_id(),
-        name: name.into(),
-        description: format!("About {name}."),
-        visibility: Visibility::Private,
-        allow_public_comments: false,
-        created_at: at,
-        updated_at: at,
-    }
-}
-
-/// A model of `project_id` named `name`, created and last updated at `at`.
-fn model_at(project_id: &str, name: &str, author: &User, at: DateTime<Utc>) -> Model {
-    Model {
-        id: new_id(),
-        project_id: project_id.into(),
-        name: name.into(),
-        description: Some(format!("The {name} model.")),
-        author_id: Some(author.id.clone()),
-        created_at: at,
-        updated_at: at,
-    }
-}
-
 /// A version of `model` sent at `at` from `app`.
 fn version_at(model: &Model, author: &User, app: Option<&str>, at: DateTime<Utc>) -> Version {
     Version {
@@ -105,45 +82,6 @@ fn version_at(model: &Model, author: &User, app: Option<&str>, at: DateTime<Utc>
         parents: Vec::new(),
         created_at: at,
     }
-}
-
-/// Creates the project `name` owned by `owner`, created at `at`; returns it and its `main` model.
-async fn create_project_at(
-    db: &Database,
-    owner: &User,
-    name: &str,
-    at: DateTime<Utc>,
-) -> (Project, Model) {
-    let project = project_at(name, at);
-    let main = model_at(&project.id, "main", owner, at);
-    db.projects
-        .create_project(&project, &owner.id, Some(&main))
-        .await
-        .unwrap_or_else(|e| panic!("creating project {name}: {e}"));
-    (project, main)
-}
-
-async fn create_project(db: &Database, owner: &User, name: &str) -> (Project, Model) {
-    create_project_at(db, owner, name, now()).await
-}
-
-async fn create_model_at(
-    db: &Database,
-    project: &Project,
-    name: &str,
-    author: &User,
-    at: DateTime<Utc>,
-) -> Model {
-    let model = model_at(&project.id, name, author, at);
-    db.projects
-        .create_model(&model)
-        .await
-        .unwrap_or_else(|e| panic!("creating model {name}: {e}"));
-    model
-}
-
-async fn create_model(db: &Database, project: &Project, name: &str, author: &User) -> Model {
-    create_model_at(db, project, name, author, now()).await
 }
 
 async fn create_version_at(

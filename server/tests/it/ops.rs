@@ -1,11 +1,8 @@
 //! Liveness, readiness, metrics and the headers every response carries.
 
 use crate::support::{free_port, register, TestServer};
-use fleck_core::ids::new_id;
 use fleck_core::monitor;
-use fleck_core::objects::NewObject;
-use fleck_core::projects::{now, Attachment, FileImport, ImportStatus, UploadStatus, Version};
-use fleck_core::queue::NewJob;
+use fleck_core::testing;
 
 #[tokio::test]
 async fn liveness_and_readiness_report_every_backend() {
@@ -215,89 +212,9 @@ fn figures(text: &str) -> Vec<&str> {
 /// imported, a preview waiting to be drawn, and a job of a kind no worker runs, so it stays queued.
 async fn fill(server: &TestServer, token: &str) {
     let (project_id, _) = crate::support::create_project(server, token, "PRIVATE").await;
-    let core = &server.core;
     let ada = server.user("ada@example.com").await;
     let main = server.main_model(&project_id).await;
-    let objects: Vec<NewObject> = ["a", "b"]
-        .into_iter()
-        .map(|name| {
-            let id = fleck_core::ids::random_string(32);
-            NewObject {
-                data: format!(r#"{{"id":"{id}","speckle_type":"Base","name":"{name}"}}"#),
-                id,
-                speckle_type: "Base".into(),
-                total_children_count: Some(0),
-            }
-        })
-        .collect();
-    let root = objects[0].id.clone();
-    core.objects()
-        .insert_objects(&project_id, objects)
-        .await
-        .unwrap();
-    let at = now();
-    core.database()
-        .projects
-        .create_version(&Version {
-            id: new_id(),
-            project_id: project_id.clone(),
-            model_id: main.id.clone(),
-            referenced_object: root.clone(),
-            author_id: Some(ada.id.clone()),
-            message: None,
-            source_application: None,
-            total_children_count: Some(0),
-            parents: Vec::new(),
-            created_at: at,
-        })
-        .await
-        .unwrap();
-    let file_id = new_id();
-    core.database()
-        .projects
-        .save_attachment(&Attachment {
-            object_key: format!("{project_id}/{file_id}"),
-            file_name: "tower.ifc".into(),
-            id: file_id.clone(),
-            project_id: project_id.clone(),
-            user_id: Some(ada.id.clone()),
-            file_type: "ifc".into(),
-            file_size: Some(4_321),
-            file_hash: None,
-            status: UploadStatus::Completed,
-            upload_error: None,
-            created_at: at,
-        })
-        .await
-        .unwrap();
-    core.database()
-        .projects
-        .save_file_import(&FileImport {
-            id: file_id,
-            project_id: project_id.clone(),
-            model_id: main.id,
-            user_id: ada.id,
-            file_name: "tower.ifc".into(),
-            file_type: "ifc".into(),
-            file_size: 4_321,
-            status: ImportStatus::Queued,
-            message: None,
-            version_id: None,
-            performance: None,
-            created_at: at,
-            updated_at: at,
-        })
-        .await
-        .unwrap();
-    core.database()
-        .previews
-        .request_preview(&project_id, &root, at)
-        .await
-        .unwrap();
-    core.jobs
-        .enqueue(NewJob::new("probe", serde_json::json!({})))
-        .await
-        .unwrap();
+    testing::monitored_records(&server.core, &project_id, &main.id, &ada.id, 2).await;
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::blobs::disk::DiskBlobs;
@@ -23,12 +25,12 @@ use fleck_core::cache::redis::RedisCache;
 use fleck_core::cache::Cache;
 use fleck_core::config::{Config, RedisConfig, S3Config};
 use fleck_core::db::{self, Database};
-use fleck_core::ids::random_string;
+use fleck_core::ids::{new_id, random_string};
 use fleck_core::mail::outbox::Outbox;
 use fleck_core::mail::smtp::Smtp;
 use fleck_core::mail::{parse_from, Mailer};
 use fleck_core::projects::service::{self, NewProject};
-use fleck_core::projects::Model;
+use fleck_core::projects::{now, Model, Project};
 use fleck_core::queue::{JobState, Queue};
 use fleck_core::store::Store;
 use fleck_core::users::{NewUser, ServerRole, User, UserInput};
@@ -566,6 +568,71 @@ pub async fn user_named(db: &Database, email: &str, name: &str) -> User {
         .create_user(new_user, ServerRole::User)
         .await
         .unwrap_or_else(|e| panic!("creating {email}: {e}"))
+}
+
+/// A project created and last updated at `at`.
+pub fn project_at(name: &str, at: DateTime<Utc>) -> Project {
+    Project {
+        id: new_id(),
+        name: name.into(),
+        description: format!("About {name}."),
+        visibility: Visibility::Private,
+        allow_public_comments: false,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// A model of `project_id` named `name`, created and last updated at `at`.
+pub fn model_at(project_id: &str, name: &str, author: &User, at: DateTime<Utc>) -> Model {
+    Model {
+        id: new_id(),
+        project_id: project_id.into(),
+        name: name.into(),
+        description: Some(format!("The {name} model.")),
+        author_id: Some(author.id.clone()),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+/// Creates the project `name` owned by `owner`, created at `at`; returns it and its `main` model.
+pub async fn create_project_at(
+    db: &Database,
+    owner: &User,
+    name: &str,
+    at: DateTime<Utc>,
+) -> (Project, Model) {
+    let project = project_at(name, at);
+    let main = model_at(&project.id, "main", owner, at);
+    db.projects
+        .create_project(&project, &owner.id, Some(&main))
+        .await
+        .unwrap_or_else(|e| panic!("creating project {name}: {e}"));
+    (project, main)
+}
+
+pub async fn create_project(db: &Database, owner: &User, name: &str) -> (Project, Model) {
+    create_project_at(db, owner, name, now()).await
+}
+
+pub async fn create_model_at(
+    db: &Database,
+    project: &Project,
+    name: &str,
+    author: &User,
+    at: DateTime<Utc>,
+) -> Model {
+    let model = model_at(&project.id, name, author, at);
+    db.projects
+        .create_model(&model)
+        .await
+        .unwrap_or_else(|e| panic!("creating model {name}: {e}"));
+    model
+}
+
+pub async fn create_model(db: &Database, project: &Project, name: &str, author: &User) -> Model {
+    create_model_at(db, project, name, author, now()).await
 }
 
 /// A verified user without a password, at an address of its own made from `name`.
