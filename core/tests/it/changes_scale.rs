@@ -6,12 +6,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chrono::Utc;
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::changes;
 use fleck_core::objects::NewObject;
-use fleck_core::projects::Version;
+use fleck_core::testing;
 use fleck_core::Core;
 use serde_json::json;
 
@@ -115,18 +114,7 @@ async fn changes_of_two_large_versions(core: Core) {
                 .await
                 .unwrap();
         }
-        let version = Version {
-            id: fleck_core::ids::new_id(),
-            project_id: project.clone(),
-            model_id: model.id.clone(),
-            referenced_object: root,
-            author_id: Some(user.id.clone()),
-            message: None,
-            source_application: None,
-            total_children_count: None,
-            parents: vec![],
-            created_at: Utc::now(),
-        };
+        let version = testing::version(&project, &model.id, &root, &user.id);
         core.database()
             .projects
             .create_version(&version)

@@ -8,10 +8,11 @@ use fleck_core::auth::{Actor, Scope};
 use fleck_core::authz::{ProjectRole, Visibility};
 use fleck_core::comments::notify;
 use fleck_core::comments::service::{self, About, Content, NewThread, ThreadQuery};
-use fleck_core::comments::{Archived, Comment, Link, ResourceKind, Targets};
+use fleck_core::comments::{Archived, Comment, Link, ResourceKind, Targets, ThreadPage};
 use fleck_core::mail::MAIL_JOB;
 use fleck_core::projects::service::{self as projects, Access, ProjectUpdate};
 use fleck_core::projects::{Model, Version, Window};
+use fleck_core::testing;
 use fleck_core::users::User;
 use fleck_core::{Core, Error};
 use serde_json::{json, Value};
@@ -58,17 +59,10 @@ async fn project(core: &Core, owner: &User, visibility: Visibility) -> Fixture {
     let model = main_model(core, &project).await;
     let mut versions = Vec::new();
     for n in 0..2 {
+        let root = format!("{n:032x}");
         let version = Version {
-            id: fleck_core::ids::new_id(),
-            project_id: project.clone(),
-            model_id: model.id.clone(),
-            referenced_object: format!("{n:032x}"),
-            author_id: Some(owner.id.clone()),
-            message: None,
-            source_application: None,
-            total_children_count: None,
-            parents: vec![],
             created_at: Utc::now() + chrono::Duration::milliseconds(n),
+            ..testing::version(&project, &model.id, &root, &owner.id)
         };
         core.database()
             .projects
@@ -82,6 +76,19 @@ async fn project(core: &Core, owner: &User, visibility: Visibility) -> Fixture {
         model,
         versions: versions.try_into().unwrap(),
     }
+}
+
+/// A private project of Ada's (the first user) with Bo (the second) as a reviewer.
+async fn reviewed_project(core: &Core) -> (User, User, Fixture) {
+    let owner = verified_user(core, "Ada").await;
+    let reviewer = verified_user(core, "Bo").await;
+    let f = project(core, &owner, Visibility::Private).await;
+    core.database()
+        .projects
+        .set_member(&f.project, &reviewer.id, ProjectRole::Reviewer)
+        .await
+        .unwrap();
+    (owner, reviewer, f)
 }
 
 fn doc(text: &str) -> Value {
@@ -112,6 +119,42 @@ fn thread_about(resources: &str, body: Value) -> NewThread {
     }
 }
 
+/// `actor`'s new thread about `resources` in `project`.
+async fn start(core: &Core, actor: &Actor, project: &str, resources: &str, body: Value) -> Comment {
+    service::create_thread(core, actor, project, thread_about(resources, body))
+        .await
+        .unwrap_or_else(|e| panic!("starting a thread about {resources}: {e}"))
+}
+
+/// `actor`'s reply to `parent` in `project`.
+async fn reply(core: &Core, actor: &Actor, project: &str, parent: &str, body: Value) -> Comment {
+    service::reply(core, actor, project, parent, content(body), None)
+        .await
+        .unwrap_or_else(|e| panic!("replying to {parent}: {e}"))
+}
+
+/// The first hundred threads `query` asks `actor` for.
+async fn threads(core: &Core, a: &Access, actor: &Actor, query: ThreadQuery) -> ThreadPage {
+    service::threads(core, a, actor, query, window())
+        .await
+        .unwrap()
+}
+
+/// The threads about `resources`.
+fn about(resources: String) -> ThreadQuery {
+    ThreadQuery {
+        resource_id_string: Some(resources),
+        ..ThreadQuery::default()
+    }
+}
+
+/// `actor` archives (or restores) `id` in `project`.
+async fn archive(core: &Core, actor: &Actor, project: &str, id: &str, archived: bool) {
+    service::archive(core, actor, project, id, archived)
+        .await
+        .unwrap_or_else(|e| panic!("archiving {id} ({archived}): {e}"));
+}
+
 async fn access(core: &Core, actor: &Actor, project: &str) -> Access {
     projects::load(core, actor, project, fleck_core::authz::Action::ReadProject)
         .await
@@ -138,10 +181,10 @@ fn assert_forbidden<T: std::fmt::Debug>(result: fleck_core::Result<T>, what: &st
 }
 
 #[track_caller]
-fn assert_invalid<T: std::fmt::Debug>(result: fleck_core::Result<T>, field: &str) {
+fn assert_invalid<T: std::fmt::Debug>(result: fleck_core::Result<T>, field: &str, what: &str) {
     match result {
         Err(Error::Invalid { field: f, .. }) if f == field => {}
-        other => panic!("expected Invalid {field}, got {other:?}"),
+        other => panic!("{what}: expected Invalid {field}, got {other:?}"),
     }
 }
 
@@ -152,14 +195,14 @@ async fn comments_pin_threads_to_versions_models_and_objects(core: Core) {
     let [old, new] = &f.versions;
     let object = "abcdef0123456789abcdef0123456789";
 
-    let on_old = service::create_thread(
+    let on_old = start(
         &core,
         &actor,
         &f.project,
-        thread_about(&format!("{}@{}", f.model.id, old.id), doc("old")),
+        &format!("{}@{}", f.model.id, old.id),
+        doc("old"),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         on_old.links,
         [Link {
@@ -173,55 +216,24 @@ async fn comments_pin_threads_to_versions_models_and_objects(core: Core) {
         Some(json!({ "ui": { "camera": { "position": [1, 2, 3] } } }))
     );
     // A model alone means its latest version.
-    let on_latest = service::create_thread(
-        &core,
-        &actor,
-        &f.project,
-        thread_about(&f.model.id, doc("new")),
-    )
-    .await
-    .unwrap();
+    let on_latest = start(&core, &actor, &f.project, &f.model.id, doc("new")).await;
     assert_eq!(on_latest.links[0].id, new.id);
-    let on_object =
-        service::create_thread(&core, &actor, &f.project, thread_about(object, doc("obj")))
-            .await
-            .unwrap();
+    let on_object = start(&core, &actor, &f.project, object, doc("obj")).await;
 
     let a = access(&core, &actor, &f.project).await;
-    let all = service::threads(&core, &a, &actor, ThreadQuery::default(), window())
-        .await
-        .unwrap();
+    let all = threads(&core, &a, &actor, ThreadQuery::default()).await;
     // Most recently active first.
     assert_eq!(ids(&all.items), [&on_object.id, &on_latest.id, &on_old.id]);
     assert_eq!((all.total, all.total_archived), (3, 0));
 
     // Threads of any version of the model, or of the loaded versions only.
-    let of_model = service::threads(
-        &core,
-        &a,
-        &actor,
-        ThreadQuery {
-            resource_id_string: Some(f.model.id.clone()),
-            ..ThreadQuery::default()
-        },
-        window(),
-    )
-    .await
-    .unwrap();
+    let of_model = threads(&core, &a, &actor, about(f.model.id.clone())).await;
     assert_eq!(ids(&of_model.items), [&on_latest.id, &on_old.id]);
-    let loaded = service::threads(
-        &core,
-        &a,
-        &actor,
-        ThreadQuery {
-            resource_id_string: Some(format!("{}@{},{object}", f.model.id, old.id)),
-            loaded_versions_only: true,
-            ..ThreadQuery::default()
-        },
-        window(),
-    )
-    .await
-    .unwrap();
+    let loaded_only = ThreadQuery {
+        loaded_versions_only: true,
+        ..about(format!("{}@{},{object}", f.model.id, old.id))
+    };
+    let loaded = threads(&core, &a, &actor, loaded_only).await;
     assert_eq!(ids(&loaded.items), [&on_object.id, &on_old.id]);
     let version_only = service::threads_about(
         &core,
@@ -291,23 +303,16 @@ async fn comments_pin_threads_to_versions_models_and_objects(core: Core) {
 }
 
 async fn comments_reply_edit_archive_and_track_unread(core: Core) {
-    let owner = verified_user(&core, "Ada").await;
-    let reviewer = verified_user(&core, "Bo").await;
-    let f = project(&core, &owner, Visibility::Private).await;
-    core.database()
-        .projects
-        .set_member(&f.project, &reviewer.id, ProjectRole::Reviewer)
-        .await
-        .unwrap();
+    let (owner, reviewer, f) = reviewed_project(&core).await;
     let (ada, bo) = (session(&owner), session(&reviewer));
-    let thread = service::create_thread(
+    let thread = start(
         &core,
         &ada,
         &f.project,
-        thread_about(&f.model.id, doc("Is this wall right?")),
+        &f.model.id,
+        doc("Is this wall right?"),
     )
-    .await
-    .unwrap();
+    .await;
 
     // Unread for the reviewer until opened; read for its author.
     let found = service::find(&core, &bo, &f.project, &thread.id)
@@ -329,28 +334,10 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
         .unwrap();
 
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let reply = service::reply(
-        &core,
-        &bo,
-        &f.project,
-        &thread.id,
-        content(doc("No, move it.")),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(reply.parent_id.as_deref(), Some(thread.id.as_str()));
+    let first = reply(&core, &bo, &f.project, &thread.id, doc("No, move it.")).await;
+    assert_eq!(first.parent_id.as_deref(), Some(thread.id.as_str()));
     // A reply to a reply joins the thread.
-    let second = service::reply(
-        &core,
-        &ada,
-        &f.project,
-        &reply.id,
-        content(doc("Done.")),
-        None,
-    )
-    .await
-    .unwrap();
+    let second = reply(&core, &ada, &f.project, &first.id, doc("Done.")).await;
     assert_eq!(second.parent_id.as_deref(), Some(thread.id.as_str()));
     let after = service::find(&core, &bo, &f.project, &thread.id)
         .await
@@ -365,7 +352,7 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
     let replies = service::replies(&core, &a, &bo, &thread.id, window())
         .await
         .unwrap();
-    assert_eq!(ids(&replies.items), [&reply.id, &second.id]);
+    assert_eq!(ids(&replies.items), [&first.id, &second.id]);
     let (authors, total) = service::reply_authors(&core, &thread.id, 10).await.unwrap();
     assert_eq!(
         (
@@ -377,14 +364,14 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
 
     // Only authors edit.
     assert_forbidden(
-        service::edit(&core, &ada, &f.project, &reply.id, content(doc("x"))).await,
+        service::edit(&core, &ada, &f.project, &first.id, content(doc("x"))).await,
         "editing someone else's reply",
     );
     let edited = service::edit(
         &core,
         &bo,
         &f.project,
-        &reply.id,
+        &first.id,
         content(doc("No, move it 2 m.")),
     )
     .await
@@ -396,43 +383,26 @@ async fn comments_reply_edit_archive_and_track_unread(core: Core) {
         service::archive(&core, &bo, &f.project, &thread.id, true).await,
         "a reviewer archiving the owner's thread",
     );
-    service::archive(&core, &bo, &f.project, &reply.id, true)
-        .await
-        .unwrap();
-    service::archive(&core, &ada, &f.project, &thread.id, true)
-        .await
-        .unwrap();
-    let live = service::threads(&core, &a, &bo, ThreadQuery::default(), window())
-        .await
-        .unwrap();
+    archive(&core, &bo, &f.project, &first.id, true).await;
+    archive(&core, &ada, &f.project, &thread.id, true).await;
+    let live = threads(&core, &a, &bo, ThreadQuery::default()).await;
     assert_eq!(
         (live.items.len(), live.total, live.total_archived),
         (0, 0, 1)
     );
-    let everything = service::threads(
-        &core,
-        &a,
-        &bo,
-        ThreadQuery {
-            archived: Some(Archived::Include),
-            ..ThreadQuery::default()
-        },
-        window(),
-    )
-    .await
-    .unwrap();
+    let with_archived = ThreadQuery {
+        archived: Some(Archived::Include),
+        ..ThreadQuery::default()
+    };
+    let everything = threads(&core, &a, &bo, with_archived).await;
     assert!(everything.items[0].archived);
     assert_eq!(
         everything.items[0].reply_count, 1,
         "archived replies are not counted"
     );
     // Restoring brings it back.
-    service::archive(&core, &ada, &f.project, &thread.id, false)
-        .await
-        .unwrap();
-    let live = service::threads(&core, &a, &bo, ThreadQuery::default(), window())
-        .await
-        .unwrap();
+    archive(&core, &ada, &f.project, &thread.id, false).await;
+    let live = threads(&core, &a, &bo, ThreadQuery::default()).await;
     assert_eq!(ids(&live.items), [&thread.id]);
 
     let actions: Vec<String> = core
@@ -461,7 +431,8 @@ async fn comments_are_allowed_to_reviewers_and_to_strangers_only_when_public_com
     let stranger = verified_user(&core, "Cy").await;
     let private = project(&core, &owner, Visibility::Private).await;
     let public = project(&core, &owner, Visibility::Public).await;
-    let say = || thread_about("abcdef0123456789abcdef0123456789", doc("hi"));
+    let object = "abcdef0123456789abcdef0123456789";
+    let say = || thread_about(object, doc("hi"));
 
     assert_forbidden(
         service::create_thread(&core, &session(&stranger), &private.project, say()).await,
@@ -486,20 +457,17 @@ async fn comments_are_allowed_to_reviewers_and_to_strangers_only_when_public_com
     projects::update(&core, &session(&owner), &public.project, update)
         .await
         .unwrap();
-    let theirs = service::create_thread(&core, &session(&stranger), &public.project, say())
-        .await
-        .unwrap();
+    let theirs = start(
+        &core,
+        &session(&stranger),
+        &public.project,
+        object,
+        doc("hi"),
+    )
+    .await;
     // Anyone reads a public project's threads, anonymous callers too.
     let a = access(&core, &Actor::Anonymous, &public.project).await;
-    let listed = service::threads(
-        &core,
-        &a,
-        &Actor::Anonymous,
-        ThreadQuery::default(),
-        window(),
-    )
-    .await
-    .unwrap();
+    let listed = threads(&core, &a, &Actor::Anonymous, ThreadQuery::default()).await;
     assert_eq!(ids(&listed.items), [&theirs.id]);
     assert_forbidden(
         service::create_thread(&core, &Actor::Anonymous, &public.project, say()).await,
@@ -516,39 +484,23 @@ async fn comments_are_allowed_to_reviewers_and_to_strangers_only_when_public_com
         .await,
         "a token limited to another project",
     );
-    service::create_thread(
-        &core,
-        &limited(&owner, &[&public.project]),
-        &public.project,
-        say(),
-    )
-    .await
-    .unwrap();
+    let limited_here = limited(&owner, &[&public.project]);
+    start(&core, &limited_here, &public.project, object, doc("hi")).await;
     // The owner archives the stranger's thread; the stranger may archive their own.
-    service::archive(
+    archive(
         &core,
         &session(&stranger),
         &public.project,
         &theirs.id,
         true,
     )
-    .await
-    .unwrap();
-    service::archive(&core, &session(&owner), &public.project, &theirs.id, false)
-        .await
-        .unwrap();
+    .await;
+    archive(&core, &session(&owner), &public.project, &theirs.id, false).await;
 }
 
 async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
-    let owner = verified_user(&core, "Ada").await;
-    let reviewer = verified_user(&core, "Bo").await;
+    let (owner, reviewer, f) = reviewed_project(&core).await;
     let outsider = verified_user(&core, "Cy").await;
-    let f = project(&core, &owner, Visibility::Private).await;
-    core.database()
-        .projects
-        .set_member(&f.project, &reviewer.id, ProjectRole::Reviewer)
-        .await
-        .unwrap();
     let (ada, bo) = (session(&owner), session(&reviewer));
     let before = queued_jobs(&core, MAIL_JOB).await;
 
@@ -558,22 +510,11 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
         .as_array_mut()
         .unwrap()
         .push(json!({ "type": "mention", "attrs": { "id": outsider.id, "label": "Cy" } }));
-    let thread = service::create_thread(&core, &ada, &f.project, thread_about(&f.model.id, body))
-        .await
-        .unwrap();
+    let thread = start(&core, &ada, &f.project, &f.model.id, body).await;
     assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 1);
 
     // A reply mails the thread's author.
-    service::reply(
-        &core,
-        &bo,
-        &f.project,
-        &thread.id,
-        content(doc("On it")),
-        None,
-    )
-    .await
-    .unwrap();
+    reply(&core, &bo, &f.project, &thread.id, doc("On it")).await;
     assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 2);
 
     // The reviewer turns reply mail off: the owner's reply mails nobody ...
@@ -585,39 +526,32 @@ async fn comments_mail_mentions_and_replies_as_each_person_wants(core: Core) {
         prefs,
         json!({ "mentionedInComment": { "email": true }, "newCommentReply": { "email": false } })
     );
-    service::reply(
-        &core,
-        &ada,
-        &f.project,
-        &thread.id,
-        content(doc("Thanks")),
-        None,
-    )
-    .await
-    .unwrap();
+    reply(&core, &ada, &f.project, &thread.id, doc("Thanks")).await;
     assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 2);
     // ... but mentions still reach them.
-    service::reply(
+    reply(
         &core,
         &ada,
         &f.project,
         &thread.id,
-        content(mention("Thanks ", &reviewer)),
-        None,
+        mention("Thanks ", &reviewer),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(queued_jobs(&core, MAIL_JOB).await, before + 3);
 
-    assert_invalid(
-        notify::update_preferences(&core, &bo, json!({ "somethingElse": { "email": false } }))
-            .await,
-        "preferences",
-    );
-    assert_invalid(
-        notify::update_preferences(&core, &bo, json!({ "newCommentReply": true })).await,
-        "preferences",
-    );
+    for (case, preferences) in [
+        (
+            "an unknown kind",
+            json!({ "somethingElse": { "email": false } }),
+        ),
+        (
+            "a kind without channels",
+            json!({ "newCommentReply": true }),
+        ),
+    ] {
+        let result = notify::update_preferences(&core, &bo, preferences).await;
+        assert_invalid(result, "preferences", case);
+    }
 }
 
 async fn comments_mention_members_only_for_those_who_may_comment(core: Core) {
@@ -659,29 +593,48 @@ async fn comments_refuse_bad_input(core: Core) {
     let ada = session(&owner);
     let [old, _] = &f.versions;
 
-    assert_invalid(
-        service::create_thread(&core, &ada, &f.project, thread_about("", doc("x"))).await,
-        "resourceIdString",
-    );
-    assert_invalid(
-        service::create_thread(&core, &ada, &f.project, thread_about("all", doc("x"))).await,
-        "resourceIdString",
-    );
-    assert_invalid(
-        service::create_thread(&core, &ada, &f.project, thread_about("not an id", doc("x"))).await,
-        "resourceIdString",
-    );
-    // A version of another model, and another project's version.
-    assert_invalid(
-        service::create_thread(
-            &core,
-            &ada,
-            &f.project,
+    let mut with_file = thread_about(&f.model.id, doc("see file"));
+    with_file.content.blob_ids = vec!["nosuchfile".into()];
+    let mut huge = thread_about(&f.model.id, doc("x"));
+    huge.viewer_state = Some(json!({ "blob": "x".repeat(service::MAX_VIEWER_STATE) }));
+    let legacy = NewThread {
+        about: About::Resources(vec![]),
+        content: content(doc("x")),
+        viewer_state: None,
+        data: None,
+        screenshot: None,
+    };
+    let empty = json!({ "type": "doc", "content": [] });
+    for (case, input, field) in [
+        (
+            "no resource",
+            thread_about("", doc("x")),
+            "resourceIdString",
+        ),
+        ("all", thread_about("all", doc("x")), "resourceIdString"),
+        (
+            "not an id",
+            thread_about("not an id", doc("x")),
+            "resourceIdString",
+        ),
+        (
+            "a version of another model",
             thread_about(&format!("{}@{}", other.model.id, old.id), doc("x")),
-        )
-        .await,
-        "resourceIdString",
-    );
+            "resourceIdString",
+        ),
+        (
+            "an empty document",
+            thread_about(&f.model.id, empty),
+            "content",
+        ),
+        ("a file that is not there", with_file, "blobIds"),
+        ("a viewer state over the limit", huge, "viewerState"),
+        ("no resources in the old input", legacy, "resourceIdString"),
+    ] {
+        let result = service::create_thread(&core, &ada, &f.project, input).await;
+        assert_invalid(result, field, case);
+    }
+    // Another project's version.
     assert!(matches!(
         service::create_thread(
             &core,
@@ -695,39 +648,6 @@ async fn comments_refuse_bad_input(core: Core) {
         .await,
         Err(Error::NotFound(_))
     ));
-    assert_invalid(
-        service::create_thread(
-            &core,
-            &ada,
-            &f.project,
-            thread_about(&f.model.id, json!({ "type": "doc", "content": [] })),
-        )
-        .await,
-        "content",
-    );
-    let mut with_file = thread_about(&f.model.id, doc("see file"));
-    with_file.content.blob_ids = vec!["nosuchfile".into()];
-    assert_invalid(
-        service::create_thread(&core, &ada, &f.project, with_file).await,
-        "blobIds",
-    );
-    let mut huge = thread_about(&f.model.id, doc("x"));
-    huge.viewer_state = Some(json!({ "blob": "x".repeat(service::MAX_VIEWER_STATE) }));
-    assert_invalid(
-        service::create_thread(&core, &ada, &f.project, huge).await,
-        "viewerState",
-    );
-    let legacy = NewThread {
-        about: About::Resources(vec![]),
-        content: content(doc("x")),
-        viewer_state: None,
-        data: None,
-        screenshot: None,
-    };
-    assert_invalid(
-        service::create_thread(&core, &ada, &f.project, legacy).await,
-        "resourceIdString",
-    );
     assert!(matches!(
         service::reply(
             &core,

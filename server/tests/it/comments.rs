@@ -4,7 +4,7 @@
 
 use crate::support::{create_bare_project, graphql, register, user_id, TestServer};
 use fleck_core::authz::ProjectRole;
-use fleck_core::projects::Version;
+use fleck_core::testing;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -14,18 +14,7 @@ async fn a_reply_mails_the_thread_author_and_both_are_in_the_activity() {
     let reviewer = register(&server, "reviewer@example.com", "correct horse").await;
     let (project, model) = crate::support::create_project(&server, &owner, "PRIVATE").await;
     let owner_id = user_id(&server, &owner).await;
-    let version = Version {
-        id: fleck_core::ids::new_id(),
-        project_id: project.clone(),
-        model_id: model.clone(),
-        referenced_object: "0".repeat(32),
-        author_id: Some(owner_id),
-        message: None,
-        source_application: None,
-        total_children_count: None,
-        parents: vec![],
-        created_at: chrono::Utc::now(),
-    };
+    let version = testing::version(&project, &model, &"0".repeat(32), &owner_id);
     server
         .core
         .database()
