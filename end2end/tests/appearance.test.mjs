@@ -4,13 +4,11 @@
 // light mode set, the pages stay light. On a 390 px phone the header stays on one line, "Sign out"
 // shows whole, and nothing (the version picker included) makes the page wider than the screen.
 // Screenshots in dark mode at 1920×1080 and 390×844 go to the test artefacts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, importIntoModel, launch, linkIn, openPage, screenshot, signUp, waitForMail } from './support.mjs';
+import { BASE_URL, browser, importIntoModel, openPage, realErrors, screenshot, signUp, useBrowser, verifyEmail } from './support.mjs';
 
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+useBrowser();
 
 const stamp = Date.now();
 const person = { name: 'Dorothy Johnson Vaughan', email: `dorothy-${stamp}@example.com`, password: 'night shift at langley' };
@@ -23,11 +21,6 @@ const DESKTOP = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
 /** WCAG 2's minimum contrast for body text. */
 const READABLE = 4.5;
-
-/** Console errors other than the browser's own notes on 4xx answers. */
-function realErrors(errors) {
-  return errors.filter((e) => !e.includes('status of 4'));
-}
 
 /** A page in a new browser context with the given colour scheme and viewport, signed in once
  * `session` is set (pass `signedIn: false` for a visitor), collecting console errors. */
@@ -214,9 +207,7 @@ test('the dashboard and a project page follow dark mode; notices, inputs and car
   await assertAllTextReadable(page, 'unverified dashboard');
   await screenshot(page, 'dark-1920-dashboard-notices');
 
-  const mail = await waitForMail(person.email, 'Verify your e-mail address for Fleck');
-  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
-  await page.getByText('Your e-mail address is verified').waitFor();
+  await verifyEmail(page, person.email);
   await assertReadable(page, 'dashboard', ['.notice.ok']);
   session = await page.context().storageState();
 

@@ -3,12 +3,12 @@
 // signs up, drops an IFC file on the dashboard and lands in its 3D view once it is converted;
 // on the new project's page another IFC becomes a second model, chosen with the keyboard, and a
 // damaged one fails with the converter's reason. A .dwg is refused before anything is sent.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, BASE_URL, launch, openPage, screenshot } from './support.mjs';
+import { ARTIFACTS, BASE_URL, browser, openPage, realErrors, screenshot, signedInAs, useBrowser } from './support.mjs';
 
 const DESKTOP = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
@@ -19,24 +19,17 @@ const stamp = Date.now();
 const newcomer = { name: 'Ada Newcomer', email: `newcomer-${stamp}@example.com`, password: 'first run of fleck' };
 const files = mkdtempSync(join(tmpdir(), 'fleck-first-run-'));
 
-let browser;
+useBrowser();
 let page;
 let errors;
 let projectUrl;
 before(async () => {
-  browser = await launch();
   ({ page, errors } = await openPage(browser));
   page.on('console', (message) => {
     const [mark, state] = message.text().split(' ');
     if (mark === 'upload-state') states.push(state);
   });
 });
-after(async () => { await browser?.close(); });
-
-/** Console errors other than the browser's notes on 4xx answers. */
-function realErrors() {
-  return errors.filter((e) => !e.includes('status of 4'));
-}
 
 /** Fails when something on the page is wider than the window. */
 async function assertFits(label) {
@@ -121,7 +114,7 @@ test('the signed-out home page says what Fleck is, how to start and what to give
   await assertFits('home at 390 px');
   await screenshot(page, 'first-run-390-home');
   await page.setViewportSize(DESKTOP);
-  assert.deepEqual(realErrors(), []);
+  assert.deepEqual(realErrors(errors), []);
 });
 
 test('a visitor signs up from the home page and a .dwg is refused before it is sent', async () => {
@@ -131,7 +124,7 @@ test('a visitor signs up from the home page and a .dwg is refused before it is s
   await page.getByLabel('E-mail address').fill(newcomer.email);
   await page.getByLabel('Password').fill(newcomer.password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.locator('.account .who', { hasText: newcomer.name }).waitFor({ timeout: 15_000 });
+  await signedInAs(page, newcomer.name);
   await page.locator('[data-empty="projects"]').waitFor();
   await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });
 
@@ -160,7 +153,7 @@ test('a visitor signs up from the home page and a .dwg is refused before it is s
   await assertFits('dashboard at 390 px');
   await screenshot(page, 'first-run-390-dashboard');
   await page.setViewportSize(DESKTOP);
-  assert.deepEqual(realErrors(), []);
+  assert.deepEqual(realErrors(errors), []);
 });
 
 test('an IFC file dropped on the dashboard becomes a project and opens in 3D once converted', async () => {
@@ -197,7 +190,7 @@ test('an IFC file dropped on the dashboard becomes a project and opens in 3D onc
   assert.equal(states.at(-1), 'opening', `then the model opened: ${states}`);
   assert.ok(states.indexOf('preparing') < states.indexOf('uploading'), `${states}`);
   projectUrl = page.url().replace(/\/models\/.*$/, '');
-  assert.deepEqual(realErrors(), []);
+  assert.deepEqual(realErrors(errors), []);
 });
 
 test('on the project page, a chosen IFC becomes another model and a damaged one says why it failed', async () => {
@@ -266,5 +259,5 @@ test('on the project page, a chosen IFC becomes another model and a damaged one 
   await page.locator('html[data-hydrated="true"]').waitFor();
   await assertFits('project page at 390 px');
   await screenshot(page, 'first-run-390-project');
-  assert.deepEqual(realErrors(), []);
+  assert.deepEqual(realErrors(errors), []);
 });

@@ -1,13 +1,11 @@
 // The home page renders on the server and hydrates in the browser; the backends' check, which
 // names the server's database and storage, is for server admins only: on the admin page, through
 // a server function that pings every backend and refuses everyone else.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, launch, openPage, screenshot } from './support.mjs';
+import { BASE_URL, browser, openPage, screenshot, submitSignIn, useBrowser } from './support.mjs';
 
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+useBrowser();
 
 test('the home page is rendered on the server before any script runs', async () => {
   const response = await fetch(`${BASE_URL}/`);
@@ -28,10 +26,7 @@ test('the page hydrates, and a server admin checks the backends from the admin p
 
   const { E2E_ADMIN_EMAIL: email, E2E_ADMIN_PASSWORD: password } = process.env;
   assert.ok(email && password, 'E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD name the server admin scripts/test.sh creates');
-  await page.goto(`${BASE_URL}/authn/login`);
-  await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, email, password);
   await page.locator('#admin-link').waitFor({ timeout: 15_000 });
   await page.goto(`${BASE_URL}/admin#backends`);
   await page.locator('html[data-hydrated="true"]').waitFor({ timeout: 30_000 });

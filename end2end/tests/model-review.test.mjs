@@ -3,14 +3,12 @@
 // the spatial tree's isolate, the whole screen, measuring, finding, a view kept in a link, and
 // views saved on the model by name.
 // Screenshots of each at 1920×1080 and 390×844 go to the test artefacts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { BASE_URL, frames, importIntoModel, launch, linkIn, openPage, project, screenshot, waitForMail } from './support.mjs';
+import { BASE_URL, browser, canvasImage, countPixels, frames, importIntoModel, openPage, project, realErrors, screenshot, signUp, useBrowser, verifyEmail } from './support.mjs';
 
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+useBrowser();
 
 const stamp = Date.now();
 const reviewer = { name: 'Ada Reviewer', email: `ada-${stamp}@example.com`, password: 'sections and elevations' };
@@ -21,11 +19,6 @@ let session;
 
 const DESKTOP = { width: 1920, height: 1080 };
 const PHONE = { width: 390, height: 844 };
-
-/** Console errors other than the browser's own notes on 4xx answers. */
-function realErrors(errors) {
-  return errors.filter((e) => !e.includes('status of 4'));
-}
 
 /** A page in a new browser context signed in as the reviewer, collecting console errors. */
 function reviewerPage(viewport = { width: 1280, height: 800 }) {
@@ -40,28 +33,35 @@ async function openModel(page, fragment = '') {
   await page.locator('.tree [data-category="IfcBuildingStorey"]').first().waitFor();
 }
 
+/** The view most tests start from: the whole house from the south, a little above it. */
+const FROM_SOUTH = '#view=5,3,3,30,-1.5708,0.3';
+
+/** A 1920×1080 page signed in as the reviewer, with the model open at `fragment`'s view. */
+async function reviewModel(fragment = FROM_SOUTH) {
+  const opened = await reviewerPage(DESKTOP);
+  await openModel(opened.page, fragment);
+  return opened;
+}
+
 /** Pixels of the canvas by what they show: each wall colour, see-through red, opaque red, and
  * the colour legend's first colour (orange), however lit. */
-function pixels(page) {
-  return page.evaluate(() => {
-    const source = document.querySelector('canvas.viewer-canvas');
-    const copy = document.createElement('canvas');
-    copy.width = source.width; copy.height = source.height;
-    const context = copy.getContext('2d');
-    context.drawImage(source, 0, 0);
-    const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    const counts = { blue: 0, green: 0, red: 0, opaqueRed: 0, orange: 0, drawn: 0 };
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-      if (b > r + 60 && b > g + 30) counts.blue++;
-      if (g > r + 50 && g > b + 40) counts.green++;
-      if (r > g + 40 && r > b + 40) counts.red++;
-      if (r > 190 && g < 70 && b < 70) counts.opaqueRed++;
-      if (r > 120 && g > r * 0.3 && g < r * 0.7 && b < r * 0.35) counts.orange++;
-      if (r < 195 || b - r > 60 || g - r > 50) counts.drawn++;
-    }
-    return counts;
+async function pixels(page) {
+  const image = await canvasImage(page.locator('canvas.viewer-canvas').first());
+  return countPixels(image, { blue: 0, green: 0, red: 0, opaqueRed: 0, orange: 0, drawn: 0 }, (counts, r, g, b) => {
+    if (b > r + 60 && b > g + 30) counts.blue++;
+    if (g > r + 50 && g > b + 40) counts.green++;
+    if (r > g + 40 && r > b + 40) counts.red++;
+    if (r > 190 && g < 70 && b < 70) counts.opaqueRed++;
+    if (r > 120 && g > r * 0.3 && g < r * 0.7 && b < r * 0.35) counts.orange++;
+    if (r < 195 || b - r > 60 || g - r > 50) counts.drawn++;
   });
+}
+
+/** Narrows the page to a phone's screen and, once redrawn, screenshots it as `review-390-<name>`. */
+async function screenshotPhone(page, name) {
+  await page.setViewportSize(PHONE);
+  await frames(page);
+  await screenshot(page, `review-390-${name}`);
 }
 
 /** Checks that `page` shows the view the link and saved-view tests make: the first floor hidden,
@@ -80,15 +80,8 @@ async function assertRestored(page, before) {
 test('a reviewer uploads a two-storey IFC file and the view fills the screen', async () => {
   const { page, errors } = await openPage(browser);
   await page.setViewportSize(DESKTOP);
-  await page.goto(`${BASE_URL}/authn/register`);
-  await page.getByLabel('Name').fill(reviewer.name);
-  await page.getByLabel('E-mail address').fill(reviewer.email);
-  await page.getByLabel('Password').fill(reviewer.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.locator('.account .who', { hasText: reviewer.name }).waitFor({ timeout: 15_000 });
-  const mail = await waitForMail(reviewer.email, 'Verify your e-mail address for Fleck');
-  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
-  await page.getByText('Your e-mail address is verified').waitFor();
+  await signUp(page, reviewer);
+  await verifyEmail(page, reviewer.email);
   session = await page.context().storageState();
 
   await page.goto(`${BASE_URL}/`);
@@ -194,9 +187,8 @@ test('a picked wall shows every property readable, grouped by set, identifiers l
 });
 
 test('spaces are hidden until asked for, then drawn see-through', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
   // Looking down into the house, so the rooms would cover the floors if drawn solid.
-  await openModel(page, '#view=5,3,1.5,22,-1.2,1.0');
+  const { page, errors } = await reviewModel('#view=5,3,1.5,22,-1.2,1.0');
   const without = await pixels(page);
   assert.ok(without.red < 50, `no room is drawn by default (${without.red} red pixels)`);
   await page.getByRole('button', { name: 'Spaces' }).click();
@@ -205,16 +197,13 @@ test('spaces are hidden until asked for, then drawn see-through', async () => {
   assert.ok(withSpaces.red > 1000, `the rooms show as a red tint (${withSpaces.red} pixels)`);
   assert.equal(withSpaces.opaqueRed, 0, 'no room is drawn opaque');
   await screenshot(page, 'review-1920-spaces');
-  await page.setViewportSize(PHONE);
-  await frames(page);
-  await screenshot(page, 'review-390-spaces');
+  await screenshotPhone(page, 'spaces');
   assert.deepEqual(realErrors(errors), []);
   await page.context().close();
 });
 
 test('isolating a storey in the spatial tree shows that storey only, and Fit frames it', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
-  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  const { page, errors } = await reviewModel();
   const whole = await pixels(page);
   assert.ok(whole.blue > 1000 && whole.green > 1000, `both storeys are drawn (${whole.blue} blue, ${whole.green} green)`);
   const tree = page.locator('.model-panel .tree');
@@ -241,17 +230,14 @@ test('isolating a storey in the spatial tree shows that storey only, and Fit fra
   await tree.getByRole('checkbox', { name: 'Show First floor', exact: true }).uncheck();
   await frames(page);
   assert.equal((await pixels(page)).green, 0, 'the hidden storey is not drawn');
-  await page.setViewportSize(PHONE);
-  await frames(page);
-  await screenshot(page, 'review-390-storey-hidden');
+  await screenshotPhone(page, 'storey-hidden');
   assert.deepEqual(realErrors(errors), []);
   await page.context().close();
 });
 
 test('measuring between two corners of a wall gives its length to the millimetre', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
   const orbit = [5, 3, 3, 25, -1.5708, 0.35];
-  await openModel(page, `#view=${orbit.join(',')}`);
+  const { page, errors } = await reviewModel(`#view=${orbit.join(',')}`);
   await page.getByRole('button', { name: 'Measure' }).click();
   const canvas = page.locator('canvas.viewer-canvas');
   const box = await canvas.boundingBox();
@@ -269,9 +255,7 @@ test('measuring between two corners of a wall gives its length to the millimetre
   assert.match(await readout.innerText(), /10\.000 m/);
   assert.equal(await page.locator('.measure-overlay circle').count(), 2);
   await screenshot(page, 'review-1920-measure');
-  await page.setViewportSize(PHONE);
-  await frames(page);
-  await screenshot(page, 'review-390-measure');
+  await screenshotPhone(page, 'measure');
   await page.setViewportSize(DESKTOP);
   await canvas.focus();
   await page.keyboard.press('Escape');
@@ -281,8 +265,7 @@ test('measuring between two corners of a wall gives its length to the millimetre
 });
 
 test('finding walls by a property value and isolating the results', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
-  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  const { page, errors } = await reviewModel();
   await page.getByRole('tab', { name: 'Find' }).click();
   await page.getByLabel('Find objects').fill('FireRating = REI60');
   await page.getByRole('button', { name: 'Find', exact: true }).click();
@@ -298,16 +281,13 @@ test('finding walls by a property value and isolating the results', async () => 
   await page.getByLabel('Find objects').fill('slab');
   await page.getByRole('button', { name: 'Find', exact: true }).click();
   await page.locator('.find-results[data-found="2"]').waitFor();
-  await page.setViewportSize(PHONE);
-  await frames(page);
-  await screenshot(page, 'review-390-find');
+  await screenshotPhone(page, 'find');
   assert.deepEqual(realErrors(errors), []);
   await page.context().close();
 });
 
 test('colouring the model by a property value, with a legend that isolates a value', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
-  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  const { page, errors } = await reviewModel();
   await page.getByRole('tab', { name: 'Find' }).click();
   await page.getByLabel('Colour by property').fill('FireRating');
   await page.getByRole('button', { name: 'Colour', exact: true }).click();
@@ -326,9 +306,7 @@ test('colouring the model by a property value, with a legend that isolates a val
   await legend.getByRole('button', { name: /REI 60/ }).click();
   await frames(page);
   assert.equal(await legend.getByRole('button', { name: /REI 60/ }).getAttribute('aria-pressed'), 'true');
-  await page.setViewportSize(PHONE);
-  await frames(page);
-  await screenshot(page, 'review-390-colour-by');
+  await screenshotPhone(page, 'colour-by');
   await page.setViewportSize(DESKTOP);
   await legend.getByRole('button', { name: /REI 60/ }).click();
   await legend.getByRole('button', { name: 'Clear colours' }).click();
@@ -340,8 +318,7 @@ test('colouring the model by a property value, with a legend that isolates a val
 });
 
 test('a copied link restores the camera, the section box and what was hidden', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
-  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  const { page, errors } = await reviewModel();
   await page.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).uncheck();
   await page.getByRole('tab', { name: 'Section' }).click();
   await page.getByLabel('Cut the model to a box').check();
@@ -360,9 +337,7 @@ test('a copied link restores the camera, the section box and what was hidden', a
   await other.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });
   await assertRestored(other, before);
   assert.equal(new URL(other.url()).hash.split('&')[0], new URL(link).hash.split('&')[0], 'the same camera');
-  await other.setViewportSize(PHONE);
-  await frames(other);
-  await screenshot(other, 'review-390-saved-view');
+  await screenshotPhone(other, 'saved-view');
   assert.deepEqual(realErrors(errors), []);
   assert.deepEqual(realErrors(otherErrors), []);
   await other.context().close();
@@ -370,8 +345,7 @@ test('a copied link restores the camera, the section box and what was hidden', a
 });
 
 test('a view saved on the model by name reopens its camera, visibility, section box and selection', async () => {
-  const { page, errors } = await reviewerPage(DESKTOP);
-  await openModel(page, '#view=5,3,3,30,-1.5708,0.3');
+  const { page, errors } = await reviewModel();
   await page.locator('.tree').getByRole('checkbox', { name: 'Show First floor', exact: true }).uncheck();
   await page.getByRole('button', { name: 'Open Ground floor', exact: true }).click();
   await page.locator('.tree-name', { hasText: 'Ground floor south wall' }).click();
@@ -394,8 +368,7 @@ test('a view saved on the model by name reopens its camera, visibility, section 
   await page.locator('.saved-views [role="alert"]', { hasText: 'already has a view named' }).waitFor();
 
   // Another visit opens the plain model address: the view comes from the model's list.
-  const { page: other, errors: otherErrors } = await reviewerPage(DESKTOP);
-  await openModel(other);
+  const { page: other, errors: otherErrors } = await reviewModel('');
   await other.getByRole('tab', { name: 'Views' }).click();
   await other.getByRole('button', { name: 'Ground floor, west half', exact: true }).click();
   await other.locator(`.object-panel .properties[data-selected="${selected}"]`).waitFor();
@@ -406,9 +379,7 @@ test('a view saved on the model by name reopens its camera, visibility, section 
   assert.match(opened, /^#view=.*section=0,50,0,100,0,100.*hide=.*select=/);
   assert.equal(opened.split('&')[0], new URL(page.url()).hash.split('&')[0], 'the same camera');
   await screenshot(other, 'review-1920-named-view-opened');
-  await other.setViewportSize(PHONE);
-  await frames(other);
-  await screenshot(other, 'review-390-named-views');
+  await screenshotPhone(other, 'named-views');
 
   // Its author deletes it, after confirming.
   await page.locator('.saved-view', { hasText: 'Ground floor, west half' }).locator('summary', { hasText: 'Delete' }).click();
@@ -448,21 +419,13 @@ test('a public project\'s model embeds on another site, the viewer alone', async
   const frame = site.frameLocator('iframe');
   await frame.locator('canvas.viewer-canvas[data-loaded="true"]').waitFor({ timeout: 60_000 });
   assert.equal(await frame.locator('.topbar').count(), 0, 'the viewer alone, without the site\'s header');
-  const drawn = await frame.locator('canvas.viewer-canvas').evaluate((source) => {
-    const copy = document.createElement('canvas');
-    copy.width = source.width; copy.height = source.height;
-    const context = copy.getContext('2d');
-    context.drawImage(source, 0, 0);
-    const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    let painted = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 2] > data[i] + 60 || data[i + 1] > data[i] + 50) painted++;
-    return painted;
-  });
+  const image = await canvasImage(frame.locator('canvas.viewer-canvas'));
+  const drawn = countPixels(image, { painted: 0 }, (counts, r, g, b) => {
+    if (b > r + 60 || g > r + 50) counts.painted++;
+  }).painted;
   assert.ok(drawn > 5000, `the embedded model is drawn (${drawn} pixels)`);
   await screenshot(site, 'review-1920-embed');
-  await site.setViewportSize(PHONE);
-  await frames(site);
-  await screenshot(site, 'review-390-embed');
+  await screenshotPhone(site, 'embed');
   assert.deepEqual(realErrors(errors), []);
   assert.deepEqual(realErrors(siteErrors), []);
   await site.context().close();

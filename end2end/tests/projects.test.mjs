@@ -1,13 +1,11 @@
 // Projects in the web app: a new user creates a project, invites a second user who accepts from
 // the e-mailed link, organises models, sends a version with specklepy, and manages the team.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BASE_URL, launch, openPage, screenshot, signUp, waitForMail, linkIn } from './support.mjs';
+import { BASE_URL, browser, canvasImage, countPixels, linkIn, openPage, realErrors, screenshot, signIn, signUp, submitSignIn, useBrowser, verifyEmail, waitForMail } from './support.mjs';
 
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+useBrowser();
 
 const stamp = Date.now();
 const owner = { name: 'Grace Hopper', email: `grace-${stamp}@example.com`, password: 'compilers are people too' };
@@ -15,22 +13,10 @@ const guest = { name: 'Katherine Johnson', email: `katherine-${stamp}@example.co
 const projectName = `Harbour Bridge ${stamp}`;
 let projectUrl;
 
-/** Console errors other than the browser's own notes on 4xx answers the tests cause on purpose. */
-function realErrors(errors) {
-  return errors.filter((e) => !e.includes('status of 4'));
-}
-
-
-async function verify(page, person) {
-  const mail = await waitForMail(person.email, 'Verify your e-mail address for Fleck');
-  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
-  await page.getByText('Your e-mail address is verified').waitFor();
-}
-
 test('a new user creates a project and finds it on the dashboard', async () => {
   const { page, errors } = await openPage(browser);
   await signUp(page, owner);
-  await verify(page, owner);
+  await verifyEmail(page, owner.email);
   await page.locator('[data-empty="projects"]').waitFor();
   await screenshot(page, 'dashboard-empty');
 
@@ -76,13 +62,9 @@ test('an invited user accepts from the e-mailed link and the owner manages the t
   guestPage.on('console', (m) => { if (m.type() === 'error') guestErrors.push(m.text()); });
 
   await signUp(guestPage, guest);
-  await verify(guestPage, guest);
+  await verifyEmail(guestPage, guest.email);
 
-  await ownerPage.goto(`${BASE_URL}/authn/login`);
-  await ownerPage.getByLabel('E-mail address').fill(owner.email);
-  await ownerPage.getByLabel('Password').fill(owner.password);
-  await ownerPage.getByRole('button', { name: 'Sign in' }).click();
-  await ownerPage.locator('.account .who', { hasText: owner.name }).waitFor();
+  await signIn(ownerPage, owner);
   await ownerPage.goto(`${projectUrl}/settings`);
   await ownerPage.getByLabel('E-mail address').fill(guest.email);
   await ownerPage.getByLabel('Role', { exact: true }).selectOption('stream:reviewer');
@@ -138,11 +120,7 @@ test('an invited user accepts from the e-mailed link and the owner manages the t
 
 test('a version sent with specklepy shows in the model list, and its token is revoked', async () => {
   const { page, errors } = await openPage(browser);
-  await page.goto(`${BASE_URL}/authn/login`);
-  await page.getByLabel('E-mail address').fill(owner.email);
-  await page.getByLabel('Password').fill(owner.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('.account .who', { hasText: owner.name }).waitFor();
+  await signIn(page, owner);
 
   await page.goto(`${BASE_URL}/profile`);
   // An avatar chosen from a file is scaled down in the browser and saved with the profile.
@@ -196,21 +174,14 @@ test('a version sent with specklepy shows in the model list, and its token is re
   // The 3D view draws the boxes: pixels unlike the background and grid in the canvas's middle band.
   const canvas = page.locator('canvas.viewer-canvas[data-loaded="true"]');
   await canvas.waitFor({ timeout: 30_000 });
-  const drawn = () => page.evaluate(() => {
-    const source = document.querySelector('canvas.viewer-canvas');
-    const copy = document.createElement('canvas');
-    copy.width = source.width; copy.height = source.height;
-    const context = copy.getContext('2d');
-    context.drawImage(source, 0, 0);
-    const { data } = context.getImageData(0, Math.floor(source.height / 4), source.width, Math.floor(source.height / 2));
-    let painted = 0;
-    for (let i = 0; i < data.length; i += 4) {
+  const drawn = async () => {
+    const middle = await canvasImage(page.locator('canvas.viewer-canvas').first(), [0.25, 0.75]);
+    return countPixels(middle, { painted: 0 }, (counts, r, g, b) => {
       // Shaded geometry is darker than the light background and the pale ground grid (and its
       // anti-aliased edges); the selection highlight is blue.
-      if (data[i] < 195 || data[i + 2] - data[i] > 60) painted++;
-    }
-    return painted;
-  });
+      if (r < 195 || b - r > 60) counts.painted++;
+    }).painted;
+  };
   const withModel = await drawn();
   assert.ok(withModel > 1000, `the model is drawn (${withModel} pixels)`);
   await screenshot(page, 'model-3d-view');
@@ -299,11 +270,7 @@ test('a version sent with specklepy shows in the model list, and its token is re
 
 test('a file dropped on a model page becomes a version with a preview', async () => {
   const { page, errors } = await openPage(browser);
-  await page.goto(`${BASE_URL}/authn/login`);
-  await page.getByLabel('E-mail address').fill(owner.email);
-  await page.getByLabel('Password').fill(owner.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('.account .who', { hasText: owner.name }).waitFor();
+  await signIn(page, owner);
 
   await page.goto(projectUrl);
   await page.locator('.model-line[data-model="deck/level 1/girders"] a.model-name').click();
@@ -344,20 +311,13 @@ test('a server admin sees the statistics and changes a user\'s server role', asy
   const { page, errors } = await openPage(browser);
 
   // Someone who is not an admin gets a 403 page.
-  await page.goto(`${BASE_URL}/authn/login`);
-  await page.getByLabel('E-mail address').fill(guest.email);
-  await page.getByLabel('Password').fill(guest.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('.account .who', { hasText: guest.name }).waitFor();
+  await signIn(page, guest);
   const refused = await page.goto(`${BASE_URL}/admin`);
   assert.equal(refused.status(), 403);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('.account').getByRole('link', { name: 'Sign in' }).waitFor();
 
-  await page.goto(`${BASE_URL}/authn/login`);
-  await page.getByLabel('E-mail address').fill(ADMIN_EMAIL);
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitSignIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await page.locator('#admin-link').waitFor();
   await page.goto(`${BASE_URL}/admin`);
   await page.locator('[data-stat]').first().waitFor();

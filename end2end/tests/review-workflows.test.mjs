@@ -5,14 +5,12 @@
 // specklepy sends of the same elements (end2end/clients/send_model.py `before` and `after`):
 // wall-a's fire rating changes, wall-b moves, the door goes and a window comes.
 // Screenshots at 1920×1080 go to the test artefacts.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BASE_URL, frames, launch, linkIn, openPage, project, screenshot, signUp, waitForMail } from './support.mjs';
+import { BASE_URL, browser, canvasImage, countPixels, frames, linkIn, openPage, project, realErrors, screenshot, signUp, useBrowser, verifyEmail, waitForMail } from './support.mjs';
 
-let browser;
-before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+useBrowser();
 
 const stamp = Date.now();
 const owner = { name: 'Lina Bo Bardi', email: `lina-${stamp}@example.com`, password: 'concrete and glass' };
@@ -25,11 +23,6 @@ let projectUrl;
 let modelUrl;
 let versions;
 
-/** Console errors other than the browser's own notes on 4xx answers. */
-function realErrors(errors) {
-  return errors.filter((e) => !e.includes('status of 4'));
-}
-
 /** A page in a new browser context, signed in as `person` once they have a session. */
 function pageOf(person) {
   return openPage(browser, { viewport: DESKTOP, storageState: sessions[person.email] });
@@ -38,9 +31,7 @@ function pageOf(person) {
 async function signUpAs(person) {
   const { page } = await pageOf(person);
   await signUp(page, person);
-  const mail = await waitForMail(person.email, 'Verify your e-mail address for Fleck');
-  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
-  await page.getByText('Your e-mail address is verified').waitFor();
+  await verifyEmail(page, person.email);
   sessions[person.email] = await page.context().storageState();
   return page;
 }
@@ -207,23 +198,13 @@ test('a comment pinned on an element is answered on the next version and reopens
 });
 
 /** Canvas pixels by the colour compare mode draws them in (lit, so judged by hue). */
-function changeColours(page) {
-  return page.evaluate(() => {
-    const source = document.querySelector('canvas.viewer-canvas');
-    const copy = document.createElement('canvas');
-    copy.width = source.width; copy.height = source.height;
-    const context = copy.getContext('2d');
-    context.drawImage(source, 0, 0);
-    const { data } = context.getImageData(0, 0, copy.width, copy.height);
-    const counts = { green: 0, amber: 0, red: 0, grey: 0 };
-    for (let i = 0; i < data.length; i += 4) {
-      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-      if (g > r + 50 && g > b + 30) counts.green++;
-      else if (r > 120 && r > g + 25 && g > b + 50) counts.amber++;
-      else if (r > g + 30 && r > b + 30 && Math.abs(g - b) < 30) counts.red++;
-      else if (Math.abs(r - g) < 12 && Math.abs(g - b) < 12 && r < 215 && r > 60) counts.grey++;
-    }
-    return counts;
+async function changeColours(page) {
+  const image = await canvasImage(page.locator('canvas.viewer-canvas').first());
+  return countPixels(image, { green: 0, amber: 0, red: 0, grey: 0 }, (counts, r, g, b) => {
+    if (g > r + 50 && g > b + 30) counts.green++;
+    else if (r > 120 && r > g + 25 && g > b + 50) counts.amber++;
+    else if (r > g + 30 && r > b + 30 && Math.abs(g - b) < 30) counts.red++;
+    else if (Math.abs(r - g) < 12 && Math.abs(g - b) < 12 && r < 215 && r > 60) counts.grey++;
   });
 }
 

@@ -1,5 +1,6 @@
 // Shared by the browser tests: launches Debian's Chromium through playwright-core and records
 // console errors, so every test can assert that the page raised none.
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 export const ARTIFACTS = process.env.E2E_ARTIFACTS ?? join(import.meta.dirname, '..', 'test-results');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-export async function launch() {
+function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -17,6 +18,15 @@ export async function launch() {
       '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
     ],
   });
+}
+
+/** The browser a test file's tests share, once `useBrowser` has launched it. */
+export let browser;
+
+/** Launches `browser` before the test file's first test and closes it after its last. */
+export function useBrowser() {
+  before(async () => { browser = await launch(); });
+  after(async () => { await browser?.close(); });
 }
 
 /**
@@ -33,6 +43,16 @@ export async function openPage(browser, options = {}) {
   return { page, errors };
 }
 
+/** Console errors other than the browser's own notes on 4xx answers the tests cause on purpose. */
+export function realErrors(errors) {
+  return errors.filter((e) => !e.includes('status of 4'));
+}
+
+/** Waits until the page's header shows `name` signed in. */
+export async function signedInAs(page, name) {
+  await page.locator('.account .who', { hasText: name }).waitFor({ timeout: 15_000 });
+}
+
 /** Fills in the sign-up form as `person` and waits until they are signed in. */
 export async function signUp(page, person) {
   await page.goto(`${BASE_URL}/authn/register`);
@@ -40,7 +60,28 @@ export async function signUp(page, person) {
   await page.getByLabel('E-mail address').fill(person.email);
   await page.getByLabel('Password').fill(person.password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.locator('.account .who', { hasText: person.name }).waitFor({ timeout: 15_000 });
+  await signedInAs(page, person.name);
+}
+
+/** Sends the sign-in form with `email` and `password`; what should follow is the caller's to await. */
+export async function submitSignIn(page, email, password) {
+  await page.goto(`${BASE_URL}/authn/login`);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs `person` in and waits until they are. */
+export async function signIn(page, person) {
+  await submitSignIn(page, person.email, person.password);
+  await signedInAs(page, person.name);
+}
+
+/** Opens the link of the verification mail sent to `email` and waits until the address is verified. */
+export async function verifyEmail(page, email) {
+  const mail = await waitForMail(email, 'Verify your e-mail address for Fleck');
+  await page.goto(linkIn(mail, `${BASE_URL}/auth/verifyemail?t=`));
+  await page.getByText('Your e-mail address is verified').waitFor();
 }
 
 /** On a model page with no imports yet, imports a fixture file and waits for its version. */
@@ -88,6 +129,27 @@ export function linkIn(mail, prefix) {
   const start = text.indexOf(prefix);
   if (start < 0) throw new Error(`no link starting with ${prefix} in:\n${mail}`);
   return text.slice(start).split(/[\s"<]/)[0].replace(/&amp;/g, '&');
+}
+
+/**
+ * The pixels of a canvas (a locator), copied through a 2D canvas, as `{ data }` with 4 bytes (RGBA)
+ * a pixel; with `band` ([from, to], fractions of the height) only the rows between those.
+ */
+export function canvasImage(canvas, band = [0, 1]) {
+  return canvas.evaluate((source, [from, to]) => {
+    const copy = document.createElement('canvas');
+    copy.width = source.width; copy.height = source.height;
+    const context = copy.getContext('2d');
+    context.drawImage(source, 0, 0);
+    const top = Math.floor(source.height * from);
+    return { data: context.getImageData(0, top, source.width, Math.floor(source.height * (to - from))).data };
+  }, band);
+}
+
+/** Counts an image's pixels: `classify(counts, r, g, b)` adds each pixel to the counts it belongs to. */
+export function countPixels({ data }, counts, classify) {
+  for (let i = 0; i < data.length; i += 4) classify(counts, data[i], data[i + 1], data[i + 2]);
+  return counts;
 }
 
 /** Waits for the next two frames, so a change has been drawn. */
