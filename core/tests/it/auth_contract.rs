@@ -11,9 +11,9 @@ use fleck_core::auth::{
     ApiToken, AuthCode, Grant, Invite, RefreshToken, Scope, ServerApp, TokenKind,
 };
 use fleck_core::db::Database;
-use fleck_core::users::{ServerRole, User, UserInput};
+use fleck_core::users::{ServerRole, User};
 
-use crate::support::user_named;
+use crate::support::{user_named, user_with_password};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite, postgres => crate::support::postgres],
@@ -547,22 +547,8 @@ async fn auth_ends_only_that_users_app_sessions(db: Database) {
 }
 
 async fn auth_reads_password_hashes_whatever_the_email_case(db: Database) {
-    // The one password of this suite: argon2 is slow in debug builds.
-    let with_password = UserInput {
-        email: "Ada@Example.com".into(),
-        name: "Ada".into(),
-        company: None,
-        password: Some("correct horse battery".into()),
-    }
-    .into_new_user()
-    .unwrap();
-    let hash = with_password.password_hash.clone().expect("a hash");
+    let (ada, hash) = user_with_password(&db).await;
     assert!(hash.starts_with("$argon2id$"), "{hash}");
-    let ada = db
-        .store
-        .create_user(with_password, ServerRole::User)
-        .await
-        .unwrap();
     let grace = user(&db, "grace@example.com").await;
 
     for email in ["ada@example.com", "ADA@EXAMPLE.COM", "  Ada@Example.com "] {
@@ -628,59 +614,54 @@ async fn auth_email_links_work_once_and_only_as_their_kind(db: Database) {
         .await
         .unwrap();
 
-    // A link of one kind is not found as the other, and looking for it so does not use it up.
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::ResetPassword, &verify)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::VerifyEmail, &reset)
-            .await
-            .unwrap(),
-        None
-    );
-
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::VerifyEmail, &verify)
-            .await
-            .unwrap(),
-        Some(verify_link)
-    );
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::VerifyEmail, &verify)
-            .await
-            .unwrap(),
-        None,
-        "a link works once"
-    );
-    // The address it was sent to comes back as given, not the user's current one.
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::ResetPassword, &reset)
-            .await
-            .unwrap(),
-        Some(reset_link)
-    );
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::ResetPassword, &reset)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        db.auth
-            .take_link(LinkKind::VerifyEmail, &tokens::digest("nope"))
-            .await
-            .unwrap(),
-        None
-    );
+    let unknown = tokens::digest("nope");
+    for (kind, digest, expected, what) in [
+        // A link of one kind is not found as the other, and looking for it so does not use it up.
+        (
+            LinkKind::ResetPassword,
+            &verify,
+            None,
+            "a verify link as a reset link",
+        ),
+        (
+            LinkKind::VerifyEmail,
+            &reset,
+            None,
+            "a reset link as a verify link",
+        ),
+        (
+            LinkKind::VerifyEmail,
+            &verify,
+            Some(verify_link),
+            "the verify link",
+        ),
+        (
+            LinkKind::VerifyEmail,
+            &verify,
+            None,
+            "the verify link again: a link works once",
+        ),
+        // The address it was sent to comes back as given, not the user's current one.
+        (
+            LinkKind::ResetPassword,
+            &reset,
+            Some(reset_link),
+            "the reset link",
+        ),
+        (
+            LinkKind::ResetPassword,
+            &reset,
+            None,
+            "the reset link again",
+        ),
+        (LinkKind::VerifyEmail, &unknown, None, "an unknown link"),
+    ] {
+        assert_eq!(
+            db.auth.take_link(kind, digest).await.unwrap(),
+            expected,
+            "{what}"
+        );
+    }
 }
 
 async fn auth_deletes_only_that_users_links_of_one_kind(db: Database) {

@@ -16,10 +16,10 @@ use fleck_core::authz::{Action, ProjectRole, Visibility};
 use fleck_core::operator::{self, Operator};
 use fleck_core::projects::{invites, members, service, views, Invitee};
 use fleck_core::settings::{self, SettingsUpdate};
-use fleck_core::users::{self, ProfileUpdate, ServerRole, User, UserInput};
+use fleck_core::users::{self, ProfileUpdate, ServerRole, User};
 use fleck_core::{Core, Error};
 
-use crate::support::{service_project, user_named};
+use crate::support::{service_project, user_named, user_with_password, PASSWORD};
 
 crate::support::contract_tests! {
     implementations: [sqlite => crate::support::sqlite_core, postgres => crate::support::postgres_core],
@@ -223,42 +223,39 @@ async fn flow_codes_work_once(core: Core) {
     assert_eq!(app_tokens_of(&core, &ada).await, 1, "one token was issued");
 }
 
-async fn flow_refuses_a_wrong_challenge_and_uses_up_the_code(core: Core) {
-    let ada = user(&core, "ada@example.com").await;
-    let code = flow::issue_code(&core, APP, &ada.id, CHALLENGE)
+/// Issues Ada a code for `APP` and tries exchanging it as each of `attempts` says (app, secret,
+/// challenge, and what the attempt is), in order: each is refused, and no token is made.
+async fn assert_exchanges_refused(core: &Core, attempts: &[(&str, &str, &str, &str)]) {
+    let ada = user(core, "ada@example.com").await;
+    let code = flow::issue_code(core, APP, &ada.id, CHALLENGE)
         .await
         .unwrap();
-    assert_forbidden(
-        flow::exchange_code(&core, APP, APP, &code, "another-challenge").await,
-        "a wrong challenge",
-    );
+    for &(app, secret, challenge, what) in attempts {
+        assert_forbidden(
+            flow::exchange_code(core, app, secret, &code, challenge).await,
+            what,
+        );
+    }
+    assert_eq!(app_tokens_of(core, &ada).await, 0);
+}
+
+async fn flow_refuses_a_wrong_challenge_and_uses_up_the_code(core: Core) {
     // A failed exchange uses the code up: it cannot be tried again.
-    assert_forbidden(
-        flow::exchange_code(&core, APP, APP, &code, CHALLENGE).await,
-        "the right challenge after a wrong one",
-    );
-    assert_eq!(app_tokens_of(&core, &ada).await, 0);
+    let attempts = [
+        (APP, APP, "another-challenge", "a wrong challenge"),
+        (APP, APP, CHALLENGE, "the right challenge after a wrong one"),
+    ];
+    assert_exchanges_refused(&core, &attempts).await;
 }
 
 async fn flow_refuses_a_wrong_app_or_secret(core: Core) {
-    let ada = user(&core, "ada@example.com").await;
-    let code = flow::issue_code(&core, APP, &ada.id, CHALLENGE)
-        .await
-        .unwrap();
-    assert_forbidden(
-        flow::exchange_code(&core, APP, "wrong-secret", &code, CHALLENGE).await,
-        "a wrong app secret",
-    );
-    assert_forbidden(
-        flow::exchange_code(&core, "nosuchapp", "nosuchapp", &code, CHALLENGE).await,
-        "an unknown app",
-    );
-    // Another app, with its own right secret, cannot use a code issued to this one.
-    assert_forbidden(
-        flow::exchange_code(&core, "sdm", "sdm", &code, CHALLENGE).await,
-        "another app's code",
-    );
-    assert_eq!(app_tokens_of(&core, &ada).await, 0);
+    let attempts = [
+        (APP, "wrong-secret", CHALLENGE, "a wrong app secret"),
+        ("nosuchapp", "nosuchapp", CHALLENGE, "an unknown app"),
+        // Another app, with its own right secret, cannot use a code issued to this one.
+        ("sdm", "sdm", CHALLENGE, "another app's code"),
+    ];
+    assert_exchanges_refused(&core, &attempts).await;
 }
 
 async fn flow_refuses_an_expired_code(core: Core) {
@@ -623,43 +620,29 @@ async fn flow_logout_revokes_the_token_and_its_refresh_token(core: Core) {
 }
 
 async fn flow_checks_credentials(core: Core) {
-    // The one password of this suite: argon2 is slow in debug builds.
-    let new_user = UserInput {
-        email: "Ada@Example.com".into(),
-        name: "Ada".into(),
-        company: None,
-        password: Some("correct horse battery".into()),
-    }
-    .into_new_user()
-    .unwrap();
-    let ada = core
-        .database()
-        .store
-        .create_user(new_user, ServerRole::User)
-        .await
-        .unwrap();
+    let (ada, _) = user_with_password(&core.database()).await;
     let grace = user(&core, "grace@example.com").await;
 
-    let found = flow::check_credentials(&core, " ADA@example.com", "correct horse battery")
+    let found = flow::check_credentials(&core, " ADA@example.com", PASSWORD)
         .await
         .unwrap();
     assert_eq!(found, Some(ada));
     assert_eq!(
-        flow::check_credentials(&core, "ada@example.com", "correct horse battery!")
+        flow::check_credentials(&core, "ada@example.com", &format!("{PASSWORD}!"))
             .await
             .unwrap(),
         None,
         "a wrong password"
     );
     assert_eq!(
-        flow::check_credentials(&core, "nobody@example.com", "correct horse battery")
+        flow::check_credentials(&core, "nobody@example.com", PASSWORD)
             .await
             .unwrap(),
         None,
         "an unknown e-mail"
     );
     assert_eq!(
-        flow::check_credentials(&core, &grace.email, "correct horse battery")
+        flow::check_credentials(&core, &grace.email, PASSWORD)
             .await
             .unwrap(),
         None,
@@ -1134,30 +1117,19 @@ async fn accounts_apps_are_listed_and_revoked_by_their_user_only(core: Core) {
 }
 
 async fn accounts_passwords_change_with_the_current_one(core: Core) {
-    let input = UserInput {
-        email: "ada@example.com".into(),
-        name: "Ada".into(),
-        company: None,
-        password: Some("correct horse battery".into()),
-    };
-    let ada = core
-        .database()
-        .store
-        .create_user(input.into_new_user().unwrap(), ServerRole::User)
-        .await
-        .unwrap();
+    let (ada, _) = user_with_password(&core.database()).await;
     let browser = sessions::start(&core, &ada).await.unwrap();
     let pair = log_in(&core, &ada).await;
 
     assert_forbidden(
-        accounts::change_password(&core, &Actor::Anonymous, "correct horse battery", "x").await,
+        accounts::change_password(&core, &Actor::Anonymous, PASSWORD, "x").await,
         "anonymous",
     );
     assert_forbidden(
         accounts::change_password(
             &core,
             &token(&ada, &[Scope::ProfileRead], None),
-            "correct horse battery",
+            PASSWORD,
             "a new long password",
         )
         .await,
@@ -1169,19 +1141,14 @@ async fn accounts_passwords_change_with_the_current_one(core: Core) {
         "current",
     );
     assert_invalid(
-        accounts::change_password(&core, &session(&ada), "correct horse battery", "short").await,
+        accounts::change_password(&core, &session(&ada), PASSWORD, "short").await,
         "password",
     );
     assert!(sessions::user(&core, &browser).await.unwrap().is_some());
 
-    accounts::change_password(
-        &core,
-        &session(&ada),
-        "correct horse battery",
-        "a new long password",
-    )
-    .await
-    .unwrap();
+    accounts::change_password(&core, &session(&ada), PASSWORD, "a new long password")
+        .await
+        .unwrap();
     let signs_in = |password: &'static str| {
         let core = core.clone();
         async move {
@@ -1192,7 +1159,7 @@ async fn accounts_passwords_change_with_the_current_one(core: Core) {
         }
     };
     assert!(signs_in("a new long password").await);
-    assert!(!signs_in("correct horse battery").await);
+    assert!(!signs_in(PASSWORD).await);
     assert!(
         sessions::user(&core, &browser).await.unwrap().is_none(),
         "web sessions end"

@@ -635,6 +635,29 @@ pub async fn create_model(db: &Database, project: &Project, name: &str, author: 
     create_model_at(db, project, name, author, now()).await
 }
 
+/// The password of `user_with_password`.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Ada, at `Ada@Example.com` (as typed, not lower-cased), with `PASSWORD`, and its hash. Only the
+/// tests of passwords make one: argon2 is slow in debug builds.
+pub async fn user_with_password(db: &Database) -> (User, String) {
+    let new_user = UserInput {
+        email: "Ada@Example.com".into(),
+        name: "Ada".into(),
+        company: None,
+        password: Some(PASSWORD.into()),
+    }
+    .into_new_user()
+    .expect("valid user input");
+    let hash = new_user.password_hash.clone().expect("a hash");
+    let user = db
+        .store
+        .create_user(new_user, ServerRole::User)
+        .await
+        .unwrap_or_else(|e| panic!("creating Ada with a password: {e}"));
+    (user, hash)
+}
+
 /// A verified user without a password, at an address of its own made from `name`.
 pub async fn verified_user(core: &Core, name: &str) -> User {
     let id = fleck_core::ids::new_id();
