@@ -189,23 +189,23 @@ async fn blobs_overwrite_replaces_the_blob(blobs: Arc<dyn Blobs>) {
     assert_eq!(body, b"second");
 }
 
-async fn blobs_delete_and_missing_keys(blobs: Arc<dyn Blobs>) {
-    assert!(blobs.get("never/stored").await.unwrap().is_none());
-    assert_eq!(blobs.head("never/stored").await.unwrap(), None);
+/// `key` is not there to read, and deleting it (`what`) is no error.
+async fn assert_gone_and_deletable(blobs: &Arc<dyn Blobs>, key: &str, what: &str) {
+    assert!(blobs.get(key).await.unwrap().is_none(), "{key}");
+    assert_eq!(blobs.head(key).await.unwrap(), None, "{key}");
     blobs
-        .delete("never/stored")
+        .delete(key)
         .await
-        .expect("deleting a missing key is no error");
+        .unwrap_or_else(|e| panic!("{what} is no error: {e}"));
+}
+
+async fn blobs_delete_and_missing_keys(blobs: Arc<dyn Blobs>) {
+    assert_gone_and_deletable(&blobs, "never/stored", "deleting a missing key").await;
 
     put(&blobs, "scratch/a", &b"a"[..], None).await;
     put(&blobs, "scratch/b", &b"b"[..], None).await;
     blobs.delete("scratch/a").await.unwrap();
-    assert!(blobs.get("scratch/a").await.unwrap().is_none());
-    assert_eq!(blobs.head("scratch/a").await.unwrap(), None);
-    blobs
-        .delete("scratch/a")
-        .await
-        .expect("deleting twice is no error");
+    assert_gone_and_deletable(&blobs, "scratch/a", "deleting twice").await;
     // Only that key.
     assert_eq!(read(&blobs, "scratch/b").await.unwrap().1, b"b");
 }

@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
-use fleck_core::changes::{self, ChangeCounts, ChangeKind, VERSION_CHANGES_JOB};
+use fleck_core::changes::{self, ChangeCounts, ChangeKind, ChangeSet, VERSION_CHANGES_JOB};
 use fleck_core::objects::{self, NewObject};
 use fleck_core::projects::service as projects;
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
@@ -165,24 +165,49 @@ fn after() -> Vec<Element> {
     elements
 }
 
-async fn changes_list_moved_changed_deleted_and_added_elements(core: Core) {
-    let owner = Actor::from_session(verified_user(&core, "ada").await);
-    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
-    let v1 = send(&core, &owner, &project, &before(), "").await;
-    let v2 = send(&core, &owner, &project, &after(), "").await;
+/// Ada (signed in), her project, and two versions of it: of `first`, then of `second` with its
+/// object ids salted by `salt`.
+async fn two_versions(
+    core: &Core,
+    first: &[Element],
+    second: &[Element],
+    salt: &str,
+) -> (Actor, String, Version, Version) {
+    let owner = Actor::from_session(verified_user(core, "ada").await);
+    let project = service_project(core, &owner, "Tower", Visibility::Private).await;
+    let v1 = send(core, &owner, &project, first, "").await;
+    let v2 = send(core, &owner, &project, second, salt).await;
+    (owner, project, v1, v2)
+}
 
-    let set = changes::compare_versions(&core, &owner, &project, &v1.id, &v2.id)
+/// What changed from `from` to `to`.
+async fn compare(
+    core: &Core,
+    owner: &Actor,
+    project: &str,
+    from: &Version,
+    to: &Version,
+) -> ChangeSet {
+    changes::compare_versions(core, owner, project, &from.id, &to.id)
         .await
-        .unwrap();
-    assert_eq!(
-        set.counts,
-        ChangeCounts {
-            added: 1,
-            removed: 1,
-            changed: 2,
-            unchanged: 2,
-        }
-    );
+        .unwrap()
+}
+
+/// How many elements were added, removed, changed and left unchanged.
+fn counts(added: i64, removed: i64, changed: i64, unchanged: i64) -> ChangeCounts {
+    ChangeCounts {
+        added,
+        removed,
+        changed,
+        unchanged,
+    }
+}
+
+async fn changes_list_moved_changed_deleted_and_added_elements(core: Core) {
+    let (owner, project, v1, v2) = two_versions(&core, &before(), &after(), "").await;
+
+    let set = compare(&core, &owner, &project, &v1, &v2).await;
+    assert_eq!(set.counts, counts(1, 1, 2, 2));
     let all = Window {
         offset: 0,
         limit: 100,
@@ -222,40 +247,22 @@ async fn changes_list_moved_changed_deleted_and_added_elements(core: Core) {
     assert!(window.from_object_id.is_none() && window.to_object_id.is_some());
 
     // The other way round, added and removed trade places.
-    let back = changes::compare_versions(&core, &owner, &project, &v2.id, &v1.id)
-        .await
-        .unwrap();
+    let back = compare(&core, &owner, &project, &v2, &v1).await;
     assert_eq!((back.counts.added, back.counts.removed), (1, 1));
     assert_eq!(back.counts.changed, 2);
 }
 
 async fn changes_match_a_resend_by_application_id(core: Core) {
-    let owner = Actor::from_session(verified_user(&core, "ada").await);
-    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
-    let v1 = send(&core, &owner, &project, &after(), "").await;
     // Every object has a new id; the elements with an applicationId are matched by it and
     // unchanged, the one without is removed and added again.
-    let v2 = send(&core, &owner, &project, &after(), "resent").await;
-    let set = changes::compare_versions(&core, &owner, &project, &v1.id, &v2.id)
-        .await
-        .unwrap();
-    assert_eq!(
-        set.counts,
-        ChangeCounts {
-            added: 1,
-            removed: 1,
-            changed: 0,
-            unchanged: 4,
-        }
-    );
+    let (owner, project, v1, v2) = two_versions(&core, &after(), &after(), "resent").await;
+    let set = compare(&core, &owner, &project, &v1, &v2).await;
+    assert_eq!(set.counts, counts(1, 1, 0, 4));
 }
 
 async fn changes_are_paged_cached_and_read_only_by_readers(core: Core) {
-    let owner = Actor::from_session(verified_user(&core, "ada").await);
+    let (owner, project, v1, v2) = two_versions(&core, &before(), &after(), "").await;
     let stranger = Actor::from_session(verified_user(&core, "eve").await);
-    let project = service_project(&core, &owner, "Tower", Visibility::Private).await;
-    let v1 = send(&core, &owner, &project, &before(), "").await;
-    let v2 = send(&core, &owner, &project, &after(), "").await;
 
     let page = |offset, limit| Window { offset, limit };
     let only_changed = changes::element_changes(
@@ -279,9 +286,7 @@ async fn changes_are_paged_cached_and_read_only_by_readers(core: Core) {
     assert!(past_the_end.items.is_empty());
 
     // Computed once: the stored change set is what a second comparison answers.
-    let first = changes::compare_versions(&core, &owner, &project, &v1.id, &v2.id)
-        .await
-        .unwrap();
+    let first = compare(&core, &owner, &project, &v1, &v2).await;
     let stored = core
         .database()
         .changes

@@ -182,33 +182,29 @@ fn every_action_for_every_caller_matches_the_table() {
 
 #[test]
 fn refusals_say_why() {
-    let anonymous = authorize(&Actor::Anonymous, Action::CreateProject, None).unwrap_err();
-    assert!(anonymous.to_string().contains("sign in"), "{anonymous}");
-    let narrow = authorize(
-        &caller("narrow-token").actor,
-        Action::WriteProject,
-        Some(ProjectAccess {
-            visibility: Visibility::Private,
-            role: Some(ProjectRole::Owner),
-            allow_public_comments: false,
-        }),
-    )
-    .unwrap_err();
-    assert!(narrow.to_string().contains("streams:write"), "{narrow}");
-    let reviewer = authorize(
-        &caller("reviewer").actor,
-        Action::WriteProject,
-        Some(ProjectAccess {
-            visibility: Visibility::Private,
-            role: Some(ProjectRole::Reviewer),
-            allow_public_comments: false,
-        }),
-    )
-    .unwrap_err();
-    assert!(
-        reviewer.to_string().contains("stream:contributor"),
-        "{reviewer}"
-    );
+    let private = |role| ProjectAccess {
+        visibility: Visibility::Private,
+        role: Some(role),
+        allow_public_comments: false,
+    };
+    for (who, action, access, why) in [
+        ("anonymous", Action::CreateProject, None, "sign in"),
+        (
+            "narrow-token",
+            Action::WriteProject,
+            Some(private(ProjectRole::Owner)),
+            "streams:write",
+        ),
+        (
+            "reviewer",
+            Action::WriteProject,
+            Some(private(ProjectRole::Reviewer)),
+            "stream:contributor",
+        ),
+    ] {
+        let refusal = authorize(&caller(who).actor, action, access).unwrap_err();
+        assert!(refusal.to_string().contains(why), "{who}: {refusal}");
+    }
 }
 
 #[test]

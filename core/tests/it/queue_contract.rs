@@ -190,56 +190,54 @@ async fn queue_claims_only_the_requested_kinds(queue: Arc<dyn Queue>) {
     assert!(claim(&queue, "worker", LONG_LEASE).await.is_none());
 }
 
+/// Fails `job` with `error` and checks that it waits `backoff` for its `which` retry; returns its
+/// record right after failing and the retry, claimed once the backoff has passed.
+async fn fail_and_retry(
+    queue: &Arc<dyn Queue>,
+    job: &Job,
+    error: &str,
+    backoff: Duration,
+    which: &str,
+) -> (JobRecord, Job) {
+    let failed_at = Utc::now();
+    assert_eq!(
+        queue.fail(job, error).await.unwrap(),
+        Some(JobState::Queued),
+        "failing before the {which} retry"
+    );
+    let after = record(queue, job.id).await;
+    assert_eq!(after.last_error.as_deref(), Some(error));
+    let what = format!("{which} retry");
+    assert_offset(after.run_at, backoff, failed_at, Utc::now(), &what);
+    assert_not_claimable_before(queue, after.run_at).await;
+
+    sleep_past(after.run_at).await;
+    let retry = claim(queue, "worker", LONG_LEASE)
+        .await
+        .expect("claimable after the backoff");
+    (after, retry)
+}
+
 async fn queue_retries_with_backoff(queue: Arc<dyn Queue>) {
     let id = enqueue(&queue, "import", 3).await;
 
     let first = claim(&queue, "worker", LONG_LEASE).await.unwrap();
-    let failed_at = Utc::now();
-    assert_eq!(
-        queue.fail(&first, "parser crashed").await.unwrap(),
-        Some(JobState::Queued)
-    );
-    let after = record(&queue, id).await;
+    let (after, second) =
+        fail_and_retry(&queue, &first, "parser crashed", RETRY_BASE, "first").await;
     assert_eq!(after.state, JobState::Queued);
     assert_eq!(after.attempts, 1);
-    assert_eq!(after.last_error.as_deref(), Some("parser crashed"));
-    assert_offset(
-        after.run_at,
-        RETRY_BASE,
-        failed_at,
-        Utc::now(),
-        "first retry",
-    );
-    assert_not_claimable_before(&queue, after.run_at).await;
-
-    sleep_past(after.run_at).await;
-    let second = claim(&queue, "worker", LONG_LEASE)
-        .await
-        .expect("claimable after the backoff");
     assert_eq!((second.id, second.attempt), (id, 2));
     assert_ne!(second.lease_token, first.lease_token);
 
     // Each retry waits twice as long as the one before.
-    let failed_at = Utc::now();
-    assert_eq!(
-        queue.fail(&second, "parser crashed again").await.unwrap(),
-        Some(JobState::Queued)
-    );
-    let after = record(&queue, id).await;
-    assert_eq!(after.last_error.as_deref(), Some("parser crashed again"));
-    assert_offset(
-        after.run_at,
+    let (_, third) = fail_and_retry(
+        &queue,
+        &second,
+        "parser crashed again",
         RETRY_BASE * 2,
-        failed_at,
-        Utc::now(),
-        "second retry",
-    );
-    assert_not_claimable_before(&queue, after.run_at).await;
-
-    sleep_past(after.run_at).await;
-    let third = claim(&queue, "worker", LONG_LEASE)
-        .await
-        .expect("claimable after the backoff");
+        "second",
+    )
+    .await;
     assert_eq!(third.attempt, 3);
     assert!(queue.succeed(&third).await.unwrap());
     let done = record(&queue, id).await;

@@ -45,6 +45,11 @@ async fn create(store: &Arc<dyn Store>, email: &str, name: &str, role: ServerRol
         .unwrap_or_else(|e| panic!("creating {email}: {e}"))
 }
 
+/// Gives the user `id` the server role `role`; returns the role the store says they now have.
+async fn set_role(store: &Arc<dyn Store>, id: &str, role: ServerRole) -> ServerRole {
+    store.set_server_role(id, role).await.unwrap().role
+}
+
 async fn role_of(store: &Arc<dyn Store>, id: &str) -> ServerRole {
     store
         .user_by_id(id)
@@ -272,25 +277,14 @@ async fn store_never_demotes_the_last_admin(store: Arc<dyn Store>) {
     }
     // Making the last admin admin again is no demotion.
     assert_eq!(
-        store
-            .set_server_role(&ada.id, ServerRole::Admin)
-            .await
-            .unwrap()
-            .role,
+        set_role(&store, &ada.id, ServerRole::Admin).await,
         ServerRole::Admin
     );
 
     // With a second admin, either may step down, after which the other is the last one.
-    store
-        .set_server_role(&grace.id, ServerRole::Admin)
-        .await
-        .unwrap();
+    set_role(&store, &grace.id, ServerRole::Admin).await;
     assert_eq!(
-        store
-            .set_server_role(&ada.id, ServerRole::User)
-            .await
-            .unwrap()
-            .role,
+        set_role(&store, &ada.id, ServerRole::User).await,
         ServerRole::User
     );
     let err = store
