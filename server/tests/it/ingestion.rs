@@ -30,17 +30,22 @@ impl Sender {
         }
     }
 
-    async fn ingestion(&self) -> String {
-        let answer = graphql(
+    /// Asks, as `token`, for a model ingestion: the GraphQL answer.
+    async fn create_ingestion(&self, token: &str) -> Value {
+        graphql(
             &self.server,
-            Some(&self.token),
+            Some(token),
             "mutation($i: ModelIngestionCreateInput!) { projectMutations { modelIngestionMutations { create(input: $i) { id } } } }",
             json!({ "i": {
                 "projectId": self.project, "modelId": self.model, "progressMessage": "Sending",
                 "sourceData": { "sourceApplicationSlug": "revit", "sourceApplicationVersion": "2026" },
             } }),
         )
-        .await;
+        .await
+    }
+
+    async fn ingestion(&self) -> String {
+        let answer = self.create_ingestion(&self.token).await;
         answer["data"]["projectMutations"]["modelIngestionMutations"]["create"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("{answer}"))
@@ -87,6 +92,14 @@ impl Sender {
             .await
             .unwrap()
             .status()
+    }
+
+    /// Sends `body` through a new ingestion (its processing accepted): its status once ended.
+    async fn send(&self, body: Vec<u8>) -> Value {
+        let ingestion = self.ingestion().await;
+        let etag = self.upload(&ingestion, body).await;
+        assert_eq!(self.process(&ingestion, &etag).await, StatusCode::ACCEPTED);
+        self.ended(&ingestion).await
     }
 
     /// The ingestion's status once it has ended (waiting up to 20 s).
@@ -149,14 +162,8 @@ fn objects_file(children: u32) -> (String, String) {
 #[tokio::test]
 async fn an_objects_file_becomes_the_reserved_version() {
     let sender = Sender::new().await;
-    let ingestion = sender.ingestion().await;
     let (text, root) = objects_file(5_000);
-    let etag = sender.upload(&ingestion, gzip(&text)).await;
-    assert_eq!(
-        sender.process(&ingestion, &etag).await,
-        StatusCode::ACCEPTED
-    );
-    let ended = sender.ended(&ingestion).await;
+    let ended = sender.send(gzip(&text)).await;
     assert_eq!(ended["statusData"]["status"], "success", "{ended}");
     let version = ended["statusData"]["versionId"].as_str().unwrap();
     assert_eq!(ended["versionId"], version, "the reserved id");
@@ -215,13 +222,7 @@ async fn bad_files_fail_the_ingestion_with_the_reason() {
         ),
         (gzip(""), "no objects"),
     ] {
-        let ingestion = sender.ingestion().await;
-        let etag = sender.upload(&ingestion, body).await;
-        assert_eq!(
-            sender.process(&ingestion, &etag).await,
-            StatusCode::ACCEPTED
-        );
-        let ended = sender.ended(&ingestion).await;
+        let ended = sender.send(body).await;
         assert_eq!(ended["statusData"]["status"], "failed", "{ended}");
         let why = ended["statusData"]["errorReason"].as_str().unwrap();
         assert!(why.contains(reason), "{reason}: {why}");
@@ -309,49 +310,22 @@ async fn readers_and_tokens_for_other_projects_cannot_send() {
 
     let http = reqwest::Client::new();
     for token in [&reviewer_token, &limited] {
-        let created = graphql(
-            &sender.server,
-            Some(token),
-            "mutation($i: ModelIngestionCreateInput!) { projectMutations { modelIngestionMutations { create(input: $i) { id } } } }",
-            json!({ "i": {
-                "projectId": sender.project, "modelId": sender.model, "progressMessage": "Sending",
-                "sourceData": { "sourceApplicationSlug": "revit", "sourceApplicationVersion": "2026" },
-            } }),
-        )
-        .await;
+        let created = sender.create_ingestion(token).await;
         assert_eq!(
             created["errors"][0]["extensions"]["code"], "FORBIDDEN",
             "{created}"
         );
-        let signed = http
-            .post(sender.at(&ingestion, "sign"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            matches!(
-                signed.status(),
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-            ),
-            "sign: {}",
-            signed.status()
-        );
-        let processed = http
+        let sign = http.post(sender.at(&ingestion, "sign"));
+        let process = http
             .post(sender.at(&ingestion, "process"))
-            .bearer_auth(token)
-            .json(&json!({ "etag": "\"0\"" }))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            matches!(
-                processed.status(),
-                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
-            ),
-            "process: {}",
-            processed.status()
-        );
+            .json(&json!({ "etag": "\"0\"" }));
+        for (step, request) in [("sign", sign), ("process", process)] {
+            let status = request.bearer_auth(token).send().await.unwrap().status();
+            assert!(
+                matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+                "{step}: {status}"
+            );
+        }
     }
     // The owner's full token still may.
     let signed = http

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::TestServer;
+use crate::support::{put, TestServer};
 use fleck_core::blobs::Method;
 use md5::{Digest, Md5};
 
@@ -53,29 +53,27 @@ async fn reserved_key(server: &TestServer) -> String {
     attachment.object_key
 }
 
+/// A link to `method` the blob `key`, valid for `seconds`.
+async fn link(server: &TestServer, method: Method, key: &str, seconds: u64) -> String {
+    let valid = Duration::from_secs(seconds);
+    server.core.blobs.presign(method, key, valid).await.unwrap()
+}
+
 async fn presigned_round_trip(server: &TestServer) {
     let blobs = &server.core.blobs;
     let key = reserved_key(server).await;
     let body = "ISO-10303-21;\nHEADER;\n".repeat(500);
     let client = reqwest::Client::new();
 
-    let put_url = blobs
-        .presign(Method::Put, &key, Duration::from_secs(300))
-        .await
-        .unwrap();
-    let put = client
-        .put(&put_url)
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let put_url = link(server, Method::Put, &key, 300).await;
+    let stored = put(&put_url, body.clone()).await;
     assert!(
-        put.status().is_success(),
+        stored.status().is_success(),
         "{} {}",
-        put.status(),
-        put.text().await.unwrap()
+        stored.status(),
+        stored.text().await.unwrap()
     );
-    let etag = put.headers()["etag"]
+    let etag = stored.headers()["etag"]
         .to_str()
         .unwrap()
         .trim_matches('"')
@@ -90,10 +88,7 @@ async fn presigned_round_trip(server: &TestServer) {
     assert_eq!(info.size, body.len() as u64);
     assert_eq!(info.etag, etag);
 
-    let get_url = blobs
-        .presign(Method::Get, &key, Duration::from_secs(300))
-        .await
-        .unwrap();
+    let get_url = link(server, Method::Get, &key, 300).await;
     let got = client.get(&get_url).send().await.unwrap();
     assert_eq!(got.status(), 200);
     assert_eq!(got.text().await.unwrap(), body);
@@ -108,7 +103,7 @@ async fn presigned_round_trip(server: &TestServer) {
         .status()
         .is_success());
     // A GET link cannot be used to write.
-    let misuse = client.put(&get_url).body("overwrite").send().await.unwrap();
+    let misuse = put(&get_url, "overwrite").await;
     assert!(!misuse.status().is_success());
     assert_eq!(
         client
@@ -145,57 +140,28 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
     let blobs = &server.core.blobs;
     let client = reqwest::Client::new();
 
-    let url = blobs
-        .presign(Method::Get, "blobs/p/a.txt", Duration::from_secs(60))
-        .await
-        .unwrap();
+    let url = link(&server, Method::Get, "blobs/p/a.txt", 60).await;
     let tampered = url.replace("signature=", "signature=00");
     assert_eq!(client.get(&tampered).send().await.unwrap().status(), 403);
     // Signed, but nothing stored there yet.
     assert_eq!(client.get(&url).send().await.unwrap().status(), 404);
 
-    let expired = blobs
-        .presign(Method::Put, "blobs/p/a.txt", Duration::ZERO)
-        .await
-        .unwrap();
+    let expired = link(&server, Method::Put, "blobs/p/a.txt", 0).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        client
-            .put(&expired)
-            .body("x")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(put(&expired, "x").await.status(), 403);
 
     // The test server accepts at most 1 MiB.
     let big = reserved_key(&server).await;
-    let put = blobs
-        .presign(Method::Put, &big, Duration::from_secs(60))
-        .await
-        .unwrap();
-    let too_big = client
-        .put(&put)
-        .body(vec![7u8; 2 * 1024 * 1024])
-        .send()
-        .await
-        .unwrap();
+    let big_url = link(&server, Method::Put, &big, 60).await;
+    let too_big = put(&big_url, vec![7u8; 2 * 1024 * 1024]).await;
     assert_eq!(too_big.status(), 413);
     assert!(
         blobs.head(&big).await.unwrap().is_none(),
         "nothing half-written is kept"
     );
     // A link for a key no upload waits for (no such file, or its project deleted) is refused.
-    let stray = blobs
-        .presign(Method::Put, "assets/p/stray", Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(
-        client.put(&stray).body("x").send().await.unwrap().status(),
-        403
-    );
+    let stray = link(&server, Method::Put, "assets/p/stray", 60).await;
+    assert_eq!(put(&stray, "x").await.status(), 403);
 }
 
 /// An upload link signed for a length takes a body of that length only, on both stores; the
@@ -203,7 +169,6 @@ async fn disk_links_refuse_tampering_expiry_and_oversized_uploads() {
 /// 15 minutes, not an hour.
 async fn length_bound_upload(server: &TestServer) {
     let blobs = &server.core.blobs;
-    let client = reqwest::Client::new();
     let key = reserved_key(server).await;
     let body = vec![7u8; 4096];
     let url = blobs
@@ -211,15 +176,15 @@ async fn length_bound_upload(server: &TestServer) {
         .await
         .unwrap();
     for wrong in [vec![7u8; 4095], vec![7u8; 4097], vec![7u8; 64 * 1024]] {
-        let put = client.put(&url).body(wrong.clone()).send().await.unwrap();
-        assert_eq!(put.status(), 403, "{} bytes", wrong.len());
+        let refused = put(&url, wrong.clone()).await;
+        assert_eq!(refused.status(), 403, "{} bytes", wrong.len());
         assert!(blobs.head(&key).await.unwrap().is_none(), "nothing stored");
     }
-    let put = client.put(&url).body(body.clone()).send().await.unwrap();
-    assert!(put.status().is_success(), "{}", put.status());
+    let stored = put(&url, body.clone()).await;
+    assert!(stored.status().is_success(), "{}", stored.status());
     assert_eq!(blobs.head(&key).await.unwrap().unwrap().size, 4096);
     // Once stored, the same link cannot put a larger file in its place.
-    let swap = client.put(&url).body(vec![8u8; 8192]).send().await.unwrap();
+    let swap = put(&url, vec![8u8; 8192]).await;
     assert_eq!(swap.status(), 403);
     assert_eq!(blobs.head(&key).await.unwrap().unwrap().size, 4096);
 }
@@ -236,13 +201,7 @@ async fn disk_upload_links_hold_the_body_to_the_signed_length() {
         .unwrap();
     // The signed length cannot be edited out of the link.
     let stripped = url.replace("&length=10", "");
-    let put = reqwest::Client::new()
-        .put(&stripped)
-        .body(vec![1u8; 20])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 403);
+    assert_eq!(put(&stripped, vec![1u8; 20]).await.status(), 403);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The holes a security review found, each shown closed over HTTP as an attacker would try it:
 //! token scopes and project limits that every route must honour, and what strangers may learn.
 
-use crate::support::{client, error_code, graphql, register, upload_url_at, TestServer};
+use crate::support::{client, error_code, graphql, put, register, upload_url_at, TestServer};
 use fleck_core::auth::{flow, Actor, Scope};
 use fleck_core::projects::{imports, service};
 use fleck_core::Error;
@@ -384,19 +384,7 @@ async fn deleting_a_project_leaves_no_files_and_no_working_links() {
         .unwrap();
     assert_eq!(uploaded.status(), StatusCode::CREATED);
     let url = upload_url_at(&world.server.url, &world.owner, &project, "model.ifc").await;
-    let put = |body: &'static [u8]| {
-        let url = url.clone();
-        async move {
-            reqwest::Client::new()
-                .put(url)
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    assert!(put(b"first try").await.is_success());
+    assert!(put(&url, &b"first try"[..]).await.status().is_success());
     let files = world.server.data_dir.join("blobs/assets").join(&project);
     assert!(files.read_dir().unwrap().count() >= 2, "both files stored");
 
@@ -408,7 +396,10 @@ async fn deleting_a_project_leaves_no_files_and_no_working_links() {
         deleted["data"]["projectMutations"]["delete"], true,
         "{deleted}"
     );
-    assert_eq!(put(b"after the deletion").await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        put(&url, &b"after the deletion"[..]).await.status(),
+        StatusCode::FORBIDDEN
+    );
     // The in-process worker removes the files.
     for _ in 0..100 {
         if !files.exists() {

@@ -265,6 +265,16 @@ pub fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// PUTs `body` at `url`, as a client does with an upload link.
+pub async fn put(url: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    reqwest::Client::new()
+        .put(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Sends `request` and returns its JSON body.
 pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
     request.send().await.unwrap().json().await.unwrap()
