@@ -3,7 +3,7 @@
 // signs up, drops an IFC file on the dashboard and lands in its 3D view once it is converted;
 // on the new project's page another IFC becomes a second model, chosen with the keyboard, and a
 // damaged one fails with the converter's reason. A .dwg is refused before anything is sent.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,11 +19,10 @@ const stamp = Date.now();
 const newcomer = { name: 'Ada Newcomer', email: `newcomer-${stamp}@example.com`, password: 'first run of fleck' };
 const files = mkdtempSync(join(tmpdir(), 'fleck-first-run-'));
 
-useBrowser();
 let page;
 let errors;
 let projectUrl;
-before(async () => {
+useBrowser(async () => {
   ({ page, errors } = await openPage(browser));
   page.on('console', (message) => {
     const [mark, state] = message.text().split(' ');

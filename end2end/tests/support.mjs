@@ -23,9 +23,16 @@ function launch() {
 /** The browser a test file's tests share, once `useBrowser` has launched it. */
 export let browser;
 
-/** Launches `browser` before the test file's first test and closes it after its last. */
-export function useBrowser() {
-  before(async () => { browser = await launch(); });
+/**
+ * Launches `browser` before the test file's first test, then runs `setUp` (in the same hook: a
+ * file's own top-level `before` may start before this one has finished), and closes it after its
+ * last test.
+ */
+export function useBrowser(setUp = async () => {}) {
+  before(async () => {
+    browser = await launch();
+    await setUp();
+  });
   after(async () => { await browser?.close(); });
 }
 
