@@ -29,6 +29,24 @@ async fn exchange(server: &TestServer, code: &str, challenge: &str) -> reqwest::
     exchange_at(&server.url, "spklwebapp", code, challenge).await
 }
 
+/// A server where Ada has registered, and her web app token.
+async fn ada_signed_in() -> (TestServer, String) {
+    let server = TestServer::start().await;
+    let token = web_token(&server, "ada@example.com").await;
+    (server, token)
+}
+
+/// `token` no longer works (`what` says why).
+async fn assert_token_refused(server: &TestServer, token: &str, what: &str) {
+    let status = active_user_status(server, token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+}
+
+/// Asks for an access code at `/auth/accesscode` with `query`, as a connector's browser does.
+fn access_code_request(server: &TestServer, query: &str) -> reqwest::RequestBuilder {
+    client().get(server.at(&format!("/auth/accesscode?{query}")))
+}
+
 /// Registers a user and returns their web app token.
 async fn web_token(server: &TestServer, email: &str) -> String {
     let code = access_code(&register(server, email, "c1").await);
@@ -160,8 +178,7 @@ async fn refresh_tokens_issue_new_pairs() {
 
 #[tokio::test]
 async fn personal_tokens_are_scoped_listed_once_and_revocable() {
-    let server = TestServer::start().await;
-    let token = web_token(&server, "ada@example.com").await;
+    let (server, token) = ada_signed_in().await;
     let create = "mutation($token: ApiTokenCreateInput!) { apiTokenCreate(token: $token) }";
 
     let create = async |token: &str, input: Value| {
@@ -204,38 +221,25 @@ async fn personal_tokens_are_scoped_listed_once_and_revocable() {
     let revoke = "mutation($token: String!) { apiTokenRevoke(token: $token) }";
     let revoked = graphql(&server, Some(&token), revoke, json!({ "token": personal })).await;
     assert_eq!(revoked["data"]["apiTokenRevoke"], true);
-    assert_eq!(
-        active_user_status(&server, &personal).await,
-        StatusCode::FORBIDDEN
-    );
+    assert_token_refused(&server, &personal, "a revoked token").await;
 }
 
 #[tokio::test]
 async fn tokens_with_a_lifespan_expire() {
-    let server = TestServer::start().await;
-    let token = web_token(&server, "ada@example.com").await;
+    let (server, token) = ada_signed_in().await;
     let create = "mutation { apiTokenCreate(token: { name: \"brief\", scopes: [\"profile:read\"], lifespan: 1000 }) }";
     let body = graphql(&server, Some(&token), create, json!({})).await;
     let brief = body["data"]["apiTokenCreate"].as_str().unwrap().to_string();
     assert_eq!(active_user_status(&server, &brief).await, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(
-        active_user_status(&server, &brief).await,
-        StatusCode::FORBIDDEN
-    );
+    assert_token_refused(&server, &brief, "an expired token").await;
 }
 
 #[tokio::test]
 async fn connectors_get_access_codes_at_their_redirect_url() {
-    let server = TestServer::start().await;
-    let token = web_token(&server, "ada@example.com").await;
-    let response = client()
-        .get(server.at(&format!(
-            "/auth/accesscode?appId=sca&challenge=connector-challenge&token={token}"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let (server, token) = ada_signed_in().await;
+    let query = format!("appId=sca&challenge=connector-challenge&token={token}");
+    let response = access_code_request(&server, &query).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = response.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("http://localhost:29363"), "{location}");
@@ -243,29 +247,21 @@ async fn connectors_get_access_codes_at_their_redirect_url() {
     let pair = exchange_at(&server.url, "sca", &code, "connector-challenge").await;
     assert_eq!(pair.status(), StatusCode::OK);
 
-    let no_redirect = json_of(client().get(server.at(&format!(
-        "/auth/accesscode?appId=sca&challenge=c&token={token}&preventRedirect=true"
-    ))))
-    .await;
+    let query = format!("appId=sca&challenge=c&token={token}&preventRedirect=true");
+    let no_redirect = json_of(access_code_request(&server, &query)).await;
     assert!(no_redirect["redirectUrl"]
         .as_str()
         .unwrap()
         .contains("access_code="));
 
-    let unknown_app = client()
-        .get(server.at(&format!(
-            "/auth/accesscode?appId=nope&challenge=c&token={token}"
-        )))
-        .send()
-        .await
-        .unwrap();
+    let query = format!("appId=nope&challenge=c&token={token}");
+    let unknown_app = access_code_request(&server, &query).send().await.unwrap();
     assert_eq!(unknown_app.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn logout_revokes_the_token() {
-    let server = TestServer::start().await;
-    let token = web_token(&server, "ada@example.com").await;
+    let (server, token) = ada_signed_in().await;
     let response = server
         .post_json("/auth/logout", json!({ "token": token }))
         .await;
@@ -274,10 +270,7 @@ async fn logout_revokes_the_token() {
         response.json::<Value>().await.unwrap()["message"],
         "You have logged out."
     );
-    assert_eq!(
-        active_user_status(&server, &token).await,
-        StatusCode::FORBIDDEN
-    );
+    assert_token_refused(&server, &token, "a token after logout").await;
 }
 
 #[tokio::test]

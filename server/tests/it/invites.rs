@@ -2,7 +2,7 @@
 
 use crate::support::{
     create_bare_project, error_code as code, graphql, mailed_token, register, server_invite,
-    TestServer,
+    TestServer, INVITE_TO_PROJECT,
 };
 use serde_json::{json, Value};
 
@@ -192,13 +192,9 @@ async fn a_project_invitation_by_email_signs_up_and_joins_on_an_invite_only_serv
     let owner = register(&server, "owner@example.com", "correct horse").await;
     close_registration(&server, &owner).await;
     let project = create_bare_project(&server, &owner, json!({ "name": "Tower" })).await;
-    let invited = graphql(
-        &server,
-        Some(&owner),
-        "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: {email: \"Carol@Example.com\", role: \"stream:reviewer\"}) { invitedTeam { title role } } } } }",
-        json!({ "p": project }),
-    )
-    .await;
+    let invite =
+        json!({ "p": project, "i": { "email": "Carol@Example.com", "role": "stream:reviewer" } });
+    let invited = graphql(&server, Some(&owner), INVITE_TO_PROJECT, invite).await;
     assert_eq!(
         invited["data"]["projectMutations"]["invites"]["create"]["invitedTeam"][0]["title"],
         "carol@example.com",

@@ -4,7 +4,9 @@
 
 use std::io::Write;
 
-use crate::support::{graphql, register, TempDatabase, TestServer};
+use crate::support::{
+    graphql, register, TempDatabase, TestServer, INVITE_TO_PROJECT, RENAME_PROJECT,
+};
 use fleck_core::auth::Scope;
 use fleck_core::authz::ProjectRole;
 use fleck_core::users::ServerRole;
@@ -245,20 +247,13 @@ async fn attempt(world: &World, caller: Caller, check: Check, project: &str) -> 
                 .await,
             )
         }
-        Check::Update => succeeded(
-            &gql(
-                "mutation($id: ID!) { projectMutations { update(update: {id: $id, name: \"renamed\"}) { id } } }",
-                json!({ "id": project }),
-            )
-            .await,
-        ),
-        Check::Invite => succeeded(
-            &gql(
-                "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: {email: \"new@example.com\"}) { id } } } }",
-                json!({ "p": project }),
-            )
-            .await,
-        ),
+        Check::Update => {
+            succeeded(&gql(RENAME_PROJECT, json!({ "id": project, "n": "renamed" })).await)
+        }
+        Check::Invite => {
+            let invite = json!({ "p": project, "i": { "email": "new@example.com" } });
+            succeeded(&gql(INVITE_TO_PROJECT, invite).await)
+        }
         Check::Delete => succeeded(
             &gql(
                 "mutation($id: String!) { projectMutations { delete(id: $id) } }",

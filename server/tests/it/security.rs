@@ -1,7 +1,9 @@
 //! The holes a security review found, each shown closed over HTTP as an attacker would try it:
 //! token scopes and project limits that every route must honour, and what strangers may learn.
 
-use crate::support::{client, error_code, graphql, put, register, upload_url_at, TestServer};
+use crate::support::{
+    client, error_code, graphql, put, register, upload_url_at, TestServer, INVITE_TO_PROJECT,
+};
 use fleck_core::auth::{flow, Actor, Scope};
 use fleck_core::projects::{imports, service};
 use fleck_core::Error;
@@ -138,10 +140,8 @@ async fn membership_changes_and_receipts_need_the_tokens_scopes() {
     let world = World::new().await;
     let project = world.project("PUBLIC").await;
     let elsewhere = world.project("PRIVATE").await;
-    let invite = "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: {email: \"outsider@example.com\"}) { id } } } }";
-    let invited = world
-        .ask(&world.owner, invite, json!({ "p": project }))
-        .await;
+    let invite = json!({ "p": project, "i": { "email": "outsider@example.com" } });
+    let invited = world.ask(&world.owner, INVITE_TO_PROJECT, invite).await;
     assert!(invited["errors"].is_null(), "{invited}");
     let core = &world.server.core;
     let invite = core

@@ -5,7 +5,7 @@
 
 use crate::support::{
     client, create_bare_project, error_code as code, error_message, graphql, mailed_token,
-    register, server_invite, TestServer,
+    register, server_invite, TestServer, INVITE_TO_PROJECT,
 };
 use fleck_app::auth::{SignIn, SignUp};
 use fleck_core::ratelimit::Action;
@@ -457,13 +457,8 @@ async fn invitation_resends_are_limited_per_inviter() {
 
     // Project invitations share the inviter's budget.
     let project = create_bare_project(&server, &admin, json!({ "name": "Tower" })).await;
-    let invited = graphql(
-        &server,
-        Some(&admin),
-        "mutation($p: ID!) { projectMutations { invites { create(projectId: $p, input: { email: \"dave@example.com\" }) { id } } } }",
-        json!({ "p": project }),
-    )
-    .await;
+    let invite = json!({ "p": project, "i": { "email": "dave@example.com" } });
+    let invited = graphql(&server, Some(&admin), INVITE_TO_PROJECT, invite).await;
     assert!(invited["errors"].is_null(), "{invited}");
     let invite_id = server
         .core

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{create_bare_project, graphql, register, TestServer};
+use crate::support::{create_bare_project, graphql, register, TestServer, RENAME_PROJECT};
 use fleck_app::auth::SignIn;
 use fleck_core::auth::Scope;
 use fleck_core::authz::ProjectRole;
@@ -78,13 +78,8 @@ async fn subscribe_project(socket: &mut Socket, id: &str, project: &str) {
 }
 
 async fn rename(server: &TestServer, token: &str, project: &str, name: &str) {
-    let answer = graphql(
-        server,
-        Some(token),
-        "mutation($id: String!, $n: String!) { projectMutations { update(update: {id: $id, name: $n}) { id } } }",
-        json!({ "id": project, "n": name }),
-    )
-    .await;
+    let rename = json!({ "id": project, "n": name });
+    let answer = graphql(server, Some(token), RENAME_PROJECT, rename).await;
     assert!(answer["errors"].is_null(), "{answer}");
 }
 

@@ -2,7 +2,9 @@
 //! delete webhooks; the secret is never returned; other users are refused; a project has at most
 //! 100; each delivery attempt shows in `Webhook.history`.
 
-use crate::support::{create_bare_project, error_code, graphql, register, TestServer};
+use crate::support::{
+    create_bare_project, error_code, graphql, register, TestServer, RENAME_PROJECT,
+};
 use serde_json::{json, Value};
 
 const CREATE: &str = "mutation($w: WebhookCreateInput!) { webhookCreate(webhook: $w) }";
@@ -130,13 +132,8 @@ async fn the_history_shows_each_event_and_its_attempts() {
         .as_str()
         .unwrap_or_else(|| panic!("{created}"))
         .to_string();
-    let renamed = graphql(
-        &server,
-        Some(&owner),
-        "mutation($id: ID!) { projectMutations { update(update: {id: $id, name: \"renamed\"}) { id } } }",
-        json!({ "id": p }),
-    )
-    .await;
+    let rename = json!({ "id": p, "n": "renamed" });
+    let renamed = graphql(&server, Some(&owner), RENAME_PROJECT, rename).await;
     assert!(renamed["errors"].is_null(), "{renamed}");
 
     let history = "query($p: String!, $id: String) { project(id: $p) { webhooks(id: $id) { items { history(limit: 10) { totalCount items { id webhookId status statusInfo retryCount lastUpdate payload responseCode attempts { attempt responseCode error startedAt durationMs } } } } } } }";

@@ -427,6 +427,13 @@ pub async fn graphql_at(
     request.send().await.unwrap().json().await.unwrap()
 }
 
+/// Renames the project `$id` to `$n`.
+pub const RENAME_PROJECT: &str = "mutation($id: String!, $n: String!) { projectMutations { update(update: {id: $id, name: $n}) { id } } }";
+
+/// Invites someone to the project `$p`, `$i` being the `ProjectInviteCreateInput` (`email`,
+/// `role`…); answers the invitation's `id` and `invitedTeam`.
+pub const INVITE_TO_PROJECT: &str = "mutation($p: ID!, $i: ProjectInviteCreateInput!) { projectMutations { invites { create(projectId: $p, input: $i) { id invitedTeam { title role } } } } }";
+
 /// A project of the caller's with the given visibility (`PRIVATE`, `PUBLIC`, `UNLISTED`) and a
 /// `main` model, made as a client makes them (`projectMutations.create` makes no model):
 /// `(project id, model id)`.
