@@ -101,31 +101,28 @@ fn admin_creates_users_changes_roles_and_lists_them() {
     assert!(second.status.success());
     assert!(text(&second).0.contains("server:user"));
 
-    let duplicate = run(&[
-        "admin",
-        "create-user",
-        "--email",
-        "ADA@example.com",
-        "--name",
-        "Ada 2",
-        "--password",
-        "correct horse",
-    ]);
-    assert!(!duplicate.status.success());
-    assert!(text(&duplicate).1.contains("already exists"));
-
-    let weak = run(&[
-        "admin",
-        "create-user",
-        "--email",
-        "eve@example.com",
-        "--name",
-        "Eve",
-        "--password",
-        "short",
-    ]);
-    assert!(!weak.status.success());
-    assert!(text(&weak).1.contains("at least 8 characters"));
+    for (email, name, password, why) in [
+        (
+            "ADA@example.com",
+            "Ada 2",
+            "correct horse",
+            "already exists",
+        ),
+        ("eve@example.com", "Eve", "short", "at least 8 characters"),
+    ] {
+        let refused = run(&[
+            "admin",
+            "create-user",
+            "--email",
+            email,
+            "--name",
+            name,
+            "--password",
+            password,
+        ]);
+        assert!(!refused.status.success(), "{email}");
+        assert!(text(&refused).1.contains(why), "{email}: {why}");
+    }
 
     let demote_last_admin = run(&["admin", "set-role", "ada@example.com", "user"]);
     assert!(!demote_last_admin.status.success());

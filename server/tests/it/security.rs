@@ -2,7 +2,8 @@
 //! token scopes and project limits that every route must honour, and what strangers may learn.
 
 use crate::support::{
-    client, error_code, graphql, put, register, upload_url_at, TestServer, INVITE_TO_PROJECT,
+    client, error_code, graphql, graphql_error, put, register, upload_url_at, TestServer,
+    INVITE_TO_PROJECT,
 };
 use fleck_core::auth::{flow, Actor, Scope};
 use fleck_core::projects::{imports, service};
@@ -346,8 +347,7 @@ async fn graphql_requests_are_bounded() {
         "query($p: String!) {{ project(id: $p) {{ object(id: \"0123456789abcdef0123456789abcdef\") {{ {aliases} }} }} }}"
     );
     let answer = graphql(&fresh, None, &query, json!({ "p": "nosuchproject" })).await;
-    let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("complex"), "{answer}");
+    assert!(graphql_error(&answer).contains("complex"), "{answer}");
 }
 
 // 8. An object nested deeper than readers can parse is refused at upload.

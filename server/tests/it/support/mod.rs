@@ -335,6 +335,11 @@ pub fn error_code(answer: &Value) -> &str {
         .unwrap_or("")
 }
 
+/// The message of a GraphQL answer's first error, or `""` when it has none.
+pub fn graphql_error(answer: &Value) -> &str {
+    answer["errors"][0]["message"].as_str().unwrap_or("")
+}
+
 /// The `error.message` of a REST error body.
 pub fn error_message(body: &Value) -> &str {
     body["error"]["message"].as_str().unwrap()
