@@ -10,8 +10,9 @@ import sys
 
 from objects import authenticate, expect, graphql, make_batch, new_session
 
-CREATE = """mutation($input: ProjectCreateInput!) { projectMutations { create(input: $input) {
-  id models { items { id name } } } } }"""
+CREATE = """mutation($input: ProjectCreateInput!) { projectMutations { create(input: $input) { id } } }"""
+# A new project has no models, as on Speckle's current server: the client creates the one it sends to.
+CREATE_MODEL = """mutation($input: CreateModelInput!) { modelMutations { create(input: $input) { id } } }"""
 VERSION = """mutation($input: CreateVersionInput!) { versionMutations { create(input: $input) { id } } }"""
 
 
@@ -23,7 +24,8 @@ def main():
     token = authenticate(url)
     project = graphql(url, token, CREATE, {"input": {"name": f"viewer bench: {root.get('name')}", "visibility": "PUBLIC"}})
     project = project["projectMutations"]["create"]
-    model_id = next(m["id"] for m in project["models"]["items"] if m["name"] == "main")
+    model = graphql(url, token, CREATE_MODEL, {"input": {"projectId": project["id"], "name": "main"}})
+    model_id = model["modelMutations"]["create"]["id"]
     session = new_session(token)
     items = [(o["id"], json.dumps(o, separators=(",", ":"))) for o in children]
     batches = [make_batch(items[i : i + 1000]) for i in range(0, len(items), 1000)]
