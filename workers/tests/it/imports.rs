@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::{on_both_backend_sets, Backends, Worker};
+use crate::support::{on_both_backend_sets, poll, Backends, Worker};
 use fleck_core::auth::Actor;
 use fleck_core::blobs::stream_from_bytes;
 use fleck_core::objects::tree;
@@ -67,27 +67,18 @@ async fn import(
 }
 
 async fn finished(core: &Core, project: &str, id: &str) -> FileImport {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let import = core
-            .database()
-            .projects
-            .file_import(project, id)
-            .await
-            .unwrap()
-            .unwrap();
-        if matches!(
+    let read = || async {
+        let import = core.database().projects.file_import(project, id).await;
+        import.unwrap().expect("the import")
+    };
+    let finished = |import: &FileImport| {
+        matches!(
             import.status,
             ImportStatus::Succeeded | ImportStatus::Failed
-        ) {
-            return import;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the import never finished: {import:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        )
+    };
+    let (within, every) = (Duration::from_secs(60), Duration::from_millis(100));
+    poll("the import finishing", within, every, read, finished).await
 }
 
 /// The scene the viewer builds of a version's object tree.
@@ -344,6 +335,30 @@ async fn an_import_whose_job_gives_up_ends_as_failed(backends: Arc<Backends>) {
     );
 }
 
+/// Uploads an STL as `name`, starts importing it into `model`, then puts `replacement` in its
+/// place in the blob store (as a second PUT to a presigned URL would) and runs the import: it
+/// fails, and is returned.
+async fn swapped_import(
+    core: &Core,
+    actor: &Actor,
+    project: &str,
+    model: &str,
+    name: &str,
+    replacement: Vec<u8>,
+) -> FileImport {
+    let handler = ImportFile::new(core.clone(), Duration::from_secs(60));
+    let started = import(core, actor, project, model, name, ASCII_STL).await;
+    let file = attachments::find(core, project, &started.id).await.unwrap();
+    core.blobs
+        .put(&file.object_key, stream_from_bytes(replacement), None)
+        .await
+        .unwrap();
+    handler.run(&job(project, &started.id, 1)).await.unwrap();
+    let done = imports::find(core, project, &started.id).await.unwrap();
+    assert_eq!(done.status, ImportStatus::Failed, "{name}: {done:?}");
+    done
+}
+
 async fn a_file_replaced_after_the_start_or_over_the_limit_fails_its_import(
     backends: Arc<Backends>,
 ) {
@@ -352,39 +367,19 @@ async fn a_file_replaced_after_the_start_or_over_the_limit_fails_its_import(
     let (project, model) = crate::support::new_project(&core, &actor, "Imports").await;
     let handler = ImportFile::new(core.clone(), Duration::from_secs(60));
 
-    // Uploaded, started, then swapped in the blob store for a larger file (as a second PUT to
-    // a presigned URL would): the import converts nothing.
-    let started = import(&core, &actor, &project, &model, "swap.stl", ASCII_STL).await;
-    let file = attachments::find(&core, &project, &started.id)
-        .await
-        .unwrap();
+    // Uploaded, started, then swapped in the blob store for a larger file: the import converts
+    // nothing.
     let mut larger = ASCII_STL.to_vec();
     larger.extend_from_slice(ASCII_STL);
-    core.blobs
-        .put(&file.object_key, stream_from_bytes(larger), None)
-        .await
-        .unwrap();
-    handler.run(&job(&project, &started.id, 1)).await.unwrap();
-    let done = imports::find(&core, &project, &started.id).await.unwrap();
-    assert_eq!(done.status, ImportStatus::Failed, "{done:?}");
+    let done = swapped_import(&core, &actor, &project, &model, "swap.stl", larger).await;
     let message = done.message.unwrap();
     assert!(message.contains("swap.stl was replaced"), "{message}");
     assert!(done.version_id.is_none());
 
     // Swapped for one of the same size but other bytes: the ETag tells.
-    let started = import(&core, &actor, &project, &model, "same.stl", ASCII_STL).await;
-    let file = attachments::find(&core, &project, &started.id)
-        .await
-        .unwrap();
     let mut other = ASCII_STL.to_vec();
     other[0] = b'S';
-    core.blobs
-        .put(&file.object_key, stream_from_bytes(other), None)
-        .await
-        .unwrap();
-    handler.run(&job(&project, &started.id, 1)).await.unwrap();
-    let done = imports::find(&core, &project, &started.id).await.unwrap();
-    assert_eq!(done.status, ImportStatus::Failed, "{done:?}");
+    let done = swapped_import(&core, &actor, &project, &model, "same.stl", other).await;
     assert!(done.message.unwrap().contains("replaced"));
 
     // A file over the converter's limit is not read, and the import says why; retrying cannot

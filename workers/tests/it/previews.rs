@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::{on_both_backend_sets, Backends, Worker};
+use crate::support::{on_both_backend_sets, poll, Backends, Worker};
 use fleck_core::auth::Actor;
 use fleck_core::objects::batch;
-use fleck_core::previews::{self, PreviewImage, PreviewStatus};
+use fleck_core::previews::{self, Preview, PreviewImage, PreviewStatus};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::queue::Job;
 use fleck_core::Core;
@@ -51,23 +51,14 @@ async fn project_with_a_box(core: &Core, actor: &Actor) -> (String, String, Stri
 }
 
 async fn wait_for(core: &Core, project: &str, object: &str, status: PreviewStatus) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let preview = core
-            .database()
-            .previews
-            .preview(project, object)
-            .await
-            .unwrap();
-        if preview.as_ref().map(|p| p.status) == Some(status) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the preview never became {status:?}: {preview:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let read = || async {
+        let preview = core.database().previews.preview(project, object).await;
+        preview.unwrap()
+    };
+    let what = format!("the preview becoming {status:?}");
+    let (within, every) = (Duration::from_secs(60), Duration::from_millis(100));
+    let is_status = |preview: &Option<Preview>| preview.as_ref().map(|p| p.status) == Some(status);
+    poll(&what, within, every, read, is_status).await;
 }
 
 async fn a_new_version_gets_a_preview_showing_the_model(backends: Arc<Backends>) {

@@ -140,13 +140,14 @@ async fn permanent_error_fails_the_job_at_once(backends: Arc<Backends>) {
 }
 
 /// Starts a runtime whose probe works `work` per job and whose shutdown waits up to `grace`, and
-/// stops it while it runs one job: the job's id, and how long stopping took.
+/// stops it while it runs one job: the job's id, how long stopping took, and the job's record
+/// read as soon as stopping returned.
 async fn stop_during_a_job(
     core: &Core,
     work: Duration,
     grace: Duration,
     name: &str,
-) -> (i64, Duration) {
+) -> (i64, Duration, JobRecord) {
     let log = Log::new();
     let worker = Worker::start(
         core,
@@ -158,24 +159,19 @@ async fn stop_during_a_job(
     );
     let id = enqueue_probe(core).await;
     log.wait_for_runs(id, 1, Duration::from_secs(5)).await;
-    (id, worker.stop().await)
+    let stopping = worker.stop().await;
+    (id, stopping, record(core, id).await)
 }
 
 async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let (id, stopping) = stop_during_a_job(
-        &core,
-        Duration::from_secs(30),
-        Duration::from_millis(200),
-        "stopping",
-    )
-    .await;
+    let (work, grace) = (Duration::from_secs(30), Duration::from_millis(200));
+    let (id, stopping, job) = stop_during_a_job(&core, work, grace, "stopping").await;
 
     assert!(
         stopping < Duration::from_secs(1),
         "run took {stopping:?} to return"
     );
-    let job = record(&core, id).await;
     assert_eq!(job.state, JobState::Queued, "{job:?}");
     assert_eq!(job.attempts, 0, "handing back uses no attempt: {job:?}");
 
@@ -194,16 +190,9 @@ async fn shutdown_hands_back_a_job_that_outlasts_the_grace(backends: Arc<Backend
 
 async fn shutdown_lets_a_job_finish_within_the_grace(backends: Arc<Backends>) {
     let core = backends.connect().await;
-    let (id, stopping) = stop_during_a_job(
-        &core,
-        Duration::from_millis(300),
-        Duration::from_secs(5),
-        "finishing",
-    )
-    .await;
-
-    // Read at once: the outcome is recorded before `run` returns.
-    let job = record(&core, id).await;
+    let (work, grace) = (Duration::from_millis(300), Duration::from_secs(5));
+    // The record is read at once: the outcome is recorded before `run` returns.
+    let (_, stopping, job) = stop_during_a_job(&core, work, grace, "finishing").await;
     assert_eq!(job.state, JobState::Succeeded, "{job:?}");
     assert_eq!(job.attempts, 1);
     assert!(

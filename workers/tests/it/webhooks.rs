@@ -13,7 +13,7 @@ use fleck_core::auth::Actor;
 use fleck_core::objects::batch;
 use fleck_core::projects::service;
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
-use fleck_core::webhooks::{self, EventStatus, WebhookChanges};
+use fleck_core::webhooks::{self, EventStatus, WebhookAttempt, WebhookChanges, WebhookEvent};
 use fleck_core::Core;
 use fleck_workers::webhooks::sign;
 use fleck_workers::{Limits, WorkerOptions};
@@ -124,6 +124,57 @@ fn worker(core: &Core, allow_private: bool) -> Worker {
     Worker::start(core, fleck_workers::registry(core, &limits), options)
 }
 
+/// A user's project with a webhook for new versions calling a receiver that answers `statuses`,
+/// and a worker running (`allow_private` or not).
+struct Hooked {
+    core: Core,
+    worker: Worker,
+    actor: Actor,
+    project: String,
+    model: String,
+    receiver: Receiver,
+    id: String,
+}
+
+async fn hooked(backends: &Backends, allow_private: bool, statuses: Vec<u16>) -> Hooked {
+    let core = backends.connect().await;
+    let worker = worker(&core, allow_private);
+    let actor = crate::support::new_user(&core).await;
+    let (project, model) = project(&core, &actor).await;
+    let receiver = receiver(statuses).await;
+    let id = hook(&core, &actor, &project, &receiver.url).await;
+    Hooked {
+        core,
+        worker,
+        actor,
+        project,
+        model,
+        receiver,
+        id,
+    }
+}
+
+impl Hooked {
+    async fn new_version(&self) {
+        new_version(&self.core, &self.actor, &self.project, &self.model).await;
+    }
+
+    /// The last ten events of the webhook `id` (of this project), newest first, and how many
+    /// there are.
+    async fn history(&self, id: &str) -> (Vec<WebhookEvent>, i64) {
+        webhooks::history(&self.core, &self.actor, &self.project, id, 10)
+            .await
+            .unwrap()
+    }
+
+    /// The attempts at delivering `event` to the webhook.
+    async fn attempts(&self, event: &str) -> Vec<WebhookAttempt> {
+        webhooks::attempts(&self.core, &self.actor, &self.project, &self.id, event)
+            .await
+            .unwrap()
+    }
+}
+
 /// Polls `$done` (which may `.await`) until it holds, for at most 40 s.
 macro_rules! wait_until {
     ($what:expr, $done:expr) => {{
@@ -140,19 +191,14 @@ macro_rules! wait_until {
 }
 
 async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backends>) {
-    let core = backends.connect().await;
-    let worker = worker(&core, true);
-    let actor = crate::support::new_user(&core).await;
-    let (project, model) = project(&core, &actor).await;
-    let receiver = receiver(vec![500, 200]).await;
-    let id = hook(&core, &actor, &project, &receiver.url).await;
+    let h = hooked(&backends, true, vec![500, 200]).await;
 
-    new_version(&core, &actor, &project, &model).await;
+    h.new_version().await;
     wait_until!("the retry arrived", {
-        receiver.seen.lock().unwrap().len() >= 2
+        h.receiver.seen.lock().unwrap().len() >= 2
     });
 
-    let seen = receiver.seen.lock().unwrap().clone();
+    let seen = h.receiver.seen.lock().unwrap().clone();
     for (signature, body) in &seen {
         assert_eq!(
             signature,
@@ -163,24 +209,20 @@ async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backe
     let body: serde_json::Value = serde_json::from_str(&seen[1].1).unwrap();
     let payload = &body["payload"];
     assert_eq!(payload["event"]["event_name"], "commit_create");
-    assert_eq!(payload["streamId"], project.as_str());
-    assert_eq!(payload["stream"]["id"], project.as_str());
-    assert_eq!(payload["webhook"]["id"], id.as_str());
+    assert_eq!(payload["streamId"], h.project.as_str());
+    assert_eq!(payload["stream"]["id"], h.project.as_str());
+    assert_eq!(payload["webhook"]["id"], h.id.as_str());
     assert!(payload["webhook"].get("secret").is_none());
     assert!(payload["user"]["name"].is_string() && payload["user"].get("email").is_none());
     assert!(payload["server"]["canonicalUrl"].is_string());
 
     wait_until!("the event is delivered", {
-        let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
-            .await
-            .unwrap();
+        let (events, _) = h.history(&h.id).await;
         events
             .first()
             .is_some_and(|e| e.status == EventStatus::Delivered)
     });
-    let (events, total) = webhooks::history(&core, &actor, &project, &id, 10)
-        .await
-        .unwrap();
+    let (events, total) = h.history(&h.id).await;
     assert_eq!(total, 1);
     assert_eq!(events[0].attempts, 2);
     assert_eq!(events[0].response_code, Some(200));
@@ -192,9 +234,7 @@ async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backe
         "the history keeps what was sent"
     );
 
-    let attempts = webhooks::attempts(&core, &actor, &project, &id, &events[0].id)
-        .await
-        .unwrap();
+    let attempts = h.attempts(&events[0].id).await;
     assert_eq!(attempts.len(), 2, "{attempts:?}");
     assert_eq!(
         (attempts[0].attempt, attempts[0].response_code),
@@ -211,34 +251,25 @@ async fn a_version_event_arrives_signed_and_a_500_is_retried(backends: Arc<Backe
     );
     assert_eq!(attempts[1].error, None);
     assert!(attempts[1].started_at >= attempts[0].started_at + chrono::Duration::seconds(4));
-    worker.stop().await;
+    h.worker.stop().await;
 }
 
 async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
-    let core = backends.connect().await;
-    let worker = worker(&core, false);
-    let actor = crate::support::new_user(&core).await;
-    let (project, model) = project(&core, &actor).await;
-    let receiver = receiver(vec![200]).await;
-    let id = hook(&core, &actor, &project, &receiver.url).await;
+    let h = hooked(&backends, false, vec![200]).await;
     // A name is resolved and checked too.
-    let by_name = receiver.url.replace("127.0.0.1", "localhost");
-    let named = hook(&core, &actor, &project, &by_name).await;
+    let by_name = h.receiver.url.replace("127.0.0.1", "localhost");
+    let named = hook(&h.core, &h.actor, &h.project, &by_name).await;
 
-    new_version(&core, &actor, &project, &model).await;
-    for id in [&id, &named] {
+    h.new_version().await;
+    for id in [&h.id, &named] {
         wait_until!("the event failed", {
-            let (events, _) = webhooks::history(&core, &actor, &project, id, 10)
-                .await
-                .unwrap();
+            let (events, _) = h.history(id).await;
             events
                 .first()
                 .is_some_and(|e| e.status == EventStatus::Failed)
         });
     }
-    let (events, _) = webhooks::history(&core, &actor, &project, &id, 10)
-        .await
-        .unwrap();
+    let (events, _) = h.history(&h.id).await;
     assert!(
         events[0]
             .status_info
@@ -247,9 +278,7 @@ async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
         events[0].status_info
     );
     assert_eq!(events[0].attempts, 1, "a refusal is not retried");
-    let attempts = webhooks::attempts(&core, &actor, &project, &id, &events[0].id)
-        .await
-        .unwrap();
+    let attempts = h.attempts(&events[0].id).await;
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].response_code, None);
     assert!(attempts[0]
@@ -257,31 +286,26 @@ async fn private_addresses_are_refused_unless_allowed(backends: Arc<Backends>) {
         .as_deref()
         .is_some_and(|e| e.contains("private")));
     assert!(
-        receiver.seen.lock().unwrap().is_empty(),
+        h.receiver.seen.lock().unwrap().is_empty(),
         "nothing reached the receiver"
     );
-    worker.stop().await;
+    h.worker.stop().await;
 }
 
 async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: Arc<Backends>) {
-    let core = backends.connect().await;
-    let worker = worker(&core, true);
-    let actor = crate::support::new_user(&core).await;
-    let (project, model) = project(&core, &actor).await;
     // 404 fails at once: a receiver that is not there will not appear by retrying.
-    let receiver = receiver(vec![404]).await;
-    let id = hook(&core, &actor, &project, &receiver.url).await;
+    let h = hooked(&backends, true, vec![404]).await;
 
     for _ in 0..webhooks::FAILURES_BEFORE_DISABLING {
-        new_version(&core, &actor, &project, &model).await;
+        h.new_version().await;
     }
     wait_until!("the webhook is disabled", {
-        !webhooks::find(&core, &actor, &project, &id)
+        !webhooks::find(&h.core, &h.actor, &h.project, &h.id)
             .await
             .unwrap()
             .enabled
     });
-    let email = fleck_core::auth::Actor::principal(&actor)
+    let email = fleck_core::auth::Actor::principal(&h.actor)
         .unwrap()
         .user
         .email
@@ -296,9 +320,7 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: A
                 text.contains(&email) && text.contains("A webhook of Hooked was disabled")
             })
     });
-    let (events, total) = webhooks::history(&core, &actor, &project, &id, 10)
-        .await
-        .unwrap();
+    let (events, total) = h.history(&h.id).await;
     assert_eq!(total, webhooks::FAILURES_BEFORE_DISABLING);
     assert!(
         events
@@ -307,19 +329,19 @@ async fn a_webhook_that_keeps_failing_is_disabled_and_its_owner_told(backends: A
         "a 404 is not retried: {events:?}"
     );
     // Disabled, it is not called again; enabled again, it starts afresh.
-    let calls = receiver.seen.lock().unwrap().len();
-    new_version(&core, &actor, &project, &model).await;
+    let calls = h.receiver.seen.lock().unwrap().len();
+    h.new_version().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(receiver.seen.lock().unwrap().len(), calls);
+    assert_eq!(h.receiver.seen.lock().unwrap().len(), calls);
     let enable = WebhookChanges {
         enabled: Some(true),
         ..Default::default()
     };
-    let webhook = webhooks::update(&core, &actor, &project, &id, enable)
+    let webhook = webhooks::update(&h.core, &h.actor, &h.project, &h.id, enable)
         .await
         .unwrap();
     assert!(webhook.enabled && webhook.failures == 0);
-    worker.stop().await;
+    h.worker.stop().await;
 }
 
 async fn a_deleted_projects_webhooks_hear_of_it_then_go(backends: Arc<Backends>) {

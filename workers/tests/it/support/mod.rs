@@ -326,20 +326,35 @@ impl Handler for Probe {
     }
 }
 
-/// Polls the job until it has succeeded or failed for good; panics after `within`.
-pub async fn wait_until_finished(core: &Core, id: i64, within: Duration) -> JobRecord {
+/// Reads with `read` every `every` until what it reads is `done`, and returns that; panics after
+/// `within`, saying what it waited for (`what`) and what it read last.
+pub async fn poll<T: std::fmt::Debug, F: Future<Output = T>>(
+    what: &str,
+    within: Duration,
+    every: Duration,
+    mut read: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
     let deadline = Instant::now() + within;
     loop {
-        let job = record(core, id).await;
-        if matches!(job.state, JobState::Succeeded | JobState::Failed) {
-            return job;
+        let read = read().await;
+        if done(&read) {
+            return read;
         }
         assert!(
             Instant::now() < deadline,
-            "job {id} has not finished within {within:?}: {job:?}"
+            "{what} has not happened within {within:?}: {read:?}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(every).await;
     }
+}
+
+/// Polls the job until it has succeeded or failed for good; panics after `within`.
+pub async fn wait_until_finished(core: &Core, id: i64, within: Duration) -> JobRecord {
+    let finished = |job: &JobRecord| matches!(job.state, JobState::Succeeded | JobState::Failed);
+    let what = format!("job {id} finishing");
+    let every = Duration::from_millis(10);
+    poll(&what, within, every, || record(core, id), finished).await
 }
 
 /// The job's row as the queue reports it.
