@@ -13,6 +13,21 @@ fn rotate_and_move_mm(x: f64, y: f64, z: f64) -> serde_json::Value {
     })
 }
 
+/// A block instance `id` placing the definition `definition` with `transform`.
+fn block_instance(id: &str, transform: serde_json::Value, definition: &str) -> serde_json::Value {
+    json!({
+        "id": id,
+        "speckle_type": "Objects.Other.Instance:Objects.Other.BlockInstance",
+        "transform": transform,
+        "definition": r(definition)
+    })
+}
+
+/// A block definition `id` of `geometry`.
+fn block_definition(id: &str, geometry: Vec<serde_json::Value>) -> serde_json::Value {
+    json!({ "id": id, "speckle_type": "Objects.Other.BlockDefinition", "geometry": geometry })
+}
+
 #[test]
 fn nested_block_instances_compose_their_transforms() {
     let objects = vec![
@@ -67,19 +82,11 @@ fn nested_block_instances_compose_their_transforms() {
 
 #[test]
 fn one_definition_placed_twice_draws_twice() {
-    let instance = |id: &str, z: f64| {
-        json!({
-            "id": id,
-            "speckle_type": "Objects.Other.Instance:Objects.Other.BlockInstance",
-            "transform": translation(0.0, 0.0, z),
-            "definition": r("def")
-        })
-    };
     let objects = vec![
         root(&["i1", "i2"]),
-        instance("i1", 0.0),
-        instance("i2", 5.0),
-        json!({ "id": "def", "speckle_type": "Objects.Other.BlockDefinition", "geometry": [r("t")] }),
+        block_instance("i1", translation(0.0, 0.0, 0.0), "def"),
+        block_instance("i2", translation(0.0, 0.0, 5.0), "def"),
+        block_definition("def", vec![r("t")]),
         triangle("t"),
     ];
     let scene = build(objects);
@@ -91,7 +98,7 @@ fn one_definition_placed_twice_draws_twice() {
     // A definition reached outside an instance is a template: not drawn at the origin.
     let scene = build(vec![
         root(&["def"]),
-        json!({ "id": "def", "speckle_type": "Objects.Other.BlockDefinition", "geometry": [r("t")] }),
+        block_definition("def", vec![r("t")]),
         triangle("t"),
     ]);
     assert!(scene.is_empty());
@@ -150,8 +157,7 @@ fn mirrored_instances_keep_normals_outward() {
     let batch = &scene.meshes[0];
     assert!(has_vertex(batch, [-1.0, 0.0, 0.0]));
     let [a, b, c] = triangles(batch)[0];
-    let twice_area = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-    assert!(twice_area > 0.0, "still counter-clockwise from above");
+    assert!(turn(a, b, c) > 0.0, "still counter-clockwise from above");
     assert!(batch.normals.iter().all(|n| close(*n, [0.0, 0.0, 1.0])));
 }
 
@@ -224,7 +230,7 @@ fn self_containing_definitions_stop() {
             "transform": translation(1.0, 0.0, 0.0),
             "blockDefinition": r("def")
         }),
-        json!({ "id": "def", "speckle_type": "Objects.Other.BlockDefinition", "geometry": [r("t"), r("again")] }),
+        block_definition("def", vec![r("t"), r("again")]),
         json!({
             "id": "again",
             "speckle_type": "Objects.Other.BlockInstance",
@@ -264,17 +270,13 @@ fn nested_blocks(levels: usize) -> Vec<serde_json::Value> {
         if level + 1 < levels {
             geometry.push(r(&format!("i{}", level + 1)));
         }
-        objects.push(json!({
-            "id": format!("i{level}"),
-            "speckle_type": "Objects.Other.Instance:Objects.Other.BlockInstance",
-            "transform": translation(0.0, 0.0, 1.0),
-            "definition": r(&format!("d{level}"))
-        }));
-        objects.push(json!({
-            "id": format!("d{level}"),
-            "speckle_type": "Objects.Other.BlockDefinition",
-            "geometry": geometry
-        }));
+        let (instance, definition) = (format!("i{level}"), format!("d{level}"));
+        objects.push(block_instance(
+            &instance,
+            translation(0.0, 0.0, 1.0),
+            &definition,
+        ));
+        objects.push(block_definition(&definition, geometry));
     }
     objects
 }
@@ -309,24 +311,16 @@ fn instances_placing_instances_stop_expanding_at_the_instance_limit() {
         triangle("t"),
     ];
     for level in 0..levels {
+        let definition = format!("d{level}");
         for id in placed(level) {
-            objects.push(json!({
-                "id": id,
-                "speckle_type": "Objects.Other.Instance:Objects.Other.BlockInstance",
-                "transform": translation(1.0, 0.0, 0.0),
-                "definition": r(&format!("d{level}"))
-            }));
+            objects.push(block_instance(&id, translation(1.0, 0.0, 0.0), &definition));
         }
         let geometry: Vec<serde_json::Value> = if level + 1 < levels {
             placed(level + 1).iter().map(|id| r(id)).collect()
         } else {
             vec![r("t")]
         };
-        objects.push(json!({
-            "id": format!("d{level}"),
-            "speckle_type": "Objects.Other.BlockDefinition",
-            "geometry": geometry
-        }));
+        objects.push(block_definition(&definition, geometry));
     }
     let limits = fleck_viewer::BuildLimits::default();
     let scene = build(objects);

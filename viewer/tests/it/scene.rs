@@ -4,11 +4,6 @@ use crate::common::*;
 use fleck_viewer::{properties, Material};
 use serde_json::json;
 
-/// Twice the signed area of a triangle's projection on XY.
-fn turn(a: [f32; 3], b: [f32; 3], c: [f32; 3]) -> f32 {
-    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-}
-
 fn inside(polygon: &[[f32; 2]], q: [f32; 2]) -> bool {
     let mut inside = false;
     let mut j = polygon.len() - 1;

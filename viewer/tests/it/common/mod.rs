@@ -67,6 +67,12 @@ pub fn triangles(batch: &MeshBatch) -> Vec<[[f32; 3]; 3]> {
         .collect()
 }
 
+/// Twice the signed area of a triangle's projection on XY: positive when counter-clockwise seen
+/// from above.
+pub fn turn(a: [f32; 3], b: [f32; 3], c: [f32; 3]) -> f32 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+}
+
 pub fn close(a: [f32; 3], b: [f32; 3]) -> bool {
     (0..3).all(|k| (a[k] - b[k]).abs() < 1e-5)
 }
