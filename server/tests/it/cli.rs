@@ -281,11 +281,7 @@ async fn shutdown_lets_an_in_flight_upload_finish() {
         .unwrap()
         .expect("the upload is answered, not cut off");
     assert_eq!(response.status(), 200);
-    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
-        .await
-        .expect("the server exits after draining")
-        .unwrap();
-    assert!(status.success(), "{status}");
+    exits_cleanly(&mut server, "after draining").await;
     let key = url::Url::parse(&url)
         .unwrap()
         .path()
@@ -315,15 +311,20 @@ async fn sigterm_turns_readiness_away_before_the_listener_closes() {
     assert_eq!(ready.status(), 503);
     let ping = reqwest::get(format!("{base}/api/ping")).await.unwrap();
     assert_eq!(ping.status(), 200);
-    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
-        .await
-        .expect("the server exits after the grace period")
-        .unwrap();
-    assert!(status.success(), "{status}");
+    exits_cleanly(&mut server, "after the grace period").await;
 }
 
 /// Registers a user on the server at `base`, makes a project and reserves a file in it;
 /// the file's upload link.
+/// The server process exits `when`, within 10 s, successfully.
+async fn exits_cleanly(server: &mut tokio::process::Child, when: &str) {
+    let status = tokio::time::timeout(Duration::from_secs(10), server.wait())
+        .await
+        .unwrap_or_else(|_| panic!("the server exits {when}"))
+        .unwrap();
+    assert!(status.success(), "{when}: {status}");
+}
+
 async fn upload_link(base: &str) -> String {
     let token = support::register_at(base, "slow@example.com", "correct horse").await;
     let project = support::create_bare_project_at(base, &token, json!({ "name": "slow" })).await;
