@@ -13,6 +13,7 @@ use fleck_core::projects::{
     ModelFilter, Project, ProjectFilter, ProjectInvite, ProjectTotals, SavedView, UploadStatus,
     Version, Window,
 };
+use fleck_core::testing;
 use fleck_core::users::{ServerRole, User};
 use fleck_core::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 use fleck_core::Error;
@@ -1714,19 +1715,9 @@ async fn file_imports_round_trip_update_and_list_per_model(db: Database) {
     let p = &db.projects;
     let t = now() - ms(10_000);
     let import_at = |model: &Model, name: &str, at: DateTime<Utc>| FileImport {
-        id: new_id(),
-        project_id: project.id.clone(),
-        model_id: model.id.clone(),
-        user_id: ada.id.clone(),
         file_name: name.to_string(),
-        file_type: "ifc".into(),
         file_size: 5_000_000_000,
-        status: ImportStatus::Queued,
-        message: None,
-        version_id: None,
-        performance: None,
-        created_at: at,
-        updated_at: at,
+        ..testing::file_import(&project.id, &model.id, &ada.id, at)
     };
     let first = import_at(&main, "Büro.ifc", t);
     let second = import_at(&walls, "walls.ifc", t + ms(1));
@@ -1841,24 +1832,14 @@ async fn file_imports_are_counted_by_type_and_status(db: Database) {
         (&tower, &main, "ifc", ImportStatus::Failed, 10),
         (&bridge, &deck, "stl", ImportStatus::Queued, 7),
     ] {
-        let at = now();
-        p.save_file_import(&FileImport {
-            id: new_id(),
-            project_id: project.id.clone(),
-            model_id: model.id.clone(),
-            user_id: ada.id.clone(),
+        let import = FileImport {
             file_name: format!("model.{file_type}"),
             file_type: file_type.into(),
             file_size,
             status,
-            message: None,
-            version_id: None,
-            performance: None,
-            created_at: at,
-            updated_at: at,
-        })
-        .await
-        .unwrap();
+            ..testing::file_import(&project.id, &model.id, &ada.id, now())
+        };
+        p.save_file_import(&import).await.unwrap();
     }
 
     let total = |file_type: &str, status, count, bytes| ImportTotal {

@@ -11,39 +11,14 @@ use md5::{Digest, Md5};
 /// disk store's upload links work only for such keys.
 async fn reserved_key(server: &TestServer) -> String {
     use fleck_core::auth::Actor;
-    use fleck_core::projects::{attachments, service};
-    let user = server
-        .core
-        .database()
-        .store
-        .create_user(
-            fleck_core::users::UserInput {
-                email: format!("{}@example.com", crate::support::random_name("u")),
-                name: "Uploader".into(),
-                company: None,
-                password: None,
-            }
-            .into_new_user()
-            .unwrap(),
-            fleck_core::users::ServerRole::User,
-        )
-        .await
-        .unwrap();
-    let actor = Actor::from_session(user);
-    let project = service::create(
-        &server.core,
-        &actor,
-        service::NewProject {
-            name: "uploads".into(),
-            description: None,
-            visibility: fleck_core::authz::Visibility::Private,
-            with_main_model: true,
-        },
-    )
-    .await
-    .unwrap();
+    use fleck_core::projects::attachments;
+    use fleck_core::testing;
+    let actor = Actor::from_session(testing::verified_user(&server.core, "Uploader").await);
+    let private = fleck_core::authz::Visibility::Private;
+    let (project, _) =
+        testing::project_with_main_model(&server.core, &actor, "uploads", private).await;
     let request = attachments::UploadRequest {
-        project_id: &project.project.id,
+        project_id: &project,
         file_name: "model.ifc",
         file_size: None,
     };

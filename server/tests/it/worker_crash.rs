@@ -11,13 +11,11 @@ use crate::support::{embedded_config, service, TempDatabase};
 use fleck_core::auth::Actor;
 use fleck_core::authz::Visibility;
 use fleck_core::config::RedisConfig;
-use fleck_core::ids::new_id;
 use fleck_core::objects::batch;
 use fleck_core::previews::PreviewStatus;
-use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::versions::{self, ModelRef, NewVersion};
 use fleck_core::queue::JobState;
-use fleck_core::users::{NewUser, ServerRole};
+use fleck_core::testing;
 use fleck_core::Core;
 
 const FLECK: &str = env!("CARGO_BIN_EXE_fleck");
@@ -155,51 +153,14 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
         key_prefix: prefix.clone(),
     });
     let core = Core::connect(config).await.unwrap();
-    let user = core
-        .database()
-        .store
-        .create_user(
-            NewUser {
-                id: new_id(),
-                email: "ops@example.com".into(),
-                name: "Ops".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            ServerRole::User,
-        )
-        .await
-        .unwrap();
-    let actor = Actor::from_session(user);
-    let project = service::create(
-        &core,
-        &actor,
-        NewProject {
-            name: "Crash".into(),
-            description: None,
-            visibility: Visibility::Public,
-            with_main_model: true,
-        },
-    )
-    .await
-    .unwrap()
-    .project;
-    let main = core
-        .database()
-        .projects
-        .model_by_name(&project.id, "main")
-        .await
-        .unwrap()
-        .unwrap();
+    let actor = Actor::from_session(testing::verified_user(&core, "Ops").await);
+    let (project, main) =
+        testing::project_with_main_model(&core, &actor, "Crash", Visibility::Public).await;
     let mut roots = Vec::new();
     for seed in 0..PREVIEWS {
         let (root, objects) = model(seed);
         core.objects()
-            .insert_objects(
-                &project.id,
-                batch::parse(objects.as_bytes(), 1 << 24).unwrap(),
-            )
+            .insert_objects(&project, batch::parse(objects.as_bytes(), 1 << 24).unwrap())
             .await
             .unwrap();
         let input = NewVersion {
@@ -210,7 +171,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
             total_children_count: None,
             parents: vec![],
         };
-        versions::create(&core, &actor, &project.id, input)
+        versions::create(&core, &actor, &project, input)
             .await
             .unwrap();
         roots.push(root);
@@ -222,7 +183,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     // Kill worker A in the middle of a render: each worker runs one job at a time, so once two
     // previews are being drawn, A is drawing one of them.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while previews_in(&core, &project.id, &roots, PreviewStatus::Rendering).await < 2 {
+    while previews_in(&core, &project, &roots, PreviewStatus::Rendering).await < 2 {
         assert!(
             Instant::now() < deadline,
             "the workers never started:\n{}\n{}",
@@ -236,7 +197,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
 
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let done = previews_in(&core, &project.id, &roots, PreviewStatus::Done).await;
+        let done = previews_in(&core, &project, &roots, PreviewStatus::Done).await;
         if done == PREVIEWS {
             break;
         }
@@ -272,7 +233,7 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
         let preview = core
             .database()
             .previews
-            .preview(&project.id, root)
+            .preview(&project, root)
             .await
             .unwrap()
             .unwrap();
@@ -281,12 +242,9 @@ async fn a_worker_killed_mid_job_loses_no_job_and_none_runs_twice() {
     }
     assert_eq!(retried, 1, "the interrupted preview was taken over");
     // The API serves the drawn previews.
-    let image = reqwest::get(format!(
-        "{base}/preview/{}/objects/{}",
-        project.id, roots[0]
-    ))
-    .await
-    .unwrap();
+    let image = reqwest::get(format!("{base}/preview/{project}/objects/{}", roots[0]))
+        .await
+        .unwrap();
     assert!(image.headers()["cache-control"]
         .to_str()
         .unwrap()

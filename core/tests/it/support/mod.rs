@@ -29,11 +29,11 @@ use fleck_core::ids::{new_id, random_string};
 use fleck_core::mail::outbox::Outbox;
 use fleck_core::mail::smtp::Smtp;
 use fleck_core::mail::{parse_from, Mailer};
-use fleck_core::projects::service::{self, NewProject};
 use fleck_core::projects::{now, Model, Project};
 use fleck_core::queue::{JobState, Queue};
 use fleck_core::store::Store;
-use fleck_core::users::{NewUser, ServerRole, User, UserInput};
+use fleck_core::testing;
+use fleck_core::users::{ServerRole, User, UserInput};
 use fleck_core::Core;
 use fleck_testkit::TempDatabase;
 use futures::future::BoxFuture;
@@ -658,23 +658,7 @@ pub async fn user_with_password(db: &Database) -> (User, String) {
     (user, hash)
 }
 
-/// A verified user without a password, at an address of its own made from `name`.
-pub async fn verified_user(core: &Core, name: &str) -> User {
-    let id = fleck_core::ids::new_id();
-    let user = NewUser {
-        email: format!("{}-{id}@example.com", name.to_lowercase()),
-        id,
-        name: name.into(),
-        company: None,
-        password_hash: None,
-        verified: true,
-    };
-    core.database()
-        .store
-        .create_user(user, ServerRole::User)
-        .await
-        .unwrap()
-}
+pub use fleck_core::testing::verified_user;
 
 /// A project `owner` creates through the project service, with its `main` model: its id.
 pub async fn service_project(
@@ -683,14 +667,8 @@ pub async fn service_project(
     name: &str,
     visibility: Visibility,
 ) -> String {
-    let new = NewProject {
-        name: name.into(),
-        description: None,
-        visibility,
-        with_main_model: true,
-    };
-    let created = service::create(core, owner, new).await.unwrap();
-    created.project.id
+    let (project, _) = testing::project_with_main_model(core, owner, name, visibility).await;
+    project
 }
 
 /// The `main` model of `project`.

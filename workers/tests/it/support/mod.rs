@@ -369,22 +369,7 @@ pub async fn record(core: &Core, id: i64) -> JobRecord {
 
 /// A fresh, verified user acting through a web session.
 pub async fn new_user(core: &Core) -> fleck_core::auth::Actor {
-    let user = core
-        .database()
-        .store
-        .create_user(
-            fleck_core::users::NewUser {
-                id: fleck_core::ids::new_id(),
-                email: format!("owner-{}@example.com", fleck_core::ids::new_id()),
-                name: "Ada".into(),
-                company: None,
-                password_hash: None,
-                verified: true,
-            },
-            fleck_core::users::ServerRole::User,
-        )
-        .await
-        .unwrap();
+    let user = fleck_core::testing::verified_user(core, "Ada").await;
     fleck_core::auth::Actor::from_session(user)
 }
 
@@ -394,26 +379,8 @@ pub async fn new_project(
     actor: &fleck_core::auth::Actor,
     name: &str,
 ) -> (String, String) {
-    use fleck_core::projects::service::{self, NewProject};
-    let project = service::create(
-        core,
-        actor,
-        NewProject {
-            name: name.into(),
-            description: None,
-            visibility: fleck_core::authz::Visibility::Private,
-            with_main_model: true,
-        },
-    )
-    .await
-    .unwrap()
-    .project;
-    let main = core
-        .database()
-        .projects
-        .model_by_name(&project.id, "main")
-        .await
-        .unwrap()
-        .unwrap();
-    (project.id, main.id)
+    let private = fleck_core::authz::Visibility::Private;
+    let (project, main) =
+        fleck_core::testing::project_with_main_model(core, actor, name, private).await;
+    (project, main.id)
 }
