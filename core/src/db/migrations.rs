@@ -44,11 +44,17 @@ fn render(template: &str, kind: &str, words: &[(&str, &str)]) -> String {
     lines.join("\n")
 }
 
-/// The database and the text of a line kept for one database only.
+/// The databases a line may be marked for: each backend's `Dialect::KIND`.
+const DATABASES: [&str; 2] = ["sqlite", "postgres"];
+
+/// The database and the text of a line kept for one database only. Any other comment that
+/// happens to start with `-- [` is an ordinary line for both.
 fn only_for(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix("-- [")?;
     let (database, text) = rest.split_once(']')?;
-    Some((database, text.strip_prefix(' ').unwrap_or(text)))
+    DATABASES
+        .contains(&database)
+        .then(|| (database, text.strip_prefix(' ').unwrap_or(text)))
 }
 
 /// `line` with each `$NAME` replaced by the database's word for it.
@@ -133,11 +139,12 @@ mod tests {
 
     #[test]
     fn renders_words_and_lines_for_one_database() {
-        let template = "-- [sqlite] -- lite\n-- [postgres] -- pg\n  at $TIME NOT NULL,\n'{}'";
+        let template =
+            "-- [sqlite] -- lite\n-- [postgres] -- pg\n-- [note] kept\n  at $TIME NOT NULL,\n'{}'";
         let words = [("TIME", "TIMESTAMPTZ")];
         assert_eq!(
             render(template, "postgres", &words),
-            "-- pg\n  at TIMESTAMPTZ NOT NULL,\n'{}'"
+            "-- pg\n-- [note] kept\n  at TIMESTAMPTZ NOT NULL,\n'{}'"
         );
     }
 }
