@@ -195,14 +195,10 @@ pub async fn complete(
 
 /// Fails the ingestion with `reason` and answers it to the client.
 async fn refuse(core: &Core, actor: &Actor, ingestion: &super::Ingestion, reason: String) -> Error {
-    let failed = service::fail_with_error(
-        core,
-        actor,
-        &ingestion.project_id,
-        &ingestion.id,
-        reason.clone(),
-    )
-    .await;
+    let step = service::Step::Fail {
+        reason: reason.clone(),
+    };
+    let failed = service::advance(core, actor, &ingestion.project_id, &ingestion.id, step).await;
     if let Err(e) = failed {
         tracing::warn!(error = %e, ingestion = %ingestion.id, "could not mark the ingestion failed");
     }

@@ -2,7 +2,7 @@
 //! uploaded file as a model ingestion, reporting progress while it converts and ending with the
 //! reserved version, or the reason it failed, or the cancellation it was asked for.
 
-use super::service::{self, NewIngestion};
+use super::service::{self, NewIngestion, Step};
 use super::{Ingestion, SourceData};
 use crate::auth::Actor;
 use crate::authz::Action;
@@ -44,15 +44,24 @@ pub async fn start(
     .await?;
     if let Err(e) = imports::start_for(core, actor, request, size_limit, Some(&ingestion.id)).await
     {
-        service::fail_with_error(core, actor, project_id, &ingestion.id, e.to_string()).await?;
+        let reason = e.to_string();
+        service::advance(
+            core,
+            actor,
+            project_id,
+            &ingestion.id,
+            Step::Fail { reason },
+        )
+        .await?;
         return Err(e);
     }
-    service::requeue(
+    let message = format!("Waiting to convert {}", file.file_name);
+    service::advance(
         core,
         actor,
         project_id,
         &ingestion.id,
-        format!("Waiting to convert {}", file.file_name),
+        Step::Requeue { message },
     )
     .await
 }
@@ -70,25 +79,20 @@ pub async fn converting(
         return Ok(false);
     };
     if ingestion.cancellation_requested {
-        service::fail_with_cancel(
+        let message = "Cancelled while converting".into();
+        service::advance(
             core,
             actor,
             project_id,
             ingestion_id,
-            "Cancelled while converting".into(),
+            Step::Cancelled { message },
         )
         .await?;
         return Ok(false);
     }
-    service::start_processing(
-        core,
-        actor,
-        project_id,
-        ingestion_id,
-        message,
-        ingestion.source,
-    )
-    .await?;
+    let source = ingestion.source;
+    let step = Step::StartProcessing { message, source };
+    service::advance(core, actor, project_id, ingestion_id, step).await?;
     Ok(true)
 }
 
@@ -117,7 +121,7 @@ pub async fn failed(
     reason: String,
 ) -> Result<()> {
     if service::open(core, project_id, ingestion_id).await.is_ok() {
-        service::fail_with_error(core, actor, project_id, ingestion_id, reason).await?;
+        service::advance(core, actor, project_id, ingestion_id, Step::Fail { reason }).await?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::io::StreamReader;
 
 use super::bundles::{object_key, LINK_LIFETIME};
-use super::service::{self, finish_with_version};
+use super::service::{self, finish_with_version, Step};
 use super::Ingestion;
 use crate::auth::Actor;
 use crate::authz::Action;
@@ -68,12 +68,13 @@ pub async fn process(
             "Etag mismatch: the stored file is not the one uploaded",
         ));
     }
-    let ingestion = service::requeue(
+    let message = "Waiting to be processed".into();
+    let ingestion = service::advance(
         core,
         actor,
         project_id,
         ingestion_id,
-        "Waiting to be processed".into(),
+        Step::Requeue { message },
     )
     .await?;
     let mut job = NewJob::new(
@@ -120,21 +121,19 @@ pub async fn ingest(
         .await?
         .ok_or_else(|| IngestError::Refused("the ingestion's user no longer exists".into()))?;
     let actor = Actor::from_session(user);
-    service::start_processing(
-        core,
-        &actor,
-        project_id,
-        ingestion_id,
-        "Storing objects".into(),
-        ingestion.source.clone(),
-    )
-    .await?;
+    let step = Step::StartProcessing {
+        message: "Storing objects".into(),
+        source: ingestion.source.clone(),
+    };
+    service::advance(core, &actor, project_id, ingestion_id, step).await?;
     let result = store_objects(core, &actor, &ingestion, etag, max_object_bytes).await;
     let root = match result {
         Ok(root) => root,
         Err(IngestError::Refused(reason)) => {
-            service::fail_with_error(core, &actor, project_id, ingestion_id, reason.clone())
-                .await?;
+            let step = Step::Fail {
+                reason: reason.clone(),
+            };
+            service::advance(core, &actor, project_id, ingestion_id, step).await?;
             return Err(IngestError::Refused(reason));
         }
         Err(e) => return Err(e),
@@ -186,15 +185,11 @@ async fn store_objects(
     while let Some(count) = writes.try_next().await? {
         stored += count;
         if stored % PROGRESS_EVERY < count {
-            service::update_progress(
-                core,
-                actor,
-                &ingestion.project_id,
-                &ingestion.id,
-                None,
-                format!("Stored {stored} objects"),
-            )
-            .await?;
+            let step = Step::Progress {
+                progress: None,
+                message: format!("Stored {stored} objects"),
+            };
+            service::advance(core, actor, &ingestion.project_id, &ingestion.id, step).await?;
         }
     }
     reading

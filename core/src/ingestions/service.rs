@@ -1,7 +1,7 @@
 //! The ingestion lifecycle, each step checked by `authz`: `create` (status `processing`, the
-//! version id reserved), progress reports, `requeue`/`start_processing`, a cancellation request,
-//! and the endings: `complete_with_version`, `fail_with_error`, `fail_with_cancel`. A finished
-//! ingestion changes no more.
+//! version id reserved), then `advance` by one `Step` (progress, requeue, start processing, a
+//! cancellation request, failure or cancellation) until `complete_with_version` or a failure ends
+//! it. A finished ingestion changes no more.
 
 use serde_json::json;
 
@@ -50,7 +50,7 @@ pub async fn create(
         model_id: model.id,
         user_id,
         status: IngestionStatus::Processing,
-        progress_message: Some(message("progressMessage", input.progress_message)?),
+        progress_message: Some(limited("progressMessage", input.progress_message)?),
         progress: None,
         error_reason: None,
         cancellation_requested: false,
@@ -79,114 +79,105 @@ pub async fn may_create(core: &Core, actor: &Actor, project_id: &str) -> Result<
         .map(|_| ())
 }
 
-/// The client reports progress (0 to 1, when it knows) and what it is doing.
-pub async fn update_progress(
-    core: &Core,
-    actor: &Actor,
-    project_id: &str,
-    id: &str,
-    progress: Option<f64>,
-    progress_message: String,
-) -> Result<Ingestion> {
-    if progress.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
-        return Err(Error::invalid("progress", "must be between 0 and 1"));
+/// What a client or worker reports about an ingestion that is still open.
+pub enum Step {
+    /// Progress (0 to 1, when it knows) and what it is doing.
+    Progress {
+        progress: Option<f64>,
+        message: String,
+    },
+    /// The ingestion waits again, e.g. for a worker.
+    Requeue { message: String },
+    /// A worker took the ingestion up.
+    StartProcessing { message: String, source: SourceData },
+    /// Someone asks the client doing the work to stop; it ends the ingestion with `Cancelled`.
+    RequestCancellation { message: String },
+    /// The work failed.
+    Fail { reason: String },
+    /// The work stopped on request.
+    Cancelled { message: String },
+}
+
+impl Step {
+    /// The step with its texts checked against the limits.
+    fn checked(self) -> Result<Self> {
+        Ok(match self {
+            Step::Progress { progress, message } => {
+                if progress.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+                    return Err(Error::invalid("progress", "must be between 0 and 1"));
+                }
+                let message = limited("progressMessage", message)?;
+                Step::Progress { progress, message }
+            }
+            Step::Requeue { message } => Step::Requeue {
+                message: limited("progressMessage", message)?,
+            },
+            Step::StartProcessing { message, source } => Step::StartProcessing {
+                message: limited("progressMessage", message)?,
+                source: checked_source(source)?,
+            },
+            Step::RequestCancellation { message } => Step::RequestCancellation {
+                message: limited("cancellationMessage", message)?,
+            },
+            Step::Fail { reason } => Step::Fail {
+                reason: limited("errorReason", reason)?,
+            },
+            Step::Cancelled { message } => Step::Cancelled {
+                message: limited("cancellationMessage", message)?,
+            },
+        })
     }
-    let progress_message = message("progressMessage", progress_message)?;
-    change(core, actor, project_id, id, IngestionNews::Updated, |i| {
-        i.progress = progress;
-        i.progress_message = Some(progress_message);
-    })
-    .await
+
+    fn news(&self) -> IngestionNews {
+        match self {
+            Step::RequestCancellation { .. } => IngestionNews::CancellationRequested,
+            _ => IngestionNews::Updated,
+        }
+    }
+
+    fn apply(self, i: &mut Ingestion) {
+        match self {
+            Step::Progress { progress, message } => {
+                i.progress = progress;
+                i.progress_message = Some(message);
+            }
+            Step::Requeue { message } => {
+                i.status = IngestionStatus::Queued;
+                i.progress_message = Some(message);
+            }
+            Step::StartProcessing { message, source } => {
+                i.status = IngestionStatus::Processing;
+                i.progress_message = Some(message);
+                i.source = source;
+            }
+            Step::RequestCancellation { message } => {
+                i.cancellation_requested = true;
+                i.progress_message = Some(message);
+            }
+            Step::Fail { reason } => {
+                i.status = IngestionStatus::Failed;
+                i.error_reason = Some(reason);
+                i.progress_message = None;
+            }
+            Step::Cancelled { message } => {
+                i.status = IngestionStatus::Cancelled;
+                i.error_reason = Some(message);
+                i.progress_message = None;
+            }
+        }
+    }
 }
 
-/// The ingestion waits again, e.g. for a worker.
-pub async fn requeue(
+/// Takes one step of an open ingestion (any but its success: `complete_with_version`).
+pub async fn advance(
     core: &Core,
     actor: &Actor,
     project_id: &str,
     id: &str,
-    progress_message: String,
+    step: Step,
 ) -> Result<Ingestion> {
-    let progress_message = message("progressMessage", progress_message)?;
-    change(core, actor, project_id, id, IngestionNews::Updated, |i| {
-        i.status = IngestionStatus::Queued;
-        i.progress_message = Some(progress_message);
-    })
-    .await
-}
-
-/// A worker took the ingestion up.
-pub async fn start_processing(
-    core: &Core,
-    actor: &Actor,
-    project_id: &str,
-    id: &str,
-    progress_message: String,
-    source: SourceData,
-) -> Result<Ingestion> {
-    let progress_message = message("progressMessage", progress_message)?;
-    let source = checked_source(source)?;
-    change(core, actor, project_id, id, IngestionNews::Updated, |i| {
-        i.status = IngestionStatus::Processing;
-        i.progress_message = Some(progress_message);
-        i.source = source;
-    })
-    .await
-}
-
-/// Someone asks the client doing the work to stop; it ends the ingestion with `fail_with_cancel`.
-pub async fn request_cancellation(
-    core: &Core,
-    actor: &Actor,
-    project_id: &str,
-    id: &str,
-    cancellation_message: String,
-) -> Result<Ingestion> {
-    let cancellation_message = message("cancellationMessage", cancellation_message)?;
-    change(
-        core,
-        actor,
-        project_id,
-        id,
-        IngestionNews::CancellationRequested,
-        |i| {
-            i.cancellation_requested = true;
-            i.progress_message = Some(cancellation_message);
-        },
-    )
-    .await
-}
-
-pub async fn fail_with_error(
-    core: &Core,
-    actor: &Actor,
-    project_id: &str,
-    id: &str,
-    error_reason: String,
-) -> Result<Ingestion> {
-    let error_reason = message("errorReason", error_reason)?;
-    change(core, actor, project_id, id, IngestionNews::Updated, |i| {
-        i.status = IngestionStatus::Failed;
-        i.error_reason = Some(error_reason);
-        i.progress_message = None;
-    })
-    .await
-}
-
-pub async fn fail_with_cancel(
-    core: &Core,
-    actor: &Actor,
-    project_id: &str,
-    id: &str,
-    cancellation_message: String,
-) -> Result<Ingestion> {
-    let cancellation_message = message("cancellationMessage", cancellation_message)?;
-    change(core, actor, project_id, id, IngestionNews::Updated, |i| {
-        i.status = IngestionStatus::Cancelled;
-        i.error_reason = Some(cancellation_message);
-        i.progress_message = None;
-    })
-    .await
+    let step = step.checked()?;
+    change(core, actor, project_id, id, step.news(), |i| step.apply(i)).await
 }
 
 /// Ends the ingestion with a version of its model under the reserved id, pointing at an object
@@ -297,7 +288,7 @@ fn finished(ingestion: &Ingestion) -> Error {
     )
 }
 
-fn message(field: &'static str, text: String) -> Result<String> {
+fn limited(field: &'static str, text: String) -> Result<String> {
     if text.chars().count() > MAX_MESSAGE {
         return Err(Error::invalid(
             field,

@@ -6,7 +6,7 @@ use async_graphql::{
     Context, Enum, InputObject, Interface, Object, OneofObject, Result, SimpleObject, Union, ID,
 };
 use chrono::{DateTime, Utc};
-use fleck_core::ingestions::service::{self, NewIngestion};
+use fleck_core::ingestions::service::{self, NewIngestion, Step};
 use fleck_core::ingestions::{Ingestion, IngestionStatus, SourceData};
 use fleck_core::projects::events::IngestionNews;
 
@@ -280,6 +280,16 @@ fn answer(result: fleck_core::Result<Ingestion>) -> Result<ModelIngestion> {
     result.map(ModelIngestion).map_err(from_core)
 }
 
+/// Takes one step of the ingestion and answers it as it now is.
+async fn advance(
+    ctx: &Context<'_>,
+    project_id: &ID,
+    id: &ID,
+    step: Step,
+) -> Result<ModelIngestion> {
+    answer(service::advance(core(ctx), actor(ctx), project_id, id, step).await)
+}
+
 #[Object]
 impl ModelIngestionMutations {
     async fn create(
@@ -301,17 +311,11 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionUpdateInput,
     ) -> Result<ModelIngestion> {
-        answer(
-            service::update_progress(
-                core(ctx),
-                actor(ctx),
-                &input.project_id,
-                &input.ingestion_id,
-                input.progress,
-                input.progress_message,
-            )
-            .await,
-        )
+        let step = Step::Progress {
+            progress: input.progress,
+            message: input.progress_message,
+        };
+        advance(ctx, &input.project_id, &input.ingestion_id, step).await
     }
 
     async fn start_processing(
@@ -319,17 +323,11 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionStartProcessingInput,
     ) -> Result<ModelIngestion> {
-        answer(
-            service::start_processing(
-                core(ctx),
-                actor(ctx),
-                &input.project_id,
-                &input.ingestion_id,
-                input.progress_message,
-                input.source_data.into(),
-            )
-            .await,
-        )
+        let step = Step::StartProcessing {
+            message: input.progress_message,
+            source: input.source_data.into(),
+        };
+        advance(ctx, &input.project_id, &input.ingestion_id, step).await
     }
 
     async fn requeue(
@@ -337,16 +335,14 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionRequeueInput,
     ) -> Result<ModelIngestion> {
-        answer(
-            service::requeue(
-                core(ctx),
-                actor(ctx),
-                &input.project_id,
-                &input.ingestion_id,
-                input.progress_message,
-            )
-            .await,
+        let message = input.progress_message;
+        advance(
+            ctx,
+            &input.project_id,
+            &input.ingestion_id,
+            Step::Requeue { message },
         )
+        .await
     }
 
     async fn complete_with_version(
@@ -373,16 +369,14 @@ impl ModelIngestionMutations {
         input: ModelIngestionFailedInput,
     ) -> Result<ModelIngestion> {
         let _ = input.error_stacktrace;
-        answer(
-            service::fail_with_error(
-                core(ctx),
-                actor(ctx),
-                &input.project_id,
-                &input.ingestion_id,
-                input.error_reason,
-            )
-            .await,
+        let reason = input.error_reason;
+        advance(
+            ctx,
+            &input.project_id,
+            &input.ingestion_id,
+            Step::Fail { reason },
         )
+        .await
     }
 
     async fn fail_with_cancel(
@@ -390,16 +384,14 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionCancelledInput,
     ) -> Result<ModelIngestion> {
-        answer(
-            service::fail_with_cancel(
-                core(ctx),
-                actor(ctx),
-                &input.project_id,
-                &input.ingestion_id,
-                input.cancellation_message,
-            )
-            .await,
+        let message = input.cancellation_message;
+        advance(
+            ctx,
+            &input.project_id,
+            &input.ingestion_id,
+            Step::Cancelled { message },
         )
+        .await
     }
 
     async fn request_cancellation(
@@ -407,16 +399,10 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionRequestCancellationInput,
     ) -> Result<ModelIngestion> {
-        answer(
-            service::request_cancellation(
-                core(ctx),
-                actor(ctx),
-                &input.project_id,
-                &input.ingestion_id,
-                input.cancellation_message,
-            )
-            .await,
-        )
+        let step = Step::RequestCancellation {
+            message: input.cancellation_message,
+        };
+        advance(ctx, &input.project_id, &input.ingestion_id, step).await
     }
 }
 
