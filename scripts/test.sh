@@ -23,10 +23,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 say "testing the workspace"
 cargo test --workspace --locked
 
-say "building the web app and the server for the browser tests"
+say "building the web app for the browser tests"
 ensure_apt chromium chromium
 build_site release
-cargo build --package fleck-server --bin fleck --locked
+# The server the browser and client tests run is the debug `fleck` that `cargo test` has just
+# built for the server's own tests. Building it again on its own would turn off the test-only
+# features the dev-dependencies switch on (fleck-core's `testing` accessors; fleck-workers' `faults`,
+# converters that misbehave only on a file marked for it) and so recompile four crates: two
+# minutes on two cores.
+[[ -x "$CARGO_TARGET_DIR/debug/fleck" ]] || { echo "cargo test left no $CARGO_TARGET_DIR/debug/fleck" >&2; exit 1; }
 (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 (cd clients/objectloader && npm ci --no-audit --no-fund --loglevel=error)
 ensure_python_venv

@@ -77,7 +77,7 @@ pub async fn render(args: RenderArgs) -> anyhow::Result<()> {
 }
 
 /// The id of the first object in a JSON array or object, or in `id<TAB>json` lines.
-fn first_id(text: &str) -> Option<String> {
+pub fn first_id(text: &str) -> Option<String> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') || trimmed.starts_with('{') {
         let value: Value = serde_json::from_str(trimmed).ok()?;
@@ -158,18 +158,4 @@ async fn download(url: &str, token: Option<&str>) -> anyhow::Result<(String, Str
         String::from_utf8(body.to_vec()).context("the server's objects are not UTF-8 text")?
     };
     Ok((text, object))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::first_id;
-
-    #[test]
-    fn the_root_is_the_first_object() {
-        assert_eq!(first_id(r#"[{"id":"a"},{"id":"b"}]"#).as_deref(), Some("a"));
-        assert_eq!(first_id(r#" {"id":"r"}"#).as_deref(), Some("r"));
-        assert_eq!(first_id("x\t{\"id\":\"x\"}\ny\t{}").as_deref(), Some("x"));
-        assert_eq!(first_id("[]"), None);
-        assert_eq!(first_id("nothing"), None);
-    }
 }

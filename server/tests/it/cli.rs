@@ -4,6 +4,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::{self, free_port};
+use fleck_server::cli::render::first_id;
 use serde_json::json;
 
 const FLECK: &str = env!("CARGO_BIN_EXE_fleck");
@@ -369,4 +370,13 @@ async fn wait_until_ready(base: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("fleck serve did not become ready at {base}");
+}
+
+#[test]
+fn the_root_is_the_first_object() {
+    assert_eq!(first_id(r#"[{"id":"a"},{"id":"b"}]"#).as_deref(), Some("a"));
+    assert_eq!(first_id(r#" {"id":"r"}"#).as_deref(), Some("r"));
+    assert_eq!(first_id("x\t{\"id\":\"x\"}\ny\t{}").as_deref(), Some("x"));
+    assert_eq!(first_id("[]"), None);
+    assert_eq!(first_id("nothing"), None);
 }

@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use crate::support::{register, TestServer};
+use crate::support::{form_encode, register, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -80,18 +80,7 @@ impl World {
 /// The form body specklepy sends: `objects=` and the list as JSON, URL-encoded (`quote_plus`).
 fn form_body(ids: &[String]) -> String {
     let list = serde_json::to_string(ids).unwrap().replace(',', ", ");
-    let mut body = String::with_capacity(list.len() * 2);
-    body.push_str("objects=");
-    for b in list.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
-                body.push(b as char)
-            }
-            b' ' => body.push('+'),
-            _ => body.push_str(&format!("%{b:02X}")),
-        }
-    }
-    body
+    format!("objects={}", form_encode(&list))
 }
 
 /// The JSON body objectloader sends: the list as a JSON string in `objects`.

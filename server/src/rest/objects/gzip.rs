@@ -86,34 +86,3 @@ fn compress(
         None => Ok((Bytes::from(encoder.finish()?), None)),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn pieces_come_out_as_one_gzip_stream() {
-        let pieces = futures::stream::iter(["[", "{\"a\":1}", ",", "{\"b\":2}", "]"])
-            .map(|p| Ok(Bytes::from_static(p.as_bytes())));
-        let bytes = axum::body::to_bytes(body(pieces), usize::MAX)
-            .await
-            .unwrap();
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut text)
-            .unwrap();
-        assert_eq!(text, "[{\"a\":1},{\"b\":2}]");
-    }
-
-    #[tokio::test]
-    async fn a_failing_source_ends_the_body_with_its_error() {
-        let pieces = futures::stream::iter([
-            Ok(Bytes::from_static(b"start")),
-            Err(io::Error::other("the database went away")),
-        ]);
-        let result = axum::body::to_bytes(body(pieces), usize::MAX).await;
-        assert!(result.is_err());
-    }
-}

@@ -73,23 +73,3 @@ impl<'de: 'a, 'a> Deserialize<'de> for Properties<'a> {
         deserializer.deserialize_map(Entries)
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OBJECT: &str =
-        r#"{"id":"abc","name":"wall","height":3.50,"@displayValue":[{"referencedId":"x"}]}"#;
-
-    #[test]
-    fn include_keeps_the_listed_properties_and_the_id() {
-        let mask = Mask::Include(vec!["height".into()]);
-        assert_eq!(mask.apply(OBJECT), r#"{"id":"abc","height":3.50}"#);
-    }
-
-    #[test]
-    fn exclude_drops_the_listed_properties() {
-        let mask = Mask::Exclude(vec!["@displayValue".into(), "name".into()]);
-        assert_eq!(mask.apply(OBJECT), r#"{"id":"abc","height":3.50}"#);
-    }
-}

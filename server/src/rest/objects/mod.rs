@@ -25,10 +25,10 @@ use crate::state::AppState;
 use idlist::IdList;
 use json::Problem;
 
-mod gzip;
-mod idlist;
-mod json;
-mod mask;
+pub mod gzip;
+pub mod idlist;
+pub mod json;
+pub mod mask;
 
 /// A refusal in the object routes' own format: a status and a message.
 pub struct Refusal(StatusCode, String);

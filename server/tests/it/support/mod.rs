@@ -507,3 +507,18 @@ pub async fn upload_url_at(base: &str, token: &str, project: &str, file_name: &s
         .unwrap_or_else(|| panic!("{link}"))
         .to_string()
 }
+
+/// A form field as Python's `urlencode` writes it (`quote_plus`).
+pub fn form_encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
