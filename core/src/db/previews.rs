@@ -1,6 +1,7 @@
 //! The `PreviewStore`, written once: each backend expands `preview_store!` with its `Dialect`.
 
 use crate::db::dialect::StoredTime;
+use crate::numbered::Numbered;
 use crate::previews::{Preview, PreviewStatus};
 
 #[derive(sqlx::FromRow)]
@@ -40,6 +41,7 @@ macro_rules! preview_store {
             use $crate::db::dialect::Dialect;
             use $crate::db::previews::PreviewRow;
             use $crate::db::query::{Fetch, Write};
+            use $crate::numbered::Numbered;
             use $crate::error::{Context, Result};
             use $crate::previews::{Preview, PreviewStatus, PreviewStore};
 

@@ -6,6 +6,7 @@ use crate::db::dialect::StoredTime;
 use crate::db::query::ProjectTable;
 use crate::db::users::UserRow;
 use crate::error::{Error, Result};
+use crate::numbered::Numbered;
 use crate::projects::{
     Activity, Attachment, FileImport, ImportStatus, Invitee, Member, Model, Project, ProjectInvite,
     UploadStatus, Version,
@@ -230,7 +231,7 @@ impl<T: StoredTime> From<AttachmentRow<T>> for Attachment {
             file_type: r.file_type,
             file_size: r.file_size,
             file_hash: r.file_hash,
-            status: UploadStatus::from_code(r.upload_status),
+            status: UploadStatus::from_number(r.upload_status),
             upload_error: r.upload_error,
             created_at: r.created_at.into_utc(),
         }
@@ -264,7 +265,7 @@ impl<T: StoredTime> From<FileImportRow<T>> for FileImport {
             file_name: r.file_name,
             file_type: r.file_type,
             file_size: r.file_size,
-            status: ImportStatus::from_code(r.status),
+            status: ImportStatus::from_number(r.status),
             message: r.message,
             version_id: r.version_id,
             performance: r.performance.and_then(|p| serde_json::from_str(&p).ok()),

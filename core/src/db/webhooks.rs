@@ -4,6 +4,7 @@
 
 use crate::db::dialect::StoredTime;
 use crate::db::query::ProjectTable;
+use crate::numbered::Numbered;
 use crate::webhooks::{EventStatus, Webhook, WebhookAttempt, WebhookEvent};
 
 /// JSON columns are read as text on both databases.
@@ -108,6 +109,7 @@ macro_rules! webhook_store {
             use chrono::{DateTime, Utc};
             use $crate::db::dialect::Dialect;
             use $crate::db::query::{Fetch, Write};
+            use $crate::numbered::Numbered;
             use $crate::db::webhooks::{
                 AttemptRow, EventRow, WebhookRow, EVENT_COLUMNS, WEBHOOKS, WEBHOOK_COLUMNS,
             };

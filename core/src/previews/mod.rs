@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::numbered::by_number;
+use crate::numbered::Numbered;
 
 mod service;
 
@@ -35,14 +35,11 @@ pub enum PreviewStatus {
     Failed = 3,
 }
 
-impl PreviewStatus {
-    pub fn from_number(n: i64) -> Self {
-        by_number(
-            &[Self::Pending, Self::Rendering, Self::Done, Self::Failed],
-            n,
-        )
-    }
+impl Numbered for PreviewStatus {
+    const ALL: &'static [Self] = &[Self::Pending, Self::Rendering, Self::Done, Self::Failed];
+}
 
+impl PreviewStatus {
     pub fn name(self) -> &'static str {
         match self {
             Self::Pending => "pending",

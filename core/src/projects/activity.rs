@@ -19,6 +19,27 @@ pub struct Entry<'a> {
     pub message: String,
 }
 
+impl<'a> Entry<'a> {
+    /// An entry about the project itself (Speckle's `stream` resource).
+    pub fn project(
+        project_id: &'a str,
+        action_type: &'static str,
+        user_id: Option<&'a str>,
+        info: Value,
+        message: impl Into<String>,
+    ) -> Self {
+        Entry {
+            project_id,
+            resource_type: "stream",
+            resource_id: project_id,
+            action_type,
+            user_id,
+            info,
+            message: message.into(),
+        }
+    }
+}
+
 /// Records an entry; a failure is logged, never returned: the change itself has been made.
 pub async fn record(core: &Core, entry: Entry<'_>) {
     let activity = Activity {

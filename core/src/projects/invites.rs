@@ -113,19 +113,16 @@ pub async fn create(
         },
     };
     mail(core, &invite, &to, &inviter.user.name, &access.project.name).await?;
-    activity::record(
-        core,
-        Entry {
-            project_id,
-            resource_type: "stream",
-            resource_id: project_id,
-            action_type: "stream_invite_sent",
-            user_id: Some(&inviter.user.id),
-            info: json!({ "targetId": invitee_user.as_ref().map(|u| &u.id), "role": role.as_str() }),
-            message: "Project invitation sent".into(),
-        },
-    )
-    .await;
+    let info = json!({ "targetId": invitee_user.as_ref().map(|u| &u.id), "role": role.as_str() });
+    let sent = "Project invitation sent";
+    let entry = Entry::project(
+        project_id,
+        "stream_invite_sent",
+        Some(&inviter.user.id),
+        info,
+        sent,
+    );
+    activity::record(core, entry).await;
     Ok(invite)
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::authz::{ProjectRole, Visibility};
 use crate::error::Result;
-use crate::numbered::by_number;
+use crate::numbered::Numbered;
 use crate::users::{ServerRole, User};
 
 /// How long a presigned upload URL works: long enough to start a large upload, short enough
@@ -188,17 +188,16 @@ pub enum ImportStatus {
     Failed = 3,
 }
 
-impl ImportStatus {
-    pub fn from_code(code: i64) -> Self {
-        let all = [
-            Self::Queued,
-            Self::Converting,
-            Self::Succeeded,
-            Self::Failed,
-        ];
-        by_number(&all, code)
-    }
+impl Numbered for ImportStatus {
+    const ALL: &'static [Self] = &[
+        Self::Queued,
+        Self::Converting,
+        Self::Succeeded,
+        Self::Failed,
+    ];
+}
 
+impl ImportStatus {
     pub fn is_finished(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed)
     }
@@ -212,10 +211,8 @@ pub enum UploadStatus {
     Failed = 2,
 }
 
-impl UploadStatus {
-    pub fn from_code(code: i64) -> Self {
-        by_number(&[Self::Pending, Self::Completed, Self::Failed], code)
-    }
+impl Numbered for UploadStatus {
+    const ALL: &'static [Self] = &[Self::Pending, Self::Completed, Self::Failed];
 }
 
 /// One page of a list and the number of items in the whole list.

@@ -144,19 +144,11 @@ pub async fn create(core: &Core, actor: &Actor, input: NewProject) -> Result<Acc
     core.projects
         .create_project(&project, &principal.user.id, main.as_ref())
         .await?;
-    activity::record(
-        core,
-        Entry {
-            project_id: &project.id,
-            resource_type: "stream",
-            resource_id: &project.id,
-            action_type: "stream_create",
-            user_id: Some(&principal.user.id),
-            info: json!({ "stream": { "name": project.name, "description": project.description } }),
-            message: format!("Project created: {}", project.name),
-        },
-    )
-    .await;
+    let info = json!({ "stream": { "name": project.name, "description": project.description } });
+    let message = format!("Project created: {}", project.name);
+    let user_id = Some(principal.user.id.as_str());
+    let entry = Entry::project(&project.id, "stream_create", user_id, info, message);
+    activity::record(core, entry).await;
     events::user_projects(core, &principal.user.id, &project.id, true).await;
     Ok(Access {
         project,
@@ -201,19 +193,15 @@ pub async fn update(
     project.updated_at = super::now();
     core.projects.update_project(&project).await?;
     let user_id = actor.principal().map(|p| p.user.id.as_str());
-    activity::record(
-        core,
-        Entry {
-            project_id,
-            resource_type: "stream",
-            resource_id: project_id,
-            action_type: "stream_update",
-            user_id,
-            info: json!({ "new": { "name": project.name, "description": project.description } }),
-            message: "Project metadata changed".into(),
-        },
-    )
-    .await;
+    let info = json!({ "new": { "name": project.name, "description": project.description } });
+    let entry = Entry::project(
+        project_id,
+        "stream_update",
+        user_id,
+        info,
+        "Project metadata changed",
+    );
+    activity::record(core, entry).await;
     events::project_changed(core, project_id, Change::Updated).await;
     Ok(project)
 }
@@ -224,19 +212,15 @@ pub async fn delete(core: &Core, actor: &Actor, project_id: &str) -> Result<()> 
     let members = core.projects.members(project_id).await?;
     // Recorded first so that the webhooks' `stream_delete` events still describe the project;
     // the webhooks themselves outlive it until those are delivered.
-    activity::record(
-        core,
-        Entry {
-            project_id,
-            resource_type: "stream",
-            resource_id: project_id,
-            action_type: "stream_delete",
-            user_id: actor.principal().map(|p| p.user.id.as_str()),
-            info: json!({}),
-            message: "Project deleted".into(),
-        },
-    )
-    .await;
+    let user_id = actor.principal().map(|p| p.user.id.as_str());
+    let entry = Entry::project(
+        project_id,
+        "stream_delete",
+        user_id,
+        json!({}),
+        "Project deleted",
+    );
+    activity::record(core, entry).await;
     if !core.projects.delete_project(project_id).await? {
         return Err(Error::NotFound("project".into()));
     }

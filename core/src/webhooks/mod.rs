@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::numbered::by_number;
+use crate::numbered::Numbered;
 
 pub use dispatch::{dispatch, DELIVERY_ATTEMPTS, RETRY_BASE, WEBHOOK_JOB};
 
@@ -80,14 +80,11 @@ pub enum EventStatus {
     Failed = 3,
 }
 
-impl EventStatus {
-    pub fn from_number(n: i64) -> Self {
-        by_number(
-            &[Self::Pending, Self::Sending, Self::Delivered, Self::Failed],
-            n,
-        )
-    }
+impl Numbered for EventStatus {
+    const ALL: &'static [Self] = &[Self::Pending, Self::Sending, Self::Delivered, Self::Failed];
+}
 
+impl EventStatus {
     pub fn name(self) -> &'static str {
         match self {
             Self::Pending => "pending",

@@ -11,6 +11,7 @@ macro_rules! import_store {
                 performance_to_db, FileImportRow, FILE_IMPORTS, FILE_IMPORT_COLUMNS,
             };
             use $crate::db::query::{list_window, Write};
+            use $crate::numbered::Numbered;
             use $crate::error::{Context, Result};
             use $crate::projects::{
                 FileImport, ImportStatus, ImportStore, ImportTotal, Listed, Window,
@@ -119,7 +120,7 @@ macro_rules! import_store {
                         .into_iter()
                         .map(|(file_type, status, count, bytes)| ImportTotal {
                             file_type,
-                            status: ImportStatus::from_code(status),
+                            status: ImportStatus::from_number(status),
                             count,
                             bytes,
                         })
