@@ -210,45 +210,42 @@ impl ProjectTable {
     }
 
     /// Deletes the project's row `id`; whether there was one.
-    pub async fn delete<DB>(&self, pool: &Pool<DB>, project_id: &str, id: &str) -> Result<bool>
-    where
-        DB: Database,
-        DB::QueryResult: RowsAffected,
-        Args<DB>: IntoArguments<DB>,
-        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-        for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-    {
+    pub async fn delete<DB: DeleteRows>(
+        &self,
+        pool: &Pool<DB>,
+        project_id: &str,
+        id: &str,
+    ) -> Result<bool> {
         let what = format!("deleting {}", self.one);
         let key = "project_id = $1 AND id = $2";
-        delete_where(pool, self.name, key, &[project_id, id], &what).await
+        DB::delete_where(pool, self.name, key, &[project_id, id], &what).await
     }
 }
 
 /// Deletes the row of `table` with `id`; whether there was one.
-pub(crate) async fn delete_by_id<DB>(
+pub(crate) async fn delete_by_id<DB: DeleteRows>(
     pool: &Pool<DB>,
     table: &'static str,
     id: &str,
     what: &str,
-) -> Result<bool>
-where
-    DB: Database,
-    DB::QueryResult: RowsAffected,
-    Args<DB>: IntoArguments<DB>,
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
-    for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    delete_where(pool, table, "id = $1", &[id], what).await
+) -> Result<bool> {
+    DB::delete_where(pool, table, "id = $1", &[id], what).await
 }
 
-/// Deletes the rows of `table` where `key` holds for the `values` it binds; whether there were any.
-async fn delete_where<DB>(
-    pool: &Pool<DB>,
-    table: &str,
-    key: &str,
-    values: &[&str],
-    what: &str,
-) -> Result<bool>
+/// Both databases, deleting rows: the bounds a generic deletion needs, stated once.
+pub(crate) trait DeleteRows: Database {
+    /// Deletes the rows of `table` where `key` holds for the `values` it binds; whether there
+    /// were any.
+    async fn delete_where(
+        pool: &Pool<Self>,
+        table: &str,
+        key: &str,
+        values: &[&str],
+        what: &str,
+    ) -> Result<bool>;
+}
+
+impl<DB> DeleteRows for DB
 where
     DB: Database,
     DB::QueryResult: RowsAffected,
@@ -256,13 +253,21 @@ where
     for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
     for<'a> &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    let statement = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM {table} WHERE {key}"
-    )));
-    let done = values
-        .iter()
-        .fold(statement, |q, value| q.bind(*value))
-        .write(pool, what)
-        .await?;
-    Ok(done.rows() > 0)
+    async fn delete_where(
+        pool: &Pool<DB>,
+        table: &str,
+        key: &str,
+        values: &[&str],
+        what: &str,
+    ) -> Result<bool> {
+        let statement = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE {key}"
+        )));
+        let done = values
+            .iter()
+            .fold(statement, |q, value| q.bind(*value))
+            .write(pool, what)
+            .await?;
+        Ok(done.rows() > 0)
+    }
 }

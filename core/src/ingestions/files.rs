@@ -44,26 +44,16 @@ pub async fn start(
     .await?;
     if let Err(e) = imports::start_for(core, actor, request, size_limit, Some(&ingestion.id)).await
     {
-        let reason = e.to_string();
-        service::advance(
-            core,
-            actor,
-            project_id,
-            &ingestion.id,
-            Step::Fail { reason },
-        )
-        .await?;
+        let step = Step::Fail {
+            reason: e.to_string(),
+        };
+        service::advance(core, actor, project_id, &ingestion.id, step).await?;
         return Err(e);
     }
-    let message = format!("Waiting to convert {}", file.file_name);
-    service::advance(
-        core,
-        actor,
-        project_id,
-        &ingestion.id,
-        Step::Requeue { message },
-    )
-    .await
+    let step = Step::Requeue {
+        message: format!("Waiting to convert {}", file.file_name),
+    };
+    service::advance(core, actor, project_id, &ingestion.id, step).await
 }
 
 /// The converter reports what it is doing; `false` when the ingestion was asked to stop (it
@@ -79,15 +69,10 @@ pub async fn converting(
         return Ok(false);
     };
     if ingestion.cancellation_requested {
-        let message = "Cancelled while converting".into();
-        service::advance(
-            core,
-            actor,
-            project_id,
-            ingestion_id,
-            Step::Cancelled { message },
-        )
-        .await?;
+        let step = Step::Cancelled {
+            message: "Cancelled while converting".into(),
+        };
+        service::advance(core, actor, project_id, ingestion_id, step).await?;
         return Ok(false);
     }
     let source = ingestion.source;

@@ -68,15 +68,10 @@ pub async fn process(
             "Etag mismatch: the stored file is not the one uploaded",
         ));
     }
-    let message = "Waiting to be processed".into();
-    let ingestion = service::advance(
-        core,
-        actor,
-        project_id,
-        ingestion_id,
-        Step::Requeue { message },
-    )
-    .await?;
+    let step = Step::Requeue {
+        message: "Waiting to be processed".into(),
+    };
+    let ingestion = service::advance(core, actor, project_id, ingestion_id, step).await?;
     let mut job = NewJob::new(
         INGEST_JOB,
         json!({ "projectId": project_id, "ingestionId": ingestion.id, "etag": stored.etag }),

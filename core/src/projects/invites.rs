@@ -114,13 +114,12 @@ pub async fn create(
     };
     mail(core, &invite, &to, &inviter.user.name, &access.project.name).await?;
     let info = json!({ "targetId": invitee_user.as_ref().map(|u| &u.id), "role": role.as_str() });
-    let sent = "Project invitation sent";
     let entry = Entry::project(
         project_id,
         "stream_invite_sent",
         Some(&inviter.user.id),
         info,
-        sent,
+        "Project invitation sent",
     );
     activity::record(core, entry).await;
     Ok(invite)

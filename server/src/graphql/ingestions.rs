@@ -335,14 +335,10 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionRequeueInput,
     ) -> Result<ModelIngestion> {
-        let message = input.progress_message;
-        advance(
-            ctx,
-            &input.project_id,
-            &input.ingestion_id,
-            Step::Requeue { message },
-        )
-        .await
+        let step = Step::Requeue {
+            message: input.progress_message,
+        };
+        advance(ctx, &input.project_id, &input.ingestion_id, step).await
     }
 
     async fn complete_with_version(
@@ -369,14 +365,10 @@ impl ModelIngestionMutations {
         input: ModelIngestionFailedInput,
     ) -> Result<ModelIngestion> {
         let _ = input.error_stacktrace;
-        let reason = input.error_reason;
-        advance(
-            ctx,
-            &input.project_id,
-            &input.ingestion_id,
-            Step::Fail { reason },
-        )
-        .await
+        let step = Step::Fail {
+            reason: input.error_reason,
+        };
+        advance(ctx, &input.project_id, &input.ingestion_id, step).await
     }
 
     async fn fail_with_cancel(
@@ -384,14 +376,10 @@ impl ModelIngestionMutations {
         ctx: &Context<'_>,
         input: ModelIngestionCancelledInput,
     ) -> Result<ModelIngestion> {
-        let message = input.cancellation_message;
-        advance(
-            ctx,
-            &input.project_id,
-            &input.ingestion_id,
-            Step::Cancelled { message },
-        )
-        .await
+        let step = Step::Cancelled {
+            message: input.cancellation_message,
+        };
+        advance(ctx, &input.project_id, &input.ingestion_id, step).await
     }
 
     async fn request_cancellation(
